@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+
+	"github.com/chatconsent/chatconsent/collector"
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/generator"
+	"github.com/chatconsent/chatconsent/internal/config"
+)
+
+func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("collect", stderr)
+	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
+	addr := fs.String("addr", "", "listen `host:port` (default: collector.listen from the config)")
+	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if *addr == "" {
+		*addr = cfg.Collector.Listen
+	}
+	urls, err := generator.PageURLs(cfg)
+	if err != nil {
+		return err
+	}
+	consent := map[string]string{}
+	for l, m := range urls {
+		consent[l] = strings.TrimSuffix(cfg.Site.BaseURL, "/") + m["consent"]
+	}
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent}, *addr, false, nil, stdout, stderr)
+}
+
+// startCollector listens on addr, opens the collector and serves until ctx
+// ends. If sameOrigin, the collector's public URL is the listen address and
+// wrap adds the static site around the collector's handler.
+func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup, addr string, sameOrigin bool, wrap func(http.Handler) http.Handler, stdout, stderr io.Writer) error {
+	st.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	if sameOrigin {
+		st.PublicURL = "http://" + ln.Addr().String() + "/"
+	}
+	srv, info, err := collector.Open(cfg, st)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	dataDir := st.DataDir
+	if dataDir == "" {
+		dataDir = cfg.Collector.DataDir
+	}
+	if info.KeyCreated {
+		fmt.Fprintf(stdout, "created a new signing key\n")
+	}
+	fmt.Fprintf(stdout, "public key SHA256:%s (%s)\n", ledger.Fingerprint(info.Public), filepath.Join(dataDir, ledger.PublicKeyFile))
+	if info.Recovery.TornBytes > 0 {
+		fmt.Fprintf(stderr, "chatconsent: warning: the log ended in an incomplete line (%d bytes, from a crash); moved to %s\n", info.Recovery.TornBytes, info.Recovery.TornPath)
+	}
+	fmt.Fprintf(stdout, "log %s: %d records\n", filepath.Join(dataDir, collector.LogFile), info.Records)
+	h := srv.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	fmt.Fprintf(stdout, "listening on http://%s/\n", ln.Addr())
+	return collector.Serve(ctx, ln, h)
+}

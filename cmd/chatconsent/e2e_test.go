@@ -1,0 +1,349 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// binary is the chatconsent command built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "chatconsent-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "chatconsent")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// site copies the repo's own config.toml, content/ and archive/ into a
+// temporary folder, so a test never writes into the source tree.
+func site(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	repo := filepath.Join("..", "..")
+	for _, p := range []string{"config.toml", "content", "archive"} {
+		if err := os.CopyFS(filepath.Join(dir, p), os.DirFS(filepath.Join(repo, p))); err != nil {
+			if p == "config.toml" {
+				b, err := os.ReadFile(filepath.Join(repo, p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				os.WriteFile(filepath.Join(dir, p), b, 0o644)
+				continue
+			}
+			if !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir
+}
+
+// chatconsent runs the binary and returns stdout, stderr and the exit code.
+func chatconsent(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// start runs a long-lived command (collect or serve) and returns its base
+// URL once it listens; the process is killed at the end of the test.
+func start(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, binary, args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("stderr of %v:\n%s", args, stderr.String())
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		re := regexp.MustCompile(`listening on (http://\S+/)`)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		close(found)
+	}()
+	select {
+	case u, ok := <-found:
+		if !ok {
+			cmd.Wait()
+			t.Fatalf("%v exited before listening:\n%s", args, stderr.String())
+		}
+		return u
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%v did not start:\n%s", args, stderr.String())
+	}
+	return ""
+}
+
+var (
+	textVersionRe = regexp.MustCompile(`name="text_version" value="([0-9a-f]{64})"`)
+	receiptRe     = regexp.MustCompile(`href="([^"]*/v1/receipts/[0-9a-f]{32}\.pdf\?[^"]+)"`)
+)
+
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestEndToEnd(t *testing.T) {
+	dir := site(t)
+	cfg := filepath.Join(dir, "config.toml")
+	pub := filepath.Join(dir, "public")
+	data := filepath.Join(dir, "data")
+
+	// 1. Build the site from the repo's content.
+	stdout, stderr, code := chatconsent(t, "build", "--config", cfg, "--out", pub)
+	if code != 0 {
+		t.Fatalf("build exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "pages de 2, en 2") {
+		t.Errorf("build summary = %q", stdout)
+	}
+	page, err := os.ReadFile(filepath.Join(pub, "de", "einwilligung", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(page)
+	for _, want := range []string{
+		`<form method="post" action="http://127.0.0.1:8080/v1/consent"`,
+		`name="name"`, `name="phone"`, `name="email"`, `name="lang" value="de"`,
+		`name="purpose" value="orders"`, `name="purpose" value="documents"`,
+		`name="decision" value="granted"`, `name="decision" value="refused"`,
+		"Fahrradladen Beispiel GmbH", // controller from config.toml
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("consent page lacks %s", want)
+		}
+	}
+	if strings.Contains(html, " checked") {
+		t.Error("a purpose is pre-ticked")
+	}
+	for _, bad := range []string{"<script", "src=", "<link rel=\"stylesheet", "@import", "document.cookie", "url("} {
+		if strings.Contains(strings.ToLower(html), bad) {
+			t.Errorf("consent page contains %q", bad)
+		}
+	}
+	m := textVersionRe.FindStringSubmatch(html)
+	if m == nil {
+		t.Fatal("no text_version on the consent page")
+	}
+	version := m[1]
+	if _, err := os.Stat(filepath.Join(pub, "archive", version+".html")); err != nil {
+		t.Errorf("text version not archived: %v", err)
+	}
+
+	// 2. Run the collector on a loopback port.
+	base := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
+	logPath := filepath.Join(data, "decisions.jsonl")
+
+	// 3. A refused post writes nothing.
+	form := url.Values{
+		"decision": {"granted"}, "name": {""}, "phone": {"12"}, "email": {"not-an-email"},
+		"purpose": {"orders"}, "lang": {"de"}, "text_version": {version},
+	}
+	resp, err := http.PostForm(base+"v1/consent", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, resp)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad post: status %d, want 400", resp.StatusCode)
+	}
+	for _, want := range []string{`id="name-error"`, `id="phone-error"`, `id="email-error"`, "Bitte geben Sie Ihren Namen an."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("bad post answer lacks %q", want)
+		}
+	}
+	if st, err := os.Stat(logPath); err != nil || st.Size() != 0 {
+		t.Errorf("log after refused post: %v, %v; want empty", st, err)
+	}
+	jresp, err := http.Post(base+"v1/consent", "application/json", strings.NewReader(`{"decision":"maybe","name":"X","phone":"+49 170 1234567","lang":"de","text_version":"`+version+`","purpose":["nope"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jerr struct {
+		Fields []struct{ Field, Code string }
+	}
+	json.Unmarshal([]byte(readBody(t, jresp)), &jerr)
+	if jresp.StatusCode != 400 || len(jerr.Fields) != 2 || jerr.Fields[0].Field != "decision" || jerr.Fields[1].Field != "purpose" {
+		t.Errorf("bad JSON post: %d %+v, want 400 naming decision and purpose", jresp.StatusCode, jerr)
+	}
+
+	// 4. Jürgen Weiß grants consent through the plain form.
+	form = url.Values{
+		"decision": {"granted"}, "name": {"Jürgen Weiß"}, "phone": {"0170 1234567"},
+		"purpose": {"orders", "documents"}, "lang": {"de"}, "text_version": {version},
+	}
+	resp, err = http.PostForm(base+"v1/consent", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body = readBody(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Ihre Einwilligung ist gespeichert.") {
+		t.Fatalf("grant: status %d, body %s", resp.StatusCode, body)
+	}
+	rm := receiptRe.FindStringSubmatch(body)
+	if rm == nil {
+		t.Fatalf("thank-you page has no receipt link:\n%s", body)
+	}
+	// The link uses collector.public_url from config.toml; the test's
+	// collector listens on another port.
+	receiptURL := strings.Replace(strings.ReplaceAll(rm[1], "&amp;", "&"), "http://127.0.0.1:8080/", base, 1)
+
+	// A JSON client gets 201 with id and receipt_url.
+	jresp, err = http.Post(base+"v1/consent", "application/json; charset=utf-8", strings.NewReader(
+		`{"decision":"refused","name":"Łukasz Wróbel","phone":"+48 512 345 678","lang":"de","text_version":"`+version+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		ID         string
+		ReceiptURL string `json:"receipt_url"`
+	}
+	if err := json.Unmarshal([]byte(readBody(t, jresp)), &created); err != nil || jresp.StatusCode != 201 || len(created.ID) != 32 {
+		t.Errorf("JSON post: %d %+v %v", jresp.StatusCode, created, err)
+	}
+	// A third record, so that a middle line can be dropped.
+	jresp, _ = http.Post(base+"v1/consent", "application/json", strings.NewReader(
+		`{"decision":"granted","name":"Юлия Соколова","phone":"+49 30 1234567","email":"julia@example.org","purpose":["documents"],"lang":"de","text_version":"`+version+`"}`))
+	if readBody(t, jresp); jresp.StatusCode != 201 {
+		t.Errorf("third post: %d", jresp.StatusCode)
+	}
+
+	// 5. The receipt is a PDF that holds the name; without the secret it
+	// is not served.
+	resp, err = http.Get(receiptURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := readBody(t, resp)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !strings.HasPrefix(pdf, "%PDF-") {
+		t.Fatalf("receipt: %d %s %.20q", resp.StatusCode, resp.Header.Get("Content-Type"), pdf)
+	}
+	if text := pdfText(t, []byte(pdf)); !strings.Contains(text, "Jürgen Weiß") || !strings.Contains(text, "+491701234567") {
+		t.Errorf("receipt text lacks name or number:\n%s", text)
+	}
+	u, _ := url.Parse(receiptURL)
+	q := u.Query()
+	q.Set("k", strings.Repeat("A", len(q.Get("k"))))
+	u.RawQuery = q.Encode()
+	if resp, _ := http.Get(u.String()); resp.StatusCode != 404 {
+		t.Errorf("receipt with a wrong secret: %d, want 404", resp.StatusCode)
+	}
+
+	// 6. The log verifies; one changed byte or a dropped middle line fails.
+	stdout, stderr, code = chatconsent(t, "verify", logPath)
+	if code != 0 || !strings.Contains(stdout, "OK, 3 records") {
+		t.Fatalf("verify: exit %d, %s %s", code, stdout, stderr)
+	}
+	logBytes, _ := os.ReadFile(logPath)
+	if !bytes.Contains(logBytes, []byte(`"name":"Jürgen Weiß","phone":"+491701234567"`)) {
+		t.Errorf("log lacks the normalised decision:\n%s", logBytes)
+	}
+	tampered := filepath.Join(dir, "tampered.jsonl")
+	os.WriteFile(tampered, bytes.Replace(logBytes, []byte("Jürgen"), []byte("Jürgan"), 1), 0o600)
+	_, stderr, code = chatconsent(t, "verify", "--key", filepath.Join(data, "signing.pub"), tampered)
+	if code != 1 || !strings.Contains(stderr, "line 1: signature does not match") {
+		t.Errorf("verify changed byte: exit %d, %s", code, stderr)
+	}
+	lines := bytes.SplitAfter(logBytes, []byte("\n"))
+	os.WriteFile(tampered, append(bytes.Clone(lines[0]), lines[2]...), 0o600)
+	_, stderr, code = chatconsent(t, "verify", "--key", filepath.Join(data, "signing.pub"), tampered)
+	if code != 1 || !strings.Contains(stderr, "line 2: sequence number out of order") {
+		t.Errorf("verify dropped line: exit %d, %s", code, stderr)
+	}
+}
+
+// TestServe runs the README's first command: site and collector on one
+// address, the form posting to the same origin.
+func TestServe(t *testing.T) {
+	dir := site(t)
+	base := start(t, "serve", "--config", filepath.Join(dir, "config.toml"), "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
+	resp, err := http.Get(base + "en/consent/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := readBody(t, resp)
+	if resp.StatusCode != 200 || !strings.Contains(html, `action="/v1/consent"`) || !strings.Contains(html, `<html lang="en">`) {
+		t.Fatalf("serve consent page: %d\n%s", resp.StatusCode, html)
+	}
+	if c := resp.Header.Get("Set-Cookie"); c != "" {
+		t.Errorf("page sets a cookie: %s", c)
+	}
+	version := textVersionRe.FindStringSubmatch(html)[1]
+	resp, err = http.PostForm(base+"v1/consent", url.Values{
+		"decision": {"granted"}, "name": {"Şükrü Çelik"}, "phone": {"+90 532 123 45 67"},
+		"purpose": {"orders"}, "lang": {"en"}, "text_version": {version},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, resp)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Your consent has been recorded.") {
+		t.Errorf("serve grant: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "r.pdf")
+	os.WriteFile(f, pdf, 0o600)
+	out, err := exec.Command("pdftotext", "-layout", f, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext (install poppler-utils; .ci/run does): %v", err)
+	}
+	return string(out)
+}

@@ -1,0 +1,88 @@
+// Command chatconsent builds a site's consent pages, collects and signs
+// decisions, and verifies the proof. See README.md, or run
+// "chatconsent help".
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `chatconsent: provable WhatsApp consent for small businesses (GDPR Art. 7(1))
+
+Usage:
+  chatconsent serve   [--config FILE] [--addr 127.0.0.1:8080] [--data DIR]
+        build the site and run it with the collector, for a local trial
+  chatconsent build   [--config FILE] [--out DIR]
+        render content/ through the theme into static files (default public/)
+  chatconsent collect [--config FILE] [--addr HOST:PORT] [--data DIR]
+        run the collector that records decisions
+  chatconsent verify  [--key PUB] FILE
+        check a decisions log: signatures, hash chain, JSON
+  chatconsent keygen  [--config FILE] [--data DIR]
+        create the Ed25519 signing key in the data directory
+`
+
+// exitError carries an exit code other than 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		code := 1
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		fmt.Fprintf(os.Stderr, "chatconsent: error: %v\n", err)
+		var h interface{ Hint() string }
+		if errors.As(err, &h) && h.Hint() != "" {
+			fmt.Fprintf(os.Stderr, "chatconsent: hint: %s\n", h.Hint())
+		}
+		os.Exit(code)
+	}
+}
+
+// run is the whole CLI; main only turns its error into an exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, stdout, stderr)
+	case "build":
+		return runBuild(rest, stdout, stderr)
+	case "collect":
+		return runCollect(ctx, rest, stdout, stderr)
+	case "verify":
+		return runVerify(rest, stdout, stderr)
+	case "keygen":
+		return runKeygen(rest, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usageError("unknown command %q", cmd)
+	}
+}

@@ -1,0 +1,40 @@
+// Package ledger is chatconsent's signed, hash-chained, append-only log of
+// consent events: the controller's proof that consent was given
+// (GDPR Art. 7(1)) and, later, withdrawn (Art. 7(3)).
+//
+// # File format (version 1)
+//
+// The log is a UTF-8 text file, one event per line, each line ending in "\n"
+// (JSON Lines). A line is exactly
+//
+//	{"rec":REC,"sig":"SIG"}
+//
+// with no other whitespace, where REC is a JSON object (a [Record]) and SIG is
+// the standard base64 encoding (RFC 4648 §4, padded) of the Ed25519 signature
+// (RFC 8032) over the exact bytes of REC as stored. A verifier therefore never
+// re-serialises: it cuts REC out of the line and checks the signature on those
+// bytes. REC holds, besides the event itself:
+//
+//   - "v": the format version, 1;
+//   - "seq": the line number, starting at 1, without gaps;
+//   - "prev": the lower-case hex SHA-256 of the previous line's bytes
+//     (without its "\n"), or "" on the first line;
+//   - "key": the [Fingerprint] of the signing key.
+//
+// Changing any byte breaks a signature; dropping, inserting or reordering
+// lines breaks "seq" or "prev". Dropping lines from the end cannot be seen
+// from the file alone; keep copies (receipts carry their line, see the
+// receipt package) to detect that.
+//
+// # Keys
+//
+// The signing key is an Ed25519 key stored as PKCS #8 PEM ("signing.key",
+// mode 0600) beside its public key as PKIX PEM ("signing.pub"). See
+// [LoadOrCreateKey] and [ReadPublicKey].
+//
+// # Writing
+//
+// [Open] takes the single writer's position at the end of an existing log;
+// [Log.Append] adds records and returns only after they are written and
+// fsynced, so an acknowledged event survives a crash.
+package ledger

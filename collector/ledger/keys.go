@@ -1,0 +1,151 @@
+package ledger
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Key file names inside a data directory.
+const (
+	PrivateKeyFile = "signing.key"
+	PublicKeyFile  = "signing.pub"
+)
+
+// ErrKeyExists is returned by [GenerateKey] when dir already holds a key.
+var ErrKeyExists = errors.New("a signing key already exists")
+
+// GenerateKey creates a new Ed25519 key pair in dir: the private key as
+// PKCS #8 PEM with mode 0600, the public key as PKIX PEM with mode 0644. It
+// never overwrites an existing key ([ErrKeyExists]).
+func GenerateKey(dir string) (ed25519.PrivateKey, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("encode private key: %w", err)
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("encode public key: %w", err)
+	}
+	privPath := filepath.Join(dir, PrivateKeyFile)
+	if err := writeNew(privPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("%s: %w", privPath, ErrKeyExists)
+		}
+		return nil, err
+	}
+	pubPath := filepath.Join(dir, PublicKeyFile)
+	if err := writeNew(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	return priv, nil
+}
+
+// writeNew durably creates path with data; it fails if path exists.
+func writeNew(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	// Link, not rename: it fails instead of replacing an existing key.
+	if err := os.Link(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	os.Remove(tmp)
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// LoadOrCreateKey reads dir's private key, generating one first if none
+// exists. created reports whether a key was generated.
+func LoadOrCreateKey(dir string) (priv ed25519.PrivateKey, created bool, err error) {
+	priv, err = ReadPrivateKey(filepath.Join(dir, PrivateKeyFile))
+	if err == nil {
+		return priv, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, err
+	}
+	priv, err = GenerateKey(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	return priv, true, nil
+}
+
+// ReadPrivateKey reads a PKCS #8 PEM Ed25519 private key. It refuses a file
+// that others can read (mode must not grant group or world access).
+func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read signing key: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("signing key %s has mode %04o: others may read it; run: chmod 600 %s", path, st.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read signing key: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("read signing key %s: not a PEM \"PRIVATE KEY\"", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("read signing key %s: %w", path, err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("read signing key %s: not an Ed25519 key", path)
+	}
+	return priv, nil
+}
+
+// ReadPublicKey reads a PKIX PEM Ed25519 public key.
+func ReadPublicKey(path string) (ed25519.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read public key: %w", err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("read public key %s: not a PEM \"PUBLIC KEY\"", path)
+	}
+	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("read public key %s: %w", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("read public key %s: not an Ed25519 key", path)
+	}
+	return pub, nil
+}

@@ -1,0 +1,320 @@
+package ledger
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"syscall"
+)
+
+// ErrLocked is returned by [Open] when another process holds the log.
+var ErrLocked = errors.New("log is in use by another process")
+
+// ErrClosed is returned by [Log.Append] after [Log.Close].
+var ErrClosed = errors.New("log is closed")
+
+// Entry is a record as appended, with its exact line (without "\n").
+type Entry struct {
+	Record Record
+	Line   []byte
+}
+
+// Options tune [Open].
+type Options struct {
+	// MaxBatch bounds how many records one write+fsync carries (group
+	// commit). 0 means 512; 1 means one fsync per Append call.
+	MaxBatch int
+	// Sync is the function that makes written data durable; nil means
+	// fdatasync(2). Tests replace it to inject disk errors.
+	Sync func(*os.File) error
+}
+
+// Log is the single writer of a log file. It is safe for concurrent use:
+// concurrent [Log.Append] calls are batched into one write and one fsync
+// (group commit, as in PostgreSQL and etcd's WAL).
+type Log struct {
+	path string
+	priv ed25519.PrivateKey
+	key  string
+	opts Options
+
+	f    *os.File
+	reqs chan *appendReq
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	// Written only by the writer goroutine.
+	head Head
+	err  error // sticky: the file state is unknown after a failed rollback
+}
+
+type appendReq struct {
+	recs  []Record
+	reply chan appendRes
+}
+
+type appendRes struct {
+	entries []Entry
+	err     error
+	head    Head
+}
+
+// Recovery describes what [Open] did to make a log usable.
+type Recovery struct {
+	// TornBytes is the number of bytes of an incomplete last line that were
+	// moved to TornPath and cut from the log; 0 if the log was whole.
+	TornBytes int
+	TornPath  string
+}
+
+// Open opens (creating if needed) the log at path for appending with priv,
+// verifies every existing line, and locks the file against a second writer
+// ([ErrLocked]). An incomplete last line, left by a crash during a write, is
+// moved aside to path+".torn" (or ".torn.N") and cut off; any other
+// problem is returned as a [*LineError] and the log is not opened: an
+// operator must look, nothing is repaired silently.
+func Open(path string, priv ed25519.PrivateKey, opts Options) (*Log, Recovery, error) {
+	var rec Recovery
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 512
+	}
+	if opts.Sync == nil {
+		opts.Sync = fdatasync
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, rec, fmt.Errorf("open log: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, rec, fmt.Errorf("open log %s: %w (is another collector running on this data directory?)", path, ErrLocked)
+		}
+		return nil, rec, fmt.Errorf("lock log %s: %w", path, err)
+	}
+	pub := priv.Public().(ed25519.PublicKey)
+	head, verr := Verify(f, pub, nil)
+	if verr != nil {
+		if !errors.Is(verr, ErrTorn) {
+			f.Close()
+			return nil, rec, fmt.Errorf("verify %s: %w", path, verr)
+		}
+		rec, err = cutTorn(f, path, head.Size)
+		if err != nil {
+			f.Close()
+			return nil, rec, err
+		}
+	}
+	if _, err := f.Seek(head.Size, io.SeekStart); err != nil {
+		f.Close()
+		return nil, rec, fmt.Errorf("seek log: %w", err)
+	}
+	l := &Log{
+		path: path, priv: priv, key: Fingerprint(pub), opts: opts,
+		f: f, head: head,
+		reqs: make(chan *appendReq, 1024),
+		done: make(chan struct{}),
+	}
+	l.wg.Add(1)
+	go l.writer()
+	return l, rec, nil
+}
+
+// cutTorn copies the bytes after good to a fresh .torn file, durably, and
+// then truncates the log to good.
+func cutTorn(f *os.File, path string, good int64) (Recovery, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return Recovery{}, fmt.Errorf("stat log: %w", err)
+	}
+	tail := make([]byte, st.Size()-good)
+	if _, err := f.ReadAt(tail, good); err != nil {
+		return Recovery{}, fmt.Errorf("read torn tail: %w", err)
+	}
+	tornPath := path + ".torn"
+	for i := 1; ; i++ {
+		_, err := os.Lstat(tornPath)
+		if errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		tornPath = fmt.Sprintf("%s.torn.%d", path, i)
+	}
+	if err := writeFileSync(tornPath, tail); err != nil {
+		return Recovery{}, fmt.Errorf("save torn tail: %w", err)
+	}
+	if err := f.Truncate(good); err != nil {
+		return Recovery{}, fmt.Errorf("cut torn tail: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return Recovery{}, fmt.Errorf("cut torn tail: %w", err)
+	}
+	return Recovery{TornBytes: len(tail), TornPath: tornPath}, nil
+}
+
+func writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func fdatasync(f *os.File) error { return syscall.Fdatasync(int(f.Fd())) }
+
+// Head returns the position after the last durable record. It is meant for
+// tests and status output; it takes a snapshot through the writer.
+func (l *Log) Head() Head {
+	reply := make(chan appendRes, 1)
+	select {
+	case l.reqs <- &appendReq{reply: reply}:
+		return (<-reply).head
+	case <-l.done:
+		return Head{}
+	}
+}
+
+// Append assigns each record its V, Seq, Prev and Key, signs it, appends it
+// and returns only once the records are on disk (fdatasync). The records of
+// one call are contiguous and all-or-nothing. A write or sync error (disk
+// full, read-only disk) leaves the log as it was and is returned; the log
+// accepts appends again once the cause is gone.
+func (l *Log) Append(ctx context.Context, recs ...Record) ([]Entry, error) {
+	req := &appendReq{recs: recs, reply: make(chan appendRes, 1)}
+	select {
+	case l.reqs <- req:
+	case <-l.done:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued, wait for the outcome even if ctx ends: the record may
+	// already be durable and the caller must learn which.
+	res := <-req.reply
+	return res.entries, res.err
+}
+
+// Close stops the writer after the queued appends and closes the file.
+func (l *Log) Close() error {
+	select {
+	case <-l.done:
+		return ErrClosed
+	default:
+	}
+	close(l.done)
+	l.wg.Wait()
+	return l.f.Close()
+}
+
+func (l *Log) writer() {
+	defer l.wg.Done()
+	batch := make([]*appendReq, 0, l.opts.MaxBatch)
+	for {
+		var first *appendReq
+		select {
+		case first = <-l.reqs:
+		case <-l.done:
+			// Drain what is already queued, then stop.
+			for {
+				select {
+				case r := <-l.reqs:
+					l.commit([]*appendReq{r})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], first)
+		n := len(first.recs)
+	fill:
+		for n < l.opts.MaxBatch {
+			select {
+			case r := <-l.reqs:
+				batch = append(batch, r)
+				n += len(r.recs)
+			default:
+				break fill
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+// commit writes one batch with one write and one sync.
+func (l *Log) commit(batch []*appendReq) {
+	if l.err != nil {
+		for _, r := range batch {
+			r.reply <- appendRes{err: l.err}
+		}
+		return
+	}
+	head := l.head
+	var buf []byte
+	results := make([][]Entry, len(batch))
+	errs := make([]error, len(batch))
+	for i, r := range batch {
+		saved, savedLen := head, len(buf)
+		for _, rec := range r.recs {
+			rec.V, rec.Seq, rec.Prev, rec.Key = FormatVersion, head.Count+1, head.Hash, l.key
+			line, err := encodeLine(&rec, l.priv)
+			if err != nil {
+				errs[i] = err
+				break
+			}
+			buf = append(buf, line...)
+			buf = append(buf, '\n')
+			head.Count++
+			head.Hash = LineHash(line)
+			head.Size += int64(len(line) + 1)
+			results[i] = append(results[i], Entry{Record: rec, Line: line})
+		}
+		if errs[i] != nil { // drop this request's lines only
+			head, buf, results[i] = saved, buf[:savedLen], nil
+		}
+	}
+	if len(buf) > 0 {
+		if err := l.write(buf); err != nil {
+			for _, r := range batch {
+				r.reply <- appendRes{err: err}
+			}
+			return
+		}
+		l.head = head
+	}
+	for i, r := range batch {
+		r.reply <- appendRes{entries: results[i], err: errs[i], head: l.head}
+	}
+}
+
+// write appends buf durably, or restores the file to l.head.Size.
+func (l *Log) write(buf []byte) error {
+	_, werr := l.f.Write(buf)
+	if werr == nil {
+		werr = l.opts.Sync(l.f)
+		if werr == nil {
+			return nil
+		}
+	}
+	// Undo the partial write so the log stays valid and the next batch
+	// starts at a line boundary.
+	if err := l.f.Truncate(l.head.Size); err != nil {
+		l.err = fmt.Errorf("write log: %w; undo failed: %v (restart the collector to recover)", werr, err)
+		return l.err
+	}
+	if _, err := l.f.Seek(l.head.Size, io.SeekStart); err != nil {
+		l.err = fmt.Errorf("write log: %w; undo failed: %v (restart the collector to recover)", werr, err)
+		return l.err
+	}
+	return fmt.Errorf("write log: %w", werr)
+}

@@ -1,0 +1,159 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FormatVersion is the value of "v" in every record this package writes.
+const FormatVersion = 1
+
+// Event types stored in [Record.Type].
+const (
+	// TypeDecision records a data subject's decision on the consent form.
+	TypeDecision = "decision"
+)
+
+// Decisions stored in [Record.Decision].
+const (
+	Granted = "granted"
+	Refused = "refused"
+)
+
+// Record is one event in the log. Fields after Key describe the event; the
+// first four are filled in by [Log.Append].
+type Record struct {
+	V    int    `json:"v"`
+	Seq  uint64 `json:"seq"`
+	Prev string `json:"prev"`
+	Key  string `json:"key"`
+
+	// Type is the kind of event, e.g. [TypeDecision].
+	Type string `json:"type"`
+	// ID is a random identifier (32 lower-case hex digits, 128 bits).
+	ID string `json:"id"`
+	// Time is when the collector accepted the event, in UTC, RFC 3339 with
+	// nanoseconds.
+	Time time.Time `json:"time"`
+	// Decision is [Granted] or [Refused].
+	Decision string `json:"decision,omitempty"`
+	// Purposes lists the purpose ids the decision applies to: for a grant
+	// the purposes the data subject ticked, for a refusal every configured
+	// purpose.
+	Purposes []string `json:"purposes,omitempty"`
+	// Subject identifies the data subject.
+	Subject *Subject `json:"subject,omitempty"`
+	// Lang is the language the texts were shown in ("de", "en").
+	Lang string `json:"lang,omitempty"`
+	// TextVersion is the lower-case hex SHA-256 of the exact texts shown
+	// (the generator's text archive names them by it).
+	TextVersion string `json:"text_version,omitempty"`
+}
+
+// Subject is the data subject as they identified themselves.
+type Subject struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"` // E.164, e.g. "+491701234567"
+	Email string `json:"email,omitempty"`
+}
+
+// Errors returned (wrapped in a [*LineError]) by [Verify] and [ParseLine].
+var (
+	ErrBadJSON      = errors.New("not a valid log line")
+	ErrBadSignature = errors.New("signature does not match the record (a byte was changed)")
+	ErrWrongKey     = errors.New("record was signed by another key")
+	ErrBrokenChain  = errors.New("hash chain broken (a line was changed, dropped, inserted or reordered)")
+	ErrSequence     = errors.New("sequence number out of order (a line was dropped, inserted or reordered)")
+	ErrVersion      = errors.New("unsupported format version")
+)
+
+// LineError reports a problem with one line of a log. Line is 1-based.
+type LineError struct {
+	Line int
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
+
+var (
+	linePrefix = []byte(`{"rec":`)
+	sigMarker  = []byte(`,"sig":"`)
+	lineSuffix = []byte(`"}`)
+)
+
+// Fingerprint returns the key id stored in [Record.Key]: the lower-case hex
+// SHA-256 of the 32-byte Ed25519 public key.
+func Fingerprint(pub ed25519.PublicKey) string {
+	h := sha256.Sum256(pub)
+	return hex.EncodeToString(h[:])
+}
+
+// LineHash returns the value the next line stores in "prev": the lower-case
+// hex SHA-256 of line (without its trailing newline).
+func LineHash(line []byte) string {
+	h := sha256.Sum256(bytes.TrimSuffix(line, []byte("\n")))
+	return hex.EncodeToString(h[:])
+}
+
+// encodeLine marshals rec, signs the bytes and returns the line without "\n".
+func encodeLine(rec *Record, priv ed25519.PrivateKey) ([]byte, error) {
+	rb, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode record: %w", err)
+	}
+	sig := ed25519.Sign(priv, rb)
+	line := make([]byte, 0, len(rb)+120)
+	line = append(line, linePrefix...)
+	line = append(line, rb...)
+	line = append(line, sigMarker...)
+	line = base64.StdEncoding.AppendEncode(line, sig)
+	line = append(line, lineSuffix...)
+	return line, nil
+}
+
+// ParseLine splits a line (without "\n") into its record, checking the
+// layout, the JSON and the signature against pub. It does not check the
+// chain; see [Verify]. Errors wrap [ErrBadJSON], [ErrVersion],
+// [ErrWrongKey] or [ErrBadSignature].
+func ParseLine(line []byte, pub ed25519.PublicKey) (*Record, error) {
+	if !bytes.HasPrefix(line, linePrefix) || !bytes.HasSuffix(line, lineSuffix) {
+		return nil, fmt.Errorf("%w: want {\"rec\":…,\"sig\":\"…\"}", ErrBadJSON)
+	}
+	i := bytes.LastIndex(line, sigMarker)
+	if i < len(linePrefix) || i+len(sigMarker) > len(line)-len(lineSuffix) {
+		return nil, fmt.Errorf("%w: no signature", ErrBadJSON)
+	}
+	rb := line[len(linePrefix):i]
+	sigText := line[i+len(sigMarker) : len(line)-len(lineSuffix)]
+	sig, err := base64.StdEncoding.DecodeString(string(sigText))
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, fmt.Errorf("%w: signature is not %d bytes of base64", ErrBadJSON, ed25519.SignatureSize)
+	}
+	var rec Record
+	dec := json.NewDecoder(bytes.NewReader(rb))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rec); err != nil {
+		return nil, fmt.Errorf("%w: record: %v", ErrBadJSON, err)
+	}
+	if dec.More() || len(rb) == 0 || rb[0] != '{' {
+		return nil, fmt.Errorf("%w: record is not one JSON object", ErrBadJSON)
+	}
+	if rec.V != FormatVersion {
+		return nil, fmt.Errorf("%w: %d", ErrVersion, rec.V)
+	}
+	if rec.Key != Fingerprint(pub) {
+		return nil, fmt.Errorf("%w: key %.16s…, want %.16s…", ErrWrongKey, rec.Key, Fingerprint(pub))
+	}
+	if !ed25519.Verify(pub, rb, sig) {
+		return nil, ErrBadSignature
+	}
+	return &rec, nil
+}

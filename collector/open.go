@@ -1,0 +1,123 @@
+package collector
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/themes"
+)
+
+// Setup is what [Open] needs besides the config.
+type Setup struct {
+	DataDir     string // default cfg.Collector.DataDir
+	ArchiveDir  string // default CONFIGDIR/archive
+	PublicURL   string // default cfg.Collector.PublicURL
+	ConsentURLs map[string]string
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Started reports what [Open] found or did on the way.
+type Started struct {
+	KeyCreated bool
+	Public     ed25519.PublicKey
+	Records    uint64
+	Recovery   ledger.Recovery
+}
+
+// Open prepares everything a collector needs: the data directory, the
+// signing key (generated on first start), the log (verified, torn tail cut),
+// the theme and the receipt template. Problems with any of them are errors
+// now rather than at the first decision. Close the server when done.
+func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
+	var info Started
+	if st.DataDir == "" {
+		st.DataDir = cfg.Collector.DataDir
+	}
+	if st.ArchiveDir == "" {
+		st.ArchiveDir = filepath.Join(cfg.Dir, "archive")
+	}
+	if err := os.MkdirAll(st.DataDir, 0o700); err != nil {
+		return nil, info, fmt.Errorf("data directory: %w", err)
+	}
+	priv, created, err := ledger.LoadOrCreateKey(st.DataDir)
+	if err != nil {
+		return nil, info, err
+	}
+	info.KeyCreated = created
+	info.Public = priv.Public().(ed25519.PublicKey)
+	theme, err := themes.Load(cfg.Dir)
+	if err != nil {
+		return nil, info, err
+	}
+	var tpl []byte
+	if cfg.Receipt.Template != "" {
+		if tpl, err = os.ReadFile(cfg.Receipt.Template); err != nil {
+			return nil, info, fmt.Errorf("receipt.template: %w", err)
+		}
+	}
+	stamper, err := receipt.New(tpl)
+	if err != nil {
+		return nil, info, fmt.Errorf("receipt.template %s: %w", cfg.Receipt.Template, err)
+	}
+	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, ledger.Options{})
+	if err != nil {
+		return nil, info, err
+	}
+	info.Recovery = rec
+	info.Records = log.Head().Count
+	s, err := New(Options{
+		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
+		ConsentURLs: st.ConsentURLs, Log: log, Signer: priv, Theme: theme, Stamper: stamper,
+		Now: st.Now, Logger: st.Logger,
+	})
+	if err != nil {
+		log.Close()
+		return nil, info, err
+	}
+	return s, info, nil
+}
+
+// Close closes the log after the appends in flight.
+func (s *Server) Close() error { return s.log.Close() }
+
+// Serve serves h on ln until ctx ends, then stops accepting, lets requests
+// in flight finish (up to 10 s) and returns. The timeouts and header limit
+// keep slow or oversized clients from holding the server.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

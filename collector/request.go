@@ -1,0 +1,267 @@
+package collector
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// MaxBodyBytes bounds a decision request's body: a few KiB is plenty for the
+// form's fields, and anything more is refused with 413.
+const MaxBodyBytes = 8 << 10
+
+// Field names of a decision, shared by the HTML form and the JSON body.
+const (
+	FieldDecision    = "decision"
+	FieldName        = "name"
+	FieldPhone       = "phone"
+	FieldEmail       = "email"
+	FieldPurpose     = "purpose"
+	FieldLang        = "lang"
+	FieldTextVersion = "text_version"
+	// FieldHoneypot is a field hidden from people; bots fill it in.
+	FieldHoneypot = "website"
+)
+
+// Request is a decoded, not yet validated, decision.
+type Request struct {
+	Decision    string   `json:"decision"`
+	Name        string   `json:"name"`
+	Phone       string   `json:"phone"`
+	Email       string   `json:"email"`
+	Purposes    []string `json:"purpose"`
+	Lang        string   `json:"lang"`
+	TextVersion string   `json:"text_version"`
+	Honeypot    string   `json:"website"`
+}
+
+// FieldError names one bad field. Code is a stable machine-readable reason
+// that also selects the message shown to the data subject (theme string
+// "err_"+Code).
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// RequestError is a request that could not be decoded at all (wrong content
+// type, bad JSON, unknown or duplicate field); Status is the HTTP status.
+type RequestError struct {
+	Status int
+	Field  string // the field at fault, if one is
+	Msg    string
+}
+
+func (e *RequestError) Error() string {
+	if e.Field != "" {
+		return e.Field + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// Encoding of a request, which selects the encoding of the answer.
+const (
+	encForm = iota
+	encJSON
+)
+
+// decodeRequest reads a decision from r: application/x-www-form-urlencoded
+// (the plain HTML form) or application/json with the same field names.
+// Unknown fields, repeated single-valued fields and bodies over
+// [MaxBodyBytes] are refused.
+func decodeRequest(w http.ResponseWriter, r *http.Request) (*Request, int, error) {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		ct = ""
+	}
+	enc := encForm
+	if ct == "application/json" {
+		enc = encJSON
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(r.Body); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, enc, &RequestError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("body larger than %d bytes", MaxBodyBytes)}
+		}
+		return nil, enc, &RequestError{Status: http.StatusBadRequest, Msg: "could not read body"}
+	}
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		req, err := decodeForm(body.Bytes())
+		return req, encForm, err
+	case "application/json":
+		req, err := DecodeJSON(body.Bytes())
+		return req, encJSON, err
+	default:
+		return nil, encJSON, &RequestError{Status: http.StatusUnsupportedMediaType, Msg: "content type must be application/x-www-form-urlencoded or application/json"}
+	}
+}
+
+// DecodeForm parses an application/x-www-form-urlencoded body.
+func decodeForm(b []byte) (*Request, error) {
+	vals, err := url.ParseQuery(string(b))
+	if err != nil {
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed form body"}
+	}
+	req := &Request{}
+	single := map[string]*string{
+		FieldDecision: &req.Decision, FieldName: &req.Name, FieldPhone: &req.Phone,
+		FieldEmail: &req.Email, FieldLang: &req.Lang, FieldTextVersion: &req.TextVersion,
+		FieldHoneypot: &req.Honeypot,
+	}
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := vals[k]
+		if k == FieldPurpose {
+			req.Purposes = v
+			continue
+		}
+		p, ok := single[k]
+		if !ok {
+			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(k), Msg: "unknown field"}
+		}
+		if len(v) > 1 {
+			return nil, &RequestError{Status: http.StatusBadRequest, Field: k, Msg: "field given more than once"}
+		}
+		*p = v[0]
+	}
+	return req, nil
+}
+
+// DecodeJSON parses a JSON decision: one object, known fields only, each at
+// most once, "purpose" an array of strings.
+func DecodeJSON(b []byte) (*Request, error) {
+	if !utf8.Valid(b) {
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body is not valid UTF-8"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body must be a JSON object"}
+	}
+	req := &Request{}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "field given more than once"}
+		}
+		seen[key] = true
+		var dst any
+		switch key {
+		case FieldDecision:
+			dst = &req.Decision
+		case FieldName:
+			dst = &req.Name
+		case FieldPhone:
+			dst = &req.Phone
+		case FieldEmail:
+			dst = &req.Email
+		case FieldLang:
+			dst = &req.Lang
+		case FieldTextVersion:
+			dst = &req.TextVersion
+		case FieldHoneypot:
+			dst = &req.Honeypot
+		case FieldPurpose:
+			dst = &req.Purposes
+		default:
+			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "unknown field"}
+		}
+		if err := dec.Decode(dst); err != nil {
+			want := "a string"
+			if key == FieldPurpose {
+				want = "an array of strings"
+			}
+			return nil, &RequestError{Status: http.StatusBadRequest, Field: key, Msg: "must be " + want}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body must hold exactly one JSON object"}
+	}
+	return req, nil
+}
+
+// safeName shortens and sanitises a client-supplied field name for an error
+// message.
+func safeName(s string) string {
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+}
+
+// Limits on text fields, in runes.
+const (
+	maxName  = 200
+	maxPhone = 40
+	maxEmail = 254
+)
+
+// checkText reports why s cannot be stored: invalid UTF-8, control
+// characters, bidirectional overrides (which can make a stored name display
+// as something else, CVE-2021-42574 "Trojan Source"), or too long.
+func checkText(s string, max int) string {
+	if !utf8.ValidString(s) {
+		return "invalid_utf8"
+	}
+	if utf8.RuneCountInString(s) > max {
+		return "too_long"
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0xFEFF {
+			return "control"
+		}
+	}
+	return ""
+}
+
+// NormalizePhone parses a phone number as typed by a person ("0170 1234567",
+// "+49 (0)170 123 45 67", "0049…") with defaultRegion (ISO 3166-1 alpha-2,
+// e.g. "DE") for numbers without a country code, and returns it in E.164
+// ("+491701234567"). It uses libphonenumber's metadata (nyaruka/phonenumbers).
+func NormalizePhone(s, defaultRegion string) (string, bool) {
+	n, err := phonenumbers.Parse(s, defaultRegion)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return "", false
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), true
+}
+
+// validEmail accepts a bare address (no display name) of at most 254 bytes.
+func validEmail(s string) bool {
+	if len(s) > maxEmail {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".")
+}

@@ -1,0 +1,497 @@
+// Package collector is chatconsent's HTTP service: it receives a data
+// subject's decision from the consent form, validates it, appends it to the
+// signed log (package ledger) before answering, and issues a PDF receipt
+// (package receipt) behind an unguessable, expiring link.
+//
+// # HTTP interface
+//
+//	POST /v1/consent              a decision, form-encoded or JSON
+//	GET  /v1/receipts/ID.pdf?e=EXPIRY&k=MAC   the receipt
+//	GET  /healthz                 "ok" while the log is writable
+//
+// The fields of POST /v1/consent are decision ("granted" or "refused"), name,
+// phone, email (optional), purpose (repeated, or a JSON array), lang and
+// text_version. A JSON request gets 201 {"id":…, "receipt_url":…} or 400
+// {"error":…, "fields":[{"field":…,"code":…,"message":…}]}; a form post gets
+// an HTML page in the data subject's language. Nothing is written for a
+// refused request.
+package collector
+
+import (
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/themes"
+)
+
+// LogFile is the decisions log's name inside the data directory.
+const LogFile = "decisions.jsonl"
+
+// Options configure a [Server].
+type Options struct {
+	Config *config.Config
+	// DataDir holds the key, log, receipts and text copies.
+	DataDir string
+	// ArchiveDir is the generator's text archive; versions in it are the
+	// ones the collector accepts.
+	ArchiveDir string
+	// PublicURL is the collector's URL as browsers see it, ending in "/";
+	// default Config.Collector.PublicURL.
+	PublicURL string
+	// ConsentURLs maps language → the consent page's URL, for "back" links.
+	ConsentURLs map[string]string
+	// Log is the open decisions log.
+	Log *ledger.Log
+	// Signer is the private key (also the root of the receipt link MAC key).
+	Signer ed25519.PrivateKey
+	// Theme renders pages; Stamper makes receipts.
+	Theme   *themes.Theme
+	Stamper *receipt.Stamper
+	// ReceiptTTL is how long a receipt link works; default 30 days.
+	ReceiptTTL time.Duration
+	// DefaultRegion is the ISO 3166-1 region for phone numbers typed
+	// without a country code; default "DE".
+	DefaultRegion string
+	Now           func() time.Time
+	Logger        *slog.Logger
+}
+
+// Server handles the collector's HTTP interface.
+type Server struct {
+	o        Options
+	log      *ledger.Log
+	versions map[string]archive.Version
+	linkKey  []byte
+	keyFP    string
+	texts    sync.Map // version → struct{}: copied into DataDir/texts
+}
+
+// New checks the options and returns a server. The archive is read once;
+// restart the collector after publishing new text versions.
+func New(o Options) (*Server, error) {
+	if o.Config == nil || o.Log == nil || o.Signer == nil || o.Theme == nil || o.Stamper == nil {
+		return nil, errors.New("collector: missing config, log, key, theme or stamper")
+	}
+	if o.PublicURL == "" {
+		o.PublicURL = o.Config.Collector.PublicURL
+	}
+	if o.ReceiptTTL == 0 {
+		o.ReceiptTTL = 30 * 24 * time.Hour
+	}
+	if o.DefaultRegion == "" {
+		o.DefaultRegion = "DE"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := archive.ReadManifest(o.ArchiveDir)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Versions) == 0 {
+		return nil, fmt.Errorf("collector: the text archive %s holds no versions; run chatconsent build first", o.ArchiveDir)
+	}
+	for _, d := range []string{"receipts", "texts"} {
+		if err := os.MkdirAll(filepath.Join(o.DataDir, d), 0o700); err != nil {
+			return nil, fmt.Errorf("collector: %w", err)
+		}
+	}
+	// The link key is derived from the signing key so that links survive a
+	// restart without another secret to keep.
+	h := sha256.New()
+	h.Write([]byte("chatconsent receipt link key v1\x00"))
+	h.Write(o.Signer.Seed())
+	pub := o.Signer.Public().(ed25519.PublicKey)
+	return &Server{o: o, log: o.Log, versions: m.Versions, linkKey: h.Sum(nil), keyFP: ledger.Fingerprint(pub)}, nil
+}
+
+// Handler returns the collector's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/consent", s.handleConsent)
+	mux.HandleFunc("GET /v1/receipts/{file}", s.handleReceipt)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	return securityHeaders(mux)
+}
+
+// securityHeaders sets the headers every answer carries: no sniffing, no
+// framing, no referrer, and a CSP that allows nothing but inline styles and
+// form posts to this origin.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
+	req, enc, err := decodeRequest(w, r)
+	if err != nil {
+		var re *RequestError
+		if !errors.As(err, &re) {
+			re = &RequestError{Status: http.StatusBadRequest, Msg: err.Error()}
+		}
+		s.o.Logger.Info("request refused", "status", re.Status, "reason", re.Msg)
+		if enc == encJSON {
+			writeJSON(w, re.Status, map[string]any{"error": re.Error()})
+			return
+		}
+		lang := s.o.Config.Site.DefaultLanguage
+		s.renderFormErrors(w, re.Status, lang, &Request{}, []FieldError{{Field: re.Field, Code: "field", Message: re.Error()}})
+		return
+	}
+	rec, ferrs := s.validate(req)
+	if len(ferrs) > 0 {
+		s.o.Logger.Info("decision refused", "fields", fieldNames(ferrs))
+		if enc == encJSON {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid fields", "fields": ferrs})
+			return
+		}
+		lang := req.Lang
+		if !slices.Contains(s.o.Config.Site.Languages, lang) {
+			lang = s.o.Config.Site.DefaultLanguage
+		}
+		s.renderFormErrors(w, http.StatusBadRequest, lang, req, ferrs)
+		return
+	}
+	if err := s.keepText(rec.TextVersion); err != nil {
+		s.o.Logger.Error("copy archived text", "version", rec.TextVersion, "err", err)
+		s.unavailable(w, enc, rec.Lang)
+		return
+	}
+	entries, err := s.log.Append(r.Context(), *rec)
+	if err != nil {
+		s.o.Logger.Error("append to log", "err", err)
+		s.unavailable(w, enc, rec.Lang)
+		return
+	}
+	e := entries[0]
+	s.o.Logger.Info("decision recorded", "id", e.Record.ID, "seq", e.Record.Seq, "decision", e.Record.Decision)
+	if err := s.writeReceipt(e); err != nil {
+		// The decision is durable; the receipt can be made again from the log.
+		s.o.Logger.Error("write receipt", "id", e.Record.ID, "err", err)
+	}
+	url := s.ReceiptURL(e.Record.ID)
+	if enc == encJSON {
+		writeJSON(w, http.StatusCreated, map[string]any{"id": e.Record.ID, "receipt_url": url})
+		return
+	}
+	s.render(w, http.StatusOK, themes.LayoutThanks, &themes.Page{
+		Lang: rec.Lang, Title: s.o.Theme.Strings(rec.Lang)["thanks_title"],
+		ConsentURL: s.o.ConsentURLs[rec.Lang],
+		Result:     &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url},
+	})
+}
+
+func fieldNames(fe []FieldError) []string {
+	var names []string
+	for _, f := range fe {
+		names = append(names, f.Field+":"+f.Code)
+	}
+	return names
+}
+
+// validate checks every field and builds the record. Messages are in the
+// request's language (English for JSON clients that sent none).
+func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
+	cfg := s.o.Config
+	lang := req.Lang
+	var errs []FieldError
+	if lang == "" {
+		lang = cfg.Site.DefaultLanguage
+	}
+	if !slices.Contains(cfg.Site.Languages, lang) {
+		errs = append(errs, FieldError{Field: FieldLang, Code: "lang"})
+		lang = cfg.Site.DefaultLanguage
+	}
+	add := func(field, code string) { errs = append(errs, FieldError{Field: field, Code: code}) }
+	if req.Honeypot != "" {
+		add(FieldHoneypot, "field")
+	}
+	if req.Decision != ledger.Granted && req.Decision != ledger.Refused {
+		add(FieldDecision, "decision")
+	}
+	name := strings.TrimSpace(req.Name)
+	switch {
+	case name == "":
+		add(FieldName, "name")
+	case checkText(name, maxName) != "":
+		add(FieldName, "name_invalid")
+	}
+	phone := ""
+	switch {
+	case strings.TrimSpace(req.Phone) == "":
+		add(FieldPhone, "phone")
+	case checkText(req.Phone, maxPhone) != "":
+		add(FieldPhone, "phone_invalid")
+	default:
+		var ok bool
+		if phone, ok = NormalizePhone(req.Phone, s.o.DefaultRegion); !ok {
+			add(FieldPhone, "phone_invalid")
+		}
+	}
+	email := strings.TrimSpace(req.Email)
+	if email != "" && (checkText(email, maxEmail) != "" || !validEmail(email)) {
+		add(FieldEmail, "email")
+	}
+	var purposes []string
+	known := cfg.PurposeIDs()
+	for _, p := range req.Purposes {
+		if !slices.Contains(known, p) {
+			add(FieldPurpose, "purpose")
+			break
+		}
+		if !slices.Contains(purposes, p) {
+			purposes = append(purposes, p)
+		}
+	}
+	if req.Decision == ledger.Granted && len(purposes) == 0 && !hasField(errs, FieldPurpose) {
+		add(FieldPurpose, "purpose_none")
+	}
+	if req.Decision == ledger.Refused {
+		purposes = known // a refusal covers every purpose
+	}
+	// Keep the order of the configuration, not of the request.
+	slices.SortFunc(purposes, func(a, b string) int { return slices.Index(known, a) - slices.Index(known, b) })
+	if v, ok := s.versions[req.TextVersion]; !ok || v.Lang != lang {
+		add(FieldTextVersion, "version")
+	}
+	if len(errs) == 0 {
+		// Refuse now, not after the record is stored, a name the receipt
+		// font cannot print.
+		if _, err := receipt.Lines(receipt.Data{Lang: lang, Name: name, Email: email, Phone: phone}); errors.Is(err, receipt.ErrUncovered) {
+			add(FieldName, "name_invalid")
+		}
+	}
+	t := s.o.Theme.Strings(lang)
+	for i := range errs {
+		errs[i].Message = t["err_"+errs[i].Code]
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &ledger.Record{
+		Type:        ledger.TypeDecision,
+		ID:          newID(),
+		Time:        s.o.Now().UTC(),
+		Decision:    req.Decision,
+		Purposes:    purposes,
+		Subject:     &ledger.Subject{Name: name, Phone: phone, Email: email},
+		Lang:        lang,
+		TextVersion: req.TextVersion,
+	}, nil
+}
+
+func hasField(errs []FieldError, f string) bool {
+	return slices.ContainsFunc(errs, func(e FieldError) bool { return e.Field == f })
+}
+
+// newID returns 128 random bits as 32 lower-case hex digits.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// keepText copies an accepted text version into DataDir/texts once, so the
+// proof of what was shown does not depend on the website.
+func (s *Server) keepText(version string) error {
+	if _, ok := s.texts.Load(version); ok {
+		return nil
+	}
+	dst := filepath.Join(s.o.DataDir, "texts", version+".html")
+	if _, err := os.Stat(dst); err != nil {
+		b, err := archive.Text(s.o.ArchiveDir, version)
+		if err != nil {
+			return err
+		}
+		if err := archive.WriteFileAtomic(dst, b, 0o600); err != nil {
+			return err
+		}
+	}
+	s.texts.Store(version, struct{}{})
+	return nil
+}
+
+// ReceiptData turns a log entry into what its receipt shows.
+func (s *Server) ReceiptData(e ledger.Entry) receipt.Data {
+	return ReceiptData(s.o.Config, e, s.o.PublicURL, s.o.ConsentURLs[e.Record.Lang])
+}
+
+// ReceiptData turns a log entry into what its receipt shows: every
+// configured purpose, granted or not, in the record's language.
+func ReceiptData(cfg *config.Config, e ledger.Entry, publicURL, withdrawalURL string) receipt.Data {
+	rec := e.Record
+	d := receipt.Data{
+		Lang:       rec.Lang,
+		Controller: receipt.Controller(cfg.Controller),
+		RecordID:   rec.ID, Time: rec.Time, Decision: rec.Decision,
+		TextVersion:    rec.TextVersion,
+		TextURL:        cfg.Site.BaseURL + "archive/" + rec.TextVersion + ".html",
+		KeyFingerprint: "SHA256:" + rec.Key,
+		WithdrawalURL:  withdrawalURL,
+		Record:         e.Line,
+	}
+	if rec.Subject != nil {
+		d.Name, d.Phone, d.Email = rec.Subject.Name, rec.Subject.Phone, rec.Subject.Email
+	}
+	for _, p := range cfg.Purposes {
+		title, _ := p.Localized(rec.Lang)
+		d.Purposes = append(d.Purposes, receipt.Purpose{
+			ID: p.ID, Title: title,
+			Granted: rec.Decision == ledger.Granted && slices.Contains(rec.Purposes, p.ID),
+		})
+	}
+	return d
+}
+
+func (s *Server) writeReceipt(e ledger.Entry) error {
+	pdf, err := s.o.Stamper.Stamp(s.ReceiptData(e))
+	if err != nil {
+		return err
+	}
+	return archive.WriteFileAtomic(filepath.Join(s.o.DataDir, "receipts", e.Record.ID+".pdf"), pdf, 0o600)
+}
+
+// ReceiptURL returns the receipt's link, valid for ReceiptTTL: the expiry
+// (Unix seconds) and an HMAC-SHA256 over id and expiry (RFC 2104), so it
+// cannot be guessed from the record id.
+func (s *Server) ReceiptURL(id string) string {
+	exp := s.o.Now().Add(s.o.ReceiptTTL).Unix()
+	return fmt.Sprintf("%sv1/receipts/%s.pdf?e=%d&k=%s", s.o.PublicURL, id, exp, s.linkMAC(id, exp))
+}
+
+func (s *Server) linkMAC(id string, exp int64) string {
+	m := hmac.New(sha256.New, s.linkKey)
+	fmt.Fprintf(m, "%s\x00%d", id, exp)
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
+	id, ok := strings.CutSuffix(r.PathValue("file"), ".pdf")
+	exp, err := strconv.ParseInt(r.URL.Query().Get("e"), 10, 64)
+	k := r.URL.Query().Get("k")
+	if !ok || len(id) != 32 || err != nil || !hmac.Equal([]byte(k), []byte(s.linkMAC(id, exp))) {
+		http.NotFound(w, r)
+		return
+	}
+	if s.o.Now().Unix() > exp {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusGone)
+		w.Write([]byte("Dieser Link ist abgelaufen. / This link has expired.\n"))
+		return
+	}
+	f, err := os.Open(filepath.Join(s.o.DataDir, "receipts", id+".pdf"))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="consent-`+id+`.pdf"`)
+	http.ServeContent(w, r, "", st.ModTime(), f)
+}
+
+func (s *Server) unavailable(w http.ResponseWriter, enc int, lang string) {
+	w.Header().Set("Retry-After", "60")
+	if enc == encJSON {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": "the decision could not be stored; nothing was recorded, try again later"})
+		return
+	}
+	t := s.o.Theme.Strings(lang)
+	s.render(w, http.StatusServiceUnavailable, themes.LayoutError, &themes.Page{
+		Lang: lang, Title: t["server_error_title"], ConsentURL: s.o.ConsentURLs[lang],
+		Content: template.HTML("<p>" + template.HTMLEscapeString(t["server_error"]) + "</p>"),
+	})
+}
+
+// renderFormErrors answers a form post with the form again: values kept,
+// each error next to its field.
+func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string, req *Request, ferrs []FieldError) {
+	t := s.o.Theme.Strings(lang)
+	form := &themes.Form{
+		Action:      s.o.PublicURL + "v1/consent",
+		TextVersion: req.TextVersion,
+		Values:      themes.FormValues{Name: req.Name, Phone: req.Phone, Email: req.Email},
+	}
+	for _, p := range s.o.Config.Purposes {
+		title, desc := p.Localized(lang)
+		form.Purposes = append(form.Purposes, themes.FormPurpose{ID: p.ID, Title: title, Description: desc, Checked: slices.Contains(req.Purposes, p.ID)})
+	}
+	for _, e := range ferrs {
+		msg := e.Message
+		if msg == "" {
+			msg = t["err_field"] + " (" + e.Field + ")"
+		}
+		field := e.Field
+		if field == FieldTextVersion || field == FieldLang || field == FieldHoneypot || field == "" {
+			field = "decision"
+		}
+		form.Errors = append(form.Errors, themes.FieldError{Field: field, Message: msg})
+	}
+	s.render(w, status, themes.LayoutConsent, &themes.Page{
+		Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang], Form: form,
+	})
+}
+
+func (s *Server) render(w http.ResponseWriter, status int, layout string, p *themes.Page) {
+	p.SiteTitle = s.o.Config.Site.Title
+	var b strings.Builder
+	if err := s.o.Theme.Render(&b, layout, p); err != nil {
+		s.o.Logger.Error("render page", "layout", layout, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write([]byte(b.String()))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// StaticHandler serves a built site with the collector's security headers,
+// for the one-process trial ("chatconsent serve").
+func StaticHandler(root http.FileSystem) http.Handler {
+	return securityHeaders(http.FileServer(root))
+}

@@ -1,0 +1,183 @@
+// Package archive reads and writes chatconsent's text archive: the exact
+// texts a data subject was shown before deciding, one file per text
+// version, named by the SHA-256 of its bytes (GDPR Art. 7(1); EDPB
+// Guidelines 05/2020 on consent, on keeping what information was presented;
+// ISO/IEC 29184 on keeping the notice version).
+//
+// # Format
+//
+//	DIR/VERSION.html    the archived document; sha256(file) == VERSION
+//	DIR/manifest.json   a [Manifest]
+//
+// VERSION is 64 lower-case hex digits. Files are written once and never
+// changed or removed: every version ever published stays provable.
+package archive
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+)
+
+// ManifestFile is the manifest's file name inside an archive folder.
+const ManifestFile = "manifest.json"
+
+// Manifest lists every published text version.
+type Manifest struct {
+	// Versions maps a text version to what it holds.
+	Versions map[string]Version `json:"versions"`
+}
+
+// Version describes one archived text version.
+type Version struct {
+	// Lang is the language of the texts ("de").
+	Lang string `json:"lang"`
+	// Pages are the content files whose texts it holds ("de/consent.md").
+	Pages []string `json:"pages"`
+	// Titles are those pages' titles, in the same order.
+	Titles []string `json:"titles"`
+	// FirstPublished is when a build first produced it (UTC).
+	FirstPublished time.Time `json:"first_published"`
+}
+
+// ErrUnknownVersion is returned by [Text] for a version not in the archive.
+var ErrUnknownVersion = errors.New("unknown text version")
+
+// ErrCorrupt is returned when an archived file does not hash to its name.
+var ErrCorrupt = errors.New("archived text does not match its version")
+
+var versionRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// ValidVersion reports whether v has the form of a text version.
+func ValidVersion(v string) bool { return versionRe.MatchString(v) }
+
+// Sum returns the text version of b.
+func Sum(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// ReadManifest reads DIR/manifest.json. A missing file is an empty manifest.
+func ReadManifest(dir string) (*Manifest, error) {
+	m := &Manifest{Versions: map[string]Version{}}
+	p := filepath.Join(dir, ManifestFile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read archive manifest: %w", err)
+	}
+	if err := json.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("read archive manifest %s: %w", p, err)
+	}
+	if m.Versions == nil {
+		m.Versions = map[string]Version{}
+	}
+	for v := range m.Versions {
+		if !ValidVersion(v) {
+			return nil, fmt.Errorf("read archive manifest %s: %q is not a text version", p, v)
+		}
+	}
+	return m, nil
+}
+
+// Text returns the archived document of version, checking that its bytes
+// still hash to the version ([ErrCorrupt]).
+func Text(dir, version string) ([]byte, error) {
+	if !ValidVersion(version) {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownVersion, version)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, version+".html"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownVersion, version)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read archived text: %w", err)
+	}
+	if Sum(b) != version {
+		return nil, fmt.Errorf("%w: %s", ErrCorrupt, version)
+	}
+	return b, nil
+}
+
+// Publish adds texts (version → document) to the archive in dir. Versions
+// already present are left alone (their file must still match). It returns
+// the versions that were new. Files are written durably: temp file, fsync,
+// rename, fsync of the folder.
+func Publish(dir string, texts map[string][]byte, info map[string]Version) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create archive: %w", err)
+	}
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	var added []string
+	for v, doc := range texts {
+		if Sum(doc) != v {
+			return nil, fmt.Errorf("publish %s: %w", v, ErrCorrupt)
+		}
+		p := filepath.Join(dir, v+".html")
+		if old, err := os.ReadFile(p); err == nil {
+			if Sum(old) != v {
+				return nil, fmt.Errorf("%s: %w", p, ErrCorrupt)
+			}
+		} else if err := WriteFileAtomic(p, doc, 0o644); err != nil {
+			return nil, err
+		}
+		if _, ok := m.Versions[v]; !ok {
+			m.Versions[v] = info[v]
+			added = append(added, v)
+		}
+	}
+	if len(added) > 0 {
+		b, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		if err := WriteFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return added, nil
+}
+
+// WriteFileAtomic replaces path with data durably: a temp file in the same
+// folder, fsync, rename, fsync of the folder. A crash leaves either the old
+// or the new file, never a half-written one.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(mode)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

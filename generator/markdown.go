@@ -1,0 +1,85 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+)
+
+// germanQuotes are the typographic quotes of German text („…“ and ‚…‘).
+var germanQuotes = extension.TypographicSubstitutions{
+	extension.LeftDoubleQuote:  []byte("&bdquo;"),
+	extension.RightDoubleQuote: []byte("&ldquo;"),
+	extension.LeftSingleQuote:  []byte("&sbquo;"),
+	extension.RightSingleQuote: []byte("&lsquo;"),
+}
+
+// markdown returns a goldmark converter for lang. Raw HTML stays off
+// (goldmark's default): the owner's Markdown cannot inject scripts.
+func markdown(lang string) goldmark.Markdown {
+	typo := extension.NewTypographer()
+	if lang == "de" {
+		typo = extension.NewTypographer(extension.WithTypographicSubstitutions(germanQuotes))
+	}
+	return goldmark.New(
+		goldmark.WithExtensions(extension.GFM, extension.Footnote, typo),
+		goldmark.WithParserOptions(parser.WithAutoHeadingID(), parser.WithAttribute()),
+	)
+}
+
+// convert renders Markdown src to HTML with stable, readable heading ids
+// ("Ihre Rechte gegenüber uns" → "ihre-rechte-gegenueber-uns").
+func convert(lang string, src []byte) ([]byte, error) {
+	var out bytes.Buffer
+	ctx := parser.NewContext(parser.WithIDs(newHeadingIDs()))
+	if err := markdown(lang).Convert(src, &out, parser.WithContext(ctx)); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// headingIDs implements parser.IDs with German transliteration, because
+// goldmark's default drops every non-ASCII letter.
+type headingIDs struct{ seen map[string]bool }
+
+func newHeadingIDs() *headingIDs { return &headingIDs{seen: map[string]bool{}} }
+
+var translit = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "Ä", "ae", "Ö", "oe", "Ü", "ue", "ẞ", "ss")
+
+func (h *headingIDs) Generate(value []byte, kind ast.NodeKind) []byte {
+	s := translit.Replace(strings.TrimSpace(string(value)))
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+			dash = false
+		case r == ' ' || r == '-' || r == '_' || r == '.' || r == '/':
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	id := strings.TrimSuffix(b.String(), "-")
+	if id == "" {
+		id = "section"
+	}
+	base := id
+	for i := 1; h.seen[id]; i++ {
+		id = fmt.Sprintf("%s-%d", base, i)
+	}
+	h.seen[id] = true
+	return []byte(id)
+}
+
+func (h *headingIDs) Put(value []byte) { h.seen[string(value)] = true }
+
+var _ parser.IDs = (*headingIDs)(nil)

@@ -1,0 +1,217 @@
+package themes
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Layout names every theme provides.
+const (
+	LayoutPolicy  = "policy"
+	LayoutConsent = "consent"
+	LayoutThanks  = "thanks"
+	LayoutError   = "error"
+	LayoutArchive = "archive"
+)
+
+// Theme is a loaded theme: its layouts, strings and style sheet, with the
+// site's overrides applied. It is safe for concurrent use once loaded.
+type Theme struct {
+	layouts map[string]*template.Template
+	strings map[string]map[string]string // lang → key → text
+	css     template.CSS
+}
+
+// Page is the data every layout receives.
+type Page struct {
+	Lang       string
+	Title      string
+	SiteTitle  string
+	Alternates []Alternate // this page in the site's other languages
+	PolicyURL  string      // site-relative or absolute; "" hides the link
+	ConsentURL string
+	Content    template.HTML
+	Form       *Form
+	Result     *Result
+	Archive    []ArchivedText // for the archive layout
+	// T holds the theme strings in Lang; set by [Theme.Render].
+	T   map[string]string
+	CSS template.CSS
+}
+
+// Alternate is one language version of a page (hreflang, RFC 8288 links).
+type Alternate struct{ Lang, Name, URL string }
+
+// Form is the consent form on the consent page.
+type Form struct {
+	Action      string // absolute URL or path of the collector's /v1/consent
+	TextVersion string
+	Purposes    []FormPurpose
+	Values      FormValues
+	Errors      []FieldError
+}
+
+// FormPurpose is one checkbox.
+type FormPurpose struct {
+	ID, Title, Description string
+	Checked                bool
+}
+
+// FormValues re-fills the form after an error.
+type FormValues struct{ Name, Phone, Email string }
+
+// FieldError is a message for one field, in the page's language.
+type FieldError struct{ Field, Message string }
+
+// ErrorFor returns the message for field, or "".
+func (f *Form) ErrorFor(field string) string {
+	for _, e := range f.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// Result is what the thank-you page shows.
+type Result struct{ Decision, RecordID, ReceiptURL string }
+
+// ArchivedText is one text in an archived text version.
+type ArchivedText struct {
+	Title   string
+	Content template.HTML
+	Form    *Form
+}
+
+// Load loads the built-in theme with the overrides found in siteDir
+// (siteDir/layouts/*.html, siteDir/i18n/*.toml). siteDir "" means none.
+// Errors name the file and, for template and TOML errors, the line.
+func Load(siteDir string) (*Theme, error) {
+	base, err := fs.Sub(Default, "default")
+	if err != nil {
+		return nil, err
+	}
+	t := &Theme{layouts: map[string]*template.Template{}, strings: map[string]map[string]string{}}
+	css, err := fs.ReadFile(base, "style.css")
+	if err != nil {
+		return nil, fmt.Errorf("read theme style.css: %w", err)
+	}
+	t.css = template.CSS(css)
+
+	read := func(name string) (data []byte, origin string, err error) {
+		if siteDir != "" {
+			p := filepath.Join(siteDir, filepath.FromSlash(name))
+			if b, err := os.ReadFile(p); err == nil {
+				return b, p, nil
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return nil, p, err
+			}
+		}
+		b, err := fs.ReadFile(base, name)
+		return b, "themes/default/" + name, err
+	}
+
+	baseText, baseOrigin, err := read("layouts/baseof.html")
+	if err != nil {
+		return nil, fmt.Errorf("read layout baseof.html: %w", err)
+	}
+	for _, name := range []string{LayoutPolicy, LayoutConsent, LayoutThanks, LayoutError, LayoutArchive} {
+		text, origin, err := read("layouts/" + name + ".html")
+		if err != nil {
+			return nil, fmt.Errorf("read layout %s.html: %w", name, err)
+		}
+		tpl, err := template.New(baseOrigin).Option("missingkey=error").Parse(string(baseText))
+		if err != nil {
+			return nil, fmt.Errorf("parse layout: %w", err)
+		}
+		if _, err := tpl.New(origin).Parse(string(text)); err != nil {
+			return nil, fmt.Errorf("parse layout: %w", err)
+		}
+		t.layouts[name] = tpl
+	}
+
+	entries, err := fs.ReadDir(base, "i18n")
+	if err != nil {
+		return nil, fmt.Errorf("read theme i18n: %w", err)
+	}
+	for _, e := range entries {
+		lang, ok := strings.CutSuffix(e.Name(), ".toml")
+		if !ok {
+			continue
+		}
+		m := map[string]string{}
+		b, _ := fs.ReadFile(base, "i18n/"+e.Name())
+		if err := decodeStrings("themes/default/i18n/"+e.Name(), b, m, nil); err != nil {
+			return nil, err
+		}
+		if siteDir != "" {
+			p := filepath.Join(siteDir, "i18n", e.Name())
+			if b, err := os.ReadFile(p); err == nil {
+				if err := decodeStrings(p, b, m, m); err != nil {
+					return nil, err
+				}
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("read %s: %w", p, err)
+			}
+		}
+		t.strings[lang] = m
+	}
+	return t, nil
+}
+
+// decodeStrings decodes a flat TOML table of strings into m. If known is
+// not nil, keys not in known are errors (a misspelt override).
+func decodeStrings(name string, b []byte, m, known map[string]string) error {
+	var raw map[string]any
+	if _, err := toml.Decode(string(b), &raw); err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return fmt.Errorf("%s:%d: %s", name, perr.Position.Line, perr.Message)
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	for k, v := range raw {
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("%s: key %s: want a string", name, k)
+		}
+		if known != nil {
+			if _, ok := known[k]; !ok {
+				return fmt.Errorf("%s: unknown key %s", name, k)
+			}
+		}
+		m[k] = s
+	}
+	return nil
+}
+
+// Strings returns the theme's strings in lang (nil if the theme has none).
+func (t *Theme) Strings(lang string) map[string]string { return t.strings[lang] }
+
+// Render executes layout with p into w. It sets p.T and p.CSS.
+func (t *Theme) Render(w io.Writer, layout string, p *Page) error {
+	tpl, ok := t.layouts[layout]
+	if !ok {
+		return fmt.Errorf("render: no layout %q", layout)
+	}
+	p.T = t.strings[p.Lang]
+	if p.T == nil {
+		return fmt.Errorf("render: the theme has no strings for language %q (add i18n/%s.toml)", p.Lang, p.Lang)
+	}
+	p.CSS = t.css
+	var buf bytes.Buffer
+	if err := tpl.ExecuteTemplate(&buf, tpl.Name(), p); err != nil {
+		return fmt.Errorf("render layout %s: %w", layout, err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
