@@ -1,0 +1,122 @@
+package collector
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestNormalizePhone(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"0170 1234567", "+491701234567"},
+		{"+49 (0)170 123 45 67", "+491701234567"},
+		{"0049 170 1234567", "+491701234567"},
+		{"+48 512 345 678", "+48512345678"},
+		{"030 1234567", "+49301234567"},
+		{"12", ""},
+		{"0170 12345678901234", ""},
+		{"hello", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		got, ok := NormalizePhone(tt.in, "DE")
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("NormalizePhone(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+		}
+	}
+}
+
+func TestCheckText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Jürgen Weiß", ""},
+		{"Αλέξανδρος", ""},
+		{"a\nb", "control"},
+		{"a\x00b", "control"},
+		{"evil\u202Eoh", "control"},
+		{"\u2066x", "control"},
+		{"\xff", "invalid_utf8"},
+		{strings.Repeat("a", 201), "too_long"},
+	}
+	for _, tt := range tests {
+		if got := checkText(tt.in, maxName); got != tt.want {
+			t.Errorf("checkText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func decode(t *testing.T, ct, body string) (*Request, error) {
+	t.Helper()
+	r := httptest.NewRequest("POST", "/v1/consent", strings.NewReader(body))
+	if ct != "" {
+		r.Header.Set("Content-Type", ct)
+	}
+	req, _, err := decodeRequest(httptest.NewRecorder(), r)
+	return req, err
+}
+
+func TestDecodeRequest(t *testing.T) {
+	const form = "application/x-www-form-urlencoded"
+	req, err := decode(t, form, "decision=granted&name=J%C3%BCrgen&phone=0170&purpose=a&purpose=b&lang=de&text_version=x")
+	if err != nil || req.Name != "Jürgen" || len(req.Purposes) != 2 {
+		t.Errorf("form = %+v, %v", req, err)
+	}
+	req, err = decode(t, "application/json; charset=utf-8", `{"decision":"refused","name":"Ł","phone":"1","purpose":["a"]}`)
+	if err != nil || req.Decision != "refused" || req.Purposes[0] != "a" {
+		t.Errorf("json = %+v, %v", req, err)
+	}
+	bad := []struct {
+		name, ct, body string
+		status         int
+		field          string
+	}{
+		{"unknown form field", form, "decision=granted&admin=1", 400, "admin"},
+		{"duplicate form field", form, "name=a&name=b", 400, "name"},
+		{"unknown JSON field", "application/json", `{"nme":"x"}`, 400, "nme"},
+		{"duplicate JSON field", "application/json", `{"name":"a","name":"b"}`, 400, "name"},
+		{"wrong JSON type", "application/json", `{"purpose":"a"}`, 400, "purpose"},
+		{"JSON array", "application/json", `[1]`, 400, ""},
+		{"two JSON objects", "application/json", `{}{}`, 400, ""},
+		{"invalid UTF-8 JSON", "application/json", "{\"name\":\"\xff\"}", 400, ""},
+		{"wrong content type", "text/plain", "name=x", 415, ""},
+		{"no content type", "", "name=x", 415, ""},
+		{"too large", form, "name=" + strings.Repeat("a", MaxBodyBytes), 413, ""},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := decode(t, tt.ct, tt.body)
+			var re *RequestError
+			if !errors.As(err, &re) || re.Status != tt.status || re.Field != tt.field {
+				t.Errorf("err = %#v, want status %d field %q", err, tt.status, tt.field)
+			}
+		})
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	f.Add([]byte(`{"decision":"granted","name":"Jürgen Weiß","phone":"0170 1234567","purpose":["orders"],"lang":"de","text_version":"ab"}`))
+	f.Add([]byte(`{"purpose":[]}`))
+	f.Add([]byte(`{"name":"a","name":"b"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, err := DecodeJSON(b)
+		if err == nil && req == nil {
+			t.Fatal("nil request without error")
+		}
+		var re *RequestError
+		if err != nil && (!errors.As(err, &re) || re.Status != http.StatusBadRequest) {
+			t.Fatalf("error %v is not a 400 RequestError", err)
+		}
+	})
+}
+
+func FuzzDecodeForm(f *testing.F) {
+	f.Add([]byte("decision=granted&name=J%C3%BCrgen&phone=0170+1234567&purpose=orders&lang=de&text_version=ab"))
+	f.Add([]byte("%zz"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, err := decodeForm(b)
+		if err == nil && req == nil {
+			t.Fatal("nil request without error")
+		}
+	})
+}
