@@ -1,0 +1,51 @@
+// Package receipt turns a consent decision into a one-page PDF receipt: the
+// proof that a controller must be able to show that the data subject
+// consented (GDPR Art. 7(1)), in a form the data subject keeps as well.
+//
+// A receipt shows, in the data subject's language (German or English), the
+// controller, the data subject, the decision and its time (Europe/Berlin,
+// with UTC offset), every purpose as granted or not, the version (SHA-256)
+// and address of the texts shown, the record id, the fingerprint of the
+// signing key and how to withdraw consent (GDPR Art. 7(3)). The exact signed
+// log line is attached to the PDF as the embedded file "record.json", so the
+// receipt carries its own evidence; [Attachment] reads it back.
+//
+// # Printing
+//
+// A [Stamper] prints onto a template PDF (by default the embedded
+// template.pdf, regenerated with go generate) using pdfcpu's building
+// blocks: it writes the page content itself, one text-showing operator per
+// line with the text as glyph ids of the Go fonts (Go Regular and Go Bold,
+// which cover WGL4: Latin, Greek and Cyrillic; embedded whole, once per
+// Stamper). Nothing in the data is interpreted, unlike pdfcpu's stamp and
+// create APIs, which expand "%p" and "\n" in their text. [Lines] returns
+// exactly the lines printed; long values wrap within the text width, and if
+// the text does not fit on the page at full size, all of it shrinks (down
+// to 70 %) before the receipt is refused.
+//
+// A character the font lacks would be dropped silently by pdfcpu; instead
+// [Lines] and [Stamper.Stamp] fail with [ErrUncovered], naming the field and
+// the character. Control, line-separator and invisible formatting
+// characters fail with [ErrInvalid]; text is printed in Unicode normal form
+// C, so decomposed input ("u" + combining diaeresis) prints as "ü".
+//
+// # Reproducible output
+//
+// [Stamper.Stamp] gives the same bytes for the same [Data] and template, so
+// a verifier can re-stamp a record and compare the files. pdfcpu on its own
+// does not: it writes objects in Go's random map order, stamps Producer,
+// CreationDate, ModDate and the file identifier with the current time, and
+// names font subsets with a random tag. The package fixes the subset tag,
+// and rewrites pdfcpu's output with the objects in number order, its own
+// document information (dates = Data.Time) and a content-derived file
+// identifier. Byte equality holds for one version of this package, pdfcpu
+// and the template; across versions compare [Lines] and [Attachment].
+//
+// # pdfcpu set-up
+//
+// pdfcpu embeds TrueType fonts only from its configuration directory, a
+// process-wide setting. On first use the package installs the Go fonts into
+// a private temporary directory (never the user's home) and points pdfcpu
+// at it, once per process; this is the package's only global state. Other
+// code in the same process that uses pdfcpu shares that configuration.
+package receipt

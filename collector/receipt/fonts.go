@@ -1,0 +1,125 @@
+package receipt
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	pfont "github.com/pdfcpu/pdfcpu/pkg/font"
+	"golang.org/x/image/font/gofont/gobold"
+	"golang.org/x/image/font/gofont/goregular"
+)
+
+// PostScript names of the embedded Go fonts: pdfcpu names an installed
+// font after the PostScript name in its "name" table.
+const (
+	fontRegular = "GoRegular"
+	fontBold    = "Go-Bold"
+)
+
+// metrics is the part of a font that layout and encoding need: the
+// character-to-glyph map and the advance widths in PDF glyph space
+// (1000 units per em). It is filled once and only read afterwards.
+type metrics struct {
+	name   string
+	chars  map[uint32]uint16
+	widths []int
+}
+
+// covers reports whether the font has a glyph for r.
+func (m *metrics) covers(r rune) bool {
+	_, ok := m.chars[uint32(r)]
+	return ok
+}
+
+// width returns the advance width of s in points at size pt.
+// Callers check coverage first; a missing rune counts as glyph 0.
+func (m *metrics) width(s string, size float64) float64 {
+	w := 0
+	for _, r := range s {
+		g := m.chars[uint32(r)]
+		if int(g) < len(m.widths) {
+			w += m.widths[g]
+		}
+	}
+	return float64(w) * size / 1000
+}
+
+// The one-time pdfcpu setup. This is the package's only global state, and
+// pdfcpu leaves no way around it: user fonts can only be embedded from
+// pdfcpu's font directory (a package variable, font.UserFontDir, set by
+// api.EnsureDefaultConfigAt), and model.NewDefaultConfiguration creates a
+// configuration directory under the user's home on first use and writes
+// package variables without a lock. So the directory is chosen once per
+// process, before any configuration is taken, and it is a private temporary
+// directory so the user's home is never touched. The directory (about
+// 0.5 MB) lives as long as the process: [New] embeds the fonts from it.
+var (
+	setupOnce sync.Once
+	setupErr  error
+	configDir string   // pdfcpu's configuration directory; set once by setup
+	regular   *metrics // read-only after setupOnce
+	bold      *metrics // read-only after setupOnce
+)
+
+// setup installs the Go fonts into a private pdfcpu configuration directory,
+// once per process, and loads their metrics.
+func setup() error {
+	setupOnce.Do(func() {
+		setupErr = doSetup()
+	})
+	return setupErr
+}
+
+func doSetup() error {
+	dir, err := os.MkdirTemp("", "chatconsent-pdfcpu-")
+	if err != nil {
+		return fmt.Errorf("receipt: set up pdfcpu: create config directory: %w", err)
+	}
+	configDir = dir
+	if err := api.EnsureDefaultConfigAt(dir); err != nil {
+		return fmt.Errorf("receipt: set up pdfcpu: config directory %s: %w", dir, err)
+	}
+	src := filepath.Join(dir, "ttf")
+	if err := os.Mkdir(src, 0o700); err != nil {
+		return fmt.Errorf("receipt: set up pdfcpu: %w", err)
+	}
+	var paths []string
+	for _, f := range []struct {
+		name string
+		ttf  []byte
+	}{{"goregular.ttf", goregular.TTF}, {"gobold.ttf", gobold.TTF}} {
+		p := filepath.Join(src, f.name)
+		if err := os.WriteFile(p, f.ttf, 0o600); err != nil {
+			return fmt.Errorf("receipt: set up pdfcpu: write %s: %w", f.name, err)
+		}
+		paths = append(paths, p)
+	}
+	if err := api.InstallFonts(paths); err != nil {
+		return fmt.Errorf("receipt: set up pdfcpu: install Go fonts: %w", err)
+	}
+	// pdfcpu keeps its own copy (a .gob file in its font directory).
+	if err := os.RemoveAll(src); err != nil {
+		return fmt.Errorf("receipt: set up pdfcpu: %w", err)
+	}
+	if regular, err = loadMetrics(fontRegular); err != nil {
+		return err
+	}
+	if bold, err = loadMetrics(fontBold); err != nil {
+		return err
+	}
+	return nil
+}
+
+func loadMetrics(name string) (*metrics, error) {
+	ttf, ok, err := pfont.UserFont(name)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: set up pdfcpu: load font %s: %w", name, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("receipt: set up pdfcpu: font %s not installed", name)
+	}
+	return &metrics{name: name, chars: ttf.Chars, widths: ttf.GlyphWidths}, nil
+}

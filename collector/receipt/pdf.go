@@ -1,0 +1,488 @@
+package receipt
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf16"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	pdffont "github.com/pdfcpu/pdfcpu/pkg/pdfcpu/font"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+)
+
+// pageGeometry checks that the page is A4 portrait without rotation and
+// returns the lower-left corner of its visible area, the origin of the
+// layout.
+func pageGeometry(attrs *model.InheritedPageAttrs) (types.Point, error) {
+	box := attrs.MediaBox
+	if attrs.CropBox != nil {
+		box = attrs.CropBox
+	}
+	if box == nil {
+		return types.Point{}, errors.New("page 1 has no MediaBox")
+	}
+	if attrs.Rotate%360 != 0 {
+		return types.Point{}, fmt.Errorf("page 1 is rotated by %d°, want 0", attrs.Rotate)
+	}
+	if math.Abs(box.Width()-pageWidth) > 1 || math.Abs(box.Height()-pageHeight) > 1 {
+		return types.Point{}, fmt.Errorf("page 1 is %.2f × %.2f pt, want A4 portrait (%.2f × %.2f pt)",
+			box.Width(), box.Height(), pageWidth, pageHeight)
+	}
+	return box.LL, nil
+}
+
+// prepareTemplate reads, validates and optimises template, checks its
+// page, embeds the fonts into it and returns it as pdfcpu writes it, with
+// the resource names of the fonts on its page.
+//
+// The fonts are embedded here, once per Stamper, with every glyph that has
+// a Unicode mapping (the whole WGL4 set), not as a subset per receipt.
+// Subsetting took about 5 of 7 ms per receipt (for each font pdfcpu decodes
+// its stored copy of the font from disk, rebuilds and deflates the subset,
+// its widths, its ToUnicode map and its CIDSet); the whole fonts add about
+// 135 KB to each receipt (170 KB instead of 37 KB). Each Stamp copies the
+// font streams as they are.
+func prepareTemplate(template []byte) ([]byte, map[string]string, error) {
+	conf := newConf()
+	conf.Cmd = model.VALIDATE
+	ctx, err := api.ReadValidateAndOptimize(bytes.NewReader(template), conf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read template: %w", err)
+	}
+	if ctx.PageCount != 1 {
+		return nil, nil, fmt.Errorf("template has %d pages, want 1", ctx.PageCount)
+	}
+	xt := ctx.XRefTable
+	page, _, attrs, err := ctx.PageDict(1, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("template page: %w", err)
+	}
+	if _, err := pageGeometry(attrs); err != nil {
+		return nil, nil, fmt.Errorf("template: %w", err)
+	}
+	keys, err := fontKeys(ctx, attrs)
+	if err != nil {
+		return nil, nil, err
+	}
+	refs := map[string]types.IndirectRef{}
+	for _, f := range []*metrics{regular, bold} {
+		used := map[uint16]bool{}
+		for _, g := range f.chars {
+			used[g] = true
+		}
+		tag := subsetTag(f.name, used)
+		// EnsureFontDict builds the font program, widths, ToUnicode map
+		// and CIDSet from the glyphs recorded as used, then forgets them.
+		xt.UsedGIDs[f.name] = used
+		ref, err := pdffont.EnsureFontDict(xt, f.name, "", "", false, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("embed font %s: %w", f.name, err)
+		}
+		// pdfcpu names a subset with a random six-letter tag; a fixed
+		// one keeps the output reproducible.
+		if err := setSubsetTag(xt, *ref, f.name, tag); err != nil {
+			return nil, nil, err
+		}
+		if err := setToUnicode(xt, *ref, f); err != nil {
+			return nil, nil, err
+		}
+		refs[f.name] = *ref
+	}
+	// A no-op while EnsureFontDict has consumed the glyph record, as in
+	// pdfcpu v0.15.0; it completes the fonts should a later version not.
+	if err := pdffont.UpdateUserfonts(xt, refs); err != nil {
+		return nil, nil, fmt.Errorf("embed fonts: %w", err)
+	}
+	if err := addFontResources(ctx, page, attrs, keys, refs); err != nil {
+		return nil, nil, err
+	}
+	var buf bytes.Buffer
+	if err := api.WriteContext(ctx, &buf); err != nil {
+		return nil, nil, fmt.Errorf("write template: %w", err)
+	}
+	return buf.Bytes(), keys, nil
+}
+
+// render prints doc onto a fresh copy of the prepared template, attaches
+// the record and writes the PDF in canonical form.
+func (s *Stamper) render(d Data, doc []line) ([]byte, error) {
+	conf := newConf()
+	// No optimisation: it would drop the fonts from the page's resources,
+	// as the template's own content does not use them.
+	conf.Optimize = false
+	ctx, err := api.ReadValidateAndOptimize(bytes.NewReader(s.template), conf)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	xt := ctx.XRefTable
+	page, _, attrs, err := ctx.PageDict(1, false)
+	if err != nil {
+		return nil, fmt.Errorf("template page: %w", err)
+	}
+	origin, err := pageGeometry(attrs)
+	if err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	content, err := contentStream(doc, s.keys, origin)
+	if err != nil {
+		return nil, err
+	}
+	if err := wrapContents(ctx, page, content); err != nil {
+		return nil, err
+	}
+
+	modTime := d.Time
+	if err := ctx.AddAttachment(model.Attachment{
+		Reader:   bytes.NewReader(d.Record),
+		ID:       AttachmentName,
+		FileName: AttachmentName,
+		Desc:     "signed consent record",
+		ModTime:  &modTime,
+	}, false); err != nil {
+		return nil, fmt.Errorf("attach %s: %w", AttachmentName, err)
+	}
+
+	root, err := xt.Catalog()
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	root.Update("Lang", types.StringLiteral(d.Lang))
+
+	info, err := infoDict(d)
+	if err != nil {
+		return nil, err
+	}
+	// pdfcpu overwrites Producer, CreationDate and ModDate of the Info
+	// dictionary with its own name and the current time when it writes;
+	// canonical() puts this dictionary back in its place afterwards.
+	if ctx.Info == nil {
+		if ctx.Info, err = ctx.IndRefForNewObject(info.Clone()); err != nil {
+			return nil, fmt.Errorf("info dictionary: %w", err)
+		}
+	}
+	infoNr := ctx.Info.ObjectNumber.Value()
+	ctx.EnsureVersionForWriting()
+
+	var buf bytes.Buffer
+	if err := api.WriteContext(ctx, &buf); err != nil {
+		return nil, fmt.Errorf("write PDF: %w", err)
+	}
+	out, err := canonical(buf.Bytes(), ctx.Write.Table, infoNr, info)
+	if err != nil {
+		return nil, fmt.Errorf("canonicalise PDF: %w", err)
+	}
+	return out, nil
+}
+
+// pageFonts returns the page's font resources as a dictionary of its own
+// (inherited or indirect ones are copied, so nothing shared is changed).
+func pageFonts(ctx *model.Context, attrs *model.InheritedPageAttrs) (res, fonts types.Dict, err error) {
+	res = types.NewDict()
+	if attrs.Resources != nil {
+		res = attrs.Resources.Clone().(types.Dict)
+	}
+	fonts = types.NewDict()
+	if o, found := res.Find("Font"); found {
+		fd, err := ctx.DereferenceDict(o)
+		if err != nil {
+			return nil, nil, fmt.Errorf("template page font resources: %w", err)
+		}
+		if fd != nil {
+			fonts = fd.Clone().(types.Dict)
+		}
+	}
+	return res, fonts, nil
+}
+
+// fontKeys returns a resource name for each font that the template's page
+// does not use yet.
+func fontKeys(ctx *model.Context, attrs *model.InheritedPageAttrs) (map[string]string, error) {
+	_, fonts, err := pageFonts(ctx, attrs)
+	if err != nil {
+		return nil, err
+	}
+	keys := map[string]string{}
+	for i, name := range []string{fontRegular, fontBold} {
+		key := fonts.NewIDForPrefix("CC", i)
+		fonts[key] = nil // reserve the name
+		keys[name] = key
+	}
+	return keys, nil
+}
+
+// addFontResources adds the fonts under their keys to the page's font
+// resources.
+func addFontResources(ctx *model.Context, page types.Dict, attrs *model.InheritedPageAttrs, keys map[string]string, refs map[string]types.IndirectRef) error {
+	res, fonts, err := pageFonts(ctx, attrs)
+	if err != nil {
+		return err
+	}
+	for name, key := range keys {
+		fonts.Insert(key, refs[name])
+	}
+	res.Update("Font", fonts)
+	page.Update("Resources", res)
+	return nil
+}
+
+// contentStream returns the page content that prints doc: one BT … ET per
+// line, the text as a hex string of glyph ids (Identity-H encoding of the
+// embedded fonts). Nothing in the text is interpreted: it is not a format
+// string and has no escapes.
+func contentStream(doc []line, keys map[string]string, origin types.Point) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("Q\n") // ends the template's graphics state, see wrapContents
+	for _, l := range doc {
+		fmt.Fprintf(&b, "BT /%s %s Tf %s g %s %s Td <", keys[l.font.name], num(l.size), num(l.gray), num(origin.X+l.x), num(origin.Y+l.y))
+		for _, r := range l.text {
+			g, ok := l.font.chars[uint32(r)]
+			if !ok { // labels included; data was checked already
+				return nil, fmt.Errorf("%w: %U %q in %q", ErrUncovered, r, r, l.text)
+			}
+			fmt.Fprintf(&b, "%04X", g)
+		}
+		b.WriteString("> Tj ET\n")
+	}
+	return b.Bytes(), nil
+}
+
+// num formats a number for a content stream: at most 3 decimals, no
+// trailing zeros.
+func num(f float64) string {
+	return strconv.FormatFloat(math.Round(f*1000)/1000, 'f', -1, 64)
+}
+
+// wrapContents makes the page's content "q", the template's content, then
+// content (which starts with "Q"), so a graphics state the template leaves
+// behind (colour, transformation, clipping) cannot reach the receipt text.
+func wrapContents(ctx *model.Context, page types.Dict, content []byte) error {
+	var old types.Array
+	switch o := page["Contents"].(type) {
+	case nil:
+	case types.IndirectRef:
+		obj, err := ctx.Dereference(o)
+		if err != nil {
+			return fmt.Errorf("template page contents: %w", err)
+		}
+		switch obj := obj.(type) {
+		case types.StreamDict:
+			old = types.Array{o}
+		case types.Array:
+			old = slices.Clone(obj)
+		case nil:
+		default:
+			return fmt.Errorf("template page contents: unexpected %T", obj)
+		}
+	case types.Array:
+		old = slices.Clone(o)
+	case types.StreamDict:
+		ref, err := ctx.IndRefForNewObject(o)
+		if err != nil {
+			return fmt.Errorf("template page contents: %w", err)
+		}
+		old = types.Array{*ref}
+	default:
+		return fmt.Errorf("template page contents: unexpected %T", o)
+	}
+	begin, err := newStream(ctx, []byte("q\n"))
+	if err != nil {
+		return err
+	}
+	end, err := newStream(ctx, content)
+	if err != nil {
+		return err
+	}
+	a := append(types.Array{*begin}, old...)
+	page.Update("Contents", append(a, *end))
+	return nil
+}
+
+// newStream adds b as an uncompressed stream. The content streams are a
+// few kilobytes; deflating them would cost a compressor (about 1 MB of
+// allocations and a third of the time of a receipt) for 2 KB of file size.
+func newStream(ctx *model.Context, b []byte) (*types.IndirectRef, error) {
+	sd := types.StreamDict{Dict: types.NewDict(), Content: b}
+	if err := sd.Encode(); err != nil { // no filter: sets Raw and Length
+		return nil, fmt.Errorf("content stream: %w", err)
+	}
+	ref, err := ctx.IndRefForNewObject(sd)
+	if err != nil {
+		return nil, fmt.Errorf("content stream: %w", err)
+	}
+	return ref, nil
+}
+
+// subsetTag returns the six capital letters that name a font subset,
+// derived from the font name and the glyphs used (PDF 32000 9.6.4 asks only
+// that different subsets get different tags).
+func subsetTag(name string, used map[uint16]bool) string {
+	gids := make([]int, 0, len(used))
+	for g := range used {
+		gids = append(gids, int(g))
+	}
+	slices.Sort(gids)
+	h := sha256.New()
+	h.Write([]byte(name))
+	for _, g := range gids {
+		h.Write([]byte{byte(g >> 8), byte(g)})
+	}
+	sum := h.Sum(nil)
+	tag := make([]byte, 6)
+	for i := range tag {
+		tag[i] = 'A' + sum[i]%26
+	}
+	return string(tag)
+}
+
+// setSubsetTag renames the font subset behind ref to tag+name.
+func setSubsetTag(xt *model.XRefTable, ref types.IndirectRef, name, tag string) error {
+	base := types.Name(tag + "+" + name)
+	fd, err := xt.DereferenceDict(ref)
+	if err != nil || fd == nil {
+		return fmt.Errorf("font %s: dictionary: %v", name, err)
+	}
+	fd.Update("BaseFont", base)
+	desc := fd.ArrayEntry("DescendantFonts")
+	if len(desc) != 1 {
+		return fmt.Errorf("font %s: want one descendant font, have %d", name, len(desc))
+	}
+	cid, err := xt.DereferenceDict(desc[0])
+	if err != nil || cid == nil {
+		return fmt.Errorf("font %s: descendant font: %v", name, err)
+	}
+	cid.Update("BaseFont", base)
+	des, err := xt.DereferenceDict(cid["FontDescriptor"])
+	if err != nil || des == nil {
+		return fmt.Errorf("font %s: font descriptor: %v", name, err)
+	}
+	des.Update("FontName", base)
+	return nil
+}
+
+// infoDict returns the document information dictionary for d (PDF 32000
+// 14.3.3). Dates are d.Time, never the time of stamping.
+func infoDict(d Data) (types.Dict, error) {
+	lb := labelsByLang[d.Lang]
+	loc, err := berlin()
+	if err != nil {
+		return nil, err
+	}
+	date := types.DateString(d.Time.In(loc))
+	info := types.NewDict()
+	for k, v := range map[string]string{
+		"Title":   lb.title + " " + d.RecordID,
+		"Subject": lb.subjectLine,
+		"Author":  d.Controller.Name,
+		"Creator": "chatconsent",
+	} {
+		s, err := pdfText(v)
+		if err != nil {
+			return nil, fmt.Errorf("info %s: %w", k, err)
+		}
+		info.Insert(k, types.StringLiteral(s))
+	}
+	info.Insert("Producer", types.StringLiteral("chatconsent"))
+	info.Insert("CreationDate", types.StringLiteral(date))
+	info.Insert("ModDate", types.StringLiteral(date))
+	return info, nil
+}
+
+// pdfText encodes s as the escaped content of a PDF text string: ASCII as
+// is, anything else as UTF-16BE with byte order mark.
+func pdfText(s string) (string, error) {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	var (
+		e   *string
+		err error
+	)
+	if ascii {
+		e, err = types.Escape(s)
+	} else {
+		e, err = types.EscapedUTF16String(s)
+	}
+	if err != nil {
+		return "", err
+	}
+	return *e, nil
+}
+
+// setToUnicode replaces the ToUnicode CMap of the Type0 font behind ref by
+// one that maps every glyph of f. pdfcpu v0.15.0 writes only the first 100
+// glyphs of a subset into it (font.bf stops after one bfchar block), so
+// text extraction and copy-and-paste would lose every later glyph: "ä",
+// "ß", all Greek and Cyrillic letters.
+func setToUnicode(xt *model.XRefTable, ref types.IndirectRef, f *metrics) error {
+	fd, err := xt.DereferenceDict(ref)
+	if err != nil || fd == nil {
+		return fmt.Errorf("font %s: dictionary: %v", f.name, err)
+	}
+	tu := fd.IndirectRefEntry("ToUnicode")
+	if tu == nil {
+		return fmt.Errorf("font %s: no ToUnicode stream", f.name)
+	}
+	entry, ok := xt.FindTableEntryForIndRef(tu)
+	if !ok || entry == nil {
+		return fmt.Errorf("font %s: ToUnicode stream %v missing", f.name, *tu)
+	}
+	sd, ok := entry.Object.(types.StreamDict)
+	if !ok {
+		return fmt.Errorf("font %s: ToUnicode is %T, want a stream", f.name, entry.Object)
+	}
+	sd.Content = toUnicodeCMap(f.chars)
+	sd.Delete("Length1") // pdfcpu sets it; it belongs to font programs only
+	if err := sd.Encode(); err != nil {
+		return fmt.Errorf("font %s: ToUnicode: %w", f.name, err)
+	}
+	entry.Object = sd
+	return nil
+}
+
+// toUnicodeCMap returns a ToUnicode CMap (PDF 32000 9.10.3) for 2-byte
+// glyph ids, mapping each glyph to the smallest code point that chars maps
+// to it.
+func toUnicodeCMap(chars map[uint32]uint16) []byte {
+	uni := map[uint16]rune{}
+	for r, g := range chars {
+		if old, ok := uni[g]; !ok || rune(r) < old {
+			uni[g] = rune(r)
+		}
+	}
+	gids := make([]int, 0, len(uni))
+	for g := range uni {
+		gids = append(gids, int(g))
+	}
+	slices.Sort(gids)
+
+	var b bytes.Buffer
+	b.WriteString("/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n" +
+		"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n" +
+		"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n" +
+		"1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n")
+	for len(gids) > 0 {
+		n := min(len(gids), 100) // at most 100 entries per block
+		fmt.Fprintf(&b, "%d beginbfchar\n", n)
+		for _, g := range gids[:n] {
+			fmt.Fprintf(&b, "<%04X> <", g)
+			for _, u := range utf16.Encode([]rune{uni[uint16(g)]}) {
+				fmt.Fprintf(&b, "%04X", u)
+			}
+			b.WriteString(">\n")
+		}
+		b.WriteString("endbfchar\n")
+		gids = gids[n:]
+	}
+	b.WriteString("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n")
+	return b.Bytes()
+}
