@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/themes"
 )
@@ -61,15 +60,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	var tpl []byte
-	if cfg.Receipt.Template != "" {
-		if tpl, err = os.ReadFile(cfg.Receipt.Template); err != nil {
-			return nil, info, fmt.Errorf("receipt.template: %w", err)
-		}
-	}
-	stamper, err := receipt.New(tpl)
+	stamper, err := NewStamper(cfg)
 	if err != nil {
-		return nil, info, fmt.Errorf("receipt.template %s: %w", cfg.Receipt.Template, err)
+		return nil, info, err
 	}
 	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, ledger.Options{})
 	if err != nil {
@@ -80,7 +73,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	s, err := New(Options{
 		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
 		ConsentURLs: st.ConsentURLs, Log: log, Signer: priv, Theme: theme, Stamper: stamper,
-		Now: st.Now, Logger: st.Logger,
+		Now: st.Now, Logger: st.Logger, ReceiptTTL: cfg.Receipt.LinkTTL,
 	})
 	if err != nil {
 		log.Close()

@@ -8,11 +8,9 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"strings"
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
@@ -31,13 +29,9 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *addr == "" {
 		*addr = cfg.Collector.Listen
 	}
-	urls, err := generator.PageURLs(cfg)
+	consent, err := withdrawalURLs(cfg)
 	if err != nil {
 		return err
-	}
-	consent := map[string]string{}
-	for l, m := range urls {
-		consent[l] = strings.TrimSuffix(cfg.Site.BaseURL, "/") + m["consent"]
 	}
 	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent}, *addr, false, nil, stdout, stderr)
 }

@@ -52,5 +52,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mux.Handle("/", collector.StaticHandler(http.Dir(site)))
 		return mux
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent}, *addr, true, wrap, stdout, stderr)
+	// Receipts print absolute links (site.base_url), as with collect, so
+	// that a receipt from a trial verifies with the same config.
+	abs, err := withdrawalURLs(cfg)
+	if err != nil {
+		return err
+	}
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: abs}, *addr, true, wrap, stdout, stderr)
 }
