@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,6 +26,8 @@ type Setup struct {
 	ConsentURLs map[string]string
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Mail tunes the receipt mailer (used only with an [smtp] table).
+	Mail MailerOptions
 }
 
 // Started reports what [Open] found or did on the way.
@@ -64,26 +67,47 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, err
 	}
+	mailer, err := OpenMailer(cfg, st.DataDir, theme, st.Logger, st.Mail)
+	if err != nil {
+		return nil, info, err
+	}
 	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, ledger.Options{})
 	if err != nil {
+		if mailer != nil {
+			mailer.Close()
+		}
 		return nil, info, err
 	}
 	info.Recovery = rec
 	info.Records = log.Head().Count
-	s, err := New(Options{
+	o := Options{
 		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
 		ConsentURLs: st.ConsentURLs, Log: log, Signer: priv, Theme: theme, Stamper: stamper,
 		Now: st.Now, Logger: st.Logger, ReceiptTTL: cfg.Receipt.LinkTTL,
-	})
+	}
+	if mailer != nil {
+		o.Deliver = mailer
+	}
+	s, err := New(o)
 	if err != nil {
 		log.Close()
+		if mailer != nil {
+			mailer.Close()
+		}
 		return nil, info, err
 	}
 	return s, info, nil
 }
 
-// Close closes the log after the appends in flight.
-func (s *Server) Close() error { return s.log.Close() }
+// Close closes the log after the appends in flight, and stops the mailer
+// (waiting mails stay in the outbox).
+func (s *Server) Close() error {
+	err := s.log.Close()
+	if c, ok := s.o.Deliver.(io.Closer); ok {
+		c.Close()
+	}
+	return err
+}
 
 // Serve serves h on ln until ctx ends, then stops accepting, lets requests
 // in flight finish (up to 10 s) and returns. The timeouts and header limit

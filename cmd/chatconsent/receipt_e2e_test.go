@@ -111,6 +111,10 @@ func TestVerifyReceipt(t *testing.T) {
 	if copies, _ := filepath.Glob(filepath.Join(data, "receipts", "*.pdf")); len(copies) != 2 {
 		t.Errorf("owner's copies: %v", copies)
 	}
+	// Without [smtp], mail is off: nothing is queued.
+	if _, err := os.Stat(filepath.Join(data, "outbox")); !os.IsNotExist(err) {
+		t.Errorf("outbox exists without [smtp]: %v", err)
+	}
 
 	t.Run("good", func(t *testing.T) {
 		stdout, stderr, code := chatconsent(t, "verify", goodPath, "--key", pub, "--config", cfg)

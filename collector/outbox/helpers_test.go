@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"bytes"
-	"encoding/base64"
 	"log/slog"
 	"sync"
 )
@@ -27,6 +26,3 @@ func (s *syncBuffer) String() string {
 
 func newLogger(b *syncBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
 
-func decodeBase64(b []byte) ([]byte, error) {
-	return base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields(b), nil)))
-}

@@ -5,104 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
+	"github.com/chatconsent/chatconsent/internal/smtptest"
 )
-
-// received is one message as the test server got it.
-type received struct {
-	From string
-	To   []string
-	Data []byte
-}
-
-// server is a real SMTP server (github.com/emersion/go-smtp) on loopback
-// that keeps what it receives.
-type server struct {
-	mu     sync.Mutex
-	msgs   []received
-	reject map[string]bool // recipients refused with 550
-	srv    *smtp.Server
-	addr   string
-}
-
-func (s *server) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }
-
-type session struct {
-	s    *server
-	from string
-	to   []string
-}
-
-func (ss *session) Reset()        { ss.from, ss.to = "", nil }
-func (ss *session) Logout() error { return nil }
-func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
-	ss.from = from
-	return nil
-}
-func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	ss.s.mu.Lock()
-	defer ss.s.mu.Unlock()
-	if ss.s.reject[to] {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
-	}
-	ss.to = append(ss.to, to)
-	return nil
-}
-func (ss *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	ss.s.mu.Lock()
-	ss.s.msgs = append(ss.s.msgs, received{From: ss.from, To: ss.to, Data: b})
-	ss.s.mu.Unlock()
-	return nil
-}
-
-// startServer serves SMTP on addr ("127.0.0.1:0" for any port) until the
-// test ends.
-func startServer(t *testing.T, addr string) *server {
-	t.Helper()
-	s := &server{reject: map[string]bool{}}
-	s.srv = smtp.NewServer(s)
-	s.srv.Domain = "localhost"
-	s.srv.ReadTimeout = 10 * time.Second
-	s.srv.WriteTimeout = 10 * time.Second
-	var ln net.Listener
-	var err error
-	for i := 0; i < 50; i++ { // the port may linger after a previous server
-		if ln, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	go s.srv.Serve(ln)
-	t.Cleanup(func() { s.srv.Close() })
-	return s
-}
-
-func (s *server) messages() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.msgs)
-}
 
 func sender(t *testing.T, addr string) *SMTP {
 	t.Helper()
@@ -162,72 +74,38 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// checkMessage parses a received message and checks headers and the
-// attachment's bytes.
-func checkMessage(t *testing.T, got received, want *Mail) {
+// checkMessage checks a received message's envelope, headers and
+// attachment bytes.
+func checkMessage(t *testing.T, got smtptest.Message, want *Mail) {
 	t.Helper()
 	if !slices.Equal(got.To, want.To) || got.From != "noreply@example.org" {
 		t.Errorf("envelope from %q to %q, want noreply@example.org to %q", got.From, got.To, want.To)
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(got.Data))
+	p, err := smtptest.Parse(got.Data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := new(mime.WordDecoder)
-	subj, _ := dec.DecodeHeader(msg.Header.Get("Subject"))
-	if subj != want.Subject {
-		t.Errorf("Subject = %q, want %q", subj, want.Subject)
+	if p.Subject != want.Subject {
+		t.Errorf("Subject = %q, want %q", p.Subject, want.Subject)
 	}
-	if got := msg.Header.Get("Message-ID"); got != "<"+want.MessageID+">" {
+	if got := p.Header.Get("Message-ID"); got != "<"+want.MessageID+">" {
 		t.Errorf("Message-ID = %q, want <%s>", got, want.MessageID)
 	}
-	if d, err := msg.Header.Date(); err != nil || !d.Equal(want.Date) {
+	if d, err := p.Header.Date(); err != nil || !d.Equal(want.Date) {
 		t.Errorf("Date = %v, %v, want %v", d, err, want.Date)
 	}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mt != "multipart/mixed" {
-		t.Fatalf("Content-Type %q: %v", msg.Header.Get("Content-Type"), err)
+	if p.AttachmentName != want.AttachmentName || !bytes.Equal(p.Attachment, want.Attachment) {
+		t.Errorf("attachment %q, %d bytes (equal %v), want %q, %d bytes", p.AttachmentName, len(p.Attachment), bytes.Equal(p.Attachment, want.Attachment), want.AttachmentName, len(want.Attachment))
 	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	var text string
-	var att []byte
-	var attName string
-	for {
-		p, err := mr.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Header.Get("Content-Transfer-Encoding") == "base64" {
-			body, err = decodeBase64(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		if p.FileName() != "" {
-			att, attName = body, p.FileName()
-		} else {
-			text = string(body)
-		}
-	}
-	if attName != want.AttachmentName || !bytes.Equal(att, want.Attachment) {
-		t.Errorf("attachment %q, %d bytes (equal %v), want %q, %d bytes", attName, len(att), bytes.Equal(att, want.Attachment), want.AttachmentName, len(want.Attachment))
-	}
-	if !strings.Contains(text, "J=C3=BCrgen Wei=C3=9F") && !strings.Contains(text, "Jürgen Weiß") {
-		t.Errorf("body lacks the name: %q", text)
+	if !strings.Contains(p.Text, "Jürgen Weiß") {
+		t.Errorf("body lacks the name: %q", p.Text)
 	}
 }
 
 func TestDeliver(t *testing.T) {
-	srv := startServer(t, "127.0.0.1:0")
+	srv := smtptest.Start(t, "127.0.0.1:0")
 	dir := t.TempDir()
-	b, err := Open(dir, sender(t, srv.addr), Options{MinBackoff: 10 * time.Millisecond})
+	b, err := Open(dir, sender(t, srv.Addr), Options{MinBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,8 +117,8 @@ func TestDeliver(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(t, b)
-	waitFor(t, "delivery", func() bool { return len(srv.messages()) == 1 && fileExists(filepath.Join(dir, "sent", m.ID+".json")) })
-	checkMessage(t, srv.messages()[0], m)
+	waitFor(t, "delivery", func() bool { return len(srv.Messages()) == 1 && fileExists(filepath.Join(dir, "sent", m.ID+".json")) })
+	checkMessage(t, srv.Messages()[0], m)
 	if p, _ := b.Pending(); len(p) != 0 {
 		t.Errorf("pending after delivery: %v", p)
 	}
@@ -249,7 +127,7 @@ func TestDeliver(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if n := len(srv.messages()); n != 1 {
+	if n := len(srv.Messages()); n != 1 {
 		t.Errorf("%d messages after enqueueing a sent mail again, want 1", n)
 	}
 }
@@ -275,14 +153,14 @@ func TestOutage(t *testing.T) {
 	if p, _ := b.Pending(); len(p) != 2 {
 		t.Fatalf("pending during the outage: %v", p)
 	}
-	srv := startServer(t, addr)
+	srv := smtptest.Start(t, addr)
 	waitFor(t, "delivery after the outage", func() bool { p, _ := b.Pending(); return len(p) == 0 })
 	time.Sleep(300 * time.Millisecond) // any duplicate would arrive now
-	got := srv.messages()
+	got := srv.Messages()
 	if len(got) != 2 {
 		t.Fatalf("%d messages, want 2", len(got))
 	}
-	slices.SortFunc(got, func(a, b received) int { return strings.Compare(a.To[0], b.To[0]) })
+	slices.SortFunc(got, func(a, b smtptest.Message) int { return strings.Compare(a.To[0], b.To[0]) })
 	checkMessage(t, got[0], mails[1]) // jw@ sorts before owner@
 	checkMessage(t, got[1], mails[0])
 }
@@ -310,7 +188,7 @@ func TestRestart(t *testing.T) {
 	// A crash may leave a temporary file; the next Open removes it.
 	os.WriteFile(filepath.Join(dir, ".tmp-123"), []byte("half a mail"), 0o600)
 
-	srv := startServer(t, addr)
+	srv := smtptest.Start(t, addr)
 	second, err := Open(dir, sender(t, addr), Options{MinBackoff: time.Hour})
 	if err != nil {
 		t.Fatal(err)
@@ -319,19 +197,19 @@ func TestRestart(t *testing.T) {
 		t.Error("temporary file left after Open")
 	}
 	run(t, second)
-	waitFor(t, "delivery after restart", func() bool { return len(srv.messages()) == 1 })
+	waitFor(t, "delivery after restart", func() bool { return len(srv.Messages()) == 1 })
 	time.Sleep(200 * time.Millisecond)
-	if n := len(srv.messages()); n != 1 {
+	if n := len(srv.Messages()); n != 1 {
 		t.Errorf("%d messages, want 1", n)
 	}
-	checkMessage(t, srv.messages()[0], m)
+	checkMessage(t, srv.Messages()[0], m)
 }
 
 func TestPermanentFailure(t *testing.T) {
-	srv := startServer(t, "127.0.0.1:0")
-	srv.reject["nobody@example.org"] = true
+	srv := smtptest.Start(t, "127.0.0.1:0")
+	srv.Reject("nobody@example.org")
 	dir := t.TempDir()
-	b, err := Open(dir, sender(t, srv.addr), Options{MinBackoff: 10 * time.Millisecond})
+	b, err := Open(dir, sender(t, srv.Addr), Options{MinBackoff: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +218,7 @@ func TestPermanentFailure(t *testing.T) {
 	b.Enqueue(bad)
 	b.Enqueue(good)
 	waitFor(t, "refusal set aside", func() bool { return fileExists(filepath.Join(dir, "failed", bad.ID+".json")) })
-	waitFor(t, "the other mail", func() bool { return len(srv.messages()) == 1 })
+	waitFor(t, "the other mail", func() bool { return len(srv.Messages()) == 1 })
 	reason, _ := os.ReadFile(filepath.Join(dir, "failed", bad.ID+".err"))
 	if !strings.Contains(string(reason), "550") || !errors.Is(fmt.Errorf("%w", ErrPermanent), ErrPermanent) {
 		t.Errorf("failed reason %q", reason)

@@ -18,8 +18,9 @@ type SMTPConfig struct {
 	// Security is "starttls" (STARTTLS required, RFC 3207), "tls"
 	// (implicit TLS, RFC 8314) or "none" (plain, for a loopback relay).
 	Security string
-	// User and Password authenticate (SMTP AUTH, the best mechanism the
-	// server offers); no authentication if User is "".
+	// User and Password authenticate (SMTP AUTH: the best mechanism the
+	// server offers over TLS, PLAIN with "none"); no authentication if
+	// User is "".
 	User, Password string
 	// Timeout bounds connecting and each command; default 30 s.
 	Timeout time.Duration
@@ -70,7 +71,14 @@ func (s *SMTP) Send(ctx context.Context, m *Mail) error {
 		opts = append(opts, mail.WithTLSConfig(s.c.TLSConfig))
 	}
 	if s.c.User != "" {
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(s.c.User), mail.WithPassword(s.c.Password))
+		// Over TLS the best mechanism the server offers; go-mail offers
+		// only challenge-response ones without TLS, so on a plain
+		// loopback connection (the only place "none" is allowed) PLAIN.
+		auth := mail.SMTPAuthAutoDiscover
+		if s.c.Security == "none" {
+			auth = mail.SMTPAuthPlainNoEnc
+		}
+		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(s.c.User), mail.WithPassword(s.c.Password))
 	}
 	client, err := mail.NewClient(s.c.Host, opts...)
 	if err != nil {
