@@ -139,4 +139,3 @@ func waitMessages(t *testing.T, srv *smtptest.Server, n int) {
 	}
 	t.Fatalf("%d messages arrived, want %d", len(srv.Messages()), n)
 }
-

@@ -25,4 +25,3 @@ func (s *syncBuffer) String() string {
 }
 
 func newLogger(b *syncBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
-

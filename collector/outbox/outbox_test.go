@@ -45,11 +45,11 @@ var pdf = append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte{0, 1, 2, 0xff, '\n', 
 func testMail(id, to string) *Mail {
 	return &Mail{
 		ID: id, MessageID: id + "@example.org",
-		Date:    time.Date(2026, 11, 29, 22, 15, 4, 0, time.UTC),
-		From:    "Fahrradladen <noreply@example.org>",
-		To:      []string{to},
-		Subject: "Ihre Einwilligungsbestätigung – Fahrradladen Beispiel GmbH",
-		Text:    "Guten Tag Jürgen Weiß,\n\nim Anhang …",
+		Date:           time.Date(2026, 11, 29, 22, 15, 4, 0, time.UTC),
+		From:           "Fahrradladen <noreply@example.org>",
+		To:             []string{to},
+		Subject:        "Ihre Einwilligungsbestätigung – Fahrradladen Beispiel GmbH",
+		Text:           "Guten Tag Jürgen Weiß,\n\nim Anhang …",
 		AttachmentName: "einwilligung-" + id + ".pdf", Attachment: pdf,
 	}
 }
