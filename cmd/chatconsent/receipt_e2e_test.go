@@ -207,3 +207,21 @@ func pdftotextFile(t *testing.T, path string) (string, error) {
 	}
 	return pdfText(t, b), nil
 }
+
+// TestTemplateMisfitAtStartup: a letterhead form without a required field
+// stops the collector at start-up, naming the file and the field.
+func TestTemplateMisfitAtStartup(t *testing.T) {
+	dir := site(t)
+	cfg := filepath.Join(dir, "config.toml")
+	tpl, err := filepath.Abs(filepath.Join("..", "..", "collector", "receipt", "testdata", "form_missing.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(cfg)
+	text := strings.Replace(string(b), `template = ""`, `template = "`+tpl+`"`, 1)
+	os.WriteFile(cfg, []byte(text+"\n"), 0o644)
+	stdout, stderr, code := chatconsent(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
+	if code != 1 || strings.Contains(stdout, "listening") || !strings.Contains(stderr, "chatconsent: error: receipt.template "+tpl+`: receipt: template does not fit: the form has no field "decision"`) {
+		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	}
+}

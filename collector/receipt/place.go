@@ -77,7 +77,7 @@ func (e *PlacementError) Unwrap() error { return e.Err }
 // ErrTemplate is wrapped by [New]'s errors about a template that does not
 // fit: a form without a required field, a form field that is no receipt
 // value, a placement outside its page.
-var ErrTemplate = errors.New("receipt template does not fit")
+var ErrTemplate = errors.New("template does not fit")
 
 // slot is where one value goes on a form or positioned template, in points
 // relative to the lower-left corner of the page's visible area.
