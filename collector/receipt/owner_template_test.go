@@ -218,3 +218,34 @@ func TestTemplateErrors(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkStampForm: a receipt on the owner's AcroForm letterhead.
+func BenchmarkStampForm(b *testing.B) {
+	s, err := New(readTestdata(b, "form.pdf"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := sample("de")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Stamp(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStampPlaced: a receipt stamped at configured positions on a
+// two-page letterhead.
+func BenchmarkStampPlaced(b *testing.B) {
+	s, err := New(readTestdata(b, "letterhead.pdf"), letterheadPlacements...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := sample("de")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Stamp(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
