@@ -30,10 +30,13 @@ func TestNewStamperErrors(t *testing.T) {
 	}
 	withReceipt := func(receiptTable string) *config.Config {
 		t.Helper()
-		text := strings.Replace(string(base), "[receipt]\n# Optional: your own letterhead PDF. Empty means the built-in template.\ntemplate = \"\"\n", receiptTable, 1)
-		if text == string(base) {
-			t.Fatal("config.toml has no [receipt] table to replace")
+		// Replace the [receipt] table, up to the next table.
+		i := strings.Index(string(base), "\n[receipt]\n")
+		j := strings.Index(string(base), "\n[[purposes]]")
+		if i < 0 || j < i {
+			t.Fatal("config.toml has no [receipt] table before [[purposes]]")
 		}
+		text := string(base[:i+1]) + receiptTable + string(base[j:])
 		cfg, err := config.Parse("config.toml", testdata, []byte(text))
 		if err != nil {
 			t.Fatal(err)
