@@ -44,6 +44,11 @@ type Version struct {
 	Titles []string `json:"titles"`
 	// FirstPublished is when a build first produced it (UTC).
 	FirstPublished time.Time `json:"first_published"`
+	// MaterialChange marks a version whose texts changed what a data
+	// subject consents to (a page's front matter says material_change =
+	// true): consents given on earlier versions of the same language need
+	// renewal. Absent (false) in manifests written before it existed.
+	MaterialChange bool `json:"material_change,omitempty"`
 }
 
 // ErrUnknownVersion is returned by [Text] for a version not in the archive.
