@@ -478,7 +478,7 @@ func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string
 	form := &themes.Form{
 		Action:      s.o.PublicURL + "v1/consent",
 		TextVersion: req.TextVersion, Invite: req.Invite,
-		Values:      themes.FormValues{Name: req.Name, Phone: req.Phone, Email: req.Email},
+		Values: themes.FormValues{Name: req.Name, Phone: req.Phone, Email: req.Email},
 	}
 	for _, p := range s.o.Config.Purposes {
 		title, desc := p.Localized(lang)

@@ -64,8 +64,8 @@ type Form struct {
 	// shows the number (Values.Phone) read-only.
 	Invite   string
 	Purposes []FormPurpose
-	Values      FormValues
-	Errors      []FieldError
+	Values   FormValues
+	Errors   []FieldError
 }
 
 // FormPurpose is one checkbox.
