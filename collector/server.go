@@ -477,8 +477,9 @@ func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string
 	t := s.o.Theme.Strings(lang)
 	form := &themes.Form{
 		Action:      s.o.PublicURL + "v1/consent",
-		TextVersion: req.TextVersion, Invite: req.Invite,
-		Values: themes.FormValues{Name: req.Name, Phone: req.Phone, Email: req.Email},
+		TextVersion: req.TextVersion,
+		Values:      themes.FormValues{Name: req.Name, Phone: req.Phone, Email: req.Email},
+		Invite:      req.Invite,
 	}
 	for _, p := range s.o.Config.Purposes {
 		title, desc := p.Localized(lang)

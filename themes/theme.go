@@ -60,12 +60,12 @@ type Alternate struct{ Lang, Name, URL string }
 type Form struct {
 	Action      string // absolute URL or path of the collector's /v1/consent
 	TextVersion string
+	Purposes    []FormPurpose
+	Values      FormValues
+	Errors      []FieldError
 	// Invite is the personal invite token; when set, the form posts it and
 	// shows the number (Values.Phone) read-only.
-	Invite   string
-	Purposes []FormPurpose
-	Values   FormValues
-	Errors   []FieldError
+	Invite string
 }
 
 // FormPurpose is one checkbox.
