@@ -291,3 +291,13 @@ func golden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs from golden file:\n got:\n%s\nwant:\n%s", name, got, want)
 	}
 }
+
+func TestWriteStatus(t *testing.T) {
+	t.Parallel()
+	b := book(t, history())
+	var buf bytes.Buffer
+	if err := b.WriteStatus(&buf, b.Person(jurgen.Phone), nil); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status.txt", buf.Bytes())
+}
