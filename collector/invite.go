@@ -60,11 +60,7 @@ func (s *Server) checkInvite(w http.ResponseWriter, r *http.Request, enc int, re
 	}
 	inv, err := s.verifyInvite(req.Invite)
 	if err != nil {
-		lang := req.Lang
-		if inv != nil {
-			lang = s.pageLang(req.Lang, inv.Lang)
-		}
-		s.inviteRefused(w, enc, s.pageLang(lang), req.Invite, err)
+		s.inviteRefused(w, enc, s.pageLang(req.Lang, tokenLang(inv, req.Invite)), req.Invite, err)
 		return nil, false
 	}
 	if req.Phone == "" {
@@ -100,6 +96,19 @@ func openingRecord(inv *invited, now time.Time) *ledger.Record {
 		Subject: &ledger.Subject{Name: inv.Name, Phone: inv.Phone}, Lang: inv.Lang,
 		Token: inv.Token, Expires: &exp,
 	}
+}
+
+// tokenLang is the language a refusal page is shown in: the invite's, or
+// for a token whose signature did not check, the language it claims if it
+// decodes at all (it only picks the language of an error page).
+func tokenLang(inv *invited, token string) string {
+	if inv != nil {
+		return inv.Lang
+	}
+	if d, err := invite.Decode(token); err == nil {
+		return d.Lang
+	}
+	return ""
 }
 
 // inviteRefused answers a request whose invite cannot be used: 400 for a
@@ -162,11 +171,7 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 	}
 	inv, err := s.verifyInvite(token)
 	if err != nil {
-		lang := q.Get("lang")
-		if inv != nil {
-			lang = s.pageLang(lang, inv.Lang)
-		}
-		s.inviteRefused(w, encForm, s.pageLang(lang), token, err)
+		s.inviteRefused(w, encForm, s.pageLang(q.Get("lang"), tokenLang(inv, token)), token, err)
 		return
 	}
 	lang := s.pageLang(q.Get("lang"), inv.Lang)
