@@ -315,4 +315,33 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if !strings.Contains(out, "1 people to ask again") || !strings.Contains(out, "+48512345678 Łukasz Wróbel: orders") || !strings.Contains(out, "https://wa.me/48512345678?text=Hello%20%C5%81ukasz") {
 		t.Errorf("invite --renew:\n%s", out)
 	}
+
+	// 13. One token, many clicks at once: exactly one decision.
+	out = runOK(t, "invite", "--config", cfg, "--data", data, "--phone", "+49 30 1234567")
+	tok3 := strings.TrimPrefix(personalRe.FindStringSubmatch(out)[1], "http://127.0.0.1:8080/v1/consent?invite=")
+	_, de := get(t, base+"v1/consent?invite="+tok3)
+	deVersion := textVersionRe.FindStringSubmatch(de)[1]
+	codes := make(chan int, 8)
+	for range 8 {
+		go func() {
+			resp, err := http.Post(base+"v1/consent", "application/json", strings.NewReader(
+				`{"decision":"refused","name":"Юлия","phone":"+49 30 1234567","lang":"de","text_version":"`+deVersion+`","invite":"`+tok3+`"}`))
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	count := map[int]int{}
+	for range 8 {
+		count[<-codes]++
+	}
+	if count[201] != 1 || count[409] != 7 {
+		t.Errorf("8 concurrent decisions with one token: %v, want one 201 and seven 409", count)
+	}
+	if out := runOK(t, "verify", filepath.Join(data, "decisions.jsonl")); !strings.Contains(out, "OK, 8 records") {
+		t.Errorf("verify after the race: %s", out)
+	}
 }
