@@ -8,6 +8,9 @@
 //	POST /v1/consent              a decision, form-encoded or JSON
 //	GET  /v1/receipts/ID.pdf?e=EXPIRY&k=MAC   the receipt
 //	GET  /healthz                 "ok" while the log is writable
+//	GET  /v1/consent?invite=TOKEN the personal consent page (invite.go)
+//	GET  /v1/withdraw?id=ID&k=MAC the personal withdrawal page (withdraw.go)
+//	POST /v1/withdraw             a withdrawal (GDPR Art. 7(3))
 //
 // The fields of POST /v1/consent are decision ("granted" or "refused"), name,
 // phone, email (optional), purpose (repeated, or a JSON array), lang and
