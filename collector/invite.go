@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/invite"
@@ -151,12 +152,28 @@ func (s *Server) inviteUsed(w http.ResponseWriter, enc int, lang, token string) 
 	})
 }
 
+// previewAgents are substrings of the user agents of link-preview
+// fetchers: WhatsApp fetches a link to show a preview when the owner
+// sends it, which is not the person opening it.
+var previewAgents = []string{"WhatsApp", "facebookexternalhit", "Facebot", "TelegramBot", "Slackbot", "Twitterbot", "Discordbot", "SkypeUriPreview", "Signal"}
+
+func linkPreview(ua string) bool {
+	for _, a := range previewAgents {
+		if strings.Contains(ua, a) {
+			return true
+		}
+	}
+	return false
+}
+
 // handleInvitePage serves GET /v1/consent?invite=TOKEN: the consent page
 // of the current text version, rendered with the theme's consent layout,
 // the number from the invite pre-filled and read-only and the token in a
 // hidden field, so the page works without JavaScript. The first opening
-// is logged as an invite event. Without a token it redirects to the
-// static consent page.
+// by a browser is logged as an invite event (HEAD requests and link-preview
+// fetchers, such as WhatsApp's own when the owner sends the link, are not;
+// a decision through the invite logs it in any case). Without a token it
+// redirects to the static consent page.
 func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	token := q.Get(invite.Param)
@@ -175,10 +192,12 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lang := s.pageLang(q.Get("lang"), inv.Lang)
-	if err := s.logOpening(r.Context(), *openingRecord(inv, s.o.Now())); err != nil {
-		s.o.Logger.Error("append invite", "err", err)
-		s.unavailable(w, encForm, lang)
-		return
+	if r.Method == http.MethodGet && !linkPreview(r.UserAgent()) {
+		if err := s.logOpening(r.Context(), *openingRecord(inv, s.o.Now())); err != nil {
+			s.o.Logger.Error("append invite", "err", err)
+			s.unavailable(w, encForm, lang)
+			return
+		}
 	}
 	cp := s.proc.pages[lang]
 	form := &themes.Form{

@@ -218,7 +218,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	entries, err := s.appendRecord(r.Context(), *rec, openingRecord(inv, s.o.Now()))
 	if errors.Is(err, errInviteUsed) {
-		s.inviteUsed(w, enc, inv.Lang, req.Invite)
+		s.inviteUsed(w, enc, s.pageLang(req.Lang, inv.Lang), req.Invite)
 		return
 	}
 	if err != nil {

@@ -102,6 +102,19 @@ func TestInviteAndWithdrawal(t *testing.T) {
 		t.Errorf("WhatsApp link %s", wa[1])
 	}
 
+	// WhatsApp's link preview, fetched when the owner sends the link, is
+	// not the person opening it: nothing is logged.
+	req, _ := http.NewRequest("GET", local(link, base), nil)
+	req.Header.Set("User-Agent", "WhatsApp/2.24.10.85 A")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("preview fetch: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if st, _ := os.Stat(filepath.Join(data, "decisions.jsonl")); st.Size() != 0 {
+		t.Error("a link preview was logged as an opening")
+	}
+
 	// 2. Jürgen opens it: the number pre-filled and read-only, the token in
 	// the HTML, no script.
 	code, html := get(t, local(link, base))
