@@ -187,3 +187,24 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkEncode(b *testing.B) {
+	inv := sample()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Encode(inv, priv); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerify(b *testing.B) {
+	tok, _ := Encode(sample(), priv)
+	now := exp.Add(-time.Hour)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Verify(tok, pub, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
