@@ -169,12 +169,21 @@ func (s *Server) WithdrawalURL(id string) string {
 	return s.o.PublicURL + "v1/withdraw?id=" + id + "&k=" + s.withdrawMAC(id)
 }
 
+// personalWithdrawalURL returns the personal withdrawal link of a grant,
+// for its thank-you page; "" for anything else.
+func (s *Server) personalWithdrawalURL(rec *ledger.Record) string {
+	if rec.Type == ledger.TypeDecision && rec.Decision == ledger.Granted {
+		return s.WithdrawalURL(rec.ID)
+	}
+	return ""
+}
+
 // withdrawalURLFor returns the withdrawal link a decision's thank-you page
 // and receipt carry: personal for a grant, the public consent page
 // otherwise (a refusal has nothing to withdraw).
 func (s *Server) withdrawalURLFor(rec *ledger.Record) string {
-	if rec.Type == ledger.TypeDecision && rec.Decision == ledger.Granted {
-		return s.WithdrawalURL(rec.ID)
+	if u := s.personalWithdrawalURL(rec); u != "" {
+		return u
 	}
 	return s.o.ConsentURLs[rec.Lang]
 }

@@ -240,7 +240,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, themes.LayoutThanks, &themes.Page{
 		Lang: rec.Lang, Title: s.o.Theme.Strings(rec.Lang)["thanks_title"],
 		ConsentURL: s.o.ConsentURLs[rec.Lang],
-		Result:     &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url, WithdrawalURL: s.withdrawalURLFor(rec)},
+		Result:     &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url, WithdrawalURL: s.personalWithdrawalURL(rec)},
 	})
 }
 

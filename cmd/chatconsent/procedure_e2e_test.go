@@ -329,6 +329,13 @@ func TestInviteAndWithdrawal(t *testing.T) {
 		t.Errorf("invite --renew:\n%s", out)
 	}
 
+	// A refusal's thank-you page offers nothing to withdraw.
+	if code, html := postForm(t, base+"v1/consent", url.Values{
+		"decision": {"refused"}, "name": {"Anna"}, "phone": {"0171 2345678"}, "lang": {"de"}, "text_version": {version},
+	}); code != 200 || strings.Contains(html, "v1/withdraw") {
+		t.Errorf("refusal thank-you page: %d, withdrawal link present: %v", code, strings.Contains(html, "v1/withdraw"))
+	}
+
 	// 13. One token, many clicks at once: exactly one decision.
 	out = runOK(t, "invite", "--config", cfg, "--data", data, "--phone", "+49 30 1234567")
 	tok3 := strings.TrimPrefix(personalRe.FindStringSubmatch(out)[1], "http://127.0.0.1:8080/v1/consent?invite=")
@@ -354,7 +361,7 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if count[201] != 1 || count[409] != 7 {
 		t.Errorf("8 concurrent decisions with one token: %v, want one 201 and seven 409", count)
 	}
-	if out := runOK(t, "verify", filepath.Join(data, "decisions.jsonl")); !strings.Contains(out, "OK, 8 records") {
+	if out := runOK(t, "verify", filepath.Join(data, "decisions.jsonl")); !strings.Contains(out, "OK, 9 records") {
 		t.Errorf("verify after the race: %s", out)
 	}
 }
