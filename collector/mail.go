@@ -151,14 +151,17 @@ func (m *Mailer) ownerLang() string {
 // replacer fills the placeholders of the mail texts for d in the
 // language of t.
 func (m *Mailer) replacer(d receipt.Data, t map[string]string) *strings.Replacer {
-	decision := t["mail_refused"]
-	if d.Decision == "granted" {
-		decision = t["mail_granted"]
+	decision := t["mail_"+d.Decision] // mail_granted, mail_refused, mail_withdrawn
+	if decision == "" {
+		decision = d.Decision
 	}
 	var purposes []string
 	for _, p := range d.Purposes {
 		state := t["mail_purpose_refused"]
-		if p.Granted {
+		switch {
+		case p.Withdrawn:
+			state = t["mail_purpose_withdrawn"]
+		case p.Granted:
 			state = t["mail_purpose_granted"]
 		}
 		purposes = append(purposes, "- "+p.Title+": "+state)

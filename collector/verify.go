@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strings"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
@@ -19,9 +21,12 @@ type ReceiptCheck struct {
 	// as the collector that stamped it had them.
 	Config  *config.Config
 	Stamper *receipt.Stamper
-	// WithdrawalURLs maps a language to the withdrawal link printed on
-	// receipts in it (the consent page), as the collector was given them.
-	WithdrawalURLs map[string]string
+	// ConsentURLs maps a language to the consent page links that a
+	// receipt of a refusal may print (absolute from "collect",
+	// root-relative from "serve"). A grant's or a withdrawal's receipt
+	// prints a personal withdrawal link instead, whose secret only the
+	// private key can make: it is read from the PDF (see [VerifyReceipt]).
+	ConsentURLs map[string][]string
 	// Key is the collector's public signing key.
 	Key ed25519.PublicKey
 	// Log, if not nil, is the decisions log; the record must be its line
@@ -54,6 +59,21 @@ var (
 	ErrNotDecision = errors.New("the attached record is not a consent decision")
 )
 
+// personalLink returns the personal withdrawal link of record id that
+// pdf prints (".../v1/withdraw?id=ID&k=MAC", possibly wrapped over two
+// lines), or "".
+func personalLink(pdf []byte, id string) string {
+	lines, err := receipt.Text(pdf)
+	if err != nil {
+		return ""
+	}
+	re, err := regexp.Compile(`https?://[^\s]*?v1/withdraw\?id=` + regexp.QuoteMeta(id) + `&k=[A-Za-z0-9_-]{43}`)
+	if err != nil {
+		return ""
+	}
+	return re.FindString(strings.Join(lines, ""))
+}
+
 // VerifyReceipt checks a PDF receipt offline, in this order:
 //
 //  1. it carries a "record.json" attachment, a log line whose Ed25519
@@ -62,7 +82,10 @@ var (
 //  2. what it shows is what that record says: the receipt is made again
 //     from the record, the configuration and the template, and the two
 //     are compared (receipt.Compare: equal bytes, or the same document
-//     structure; the first differing printed line is named);
+//     structure; the first differing printed line is named). The
+//     withdrawal link is not part of the record: a personal link is taken
+//     from the PDF (checked to name this record, but its secret needs the
+//     private key), a consent page link from c.ConsentURLs;
 //  3. if c.Log is given, the log verifies (signatures, sequence, hash
 //     chain) and its line number seq is exactly the attached line.
 //
@@ -78,19 +101,49 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attached record: %w", err)
 	}
-	if rec.Type != ledger.TypeDecision {
+	e := ledger.Entry{Record: *rec, Line: line}
+	var data func(withdrawalURL string) receipt.Data
+	personalFor := rec.ID
+	switch rec.Type {
+	case ledger.TypeDecision:
+		data = func(u string) receipt.Data { return ReceiptData(c.Config, e, c.Config.Collector.PublicURL, u) }
+	case ledger.TypeWithdrawal:
+		data = func(u string) receipt.Data { return WithdrawalReceiptData(c.Config, e, u) }
+		personalFor = rec.Ref
+	default:
 		return nil, fmt.Errorf("attached record %s: %w (type %q)", rec.ID, ErrNotDecision, rec.Type)
 	}
 	res := &ReceiptResult{Record: rec, Line: line}
 
-	d := ReceiptData(c.Config, ledger.Entry{Record: *rec, Line: line}, c.Config.Collector.PublicURL, c.WithdrawalURLs[rec.Lang])
-	want, err := c.Stamper.Stamp(d)
-	if err != nil {
-		return nil, fmt.Errorf("printed text: make the receipt again from record %s: %w", rec.ID, err)
+	// The withdrawal link is not in the record: try the personal link the
+	// PDF shows for this record (its secret cannot be checked with the
+	// public key alone), then the consent pages. The first candidate's
+	// difference is reported if none matches.
+	var cands []string
+	if u := personalLink(pdf, personalFor); u != "" {
+		cands = append(cands, u)
 	}
-	res.Identical = bytes.Equal(pdf, want)
-	if err := receipt.Compare(pdf, want); err != nil {
-		return nil, fmt.Errorf("printed text: %w", err)
+	cands = append(cands, c.ConsentURLs[rec.Lang]...)
+	if len(cands) == 0 {
+		cands = []string{""}
+	}
+	var firstErr error
+	for _, u := range cands {
+		want, err := c.Stamper.Stamp(data(u))
+		if err != nil {
+			return nil, fmt.Errorf("printed text: make the receipt again from record %s: %w", rec.ID, err)
+		}
+		err = receipt.Compare(pdf, want)
+		if err == nil {
+			res.Identical, firstErr = bytes.Equal(pdf, want), nil
+			break
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		return nil, fmt.Errorf("printed text: %w", firstErr)
 	}
 
 	if c.Log != nil {

@@ -57,11 +57,11 @@ func verifyReceipt(file, keyPath, logPath, cfgPath string, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	urls, err := withdrawalURLs(cfg)
+	urls, err := consentURLs(cfg)
 	if err != nil {
 		return err
 	}
-	check := collector.ReceiptCheck{Config: cfg, Stamper: stamper, WithdrawalURLs: urls, Key: pub}
+	check := collector.ReceiptCheck{Config: cfg, Stamper: stamper, ConsentURLs: urls, Key: pub}
 	if logPath != "" {
 		f, err := os.Open(logPath)
 		if err != nil {
@@ -98,16 +98,19 @@ func verifyReceipt(file, keyPath, logPath, cfgPath string, stdout io.Writer) err
 	return nil
 }
 
-// withdrawalURLs returns, per language, the absolute URL of the consent
-// page, where a data subject withdraws: the link receipts print.
-func withdrawalURLs(cfg *config.Config) (map[string]string, error) {
+// consentURLs returns, per language, the consent page links a receipt
+// may print: absolute (site.base_url, "collect") and root-relative
+// ("serve").
+func consentURLs(cfg *config.Config) (map[string][]string, error) {
 	urls, err := generator.PageURLs(cfg)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]string{}
+	out := map[string][]string{}
 	for l, m := range urls {
-		out[l] = strings.TrimSuffix(cfg.Site.BaseURL, "/") + m["consent"]
+		if p := m["consent"]; p != "" {
+			out[l] = []string{strings.TrimSuffix(cfg.Site.BaseURL, "/") + p, p}
+		}
 	}
 	return out, nil
 }

@@ -223,9 +223,7 @@ func TestPermanentFailure(t *testing.T) {
 	if !strings.Contains(string(reason), "550") || !errors.Is(fmt.Errorf("%w", ErrPermanent), ErrPermanent) {
 		t.Errorf("failed reason %q", reason)
 	}
-	if p, _ := b.Pending(); len(p) != 0 {
-		t.Errorf("pending: %v", p)
-	}
+	waitFor(t, "nothing pending", func() bool { p, _ := b.Pending(); return len(p) == 0 })
 }
 
 func TestEnqueueRejects(t *testing.T) {

@@ -30,13 +30,14 @@ const (
 	FieldTextURL           = "text_url"
 	FieldKey               = "key" // signing key fingerprint
 	FieldWithdrawalURL     = "withdrawal_url"
+	FieldRef               = "ref" // on a withdrawal receipt: the decision withdrawn from
 )
 
 // FieldNames lists every value name, in the order of the full receipt.
 var FieldNames = []string{
 	FieldController, FieldControllerAddress, FieldControllerEmail, FieldControllerPhone,
 	FieldName, FieldPhone, FieldEmail, FieldDecision, FieldTime, FieldPurposes,
-	FieldRecordID, FieldTextVersion, FieldTextURL, FieldKey, FieldWithdrawalURL,
+	FieldRecordID, FieldTextVersion, FieldTextURL, FieldKey, FieldWithdrawalURL, FieldRef,
 }
 
 // RequiredFields must each appear on a form or positioned template:
@@ -129,6 +130,7 @@ func fieldValues(v *values) map[string][]string {
 	add(FieldTextURL, v.textURL)
 	add(FieldKey, v.key)
 	add(FieldWithdrawalURL, v.withdrawalURL)
+	add(FieldRef, v.ref)
 	return m
 }
 
