@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -195,6 +197,29 @@ func TestVerifyReceipt(t *testing.T) {
 		stdout, stderr, code := chatconsent(t, "verify", logPath)
 		if code != 0 || !strings.Contains(stdout, "OK, 2 records") {
 			t.Errorf("log still verifies: exit %d %s %s", code, stdout, stderr)
+		}
+	})
+	t.Run("withdrawal receipt", func(t *testing.T) {
+		// The grant's receipt prints its personal withdrawal link
+		// (wrapped over two lines); withdraw a purpose with it.
+		text := regexp.MustCompile(`\n\s*`).ReplaceAllString(pdfText(t, good), "")
+		m := regexp.MustCompile(`v1/withdraw\?id=([0-9a-f]{32})&k=([A-Za-z0-9_-]{43})`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("no personal withdrawal link on the receipt:\n%s", text)
+		}
+		code, html := postForm(t, base+"v1/withdraw", url.Values{"id": {m[1]}, "k": {m[2]}, "purpose": {"orders"}, "lang": {"de"}})
+		rm := receiptRe.FindStringSubmatch(html)
+		if code != 200 || rm == nil {
+			t.Fatalf("withdraw: %d\n%s", code, html)
+		}
+		code, pdf := get(t, local(rm[1], base))
+		if code != 200 {
+			t.Fatalf("withdrawal receipt: %d", code)
+		}
+		p := writeFile(t, dir, "withdrawal.pdf", []byte(pdf))
+		stdout, stderr, code := chatconsent(t, "verify", p, "--config", cfg, "--log", logPath)
+		if code != 0 || !strings.Contains(stdout, ": withdrawn,") || !strings.Contains(stdout, "line 3 is this record") {
+			t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 		}
 	})
 }
