@@ -108,3 +108,36 @@ func TestCompare(t *testing.T) {
 		t.Errorf("Compare(garbage) = %v, want a read error", err)
 	}
 }
+
+// FuzzContentText: the content-stream reader behind Text and Compare
+// takes any bytes (a forged PDF's content) without panicking or looping.
+func FuzzContentText(f *testing.F) {
+	if err := setup(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte("BT /CC0 10 Tf 0 g 56.69 756.85 Td <00450046> Tj ET\n"))
+	f.Add([]byte("BT /F1 9 Tf [(a\\)b) -20 (c)] TJ (x) ' 1 2 (y) \" ET % comment\n<< /A [1 2] >> BDC EMC"))
+	f.Add([]byte("<<<<>>[[(]"))
+	f.Fuzz(func(t *testing.T, c []byte) {
+		contentText(c, map[string]*metrics{"CC0": regular})
+	})
+}
+
+func FuzzDASize(f *testing.F) {
+	for _, s := range []string{"/Helv 10 Tf 0 g", "/Helv 0 Tf", "Tf", "/F 1e309 Tf", "/F -3 Tf"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, da string) {
+		if v := daSize(da); v < 0 || v > 72 {
+			t.Errorf("daSize(%q) = %v", da, v)
+		}
+	})
+}
+
+func TestDASize(t *testing.T) {
+	for da, want := range map[string]float64{"/Helv 10 Tf 0 g": 10, "/Helv 0 Tf 0 g": 0, "0 g /F1 7.5 Tf": 7.5, "": 0, "/F 100 Tf": 0} {
+		if got := daSize(da); got != want {
+			t.Errorf("daSize(%q) = %v, want %v", da, got, want)
+		}
+	}
+}
