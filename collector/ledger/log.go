@@ -31,6 +31,9 @@ type Options struct {
 	// Sync is the function that makes written data durable; nil means
 	// fdatasync(2). Tests replace it to inject disk errors.
 	Sync func(*os.File) error
+	// Write appends a batch's bytes to the file; nil means f.Write. Tests
+	// replace it to inject short writes and ENOSPC.
+	Write func(f *os.File, b []byte) (int, error)
 }
 
 // Log is the single writer of a log file. It is safe for concurrent use:
@@ -84,6 +87,9 @@ func Open(path string, priv ed25519.PrivateKey, opts Options) (*Log, Recovery, e
 	}
 	if opts.Sync == nil {
 		opts.Sync = fdatasync
+	}
+	if opts.Write == nil {
+		opts.Write = (*os.File).Write
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -299,7 +305,7 @@ func (l *Log) commit(batch []*appendReq) {
 
 // write appends buf durably, or restores the file to l.head.Size.
 func (l *Log) write(buf []byte) error {
-	_, werr := l.f.Write(buf)
+	_, werr := l.opts.Write(l.f, buf)
 	if werr == nil {
 		werr = l.opts.Sync(l.f)
 		if werr == nil {

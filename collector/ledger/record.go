@@ -55,6 +55,13 @@ type Record struct {
 	// TextVersion is the lower-case hex SHA-256 of the exact texts shown
 	// (the generator's text archive names them by it).
 	TextVersion string `json:"text_version,omitempty"`
+	// ClientIP is the address the decision came from, whole or truncated
+	// (e.g. "203.0.113.0/24"), if the collector is configured to keep it.
+	// Added within format version 1: older lines simply lack it.
+	ClientIP string `json:"client_ip,omitempty"`
+	// UserAgent is the browser's User-Agent header, if the collector is
+	// configured to keep it. Added within format version 1.
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // Subject is the data subject as they identified themselves.
