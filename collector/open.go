@@ -89,8 +89,12 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	return s, info, nil
 }
 
-// Close closes the log after the appends in flight.
-func (s *Server) Close() error { return s.log.Close() }
+// Close stops the receipt workers and closes the log after the appends in
+// flight.
+func (s *Server) Close() error {
+	s.stopReceipts()
+	return s.log.Close()
+}
 
 // Serve serves h on ln until ctx ends, then stops accepting, lets requests
 // in flight finish (up to 10 s) and returns. The timeouts and header limit

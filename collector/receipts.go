@@ -1,0 +1,137 @@
+package collector
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/generator/archive"
+)
+
+// Receipts off the request path.
+//
+// Stamping a PDF takes milliseconds of CPU, far more than recording the
+// decision, so the POST handler only queues the new entry; a worker stamps
+// it into DATA/receipts/ID.pdf. The queue is bounded: when it is full (a
+// burst of decisions) the entry is not queued, and the receipt is made when
+// its link is first opened, from the signed log line. The same happens for
+// decisions whose receipt was lost in a crash. A GET for a receipt still in
+// the queue waits for the worker.
+
+// receiptWait bounds how long a GET waits for a queued receipt before it
+// stamps the receipt itself.
+const receiptWait = 5 * time.Second
+
+type receiptQueue struct {
+	queue   chan ledger.Entry
+	pending sync.Map // id → chan struct{}, closed when the worker is done with it
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func (s *Server) startReceipts(workers, size int) {
+	q := &receiptQueue{queue: make(chan ledger.Entry, size), stop: make(chan struct{})}
+	for range workers {
+		q.wg.Go(func() {
+			for {
+				select {
+				case <-q.stop:
+					return
+				case e := <-q.queue:
+					if err := s.writeReceipt(e); err != nil {
+						s.o.Logger.Error("write receipt", "id", e.Record.ID, "err", err)
+					}
+					if done, ok := q.pending.LoadAndDelete(e.Record.ID); ok {
+						close(done.(chan struct{}))
+					}
+				}
+			}
+		})
+	}
+	s.receipts = q
+}
+
+// stopReceipts stops the workers after the receipt in hand; receipts still
+// queued are made on demand later.
+func (s *Server) stopReceipts() {
+	close(s.receipts.stop)
+	s.receipts.wg.Wait()
+}
+
+// queueReceipt hands e to the receipt workers, or leaves it for on demand.
+func (s *Server) queueReceipt(e ledger.Entry) {
+	q := s.receipts
+	done := make(chan struct{})
+	q.pending.Store(e.Record.ID, done)
+	select {
+	case q.queue <- e:
+	default:
+		q.pending.Delete(e.Record.ID)
+		close(done)
+		s.o.Logger.Warn("receipt queue full; the receipt will be made when first opened", "id", e.Record.ID)
+	}
+}
+
+// serveReceipt sends DATA/receipts/ID.pdf, waiting for a queued receipt
+// or stamping a missing one from the log.
+func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string) {
+	path := filepath.Join(s.o.DataDir, "receipts", id+".pdf")
+	if done, ok := s.receipts.pending.Load(id); ok {
+		t := time.NewTimer(receiptWait)
+		select {
+		case <-done.(chan struct{}):
+		case <-t.C:
+		case <-r.Context().Done():
+		}
+		t.Stop()
+	}
+	f, err := os.Open(path)
+	if err == nil {
+		defer f.Close()
+		st, err := f.Stat()
+		if err == nil {
+			sendPDF(w, r, id, st.ModTime(), f)
+			return
+		}
+	}
+	// Not there: make it now. Only holders of a valid link get here, but
+	// a look-up reads the log, so it counts against the client's rate.
+	if ok, wait := s.limiter.allow(clientAddr(r, s.o.Config.Collector.TrustedProxies), s.o.Now()); !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		http.Error(w, "too many requests", http.StatusTooManyRequests)
+		return
+	}
+	e, err := s.log.Lookup(id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.o.Logger.Error("look up record for receipt", "id", id, "err", err)
+		http.Error(w, "receipt not available, try again later", http.StatusServiceUnavailable)
+		return
+	}
+	pdf, err := s.o.Stamper.Stamp(s.ReceiptData(e))
+	if err != nil {
+		s.o.Logger.Error("stamp receipt", "id", id, "err", err)
+		http.Error(w, "receipt not available, try again later", http.StatusServiceUnavailable)
+		return
+	}
+	if err := archive.WriteFileAtomic(path, pdf, 0o600); err != nil {
+		// Serve it anyway; the next request stamps again.
+		s.o.Logger.Error("write receipt", "id", id, "err", err)
+	}
+	sendPDF(w, r, id, s.o.Now(), bytes.NewReader(pdf))
+}
+
+func sendPDF(w http.ResponseWriter, r *http.Request, id string, mod time.Time, content io.ReadSeeker) {
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="consent-`+id+`.pdf"`)
+	http.ServeContent(w, r, "", mod, content)
+}
