@@ -26,6 +26,10 @@ type Setup struct {
 	ConsentURLs map[string]string
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// NoGroupCommit makes every decision its own write and fsync
+	// (ledger.Options.MaxBatch 1): the baseline the load benchmark compares
+	// group commit with. Never useful in production.
+	NoGroupCommit bool
 }
 
 // Started reports what [Open] found or did on the way.
@@ -71,7 +75,11 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, fmt.Errorf("receipt.template %s: %w", cfg.Receipt.Template, err)
 	}
-	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, ledger.Options{})
+	var lo ledger.Options
+	if st.NoGroupCommit {
+		lo.MaxBatch = 1
+	}
+	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, lo)
 	if err != nil {
 		return nil, info, err
 	}

@@ -21,6 +21,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
 	addr := fs.String("addr", "", "listen `host:port` (default: collector.listen from the config)")
 	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	noGroup := fs.Bool("no-group-commit", false, "one fsync per decision instead of one per batch (for benchmarks only: much slower)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -39,7 +40,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for l, m := range urls {
 		consent[l] = strings.TrimSuffix(cfg.Site.BaseURL, "/") + m["consent"]
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent}, *addr, false, nil, stdout, stderr)
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, NoGroupCommit: *noGroup}, *addr, false, nil, stdout, stderr)
 }
 
 // startCollector listens on addr, opens the collector and serves until ctx
@@ -72,6 +73,14 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		fmt.Fprintf(stderr, "chatconsent: warning: the log ended in an incomplete line (%d bytes, from a crash); moved to %s\n", info.Recovery.TornBytes, info.Recovery.TornPath)
 	}
 	fmt.Fprintf(stdout, "log %s: %d records\n", filepath.Join(dataDir, collector.LogFile), info.Records)
+	if l := cfg.Collector.Limits; l.RatePerMinute > 0 {
+		fmt.Fprintf(stdout, "rate limit: %d decisions per minute per client, bursts of %d\n", l.RatePerMinute, l.RateBurst)
+	} else {
+		fmt.Fprintf(stdout, "rate limit: off (collector.rate_per_minute = 0)\n")
+	}
+	if st.NoGroupCommit {
+		fmt.Fprintf(stderr, "chatconsent: warning: --no-group-commit: one fsync per decision (benchmark mode)\n")
+	}
 	h := srv.Handler()
 	if wrap != nil {
 		h = wrap(h)
