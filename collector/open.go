@@ -97,6 +97,10 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	return s, info, nil
 }
 
+// LogStats reports the records appended since start and the fsyncs
+// that took (see ledger.Log.Stats).
+func (s *Server) LogStats() (records, syncs uint64) { return s.log.Stats() }
+
 // Close stops the receipt workers and closes the log after the appends in
 // flight.
 func (s *Server) Close() error {

@@ -18,19 +18,19 @@ import (
 //
 // Stamping a PDF takes milliseconds of CPU, far more than recording the
 // decision, so the POST handler only queues the new entry; a worker stamps
-// it into DATA/receipts/ID.pdf. The queue is bounded: when it is full (a
-// burst of decisions) the entry is not queued, and the receipt is made when
-// its link is first opened, from the signed log line. The same happens for
-// decisions whose receipt was lost in a crash. A GET for a receipt still in
-// the queue waits for the worker.
+// it into DATA/receipts/ID.pdf when no decision is being handled (decisions
+// come first: under load the worker waits). The queue is bounded: when it
+// is full, the entry is not queued. A GET for a receipt that is not yet on
+// disk stamps it there and then, from the queued entry or, for one that
+// was never queued or was lost in a crash, from the signed log line.
 
-// receiptWait bounds how long a GET waits for a queued receipt before it
-// stamps the receipt itself.
-const receiptWait = 5 * time.Second
+// idleWait is how long the receipt worker sleeps while decisions are in
+// flight before it looks again.
+const idleWait = 20 * time.Millisecond
 
 type receiptQueue struct {
 	queue   chan ledger.Entry
-	pending sync.Map // id → chan struct{}, closed when the worker is done with it
+	pending sync.Map // id → ledger.Entry, while queued
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
@@ -39,17 +39,28 @@ func (s *Server) startReceipts(workers, size int) {
 	q := &receiptQueue{queue: make(chan ledger.Entry, size), stop: make(chan struct{})}
 	for range workers {
 		q.wg.Go(func() {
+			t := time.NewTimer(0)
+			defer t.Stop()
 			for {
 				select {
 				case <-q.stop:
 					return
 				case e := <-q.queue:
-					if err := s.writeReceipt(e); err != nil {
-						s.o.Logger.Error("write receipt", "id", e.Record.ID, "err", err)
+					for s.inflight.Load() > 0 {
+						t.Reset(idleWait)
+						select {
+						case <-q.stop:
+							return
+						case <-t.C:
+						}
 					}
-					if done, ok := q.pending.LoadAndDelete(e.Record.ID); ok {
-						close(done.(chan struct{}))
+					path := s.receiptPath(e.Record.ID)
+					if _, err := os.Stat(path); err != nil { // not yet made on demand
+						if err := s.writeReceipt(e); err != nil {
+							s.o.Logger.Error("write receipt", "id", e.Record.ID, "err", err)
+						}
 					}
+					q.pending.Delete(e.Record.ID)
 				}
 			}
 		})
@@ -67,30 +78,23 @@ func (s *Server) stopReceipts() {
 // queueReceipt hands e to the receipt workers, or leaves it for on demand.
 func (s *Server) queueReceipt(e ledger.Entry) {
 	q := s.receipts
-	done := make(chan struct{})
-	q.pending.Store(e.Record.ID, done)
+	q.pending.Store(e.Record.ID, e)
 	select {
 	case q.queue <- e:
 	default:
 		q.pending.Delete(e.Record.ID)
-		close(done)
 		s.o.Logger.Warn("receipt queue full; the receipt will be made when first opened", "id", e.Record.ID)
 	}
 }
 
-// serveReceipt sends DATA/receipts/ID.pdf, waiting for a queued receipt
-// or stamping a missing one from the log.
+func (s *Server) receiptPath(id string) string {
+	return filepath.Join(s.o.DataDir, "receipts", id+".pdf")
+}
+
+// serveReceipt sends DATA/receipts/ID.pdf, stamping it first if it is not
+// there yet.
 func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string) {
-	path := filepath.Join(s.o.DataDir, "receipts", id+".pdf")
-	if done, ok := s.receipts.pending.Load(id); ok {
-		t := time.NewTimer(receiptWait)
-		select {
-		case <-done.(chan struct{}):
-		case <-t.C:
-		case <-r.Context().Done():
-		}
-		t.Stop()
-	}
+	path := s.receiptPath(id)
 	f, err := os.Open(path)
 	if err == nil {
 		defer f.Close()
@@ -100,22 +104,27 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string)
 			return
 		}
 	}
-	// Not there: make it now. Only holders of a valid link get here, but
-	// a look-up reads the log, so it counts against the client's rate.
-	if ok, wait := s.limiter.allow(clientAddr(r, s.o.Config.Collector.TrustedProxies), s.o.Now()); !ok {
-		w.Header().Set("Retry-After", retryAfter(wait))
-		http.Error(w, "too many requests", http.StatusTooManyRequests)
-		return
-	}
-	e, err := s.log.Lookup(id)
-	if errors.Is(err, ledger.ErrNotFound) {
-		http.NotFound(w, r)
-		return
-	}
-	if err != nil {
-		s.o.Logger.Error("look up record for receipt", "id", id, "err", err)
-		http.Error(w, "receipt not available, try again later", http.StatusServiceUnavailable)
-		return
+	var e ledger.Entry
+	if v, ok := s.receipts.pending.Load(id); ok {
+		e = v.(ledger.Entry)
+	} else {
+		// Only holders of a valid link get here, but a look-up reads the
+		// log, so it counts against the client's rate.
+		if ok, wait := s.limiter.allow(clientAddr(r, s.o.Config.Collector.TrustedProxies), s.o.Now()); !ok {
+			w.Header().Set("Retry-After", retryAfter(wait))
+			http.Error(w, "too many requests", http.StatusTooManyRequests)
+			return
+		}
+		e, err = s.log.Lookup(id)
+		if errors.Is(err, ledger.ErrNotFound) {
+			http.NotFound(w, r)
+			return
+		}
+		if err != nil {
+			s.o.Logger.Error("look up record for receipt", "id", id, "err", err)
+			http.Error(w, "receipt not available, try again later", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	pdf, err := s.o.Stamper.Stamp(s.ReceiptData(e))
 	if err != nil {

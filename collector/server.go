@@ -36,6 +36,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -92,6 +93,7 @@ type Server struct {
 	origins  map[string]struct{}
 	cop      *http.CrossOriginProtection
 	receipts *receiptQueue
+	inflight atomic.Int64 // decisions being handled; receipts wait for 0
 }
 
 // New checks the options and returns a server. The archive is read once;
@@ -187,6 +189,8 @@ func securityHeaders(h http.Handler) http.Handler {
 }
 
 func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	req, enc, err := decodeRequest(w, r)
 	// Every post counts against the client's rate, good or bad.
 	addr := clientAddr(r, s.o.Config.Collector.TrustedProxies)
@@ -416,7 +420,7 @@ func (s *Server) writeReceipt(e ledger.Entry) error {
 	if err != nil {
 		return err
 	}
-	return archive.WriteFileAtomic(filepath.Join(s.o.DataDir, "receipts", e.Record.ID+".pdf"), pdf, 0o600)
+	return archive.WriteFileAtomic(s.receiptPath(e.Record.ID), pdf, 0o600)
 }
 
 // ReceiptURL returns the receipt's link, valid for ReceiptTTL: the expiry

@@ -323,3 +323,39 @@ func TestCrossOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestReceiptWorker: the worker stamps a receipt without anyone asking,
+// but waits while decisions are in flight; a receipt asked for meanwhile
+// is stamped on demand from the queued entry.
+func TestReceiptWorker(t *testing.T) {
+	h := newHarness(t, nil)
+	h.srv.inflight.Add(1) // a decision "in flight" holds the worker back
+	w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de"))
+	var got struct {
+		ID         string `json:"id"`
+		ReceiptURL string `json:"receipt_url"`
+	}
+	json.Unmarshal(w.Body.Bytes(), &got)
+	pdf := filepath.Join(h.data, "receipts", got.ID+".pdf")
+	time.Sleep(3 * idleWait)
+	if _, err := os.Stat(pdf); err == nil {
+		t.Fatal("the worker stamped a receipt while a decision was in flight")
+	}
+	u, _ := url.Parse(got.ReceiptURL)
+	if w := h.do("GET", u.RequestURI(), "", ""); w.Code != 200 || !strings.HasPrefix(w.Body.String(), "%PDF-") {
+		t.Fatalf("receipt while queued: %d", w.Code)
+	}
+	h.srv.inflight.Add(-1)
+
+	w = h.do("POST", "/v1/consent", ctJSON, h.jsonBody("en"))
+	json.Unmarshal(w.Body.Bytes(), &got)
+	pdf = filepath.Join(h.data, "receipts", got.ID+".pdf")
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(pdf); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker did not stamp the receipt")
+		}
+	}
+}

@@ -86,5 +86,8 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		h = wrap(h)
 	}
 	fmt.Fprintf(stdout, "listening on http://%s/\n", ln.Addr())
-	return collector.Serve(ctx, ln, h)
+	err = collector.Serve(ctx, ln, h)
+	n, syncs := srv.LogStats()
+	fmt.Fprintf(stdout, "stopped: %d decisions recorded with %d fsyncs\n", n, syncs)
+	return err
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -49,6 +50,9 @@ type Log struct {
 	reqs chan *appendReq
 	done chan struct{}
 	wg   sync.WaitGroup
+
+	// Counted by the writer since Open, read by [Log.Stats].
+	syncs, appended atomic.Uint64
 
 	// Written only by the writer goroutine.
 	head Head
@@ -211,6 +215,10 @@ func (l *Log) Append(ctx context.Context, recs ...Record) ([]Entry, error) {
 	return res.entries, res.err
 }
 
+// Stats reports how many records were appended and how many fsyncs it
+// took since [Open]: the group commit's batching at a glance.
+func (l *Log) Stats() (records, syncs uint64) { return l.appended.Load(), l.syncs.Load() }
+
 // Close stops the writer after the queued appends and closes the file.
 func (l *Log) Close() error {
 	select {
@@ -296,6 +304,7 @@ func (l *Log) commit(batch []*appendReq) {
 			}
 			return
 		}
+		l.appended.Add(head.Count - l.head.Count)
 		l.head = head
 	}
 	for i, r := range batch {
@@ -308,6 +317,7 @@ func (l *Log) write(buf []byte) error {
 	_, werr := l.opts.Write(l.f, buf)
 	if werr == nil {
 		werr = l.opts.Sync(l.f)
+		l.syncs.Add(1)
 		if werr == nil {
 			return nil
 		}
