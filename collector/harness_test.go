@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -32,6 +33,24 @@ type harness struct {
 	logPath  string
 	versions map[string]string // lang → a text version
 	diskFull atomic.Bool       // write and fsync fail with ENOSPC
+	logs     *syncBuffer       // the collector's slog output
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 var (
@@ -56,7 +75,7 @@ func newHarness(t testing.TB, mod func(*config.Config)) *harness {
 	if mod != nil {
 		mod(cfg)
 	}
-	h := &harness{cfg: cfg, data: t.TempDir(), versions: map[string]string{}}
+	h := &harness{cfg: cfg, data: t.TempDir(), versions: map[string]string{}, logs: &syncBuffer{}}
 	h.logPath = filepath.Join(h.data, LogFile)
 	arch := filepath.Join("..", "archive")
 	m, err := archive.ReadManifest(arch)
@@ -94,7 +113,7 @@ func newHarness(t testing.TB, mod func(*config.Config)) *harness {
 	}
 	h.srv, err = New(Options{
 		Config: cfg, DataDir: h.data, ArchiveDir: arch, Log: log, Signer: testKey(),
-		Theme: theme, Stamper: stamper,
+		Theme: theme, Stamper: stamper, Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
 		ConsentURLs: map[string]string{"de": "https://shop.example/de/einwilligung/", "en": "https://shop.example/en/consent/"},
 	})
 	if err != nil {

@@ -359,3 +359,26 @@ func TestReceiptWorker(t *testing.T) {
 		}
 	}
 }
+
+// TestLogsHoldNoPersonalData: the collector's own log (slog) names no
+// person, number or address, whatever happens to the request.
+func TestLogsHoldNoPersonalData(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) { c.Collector.RatePerMinute, c.Collector.RateBurst = 60, 4 })
+	email := h.jsonBody("de", "email", "juergen@example.org")
+	h.do("POST", "/v1/consent", ctJSON, email)
+	h.do("POST", "/v1/consent", ctForm, h.formBody("de", "email=juergen%40example.org"))
+	h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de", "phone", "12"))
+	h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de", "website", "x"))
+	h.do("POST", "/v1/consent", ctJSON, email) // rate limited
+	h.diskFull.Store(true)
+	h.do("POST", "/v1/consent", ctJSON, email, "RemoteAddr", "198.51.100.1:1")
+	logs := h.logs.String()
+	if !strings.Contains(logs, "decision recorded") || !strings.Contains(logs, "rate limited") || !strings.Contains(logs, "append to log") {
+		t.Fatalf("the test did not cover what it meant to:\n%s", logs)
+	}
+	for _, bad := range []string{"Jürgen", "Weiß", "1701234567", "juergen", "192.0.2.1", "198.51.100.1"} {
+		if strings.Contains(logs, bad) {
+			t.Errorf("collector log contains %q:\n%s", bad, logs)
+		}
+	}
+}
