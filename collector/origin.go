@@ -85,6 +85,7 @@ func (s *Server) handlePreflight(w http.ResponseWriter, r *http.Request) {
 
 // forbidden answers a cross-origin POST from a page that is not allowed.
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request) {
+	w.Header().Add("Vary", "Origin")
 	s.o.Logger.Info("cross-origin post refused", "origin", safeName(r.Header.Get("Origin")), "fetch_site", safeName(r.Header.Get("Sec-Fetch-Site")))
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusForbidden, map[string]any{"error": "cross-origin request refused: this page's origin is not in collector.allowed_origins"})

@@ -113,7 +113,8 @@ func TestErrorsCarrySecurityHeaders(t *testing.T) {
 		status                 int
 	}{
 		{"GET", "/nope", "", "", nil, 404},
-		{"GET", "/v1/consent", "", "", nil, 405},
+		{"PUT", "/v1/consent", "", "", nil, 405},
+		{"POST", "/v1/withdraw", ctForm, "x=1", []string{"RemoteAddr", "192.0.2.6:1", "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, 403},
 		{"GET", "/v1/receipts/x.pdf", "", "", nil, 404},
 		{"GET", "/healthz", "", "", nil, 200},
 		{"POST", "/v1/consent", ctJSON, "{}", nil, 429},

@@ -34,10 +34,29 @@ func updateArchive(dir string, texts map[string][]byte, versions map[string]stri
 		for _, p := range byLang[lang] {
 			vi.Pages = append(vi.Pages, p.file)
 			vi.Titles = append(vi.Titles, p.fm.Title)
+			vi.MaterialChange = vi.MaterialChange || p.fm.MaterialChange
 		}
 		info[v] = vi
 	}
 	return archive.Publish(dir, texts, info)
+}
+
+// writeConsentPages stores each version's consent page beside it in the
+// archive (archive.ConsentPage), for the collector's personal invite page.
+func writeConsentPages(dir string, versions map[string]string, byLang map[string][]*page) error {
+	for lang, v := range versions {
+		for _, p := range byLang[lang] {
+			if p.fm.Layout != themes.LayoutConsent {
+				continue
+			}
+			cp := archive.ConsentPage{Version: v, Lang: lang, Title: p.fm.Title, Content: string(p.content)}
+			if err := archive.WriteConsentPage(dir, cp); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return nil
 }
 
 // copyDir copies the regular files of src (one level) into dst.

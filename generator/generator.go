@@ -250,6 +250,9 @@ func Build(cfg *config.Config, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res.NewVersions = newVersions
+	if err := writeConsentPages(opts.ArchiveDir, res.Versions, byLang); err != nil {
+		return nil, err
+	}
 	if err := copyDir(opts.ArchiveDir, filepath.Join(tmp, "archive")); err != nil {
 		return nil, err
 	}

@@ -40,7 +40,11 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for l, m := range urls {
 		consent[l] = strings.TrimSuffix(cfg.Site.BaseURL, "/") + m["consent"]
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, NoGroupCommit: *noGroup}, *addr, false, nil, stdout, stderr)
+	policy, err := siteURLs(cfg, "policy")
+	if err != nil {
+		return err
+	}
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy, NoGroupCommit: *noGroup}, *addr, false, nil, stdout, stderr)
 }
 
 // startCollector listens on addr, opens the collector and serves until ctx
@@ -80,6 +84,11 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 	}
 	if st.NoGroupCommit {
 		fmt.Fprintf(stderr, "chatconsent: warning: --no-group-commit: one fsync per decision (benchmark mode)\n")
+	}
+	if info.InviteKey != "" {
+		fmt.Fprintf(stdout, "personal invite links checked with %s\n", info.InviteKey)
+	} else {
+		fmt.Fprintf(stdout, "personal invite links are off (no invite.pub; see chatconsent keygen --invite)\n")
 	}
 	h := srv.Handler()
 	if wrap != nil {

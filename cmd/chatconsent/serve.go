@@ -40,9 +40,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	consent := map[string]string{}
+	consent, policy := map[string]string{}, map[string]string{}
 	for l, m := range urls {
-		consent[l] = m["consent"]
+		consent[l], policy[l] = m["consent"], m["policy"]
 	}
 	fmt.Fprintf(stdout, "consent page: http://%s%s\n", *addr, consent[cfg.Site.DefaultLanguage])
 	wrap := func(h http.Handler) http.Handler {
@@ -52,5 +52,5 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mux.Handle("/", collector.StaticHandler(http.Dir(site)))
 		return mux
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent}, *addr, true, wrap, stdout, stderr)
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy}, *addr, true, wrap, stdout, stderr)
 }

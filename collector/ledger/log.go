@@ -35,6 +35,11 @@ type Options struct {
 	// Write appends a batch's bytes to the file; nil means f.Write. Tests
 	// replace it to inject short writes and ENOSPC.
 	Write func(f *os.File, b []byte) (int, error)
+	// Replay, if not nil, is called by [Open] with every record already in
+	// the log, in order, after it was verified: the collector derives its
+	// in-memory state (used invites, decisions) from the log instead of
+	// keeping a second store. An error stops Open.
+	Replay func(rec *Record, line []byte) error
 }
 
 // Log is the single writer of a log file. It is safe for concurrent use:
@@ -107,7 +112,7 @@ func Open(path string, priv ed25519.PrivateKey, opts Options) (*Log, Recovery, e
 		return nil, rec, fmt.Errorf("lock log %s: %w", path, err)
 	}
 	pub := priv.Public().(ed25519.PublicKey)
-	head, verr := Verify(f, pub, nil)
+	head, verr := Verify(f, pub, opts.Replay)
 	if verr != nil {
 		if !errors.Is(verr, ErrTorn) {
 			f.Close()
