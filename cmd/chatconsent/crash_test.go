@@ -256,8 +256,13 @@ func TestStartRecovers(t *testing.T) {
 	os.WriteFile(logPath, append(bytes.Clone(good), torn...), 0o600)
 
 	p = launch(t, args...)
-	if !strings.Contains(p.stderr.String(), "chatconsent: warning: the log ended in an incomplete line (32 bytes, from a crash); moved to "+logPath+".torn") {
-		t.Errorf("no torn-tail warning:\n%s", p.stderr)
+	warning := "chatconsent: warning: the log ended in an incomplete line (32 bytes, from a crash); moved to " + logPath + ".torn"
+	// stderr is copied by its own goroutine: it may lag behind stdout.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(p.stderr.String(), warning); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Errorf("no torn-tail warning:\n%s", p.stderr)
+			break
+		}
 	}
 	if b, err := os.ReadFile(logPath + ".torn"); err != nil || !bytes.Equal(b, torn) {
 		t.Errorf(".torn = %q, %v; want the torn bytes", b, err)
