@@ -31,6 +31,10 @@ type Setup struct {
 	Now         func() time.Time
 	// Mail tunes the receipt mailer (used only with an [smtp] table).
 	Mail MailerOptions
+	// NoGroupCommit makes every decision its own write and fsync
+	// (ledger.Options.MaxBatch 1): the baseline the load benchmark compares
+	// group commit with. Never useful in production.
+	NoGroupCommit bool
 }
 
 // Started reports what [Open] found or did on the way.
@@ -85,7 +89,11 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	// The log is folded while it is verified: used invites and decisions
 	// come from the log itself.
 	book := records.New(cfg.PurposeIDs(), false)
-	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, ledger.Options{Replay: book.Add})
+	lo := ledger.Options{Replay: book.Add}
+	if st.NoGroupCommit {
+		lo.MaxBatch = 1
+	}
+	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, lo)
 	if err != nil {
 		if mailer != nil {
 			mailer.Close()
@@ -114,9 +122,14 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	return s, info, nil
 }
 
-// Close closes the log after the appends in flight, and stops the mailer
-// (waiting mails stay in the outbox).
+// LogStats reports the records appended since start and the fsyncs
+// that took (see ledger.Log.Stats).
+func (s *Server) LogStats() (records, syncs uint64) { return s.log.Stats() }
+
+// Close stops the receipt workers, closes the log after the appends in
+// flight, and stops the mailer (waiting mails stay in the outbox).
 func (s *Server) Close() error {
+	s.stopReceipts()
 	err := s.log.Close()
 	if c, ok := s.o.Deliver.(io.Closer); ok {
 		c.Close()

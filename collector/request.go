@@ -263,11 +263,22 @@ func checkText(s string, max int) string {
 		return "too_long"
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0xFEFF {
+		if r == utf8.RuneError {
+			// U+FFFD: what a JSON decoder makes of a lone surrogate escape
+			// ("\ud800"); the text is not what the person typed.
+			return "invalid_utf8"
+		}
+		if unsafeRune(r) {
 			return "control"
 		}
 	}
 	return ""
+}
+
+// unsafeRune reports control characters and the invisible characters that
+// change how text around them is displayed.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0xFEFF
 }
 
 // NormalizePhone parses a phone number as typed by a person ("0170 1234567",

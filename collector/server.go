@@ -39,6 +39,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -84,6 +85,9 @@ type Options struct {
 	DefaultRegion string
 	Now           func() time.Time
 	Logger        *slog.Logger
+	// ReceiptWorkers stamp receipts off the request path (default 1);
+	// ReceiptQueue bounds the entries waiting for them (default 256).
+	ReceiptWorkers, ReceiptQueue int
 	// Book is the log folded so far (see records); nil means an empty log.
 	Book *records.Book
 	// InviteKey is the invite key's public half; nil turns personal
@@ -102,6 +106,11 @@ type Server struct {
 	linkKey  []byte
 	keyFP    string
 	texts    sync.Map // version → struct{}: copied into DataDir/texts
+	limiter  *clientLimiter
+	origins  map[string]struct{}
+	cop      *http.CrossOriginProtection
+	receipts *receiptQueue
+	inflight atomic.Int64 // decisions being handled; receipts wait for 0
 	proc     procedure
 }
 
@@ -126,6 +135,12 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.ReceiptWorkers <= 0 {
+		o.ReceiptWorkers = 1
+	}
+	if o.ReceiptQueue <= 0 {
+		o.ReceiptQueue = 256
+	}
 	m, err := archive.ReadManifest(o.ArchiveDir)
 	if err != nil {
 		return nil, err
@@ -144,17 +159,32 @@ func New(o Options) (*Server, error) {
 	h.Write([]byte("chatconsent receipt link key v1\x00"))
 	h.Write(o.Signer.Seed())
 	pub := o.Signer.Public().(ed25519.PublicKey)
-	s := &Server{o: o, log: o.Log, versions: m.Versions, linkKey: h.Sum(nil), keyFP: ledger.Fingerprint(pub)}
+	lim := o.Config.Collector.Limits
+	cop, err := newCrossOrigin(lim.AllowedOrigins, o.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		o: o, log: o.Log, versions: m.Versions, linkKey: h.Sum(nil), keyFP: ledger.Fingerprint(pub),
+		limiter: newClientLimiter(lim.RatePerMinute, lim.RateBurst),
+		origins: map[string]struct{}{}, cop: cop,
+	}
+	for _, a := range lim.AllowedOrigins {
+		s.origins[a] = struct{}{}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(s.forbidden))
 	if err := s.initProcedure(); err != nil {
 		return nil, err
 	}
+	s.startReceipts(o.ReceiptWorkers, o.ReceiptQueue)
 	return s, nil
 }
 
 // Handler returns the collector's routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/consent", s.handleConsent)
+	mux.Handle("POST /v1/consent", s.withCORS(http.HandlerFunc(s.handleConsent)))
+	mux.HandleFunc("OPTIONS /v1/consent", s.handlePreflight)
 	mux.HandleFunc("GET /v1/receipts/{file}", s.handleReceipt)
 	mux.HandleFunc("GET /v1/consent", s.handleInvitePage)
 	mux.HandleFunc("GET /v1/withdraw", s.handleWithdrawPage)
@@ -163,18 +193,21 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
-	return securityHeaders(mux)
+	// Every state-changing request (POST) from a browser must come from an
+	// allowed origin or the collector's own pages: see origin.go.
+	return securityHeaders(s.cop.Handler(mux))
 }
 
-// securityHeaders sets the headers every answer carries: no sniffing, no
-// framing, no referrer, and a CSP that allows nothing but inline styles and
-// form posts to this origin.
+// securityHeaders sets the headers every answer carries, errors included:
+// no sniffing, no framing, a referrer only to this origin (so that a
+// same-origin form post carries its Origin), and a CSP that allows nothing
+// but inline styles and form posts to this origin.
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		hd.Set("Cache-Control", "no-store")
 		h.ServeHTTP(w, r)
@@ -182,7 +215,15 @@ func securityHeaders(h http.Handler) http.Handler {
 }
 
 func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	req, enc, err := decodeRequest(w, r)
+	// Every post counts against the client's rate, good or bad.
+	addr := clientAddr(r, s.o.Config.Collector.TrustedProxies)
+	if ok, wait := s.limiter.allow(addr, s.o.Now()); !ok {
+		s.tooMany(w, r, enc, req, wait)
+		return
+	}
 	if err != nil {
 		var re *RequestError
 		if !errors.As(err, &re) {
@@ -193,8 +234,11 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, re.Status, map[string]any{"error": re.Error()})
 			return
 		}
-		lang := s.o.Config.Site.DefaultLanguage
-		s.renderFormErrors(w, re.Status, lang, &Request{}, []FieldError{{Field: re.Field, Code: "field", Message: re.Error()}})
+		s.renderFormErrors(w, re.Status, s.clientLang(r, nil), &Request{}, []FieldError{{Field: re.Field, Code: "field", Message: re.Error()}})
+		return
+	}
+	if req.Honeypot != "" {
+		s.honeypot(w, r, enc, req)
 		return
 	}
 	inv, ok := s.checkInvite(w, r, enc, req)
@@ -209,12 +253,13 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid fields", "fields": ferrs})
 			return
 		}
-		lang := req.Lang
-		if !slices.Contains(s.o.Config.Site.Languages, lang) {
-			lang = s.o.Config.Site.DefaultLanguage
-		}
-		s.renderFormErrors(w, http.StatusBadRequest, lang, req, ferrs)
+		s.renderFormErrors(w, http.StatusBadRequest, s.clientLang(r, req), req, ferrs)
 		return
+	}
+	lim := s.o.Config.Collector.Limits
+	rec.ClientIP = storedIP(addr, lim.StoreIP)
+	if lim.StoreUserAgent {
+		rec.UserAgent = cleanUserAgent(r.UserAgent())
 	}
 	if err := s.keepText(rec.TextVersion); err != nil {
 		s.o.Logger.Error("copy archived text", "version", rec.TextVersion, "err", err)
@@ -233,10 +278,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	e := entries[0]
 	s.o.Logger.Info("decision recorded", "id", e.Record.ID, "seq", e.Record.Seq, "decision", e.Record.Decision)
-	if err := s.writeReceipt(e); err != nil {
-		// The decision is durable; the receipt can be made again from the log.
-		s.o.Logger.Error("write receipt", "id", e.Record.ID, "err", err)
-	}
+	s.queueReceipt(e)
 	url := s.ReceiptURL(e.Record.ID)
 	if enc == encJSON {
 		writeJSON(w, http.StatusCreated, map[string]any{"id": e.Record.ID, "receipt_url": url})
@@ -271,9 +313,6 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 		lang = cfg.Site.DefaultLanguage
 	}
 	add := func(field, code string) { errs = append(errs, FieldError{Field: field, Code: code}) }
-	if req.Honeypot != "" {
-		add(FieldHoneypot, "field")
-	}
 	if req.Decision != ledger.Granted && req.Decision != ledger.Refused {
 		add(FieldDecision, "decision")
 	}
@@ -420,13 +459,18 @@ func (s *Server) writeReceipt(e ledger.Entry) error {
 	if err != nil {
 		return err
 	}
-	if err := archive.WriteFileAtomic(filepath.Join(s.o.DataDir, "receipts", e.Record.ID+".pdf"), pdf, 0o600); err != nil {
+	if err := archive.WriteFileAtomic(s.receiptPath(e.Record.ID), pdf, 0o600); err != nil {
 		return err
 	}
-	if s.o.Deliver != nil {
-		return s.o.Deliver.Deliver(d, pdf)
+	return s.deliver(d, pdf)
+}
+
+// deliver hands a stored receipt to the mailer, if mail is configured.
+func (s *Server) deliver(d receipt.Data, pdf []byte) error {
+	if s.o.Deliver == nil {
+		return nil
 	}
-	return nil
+	return s.o.Deliver.Deliver(d, pdf)
 }
 
 // ReceiptURL returns the receipt's link, valid for ReceiptTTL: the expiry
@@ -457,20 +501,7 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("Dieser Link ist abgelaufen. / This link has expired.\n"))
 		return
 	}
-	f, err := os.Open(filepath.Join(s.o.DataDir, "receipts", id+".pdf"))
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `attachment; filename="consent-`+id+`.pdf"`)
-	http.ServeContent(w, r, "", st.ModTime(), f)
+	s.serveReceipt(w, r, id)
 }
 
 func (s *Server) unavailable(w http.ResponseWriter, enc int, lang string) {

@@ -21,6 +21,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
 	addr := fs.String("addr", "", "listen `host:port` (default: collector.listen from the config)")
 	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	noGroup := fs.Bool("no-group-commit", false, "one fsync per decision instead of one per batch (for benchmarks only: much slower)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -43,7 +44,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy}, *addr, false, nil, stdout, stderr)
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy, NoGroupCommit: *noGroup}, *addr, false, nil, stdout, stderr)
 }
 
 // startCollector listens on addr, opens the collector and serves until ctx
@@ -76,6 +77,14 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		fmt.Fprintf(stderr, "chatconsent: warning: the log ended in an incomplete line (%d bytes, from a crash); moved to %s\n", info.Recovery.TornBytes, info.Recovery.TornPath)
 	}
 	fmt.Fprintf(stdout, "log %s: %d records\n", filepath.Join(dataDir, collector.LogFile), info.Records)
+	if l := cfg.Collector.Limits; l.RatePerMinute > 0 {
+		fmt.Fprintf(stdout, "rate limit: %d decisions per minute per client, bursts of %d\n", l.RatePerMinute, l.RateBurst)
+	} else {
+		fmt.Fprintf(stdout, "rate limit: off (collector.rate_per_minute = 0)\n")
+	}
+	if st.NoGroupCommit {
+		fmt.Fprintf(stderr, "chatconsent: warning: --no-group-commit: one fsync per decision (benchmark mode)\n")
+	}
 	if info.InviteKey != "" {
 		fmt.Fprintf(stdout, "personal invite links checked with %s\n", info.InviteKey)
 	} else {
@@ -86,5 +95,8 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		h = wrap(h)
 	}
 	fmt.Fprintf(stdout, "listening on http://%s/\n", ln.Addr())
-	return collector.Serve(ctx, ln, h)
+	err = collector.Serve(ctx, ln, h)
+	n, syncs := srv.LogStats()
+	fmt.Fprintf(stdout, "stopped: %d decisions recorded with %d fsyncs\n", n, syncs)
+	return err
 }

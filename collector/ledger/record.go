@@ -86,6 +86,12 @@ type Record struct {
 	// Expires is, on an invite, when the invite stops being usable for a
 	// decision (UTC).
 	Expires *time.Time `json:"expires,omitempty"`
+	// ClientIP is the address the decision came from, whole or truncated
+	// (e.g. "203.0.113.0/24"), if the collector is configured to keep it.
+	ClientIP string `json:"client_ip,omitempty"`
+	// UserAgent is the browser's User-Agent header, if the collector is
+	// configured to keep it.
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // Subject is the data subject as they identified themselves.

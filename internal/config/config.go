@@ -11,7 +11,8 @@
 //
 //	[site]       title, base_url, default_language, languages
 //	[controller] name, address, email, phone          (GDPR Art. 4(7), 13(1)(a))
-//	[collector]  public_url, listen, data_dir
+//	[collector]  public_url, listen, data_dir, rate_per_minute, rate_burst,
+//	             allowed_origins, trusted_proxies, store_ip, store_user_agent
 //	[receipt]    template, link_ttl, [[receipt.fields]] (field, page, x, y, size)
 //	[[purposes]] id, title, description               (GDPR Art. 6(1)(a), 7(2))
 //	[smtp]       host, port, security, user, password_env, password_file, from, owner_to
@@ -100,6 +101,9 @@ type Collector struct {
 	Listen string
 	// DataDir is the absolute folder holding the key, log and receipts.
 	DataDir string
+	// The collector's defences and what it keeps of the client: see
+	// collector.go in this package.
+	Limits
 }
 
 // Receipt configures the PDF receipt.
@@ -240,6 +244,7 @@ type file struct {
 		PublicURL string `toml:"public_url"`
 		Listen    string `toml:"listen"`
 		DataDir   string `toml:"data_dir"`
+		limitsFile
 	} `toml:"collector"`
 	Receipt struct {
 		Template string `toml:"template"`
@@ -382,6 +387,7 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 		dataDir = "data"
 	}
 	c.Collector.DataDir = resolve(dir, dataDir)
+	c.Collector.Limits = parseLimits(bad, f.Collector.limitsFile, c.Site.BaseURL)
 	if f.Receipt.Template != "" {
 		c.Receipt.Template = resolve(dir, f.Receipt.Template)
 	}

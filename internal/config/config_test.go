@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -267,6 +268,58 @@ func TestParseInvite(t *testing.T) {
 	} {
 		if _, err := Parse("c.toml", "/site", []byte(good+"\n"+tt.text)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: err = %v, want %q", tt.text, err, tt.want)
+		}
+	}
+}
+
+func TestCollectorLimits(t *testing.T) {
+	c, err := Parse("c.toml", "/site", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Collector.Limits
+	if l.RatePerMinute != 60 || l.RateBurst != 20 || l.StoreIP != StoreIPNone || l.StoreUserAgent || len(l.TrustedProxies) != 0 {
+		t.Errorf("defaults = %+v", l)
+	}
+	if got, want := strings.Join(l.AllowedOrigins, ","), "https://example.org"; got != want {
+		t.Errorf("allowed_origins default = %q, want %q (from site.base_url)", got, want)
+	}
+	text := strings.Replace(good, `public_url = "https://c.example.org/"`, `public_url = "https://c.example.org/"
+rate_per_minute = 0
+rate_burst = 5
+allowed_origins = ["https://Shop.Example.org:443/", "http://127.0.0.1:8080", "http://[::1]:9000"]
+trusted_proxies = ["10.0.0.0/8", "::1", "192.168.1.7/24"]
+store_ip = "truncated"
+store_user_agent = true`, 1)
+	c, err = Parse("c.toml", "/site", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = c.Collector.Limits
+	if l.RatePerMinute != 0 || l.RateBurst != 5 || l.StoreIP != StoreIPTruncated || !l.StoreUserAgent {
+		t.Errorf("limits = %+v", l)
+	}
+	if got, want := strings.Join(l.AllowedOrigins, ","), "https://shop.example.org,http://127.0.0.1:8080,http://[::1]:9000"; got != want {
+		t.Errorf("allowed_origins = %q, want %q", got, want)
+	}
+	if got := fmt.Sprint(l.TrustedProxies); got != "[10.0.0.0/8 ::1/128 192.168.1.0/24]" {
+		t.Errorf("trusted_proxies = %s", got)
+	}
+
+	bad := []struct{ line, want string }{
+		{`rate_per_minute = -1`, "collector.rate_per_minute"},
+		{`rate_burst = 0`, "collector.rate_burst"},
+		{`allowed_origins = ["https://example.org/consent/"]`, "collector.allowed_origins"},
+		{`allowed_origins = ["example.org"]`, "collector.allowed_origins"},
+		{`trusted_proxies = ["10.0.0.0/33"]`, "collector.trusted_proxies"},
+		{`store_ip = "hashed"`, "collector.store_ip"},
+		{`store_user_agent = "yes"`, "store_user_agent"},
+	}
+	for _, tt := range bad {
+		text := strings.Replace(good, `public_url = "https://c.example.org/"`, `public_url = "https://c.example.org/"`+"\n"+tt.line, 1)
+		_, err := Parse("c.toml", "/site", []byte(text))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "c.toml:") {
+			t.Errorf("%s: err = %v, want one naming %s with a line", tt.line, err, tt.want)
 		}
 	}
 }
