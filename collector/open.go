@@ -88,7 +88,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	info.InviteKey = inviteKeyPath
 	// The log is folded while it is verified: used invites and decisions
 	// come from the log itself.
-	book := records.New(cfg.PurposeIDs(), false)
+	book := records.NewIndex(cfg.PurposeIDs())
 	lo := ledger.Options{Replay: book.Add}
 	if st.NoGroupCommit {
 		lo.MaxBatch = 1

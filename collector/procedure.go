@@ -43,7 +43,7 @@ func (s *Server) initProcedure() error {
 	p := &s.proc
 	p.book = s.o.Book
 	if p.book == nil {
-		p.book = records.New(s.o.Config.PurposeIDs(), false)
+		p.book = records.NewIndex(s.o.Config.PurposeIDs())
 	}
 	p.pending, p.opening = map[string]bool{}, map[string]bool{}
 	p.inviteKey = s.o.InviteKey

@@ -81,6 +81,7 @@ type Person struct {
 type Book struct {
 	purposes  []string
 	keepLines bool
+	index     bool // see NewIndex
 	events    []*Event
 	people    map[string]*Person
 	decisions map[string]*Event
@@ -98,6 +99,20 @@ func New(purposes []string, keepLines bool) *Book {
 		invites: map[string]*Event{}, used: map[string]string{},
 	}
 }
+
+// NewIndex returns an empty book that keeps only what the collector asks
+// of it ([Book.Decision], [Book.Withdrawable], [Book.InviteUsed],
+// [Book.InviteOpened]): no event lists, no chain fields. The collector holds
+// its book for its whole life, so this bounds its memory to a few hundred
+// bytes per decision; [Book.Events] and Person.Events stay empty.
+func NewIndex(purposes []string) *Book {
+	b := New(purposes, false)
+	b.index = true
+	return b
+}
+
+// opened marks an invite's opening in an index book.
+var opened = &Event{}
 
 // Read verifies the log at path with pub and folds it into a new book.
 // Errors name the file and the line (ledger's *LineError).
@@ -119,6 +134,9 @@ func Read(path string, pub ed25519.PublicKey, purposes []string, keepLines bool)
 // decision) is an error; unknown event types are kept but change nothing.
 func (b *Book) Add(rec *ledger.Record, line []byte) error {
 	e := &Event{Record: *rec}
+	if b.index {
+		e.Record.Prev, e.Record.Key = "", "" // not needed to decide anything
+	}
 	if b.keepLines {
 		e.Line = slices.Clone(line)
 	}
@@ -128,6 +146,9 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 	}
 	switch rec.Type {
 	case ledger.TypeInvite:
+		if b.index {
+			e = opened
+		}
 		b.invites[rec.ID] = e
 	case ledger.TypeDecision:
 		b.decisions[rec.ID] = e
@@ -143,7 +164,9 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 			phone = d.Record.Subject.Phone
 		}
 	}
-	b.events = append(b.events, e)
+	if !b.index {
+		b.events = append(b.events, e)
+	}
 	if phone == "" {
 		return nil
 	}
@@ -152,7 +175,9 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 		p = &Person{Phone: phone, Purposes: map[string]*Purpose{}}
 		b.people[phone] = p
 	}
-	p.Events = append(p.Events, e)
+	if !b.index {
+		p.Events = append(p.Events, e)
+	}
 	set := func(id, state, decision, version, lang string) {
 		p.Purposes[id] = &Purpose{ID: id, State: state, Since: rec.Time, Event: rec.ID, Decision: decision, TextVersion: version, Lang: lang}
 	}

@@ -301,3 +301,29 @@ func TestWriteStatus(t *testing.T) {
 	}
 	golden(t, "status.txt", buf.Bytes())
 }
+
+// The collector's index answers the same questions as a full book while
+// keeping no event lists.
+func TestIndex(t *testing.T) {
+	t.Parallel()
+	full, idx := book(t, history()), NewIndex(purposes)
+	for _, r := range history() {
+		if err := idx.Add(&r, []byte("line")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{id(1), id(2), id(9)} {
+		if got, want := idx.Withdrawable(d), full.Withdrawable(d); !slices.Equal(got, want) {
+			t.Errorf("Withdrawable(%s) = %v, want %v", d[:1], got, want)
+		}
+	}
+	if d := idx.Decision(id(1)); d == nil || d.Subject.Name != "Jürgen Weiß" || d.TextVersion != v1 {
+		t.Errorf("Decision = %+v", d)
+	}
+	if u, ok := idx.InviteUsed(id(0)); !ok || u != id(1) || !idx.InviteOpened(id(0)) || idx.InviteOpened(id(5)) {
+		t.Error("invite answers differ")
+	}
+	if len(idx.Events()) != 0 || len(idx.Person(jurgen.Phone).Events) != 0 {
+		t.Error("index keeps event lists")
+	}
+}
