@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/invite"
@@ -46,6 +48,9 @@ type Started struct {
 	// InviteKey is the invite public key file in use, or "" when personal
 	// invite links are off (no key found).
 	InviteKey string
+	// MissingReceipts counts recorded decisions and withdrawals whose
+	// receipt (and mail) a crash left unmade; they are made again now.
+	MissingReceipts int
 }
 
 // Open prepares everything a collector needs: the data directory, the
@@ -88,8 +93,29 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	info.InviteKey = inviteKeyPath
 	// The log is folded while it is verified: used invites and decisions
 	// come from the log itself.
+	// Receipts (and their mails) are made after the answer, so a crash can
+	// leave a recorded decision without them: the log is the source of
+	// truth, and every decision or withdrawal whose receipt is missing is
+	// made again after start.
 	book := records.NewIndex(cfg.PurposeIDs())
-	lo := ledger.Options{Replay: book.Add}
+	have := map[string]bool{}
+	if des, err := os.ReadDir(filepath.Join(st.DataDir, "receipts")); err == nil {
+		for _, de := range des {
+			if id, ok := strings.CutSuffix(de.Name(), ".pdf"); ok {
+				have[id] = true
+			}
+		}
+	}
+	var missing []ledger.Entry
+	lo := ledger.Options{Replay: func(rec *ledger.Record, line []byte) error {
+		if err := book.Add(rec, line); err != nil {
+			return err
+		}
+		if (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !have[rec.ID] {
+			missing = append(missing, ledger.Entry{Record: *rec, Line: bytes.Clone(line)})
+		}
+		return nil
+	}}
 	if st.NoGroupCommit {
 		lo.MaxBatch = 1
 	}
@@ -119,6 +145,8 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 		return nil, info, err
 	}
+	info.MissingReceipts = len(missing)
+	s.recoverReceipts(missing)
 	return s, info, nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
 )
 
 // Receipts off the request path.
@@ -78,6 +77,27 @@ func (s *Server) stopReceipts() {
 	s.receipts.wg.Wait()
 }
 
+// recoverReceipts queues, in the background, the receipts a crash left
+// unmade (see Open). Unlike queueReceipt it waits for room in the queue.
+func (s *Server) recoverReceipts(es []ledger.Entry) {
+	if len(es) == 0 {
+		return
+	}
+	q := s.receipts
+	for _, e := range es {
+		q.pending.Store(e.Record.ID, e)
+	}
+	q.wg.Go(func() {
+		for _, e := range es {
+			select {
+			case q.queue <- e:
+			case <-q.stop:
+				return
+			}
+		}
+	})
+}
+
 // queueReceipt hands e to the receipt workers, or leaves it for on demand.
 func (s *Server) queueReceipt(e ledger.Entry) {
 	q := s.receipts
@@ -135,10 +155,8 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string)
 		http.Error(w, "receipt not available, try again later", http.StatusServiceUnavailable)
 		return
 	}
-	if err := archive.WriteFileAtomic(path, pdf, 0o600); err != nil {
-		// Serve it anyway; the next request stamps again.
-		s.o.Logger.Error("write receipt", "id", id, "err", err)
-	}
+	// Not stored here: the worker stores it after handing it to the
+	// mailer, so that a stored receipt always means its mail is queued.
 	sendPDF(w, r, id, s.o.Now(), bytes.NewReader(pdf))
 }
 

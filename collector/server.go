@@ -459,10 +459,13 @@ func (s *Server) writeReceipt(e ledger.Entry) error {
 	if err != nil {
 		return err
 	}
-	if err := archive.WriteFileAtomic(s.receiptPath(e.Record.ID), pdf, 0o600); err != nil {
+	// Mail first: a stored receipt means its mail is queued, so a crash in
+	// between makes both again at the next start (the outbox stores a
+	// mail once).
+	if err := s.deliver(d, pdf); err != nil {
 		return err
 	}
-	return s.deliver(d, pdf)
+	return archive.WriteFileAtomic(s.receiptPath(e.Record.ID), pdf, 0o600)
 }
 
 // deliver hands a stored receipt to the mailer, if mail is configured.

@@ -73,6 +73,9 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		fmt.Fprintf(stdout, "created a new signing key\n")
 	}
 	fmt.Fprintf(stdout, "public key SHA256:%s (%s)\n", ledger.Fingerprint(info.Public), filepath.Join(dataDir, ledger.PublicKeyFile))
+	if info.MissingReceipts > 0 {
+		fmt.Fprintf(stderr, "chatconsent: warning: %d recorded decisions had no receipt yet (the collector stopped before making them); making them now\n", info.MissingReceipts)
+	}
 	if info.Recovery.TornBytes > 0 {
 		fmt.Fprintf(stderr, "chatconsent: warning: the log ended in an incomplete line (%d bytes, from a crash); moved to %s\n", info.Recovery.TornBytes, info.Recovery.TornPath)
 	}

@@ -347,3 +347,35 @@ func pdfText(t *testing.T, pdf []byte) string {
 	}
 	return string(out)
 }
+
+// TestMissingReceiptRemade: a decision whose receipt was never made (the
+// collector was killed right after answering) gets it at the next start,
+// from the signed log line.
+func TestMissingReceiptRemade(t *testing.T) {
+	dir := site(t)
+	cfg, data := filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
+	version := textVersion(t, dir, "de")
+	var id string
+	t.Run("first run", func(t *testing.T) {
+		base := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
+		decide(t, base, `{"decision":"granted","name":"Jürgen Weiß","phone":"0170 1234567","purpose":["orders"],"lang":"de","text_version":"`+version+`"}`)
+	})
+	log, _ := os.ReadFile(filepath.Join(data, "decisions.jsonl"))
+	m := regexp.MustCompile(`"type":"decision","id":"([0-9a-f]{32})"`).FindSubmatch(log)
+	if m == nil {
+		t.Fatalf("no decision in the log:\n%s", log)
+	}
+	id = string(m[1])
+	receipt := filepath.Join(data, "receipts", id+".pdf")
+	os.Remove(receipt) // as if the collector had died before making it
+	start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(receipt); err == nil && bytes.HasPrefix(b, []byte("%PDF-")) {
+			if text := pdfText(t, b); !strings.Contains(text, "Jürgen Weiß") {
+				t.Errorf("remade receipt lacks the name:\n%s", text)
+			}
+			return
+		}
+	}
+	t.Fatal("the missing receipt was not made after the restart")
+}

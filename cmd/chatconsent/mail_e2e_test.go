@@ -61,7 +61,13 @@ owner_to = "inhaber@fahrradladen.example"
 	t.Run("server down", func(t *testing.T) {
 		base := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
 		decide(t, base, `{"decision":"granted","name":"Jürgen Weiß","phone":"0170 1234567","email":"jw@example.org","purpose":["orders"],"lang":"de","text_version":"`+version+`"}`)
-		waiting, _ := filepath.Glob(filepath.Join(data, "outbox", "*.json"))
+		// Receipts and their mails are made just after the answer.
+		var waiting []string
+		for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if waiting, _ = filepath.Glob(filepath.Join(data, "outbox", "*.json")); len(waiting) == 2 {
+				break
+			}
+		}
 		if len(waiting) != 2 {
 			t.Fatalf("outbox holds %v, want the owner's and the subject's mail", waiting)
 		}
