@@ -1,18 +1,15 @@
 package generator
 
 import (
-	"bytes"
 	"fmt"
-	"html/template"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/chatconsent/chatconsent/generator/archive"
-	"github.com/chatconsent/chatconsent/internal/config"
-	"github.com/chatconsent/chatconsent/themes"
 )
 
 func writeFile(path string, b []byte) error {
@@ -32,12 +29,38 @@ func updateArchive(dir string, texts map[string][]byte, versions map[string]stri
 	for lang, v := range versions {
 		vi := archive.Version{Lang: lang, FirstPublished: t}
 		for _, p := range byLang[lang] {
-			vi.Pages = append(vi.Pages, p.file)
-			vi.Titles = append(vi.Titles, p.fm.Title)
+			if inTextVersion(p.fm.Layout) {
+				vi.Pages = append(vi.Pages, p.file)
+				vi.Titles = append(vi.Titles, p.fm.Title)
+			}
 		}
 		info[v] = vi
 	}
 	return archive.Publish(dir, texts, info)
+}
+
+// writeSite writes site and a copy of the archive into a fresh folder beside
+// out, then swaps it in.
+func writeSite(site *Site, archiveDir, out string) error {
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(out)), "."+filepath.Base(out)+".build-")
+	if err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	names := make([]string, 0, len(site.Files))
+	for name := range site.Files {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	if err := parallel(len(names), func(i int) error {
+		return writeFile(filepath.Join(tmp, filepath.FromSlash(names[i])), site.Files[names[i]])
+	}); err != nil {
+		return err
+	}
+	if err := copyDir(archiveDir, filepath.Join(tmp, "archive")); err != nil {
+		return err
+	}
+	return swapDir(tmp, out)
 }
 
 // copyDir copies the regular files of src (one level) into dst.
@@ -102,35 +125,4 @@ func syncTree(dir string) error {
 		defer f.Close()
 		return f.Sync()
 	})
-}
-
-// writeIndex writes OUT/index.html: the site's entry page, linking the
-// consent page in every language (no redirect, no script).
-func writeIndex(out string, cfg *config.Config, theme *themes.Theme, byLang map[string][]*page, names map[string]string) error {
-	lang := cfg.Site.DefaultLanguage
-	var links strings.Builder
-	links.WriteString("<ul>")
-	for _, l := range cfg.Site.Languages {
-		for _, layout := range []string{themes.LayoutConsent, themes.LayoutPolicy} {
-			for _, p := range byLang[l] {
-				if p.fm.Layout == layout {
-					fmt.Fprintf(&links, `<li><a href="%s" hreflang="%s" lang="%s">%s</a></li>`,
-						template.HTMLEscapeString(p.url), l, l, template.HTMLEscapeString(p.fm.Title))
-				}
-			}
-		}
-	}
-	links.WriteString("</ul>")
-	pg := &themes.Page{
-		Lang: lang, Title: cfg.Site.Title, SiteTitle: cfg.Site.Title,
-		PolicyURL:  urlOf(byLang[lang], themes.LayoutPolicy),
-		ConsentURL: urlOf(byLang[lang], themes.LayoutConsent),
-		Content:    template.HTML(links.String()),
-	}
-	_ = names
-	var b bytes.Buffer
-	if err := theme.Render(&b, themes.LayoutPolicy, pg); err != nil {
-		return err
-	}
-	return writeFile(filepath.Join(out, "index.html"), b.Bytes())
 }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
+	"time"
 
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
@@ -22,15 +22,18 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	res, err := generator.Build(cfg, generator.Options{OutDir: *out})
 	if err != nil {
 		return err
 	}
-	printBuild(stdout, stderr, cfg, res, *out)
+	printBuild(stdout, stderr, cfg, res, *out, time.Since(start))
 	return nil
 }
 
-func printBuild(stdout, stderr io.Writer, cfg *config.Config, res *generator.Result, out string) {
+// printBuild prints the build's warnings and its one-line summary: pages
+// per language, text versions, time taken.
+func printBuild(stdout, stderr io.Writer, cfg *config.Config, res *generator.Result, out string, took time.Duration) {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "chatconsent: warning: %s\n", w)
 	}
@@ -42,7 +45,6 @@ func printBuild(stdout, stderr io.Writer, cfg *config.Config, res *generator.Res
 	for _, l := range cfg.Site.Languages {
 		vs = append(vs, fmt.Sprintf("%s %.12s", l, res.Versions[l]))
 	}
-	slices.Sort(res.NewVersions)
 	abs, _ := filepath.Abs(out)
-	fmt.Fprintf(stdout, "built %s: pages %s; text versions %s (%d new)\n", abs, strings.Join(parts, ", "), strings.Join(vs, ", "), len(res.NewVersions))
+	fmt.Fprintf(stdout, "built %s: pages %s; text versions %s (%d new); %s\n", abs, strings.Join(parts, ", "), strings.Join(vs, ", "), len(res.NewVersions), took.Round(100*time.Microsecond))
 }

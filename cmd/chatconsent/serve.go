@@ -35,7 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	printBuild(stdout, stderr, cfg, res, site)
+	printBuild(stdout, stderr, cfg, res, site, 0)
 	urls, err := generator.PageURLs(cfg)
 	if err != nil {
 		return err
