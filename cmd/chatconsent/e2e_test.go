@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -149,7 +150,7 @@ func TestEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "pages de 2, en 2") {
+	if !strings.Contains(stdout, "pages de 3, en 3") {
 		t.Errorf("build summary = %q", stdout)
 	}
 	page, err := os.ReadFile(filepath.Join(pub, "de", "einwilligung", "index.html"))
@@ -346,4 +347,60 @@ func pdfText(t *testing.T, pdf []byte) string {
 		t.Fatalf("pdftotext (install poppler-utils; .ci/run does): %v", err)
 	}
 	return string(out)
+}
+
+// TestInitBuildText: a new site from "init" builds, and "text" prints an
+// archived version byte for byte, from the archive or from the collector's
+// copy in DATA/texts.
+func TestInitBuildText(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shop")
+	stdout, stderr, code := chatconsent(t, "init", dir)
+	if code != 0 || !strings.Contains(stdout, filepath.Join(dir, "content", "de", "consent.md")) {
+		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	stdout, stderr, code = chatconsent(t, "build", "--config", cfg, "--out", filepath.Join(dir, "public"))
+	if code != 0 {
+		t.Fatalf("build of the new site: exit %d\n%s", code, stderr)
+	}
+	if !regexp.MustCompile(`pages de 3, en 3; text versions de [0-9a-f]{12}, en [0-9a-f]{12} \(2 new\); [0-9.]+m?s\n$`).MatchString(stdout) {
+		t.Errorf("build summary = %q", stdout)
+	}
+	if _, stderr, code = chatconsent(t, "init", dir); code != 1 || !strings.Contains(stderr, "not overwriting") {
+		t.Errorf("second init: exit %d, %s", code, stderr)
+	}
+
+	m, err := os.ReadFile(filepath.Join(dir, "public", "de", "einwilligung", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := textVersionRe.FindStringSubmatch(string(m))[1]
+	for _, args := range [][]string{{"text", version, "--config", cfg}, {"text", "--config", cfg, version}} {
+		stdout, stderr, code = chatconsent(t, args...)
+		if code != 0 || fmt.Sprintf("%x", sha256.Sum256([]byte(stdout))) != version {
+			t.Errorf("%v: exit %d, output does not hash to the version\n%s", args, code, stderr)
+		}
+	}
+	// Only the collector's copy left.
+	data := filepath.Join(dir, "data")
+	os.MkdirAll(filepath.Join(data, "texts"), 0o700)
+	if err := os.Rename(filepath.Join(dir, "archive", version+".html"), filepath.Join(data, "texts", version+".html")); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = chatconsent(t, "text", version, "--config", cfg, "--data", data)
+	if code != 0 || fmt.Sprintf("%x", sha256.Sum256([]byte(stdout))) != version || !strings.Contains(stderr, filepath.Join(data, "texts")) {
+		t.Errorf("text from DATA/texts: exit %d\n%s", code, stderr)
+	}
+	// A changed copy is refused.
+	os.WriteFile(filepath.Join(data, "texts", version+".html"), []byte(stdout+" "), 0o600)
+	if _, stderr, code = chatconsent(t, "text", version, "--config", cfg, "--data", data); code != 1 || !strings.Contains(stderr, "does not match") {
+		t.Errorf("changed copy: exit %d, %s", code, stderr)
+	}
+	unknown := fmt.Sprintf("%x", sha256.Sum256([]byte("never shown")))
+	if _, stderr, code = chatconsent(t, "text", unknown, "--config", cfg); code != 1 || !strings.Contains(stderr, "unknown text version") || !strings.Contains(stderr, "hint:") {
+		t.Errorf("unknown version: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code = chatconsent(t, "text", "latest", "--config", cfg); code != 2 || !strings.Contains(stderr, "not a text version") {
+		t.Errorf("malformed version: exit %d, %s", code, stderr)
+	}
 }

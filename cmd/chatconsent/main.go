@@ -26,6 +26,10 @@ Usage:
         check a decisions log: signatures, hash chain, JSON
   chatconsent keygen  [--config FILE] [--data DIR]
         create the Ed25519 signing key in the data directory
+  chatconsent text    VERSION [--config FILE] [--data DIR]
+        print the exact archived text of a text version, hash checked
+  chatconsent init    DIR
+        create a new site in DIR: config.toml and content/ to edit
 `
 
 // exitError carries an exit code other than 1.
@@ -78,6 +82,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdout, stderr)
 	case "keygen":
 		return runKeygen(rest, stdout, stderr)
+	case "text":
+		return runText(rest, stdout, stderr)
+	case "init":
+		return runInit(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
