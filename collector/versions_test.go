@@ -71,7 +71,9 @@ func TestTextVersions(t *testing.T) {
 	wantRefused := func(name, version, lang string) {
 		t.Helper()
 		code, body := post(version, lang)
-		var e struct{ Fields []struct{ Field, Code string } }
+		var e struct {
+			Fields []struct{ Field, Code string }
+		}
 		json.Unmarshal([]byte(body), &e)
 		if code != http.StatusBadRequest || len(e.Fields) != 1 || e.Fields[0].Field != FieldTextVersion {
 			t.Errorf("%s: %d %s, want 400 naming text_version", name, code, body)

@@ -55,10 +55,10 @@ type Page struct {
 	ConsentURL string
 	// WithdrawalURL is the withdrawal page; "" hides the link.
 	WithdrawalURL string
-	Content    template.HTML
-	Form       *Form
-	Result     *Result
-	Archive    []ArchivedText // for the archive layout
+	Content       template.HTML
+	Form          *Form
+	Result        *Result
+	Archive       []ArchivedText // for the archive layout
 	// T holds the theme strings in Lang; set by [Theme.Render].
 	T   map[string]string
 	CSS template.CSS
