@@ -185,8 +185,8 @@ func TestBuilderIncremental(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Rendered != wantRendered {
-			t.Errorf("rendered %d pages, want %d", res.Rendered, wantRendered)
+		if got := res.Rendered + res.Cached; got != wantRendered {
+			t.Errorf("rendered %d pages (%d from the cache), want %d", got, res.Cached, wantRendered)
 		}
 		f := fresh()
 		for _, p := range slices.Sorted(maps.Keys(f.Files)) {
@@ -226,6 +226,44 @@ func TestBuilderIncremental(t *testing.T) {
 	s = build(0)
 	if _, ok := s.Files["de/impressum/index.html"]; ok {
 		t.Error("removed page still in the site")
+	}
+}
+
+// TestRenderCacheFile: a second builder takes every page from the cache
+// file and writes the same site; changed pages miss; a damaged cache file
+// is ignored.
+func TestRenderCacheFile(t *testing.T) {
+	cfg, dir := testSite(t)
+	cache := filepath.Join(t.TempDir(), "c", "site.render-cache")
+	build := func() (*Site, *Result) {
+		t.Helper()
+		s, res, err := NewBuilder(cfg, Options{Now: fixedNow, CacheFile: cache}).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, res
+	}
+	s1, r1 := build()
+	s2, r2 := build()
+	if r1.Cached != 0 || r1.Rendered != 6 || r2.Cached != 6 || r2.Rendered != 0 {
+		t.Errorf("first build %d rendered %d cached, second %d rendered %d cached", r1.Rendered, r1.Cached, r2.Rendered, r2.Cached)
+	}
+	if !maps.EqualFunc(s1.Files, s2.Files, func(a, b []byte) bool { return string(a) == string(b) }) {
+		t.Error("a build from the cache differs")
+	}
+	pol := filepath.Join(dir, "content", "de", "policy.md")
+	src, _ := os.ReadFile(pol)
+	os.WriteFile(pol, append(src, "\nNeu.\n"...), 0o644)
+	if _, r := build(); r.Rendered != 1 || r.Cached != 5 {
+		t.Errorf("after one change: %d rendered, %d cached", r.Rendered, r.Cached)
+	}
+	b, _ := os.ReadFile(cache)
+	for _, damaged := range [][]byte{b[:len(b)/2], []byte("nonsense"), append(b[:len(cacheMagic)+31:len(cacheMagic)+31], 0xff, 0xff)} {
+		os.WriteFile(cache, damaged, 0o600)
+		s, _ := build()
+		if !strings.Contains(string(s.Files["de/datenschutz/index.html"]), "Neu.") {
+			t.Error("damaged cache changed the output")
+		}
 	}
 }
 

@@ -42,8 +42,12 @@ type Builder struct {
 	opts     Options
 	basePath string
 	md       map[bool]*converters // by unsafe_html
-	sources  map[string]*source   // content file path → parsed source
-	pages    map[string]rendered  // output path → last rendering
+	cache    *renderCache
+	sources  map[string]*source  // content file path → parsed source
+	pages    map[string]rendered // output path → last rendering
+
+	// oneShot builders keep nothing for a next build.
+	oneShot bool
 }
 
 // source is a content file as last read.
@@ -154,18 +158,30 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			keys = append(keys, k)
 		}
 	}
+	if b.cache == nil {
+		b.cache = openRenderCache(b.opts.CacheFile, cfg.Site.UnsafeHTML)
+	}
 	contents := make([]template.HTML, len(todo))
+	var hits atomic.Int64
 	if err := parallel(len(todo), func(i int) error {
 		var err error
-		contents[i], err = renderMarkdown(md, todo[i], datas[todo[i].lang])
+		var hit bool
+		contents[i], hit, err = renderMarkdown(md, b.cache, todo[i], datas[todo[i].lang])
+		if hit {
+			hits.Add(1)
+		}
 		return err
 	}); err != nil {
 		return nil, nil, err
 	}
 	for i, p := range todo {
 		p.src.content, p.src.mdKey = contents[i], keys[i]
+		if b.oneShot {
+			p.src.body = nil
+		}
 	}
-	res.Rendered = len(todo)
+	res.Cached = int(hits.Load())
+	res.Rendered = len(todo) - res.Cached
 
 	langNames := map[string]string{}
 	for _, lang := range cfg.Site.Languages {
@@ -205,16 +221,20 @@ func (b *Builder) Build() (*Site, *Result, error) {
 		out, file, layout string
 		pg                *themes.Page
 		key               [32]byte
+		src               *source // nil for the index and 404 pages
 	}
 	var jobs []job
 	site := &Site{Files: map[string][]byte{}}
-	add := func(out, file, layout string, pg *themes.Page, mdKey [32]byte) {
-		k := hashOf("%s %s %#v %#v %x", theme.Fingerprint(), layout, pageKey(pg), pg.Form, mdKey)
+	add := func(out, file, layout string, pg *themes.Page, mdKey [32]byte, src *source) {
+		var k [32]byte
+		if !b.oneShot {
+			k = hashOf("%s %s %#v %#v %x", theme.Fingerprint(), layout, pageKey(pg), pg.Form, mdKey)
+		}
 		if r, ok := b.pages[out]; ok && r.key == k {
 			site.Files[out] = r.b
 			return
 		}
-		jobs = append(jobs, job{out, file, layout, pg, k})
+		jobs = append(jobs, job{out, file, layout, pg, k, src})
 	}
 	for _, lang := range cfg.Site.Languages {
 		pages := byLang[lang]
@@ -236,13 +256,13 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			case themes.LayoutWithdrawal:
 				pg.Form = &themes.Form{Action: b.opts.WithdrawAction, Purposes: formPurposes(cfg, lang)}
 			}
-			add(path.Join(lang, p.fm.Slug, "index.html"), p.file, p.fm.Layout, pg, p.src.mdKey)
+			add(path.Join(lang, p.fm.Slug, "index.html"), p.file, p.fm.Layout, pg, p.src.mdKey, p.src)
 			res.Pages[lang]++
 		}
 	}
 	ipg, nfpg := b.indexPages(theme, byLang)
-	add("index.html", "index", themes.LayoutPage, ipg, sha256.Sum256([]byte(ipg.Content)))
-	add(NotFoundFile, NotFoundFile, themes.LayoutError, nfpg, sha256.Sum256([]byte(nfpg.Content)))
+	add("index.html", "index", themes.LayoutPage, ipg, sha256.Sum256([]byte(ipg.Content)), nil)
+	add(NotFoundFile, NotFoundFile, themes.LayoutError, nfpg, sha256.Sum256([]byte(nfpg.Content)), nil)
 
 	outs := make([][]byte, len(jobs))
 	if err := parallel(len(jobs), func(i int) error {
@@ -251,13 +271,20 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			return fmt.Errorf("%s: %w", jobs[i].file, err)
 		}
 		outs[i] = buf.Bytes()
+		if b.oneShot && jobs[i].src != nil {
+			// Nothing needs the page's Markdown output any more: let the
+			// collector take it while the other pages render.
+			jobs[i].pg, jobs[i].src.content = nil, ""
+		}
 		return nil
 	}); err != nil {
 		return nil, nil, err
 	}
 	for i, j := range jobs {
 		site.Files[j.out] = outs[i]
-		b.pages[j.out] = rendered{j.key, outs[i]}
+		if !b.oneShot {
+			b.pages[j.out] = rendered{j.key, outs[i]}
+		}
 	}
 	for out := range b.pages {
 		if _, ok := site.Files[out]; !ok {
@@ -272,6 +299,9 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	}
 	slices.Sort(newVersions)
 	res.NewVersions = newVersions
+	if err := b.cache.save(); err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("render cache %s: %v", b.opts.CacheFile, err))
+	}
 	return site, res, nil
 }
 
@@ -302,10 +332,16 @@ func hashOf(format string, args ...any) [32]byte {
 // the lowest index, so that which error is reported does not depend on
 // scheduling.
 func parallel(n int, fn func(i int) error) error {
+	return parallelN(runtime.GOMAXPROCS(0), n, fn)
+}
+
+// parallelN is parallel with the given number of workers (more than the
+// CPUs for work that waits on the disk).
+func parallelN(workers, n int, fn func(i int) error) error {
 	errs := make([]error, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
+	for range min(workers, n) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1
@@ -444,23 +480,29 @@ func (b *Builder) readPages(lang string) ([]*page, error) {
 }
 
 // renderMarkdown executes the page body as a text/template, then converts it
-// with goldmark. Template errors carry FILE:LINE of the content file.
-func renderMarkdown(md *converters, p *page, data MarkdownData) (template.HTML, error) {
+// with goldmark, or takes the conversion from the cache (hit). Template
+// errors carry FILE:LINE of the content file.
+func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownData) (html template.HTML, hit bool, err error) {
 	// Pad with newlines so template line numbers match the file's.
 	src := strings.Repeat("\n", p.src.line-1) + string(p.src.body)
 	tpl, err := texttemplate.New(p.full).Option("missingkey=error").Parse(src)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	var buf bytes.Buffer
 	if err := tpl.Execute(&buf, data); err != nil {
-		return "", err
+		return "", false, err
 	}
-	html, err := md.convert(p.lang, buf.Bytes())
+	k := cache.key(p.lang, buf.Bytes())
+	if b, ok := cache.get(k); ok {
+		return template.HTML(bytesToString(b)), true, nil
+	}
+	b, err := md.convert(p.lang, buf.Bytes())
 	if err != nil {
-		return "", fmt.Errorf("%s: render Markdown: %w", p.full, err)
+		return "", false, fmt.Errorf("%s: render Markdown: %w", p.full, err)
 	}
-	return template.HTML(html), nil
+	cache.put(k, b)
+	return template.HTML(bytesToString(b)), false, nil
 }
 
 func (b *Builder) converters(unsafe bool) *converters {

@@ -31,8 +31,9 @@
 //	OUT/LANG/SLUG/index.html     each page
 //	OUT/archive/…                a copy of the archive
 //
-// [Build] renders into a fresh folder and swaps it in only when everything
-// succeeded, so a failed build leaves the previous output untouched. A
+// [Build] renders the whole site in memory first, so a content error
+// leaves the previous output untouched; then it writes only the files whose
+// bytes changed and removes files it no longer produces. A
 // [Builder] keeps what it rendered and re-renders only pages whose inputs
 // changed; "chatconsent serve" uses one to rebuild on every save.
 package generator
@@ -47,8 +48,8 @@ import (
 
 // Options control [Build] and [NewBuilder].
 type Options struct {
-	// OutDir receives the site; it is replaced as a whole on success.
-	// Only [Build] uses it.
+	// OutDir receives the site; files in it that the build does not
+	// produce are removed. Only [Build] uses it.
 	OutDir string
 	// ContentDir holds LANG/*.md; default CONFIGDIR/content.
 	ContentDir string
@@ -62,6 +63,9 @@ type Options struct {
 	WithdrawAction string
 	// Now gives the time recorded as a version's first publication.
 	Now func() time.Time
+	// CacheFile keeps rendered Markdown between runs (see [CacheFile]);
+	// "" keeps it only in the [Builder].
+	CacheFile string
 }
 
 func (o *Options) defaults(cfg *config.Config) {
@@ -94,8 +98,10 @@ type Result struct {
 	// NewVersions lists versions first published by this build, sorted.
 	NewVersions []string
 	// Rendered counts the pages whose Markdown was rendered again (the
-	// others came from a [Builder]'s cache).
+	// others came from a [Builder]'s memory or the cache file).
 	Rendered int
+	// Cached counts the pages whose Markdown came from the cache file.
+	Cached int
 	// Warnings are problems that did not stop the build, e.g. a page that
 	// has no translation.
 	Warnings []string
@@ -115,19 +121,23 @@ type MarkdownData struct {
 // PurposeText is a purpose in one language.
 type PurposeText struct{ ID, Title, Description string }
 
-// Build renders the site described by cfg into opts.OutDir. On error
-// nothing in OutDir changes; the archive gains versions only if the whole
-// render succeeded.
+// Build renders the site described by cfg into opts.OutDir. A content,
+// theme or archive error changes nothing in OutDir; the archive gains
+// versions only if the whole render succeeded. Only files whose bytes
+// changed are written, then flushed to disk (syncfs on Linux).
 func Build(cfg *config.Config, opts Options) (*Result, error) {
 	if opts.OutDir == "" {
 		return nil, fmt.Errorf("build: no output folder")
 	}
+	// Everything is rendered in memory before the first write, so a bad
+	// content file never touches the output.
 	b := NewBuilder(cfg, opts)
+	b.oneShot = true
 	site, res, err := b.Build()
 	if err != nil {
 		return nil, err
 	}
-	if err := writeSite(site, b.opts.ArchiveDir, opts.OutDir); err != nil {
+	if err := writeSite(site, b.opts.ArchiveDir, filepath.Clean(opts.OutDir)); err != nil {
 		return nil, err
 	}
 	return res, nil
