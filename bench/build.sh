@@ -22,7 +22,9 @@ trap 'rm -rf "$work"' EXIT
 go build -o "$work/chatconsent" ./cmd/chatconsent
 go run ./bench/gensite -n "$N" -out "$work/site"
 cc_site="$work/site/chatconsent" hugo_site="$work/site/hugo"
-cache="${XDG_CACHE_HOME:-$HOME/.cache}/chatconsent"
+# The render cache goes to a folder of its own: "cold" runs empty it.
+export XDG_CACHE_HOME="$work/cache"
+cache="$XDG_CACHE_HOME"
 
 # measure CMD...: prints "WALL_SECONDS MAX_RSS_KB" (GNU time).
 measure() {
@@ -46,11 +48,11 @@ col() { awk -v c="$2" '{print $c}' "$1" | median; }
 hw=$(col "$work/hugo" 1) hm=$(col "$work/hugo" 2)
 echo "machine: $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "pages: $N Markdown files, $(cat "$cc_site"/content/de/*.md | wc -c) bytes; $RUNS runs each, medians"
-printf "%-34s %8s %10s %12s %10s\n" "" "wall s" "x Hugo" "max RSS KB" "x Hugo"
-printf "%-34s %8s %10s %12s %10s\n" "hugo $(hugo version | awk '{print $2}')" "$hw" "1" "$hm" "1"
+printf "%-38s %8s %10s %12s %10s\n" "" "wall s" "x Hugo" "max RSS KB" "x Hugo"
+printf "%-38s %8s %10s %12s %10s\n" "hugo $(hugo version | awk '{print $2}')" "$hw" "1" "$hm" "1"
 for v in cold warm; do
   w=$(col "$work/cc-$v" 1) m=$(col "$work/cc-$v" 2)
-  printf "%-34s %8s %10s %12s %10s\n" "chatconsent build ($v render cache)" "$w" \
+  printf "%-38s %8s %10s %12s %10s\n" "chatconsent build ($v render cache)" "$w" \
     "$(awk -v a="$w" -v b="$hw" 'BEGIN{printf "%.2f", a/b}')" "$m" \
     "$(awk -v a="$m" -v b="$hm" 'BEGIN{printf "%.2f", a/b}')"
 done
