@@ -12,9 +12,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -24,6 +26,7 @@ type Setup struct {
 	ArchiveDir  string // default cfg.Site.Archive
 	PublicURL   string // default cfg.Collector.PublicURL
 	ConsentURLs map[string]string
+	PolicyURLs  map[string]string
 	Logger      *slog.Logger
 	Now         func() time.Time
 }
@@ -34,6 +37,9 @@ type Started struct {
 	Public     ed25519.PublicKey
 	Records    uint64
 	Recovery   ledger.Recovery
+	// InviteKey is the invite public key file in use, or "" when personal
+	// invite links are off (no key found).
+	InviteKey string
 }
 
 // Open prepares everything a collector needs: the data directory, the
@@ -74,7 +80,15 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, fmt.Errorf("receipt.template %s: %w", cfg.Receipt.Template, err)
 	}
-	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, ledger.Options{})
+	inviteKey, inviteKeyPath, err := loadInviteKey(cfg, st.DataDir)
+	if err != nil {
+		return nil, info, err
+	}
+	info.InviteKey = inviteKeyPath
+	// The log is folded while it is verified: used invites and decisions
+	// come from the log itself.
+	book := records.New(cfg.PurposeIDs(), false)
+	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, ledger.Options{Replay: book.Add})
 	if err != nil {
 		return nil, info, err
 	}
@@ -84,6 +98,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
 		ConsentURLs: st.ConsentURLs, Log: log, Signer: priv, Theme: theme, Stamper: stamper,
 		Now: st.Now, Logger: st.Logger,
+		Book: book, InviteKey: inviteKey, PolicyURLs: st.PolicyURLs,
 	})
 	if err != nil {
 		log.Close()
@@ -123,4 +138,22 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		return err
 	}
 	return nil
+}
+
+// loadInviteKey reads the invite public key: invite.public_key from the
+// config (which must exist), else invite.pub in the data directory if it
+// is there. No key means personal invite links are off.
+func loadInviteKey(cfg *config.Config, dataDir string) (ed25519.PublicKey, string, error) {
+	path := cfg.Invite.PublicKey
+	if path == "" {
+		path = filepath.Join(dataDir, invite.PublicKeyFile)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, "", nil
+		}
+	}
+	pub, err := invite.ReadPublicKey(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("invite.public_key: %w", err)
+	}
+	return pub, path, nil
 }

@@ -8,6 +8,9 @@
 //	POST /v1/consent              a decision, form-encoded or JSON
 //	GET  /v1/receipts/ID.pdf?e=EXPIRY&k=MAC   the receipt
 //	GET  /healthz                 "ok" while the log is writable
+//	GET  /v1/consent?invite=TOKEN the personal consent page (invite.go)
+//	GET  /v1/withdraw?id=ID&k=MAC the personal withdrawal page (withdraw.go)
+//	POST /v1/withdraw             a withdrawal (GDPR Art. 7(3))
 //
 // The fields of POST /v1/consent are decision ("granted" or "refused"), name,
 // phone, email (optional), purpose (repeated, or a JSON array), lang and
@@ -42,6 +45,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -75,6 +79,14 @@ type Options struct {
 	DefaultRegion string
 	Now           func() time.Time
 	Logger        *slog.Logger
+	// Book is the log folded so far (see records); nil means an empty log.
+	Book *records.Book
+	// InviteKey is the invite key's public half; nil turns personal
+	// invite links off.
+	InviteKey ed25519.PublicKey
+	// PolicyURLs maps language → the privacy notice's URL, for the pages
+	// the collector renders.
+	PolicyURLs map[string]string
 }
 
 // Server handles the collector's HTTP interface.
@@ -86,6 +98,7 @@ type Server struct {
 	linkKey  []byte
 	keyFP    string
 	texts    sync.Map // version → struct{}: copied into DataDir/texts
+	proc     procedure
 }
 
 // New checks the options and returns a server. The archive's manifest is
@@ -128,7 +141,11 @@ func New(o Options) (*Server, error) {
 	h.Write([]byte("chatconsent receipt link key v1\x00"))
 	h.Write(o.Signer.Seed())
 	pub := o.Signer.Public().(ed25519.PublicKey)
-	return &Server{o: o, log: o.Log, versions: m.Versions, linkKey: h.Sum(nil), keyFP: ledger.Fingerprint(pub)}, nil
+	s := &Server{o: o, log: o.Log, versions: m.Versions, linkKey: h.Sum(nil), keyFP: ledger.Fingerprint(pub)}
+	if err := s.initProcedure(); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Handler returns the collector's routes.
@@ -136,6 +153,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/consent", s.handleConsent)
 	mux.HandleFunc("GET /v1/receipts/{file}", s.handleReceipt)
+	mux.HandleFunc("GET /v1/consent", s.handleInvitePage)
+	mux.HandleFunc("GET /v1/withdraw", s.handleWithdrawPage)
+	mux.HandleFunc("POST /v1/withdraw", s.handleWithdraw)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -174,7 +194,12 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		s.renderFormErrors(w, re.Status, lang, &Request{}, []FieldError{{Field: re.Field, Code: "field", Message: re.Error()}})
 		return
 	}
+	inv, ok := s.checkInvite(w, r, enc, req)
+	if !ok {
+		return
+	}
 	rec, ferrs := s.validate(req)
+	ferrs = s.bindInvite(rec, inv, req, ferrs)
 	if len(ferrs) > 0 {
 		s.o.Logger.Info("decision refused", "fields", fieldNames(ferrs))
 		if enc == encJSON {
@@ -193,7 +218,11 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		s.unavailable(w, enc, rec.Lang)
 		return
 	}
-	entries, err := s.log.Append(r.Context(), *rec)
+	entries, err := s.appendRecord(r.Context(), *rec, openingRecord(inv, s.o.Now()))
+	if errors.Is(err, errInviteUsed) {
+		s.inviteUsed(w, enc, s.pageLang(req.Lang, inv.Lang), req.Invite)
+		return
+	}
 	if err != nil {
 		s.o.Logger.Error("append to log", "err", err)
 		s.unavailable(w, enc, rec.Lang)
@@ -213,7 +242,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, themes.LayoutThanks, &themes.Page{
 		Lang: rec.Lang, Title: s.o.Theme.Strings(rec.Lang)["thanks_title"],
 		ConsentURL: s.o.ConsentURLs[rec.Lang],
-		Result:     &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url},
+		Result:     &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url, WithdrawalURL: s.personalWithdrawalURL(rec)},
 	})
 }
 
@@ -349,7 +378,10 @@ func (s *Server) keepText(version string) error {
 
 // ReceiptData turns a log entry into what its receipt shows.
 func (s *Server) ReceiptData(e ledger.Entry) receipt.Data {
-	return ReceiptData(s.o.Config, e, s.o.PublicURL, s.o.ConsentURLs[e.Record.Lang])
+	if e.Record.Type == ledger.TypeWithdrawal {
+		return s.withdrawalReceiptData(e)
+	}
+	return ReceiptData(s.o.Config, e, s.o.PublicURL, s.withdrawalURLFor(&e.Record))
 }
 
 // ReceiptData turns a log entry into what its receipt shows: every
@@ -452,6 +484,7 @@ func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string
 		Action:      s.o.PublicURL + "v1/consent",
 		TextVersion: req.TextVersion,
 		Values:      themes.FormValues{Name: req.Name, Phone: req.Phone, Email: req.Email},
+		Invite:      req.Invite,
 	}
 	for _, p := range s.o.Config.Purposes {
 		title, desc := p.Localized(lang)

@@ -271,9 +271,10 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			return fmt.Errorf("%s: %w", jobs[i].file, err)
 		}
 		outs[i] = buf.Bytes()
-		if b.oneShot && jobs[i].src != nil {
-			// Nothing needs the page's Markdown output any more: let the
-			// collector take it while the other pages render.
+		if b.oneShot && jobs[i].src != nil && jobs[i].layout != themes.LayoutConsent {
+			// Nothing needs the page's Markdown output any more (the
+			// consent page's goes into the archive, see writeConsentPages):
+			// let the collector take it while the other pages render.
 			jobs[i].pg, jobs[i].src.content = nil, ""
 		}
 		return nil
@@ -299,6 +300,9 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	}
 	slices.Sort(newVersions)
 	res.NewVersions = newVersions
+	if err := writeConsentPages(b.opts.ArchiveDir, res.Versions, byLang); err != nil {
+		return nil, nil, err
+	}
 	if err := b.cache.save(); err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("render cache %s: %v", b.opts.CacheFile, err))
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/themes"
 )
 
 func writeFile(path string, b []byte) error {
@@ -36,11 +37,30 @@ func updateArchive(dir string, texts map[string][]byte, versions map[string]stri
 			if inTextVersion(p.fm.Layout) {
 				vi.Pages = append(vi.Pages, p.file)
 				vi.Titles = append(vi.Titles, p.fm.Title)
+				vi.MaterialChange = vi.MaterialChange || p.fm.MaterialChange
 			}
 		}
 		info[v] = vi
 	}
 	return archive.Publish(dir, texts, info)
+}
+
+// writeConsentPages stores each version's consent page beside it in the
+// archive (archive.ConsentPage), for the collector's personal invite page.
+func writeConsentPages(dir string, versions map[string]string, byLang map[string][]*page) error {
+	for lang, v := range versions {
+		for _, p := range byLang[lang] {
+			if p.fm.Layout != themes.LayoutConsent {
+				continue
+			}
+			cp := archive.ConsentPage{Version: v, Lang: lang, Title: p.fm.Title, Content: string(p.src.content)}
+			if err := archive.WriteConsentPage(dir, cp); err != nil {
+				return err
+			}
+			break
+		}
+	}
+	return nil
 }
 
 // writeSite makes out hold exactly site's files plus a copy of the archive

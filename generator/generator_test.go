@@ -261,3 +261,52 @@ func BenchmarkBuild(b *testing.B) {
 		}
 	}
 }
+
+// TestMaterialChangeAndConsentPage: a page marked material_change produces
+// a version recorded as such, and every version gets its consent page.
+func TestMaterialChangeAndConsentPage(t *testing.T) {
+	cfg, dir := testSite(t)
+	out, arch := filepath.Join(dir, "public"), filepath.Join(dir, "archive")
+	res, err := Build(cfg, Options{OutDir: out, Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := archive.ReadManifest(arch)
+	if m.Versions[res.Versions["de"]].MaterialChange {
+		t.Error("first version marked as a material change")
+	}
+	cp, err := archive.ReadConsentPage(arch, res.Versions["de"])
+	if err != nil || cp.Lang != "de" || cp.Title != "Einwilligung in die Kommunikation per WhatsApp" || !strings.Contains(cp.Content, "Fahrradladen Beispiel GmbH") {
+		t.Fatalf("consent page = %+v, %v", cp, err)
+	}
+	pg := filepath.Join(dir, "content", "de", "consent.md")
+	src, _ := os.ReadFile(pg)
+	src = bytes.Replace(src, []byte("slug = \"einwilligung\"\n"), []byte("slug = \"einwilligung\"\nmaterial_change = true\n"), 1)
+	src = append(src, []byte("\nNeu: wir senden auch Terminerinnerungen.\n")...)
+	os.WriteFile(pg, src, 0o644)
+	res2, err := Build(cfg, Options{OutDir: out, Now: func() time.Time { return fixedNow().Add(time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ = archive.ReadManifest(arch)
+	v2 := res2.Versions["de"]
+	if !m.Versions[v2].MaterialChange || m.Versions[res2.Versions["en"]].MaterialChange {
+		t.Errorf("manifest = %+v", m.Versions)
+	}
+	if m.Latest("de") != v2 {
+		t.Errorf("Latest(de) = %s, want %s", m.Latest("de"), v2)
+	}
+	if cp, err := archive.ReadConsentPage(arch, v2); err != nil || !strings.Contains(cp.Content, "Terminerinnerungen") {
+		t.Errorf("new consent page = %+v, %v", cp, err)
+	}
+	// A consent page that is not part of its archived text is refused.
+	p := filepath.Join(arch, v2+archive.ConsentPageSuffix)
+	b, _ := os.ReadFile(p)
+	os.WriteFile(p, bytes.Replace(b, []byte("Terminerinnerungen"), []byte("Werbung"), 1), 0o644)
+	if _, err := archive.ReadConsentPage(arch, v2); !errors.Is(err, archive.ErrCorrupt) {
+		t.Errorf("changed consent page: %v, want ErrCorrupt", err)
+	}
+	if _, err := archive.ReadConsentPage(arch, strings.Repeat("0", 64)); !errors.Is(err, archive.ErrUnknownVersion) {
+		t.Errorf("unknown version: %v", err)
+	}
+}

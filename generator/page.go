@@ -23,6 +23,11 @@ type FrontMatter struct {
 	Slug string `toml:"slug"`
 	// Description is an optional one-sentence summary.
 	Description string `toml:"description"`
+	// MaterialChange marks this edit as a material change of what people
+	// consent to: the text version it produces is recorded as such in the
+	// archive, and consents given on earlier versions of the language show
+	// "renewal needed". Remove it again after the build that published it.
+	MaterialChange bool `toml:"material_change"`
 }
 
 // ErrFrontMatter is wrapped by every front-matter error of [ParsePage].
@@ -76,7 +81,7 @@ func ParsePage(name string, src []byte) (fm FrontMatter, body []byte, bodyLine i
 		return 1
 	}
 	for _, k := range md.Undecoded() {
-		return fm, nil, 0, fmt.Errorf("%s:%d: %w: unknown key %s (allowed: title, layout, slug, description)", name, keyLine(k.String()), ErrFrontMatter, k)
+		return fm, nil, 0, fmt.Errorf("%s:%d: %w: unknown key %s (allowed: title, layout, slug, description, material_change)", name, keyLine(k.String()), ErrFrontMatter, k)
 	}
 	switch {
 	case strings.TrimSpace(fm.Title) == "":

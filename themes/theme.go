@@ -23,6 +23,9 @@ const (
 	LayoutThanks  = "thanks"
 	LayoutError   = "error"
 	LayoutArchive = "archive"
+	// LayoutWithdrawLink is the page behind a personal withdrawal link,
+	// rendered by the collector (see [WithdrawLink]).
+	LayoutWithdrawLink = "withdraw-link"
 	// LayoutWithdrawal is the static withdrawal page: a plain form posting
 	// phone, id (the record id), purpose (repeated, none = all) and lang
 	// to the collector's /v1/withdraw (GDPR Art. 7(3)).
@@ -33,7 +36,7 @@ const (
 )
 
 // Layouts lists every layout a theme provides besides baseof.html.
-var Layouts = []string{LayoutPolicy, LayoutConsent, LayoutThanks, LayoutError, LayoutArchive, LayoutWithdrawal, LayoutPage}
+var Layouts = []string{LayoutPolicy, LayoutConsent, LayoutThanks, LayoutError, LayoutArchive, LayoutWithdrawLink, LayoutWithdrawal, LayoutPage}
 
 // Theme is a loaded theme: its layouts, strings and style sheet, with the
 // site's overrides applied. It is safe for concurrent use once loaded.
@@ -59,6 +62,8 @@ type Page struct {
 	Form          *Form
 	Result        *Result
 	Archive       []ArchivedText // for the archive layout
+	// WithdrawLink is the form of the withdraw-link layout.
+	WithdrawLink *WithdrawLink
 	// T holds the theme strings in Lang; set by [Theme.Render].
 	T   map[string]string
 	CSS template.CSS
@@ -75,6 +80,9 @@ type Form struct {
 	Purposes    []FormPurpose
 	Values      FormValues
 	Errors      []FieldError
+	// Invite is the personal invite token; when set, the form posts it and
+	// shows the number (Values.Phone) read-only.
+	Invite string
 }
 
 // FormPurpose is one checkbox.
@@ -99,8 +107,24 @@ func (f *Form) ErrorFor(field string) string {
 	return ""
 }
 
-// Result is what the thank-you page shows.
-type Result struct{ Decision, RecordID, ReceiptURL string }
+// Result is what the thank-you page shows. Decision is "granted",
+// "refused" or "withdrawn"; WithdrawalURL, if set, is the person's own
+// withdrawal link.
+type Result struct{ Decision, RecordID, ReceiptURL, WithdrawalURL string }
+
+// WithdrawLink is the form behind a personal withdrawal link (GDPR
+// Art. 7(3)): the decision is known, the person only picks the purposes.
+// It posts id, k or invite, purpose (repeated) and lang to Action.
+type WithdrawLink struct {
+	Action   string
+	RecordID string
+	Key      string // the link's MAC, posted back as "k"
+	Invite   string // or the invite token, posted back as "invite"
+	Phone    string
+	Decided  string // when the decision was made, formatted for the page
+	Purposes []FormPurpose
+	Errors   []FieldError
+}
 
 // ArchivedText is one text in an archived text version.
 type ArchivedText struct {

@@ -39,7 +39,11 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for l, m := range urls {
 		consent[l] = strings.TrimSuffix(cfg.Site.BaseURL, "/") + m["consent"]
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent}, *addr, false, nil, stdout, stderr)
+	policy, err := siteURLs(cfg, "policy")
+	if err != nil {
+		return err
+	}
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy}, *addr, false, nil, stdout, stderr)
 }
 
 // startCollector listens on addr, opens the collector and serves until ctx
@@ -72,6 +76,11 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		fmt.Fprintf(stderr, "chatconsent: warning: the log ended in an incomplete line (%d bytes, from a crash); moved to %s\n", info.Recovery.TornBytes, info.Recovery.TornPath)
 	}
 	fmt.Fprintf(stdout, "log %s: %d records\n", filepath.Join(dataDir, collector.LogFile), info.Records)
+	if info.InviteKey != "" {
+		fmt.Fprintf(stdout, "personal invite links checked with %s\n", info.InviteKey)
+	} else {
+		fmt.Fprintf(stdout, "personal invite links are off (no invite.pub; see chatconsent keygen --invite)\n")
+	}
 	h := srv.Handler()
 	if wrap != nil {
 		h = wrap(srv, h)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/generator"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/generator/preview"
 	"github.com/chatconsent/chatconsent/generator/watch"
 )
@@ -65,9 +64,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	consent := map[string]string{}
+	consent, policy := map[string]string{}, map[string]string{}
 	for l, m := range urls {
-		consent[l] = m["consent"]
+		consent[l], policy[l] = m["consent"], m["policy"]
 	}
 	w, err := watch.New(cfg.Dir, watch.Options{Include: siteFiles(filepath.Base(*cfgPath))})
 	if err != nil {
@@ -87,7 +86,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mux.Handle("/", pv)
 		return mux
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ArchiveDir: scratch, ConsentURLs: consent}, *addr, true, wrap, stdout, stderr)
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ArchiveDir: scratch, ConsentURLs: consent, PolicyURLs: policy}, *addr, true, wrap, stdout, stderr)
 }
 
 // siteFiles is what serve watches below the config's folder.
@@ -158,8 +157,8 @@ func sum(m map[string]int) int {
 	return n
 }
 
-// copyArchive copies the archive's versions and manifest into dst (a
-// missing archive gives an empty one).
+// copyArchive copies the archive's files (texts, manifest, consent pages)
+// into dst (a missing archive gives an empty one).
 func copyArchive(src, dst string) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
@@ -173,8 +172,7 @@ func copyArchive(src, dst string) error {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		v, isText := strings.CutSuffix(name, ".html")
-		if name != archive.ManifestFile && !(isText && archive.ValidVersion(v)) {
+		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(src, name))

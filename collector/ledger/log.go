@@ -31,6 +31,11 @@ type Options struct {
 	// Sync is the function that makes written data durable; nil means
 	// fdatasync(2). Tests replace it to inject disk errors.
 	Sync func(*os.File) error
+	// Replay, if not nil, is called by [Open] with every record already in
+	// the log, in order, after it was verified: the collector derives its
+	// in-memory state (used invites, decisions) from the log instead of
+	// keeping a second store. An error stops Open.
+	Replay func(rec *Record, line []byte) error
 }
 
 // Log is the single writer of a log file. It is safe for concurrent use:
@@ -97,7 +102,7 @@ func Open(path string, priv ed25519.PrivateKey, opts Options) (*Log, Recovery, e
 		return nil, rec, fmt.Errorf("lock log %s: %w", path, err)
 	}
 	pub := priv.Public().(ed25519.PublicKey)
-	head, verr := Verify(f, pub, nil)
+	head, verr := Verify(f, pub, opts.Replay)
 	if verr != nil {
 		if !errors.Is(verr, ErrTorn) {
 			f.Close()

@@ -368,7 +368,7 @@ func setSubsetTag(xt *model.XRefTable, ref types.IndirectRef, name, tag string) 
 // infoDict returns the document information dictionary for d (PDF 32000
 // 14.3.3). Dates are d.Time, never the time of stamping.
 func infoDict(d Data) (types.Dict, error) {
-	lb := labelsByLang[d.Lang]
+	lb := labelsFor(d)
 	loc, err := berlin()
 	if err != nil {
 		return nil, err

@@ -29,8 +29,12 @@ type Data struct {
 	RecordID string
 	// Time is when the decision was recorded (UTC); required.
 	Time time.Time
-	// Decision is "granted" or "refused".
+	// Decision is "granted", "refused" or "withdrawn"; a withdrawal
+	// receipt (GDPR Art. 7(3)) has its own title and names Ref.
 	Decision string
+	// Ref is, on a withdrawal receipt, the record id of the decision
+	// withdrawn from; may be "".
+	Ref string
 	// Name and Phone of the data subject are required; Phone is E.164
 	// ("+" and 2 to 15 digits). Email may be "".
 	Name, Phone, Email string
@@ -55,9 +59,12 @@ type Controller struct{ Name, Address, Email, Phone string }
 
 // Purpose is one processing purpose the data subject was asked about.
 // ID is the stable key used in the record; Title is the text shown.
+//
+// Withdrawn marks, on a withdrawal receipt, a purpose withdrawn by it.
 type Purpose struct {
 	ID, Title string
 	Granted   bool
+	Withdrawn bool
 }
 
 // Errors returned by [Lines], [Stamper.Stamp] and [Attachment]; test with

@@ -14,6 +14,7 @@
 //	[collector]  public_url, listen, data_dir
 //	[receipt]    template
 //	[[purposes]] id, title, description               (GDPR Art. 6(1)(a), 7(2))
+//	[invite]     public_key, key, valid_days, message
 //
 // Relative paths (site.archive, data_dir, receipt.template) are resolved against the folder
 // that holds config.toml, so commands work from any working directory.
@@ -43,6 +44,24 @@ type Config struct {
 	Collector  Collector
 	Receipt    Receipt
 	Purposes   []Purpose
+	Invite     Invite
+}
+
+// Invite configures personal invite links (package collector/invite).
+type Invite struct {
+	// PublicKey is the absolute path of the invite key's public half, which
+	// the collector checks invite tokens with; "" means invite.pub in the
+	// data directory.
+	PublicKey string
+	// Key is the absolute path of the invite signing key that
+	// "chatconsent invite" uses (on the owner's computer); "" means
+	// invite.key in the data directory.
+	Key string
+	// ValidDays is how long an invite can be used for a decision; default 30.
+	ValidDays int
+	// Message overrides the theme's WhatsApp message per language (keys
+	// are languages; "{link}", "{name}" and "{controller}" are filled in).
+	Message map[string]string
 }
 
 // Site describes the static website the generator builds.
@@ -143,6 +162,12 @@ type file struct {
 	Receipt struct {
 		Template string `toml:"template"`
 	} `toml:"receipt"`
+	Invite struct {
+		PublicKey string         `toml:"public_key"`
+		Key       string         `toml:"key"`
+		ValidDays *int           `toml:"valid_days"`
+		Message   localizedField `toml:"message"`
+	} `toml:"invite"`
 	Purposes []struct {
 		ID          string         `toml:"id"`
 		Title       localizedField `toml:"title"`
@@ -290,6 +315,27 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 			}
 		}
 		c.Purposes = append(c.Purposes, Purpose{ID: p.ID, Title: title, Description: desc})
+	}
+	if f.Invite.PublicKey != "" {
+		c.Invite.PublicKey = resolve(dir, f.Invite.PublicKey)
+	}
+	if f.Invite.Key != "" {
+		c.Invite.Key = resolve(dir, f.Invite.Key)
+	}
+	c.Invite.ValidDays = 30
+	if f.Invite.ValidDays != nil {
+		c.Invite.ValidDays = *f.Invite.ValidDays
+		if c.Invite.ValidDays < 1 || c.Invite.ValidDays > 3650 {
+			bad("invite.valid_days", "%d: want 1 to 3650 days", c.Invite.ValidDays)
+		}
+	}
+	if len(f.Invite.Message) > 0 {
+		c.Invite.Message = expand(f.Invite.Message, c.Site.Languages)
+		for _, l := range c.Site.Languages {
+			if !strings.Contains(c.Invite.Message[l], "{link}") {
+				bad("invite.message", "the message for language %q must contain {link}", l)
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

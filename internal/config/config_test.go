@@ -125,3 +125,30 @@ func TestSiteUnsafeHTMLAndArchive(t *testing.T) {
 		t.Errorf("unsafe_html as a string: %v, want an error naming line 3 and the key", err)
 	}
 }
+
+func TestParseInvite(t *testing.T) {
+	c, err := Parse("c.toml", "/site", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Invite.ValidDays != 30 || c.Invite.PublicKey != "" || c.Invite.Key != "" || c.Invite.Message != nil {
+		t.Errorf("invite defaults = %+v", c.Invite)
+	}
+	text := good + "\n[invite]\npublic_key = \"keys/invite.pub\"\nkey = \"/home/o/invite.key\"\nvalid_days = 7\nmessage = \"Hi {name}: {link}\"\n"
+	c, err = Parse("c.toml", "/site", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Invite.PublicKey != "/site/keys/invite.pub" || c.Invite.Key != "/home/o/invite.key" || c.Invite.ValidDays != 7 || c.Invite.Message["de"] != "Hi {name}: {link}" {
+		t.Errorf("invite = %+v", c.Invite)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"[invite]\nvalid_days = 0\n", "invite.valid_days: 0"},
+		{"[invite]\nmessage = \"no link\"\n", "invite.message: the message for language \"de\" must contain {link}"},
+		{"[invite]\npublic = \"x\"\n", "unknown key invite.public"},
+	} {
+		if _, err := Parse("c.toml", "/site", []byte(good+"\n"+tt.text)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v, want %q", tt.text, err, tt.want)
+		}
+	}
+}
