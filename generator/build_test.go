@@ -305,3 +305,38 @@ func TestSiteArchiveKey(t *testing.T) {
 		t.Errorf("default archive folder created anyway: %v", err)
 	}
 }
+
+// TestOutputFolder: a build removes only what an earlier build wrote, and
+// refuses a non-empty folder that no build wrote (a wrong --out).
+func TestOutputFolder(t *testing.T) {
+	cfg, dir := testSite(t)
+	for _, out := range []string{dir, filepath.Join(dir, "content")} {
+		_, err := Build(cfg, Options{OutDir: out, Now: fixedNow})
+		if !errors.Is(err, ErrForeignOutput) {
+			t.Errorf("build into %s: %v, want ErrForeignOutput", out, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "content", "de", "policy.md")); err != nil {
+		t.Fatalf("a refused build touched the sources: %v", err)
+	}
+	out := filepath.Join(dir, "public")
+	if _, err := Build(cfg, Options{OutDir: out, Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(out, "robots.txt"), []byte("User-agent: *\n"), 0o644)
+	wd := filepath.Join(dir, "content", "en", "withdrawal.md")
+	src, _ := os.ReadFile(wd)
+	os.WriteFile(wd, []byte(strings.Replace(string(src), `slug = "withdrawal"`, `slug = "withdraw"`, 1)), 0o644)
+	if _, err := Build(cfg, Options{OutDir: out, Now: fixedNow}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "en", "withdrawal")); !os.IsNotExist(err) {
+		t.Errorf("page of the old slug not removed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "en", "withdraw", "index.html")); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "robots.txt")); err != nil {
+		t.Errorf("a file the owner put into the output was removed: %v", err)
+	}
+}

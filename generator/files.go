@@ -63,16 +63,26 @@ func writeConsentPages(dir string, versions map[string]string, byLang map[string
 	return nil
 }
 
-// writeSite makes out hold exactly site's files plus a copy of the archive
+// BuildListFile, inside the output folder, lists the files the last build
+// wrote there (one slash path per line). Build removes only files on that
+// list, and refuses a non-empty output folder without it, so that a wrong
+// --out never deletes anything the generator did not make.
+const BuildListFile = ".chatconsent-build"
+
+// ErrForeignOutput is returned by [Build] for a non-empty output folder
+// that an earlier build did not write.
+var ErrForeignOutput = errors.New("output folder holds files chatconsent did not write")
+
+// writeSite makes out hold site's files plus a copy of the archive
 // (out/archive/). It writes only files whose bytes differ from what is
-// there, removes files and folders it did not write, and flushes out's file
-// system. Writing in place rather than into a fresh folder and swapping
-// saves a mkdir, a create, an unlink and an rmdir per page, which on a busy
-// disk cost more than rendering.
+// there, removes the files of the previous build that this one does not
+// produce, and flushes out's file system. Writing in place rather than into
+// a fresh folder and swapping saves a mkdir, a create, an unlink and an
+// rmdir per page, which on a busy disk cost more than rendering.
 func writeSite(site *Site, archiveDir, out string) error {
 	files := make(map[string][]byte, len(site.Files)+8)
 	for name, b := range site.Files {
-		files[filepath.Join(out, filepath.FromSlash(name))] = b
+		files[name] = b
 	}
 	entries, err := os.ReadDir(archiveDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -86,63 +96,73 @@ func writeSite(site *Site, archiveDir, out string) error {
 		if err != nil {
 			return fmt.Errorf("copy archive: %w", err)
 		}
-		files[filepath.Join(out, "archive", e.Name())] = b
+		files["archive/"+e.Name()] = b
+	}
+
+	// What the previous build wrote; a non-empty folder without the list
+	// is not ours.
+	var previous []string
+	list, err := os.ReadFile(filepath.Join(out, BuildListFile))
+	switch {
+	case err == nil:
+		for _, name := range strings.Split(string(list), "\n") {
+			if name != "" && filepath.IsLocal(filepath.FromSlash(name)) {
+				previous = append(previous, name)
+			}
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+			return fmt.Errorf("build: %s: %w (no %s in it); choose an empty or new folder", out, ErrForeignOutput, BuildListFile)
+		}
+	default:
+		return fmt.Errorf("build: %w", err)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("build: %w", err)
 	}
-	// Remove what this build does not produce (pages whose slug changed).
-	var stale []string
-	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if _, ok := files[p]; !ok && !d.IsDir() {
-			stale = append(stale, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("build: %w", err)
-	}
-	for _, p := range stale {
-		if err := os.Remove(p); err != nil {
-			return fmt.Errorf("build: %w", err)
-		}
-	}
 	names := slices.Sorted(maps.Keys(files))
 	var written atomic.Int64
 	if err := parallelN(8, len(names), func(i int) error {
-		p := names[i]
-		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, files[p]) {
+		p := filepath.Join(out, filepath.FromSlash(names[i]))
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, files[names[i]]) {
 			return nil
 		}
 		written.Add(1)
-		return writeFile(p, files[p])
+		return writeFile(p, files[names[i]])
 	}); err != nil {
 		return err
 	}
-	removeEmptyDirs(out)
-	if written.Load() > 0 || len(stale) > 0 {
+	// Remove what the previous build wrote and this one does not (pages
+	// whose slug changed), and folders that became empty.
+	removed := 0
+	for _, name := range previous {
+		if _, ok := files[name]; ok {
+			continue
+		}
+		p := filepath.Join(out, filepath.FromSlash(name))
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("build: %w", err)
+		}
+		removed++
+		for d := filepath.Dir(p); d != out && strings.HasPrefix(d, out); d = filepath.Dir(d) {
+			if os.Remove(d) != nil { // not empty
+				break
+			}
+		}
+	}
+	newList := []byte(strings.Join(names, "\n") + "\n")
+	if !bytes.Equal(newList, list) {
+		if err := writeFile(filepath.Join(out, BuildListFile), newList); err != nil {
+			return err
+		}
+		written.Add(1)
+	}
+	if written.Load() > 0 || removed > 0 {
 		if err := syncDir(out); err != nil {
 			return fmt.Errorf("build: %w", err)
 		}
 	}
 	return nil
-}
-
-// removeEmptyDirs removes the empty folders below root, deepest first.
-func removeEmptyDirs(root string) {
-	var dirs []string
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() && p != root {
-			dirs = append(dirs, p)
-		}
-		return nil
-	})
-	for i := len(dirs) - 1; i >= 0; i-- {
-		os.Remove(dirs[i]) // fails, harmlessly, when not empty
-	}
 }
 
 // syncTree fsyncs every file and folder below dir.
