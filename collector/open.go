@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/themes"
@@ -29,6 +29,8 @@ type Setup struct {
 	PolicyURLs  map[string]string
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Mail tunes the receipt mailer (used only with an [smtp] table).
+	Mail MailerOptions
 }
 
 // Started reports what [Open] found or did on the way.
@@ -70,15 +72,13 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	var tpl []byte
-	if cfg.Receipt.Template != "" {
-		if tpl, err = os.ReadFile(cfg.Receipt.Template); err != nil {
-			return nil, info, fmt.Errorf("receipt.template: %w", err)
-		}
-	}
-	stamper, err := receipt.New(tpl)
+	stamper, err := NewStamper(cfg)
 	if err != nil {
-		return nil, info, fmt.Errorf("receipt.template %s: %w", cfg.Receipt.Template, err)
+		return nil, info, err
+	}
+	mailer, err := OpenMailer(cfg, st.DataDir, theme, st.Logger, st.Mail)
+	if err != nil {
+		return nil, info, err
 	}
 	inviteKey, inviteKeyPath, err := loadInviteKey(cfg, st.DataDir)
 	if err != nil {
@@ -90,25 +90,42 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	book := records.New(cfg.PurposeIDs(), false)
 	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, ledger.Options{Replay: book.Add})
 	if err != nil {
+		if mailer != nil {
+			mailer.Close()
+		}
 		return nil, info, err
 	}
 	info.Recovery = rec
 	info.Records = log.Head().Count
-	s, err := New(Options{
+	o := Options{
 		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
 		ConsentURLs: st.ConsentURLs, Log: log, Signer: priv, Theme: theme, Stamper: stamper,
-		Now: st.Now, Logger: st.Logger,
+		Now: st.Now, Logger: st.Logger, ReceiptTTL: cfg.Receipt.LinkTTL,
 		Book: book, InviteKey: inviteKey, PolicyURLs: st.PolicyURLs,
-	})
+	}
+	if mailer != nil {
+		o.Deliver = mailer
+	}
+	s, err := New(o)
 	if err != nil {
 		log.Close()
+		if mailer != nil {
+			mailer.Close()
+		}
 		return nil, info, err
 	}
 	return s, info, nil
 }
 
-// Close closes the log after the appends in flight.
-func (s *Server) Close() error { return s.log.Close() }
+// Close closes the log after the appends in flight, and stops the mailer
+// (waiting mails stay in the outbox).
+func (s *Server) Close() error {
+	err := s.log.Close()
+	if c, ok := s.o.Deliver.(io.Closer); ok {
+		c.Close()
+	}
+	return err
+}
 
 // Serve serves h on ln until ctx ends, then stops accepting, lets requests
 // in flight finish (up to 10 s) and returns. The timeouts and header limit

@@ -74,6 +74,11 @@ type Options struct {
 	Stamper *receipt.Stamper
 	// ReceiptTTL is how long a receipt link works; default 30 days.
 	ReceiptTTL time.Duration
+	// Deliver, if not nil, gets each receipt once it is stored in
+	// DataDir/receipts, e.g. a [*Mailer]; an error is logged.
+	Deliver interface {
+		Deliver(d receipt.Data, pdf []byte) error
+	}
 	// DefaultRegion is the ISO 3166-1 region for phone numbers typed
 	// without a country code; default "DE".
 	DefaultRegion string
@@ -412,11 +417,18 @@ func ReceiptData(cfg *config.Config, e ledger.Entry, publicURL, withdrawalURL st
 }
 
 func (s *Server) writeReceipt(e ledger.Entry) error {
-	pdf, err := s.o.Stamper.Stamp(s.ReceiptData(e))
+	d := s.ReceiptData(e)
+	pdf, err := s.o.Stamper.Stamp(d)
 	if err != nil {
 		return err
 	}
-	return archive.WriteFileAtomic(filepath.Join(s.o.DataDir, "receipts", e.Record.ID+".pdf"), pdf, 0o600)
+	if err := archive.WriteFileAtomic(filepath.Join(s.o.DataDir, "receipts", e.Record.ID+".pdf"), pdf, 0o600); err != nil {
+		return err
+	}
+	if s.o.Deliver != nil {
+		return s.o.Deliver.Deliver(d, pdf)
+	}
+	return nil
 }
 
 // ReceiptURL returns the receipt's link, valid for ReceiptTTL: the expiry

@@ -14,6 +14,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/themes"
 )
@@ -398,20 +399,26 @@ func (s *Server) withdrawRefused(w http.ResponseWriter, enc int, lang string, er
 // purposes withdrawn, Ref naming the decision, and the decision's personal
 // withdrawal link for what may still be granted.
 func (s *Server) withdrawalReceiptData(e ledger.Entry) receipt.Data {
+	return WithdrawalReceiptData(s.o.Config, e, s.WithdrawalURL(e.Record.Ref))
+}
+
+// WithdrawalReceiptData turns a withdrawal's log entry into what its
+// receipt shows; withdrawalURL is the decision's personal withdrawal link.
+func WithdrawalReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
 	rec := e.Record
 	d := receipt.Data{
-		Lang: rec.Lang, Controller: receipt.Controller(s.o.Config.Controller),
+		Lang: rec.Lang, Controller: receipt.Controller(cfg.Controller),
 		RecordID: rec.ID, Time: rec.Time, Decision: ledger.Withdrawn, Ref: rec.Ref,
 		TextVersion:    rec.TextVersion,
-		TextURL:        s.o.Config.Site.BaseURL + "archive/" + rec.TextVersion + ".html",
+		TextURL:        cfg.Site.BaseURL + "archive/" + rec.TextVersion + ".html",
 		KeyFingerprint: "SHA256:" + rec.Key,
-		WithdrawalURL:  s.WithdrawalURL(rec.Ref),
+		WithdrawalURL:  withdrawalURL,
 		Record:         e.Line,
 	}
 	if rec.Subject != nil {
 		d.Name, d.Phone, d.Email = rec.Subject.Name, rec.Subject.Phone, rec.Subject.Email
 	}
-	for _, p := range s.o.Config.Purposes {
+	for _, p := range cfg.Purposes {
 		if slices.Contains(rec.Purposes, p.ID) {
 			title, _ := p.Localized(rec.Lang)
 			d.Purposes = append(d.Purposes, receipt.Purpose{ID: p.ID, Title: title, Withdrawn: true})

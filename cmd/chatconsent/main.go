@@ -24,6 +24,9 @@ Usage:
         run the collector that records decisions
   chatconsent verify  [--key PUB] FILE
         check a decisions log: signatures, hash chain, JSON
+  chatconsent verify  RECEIPT.pdf [--key PUB] [--log FILE] [--config FILE]
+        check a receipt: its attached record's signature, that the printed
+        text matches the record, and (--log) that the record is in the log
   chatconsent keygen  [--config FILE] [--data DIR] [--invite]
         create the Ed25519 signing key (or with --invite the invite key) in the data directory
   chatconsent invite  [--config FILE] [--data DIR] --phone NUMBER [--name NAME] [--lang de|en]
