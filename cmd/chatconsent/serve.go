@@ -112,7 +112,9 @@ func rebuildLoop(w *watch.Watcher, cfgPath string, opts generator.Options, b *ge
 		if batch.Err != nil {
 			fmt.Fprintf(stderr, "chatconsent: warning: watch: %v\n", batch.Err)
 		}
-		for _, p := range batch.Paths {
+		// After an overflow events were lost: the config may have changed
+		// too. Every build reads all content files again anyway.
+		for _, p := range append(batch.Paths, overflowMark(batch.Overflow, cfgAbs)...) {
 			if p != cfgAbs {
 				continue
 			}
@@ -147,6 +149,13 @@ func rebuildLoop(w *watch.Watcher, cfgPath string, opts generator.Options, b *ge
 		fmt.Fprintf(stdout, "rebuilt in %s: %d of %d pages rendered again, %d new text versions\n",
 			time.Since(start).Round(100*time.Microsecond), res.Rendered, sum(res.Pages), len(res.NewVersions))
 	}
+}
+
+func overflowMark(overflow bool, cfgAbs string) []string {
+	if overflow {
+		return []string{cfgAbs}
+	}
+	return nil
 }
 
 func sum(m map[string]int) int {
