@@ -25,7 +25,7 @@ import (
 // Setup is what [Open] needs besides the config.
 type Setup struct {
 	DataDir     string // default cfg.Collector.DataDir
-	ArchiveDir  string // default CONFIGDIR/archive
+	ArchiveDir  string // default cfg.Site.Archive
 	PublicURL   string // default cfg.Collector.PublicURL
 	ConsentURLs map[string]string
 	PolicyURLs  map[string]string
@@ -63,7 +63,10 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		st.DataDir = cfg.Collector.DataDir
 	}
 	if st.ArchiveDir == "" {
-		st.ArchiveDir = filepath.Join(cfg.Dir, "archive")
+		st.ArchiveDir = cfg.Site.Archive
+		if st.ArchiveDir == "" {
+			st.ArchiveDir = filepath.Join(cfg.Dir, "archive")
+		}
 	}
 	if err := os.MkdirAll(st.DataDir, 0o700); err != nil {
 		return nil, info, fmt.Errorf("data directory: %w", err)

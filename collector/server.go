@@ -102,7 +102,8 @@ type Options struct {
 type Server struct {
 	o        Options
 	log      *ledger.Log
-	versions map[string]archive.Version
+	versions map[string]archive.Version // guarded by vmu; see ReloadVersions
+	vmu      sync.RWMutex
 	linkKey  []byte
 	keyFP    string
 	texts    sync.Map // version → struct{}: copied into DataDir/texts
@@ -114,8 +115,9 @@ type Server struct {
 	proc     procedure
 }
 
-// New checks the options and returns a server. The archive is read once;
-// restart the collector after publishing new text versions.
+// New checks the options and returns a server. The archive's manifest is
+// read once; call [Server.ReloadVersions] (or restart) after publishing new
+// text versions.
 func New(o Options) (*Server, error) {
 	if o.Config == nil || o.Log == nil || o.Signer == nil || o.Theme == nil || o.Stamper == nil {
 		return nil, errors.New("collector: missing config, log, key, theme or stamper")
@@ -358,7 +360,7 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 	}
 	// Keep the order of the configuration, not of the request.
 	slices.SortFunc(purposes, func(a, b string) int { return slices.Index(known, a) - slices.Index(known, b) })
-	if v, ok := s.versions[req.TextVersion]; !ok || v.Lang != lang {
+	if v, ok := s.version(req.TextVersion); !ok || v.Lang != lang {
 		add(FieldTextVersion, "version")
 	}
 	if len(errs) == 0 {

@@ -50,7 +50,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // startCollector listens on addr, opens the collector and serves until ctx
 // ends. If sameOrigin, the collector's public URL is the listen address and
 // wrap adds the static site around the collector's handler.
-func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup, addr string, sameOrigin bool, wrap func(http.Handler) http.Handler, stdout, stderr io.Writer) error {
+func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup, addr string, sameOrigin bool, wrap func(*collector.Server, http.Handler) http.Handler, stdout, stderr io.Writer) error {
 	st.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -95,7 +95,7 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 	}
 	h := srv.Handler()
 	if wrap != nil {
-		h = wrap(h)
+		h = wrap(srv, h)
 	}
 	fmt.Fprintf(stdout, "listening on http://%s/\n", ln.Addr())
 	err = collector.Serve(ctx, ln, h)

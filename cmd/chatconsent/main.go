@@ -39,6 +39,10 @@ Usage:
         all decisions and withdrawals
   chatconsent export  [--config FILE] [--data DIR] NUMBER
         everything about a number as JSON (GDPR Art. 15), with Kantara consent receipts
+  chatconsent text    VERSION [--config FILE] [--data DIR]
+        print the exact archived text of a text version, hash checked
+  chatconsent init    DIR
+        create a new site in DIR: config.toml and content/ to edit
 `
 
 // exitError carries an exit code other than 1.
@@ -99,6 +103,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runList(rest, stdout, stderr)
 	case "export":
 		return runExport(rest, stdout, stderr)
+	case "text":
+		return runText(rest, stdout, stderr)
+	case "init":
+		return runInit(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -9,7 +9,7 @@
 //
 // See README.md ("Configuration") for the owner-facing list. In short:
 //
-//	[site]       title, base_url, default_language, languages
+//	[site]       title, base_url, default_language, languages, unsafe_html, archive
 //	[controller] name, address, email, phone          (GDPR Art. 4(7), 13(1)(a))
 //	[collector]  public_url, listen, data_dir, rate_per_minute, rate_burst,
 //	             allowed_origins, trusted_proxies, store_ip, store_user_agent
@@ -18,7 +18,7 @@
 //	[smtp]       host, port, security, user, password_env, password_file, from, owner_to
 //	[invite]     public_key, key, valid_days, message
 //
-// Relative paths (data_dir, receipt.template) are resolved against the folder
+// Relative paths (site.archive, data_dir, receipt.template) are resolved against the folder
 // that holds config.toml, so commands work from any working directory.
 package config
 
@@ -81,6 +81,12 @@ type Site struct {
 	// Languages lists every language the site is built in; it contains
 	// DefaultLanguage. Defaults to [DefaultLanguage].
 	Languages []string
+	// UnsafeHTML lets raw HTML in Markdown through to the pages (default
+	// false: it is dropped, so content cannot inject scripts).
+	UnsafeHTML bool
+	// Archive is the absolute folder of the text archive (default
+	// CONFIGDIR/archive); keep it in version control.
+	Archive string
 }
 
 // Controller is the controller in the sense of GDPR Art. 4(7), whose identity
@@ -233,6 +239,8 @@ type file struct {
 		BaseURL         string   `toml:"base_url"`
 		DefaultLanguage string   `toml:"default_language"`
 		Languages       []string `toml:"languages"`
+		UnsafeHTML      bool     `toml:"unsafe_html"`
+		Archive         string   `toml:"archive"`
 	} `toml:"site"`
 	Controller struct {
 		Name    string `toml:"name"`
@@ -366,6 +374,12 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 		bad("site.languages", "must contain the default language %q", c.Site.DefaultLanguage)
 	}
 	c.Site.BaseURL = checkURL(bad, "site.base_url", f.Site.BaseURL)
+	c.Site.UnsafeHTML = f.Site.UnsafeHTML
+	archiveDir := f.Site.Archive
+	if strings.TrimSpace(archiveDir) == "" {
+		archiveDir = "archive"
+	}
+	c.Site.Archive = resolve(dir, archiveDir)
 
 	c.Controller = Controller(f.Controller)
 	required("controller.name", c.Controller.Name)

@@ -107,6 +107,27 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+func TestSiteUnsafeHTMLAndArchive(t *testing.T) {
+	c, err := Parse("c.toml", "/site", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Site.UnsafeHTML || c.Site.Archive != "/site/archive" {
+		t.Errorf("defaults: unsafe_html %v, archive %q; want false, /site/archive", c.Site.UnsafeHTML, c.Site.Archive)
+	}
+	text := strings.Replace(good, "[site]\n", "[site]\nunsafe_html = true\narchive = \"proof\"\n", 1)
+	if c, err = Parse("c.toml", "/site", []byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Site.UnsafeHTML || c.Site.Archive != "/site/proof" {
+		t.Errorf("set: unsafe_html %v, archive %q", c.Site.UnsafeHTML, c.Site.Archive)
+	}
+	text = strings.Replace(good, "[site]\n", "[site]\nunsafe_html = \"yes\"\n", 1)
+	if _, err := Parse("c.toml", "/site", []byte(text)); err == nil || !strings.Contains(err.Error(), `line 3 (last key "site.unsafe_html")`) {
+		t.Errorf("unsafe_html as a string: %v, want an error naming line 3 and the key", err)
+	}
+}
+
 func TestReceiptAndSMTP(t *testing.T) {
 	text := good + `
 [receipt]
