@@ -205,6 +205,7 @@ func (n *netLog) reset() {
 	n.urls = nil
 	clear(n.bytes)
 	clear(n.reqURL)
+	clear(n.mimeType)
 }
 
 // received returns the bytes received (headers and body, as transferred)
@@ -215,6 +216,17 @@ func (n *netLog) received() map[string]float64 {
 	m := map[string]float64{}
 	for id, b := range n.bytes {
 		m[n.reqURL[id]] += b
+	}
+	return m
+}
+
+// mimeTypes returns the MIME type of each response by URL.
+func (n *netLog) mimeTypes() map[string]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	m := map[string]string{}
+	for id, mt := range n.mimeType {
+		m[n.reqURL[id]] = mt
 	}
 	return m
 }
