@@ -26,6 +26,10 @@ Usage:
         check a decisions log: signatures, hash chain, JSON
   chatconsent keygen  [--config FILE] [--data DIR]
         create the Ed25519 signing key in the data directory
+  chatconsent doctor  [--config FILE] [--data DIR]
+        check a deployment and say what to fix
+  chatconsent version
+        print the version and VCS revision of this binary
 `
 
 // exitError carries an exit code other than 1.
@@ -78,6 +82,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdout, stderr)
 	case "keygen":
 		return runKeygen(rest, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, rest, stdout, stderr)
+	case "version", "--version":
+		return runVersion(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
