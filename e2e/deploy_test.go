@@ -206,8 +206,8 @@ func TestCaddy(t *testing.T) {
 		}
 	}
 	b.assertLoopbackOnly(t, tb)
-	if !strings.Contains(coll.stderr.String(), "decision recorded") {
-		t.Errorf("the collector recorded no decision:\n%s", coll.stderr.String())
+	if !strings.Contains(coll.log(), "decision recorded") {
+		t.Errorf("the collector recorded no decision:\n%s", coll.log())
 	}
 }
 

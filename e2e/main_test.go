@@ -67,8 +67,16 @@ func run(t *testing.T, args ...string) string {
 
 // server is a running chatconsent serve or collect.
 type server struct {
-	URL    string        // "http://127.0.0.1:PORT/"
-	stderr *bytes.Buffer // the collector's log
+	URL    string // "http://127.0.0.1:PORT/"
+	stderr lockedWriter
+	buf    bytes.Buffer // the collector's log, written through stderr
+}
+
+// log returns what the process wrote to stderr so far.
+func (s *server) log() string {
+	s.stderr.mu.Lock()
+	defer s.stderr.mu.Unlock()
+	return s.buf.String()
 }
 
 var listeningRe = regexp.MustCompile(`listening on (http://\S+/)`)
@@ -83,8 +91,9 @@ func start(t *testing.T, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{stderr: &bytes.Buffer{}}
-	cmd.Stderr = &lockedWriter{w: s.stderr}
+	s := &server{}
+	s.stderr.w = &s.buf
+	cmd.Stderr = &s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +101,7 @@ func start(t *testing.T, args ...string) *server {
 		cancel()
 		cmd.Wait()
 		if t.Failed() {
-			t.Logf("stderr of chatconsent %v:\n%s", args, s.stderr.String())
+			t.Logf("stderr of chatconsent %v:\n%s", args, s.log())
 		}
 	})
 	found := make(chan string, 1)
