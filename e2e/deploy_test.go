@@ -142,6 +142,16 @@ func caddyfileFor(t *testing.T, port, httpPort int, public, upstream string) str
 // with its internal CA serves the built site and proxies a real collector,
 // and a person grants consent through it over HTTPS in Chromium.
 func TestCaddy(t *testing.T) {
+	caddyGrant(t, "")
+}
+
+// caddyGrant builds the repo's site for https://[::1]:PORT/, starts the
+// collector (with collectorKeys added to [collector] in config.toml) and
+// Caddy with deploy/Caddyfile in front of both, checks the TLS chain and
+// headers, and runs the grant flow in Chromium through Caddy. It returns
+// the collector's data directory.
+func caddyGrant(t *testing.T, collectorKeys string) string {
+	t.Helper()
 	caddy := need(t, "caddy", "caddy")
 	dir := site(t)
 	port, httpPort := freePort(t), freePort(t)
@@ -149,11 +159,12 @@ func TestCaddy(t *testing.T) {
 	cfg := filepath.Join(dir, "config.toml")
 	rewriteFile(t, cfg, map[string]string{
 		`base_url = "http://127.0.0.1:8080/"`:   `base_url = "` + base + `"`,
-		`public_url = "http://127.0.0.1:8080/"`: `public_url = "` + base + `"`,
+		`public_url = "http://127.0.0.1:8080/"`: `public_url = "` + base + `"` + "\n" + collectorKeys,
 	})
 	public := filepath.Join(dir, "public")
 	run(t, "build", "--config", cfg, "--out", public)
-	coll := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
+	data := filepath.Join(dir, "data")
+	coll := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
 
 	cdir := t.TempDir()
 	caddyfile := filepath.Join(cdir, "Caddyfile")
@@ -209,6 +220,7 @@ func TestCaddy(t *testing.T) {
 	if !strings.Contains(coll.log(), "decision recorded") {
 		t.Errorf("the collector recorded no decision:\n%s", coll.log())
 	}
+	return data
 }
 
 // caddyClient waits until Caddy answers url over TLS signed by its local
