@@ -1,31 +1,42 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
 // Setup is what [Open] needs besides the config.
 type Setup struct {
 	DataDir     string // default cfg.Collector.DataDir
-	ArchiveDir  string // default CONFIGDIR/archive
+	ArchiveDir  string // default cfg.Site.Archive
 	PublicURL   string // default cfg.Collector.PublicURL
 	ConsentURLs map[string]string
+	PolicyURLs  map[string]string
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Mail tunes the receipt mailer (used only with an [smtp] table).
+	Mail MailerOptions
+	// NoGroupCommit makes every decision its own write and fsync
+	// (ledger.Options.MaxBatch 1): the baseline the load benchmark compares
+	// group commit with. Never useful in production.
+	NoGroupCommit bool
 }
 
 // Started reports what [Open] found or did on the way.
@@ -34,6 +45,12 @@ type Started struct {
 	Public     ed25519.PublicKey
 	Records    uint64
 	Recovery   ledger.Recovery
+	// InviteKey is the invite public key file in use, or "" when personal
+	// invite links are off (no key found).
+	InviteKey string
+	// MissingReceipts counts recorded decisions and withdrawals whose
+	// receipt (and mail) a crash left unmade; they are made again now.
+	MissingReceipts int
 }
 
 // Open prepares everything a collector needs: the data directory, the
@@ -46,7 +63,10 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		st.DataDir = cfg.Collector.DataDir
 	}
 	if st.ArchiveDir == "" {
-		st.ArchiveDir = filepath.Join(cfg.Dir, "archive")
+		st.ArchiveDir = cfg.Site.Archive
+		if st.ArchiveDir == "" {
+			st.ArchiveDir = filepath.Join(cfg.Dir, "archive")
+		}
 	}
 	if err := os.MkdirAll(st.DataDir, 0o700); err != nil {
 		return nil, info, fmt.Errorf("data directory: %w", err)
@@ -61,36 +81,92 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	var tpl []byte
-	if cfg.Receipt.Template != "" {
-		if tpl, err = os.ReadFile(cfg.Receipt.Template); err != nil {
-			return nil, info, fmt.Errorf("receipt.template: %w", err)
+	stamper, err := NewStamper(cfg)
+	if err != nil {
+		return nil, info, err
+	}
+	mailer, err := OpenMailer(cfg, st.DataDir, theme, st.Logger, st.Mail)
+	if err != nil {
+		return nil, info, err
+	}
+	inviteKey, inviteKeyPath, err := loadInviteKey(cfg, st.DataDir)
+	if err != nil {
+		return nil, info, err
+	}
+	info.InviteKey = inviteKeyPath
+	// The log is folded while it is verified: used invites and decisions
+	// come from the log itself.
+	// Receipts (and their mails) are made after the answer, so a crash can
+	// leave a recorded decision without them: the log is the source of
+	// truth, and every decision or withdrawal whose receipt is missing is
+	// made again after start.
+	book := records.NewIndex(cfg.PurposeIDs())
+	have := map[string]bool{}
+	if des, err := os.ReadDir(filepath.Join(st.DataDir, "receipts")); err == nil {
+		for _, de := range des {
+			if id, ok := strings.CutSuffix(de.Name(), ".pdf"); ok {
+				have[id] = true
+			}
 		}
 	}
-	stamper, err := receipt.New(tpl)
-	if err != nil {
-		return nil, info, fmt.Errorf("receipt.template %s: %w", cfg.Receipt.Template, err)
+	var missing []ledger.Entry
+	lo := ledger.Options{Replay: func(rec *ledger.Record, line []byte) error {
+		if err := book.Add(rec, line); err != nil {
+			return err
+		}
+		if (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !have[rec.ID] {
+			missing = append(missing, ledger.Entry{Record: *rec, Line: bytes.Clone(line)})
+		}
+		return nil
+	}}
+	if st.NoGroupCommit {
+		lo.MaxBatch = 1
 	}
-	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, ledger.Options{})
+	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, lo)
 	if err != nil {
+		if mailer != nil {
+			mailer.Close()
+		}
 		return nil, info, err
 	}
 	info.Recovery = rec
 	info.Records = log.Head().Count
-	s, err := New(Options{
+	o := Options{
 		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
 		ConsentURLs: st.ConsentURLs, Log: log, Signer: priv, Theme: theme, Stamper: stamper,
-		Now: st.Now, Logger: st.Logger,
-	})
+		Now: st.Now, Logger: st.Logger, ReceiptTTL: cfg.Receipt.LinkTTL,
+		Book: book, InviteKey: inviteKey, PolicyURLs: st.PolicyURLs,
+	}
+	if mailer != nil {
+		o.Deliver = mailer
+	}
+	s, err := New(o)
 	if err != nil {
 		log.Close()
+		if mailer != nil {
+			mailer.Close()
+		}
 		return nil, info, err
 	}
+	info.MissingReceipts = len(missing)
+	s.recoverReceipts(missing)
 	return s, info, nil
 }
 
-// Close closes the log after the appends in flight.
-func (s *Server) Close() error { return s.log.Close() }
+// LogStats reports the records appended since start and the fsyncs
+// that took (see ledger.Log.Stats).
+func (s *Server) LogStats() (records, syncs uint64) { return s.log.Stats() }
+
+// Close stops the receipt workers, closes the log after the appends in
+// flight, and stops the mailer (waiting mails stay in the outbox).
+func (s *Server) Close() error {
+	s.stopReceipts()
+	err := s.log.Close()
+	if c, ok := s.o.Deliver.(io.Closer); ok {
+		c.Close()
+	}
+	return err
+}
 
 // Serve serves h on ln until ctx ends, then stops accepting, lets requests
 // in flight finish (up to 10 s) and returns. The timeouts and header limit
@@ -120,4 +196,22 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		return err
 	}
 	return nil
+}
+
+// loadInviteKey reads the invite public key: invite.public_key from the
+// config (which must exist), else invite.pub in the data directory if it
+// is there. No key means personal invite links are off.
+func loadInviteKey(cfg *config.Config, dataDir string) (ed25519.PublicKey, string, error) {
+	path := cfg.Invite.PublicKey
+	if path == "" {
+		path = filepath.Join(dataDir, invite.PublicKeyFile)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, "", nil
+		}
+	}
+	pub, err := invite.ReadPublicKey(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("invite.public_key: %w", err)
+	}
+	return pub, path, nil
 }

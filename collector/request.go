@@ -32,6 +32,8 @@ const (
 	FieldTextVersion = "text_version"
 	// FieldHoneypot is a field hidden from people; bots fill it in.
 	FieldHoneypot = "website"
+	// FieldInvite carries a personal invite token (package invite).
+	FieldInvite = "invite"
 )
 
 // Request is a decoded, not yet validated, decision.
@@ -44,6 +46,7 @@ type Request struct {
 	Lang        string   `json:"lang"`
 	TextVersion string   `json:"text_version"`
 	Honeypot    string   `json:"website"`
+	Invite      string   `json:"invite"`
 }
 
 // FieldError names one bad field. Code is a stable machine-readable reason
@@ -81,6 +84,30 @@ const (
 // Unknown fields, repeated single-valued fields and bodies over
 // [MaxBodyBytes] are refused.
 func decodeRequest(w http.ResponseWriter, r *http.Request) (*Request, int, error) {
+	ct, body, err := readBody(w, r)
+	if err != nil {
+		return nil, body.enc, err
+	}
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		req, err := decodeForm(body.b)
+		return req, encForm, err
+	default:
+		req, err := DecodeJSON(body.b)
+		return req, encJSON, err
+	}
+}
+
+// rawBody is a request body read by readBody, with the encoding of the
+// answer it asks for.
+type rawBody struct {
+	b   []byte
+	enc int
+}
+
+// readBody reads a form or JSON body of at most [MaxBodyBytes]; other
+// content types are refused with 415.
+func readBody(w http.ResponseWriter, r *http.Request) (string, rawBody, error) {
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
 		ct = ""
@@ -94,19 +121,15 @@ func decodeRequest(w http.ResponseWriter, r *http.Request) (*Request, int, error
 	if _, err := body.ReadFrom(r.Body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, enc, &RequestError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("body larger than %d bytes", MaxBodyBytes)}
+			return ct, rawBody{enc: enc}, &RequestError{Status: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("body larger than %d bytes", MaxBodyBytes)}
 		}
-		return nil, enc, &RequestError{Status: http.StatusBadRequest, Msg: "could not read body"}
+		return ct, rawBody{enc: enc}, &RequestError{Status: http.StatusBadRequest, Msg: "could not read body"}
 	}
 	switch ct {
-	case "application/x-www-form-urlencoded":
-		req, err := decodeForm(body.Bytes())
-		return req, encForm, err
-	case "application/json":
-		req, err := DecodeJSON(body.Bytes())
-		return req, encJSON, err
+	case "application/x-www-form-urlencoded", "application/json":
+		return ct, rawBody{b: body.Bytes(), enc: enc}, nil
 	default:
-		return nil, encJSON, &RequestError{Status: http.StatusUnsupportedMediaType, Msg: "content type must be application/x-www-form-urlencoded or application/json"}
+		return ct, rawBody{enc: encJSON}, &RequestError{Status: http.StatusUnsupportedMediaType, Msg: "content type must be application/x-www-form-urlencoded or application/json"}
 	}
 }
 
@@ -120,7 +143,7 @@ func decodeForm(b []byte) (*Request, error) {
 	single := map[string]*string{
 		FieldDecision: &req.Decision, FieldName: &req.Name, FieldPhone: &req.Phone,
 		FieldEmail: &req.Email, FieldLang: &req.Lang, FieldTextVersion: &req.TextVersion,
-		FieldHoneypot: &req.Honeypot,
+		FieldHoneypot: &req.Honeypot, FieldInvite: &req.Invite,
 	}
 	keys := make([]string, 0, len(vals))
 	for k := range vals {
@@ -184,6 +207,8 @@ func DecodeJSON(b []byte) (*Request, error) {
 			dst = &req.TextVersion
 		case FieldHoneypot:
 			dst = &req.Honeypot
+		case FieldInvite:
+			dst = &req.Invite
 		case FieldPurpose:
 			dst = &req.Purposes
 		default:
@@ -238,11 +263,22 @@ func checkText(s string, max int) string {
 		return "too_long"
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0xFEFF {
+		if r == utf8.RuneError {
+			// U+FFFD: what a JSON decoder makes of a lone surrogate escape
+			// ("\ud800"); the text is not what the person typed.
+			return "invalid_utf8"
+		}
+		if unsafeRune(r) {
 			return "control"
 		}
 	}
 	return ""
+}
+
+// unsafeRune reports control characters and the invisible characters that
+// change how text around them is displayed.
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0xFEFF
 }
 
 // NormalizePhone parses a phone number as typed by a person ("0170 1234567",

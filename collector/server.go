@@ -8,6 +8,9 @@
 //	POST /v1/consent              a decision, form-encoded or JSON
 //	GET  /v1/receipts/ID.pdf?e=EXPIRY&k=MAC   the receipt
 //	GET  /healthz                 "ok" while the log is writable
+//	GET  /v1/consent?invite=TOKEN the personal consent page (invite.go)
+//	GET  /v1/withdraw?id=ID&k=MAC the personal withdrawal page (withdraw.go)
+//	POST /v1/withdraw             a withdrawal (GDPR Art. 7(3))
 //
 // The fields of POST /v1/consent are decision ("granted" or "refused"), name,
 // phone, email (optional), purpose (repeated, or a JSON array), lang and
@@ -36,12 +39,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -70,25 +75,49 @@ type Options struct {
 	Stamper *receipt.Stamper
 	// ReceiptTTL is how long a receipt link works; default 30 days.
 	ReceiptTTL time.Duration
+	// Deliver, if not nil, gets each receipt once it is stored in
+	// DataDir/receipts, e.g. a [*Mailer]; an error is logged.
+	Deliver interface {
+		Deliver(d receipt.Data, pdf []byte) error
+	}
 	// DefaultRegion is the ISO 3166-1 region for phone numbers typed
 	// without a country code; default "DE".
 	DefaultRegion string
 	Now           func() time.Time
 	Logger        *slog.Logger
+	// ReceiptWorkers stamp receipts off the request path (default 1);
+	// ReceiptQueue bounds the entries waiting for them (default 256).
+	ReceiptWorkers, ReceiptQueue int
+	// Book is the log folded so far (see records); nil means an empty log.
+	Book *records.Book
+	// InviteKey is the invite key's public half; nil turns personal
+	// invite links off.
+	InviteKey ed25519.PublicKey
+	// PolicyURLs maps language → the privacy notice's URL, for the pages
+	// the collector renders.
+	PolicyURLs map[string]string
 }
 
 // Server handles the collector's HTTP interface.
 type Server struct {
 	o        Options
 	log      *ledger.Log
-	versions map[string]archive.Version
+	versions map[string]archive.Version // guarded by vmu; see ReloadVersions
+	vmu      sync.RWMutex
 	linkKey  []byte
 	keyFP    string
 	texts    sync.Map // version → struct{}: copied into DataDir/texts
+	limiter  *clientLimiter
+	origins  map[string]struct{}
+	cop      *http.CrossOriginProtection
+	receipts *receiptQueue
+	inflight atomic.Int64 // decisions being handled; receipts wait for 0
+	proc     procedure
 }
 
-// New checks the options and returns a server. The archive is read once;
-// restart the collector after publishing new text versions.
+// New checks the options and returns a server. The archive's manifest is
+// read once; call [Server.ReloadVersions] (or restart) after publishing new
+// text versions.
 func New(o Options) (*Server, error) {
 	if o.Config == nil || o.Log == nil || o.Signer == nil || o.Theme == nil || o.Stamper == nil {
 		return nil, errors.New("collector: missing config, log, key, theme or stamper")
@@ -108,6 +137,12 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.ReceiptWorkers <= 0 {
+		o.ReceiptWorkers = 1
+	}
+	if o.ReceiptQueue <= 0 {
+		o.ReceiptQueue = 256
+	}
 	m, err := archive.ReadManifest(o.ArchiveDir)
 	if err != nil {
 		return nil, err
@@ -126,30 +161,55 @@ func New(o Options) (*Server, error) {
 	h.Write([]byte("chatconsent receipt link key v1\x00"))
 	h.Write(o.Signer.Seed())
 	pub := o.Signer.Public().(ed25519.PublicKey)
-	return &Server{o: o, log: o.Log, versions: m.Versions, linkKey: h.Sum(nil), keyFP: ledger.Fingerprint(pub)}, nil
+	lim := o.Config.Collector.Limits
+	cop, err := newCrossOrigin(lim.AllowedOrigins, o.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		o: o, log: o.Log, versions: m.Versions, linkKey: h.Sum(nil), keyFP: ledger.Fingerprint(pub),
+		limiter: newClientLimiter(lim.RatePerMinute, lim.RateBurst),
+		origins: map[string]struct{}{}, cop: cop,
+	}
+	for _, a := range lim.AllowedOrigins {
+		s.origins[a] = struct{}{}
+	}
+	cop.SetDenyHandler(http.HandlerFunc(s.forbidden))
+	if err := s.initProcedure(); err != nil {
+		return nil, err
+	}
+	s.startReceipts(o.ReceiptWorkers, o.ReceiptQueue)
+	return s, nil
 }
 
 // Handler returns the collector's routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/consent", s.handleConsent)
+	mux.Handle("POST /v1/consent", s.withCORS(http.HandlerFunc(s.handleConsent)))
+	mux.HandleFunc("OPTIONS /v1/consent", s.handlePreflight)
 	mux.HandleFunc("GET /v1/receipts/{file}", s.handleReceipt)
+	mux.HandleFunc("GET /v1/consent", s.handleInvitePage)
+	mux.HandleFunc("GET /v1/withdraw", s.handleWithdrawPage)
+	mux.HandleFunc("POST /v1/withdraw", s.handleWithdraw)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
 	})
-	return securityHeaders(mux)
+	// Every state-changing request (POST) from a browser must come from an
+	// allowed origin or the collector's own pages: see origin.go.
+	return securityHeaders(s.cop.Handler(mux))
 }
 
-// securityHeaders sets the headers every answer carries: no sniffing, no
-// framing, no referrer, and a CSP that allows nothing but inline styles and
-// form posts to this origin.
+// securityHeaders sets the headers every answer carries, errors included:
+// no sniffing, no framing, a referrer only to this origin (so that a
+// same-origin form post carries its Origin), and a CSP that allows nothing
+// but inline styles and form posts to this origin.
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		hd.Set("Cache-Control", "no-store")
 		h.ServeHTTP(w, r)
@@ -157,7 +217,15 @@ func securityHeaders(h http.Handler) http.Handler {
 }
 
 func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
 	req, enc, err := decodeRequest(w, r)
+	// Every post counts against the client's rate, good or bad.
+	addr := clientAddr(r, s.o.Config.Collector.TrustedProxies)
+	if ok, wait := s.limiter.allow(addr, s.o.Now()); !ok {
+		s.tooMany(w, r, enc, req, wait)
+		return
+	}
 	if err != nil {
 		var re *RequestError
 		if !errors.As(err, &re) {
@@ -168,30 +236,43 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, re.Status, map[string]any{"error": re.Error()})
 			return
 		}
-		lang := s.o.Config.Site.DefaultLanguage
-		s.renderFormErrors(w, re.Status, lang, &Request{}, []FieldError{{Field: re.Field, Code: "field", Message: re.Error()}})
+		s.renderFormErrors(w, re.Status, s.clientLang(r, nil), &Request{}, []FieldError{{Field: re.Field, Code: "field", Message: re.Error()}})
+		return
+	}
+	if req.Honeypot != "" {
+		s.honeypot(w, r, enc, req)
+		return
+	}
+	inv, ok := s.checkInvite(w, r, enc, req)
+	if !ok {
 		return
 	}
 	rec, ferrs := s.validate(req)
+	ferrs = s.bindInvite(rec, inv, req, ferrs)
 	if len(ferrs) > 0 {
 		s.o.Logger.Info("decision refused", "fields", fieldNames(ferrs))
 		if enc == encJSON {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid fields", "fields": ferrs})
 			return
 		}
-		lang := req.Lang
-		if !slices.Contains(s.o.Config.Site.Languages, lang) {
-			lang = s.o.Config.Site.DefaultLanguage
-		}
-		s.renderFormErrors(w, http.StatusBadRequest, lang, req, ferrs)
+		s.renderFormErrors(w, http.StatusBadRequest, s.clientLang(r, req), req, ferrs)
 		return
+	}
+	lim := s.o.Config.Collector.Limits
+	rec.ClientIP = storedIP(addr, lim.StoreIP)
+	if lim.StoreUserAgent {
+		rec.UserAgent = cleanUserAgent(r.UserAgent())
 	}
 	if err := s.keepText(rec.TextVersion); err != nil {
 		s.o.Logger.Error("copy archived text", "version", rec.TextVersion, "err", err)
 		s.unavailable(w, enc, rec.Lang)
 		return
 	}
-	entries, err := s.log.Append(r.Context(), *rec)
+	entries, err := s.appendRecord(r.Context(), *rec, openingRecord(inv, s.o.Now()))
+	if errors.Is(err, errInviteUsed) {
+		s.inviteUsed(w, enc, s.pageLang(req.Lang, inv.Lang), req.Invite)
+		return
+	}
 	if err != nil {
 		s.o.Logger.Error("append to log", "err", err)
 		s.unavailable(w, enc, rec.Lang)
@@ -199,10 +280,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	e := entries[0]
 	s.o.Logger.Info("decision recorded", "id", e.Record.ID, "seq", e.Record.Seq, "decision", e.Record.Decision)
-	if err := s.writeReceipt(e); err != nil {
-		// The decision is durable; the receipt can be made again from the log.
-		s.o.Logger.Error("write receipt", "id", e.Record.ID, "err", err)
-	}
+	s.queueReceipt(e)
 	url := s.ReceiptURL(e.Record.ID)
 	if enc == encJSON {
 		writeJSON(w, http.StatusCreated, map[string]any{"id": e.Record.ID, "receipt_url": url})
@@ -211,7 +289,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, themes.LayoutThanks, &themes.Page{
 		Lang: rec.Lang, Title: s.o.Theme.Strings(rec.Lang)["thanks_title"],
 		ConsentURL: s.o.ConsentURLs[rec.Lang],
-		Result:     &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url},
+		Result:     &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url, WithdrawalURL: s.personalWithdrawalURL(rec)},
 	})
 }
 
@@ -237,9 +315,6 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 		lang = cfg.Site.DefaultLanguage
 	}
 	add := func(field, code string) { errs = append(errs, FieldError{Field: field, Code: code}) }
-	if req.Honeypot != "" {
-		add(FieldHoneypot, "field")
-	}
 	if req.Decision != ledger.Granted && req.Decision != ledger.Refused {
 		add(FieldDecision, "decision")
 	}
@@ -285,7 +360,7 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 	}
 	// Keep the order of the configuration, not of the request.
 	slices.SortFunc(purposes, func(a, b string) int { return slices.Index(known, a) - slices.Index(known, b) })
-	if v, ok := s.versions[req.TextVersion]; !ok || v.Lang != lang {
+	if v, ok := s.version(req.TextVersion); !ok || v.Lang != lang {
 		add(FieldTextVersion, "version")
 	}
 	if len(errs) == 0 {
@@ -347,7 +422,10 @@ func (s *Server) keepText(version string) error {
 
 // ReceiptData turns a log entry into what its receipt shows.
 func (s *Server) ReceiptData(e ledger.Entry) receipt.Data {
-	return ReceiptData(s.o.Config, e, s.o.PublicURL, s.o.ConsentURLs[e.Record.Lang])
+	if e.Record.Type == ledger.TypeWithdrawal {
+		return s.withdrawalReceiptData(e)
+	}
+	return ReceiptData(s.o.Config, e, s.o.PublicURL, s.withdrawalURLFor(&e.Record))
 }
 
 // ReceiptData turns a log entry into what its receipt shows: every
@@ -378,11 +456,26 @@ func ReceiptData(cfg *config.Config, e ledger.Entry, publicURL, withdrawalURL st
 }
 
 func (s *Server) writeReceipt(e ledger.Entry) error {
-	pdf, err := s.o.Stamper.Stamp(s.ReceiptData(e))
+	d := s.ReceiptData(e)
+	pdf, err := s.o.Stamper.Stamp(d)
 	if err != nil {
 		return err
 	}
-	return archive.WriteFileAtomic(filepath.Join(s.o.DataDir, "receipts", e.Record.ID+".pdf"), pdf, 0o600)
+	// Mail first: a stored receipt means its mail is queued, so a crash in
+	// between makes both again at the next start (the outbox stores a
+	// mail once).
+	if err := s.deliver(d, pdf); err != nil {
+		return err
+	}
+	return archive.WriteFileAtomic(s.receiptPath(e.Record.ID), pdf, 0o600)
+}
+
+// deliver hands a stored receipt to the mailer, if mail is configured.
+func (s *Server) deliver(d receipt.Data, pdf []byte) error {
+	if s.o.Deliver == nil {
+		return nil
+	}
+	return s.o.Deliver.Deliver(d, pdf)
 }
 
 // ReceiptURL returns the receipt's link, valid for ReceiptTTL: the expiry
@@ -413,20 +506,7 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("Dieser Link ist abgelaufen. / This link has expired.\n"))
 		return
 	}
-	f, err := os.Open(filepath.Join(s.o.DataDir, "receipts", id+".pdf"))
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", `attachment; filename="consent-`+id+`.pdf"`)
-	http.ServeContent(w, r, "", st.ModTime(), f)
+	s.serveReceipt(w, r, id)
 }
 
 func (s *Server) unavailable(w http.ResponseWriter, enc int, lang string) {
@@ -450,6 +530,7 @@ func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string
 		Action:      s.o.PublicURL + "v1/consent",
 		TextVersion: req.TextVersion,
 		Values:      themes.FormValues{Name: req.Name, Phone: req.Phone, Email: req.Email},
+		Invite:      req.Invite,
 	}
 	for _, p := range s.o.Config.Purposes {
 		title, desc := p.Localized(lang)

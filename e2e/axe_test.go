@@ -92,7 +92,10 @@ func checkPage(t *testing.T, tb *tab, src, lang string) {
 // collector's server-error page.
 func TestAccessibility(t *testing.T) {
 	src := axeSource(t)
-	srv := serve(t)
+	dir := site(t)
+	cfg, data := filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
+	run(t, "keygen", "--invite", "--config", cfg, "--data", data)
+	srv := start(t, "serve", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
 	b := newBrowser(t)
 	errPage := serverErrorPage(t)
 	policyPath := map[string]string{"de": "de/datenschutz/", "en": "en/privacy/"}
@@ -149,6 +152,47 @@ func TestAccessibility(t *testing.T) {
 					t.Fatal(err)
 				}
 				tb = open(t, srv.URL+"archive/"+version.Value+".html")
+				checkPage(t, tb, src, lang)
+			})
+			t.Run(vp.Name+"/"+lang+"/withdrawal", func(t *testing.T) {
+				tb := open(t, srv.URL+withdrawalPath[lang])
+				checkPage(t, tb, src, lang)
+			})
+			t.Run(vp.Name+"/"+lang+"/withdraw-personal-and-thanks", func(t *testing.T) {
+				tb := b.newTab(t, vp, true)
+				openConsent(t, b, tb, srv.URL, v)
+				fill(t, tb, "Jürgen Weiß", "0170 1234567", "orders")
+				press(t, tb, "granted")
+				resp, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(`a[href*="/v1/withdraw"]`)))
+				if err != nil || resp.Status != http.StatusOK {
+					t.Fatalf("open personal withdrawal page: %v %v", resp, err)
+				}
+				checkPage(t, tb, src, lang)
+				resp, err = chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(`form[action$="/v1/withdraw"] button[type="submit"]`)))
+				if err != nil || resp.Status != http.StatusOK {
+					t.Fatalf("withdraw: %v %v", resp, err)
+				}
+				checkPage(t, tb, src, lang)
+			})
+			t.Run(vp.Name+"/"+lang+"/invite-and-used-invite", func(t *testing.T) {
+				out := run(t, "invite", "--phone", "0170 7654321", "--name", "Jürgen Weiß", "--lang", lang, "--config", cfg, "--data", data)
+				link := inviteLinkRe.FindString(out)
+				if link == "" {
+					t.Fatalf("no invite link in:\n%s", out)
+				}
+				link = srv.URL + link[strings.Index(link, "v1/consent"):]
+				tb := open(t, link)
+				checkPage(t, tb, src, lang)
+				if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(`label[for="purpose-orders"]`))); err != nil {
+					t.Fatal(err)
+				}
+				if st := press(t, tb, "granted"); st != http.StatusOK {
+					t.Fatalf("grant through invite: %d", st)
+				}
+				resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(link))
+				if err != nil || resp.Status != http.StatusConflict {
+					t.Fatalf("used invite: %v %v, want 409", resp, err)
+				}
 				checkPage(t, tb, src, lang)
 			})
 			t.Run(vp.Name+"/"+lang+"/server-error", func(t *testing.T) {

@@ -276,3 +276,25 @@ func rewriteFile(t *testing.T, path string, repl map[string]string) {
 		t.Fatal(err)
 	}
 }
+
+// TestCaddyForwardedClientAddress: behind Caddy, with trusted_proxies
+// naming Caddy and store_ip = "full", the record holds the browser's
+// address as Caddy forwarded it (::1), not Caddy's own (127.0.0.1).
+func TestCaddyForwardedClientAddress(t *testing.T) {
+	for _, tt := range []struct {
+		trusted string
+		want    string
+	}{
+		{`trusted_proxies = ["127.0.0.1"]`, `"client_ip":"::1"`},
+		{``, `"client_ip":"127.0.0.1"`}, // no trusted proxy: the TCP peer
+	} {
+		data := caddyGrant(t, "store_ip = \"full\"\n"+tt.trusted+"\n")
+		log, err := os.ReadFile(filepath.Join(data, "decisions.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(log), tt.want) {
+			t.Errorf("with %q the record lacks %s:\n%s", tt.trusted, tt.want, log)
+		}
+	}
+}

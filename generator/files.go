@@ -2,16 +2,18 @@ package generator
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"html/template"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatconsent/chatconsent/generator/archive"
-	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -32,64 +34,138 @@ func updateArchive(dir string, texts map[string][]byte, versions map[string]stri
 	for lang, v := range versions {
 		vi := archive.Version{Lang: lang, FirstPublished: t}
 		for _, p := range byLang[lang] {
-			vi.Pages = append(vi.Pages, p.file)
-			vi.Titles = append(vi.Titles, p.fm.Title)
+			if inTextVersion(p.fm.Layout) {
+				vi.Pages = append(vi.Pages, p.file)
+				vi.Titles = append(vi.Titles, p.fm.Title)
+				vi.MaterialChange = vi.MaterialChange || p.fm.MaterialChange
+			}
 		}
 		info[v] = vi
 	}
 	return archive.Publish(dir, texts, info)
 }
 
-// copyDir copies the regular files of src (one level) into dst.
-func copyDir(src, dst string) error {
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		return fmt.Errorf("copy archive: %w", err)
+// writeConsentPages stores each version's consent page beside it in the
+// archive (archive.ConsentPage), for the collector's personal invite page.
+func writeConsentPages(dir string, versions map[string]string, byLang map[string][]*page) error {
+	for lang, v := range versions {
+		for _, p := range byLang[lang] {
+			if p.fm.Layout != themes.LayoutConsent {
+				continue
+			}
+			cp := archive.ConsentPage{Version: v, Lang: lang, Title: p.fm.Title, Content: string(p.src.content)}
+			if err := archive.WriteConsentPage(dir, cp); err != nil {
+				return err
+			}
+			break
+		}
 	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+	return nil
+}
+
+// BuildListFile, inside the output folder, lists the files the last build
+// wrote there (one slash path per line). Build removes only files on that
+// list, and refuses a non-empty output folder without it, so that a wrong
+// --out never deletes anything the generator did not make.
+const BuildListFile = ".chatconsent-build"
+
+// ErrForeignOutput is returned by [Build] for a non-empty output folder
+// that an earlier build did not write.
+var ErrForeignOutput = errors.New("output folder holds files chatconsent did not write")
+
+// writeSite makes out hold site's files plus a copy of the archive
+// (out/archive/). It writes only files whose bytes differ from what is
+// there, removes the files of the previous build that this one does not
+// produce, and flushes out's file system. Writing in place rather than into
+// a fresh folder and swapping saves a mkdir, a create, an unlink and an
+// rmdir per page, which on a busy disk cost more than rendering.
+func writeSite(site *Site, archiveDir, out string) error {
+	files := make(map[string][]byte, len(site.Files)+8)
+	for name, b := range site.Files {
+		files[name] = b
+	}
+	entries, err := os.ReadDir(archiveDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("copy archive: %w", err)
 	}
 	for _, e := range entries {
 		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		b, err := os.ReadFile(filepath.Join(archiveDir, e.Name()))
 		if err != nil {
 			return fmt.Errorf("copy archive: %w", err)
 		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			return fmt.Errorf("copy archive: %w", err)
-		}
+		files["archive/"+e.Name()] = b
 	}
-	return nil
-}
 
-// swapDir makes the finished build tmp the output dir. The old output is
-// moved aside first and removed after the rename, so a reader sees either
-// the old or the new site, and a failure keeps the old one.
-func swapDir(tmp, out string) error {
-	if err := syncTree(tmp); err != nil {
+	// What the previous build wrote; a non-empty folder without the list
+	// is not ours.
+	var previous []string
+	list, err := os.ReadFile(filepath.Join(out, BuildListFile))
+	switch {
+	case err == nil:
+		for _, name := range strings.Split(string(list), "\n") {
+			if name != "" && filepath.IsLocal(filepath.FromSlash(name)) {
+				previous = append(previous, name)
+			}
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
+			return fmt.Errorf("build: %s: %w (no %s in it); choose an empty or new folder", out, ErrForeignOutput, BuildListFile)
+		}
+	default:
 		return fmt.Errorf("build: %w", err)
 	}
-	old := ""
-	if _, err := os.Stat(out); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(out, old); err != nil {
-			return fmt.Errorf("build: replace %s: %w", out, err)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	names := slices.Sorted(maps.Keys(files))
+	var written atomic.Int64
+	if err := parallelN(8, len(names), func(i int) error {
+		p := filepath.Join(out, filepath.FromSlash(names[i]))
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, files[names[i]]) {
+			return nil
+		}
+		written.Add(1)
+		return writeFile(p, files[names[i]])
+	}); err != nil {
+		return err
+	}
+	// Remove what the previous build wrote and this one does not (pages
+	// whose slug changed), and folders that became empty.
+	removed := 0
+	for _, name := range previous {
+		if _, ok := files[name]; ok {
+			continue
+		}
+		p := filepath.Join(out, filepath.FromSlash(name))
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("build: %w", err)
+		}
+		removed++
+		for d := filepath.Dir(p); d != out && strings.HasPrefix(d, out); d = filepath.Dir(d) {
+			if os.Remove(d) != nil { // not empty
+				break
+			}
 		}
 	}
-	if err := os.Rename(tmp, out); err != nil {
-		if old != "" {
-			os.Rename(old, out)
+	newList := []byte(strings.Join(names, "\n") + "\n")
+	if !bytes.Equal(newList, list) {
+		if err := writeFile(filepath.Join(out, BuildListFile), newList); err != nil {
+			return err
 		}
-		return fmt.Errorf("build: replace %s: %w", out, err)
+		written.Add(1)
 	}
-	if old != "" {
-		os.RemoveAll(old)
+	if written.Load() > 0 || removed > 0 {
+		if err := syncDir(out); err != nil {
+			return fmt.Errorf("build: %w", err)
+		}
 	}
 	return nil
 }
 
+// syncTree fsyncs every file and folder below dir.
 func syncTree(dir string) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -102,35 +178,4 @@ func syncTree(dir string) error {
 		defer f.Close()
 		return f.Sync()
 	})
-}
-
-// writeIndex writes OUT/index.html: the site's entry page, linking the
-// consent page in every language (no redirect, no script).
-func writeIndex(out string, cfg *config.Config, theme *themes.Theme, byLang map[string][]*page, names map[string]string) error {
-	lang := cfg.Site.DefaultLanguage
-	var links strings.Builder
-	links.WriteString("<ul>")
-	for _, l := range cfg.Site.Languages {
-		for _, layout := range []string{themes.LayoutConsent, themes.LayoutPolicy} {
-			for _, p := range byLang[l] {
-				if p.fm.Layout == layout {
-					fmt.Fprintf(&links, `<li><a href="%s" hreflang="%s" lang="%s">%s</a></li>`,
-						template.HTMLEscapeString(p.url), l, l, template.HTMLEscapeString(p.fm.Title))
-				}
-			}
-		}
-	}
-	links.WriteString("</ul>")
-	pg := &themes.Page{
-		Lang: lang, Title: cfg.Site.Title, SiteTitle: cfg.Site.Title,
-		PolicyURL:  urlOf(byLang[lang], themes.LayoutPolicy),
-		ConsentURL: urlOf(byLang[lang], themes.LayoutConsent),
-		Content:    template.HTML(links.String()),
-	}
-	_ = names
-	var b bytes.Buffer
-	if err := theme.Render(&b, themes.LayoutPolicy, pg); err != nil {
-		return err
-	}
-	return writeFile(filepath.Join(out, "index.html"), b.Bytes())
 }

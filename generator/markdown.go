@@ -11,6 +11,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer/html"
 )
 
 // germanQuotes are the typographic quotes of German text („…“ and ‚…‘).
@@ -21,25 +22,45 @@ var germanQuotes = extension.TypographicSubstitutions{
 	extension.RightSingleQuote: []byte("&lsquo;"),
 }
 
+// converters holds one goldmark converter per language (German gets
+// German quotes); goldmark converters are safe for concurrent use.
+type converters struct {
+	unsafe    bool
+	de, other goldmark.Markdown
+}
+
+func newConverters(unsafe bool) *converters {
+	return &converters{unsafe: unsafe, de: markdown("de", unsafe), other: markdown("", unsafe)}
+}
+
 // markdown returns a goldmark converter for lang. Raw HTML stays off
-// (goldmark's default): the owner's Markdown cannot inject scripts.
-func markdown(lang string) goldmark.Markdown {
+// (goldmark's default) unless unsafe: then the owner's Markdown may
+// contain any HTML, scripts included (config site.unsafe_html).
+func markdown(lang string, unsafe bool) goldmark.Markdown {
 	typo := extension.NewTypographer()
 	if lang == "de" {
 		typo = extension.NewTypographer(extension.WithTypographicSubstitutions(germanQuotes))
 	}
-	return goldmark.New(
+	var ropts []goldmark.Option
+	if unsafe {
+		ropts = append(ropts, goldmark.WithRendererOptions(html.WithUnsafe()))
+	}
+	return goldmark.New(append(ropts,
 		goldmark.WithExtensions(extension.GFM, extension.Footnote, typo),
 		goldmark.WithParserOptions(parser.WithAutoHeadingID(), parser.WithAttribute()),
-	)
+	)...)
 }
 
 // convert renders Markdown src to HTML with stable, readable heading ids
 // ("Ihre Rechte gegenüber uns" → "ihre-rechte-gegenueber-uns").
-func convert(lang string, src []byte) ([]byte, error) {
+func (c *converters) convert(lang string, src []byte) ([]byte, error) {
+	md := c.other
+	if lang == "de" {
+		md = c.de
+	}
 	var out bytes.Buffer
 	ctx := parser.NewContext(parser.WithIDs(newHeadingIDs()))
-	if err := markdown(lang).Convert(src, &out, parser.WithContext(ctx)); err != nil {
+	if err := md.Convert(src, &out, parser.WithContext(ctx)); err != nil {
 		return nil, err
 	}
 	return scrollableTables(out.Bytes()), nil
@@ -69,6 +90,11 @@ func scrollableTables(html []byte) []byte {
 	}
 	out.Write(html[last:])
 	return bytes.ReplaceAll(out.Bytes(), []byte("</table>"), []byte("</table></div>"))
+}
+
+// convert renders with raw HTML off; for tests.
+func convert(lang string, src []byte) ([]byte, error) {
+	return newConverters(false).convert(lang, src)
 }
 
 // headingIDs implements parser.IDs with German transliteration, because

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -14,16 +15,26 @@ import (
 type FrontMatter struct {
 	// Title is the page's heading and <title>.
 	Title string `toml:"title"`
-	// Layout is the theme layout: "policy" or "consent".
+	// Layout is the theme layout: "policy" or "consent" (both part of the
+	// text version), "withdrawal" (the withdrawal form) or "page" (any
+	// other page).
 	Layout string `toml:"layout"`
 	// Slug is the last URL path segment: /LANG/SLUG/.
 	Slug string `toml:"slug"`
 	// Description is an optional one-sentence summary.
 	Description string `toml:"description"`
+	// MaterialChange marks this edit as a material change of what people
+	// consent to: the text version it produces is recorded as such in the
+	// archive, and consents given on earlier versions of the language show
+	// "renewal needed". Remove it again after the build that published it.
+	MaterialChange bool `toml:"material_change"`
 }
 
 // ErrFrontMatter is wrapped by every front-matter error of [ParsePage].
 var ErrFrontMatter = errors.New("bad front matter")
+
+// contentLayouts are the layouts a content file may use.
+var contentLayouts = []string{"policy", "consent", "withdrawal", "page"}
 
 var slugRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,79}$`)
 
@@ -70,15 +81,15 @@ func ParsePage(name string, src []byte) (fm FrontMatter, body []byte, bodyLine i
 		return 1
 	}
 	for _, k := range md.Undecoded() {
-		return fm, nil, 0, fmt.Errorf("%s:%d: %w: unknown key %s (allowed: title, layout, slug, description)", name, keyLine(k.String()), ErrFrontMatter, k)
+		return fm, nil, 0, fmt.Errorf("%s:%d: %w: unknown key %s (allowed: title, layout, slug, description, material_change)", name, keyLine(k.String()), ErrFrontMatter, k)
 	}
 	switch {
 	case strings.TrimSpace(fm.Title) == "":
 		return fm, nil, 0, fmt.Errorf("%s:1: %w: missing key title", name, ErrFrontMatter)
 	case fm.Layout == "":
 		return fm, nil, 0, fmt.Errorf("%s:1: %w: missing key layout", name, ErrFrontMatter)
-	case fm.Layout != "policy" && fm.Layout != "consent":
-		return fm, nil, 0, fmt.Errorf("%s:%d: %w: layout %q: want \"policy\" or \"consent\"", name, keyLine("layout"), ErrFrontMatter, fm.Layout)
+	case !slices.Contains(contentLayouts, fm.Layout):
+		return fm, nil, 0, fmt.Errorf("%s:%d: %w: layout %q: want \"policy\", \"consent\", \"withdrawal\" or \"page\"", name, keyLine("layout"), ErrFrontMatter, fm.Layout)
 	case fm.Slug == "":
 		return fm, nil, 0, fmt.Errorf("%s:1: %w: missing key slug", name, ErrFrontMatter)
 	case !slugRe.MatchString(fm.Slug):

@@ -2,6 +2,8 @@ package themes
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -21,7 +23,20 @@ const (
 	LayoutThanks  = "thanks"
 	LayoutError   = "error"
 	LayoutArchive = "archive"
+	// LayoutWithdrawLink is the page behind a personal withdrawal link,
+	// rendered by the collector (see [WithdrawLink]).
+	LayoutWithdrawLink = "withdraw-link"
+	// LayoutWithdrawal is the static withdrawal page: a plain form posting
+	// phone, id (the record id), purpose (repeated, none = all) and lang
+	// to the collector's /v1/withdraw (GDPR Art. 7(3)).
+	LayoutWithdrawal = "withdrawal"
+	// LayoutPage is any other page (imprint, FAQ); it is not part of a
+	// text version.
+	LayoutPage = "page"
 )
+
+// Layouts lists every layout a theme provides besides baseof.html.
+var Layouts = []string{LayoutPolicy, LayoutConsent, LayoutThanks, LayoutError, LayoutArchive, LayoutWithdrawLink, LayoutWithdrawal, LayoutPage}
 
 // Theme is a loaded theme: its layouts, strings and style sheet, with the
 // site's overrides applied. It is safe for concurrent use once loaded.
@@ -29,6 +44,8 @@ type Theme struct {
 	layouts map[string]*template.Template
 	strings map[string]map[string]string // lang → key → text
 	css     template.CSS
+	// sum is the SHA-256 of every source the theme was loaded from.
+	sum string
 }
 
 // Page is the data every layout receives.
@@ -39,10 +56,14 @@ type Page struct {
 	Alternates []Alternate // this page in the site's other languages
 	PolicyURL  string      // site-relative or absolute; "" hides the link
 	ConsentURL string
-	Content    template.HTML
-	Form       *Form
-	Result     *Result
-	Archive    []ArchivedText // for the archive layout
+	// WithdrawalURL is the withdrawal page; "" hides the link.
+	WithdrawalURL string
+	Content       template.HTML
+	Form          *Form
+	Result        *Result
+	Archive       []ArchivedText // for the archive layout
+	// WithdrawLink is the form of the withdraw-link layout.
+	WithdrawLink *WithdrawLink
 	// T holds the theme strings in Lang; set by [Theme.Render].
 	T   map[string]string
 	CSS template.CSS
@@ -51,13 +72,17 @@ type Page struct {
 // Alternate is one language version of a page (hreflang, RFC 8288 links).
 type Alternate struct{ Lang, Name, URL string }
 
-// Form is the consent form on the consent page.
+// Form is the consent form on the consent page, or the withdrawal form on
+// the withdrawal page.
 type Form struct {
-	Action      string // absolute URL or path of the collector's /v1/consent
+	Action      string // absolute URL or path of the collector's /v1/consent or /v1/withdraw
 	TextVersion string
 	Purposes    []FormPurpose
 	Values      FormValues
 	Errors      []FieldError
+	// Invite is the personal invite token; when set, the form posts it and
+	// shows the number (Values.Phone) read-only.
+	Invite string
 }
 
 // FormPurpose is one checkbox.
@@ -67,7 +92,7 @@ type FormPurpose struct {
 }
 
 // FormValues re-fills the form after an error.
-type FormValues struct{ Name, Phone, Email string }
+type FormValues struct{ Name, Phone, Email, RecordID string }
 
 // FieldError is a message for one field, in the page's language.
 type FieldError struct{ Field, Message string }
@@ -82,8 +107,24 @@ func (f *Form) ErrorFor(field string) string {
 	return ""
 }
 
-// Result is what the thank-you page shows.
-type Result struct{ Decision, RecordID, ReceiptURL string }
+// Result is what the thank-you page shows. Decision is "granted",
+// "refused" or "withdrawn"; WithdrawalURL, if set, is the person's own
+// withdrawal link.
+type Result struct{ Decision, RecordID, ReceiptURL, WithdrawalURL string }
+
+// WithdrawLink is the form behind a personal withdrawal link (GDPR
+// Art. 7(3)): the decision is known, the person only picks the purposes.
+// It posts id, k or invite, purpose (repeated) and lang to Action.
+type WithdrawLink struct {
+	Action   string
+	RecordID string
+	Key      string // the link's MAC, posted back as "k"
+	Invite   string // or the invite token, posted back as "invite"
+	Phone    string
+	Decided  string // when the decision was made, formatted for the page
+	Purposes []FormPurpose
+	Errors   []FieldError
+}
 
 // ArchivedText is one text in an archived text version.
 type ArchivedText struct {
@@ -106,6 +147,8 @@ func Load(siteDir string) (*Theme, error) {
 		return nil, fmt.Errorf("read theme style.css: %w", err)
 	}
 	t.css = template.CSS(css)
+	h := sha256.New()
+	h.Write(css)
 
 	read := func(name string) (data []byte, origin string, err error) {
 		if siteDir != "" {
@@ -119,16 +162,22 @@ func Load(siteDir string) (*Theme, error) {
 		b, err := fs.ReadFile(base, name)
 		return b, "themes/default/" + name, err
 	}
+	mark := func(origin string, b []byte) {
+		fmt.Fprintf(h, "%s\x00%d\x00", origin, len(b))
+		h.Write(b)
+	}
 
 	baseText, baseOrigin, err := read("layouts/baseof.html")
 	if err != nil {
 		return nil, fmt.Errorf("read layout baseof.html: %w", err)
 	}
-	for _, name := range []string{LayoutPolicy, LayoutConsent, LayoutThanks, LayoutError, LayoutArchive} {
+	mark(baseOrigin, baseText)
+	for _, name := range Layouts {
 		text, origin, err := read("layouts/" + name + ".html")
 		if err != nil {
 			return nil, fmt.Errorf("read layout %s.html: %w", name, err)
 		}
+		mark(origin, text)
 		tpl, err := template.New(baseOrigin).Option("missingkey=error").Parse(string(baseText))
 		if err != nil {
 			return nil, fmt.Errorf("parse layout: %w", err)
@@ -150,12 +199,14 @@ func Load(siteDir string) (*Theme, error) {
 		}
 		m := map[string]string{}
 		b, _ := fs.ReadFile(base, "i18n/"+e.Name())
+		mark(e.Name(), b)
 		if err := decodeStrings("themes/default/i18n/"+e.Name(), b, m, nil); err != nil {
 			return nil, err
 		}
 		if siteDir != "" {
 			p := filepath.Join(siteDir, "i18n", e.Name())
 			if b, err := os.ReadFile(p); err == nil {
+				mark(p, b)
 				if err := decodeStrings(p, b, m, m); err != nil {
 					return nil, err
 				}
@@ -165,8 +216,14 @@ func Load(siteDir string) (*Theme, error) {
 		}
 		t.strings[lang] = m
 	}
+	t.sum = hex.EncodeToString(h.Sum(nil))
 	return t, nil
 }
+
+// Fingerprint is the SHA-256 (hex) of every file the theme was loaded
+// from, the site's overrides included: equal fingerprints render equal
+// pages, so a builder can keep pages it rendered with an earlier load.
+func (t *Theme) Fingerprint() string { return t.sum }
 
 // decodeStrings decodes a flat TOML table of strings into m. If known is
 // not nil, keys not in known are errors (a misspelt override).

@@ -3,9 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
-	"slices"
+	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
@@ -22,15 +25,19 @@ func runBuild(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := generator.Build(cfg, generator.Options{OutDir: *out})
+	start := time.Now()
+	limitMemory(cfg.Dir)
+	res, err := generator.Build(cfg, generator.Options{OutDir: *out, CacheFile: generator.CacheFile(cfg.Dir)})
 	if err != nil {
 		return err
 	}
-	printBuild(stdout, stderr, cfg, res, *out)
+	printBuild(stdout, stderr, cfg, res, *out, time.Since(start))
 	return nil
 }
 
-func printBuild(stdout, stderr io.Writer, cfg *config.Config, res *generator.Result, out string) {
+// printBuild prints the build's warnings and its one-line summary: pages
+// per language, text versions, time taken.
+func printBuild(stdout, stderr io.Writer, cfg *config.Config, res *generator.Result, out string, took time.Duration) {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "chatconsent: warning: %s\n", w)
 	}
@@ -42,7 +49,26 @@ func printBuild(stdout, stderr io.Writer, cfg *config.Config, res *generator.Res
 	for _, l := range cfg.Site.Languages {
 		vs = append(vs, fmt.Sprintf("%s %.12s", l, res.Versions[l]))
 	}
-	slices.Sort(res.NewVersions)
 	abs, _ := filepath.Abs(out)
-	fmt.Fprintf(stdout, "built %s: pages %s; text versions %s (%d new)\n", abs, strings.Join(parts, ", "), strings.Join(vs, ", "), len(res.NewVersions))
+	fmt.Fprintf(stdout, "built %s: pages %s; text versions %s (%d new); %s\n", abs, strings.Join(parts, ", "), strings.Join(vs, ", "), len(res.NewVersions), took.Round(100*time.Microsecond))
+}
+
+// limitMemory sets a soft memory limit for a one-shot build in proportion
+// to the site's Markdown, unless GOMEMLIMIT is set: the garbage collector
+// then runs a little more often and the build's peak memory stays near
+// what the site needs (about a third less for 1,000 pages; bench/README.md).
+func limitMemory(siteDir string) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	var size int64
+	filepath.WalkDir(filepath.Join(siteDir, "content"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if info, err := d.Info(); err == nil {
+				size += info.Size()
+			}
+		}
+		return nil
+	})
+	debug.SetMemoryLimit(16<<20 + 3*size)
 }

@@ -21,6 +21,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
 	addr := fs.String("addr", "", "listen `host:port` (default: collector.listen from the config)")
 	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	noGroup := fs.Bool("no-group-commit", false, "one fsync per decision instead of one per batch (for benchmarks only: much slower)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -39,13 +40,17 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	for l, m := range urls {
 		consent[l] = strings.TrimSuffix(cfg.Site.BaseURL, "/") + m["consent"]
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent}, *addr, false, nil, stdout, stderr)
+	policy, err := siteURLs(cfg, "policy")
+	if err != nil {
+		return err
+	}
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy, NoGroupCommit: *noGroup}, *addr, false, nil, stdout, stderr)
 }
 
 // startCollector listens on addr, opens the collector and serves until ctx
 // ends. If sameOrigin, the collector's public URL is the listen address and
 // wrap adds the static site around the collector's handler.
-func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup, addr string, sameOrigin bool, wrap func(http.Handler) http.Handler, stdout, stderr io.Writer) error {
+func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup, addr string, sameOrigin bool, wrap func(*collector.Server, http.Handler) http.Handler, stdout, stderr io.Writer) error {
 	st.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -68,14 +73,33 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		fmt.Fprintf(stdout, "created a new signing key\n")
 	}
 	fmt.Fprintf(stdout, "public key SHA256:%s (%s)\n", ledger.Fingerprint(info.Public), filepath.Join(dataDir, ledger.PublicKeyFile))
+	if info.MissingReceipts > 0 {
+		fmt.Fprintf(stderr, "chatconsent: warning: %d recorded decisions had no receipt yet (the collector stopped before making them); making them now\n", info.MissingReceipts)
+	}
 	if info.Recovery.TornBytes > 0 {
 		fmt.Fprintf(stderr, "chatconsent: warning: the log ended in an incomplete line (%d bytes, from a crash); moved to %s\n", info.Recovery.TornBytes, info.Recovery.TornPath)
 	}
 	fmt.Fprintf(stdout, "log %s: %d records\n", filepath.Join(dataDir, collector.LogFile), info.Records)
+	if l := cfg.Collector.Limits; l.RatePerMinute > 0 {
+		fmt.Fprintf(stdout, "rate limit: %d decisions per minute per client, bursts of %d\n", l.RatePerMinute, l.RateBurst)
+	} else {
+		fmt.Fprintf(stdout, "rate limit: off (collector.rate_per_minute = 0)\n")
+	}
+	if st.NoGroupCommit {
+		fmt.Fprintf(stderr, "chatconsent: warning: --no-group-commit: one fsync per decision (benchmark mode)\n")
+	}
+	if info.InviteKey != "" {
+		fmt.Fprintf(stdout, "personal invite links checked with %s\n", info.InviteKey)
+	} else {
+		fmt.Fprintf(stdout, "personal invite links are off (no invite.pub; see chatconsent keygen --invite)\n")
+	}
 	h := srv.Handler()
 	if wrap != nil {
-		h = wrap(h)
+		h = wrap(srv, h)
 	}
 	fmt.Fprintf(stdout, "listening on http://%s/\n", ln.Addr())
-	return collector.Serve(ctx, ln, h)
+	err = collector.Serve(ctx, ln, h)
+	n, syncs := srv.LogStats()
+	fmt.Fprintf(stdout, "stopped: %d decisions recorded with %d fsyncs\n", n, syncs)
+	return err
 }

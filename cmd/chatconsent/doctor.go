@@ -16,8 +16,6 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	// SMTPAddr and AllowedOrigins come from the config once it has them
-	// ([smtp], collector.allowed_origins).
 	rs := doctor.Run(ctx, doctor.Options{ConfigPath: *cfgPath, DataDir: *data})
 	fails, warns := 0, 0
 	for _, r := range rs {

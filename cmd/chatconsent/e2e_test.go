@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -27,6 +29,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "chatconsent")
+	// The binary's render cache goes to the test's folder, not the user's.
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
@@ -81,14 +85,39 @@ func chatconsent(t *testing.T, args ...string) (string, string, int) {
 // URL once it listens; the process is killed at the end of the test.
 func start(t *testing.T, args ...string) string {
 	t.Helper()
+	u, _ := startLogged(t, args...)
+	return u
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writing process and a reading test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// startLogged is start that also returns the command's stderr so far.
+func startLogged(t *testing.T, args ...string) (string, func() string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, binary, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -116,11 +145,11 @@ func start(t *testing.T, args ...string) string {
 			cmd.Wait()
 			t.Fatalf("%v exited before listening:\n%s", args, stderr.String())
 		}
-		return u
+		return u, stderr.String
 	case <-time.After(60 * time.Second):
 		t.Fatalf("%v did not start:\n%s", args, stderr.String())
 	}
-	return ""
+	return "", nil
 }
 
 var (
@@ -149,7 +178,7 @@ func TestEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "pages de 2, en 2") {
+	if !strings.Contains(stdout, "pages de 3, en 3") {
 		t.Errorf("build summary = %q", stdout)
 	}
 	page, err := os.ReadFile(filepath.Join(pub, "de", "einwilligung", "index.html"))
@@ -346,4 +375,201 @@ func pdfText(t *testing.T, pdf []byte) string {
 		t.Fatalf("pdftotext (install poppler-utils; .ci/run does): %v", err)
 	}
 	return string(out)
+}
+
+// TestMissingReceiptRemade: a decision whose receipt was never made (the
+// collector was killed right after answering) gets it at the next start,
+// from the signed log line.
+func TestMissingReceiptRemade(t *testing.T) {
+	dir := site(t)
+	cfg, data := filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
+	version := textVersion(t, dir, "de")
+	var id string
+	t.Run("first run", func(t *testing.T) {
+		base := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
+		decide(t, base, `{"decision":"granted","name":"Jürgen Weiß","phone":"0170 1234567","purpose":["orders"],"lang":"de","text_version":"`+version+`"}`)
+	})
+	log, _ := os.ReadFile(filepath.Join(data, "decisions.jsonl"))
+	m := regexp.MustCompile(`"type":"decision","id":"([0-9a-f]{32})"`).FindSubmatch(log)
+	if m == nil {
+		t.Fatalf("no decision in the log:\n%s", log)
+	}
+	id = string(m[1])
+	receipt := filepath.Join(data, "receipts", id+".pdf")
+	os.Remove(receipt) // as if the collector had died before making it
+	start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if b, err := os.ReadFile(receipt); err == nil && bytes.HasPrefix(b, []byte("%PDF-")) {
+			if text := pdfText(t, b); !strings.Contains(text, "Jürgen Weiß") {
+				t.Errorf("remade receipt lacks the name:\n%s", text)
+			}
+			return
+		}
+	}
+	t.Fatal("the missing receipt was not made after the restart")
+}
+
+// TestInitBuildText: a new site from "init" builds, and "text" prints an
+// archived version byte for byte, from the archive or from the collector's
+// copy in DATA/texts.
+func TestInitBuildText(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shop")
+	stdout, stderr, code := chatconsent(t, "init", dir)
+	if code != 0 || !strings.Contains(stdout, filepath.Join(dir, "content", "de", "consent.md")) {
+		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	stdout, stderr, code = chatconsent(t, "build", "--config", cfg, "--out", filepath.Join(dir, "public"))
+	if code != 0 {
+		t.Fatalf("build of the new site: exit %d\n%s", code, stderr)
+	}
+	if !regexp.MustCompile(`pages de 3, en 3; text versions de [0-9a-f]{12}, en [0-9a-f]{12} \(2 new\); [0-9.]+m?s\n$`).MatchString(stdout) {
+		t.Errorf("build summary = %q", stdout)
+	}
+	if _, stderr, code = chatconsent(t, "init", dir); code != 1 || !strings.Contains(stderr, "not overwriting") {
+		t.Errorf("second init: exit %d, %s", code, stderr)
+	}
+
+	m, err := os.ReadFile(filepath.Join(dir, "public", "de", "einwilligung", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := textVersionRe.FindStringSubmatch(string(m))[1]
+	for _, args := range [][]string{{"text", version, "--config", cfg}, {"text", "--config", cfg, version}} {
+		stdout, stderr, code = chatconsent(t, args...)
+		if code != 0 || fmt.Sprintf("%x", sha256.Sum256([]byte(stdout))) != version {
+			t.Errorf("%v: exit %d, output does not hash to the version\n%s", args, code, stderr)
+		}
+	}
+	// Only the collector's copy left.
+	data := filepath.Join(dir, "data")
+	os.MkdirAll(filepath.Join(data, "texts"), 0o700)
+	if err := os.Rename(filepath.Join(dir, "archive", version+".html"), filepath.Join(data, "texts", version+".html")); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code = chatconsent(t, "text", version, "--config", cfg, "--data", data)
+	if code != 0 || fmt.Sprintf("%x", sha256.Sum256([]byte(stdout))) != version || !strings.Contains(stderr, filepath.Join(data, "texts")) {
+		t.Errorf("text from DATA/texts: exit %d\n%s", code, stderr)
+	}
+	// A changed copy is refused.
+	os.WriteFile(filepath.Join(data, "texts", version+".html"), []byte(stdout+" "), 0o600)
+	if _, stderr, code = chatconsent(t, "text", version, "--config", cfg, "--data", data); code != 1 || !strings.Contains(stderr, "does not match") {
+		t.Errorf("changed copy: exit %d, %s", code, stderr)
+	}
+	unknown := fmt.Sprintf("%x", sha256.Sum256([]byte("never shown")))
+	if _, stderr, code = chatconsent(t, "text", unknown, "--config", cfg); code != 1 || !strings.Contains(stderr, "unknown text version") || !strings.Contains(stderr, "hint:") {
+		t.Errorf("unknown version: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code = chatconsent(t, "text", "latest", "--config", cfg); code != 2 || !strings.Contains(stderr, "not a text version") {
+		t.Errorf("malformed version: exit %d, %s", code, stderr)
+	}
+}
+
+// TestServeWatch: serve rebuilds on a rename-save, the open page learns of
+// it through server-sent events, a broken file shows file:line in the
+// terminal and the browser while the last good build stays served, and the
+// collector accepts the text version published by a rebuild.
+func TestServeWatch(t *testing.T) {
+	dir := site(t)
+	base, logs := startLogged(t, "serve", "--config", filepath.Join(dir, "config.toml"), "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
+	get := func(p string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, readBody(t, resp)
+	}
+	code, page := get("en/consent/")
+	if code != 200 || !strings.Contains(page, `new EventSource("/_chatconsent/events")`) {
+		t.Fatalf("served page lacks the reload script: %d", code)
+	}
+	oldVersion := textVersionRe.FindStringSubmatch(page)[1]
+
+	resp, err := http.Get(base + "_chatconsent/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	events := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if d, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				events <- d
+			}
+		}
+	}()
+	gen := <-events
+	nextEvent := func() {
+		t.Helper()
+		select {
+		case g := <-events:
+			if g == gen {
+				t.Errorf("event repeats generation %s", g)
+			}
+			gen = g
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no reload event; serve stderr:\n%s", logs())
+		}
+	}
+	file := filepath.Join(dir, "content", "en", "consent.md")
+	good, _ := os.ReadFile(file)
+	renameSave := func(s string) {
+		t.Helper()
+		tmp := file + "___jb_tmp___"
+		os.WriteFile(tmp, []byte(s), 0o644)
+		if err := os.Rename(tmp, file); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	renameSave(strings.Replace(string(good), "For that, we need your consent.", "For that, we kindly ask for your consent.", 1))
+	nextEvent()
+	_, page = get("en/consent/")
+	if !strings.Contains(page, "we kindly ask for your consent") {
+		t.Fatal("page not rebuilt after a rename-save")
+	}
+	newVersion := textVersionRe.FindStringSubmatch(page)[1]
+	if newVersion == oldVersion {
+		t.Error("changed text kept its version")
+	}
+	// The collector accepts the version the rebuild published, and the old one.
+	for _, v := range []string{newVersion, oldVersion} {
+		resp, err := http.PostForm(base+"v1/consent", url.Values{
+			"decision": {"refused"}, "name": {"Ana"}, "phone": {"+49 170 1234567"}, "lang": {"en"}, "text_version": {v},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readBody(t, resp); resp.StatusCode != 200 {
+			t.Errorf("post with version %.12s: %d\n%s", v, resp.StatusCode, body)
+		}
+	}
+	// The owner's archive is untouched by serve: drafts stay in its copy.
+	if _, err := os.Stat(filepath.Join(dir, "archive", newVersion+".html")); !os.IsNotExist(err) {
+		t.Errorf("serve wrote a draft into the site's archive: %v", err)
+	}
+
+	// Broken front matter: error in the terminal and on the page, old page kept.
+	renameSave(strings.Replace(string(good), `layout = "consent"`, `layout = "consnet"`, 1))
+	nextEvent()
+	code, page = get("en/consent/")
+	wantErr := file + `:3: bad front matter: layout &#34;consnet&#34;`
+	if code != 500 || !strings.Contains(page, wantErr) || !strings.Contains(page, "we kindly ask for your consent") {
+		t.Errorf("broken file: %d, want the last good page with %s", code, wantErr)
+	}
+	if !strings.Contains(logs(), file+`:3: bad front matter: layout "consnet"`) {
+		t.Errorf("terminal does not show the error:\n%s", logs())
+	}
+	// Fixed: the banner is gone.
+	renameSave(string(good))
+	nextEvent()
+	code, page = get("en/consent/")
+	if code != 200 || strings.Contains(page, "chatconsent-build-error") || !strings.Contains(page, "For that, we need your consent.") {
+		t.Errorf("after the fix: %d", code)
+	}
+	if strings.Contains(logs(), "panic") {
+		t.Errorf("serve panicked:\n%s", logs())
+	}
 }

@@ -15,12 +15,13 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and refuses stray positional arguments beyond max.
+// parse parses args and refuses stray positional arguments beyond max
+// (max < 0: any number).
 func parse(fs *flag.FlagSet, args []string, max int) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError("%s: %v", fs.Name(), err)
 	}
-	if fs.NArg() > max {
+	if max >= 0 && fs.NArg() > max {
 		return usageError("%s: unexpected argument %q", fs.Name(), fs.Arg(max))
 	}
 	return nil

@@ -24,8 +24,25 @@ Usage:
         run the collector that records decisions
   chatconsent verify  [--key PUB] FILE
         check a decisions log: signatures, hash chain, JSON
-  chatconsent keygen  [--config FILE] [--data DIR]
-        create the Ed25519 signing key in the data directory
+  chatconsent verify  RECEIPT.pdf [--key PUB] [--log FILE] [--config FILE]
+        check a receipt: its attached record's signature, that the printed
+        text matches the record, and (--log) that the record is in the log
+  chatconsent keygen  [--config FILE] [--data DIR] [--invite]
+        create the Ed25519 signing key (or with --invite the invite key) in the data directory
+  chatconsent invite  [--config FILE] [--data DIR] --phone NUMBER [--name NAME] [--lang de|en]
+  chatconsent invite  [--config FILE] [--data DIR] --renew
+        print a personal consent link and a WhatsApp click-to-chat link; --renew: for everyone
+        whose consent needs renewal
+  chatconsent status  [--config FILE] [--data DIR] NUMBER
+        the state of each purpose for a number, and its events
+  chatconsent list    [--config FILE] [--data DIR] [--since DATE] [--format table|csv|json]
+        all decisions and withdrawals
+  chatconsent export  [--config FILE] [--data DIR] NUMBER
+        everything about a number as JSON (GDPR Art. 15), with Kantara consent receipts
+  chatconsent text    VERSION [--config FILE] [--data DIR]
+        print the exact archived text of a text version, hash checked
+  chatconsent init    DIR
+        create a new site in DIR: config.toml and content/ to edit
   chatconsent doctor  [--config FILE] [--data DIR]
         check a deployment and say what to fix
   chatconsent version
@@ -82,6 +99,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runVerify(rest, stdout, stderr)
 	case "keygen":
 		return runKeygen(rest, stdout, stderr)
+	case "invite":
+		return runInvite(rest, stdout, stderr)
+	case "status":
+		return runStatus(rest, stdout, stderr)
+	case "list":
+		return runList(rest, stdout, stderr)
+	case "export":
+		return runExport(rest, stdout, stderr)
+	case "text":
+		return runText(rest, stdout, stderr)
+	case "init":
+		return runInit(rest, stdout, stderr)
 	case "doctor":
 		return runDoctor(ctx, rest, stdout, stderr)
 	case "version", "--version":

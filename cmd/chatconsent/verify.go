@@ -11,14 +11,30 @@ import (
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", stderr)
-	keyPath := fs.String("key", "", "public key `file` (default: signing.pub beside the log)")
-	if err := parse(fs, args, 1); err != nil {
+	keyPath := fs.String("key", "", "public key `file` (default: signing.pub beside the log, or in the config's data folder)")
+	logPath := fs.String("log", "", "for a receipt: the decisions log `file` that must hold its record")
+	cfgPath := fs.String("config", "config.toml", "for a receipt: the site configuration `file` it was made with")
+	// Flags may follow the file: chatconsent verify RECEIPT.pdf --log FILE.
+	if err := parse(fs, args, -1); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usageError("verify: want one FILE (a decisions log)")
+	var files []string
+	for fs.NArg() > 0 {
+		files = append(files, fs.Arg(0))
+		if err := parse(fs, fs.Args()[1:], -1); err != nil {
+			return err
+		}
 	}
-	file := fs.Arg(0)
+	if len(files) != 1 {
+		return usageError("verify: want one FILE (a decisions log or a PDF receipt)")
+	}
+	file := files[0]
+	if isPDF(file) {
+		return verifyReceipt(file, *keyPath, *logPath, *cfgPath, stdout)
+	}
+	if *logPath != "" {
+		return usageError("verify: --log is for checking a PDF receipt against a log; %s is not a PDF", file)
+	}
 	if *keyPath == "" {
 		*keyPath = filepath.Join(filepath.Dir(file), ledger.PublicKeyFile)
 	}

@@ -26,6 +26,15 @@
 // from the file alone; keep copies (receipts carry their line, see the
 // receipt package) to detect that.
 //
+// # Events
+//
+// [Record.Type] says what happened: [TypeDecision] (a decision on the
+// consent form), [TypeInvite] (a personal invite link was first opened)
+// and [TypeWithdrawal] (consent withdrawn, referring to the decision in
+// Ref). The fields Invite, Ref, Via, Token and Expires were added to
+// version 1 later; they are omitted when empty, so lines written before
+// them are unchanged and still verify.
+//
 // # Keys
 //
 // The signing key is an Ed25519 key stored as PKCS #8 PEM ("signing.key",

@@ -24,8 +24,15 @@ var ErrKeyExists = errors.New("a signing key already exists")
 // PKCS #8 PEM with mode 0600, the public key as PKIX PEM with mode 0644. It
 // never overwrites an existing key ([ErrKeyExists]).
 func GenerateKey(dir string) (ed25519.PrivateKey, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
+	return GenerateKeyFiles(filepath.Join(dir, PrivateKeyFile), filepath.Join(dir, PublicKeyFile))
+}
+
+// GenerateKeyFiles is [GenerateKey] with the two file names given, for keys
+// other than the log's (e.g. the invite key). The folder of privPath is
+// created with mode 0700 if needed.
+func GenerateKeyFiles(privPath, pubPath string) (ed25519.PrivateKey, error) {
+	if err := os.MkdirAll(filepath.Dir(privPath), 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(privPath), err)
 	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -39,14 +46,12 @@ func GenerateKey(dir string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode public key: %w", err)
 	}
-	privPath := filepath.Join(dir, PrivateKeyFile)
 	if err := writeNew(privPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("%s: %w", privPath, ErrKeyExists)
 		}
 		return nil, err
 	}
-	pubPath := filepath.Join(dir, PublicKeyFile)
 	if err := writeNew(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, err
 	}

@@ -338,6 +338,10 @@ func FuzzVerify(f *testing.F) {
 	b, _ := os.ReadFile(path)
 	f.Add(b)
 	f.Add([]byte(`{"rec":{},"sig":""}` + "\n"))
+	if old, err := os.ReadFile(filepath.Join("testdata", "v1.jsonl")); err == nil {
+		f.Add(old)
+		f.Add(old[:len(old)-40]) // a torn tail
+	}
 	f.Add([]byte("\n\n"))
 	p := pub(f)
 	f.Fuzz(func(t *testing.T, data []byte) {

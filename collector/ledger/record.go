@@ -19,12 +19,23 @@ const FormatVersion = 1
 const (
 	// TypeDecision records a data subject's decision on the consent form.
 	TypeDecision = "decision"
+	// TypeInvite records that a personal invite link (package
+	// collector/invite) was opened for the first time. Its ID is the
+	// invite's id, Subject.Phone the number the invite is bound to, Token
+	// the link's signed token and Expires its expiry.
+	TypeInvite = "invite"
+	// TypeWithdrawal records the withdrawal of consent (GDPR Art. 7(3)):
+	// Ref names the decision, Purposes the purposes withdrawn, Decision is
+	// [Withdrawn] and TextVersion repeats the decision's text version.
+	TypeWithdrawal = "withdrawal"
 )
 
 // Decisions stored in [Record.Decision].
 const (
 	Granted = "granted"
 	Refused = "refused"
+	// Withdrawn is the Decision of a [TypeWithdrawal] record.
+	Withdrawn = "withdrawn"
 )
 
 // Record is one event in the log. Fields after Key describe the event; the
@@ -55,6 +66,32 @@ type Record struct {
 	// TextVersion is the lower-case hex SHA-256 of the exact texts shown
 	// (the generator's text archive names them by it).
 	TextVersion string `json:"text_version,omitempty"`
+
+	// The fields below were added after the first release of format
+	// version 1; they are optional, so earlier lines still parse and
+	// verify unchanged.
+
+	// Invite is, on a decision or withdrawal made through a personal
+	// invite link, the invite's id (the ID of its [TypeInvite] record).
+	Invite string `json:"invite,omitempty"`
+	// Ref is, on a withdrawal, the ID of the decision it withdraws from.
+	Ref string `json:"ref,omitempty"`
+	// Via is, on a withdrawal, how the data subject was recognised:
+	// "link" (the personal withdrawal link), "invite" (the invite link)
+	// or "form" (number and record id typed into the withdrawal page).
+	Via string `json:"via,omitempty"`
+	// Token is, on an invite, the signed invite token as it was sent: the
+	// owner's signature over the number and expiry.
+	Token string `json:"token,omitempty"`
+	// Expires is, on an invite, when the invite stops being usable for a
+	// decision (UTC).
+	Expires *time.Time `json:"expires,omitempty"`
+	// ClientIP is the address the decision came from, whole or truncated
+	// (e.g. "203.0.113.0/24"), if the collector is configured to keep it.
+	ClientIP string `json:"client_ip,omitempty"`
+	// UserAgent is the browser's User-Agent header, if the collector is
+	// configured to keep it.
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // Subject is the data subject as they identified themselves.

@@ -67,6 +67,45 @@ type labels struct {
 	time, timeLayout                           string
 	recordID, textVersion, textURL, keyFP      string
 	attached, withdrawalText, subjectLine      string
+	// For withdrawal receipts (Data.Decision "withdrawn").
+	withdrawn, purposeWithdrawn, ref string
+}
+
+// withdrawalLabels are the labels that differ on a withdrawal receipt
+// (GDPR Art. 7(3)); see [labelsFor].
+var withdrawalLabels = map[string]labels{
+	"de": {
+		title:            "Widerrufsbestätigung",
+		intro:            "Nachweis Ihres Widerrufs nach Art. 7 Abs. 3 DSGVO. Bitte bewahren Sie dieses Dokument auf.",
+		subjectLine:      "Nachweis des Widerrufs nach Art. 7 Abs. 3 DSGVO",
+		withdrawn:        "Einwilligung widerrufen",
+		purposeWithdrawn: "□ widerrufen",
+		ref:              "Widerrufene Entscheidung",
+		withdrawalText:   "Weitere Zwecke, die noch erteilt sind, können Sie ebenso jederzeit widerrufen:",
+	},
+	"en": {
+		title:            "Withdrawal receipt",
+		intro:            "Proof of your withdrawal under GDPR Art. 7(3). Please keep this document.",
+		subjectLine:      "Proof of withdrawal under GDPR Art. 7(3)",
+		withdrawn:        "Consent withdrawn",
+		purposeWithdrawn: "□ withdrawn",
+		ref:              "Decision withdrawn",
+		withdrawalText:   "Purposes still granted can be withdrawn in the same way at any time:",
+	},
+}
+
+// labelsFor returns the labels of d's language, with the withdrawal
+// receipt's titles when d is a withdrawal; nil for an unknown language.
+func labelsFor(d Data) *labels {
+	lb, ok := labelsByLang[d.Lang]
+	if !ok || d.Decision != "withdrawn" {
+		return lb
+	}
+	w := withdrawalLabels[d.Lang]
+	c := *lb
+	c.title, c.intro, c.subjectLine, c.withdrawalText = w.title, w.intro, w.subjectLine, w.withdrawalText
+	c.withdrawn, c.purposeWithdrawn, c.ref = w.withdrawn, w.purposeWithdrawn, w.ref
+	return &c
 }
 
 var labelsByLang = map[string]*labels{
@@ -187,12 +226,13 @@ type values struct {
 	purposeLabels                           []string // "■ erteilt" or "□ nicht erteilt", one per title
 	recordID, textVersion, textURL, key     string
 	withdrawalURL                           string
+	ref                                     string
 }
 
 // prepare validates d and returns the values to print.
 func prepare(d Data) (*values, error) {
-	lb, ok := labelsByLang[d.Lang]
-	if !ok {
+	lb := labelsFor(d)
+	if lb == nil {
 		return nil, fmt.Errorf("%w: Lang %q: want \"de\" or \"en\"", ErrInvalid, d.Lang)
 	}
 	v := &values{lb: lb}
@@ -201,8 +241,10 @@ func prepare(d Data) (*values, error) {
 		v.decision = lb.granted
 	case "refused":
 		v.decision = lb.refused
+	case "withdrawn":
+		v.decision = lb.withdrawn
 	default:
-		return nil, fmt.Errorf("%w: Decision %q: want \"granted\" or \"refused\"", ErrInvalid, d.Decision)
+		return nil, fmt.Errorf("%w: Decision %q: want \"granted\", \"refused\" or \"withdrawn\"", ErrInvalid, d.Decision)
 	}
 	if d.Time.IsZero() {
 		return nil, fmt.Errorf("%w: Time is zero", ErrInvalid)
@@ -243,6 +285,7 @@ func prepare(d Data) (*values, error) {
 		{"TextURL", d.TextURL, &v.textURL, false},
 		{"KeyFingerprint", d.KeyFingerprint, &v.key, true},
 		{"WithdrawalURL", d.WithdrawalURL, &v.withdrawalURL, false},
+		{"Ref", d.Ref, &v.ref, false},
 	}
 	for _, f := range fields {
 		s, err := printable(f.name, f.in, f.required)
@@ -257,7 +300,10 @@ func prepare(d Data) (*values, error) {
 			return nil, err
 		}
 		label := lb.purposeRefused
-		if p.Granted {
+		switch {
+		case p.Withdrawn:
+			label = lb.purposeWithdrawn
+		case p.Granted:
 			label = lb.purposeGranted
 		}
 		v.purposeLabels = append(v.purposeLabels, label)
@@ -351,6 +397,7 @@ func compose(v *values, scale float64) (doc []line, ok bool) {
 	c.heading(lb.decision)
 	c.text(styleStrong, v.decision)
 	c.field(styleBody, lb.time, v.when)
+	c.field(styleBody, lb.ref, v.ref)
 
 	c.heading(lb.purposes)
 	if len(v.purposes) == 0 {

@@ -37,9 +37,20 @@ func pageGeometry(attrs *model.InheritedPageAttrs) (types.Point, error) {
 	return box.LL, nil
 }
 
+// prepared is a template made ready for stamping.
+type prepared struct {
+	pdf []byte
+	// keys are the resource names of the fonts, by page and font name.
+	keys map[int]map[string]string
+	// slots are the places of single values (form and positioned
+	// templates); nil for the full receipt on one page.
+	slots []slot
+}
+
 // prepareTemplate reads, validates and optimises template, checks its
-// page, embeds the fonts into it and returns it as pdfcpu writes it, with
-// the resource names of the fonts on its page.
+// pages, decides how values are placed (the full receipt on an A4 page,
+// an AcroForm's fields, which it flattens, or placements), embeds the
+// fonts into it and returns it as pdfcpu writes it.
 //
 // The fonts are embedded here, once per Stamper, with every glyph that has
 // a Unicode mapping (the whole WGL4 set), not as a subset per receipt.
@@ -48,27 +59,54 @@ func pageGeometry(attrs *model.InheritedPageAttrs) (types.Point, error) {
 // its widths, its ToUnicode map and its CIDSet); the whole fonts add about
 // 135 KB to each receipt (170 KB instead of 37 KB). Each Stamp copies the
 // font streams as they are.
-func prepareTemplate(template []byte) ([]byte, map[string]string, error) {
+func prepareTemplate(template []byte, placements []Placement) (*prepared, error) {
 	conf := newConf()
 	conf.Cmd = model.VALIDATE
 	ctx, err := api.ReadValidateAndOptimize(bytes.NewReader(template), conf)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read template: %w", err)
-	}
-	if ctx.PageCount != 1 {
-		return nil, nil, fmt.Errorf("template has %d pages, want 1", ctx.PageCount)
+		return nil, fmt.Errorf("%w: read template: %v", ErrTemplate, err)
 	}
 	xt := ctx.XRefTable
-	page, _, attrs, err := ctx.PageDict(1, false)
-	if err != nil {
-		return nil, nil, fmt.Errorf("template page: %w", err)
+	p := &prepared{keys: map[int]map[string]string{}}
+	switch {
+	case len(placements) > 0:
+		if p.slots, err = positionedSlots(ctx, placements); err != nil {
+			return nil, err
+		}
+	default:
+		if p.slots, err = formSlots(ctx); err != nil {
+			return nil, err
+		}
 	}
-	if _, err := pageGeometry(attrs); err != nil {
-		return nil, nil, fmt.Errorf("template: %w", err)
+	pages := []int{1}
+	if p.slots != nil {
+		pages = nil
+		for _, sl := range p.slots {
+			if !slices.Contains(pages, sl.page) {
+				pages = append(pages, sl.page)
+			}
+		}
+		slices.Sort(pages)
+	} else {
+		if ctx.PageCount != 1 {
+			return nil, fmt.Errorf("%w: template has %d pages, want 1 (or form fields, or placements)", ErrTemplate, ctx.PageCount)
+		}
+		_, _, attrs, err := ctx.PageDict(1, false)
+		if err != nil {
+			return nil, fmt.Errorf("template page: %w", err)
+		}
+		if _, err := pageGeometry(attrs); err != nil {
+			return nil, fmt.Errorf("%w: template: %v", ErrTemplate, err)
+		}
 	}
-	keys, err := fontKeys(ctx, attrs)
-	if err != nil {
-		return nil, nil, err
+	for _, pg := range pages {
+		_, _, attrs, err := ctx.PageDict(pg, false)
+		if err != nil {
+			return nil, fmt.Errorf("template page %d: %w", pg, err)
+		}
+		if p.keys[pg], err = fontKeys(ctx, attrs); err != nil {
+			return nil, err
+		}
 	}
 	refs := map[string]types.IndirectRef{}
 	for _, f := range []*metrics{regular, bold} {
@@ -82,36 +120,62 @@ func prepareTemplate(template []byte) ([]byte, map[string]string, error) {
 		xt.UsedGIDs[f.name] = used
 		ref, err := pdffont.EnsureFontDict(xt, f.name, "", "", false, nil)
 		if err != nil {
-			return nil, nil, fmt.Errorf("embed font %s: %w", f.name, err)
+			return nil, fmt.Errorf("embed font %s: %w", f.name, err)
 		}
 		// pdfcpu names a subset with a random six-letter tag; a fixed
 		// one keeps the output reproducible.
 		if err := setSubsetTag(xt, *ref, f.name, tag); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if err := setToUnicode(xt, *ref, f); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		refs[f.name] = *ref
 	}
 	// A no-op while EnsureFontDict has consumed the glyph record, as in
 	// pdfcpu v0.15.0; it completes the fonts should a later version not.
 	if err := pdffont.UpdateUserfonts(xt, refs); err != nil {
-		return nil, nil, fmt.Errorf("embed fonts: %w", err)
+		return nil, fmt.Errorf("embed fonts: %w", err)
 	}
-	if err := addFontResources(ctx, page, attrs, keys, refs); err != nil {
-		return nil, nil, err
+	for _, pg := range pages {
+		page, _, attrs, err := ctx.PageDict(pg, false)
+		if err != nil {
+			return nil, fmt.Errorf("template page %d: %w", pg, err)
+		}
+		if err := addFontResources(ctx, page, attrs, p.keys[pg], refs); err != nil {
+			return nil, err
+		}
 	}
 	var buf bytes.Buffer
 	if err := api.WriteContext(ctx, &buf); err != nil {
-		return nil, nil, fmt.Errorf("write template: %w", err)
+		return nil, fmt.Errorf("write template: %w", err)
 	}
-	return buf.Bytes(), keys, nil
+	p.pdf = buf.Bytes()
+	return p, nil
 }
 
-// render prints doc onto a fresh copy of the prepared template, attaches
-// the record and writes the PDF in canonical form.
-func (s *Stamper) render(d Data, doc []line) ([]byte, error) {
+// layout returns the lines to print on each page for d.
+func (s *Stamper) layout(d Data) (map[int][]line, error) {
+	if s.slots == nil {
+		doc, err := layoutData(d)
+		if err != nil {
+			return nil, err
+		}
+		return map[int][]line{1: doc}, nil
+	}
+	if err := setup(); err != nil {
+		return nil, err
+	}
+	v, err := prepare(d)
+	if err != nil {
+		return nil, err
+	}
+	return placeSlots(v, s.slots)
+}
+
+// render prints the lines of each page onto a fresh copy of the prepared
+// template, attaches the record and writes the PDF in canonical form.
+func (s *Stamper) render(d Data, doc map[int][]line) ([]byte, error) {
 	conf := newConf()
 	// No optimisation: it would drop the fonts from the page's resources,
 	// as the template's own content does not use them.
@@ -121,20 +185,27 @@ func (s *Stamper) render(d Data, doc []line) ([]byte, error) {
 		return nil, fmt.Errorf("read template: %w", err)
 	}
 	xt := ctx.XRefTable
-	page, _, attrs, err := ctx.PageDict(1, false)
-	if err != nil {
-		return nil, fmt.Errorf("template page: %w", err)
+	pages := make([]int, 0, len(doc))
+	for pg := range doc {
+		pages = append(pages, pg)
 	}
-	origin, err := pageGeometry(attrs)
-	if err != nil {
-		return nil, fmt.Errorf("template: %w", err)
-	}
-	content, err := contentStream(doc, s.keys, origin)
-	if err != nil {
-		return nil, err
-	}
-	if err := wrapContents(ctx, page, content); err != nil {
-		return nil, err
+	slices.Sort(pages)
+	for _, pg := range pages {
+		page, _, attrs, err := ctx.PageDict(pg, false)
+		if err != nil {
+			return nil, fmt.Errorf("template page %d: %w", pg, err)
+		}
+		box, err := visibleBox(attrs, pg)
+		if err != nil {
+			return nil, fmt.Errorf("template: %w", err)
+		}
+		content, err := contentStream(doc[pg], s.keys[pg], box.LL)
+		if err != nil {
+			return nil, err
+		}
+		if err := wrapContents(ctx, page, content); err != nil {
+			return nil, err
+		}
 	}
 
 	modTime := d.Time
@@ -368,7 +439,7 @@ func setSubsetTag(xt *model.XRefTable, ref types.IndirectRef, name, tag string) 
 // infoDict returns the document information dictionary for d (PDF 32000
 // 14.3.3). Dates are d.Time, never the time of stamping.
 func infoDict(d Data) (types.Dict, error) {
-	lb := labelsByLang[d.Lang]
+	lb := labelsFor(d)
 	loc, err := berlin()
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package receipt
 
 //go:generate go run ./internal/gentemplate -o template.pdf
+//go:generate go run ./internal/gentestdata -o testdata
 
 import (
 	"bytes"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
@@ -29,8 +31,12 @@ type Data struct {
 	RecordID string
 	// Time is when the decision was recorded (UTC); required.
 	Time time.Time
-	// Decision is "granted" or "refused".
+	// Decision is "granted", "refused" or "withdrawn"; a withdrawal
+	// receipt (GDPR Art. 7(3)) has its own title and names Ref.
 	Decision string
+	// Ref is, on a withdrawal receipt, the record id of the decision
+	// withdrawn from; may be "".
+	Ref string
 	// Name and Phone of the data subject are required; Phone is E.164
 	// ("+" and 2 to 15 digits). Email may be "".
 	Name, Phone, Email string
@@ -55,9 +61,12 @@ type Controller struct{ Name, Address, Email, Phone string }
 
 // Purpose is one processing purpose the data subject was asked about.
 // ID is the stable key used in the record; Title is the text shown.
+//
+// Withdrawn marks, on a withdrawal receipt, a purpose withdrawn by it.
 type Purpose struct {
 	ID, Title string
 	Granted   bool
+	Withdrawn bool
 }
 
 // Errors returned by [Lines], [Stamper.Stamp] and [Attachment]; test with
@@ -93,36 +102,57 @@ type Stamper struct {
 	// validation and optimisation in [New], with the fonts embedded; each
 	// Stamp reads it again because pdfcpu contexts cannot be cloned.
 	template []byte
-	// keys are the resource names of the fonts on the template's page, by
-	// font name.
-	keys map[string]string
+	// keys are the resource names of the fonts, by page and font name.
+	keys map[int]map[string]string
+	// slots place single values on a form or positioned template; nil
+	// for the full receipt.
+	slots []slot
 }
 
-// New returns a Stamper for template, the bytes of a PDF with exactly one
-// A4 portrait page (595.28 × 841.89 pt, no rotation). The receipt text is
-// laid out between 20 mm from the left and right edges, 30 mm from the top
-// and 25 mm from the bottom, so a letterhead template should keep that area
-// empty. A nil template selects the embedded default (template.pdf: a thin
-// rule and a "chatconsent" footer). An unreadable or invalid PDF is an
-// error, meant to stop start-up.
+// New returns a Stamper for template, the bytes of a PDF; nil selects the
+// embedded default (template.pdf: a thin rule and a "chatconsent" footer).
+// What is printed depends on the template and placements:
+//
+//   - Placements given: each value is printed at its [Placement], on a
+//     template of any number and size of pages (not rotated).
+//   - Otherwise, a template with an AcroForm (PDF 32000 12.7): every form
+//     field must be a text field named after a value ([FieldNames], e.g.
+//     "name", "decision", "purposes"), and every one of [RequiredFields]
+//     must exist. Each value is printed into its field's rectangle in the
+//     Go font (the field's font size from its /DA, or fitted; the
+//     multi-line flag wraps) and the form is flattened: widgets and
+//     AcroForm are removed, so the receipt has nothing left to edit, and
+//     names in any script print right whatever font the form names.
+//   - Otherwise, the whole receipt ([Lines]) is printed on the template's
+//     single A4 portrait page (595.28 × 841.89 pt, no rotation) between
+//     20 mm from the left and right edges, 30 mm from the top and 25 mm
+//     from the bottom, so a letterhead should keep that area empty.
+//
+// A template that does not fit (unreadable PDF, a missing or unknown form
+// field, a placement outside its page, a multi-page template without
+// fields) is an error wrapping [ErrTemplate] (or a [*PlacementError]),
+// meant to stop start-up rather than the first decision.
 //
 // New validates the template once and embeds Go Regular and Go Bold into it
 // with all their glyphs, so that Stamp only adds text: subsetting the fonts
 // for each receipt measured 7 ms a receipt instead of 2 ms (see
 // BenchmarkStamp), for a file a quarter of the size. New also performs the
 // process-wide pdfcpu set-up on first use (see the package documentation).
-func New(template []byte) (*Stamper, error) {
+func New(template []byte, placements ...Placement) (*Stamper, error) {
 	if err := setup(); err != nil {
 		return nil, err
 	}
 	if template == nil {
+		if len(placements) > 0 {
+			return nil, fmt.Errorf("receipt: %w: placements need your own template", ErrTemplate)
+		}
 		template = defaultTemplate
 	}
-	norm, keys, err := prepareTemplate(template)
+	p, err := prepareTemplate(template, placements)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
-	return &Stamper{template: norm, keys: keys}, nil
+	return &Stamper{template: p.pdf, keys: p.keys, slots: p.slots}, nil
 }
 
 // Stamp returns the receipt for d as the bytes of a one-page PDF: the
@@ -139,13 +169,36 @@ func New(template []byte) (*Stamper, error) {
 //
 // Errors wrap [ErrInvalid] or [ErrUncovered] for bad Data.
 func (s *Stamper) Stamp(d Data) ([]byte, error) {
-	doc, err := layoutData(d)
+	doc, err := s.layout(d)
 	if err != nil {
 		return nil, err
 	}
 	out, err := s.render(d, doc)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: stamp record %s: %w", d.RecordID, err)
+	}
+	return out, nil
+}
+
+// Lines returns the lines s prints for d, page by page, top to bottom as
+// laid out: for the full receipt the same as the package's [Lines], for a
+// form or positioned template the values in the order of the fields.
+// Errors are those of [Stamper.Stamp] for bad Data.
+func (s *Stamper) Lines(d Data) ([]string, error) {
+	doc, err := s.layout(d)
+	if err != nil {
+		return nil, err
+	}
+	pages := make([]int, 0, len(doc))
+	for p := range doc {
+		pages = append(pages, p)
+	}
+	slices.Sort(pages)
+	var out []string
+	for _, p := range pages {
+		for _, l := range doc[p] {
+			out = append(out, l.text)
+		}
 	}
 	return out, nil
 }

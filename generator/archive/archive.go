@@ -14,6 +14,7 @@
 package archive
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -44,6 +45,11 @@ type Version struct {
 	Titles []string `json:"titles"`
 	// FirstPublished is when a build first produced it (UTC).
 	FirstPublished time.Time `json:"first_published"`
+	// MaterialChange marks a version whose texts changed what a data
+	// subject consents to (a page's front matter says material_change =
+	// true): consents given on earlier versions of the same language need
+	// renewal. Absent (false) in manifests written before it existed.
+	MaterialChange bool `json:"material_change,omitempty"`
 }
 
 // ErrUnknownVersion is returned by [Text] for a version not in the archive.
@@ -180,4 +186,82 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 		d.Close()
 	}
 	return nil
+}
+
+// ConsentPage is the consent page of one text version in machine-readable
+// form, stored beside the version as DIR/VERSION.consent.json. The
+// collector renders a personal invite page from it (same theme, same text)
+// without the generator's Markdown pipeline. It is derived data: the proof
+// stays VERSION.html, and [ReadConsentPage] accepts a page only if its
+// content occurs byte for byte in that document.
+type ConsentPage struct {
+	Version string `json:"version"`
+	Lang    string `json:"lang"`
+	Title   string `json:"title"`
+	// Content is the rendered Markdown body (HTML), exactly as archived.
+	Content string `json:"content"`
+}
+
+// ConsentPageSuffix ends the file name of a [ConsentPage].
+const ConsentPageSuffix = ".consent.json"
+
+// ErrNoConsentPage is returned by [ReadConsentPage] for a version without
+// one (archived before consent pages were stored: rebuild the site).
+var ErrNoConsentPage = errors.New("no consent page stored for this text version")
+
+// WriteConsentPage stores p once; an existing file is left alone, like the
+// archived texts.
+func WriteConsentPage(dir string, p ConsentPage) error {
+	if !ValidVersion(p.Version) {
+		return fmt.Errorf("write consent page: %w: %q", ErrUnknownVersion, p.Version)
+	}
+	path := filepath.Join(dir, p.Version+ConsentPageSuffix)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, append(b, '\n'), 0o644)
+}
+
+// ReadConsentPage reads the consent page of version and checks that its
+// title and content are part of the archived text ([ErrCorrupt] if not).
+func ReadConsentPage(dir, version string) (*ConsentPage, error) {
+	doc, err := Text(dir, version)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, version+ConsentPageSuffix))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNoConsentPage, version)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read consent page: %w", err)
+	}
+	var p ConsentPage
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("read consent page %s: %w", version, err)
+	}
+	if p.Version != version || !bytes.Contains(doc, []byte(p.Content)) || p.Content == "" {
+		return nil, fmt.Errorf("consent page of %s: %w", version, ErrCorrupt)
+	}
+	return &p, nil
+}
+
+// Latest returns the most recently first-published version of lang ("" if
+// none): the text the site shows now.
+func (m *Manifest) Latest(lang string) string {
+	best := ""
+	for v, info := range m.Versions {
+		if info.Lang != lang {
+			continue
+		}
+		if best == "" || info.FirstPublished.After(m.Versions[best].FirstPublished) ||
+			(info.FirstPublished.Equal(m.Versions[best].FirstPublished) && v > best) {
+			best = v
+		}
+	}
+	return best
 }

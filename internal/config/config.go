@@ -9,19 +9,23 @@
 //
 // See README.md ("Configuration") for the owner-facing list. In short:
 //
-//	[site]       title, base_url, default_language, languages
+//	[site]       title, base_url, default_language, languages, unsafe_html, archive
 //	[controller] name, address, email, phone          (GDPR Art. 4(7), 13(1)(a))
-//	[collector]  public_url, listen, data_dir
-//	[receipt]    template
+//	[collector]  public_url, listen, data_dir, rate_per_minute, rate_burst,
+//	             allowed_origins, trusted_proxies, store_ip, store_user_agent
+//	[receipt]    template, link_ttl, [[receipt.fields]] (field, page, x, y, size)
 //	[[purposes]] id, title, description               (GDPR Art. 6(1)(a), 7(2))
+//	[smtp]       host, port, security, user, password_env, password_file, from, owner_to
+//	[invite]     public_key, key, valid_days, message
 //
-// Relative paths (data_dir, receipt.template) are resolved against the folder
+// Relative paths (site.archive, data_dir, receipt.template) are resolved against the folder
 // that holds config.toml, so commands work from any working directory.
 package config
 
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"net/url"
 	"os"
@@ -29,6 +33,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -43,6 +48,27 @@ type Config struct {
 	Collector  Collector
 	Receipt    Receipt
 	Purposes   []Purpose
+	// SMTP configures receipt delivery by e-mail; nil when the file has no
+	// [smtp] table (mail is off).
+	SMTP   *SMTP
+	Invite Invite
+}
+
+// Invite configures personal invite links (package collector/invite).
+type Invite struct {
+	// PublicKey is the absolute path of the invite key's public half, which
+	// the collector checks invite tokens with; "" means invite.pub in the
+	// data directory.
+	PublicKey string
+	// Key is the absolute path of the invite signing key that
+	// "chatconsent invite" uses (on the owner's computer); "" means
+	// invite.key in the data directory.
+	Key string
+	// ValidDays is how long an invite can be used for a decision; default 30.
+	ValidDays int
+	// Message overrides the theme's WhatsApp message per language (keys
+	// are languages; "{link}", "{name}" and "{controller}" are filled in).
+	Message map[string]string
 }
 
 // Site describes the static website the generator builds.
@@ -55,6 +81,12 @@ type Site struct {
 	// Languages lists every language the site is built in; it contains
 	// DefaultLanguage. Defaults to [DefaultLanguage].
 	Languages []string
+	// UnsafeHTML lets raw HTML in Markdown through to the pages (default
+	// false: it is dropped, so content cannot inject scripts).
+	UnsafeHTML bool
+	// Archive is the absolute folder of the text archive (default
+	// CONFIGDIR/archive); keep it in version control.
+	Archive string
 }
 
 // Controller is the controller in the sense of GDPR Art. 4(7), whose identity
@@ -75,6 +107,9 @@ type Collector struct {
 	Listen string
 	// DataDir is the absolute folder holding the key, log and receipts.
 	DataDir string
+	// The collector's defences and what it keeps of the client: see
+	// collector.go in this package.
+	Limits
 }
 
 // Receipt configures the PDF receipt.
@@ -82,6 +117,90 @@ type Receipt struct {
 	// Template is the absolute path of the owner's letterhead PDF, or "" for
 	// the built-in template.
 	Template string
+	// LinkTTL is how long a receipt link on the thank-you page works;
+	// default [DefaultLinkTTL].
+	LinkTTL time.Duration
+	// Fields, if not empty, places single values on the template at fixed
+	// positions instead of printing the whole receipt; see [ReceiptField].
+	Fields []ReceiptField
+}
+
+// DefaultLinkTTL is the default of receipt.link_ttl: 30 days.
+const DefaultLinkTTL = 30 * 24 * time.Hour
+
+// ReceiptField places one value of the receipt on the owner's template
+// (a [[receipt.fields]] table). Coordinates are PDF points (1/72 inch)
+// from the lower-left corner of the page; (X, Y) is the start of the first
+// line's baseline.
+type ReceiptField struct {
+	// Field is one of [ReceiptFieldNames].
+	Field string
+	// Page is 1-based; default 1.
+	Page int
+	X, Y float64
+	// Size is the font size in points; default 10.
+	Size float64
+}
+
+// ReceiptFieldNames are the values a receipt template can show, as named in
+// [[receipt.fields]] field = "…" and as AcroForm field names of a form
+// template. The receipt package prints them (collector/receipt: Field*).
+var ReceiptFieldNames = []string{
+	"controller", "controller_address", "controller_email", "controller_phone",
+	"name", "phone", "email", "decision", "time", "purposes",
+	"record_id", "text_version", "text_url", "key", "withdrawal_url", "ref",
+}
+
+// RequiredReceiptFields must each be placed at least once: without them a
+// receipt does not say who decided what, when, or which record proves it.
+var RequiredReceiptFields = []string{"name", "phone", "decision", "purposes", "time", "record_id"}
+
+// SMTP is the mail server that delivers receipts (the [smtp] table).
+type SMTP struct {
+	Host string
+	// Port defaults to 587 for "starttls", 465 for "tls", 25 for "none".
+	Port int
+	// Security is "starttls" (default, RFC 3207, required), "tls" (implicit
+	// TLS, RFC 8314) or "none" (plain text, only to a loopback host).
+	Security string
+	// User is the login name; "" means no authentication.
+	User string
+	// PasswordEnv names an environment variable holding the password;
+	// PasswordFile is the absolute path of a file holding it (trailing
+	// newline ignored). At most one is set; the password itself is never
+	// in config.toml. See [SMTP.Password].
+	PasswordEnv, PasswordFile string
+	// From is the sender address, e.g. "Fahrradladen <noreply@example.org>".
+	From string
+	// OwnerTo receives the owner's copy of every receipt; default
+	// controller.email.
+	OwnerTo string
+}
+
+// Password returns the SMTP password from the environment variable or
+// file named in the configuration, or "" if neither is set. getenv is
+// usually os.Getenv. An unset or empty variable, or an unreadable or empty
+// file, is an error naming the key.
+func (s *SMTP) Password(getenv func(string) string) (string, error) {
+	switch {
+	case s.PasswordEnv != "":
+		p := getenv(s.PasswordEnv)
+		if p == "" {
+			return "", fmt.Errorf("smtp.password_env: environment variable %s is not set or empty", s.PasswordEnv)
+		}
+		return p, nil
+	case s.PasswordFile != "":
+		b, err := os.ReadFile(s.PasswordFile)
+		if err != nil {
+			return "", fmt.Errorf("smtp.password_file: %w", err)
+		}
+		p := strings.TrimRight(string(b), "\r\n")
+		if p == "" {
+			return "", fmt.Errorf("smtp.password_file: %s is empty", s.PasswordFile)
+		}
+		return p, nil
+	}
+	return "", nil
 }
 
 // Purpose is one purpose of processing that the data subject can consent to
@@ -120,6 +239,8 @@ type file struct {
 		BaseURL         string   `toml:"base_url"`
 		DefaultLanguage string   `toml:"default_language"`
 		Languages       []string `toml:"languages"`
+		UnsafeHTML      bool     `toml:"unsafe_html"`
+		Archive         string   `toml:"archive"`
 	} `toml:"site"`
 	Controller struct {
 		Name    string `toml:"name"`
@@ -131,15 +252,41 @@ type file struct {
 		PublicURL string `toml:"public_url"`
 		Listen    string `toml:"listen"`
 		DataDir   string `toml:"data_dir"`
+		limitsFile
 	} `toml:"collector"`
 	Receipt struct {
 		Template string `toml:"template"`
+		LinkTTL  string `toml:"link_ttl"`
+		Fields   []struct {
+			Field string   `toml:"field"`
+			Page  *int     `toml:"page"`
+			X     *float64 `toml:"x"`
+			Y     *float64 `toml:"y"`
+			Size  *float64 `toml:"size"`
+		} `toml:"fields"`
 	} `toml:"receipt"`
+	Invite struct {
+		PublicKey string         `toml:"public_key"`
+		Key       string         `toml:"key"`
+		ValidDays *int           `toml:"valid_days"`
+		Message   localizedField `toml:"message"`
+	} `toml:"invite"`
 	Purposes []struct {
 		ID          string         `toml:"id"`
 		Title       localizedField `toml:"title"`
 		Description localizedField `toml:"description"`
 	} `toml:"purposes"`
+	SMTP *struct {
+		Host         string  `toml:"host"`
+		Port         int     `toml:"port"`
+		Security     string  `toml:"security"`
+		User         string  `toml:"user"`
+		Password     *string `toml:"password"` // refused: never in the file
+		PasswordEnv  string  `toml:"password_env"`
+		PasswordFile string  `toml:"password_file"`
+		From         string  `toml:"from"`
+		OwnerTo      string  `toml:"owner_to"`
+	} `toml:"smtp"`
 }
 
 // localizedField accepts "text" or {de = "…", en = "…"}.
@@ -227,6 +374,12 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 		bad("site.languages", "must contain the default language %q", c.Site.DefaultLanguage)
 	}
 	c.Site.BaseURL = checkURL(bad, "site.base_url", f.Site.BaseURL)
+	c.Site.UnsafeHTML = f.Site.UnsafeHTML
+	archiveDir := f.Site.Archive
+	if strings.TrimSpace(archiveDir) == "" {
+		archiveDir = "archive"
+	}
+	c.Site.Archive = resolve(dir, archiveDir)
 
 	c.Controller = Controller(f.Controller)
 	required("controller.name", c.Controller.Name)
@@ -248,9 +401,12 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 		dataDir = "data"
 	}
 	c.Collector.DataDir = resolve(dir, dataDir)
+	c.Collector.Limits = parseLimits(bad, f.Collector.limitsFile, c.Site.BaseURL)
 	if f.Receipt.Template != "" {
 		c.Receipt.Template = resolve(dir, f.Receipt.Template)
 	}
+	parseReceipt(c, &f, bad)
+	parseSMTP(c, &f, dir, bad)
 
 	if len(f.Purposes) == 0 {
 		bad("purposes", "missing (at least one [[purposes]] table is required)")
@@ -277,6 +433,27 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 		}
 		c.Purposes = append(c.Purposes, Purpose{ID: p.ID, Title: title, Description: desc})
 	}
+	if f.Invite.PublicKey != "" {
+		c.Invite.PublicKey = resolve(dir, f.Invite.PublicKey)
+	}
+	if f.Invite.Key != "" {
+		c.Invite.Key = resolve(dir, f.Invite.Key)
+	}
+	c.Invite.ValidDays = 30
+	if f.Invite.ValidDays != nil {
+		c.Invite.ValidDays = *f.Invite.ValidDays
+		if c.Invite.ValidDays < 1 || c.Invite.ValidDays > 3650 {
+			bad("invite.valid_days", "%d: want 1 to 3650 days", c.Invite.ValidDays)
+		}
+	}
+	if len(f.Invite.Message) > 0 {
+		c.Invite.Message = expand(f.Invite.Message, c.Site.Languages)
+		for _, l := range c.Site.Languages {
+			if !strings.Contains(c.Invite.Message[l], "{link}") {
+				bad("invite.message", "the message for language %q must contain {link}", l)
+			}
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -291,6 +468,9 @@ func lineOf(text []byte, key string) string {
 	parts := strings.Split(key, ".")
 	last := parts[len(parts)-1]
 	nth := 0
+	if len(parts) > 1 { // the table: all but the last part ("receipt.fields[1]")
+		parts = []string{strings.Join(parts[:len(parts)-1], "."), last}
+	}
 	if i := strings.IndexByte(parts[0], '['); i > 0 {
 		fmt.Sscanf(parts[0][i:], "[%d]", &nth)
 		parts[0] = parts[0][:i]
@@ -361,4 +541,150 @@ func checkURL(bad func(key, format string, args ...any), key, s string) string {
 		s += "/"
 	}
 	return s
+}
+
+// parseReceipt validates receipt.link_ttl and [[receipt.fields]].
+func parseReceipt(c *Config, f *file, bad func(key, format string, args ...any)) {
+	c.Receipt.LinkTTL = DefaultLinkTTL
+	if s := f.Receipt.LinkTTL; s != "" {
+		d, err := parseDuration(s)
+		switch {
+		case err != nil:
+			bad("receipt.link_ttl", "%q is not a duration like \"30d\", \"720h\" or \"90m\"", s)
+		case d < time.Minute:
+			bad("receipt.link_ttl", "%q is shorter than one minute", s)
+		default:
+			c.Receipt.LinkTTL = d
+		}
+	}
+	if len(f.Receipt.Fields) > 0 && c.Receipt.Template == "" {
+		bad("receipt.fields", "needs receipt.template: fields are placed on your own template")
+	}
+	placed := map[string]bool{}
+	for i, rf := range f.Receipt.Fields {
+		key := fmt.Sprintf("receipt.fields[%d]", i)
+		fld := ReceiptField{Field: rf.Field, Page: 1, Size: 10}
+		switch {
+		case rf.Field == "":
+			bad(key+".field", "missing (required): one of %s", strings.Join(ReceiptFieldNames, ", "))
+		case !slices.Contains(ReceiptFieldNames, rf.Field):
+			bad(key+".field", "%q is not a receipt value; want one of %s", rf.Field, strings.Join(ReceiptFieldNames, ", "))
+		}
+		placed[rf.Field] = true
+		if rf.Page != nil {
+			fld.Page = *rf.Page
+			if fld.Page < 1 {
+				bad(key+".page", "%d: pages count from 1", fld.Page)
+			}
+		}
+		// 14400 pt (200 inches) is the largest page PDF allows (ISO
+		// 32000-1, Annex C); receipt.New checks against the template's
+		// actual page size at start-up.
+		for _, xy := range []struct {
+			name string
+			v    *float64
+			out  *float64
+		}{{"x", rf.X, &fld.X}, {"y", rf.Y, &fld.Y}} {
+			switch {
+			case xy.v == nil:
+				bad(key+"."+xy.name, "missing (required): points from the lower-left corner of the page")
+			case *xy.v < 0 || *xy.v > 14400:
+				bad(key+"."+xy.name, "%g is outside any page (0 to 14400 points)", *xy.v)
+			default:
+				*xy.out = *xy.v
+			}
+		}
+		if rf.Size != nil {
+			fld.Size = *rf.Size
+			if fld.Size < 4 || fld.Size > 72 {
+				bad(key+".size", "%g: want a font size from 4 to 72 points", fld.Size)
+			}
+		}
+		c.Receipt.Fields = append(c.Receipt.Fields, fld)
+	}
+	if len(f.Receipt.Fields) > 0 {
+		for _, r := range RequiredReceiptFields {
+			if !placed[r] {
+				bad("receipt.fields", "no field = %q: a receipt must show %s", r, strings.Join(RequiredReceiptFields, ", "))
+			}
+		}
+	}
+}
+
+// parseDuration accepts Go durations ("720h", "90m") and whole days ("30d").
+func parseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		var days int
+		if _, err := fmt.Sscanf(n, "%d", &days); err != nil || fmt.Sprint(days) != n || days < 0 || days > 36500 {
+			return 0, fmt.Errorf("bad number of days %q", n)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// parseSMTP validates the optional [smtp] table.
+func parseSMTP(c *Config, f *file, dir string, bad func(key, format string, args ...any)) {
+	m := f.SMTP
+	if m == nil {
+		return
+	}
+	if m.Password != nil {
+		bad("smtp.password", "never put the password into config.toml; name an environment variable with password_env or a file with password_file")
+	}
+	s := &SMTP{Host: m.Host, Port: m.Port, Security: m.Security, User: m.User, PasswordEnv: m.PasswordEnv, From: m.From, OwnerTo: m.OwnerTo}
+	if strings.TrimSpace(s.Host) == "" {
+		bad("smtp.host", "missing (required)")
+	}
+	if s.Security == "" {
+		s.Security = "starttls"
+	}
+	defaultPort := map[string]int{"starttls": 587, "tls": 465, "none": 25}
+	switch s.Security {
+	case "starttls", "tls":
+	case "none":
+		if !isLoopback(s.Host) {
+			bad("smtp.security", "\"none\" sends the password and the receipts in clear text; allowed only to a loopback host (localhost, 127.0.0.1, ::1), not %q", s.Host)
+		}
+	default:
+		bad("smtp.security", "%q: want \"starttls\", \"tls\" or \"none\"", s.Security)
+	}
+	if s.Port == 0 {
+		s.Port = defaultPort[s.Security]
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		bad("smtp.port", "%d is not a TCP port", s.Port)
+	}
+	if m.PasswordEnv != "" && m.PasswordFile != "" {
+		bad("smtp.password_file", "give either password_env or password_file, not both")
+	}
+	if m.PasswordFile != "" {
+		s.PasswordFile = resolve(dir, m.PasswordFile)
+	}
+	if s.User == "" && (m.PasswordEnv != "" || m.PasswordFile != "") {
+		bad("smtp.user", "missing: a password needs a user name")
+	}
+	if s.User != "" && m.PasswordEnv == "" && m.PasswordFile == "" && m.Password == nil {
+		bad("smtp.password_env", "missing: smtp.user %q needs password_env or password_file", s.User)
+	}
+	if strings.TrimSpace(s.From) == "" {
+		bad("smtp.from", "missing (required)")
+	} else if _, err := mail.ParseAddress(s.From); err != nil {
+		bad("smtp.from", "%q is not an e-mail address", s.From)
+	}
+	if s.OwnerTo == "" {
+		s.OwnerTo = c.Controller.Email
+	} else if a, err := mail.ParseAddress(s.OwnerTo); err != nil || a.Address != s.OwnerTo {
+		bad("smtp.owner_to", "%q is not an e-mail address", s.OwnerTo)
+	}
+	c.SMTP = s
+}
+
+// isLoopback reports whether host names this machine only.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

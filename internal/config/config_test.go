@@ -2,10 +2,12 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadRepoConfig(t *testing.T) {
@@ -103,4 +105,242 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted config without purposes or title")
 		}
 	})
+}
+
+func TestSiteUnsafeHTMLAndArchive(t *testing.T) {
+	c, err := Parse("c.toml", "/site", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Site.UnsafeHTML || c.Site.Archive != "/site/archive" {
+		t.Errorf("defaults: unsafe_html %v, archive %q; want false, /site/archive", c.Site.UnsafeHTML, c.Site.Archive)
+	}
+	text := strings.Replace(good, "[site]\n", "[site]\nunsafe_html = true\narchive = \"proof\"\n", 1)
+	if c, err = Parse("c.toml", "/site", []byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Site.UnsafeHTML || c.Site.Archive != "/site/proof" {
+		t.Errorf("set: unsafe_html %v, archive %q", c.Site.UnsafeHTML, c.Site.Archive)
+	}
+	text = strings.Replace(good, "[site]\n", "[site]\nunsafe_html = \"yes\"\n", 1)
+	if _, err := Parse("c.toml", "/site", []byte(text)); err == nil || !strings.Contains(err.Error(), `line 3 (last key "site.unsafe_html")`) {
+		t.Errorf("unsafe_html as a string: %v, want an error naming line 3 and the key", err)
+	}
+}
+
+func TestReceiptAndSMTP(t *testing.T) {
+	text := good + `
+[receipt]
+template = "letterhead.pdf"
+link_ttl = "7d"
+
+[[receipt.fields]]
+field = "name"
+x = 100
+y = 700
+[[receipt.fields]]
+field = "phone"
+page = 2
+x = 100.5
+y = 680
+size = 9
+[[receipt.fields]]
+field = "decision"
+x = 1
+y = 1
+[[receipt.fields]]
+field = "purposes"
+x = 1
+y = 1
+[[receipt.fields]]
+field = "time"
+x = 1
+y = 1
+[[receipt.fields]]
+field = "record_id"
+x = 1
+y = 1
+
+[smtp]
+host = "mail.example.org"
+user = "receipts"
+password_file = "secret/smtp"
+from = "Laden <noreply@example.org>"
+`
+	c, err := Parse("c.toml", "/site", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Receipt.Template != "/site/letterhead.pdf" || c.Receipt.LinkTTL != 7*24*time.Hour {
+		t.Errorf("receipt = %+v", c.Receipt)
+	}
+	want := []ReceiptField{{"name", 1, 100, 700, 10}, {"phone", 2, 100.5, 680, 9}}
+	if len(c.Receipt.Fields) != 6 || c.Receipt.Fields[0] != want[0] || c.Receipt.Fields[1] != want[1] {
+		t.Errorf("fields = %+v, want %+v first", c.Receipt.Fields, want)
+	}
+	s := c.SMTP
+	if s == nil || s.Port != 587 || s.Security != "starttls" || s.PasswordFile != "/site/secret/smtp" || s.OwnerTo != "a@example.org" {
+		t.Errorf("smtp = %+v", s)
+	}
+
+	c, err = Parse("c.toml", "/site", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTP != nil || c.Receipt.LinkTTL != DefaultLinkTTL {
+		t.Errorf("defaults: smtp %+v, link_ttl %v", c.SMTP, c.Receipt.LinkTTL)
+	}
+}
+
+func TestReceiptAndSMTPErrors(t *testing.T) {
+	const tpl = "\n[receipt]\ntemplate = \"t.pdf\"\n"
+	const smtp = "\n[smtp]\nhost = \"mail.example.org\"\nfrom = \"x@example.org\"\n"
+	tests := []struct{ name, text, want string }{
+		{"link_ttl", "\n[receipt]\nlink_ttl = \"ages\"\n", `c.toml:17: invalid configuration: receipt.link_ttl: "ages" is not a duration`},
+		{"link_ttl short", "\n[receipt]\nlink_ttl = \"10s\"\n", `receipt.link_ttl: "10s" is shorter than one minute`},
+		{"fields without template", "\n[[receipt.fields]]\nfield = \"name\"\nx = 1\ny = 1\n", "receipt.fields: needs receipt.template"},
+		{"unknown field", tpl + "\n[[receipt.fields]]\nfield = \"nmae\"\nx = 1\ny = 1\n", `c.toml:20: invalid configuration: receipt.fields[0].field: "nmae" is not a receipt value`},
+		{"missing field name", tpl + "\n[[receipt.fields]]\nx = 1\ny = 1\n", `receipt.fields[0].field: missing (required)`},
+		{"missing required", tpl + "\n[[receipt.fields]]\nfield = \"name\"\nx = 1\ny = 1\n", `receipt.fields: no field = "phone"`},
+		{"missing x", tpl + "\n[[receipt.fields]]\nfield = \"name\"\ny = 1\n", `receipt.fields[0].x: missing (required)`},
+		{"negative y", tpl + "\n[[receipt.fields]]\nfield = \"name\"\nx = 1\ny = -5\n", `c.toml:22: invalid configuration: receipt.fields[0].y: -5 is outside any page`},
+		{"huge x", tpl + "\n[[receipt.fields]]\nfield = \"name\"\nx = 20000\ny = 5\n", `receipt.fields[0].x: 20000 is outside any page`},
+		{"page 0", tpl + "\n[[receipt.fields]]\nfield = \"name\"\npage = 0\nx = 1\ny = 1\n", `receipt.fields[0].page: 0: pages count from 1`},
+		{"size", tpl + "\n[[receipt.fields]]\nfield = \"name\"\nx = 1\ny = 1\nsize = 200\n", `receipt.fields[0].size: 200`},
+		{"unknown key in field", tpl + "\n[[receipt.fields]]\nfield = \"name\"\nx = 1\ny = 1\nfont = \"x\"\n", `unknown key receipt.fields.font`},
+		{"password in toml", smtp + "user = \"u\"\npassword = \"hunter2\"\n", `c.toml:20: invalid configuration: smtp.password: never put the password into config.toml`},
+		{"no host", "\n[smtp]\nfrom = \"x@example.org\"\n", `smtp.host: missing (required)`},
+		{"no from", "\n[smtp]\nhost = \"h\"\n", `smtp.from: missing (required)`},
+		{"bad security", smtp + "security = \"ssl\"\n", `smtp.security: "ssl": want "starttls", "tls" or "none"`},
+		{"none remote", smtp + "security = \"none\"\n", `smtp.security: "none" sends the password`},
+		{"user without password", smtp + "user = \"u\"\n", `smtp.password_env: missing: smtp.user "u" needs password_env or password_file`},
+		{"both passwords", smtp + "user = \"u\"\npassword_env = \"P\"\npassword_file = \"f\"\n", `smtp.password_file: give either`},
+		{"bad port", smtp + "port = 70000\n", `smtp.port: 70000 is not a TCP port`},
+		{"bad owner_to", smtp + "owner_to = \"Owner <o@example.org>\"\n", `smtp.owner_to: "Owner <o@example.org>" is not an e-mail address`},
+		{"unknown smtp key", smtp + "tls = true\n", `unknown key smtp.tls`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.toml", "/site", []byte(good+tt.text))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+			if err != nil && !errors.Is(err, ErrInvalid) {
+				t.Errorf("err does not wrap ErrInvalid: %v", err)
+			}
+		})
+	}
+}
+
+func TestSMTPLoopbackAndPassword(t *testing.T) {
+	for _, host := range []string{"localhost", "127.0.0.1", "::1"} {
+		c, err := Parse("c.toml", "/site", []byte(good+"\n[smtp]\nhost = \""+host+"\"\nsecurity = \"none\"\nfrom = \"x@example.org\"\n"))
+		if err != nil {
+			t.Fatalf("%s: %v", host, err)
+		}
+		if c.SMTP.Port != 25 {
+			t.Errorf("%s: port %d, want 25", host, c.SMTP.Port)
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "pw"), []byte("s3cret\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "empty"), nil, 0o600)
+	env := func(k string) string { return map[string]string{"SMTP_PW": "fromenv"}[k] }
+	tests := []struct {
+		s       SMTP
+		want    string
+		wantErr string
+	}{
+		{SMTP{}, "", ""},
+		{SMTP{PasswordEnv: "SMTP_PW"}, "fromenv", ""},
+		{SMTP{PasswordEnv: "NOPE"}, "", "smtp.password_env: environment variable NOPE is not set"},
+		{SMTP{PasswordFile: filepath.Join(dir, "pw")}, "s3cret", ""},
+		{SMTP{PasswordFile: filepath.Join(dir, "empty")}, "", "is empty"},
+		{SMTP{PasswordFile: filepath.Join(dir, "none")}, "", "smtp.password_file: open"},
+	}
+	for _, tt := range tests {
+		got, err := tt.s.Password(env)
+		if got != tt.want || (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("Password(%+v) = %q, %v; want %q, %q", tt.s, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+func TestParseInvite(t *testing.T) {
+	c, err := Parse("c.toml", "/site", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Invite.ValidDays != 30 || c.Invite.PublicKey != "" || c.Invite.Key != "" || c.Invite.Message != nil {
+		t.Errorf("invite defaults = %+v", c.Invite)
+	}
+	text := good + "\n[invite]\npublic_key = \"keys/invite.pub\"\nkey = \"/home/o/invite.key\"\nvalid_days = 7\nmessage = \"Hi {name}: {link}\"\n"
+	c, err = Parse("c.toml", "/site", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Invite.PublicKey != "/site/keys/invite.pub" || c.Invite.Key != "/home/o/invite.key" || c.Invite.ValidDays != 7 || c.Invite.Message["de"] != "Hi {name}: {link}" {
+		t.Errorf("invite = %+v", c.Invite)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"[invite]\nvalid_days = 0\n", "invite.valid_days: 0"},
+		{"[invite]\nmessage = \"no link\"\n", "invite.message: the message for language \"de\" must contain {link}"},
+		{"[invite]\npublic = \"x\"\n", "unknown key invite.public"},
+	} {
+		if _, err := Parse("c.toml", "/site", []byte(good+"\n"+tt.text)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v, want %q", tt.text, err, tt.want)
+		}
+	}
+}
+
+func TestCollectorLimits(t *testing.T) {
+	c, err := Parse("c.toml", "/site", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Collector.Limits
+	if l.RatePerMinute != 60 || l.RateBurst != 20 || l.StoreIP != StoreIPNone || l.StoreUserAgent || len(l.TrustedProxies) != 0 {
+		t.Errorf("defaults = %+v", l)
+	}
+	if got, want := strings.Join(l.AllowedOrigins, ","), "https://example.org"; got != want {
+		t.Errorf("allowed_origins default = %q, want %q (from site.base_url)", got, want)
+	}
+	text := strings.Replace(good, `public_url = "https://c.example.org/"`, `public_url = "https://c.example.org/"
+rate_per_minute = 0
+rate_burst = 5
+allowed_origins = ["https://Shop.Example.org:443/", "http://127.0.0.1:8080", "http://[::1]:9000"]
+trusted_proxies = ["10.0.0.0/8", "::1", "192.168.1.7/24"]
+store_ip = "truncated"
+store_user_agent = true`, 1)
+	c, err = Parse("c.toml", "/site", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = c.Collector.Limits
+	if l.RatePerMinute != 0 || l.RateBurst != 5 || l.StoreIP != StoreIPTruncated || !l.StoreUserAgent {
+		t.Errorf("limits = %+v", l)
+	}
+	if got, want := strings.Join(l.AllowedOrigins, ","), "https://shop.example.org,http://127.0.0.1:8080,http://[::1]:9000"; got != want {
+		t.Errorf("allowed_origins = %q, want %q", got, want)
+	}
+	if got := fmt.Sprint(l.TrustedProxies); got != "[10.0.0.0/8 ::1/128 192.168.1.0/24]" {
+		t.Errorf("trusted_proxies = %s", got)
+	}
+
+	bad := []struct{ line, want string }{
+		{`rate_per_minute = -1`, "collector.rate_per_minute"},
+		{`rate_burst = 0`, "collector.rate_burst"},
+		{`allowed_origins = ["https://example.org/consent/"]`, "collector.allowed_origins"},
+		{`allowed_origins = ["example.org"]`, "collector.allowed_origins"},
+		{`trusted_proxies = ["10.0.0.0/33"]`, "collector.trusted_proxies"},
+		{`store_ip = "hashed"`, "collector.store_ip"},
+		{`store_user_agent = "yes"`, "store_user_agent"},
+	}
+	for _, tt := range bad {
+		text := strings.Replace(good, `public_url = "https://c.example.org/"`, `public_url = "https://c.example.org/"`+"\n"+tt.line, 1)
+		_, err := Parse("c.toml", "/site", []byte(text))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "c.toml:") {
+			t.Errorf("%s: err = %v, want one naming %s with a line", tt.line, err, tt.want)
+		}
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/ed25519"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,6 +37,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,12 +81,14 @@ type Options struct {
 	ConfigPath string
 	// DataDir overrides collector.data_dir when not "".
 	DataDir string
-	// SMTPAddr is the mail server's host:port, "" when none is configured
-	// (then the SMTP check reports that and passes).
+	// SMTPAddr is the mail server's host:port; default from [smtp] in the
+	// config. "" with no [smtp]: the SMTP check reports that and passes.
 	SMTPAddr string
-	// AllowedOrigins are the origins the collector accepts posts from
-	// besides its own (collector.allowed_origins once the collector has
-	// it); nil means none.
+	// SMTPTLS says the server speaks TLS from the first byte (port 465,
+	// smtp.security = "tls"); default from the config.
+	SMTPTLS bool
+	// AllowedOrigins are the origins the collector accepts posts from;
+	// default collector.allowed_origins.
 	AllowedOrigins []string
 	// MinFreeBytes is the free space below which the data disk fails the
 	// check; default 64 MiB. Below 16 times that it warns.
@@ -134,7 +138,14 @@ func Run(ctx context.Context, o Options) []Result {
 		res = append(res, CheckLog(dir, pub, o.Now()))
 	}
 	res = append(res, CheckTemplate(cfg))
-	res = append(res, CheckSMTP(ctx, o.SMTPAddr, o.Timeout))
+	if o.SMTPAddr == "" && cfg.SMTP != nil {
+		o.SMTPAddr = net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(cfg.SMTP.Port))
+		o.SMTPTLS = cfg.SMTP.Security == "tls"
+	}
+	if o.AllowedOrigins == nil {
+		o.AllowedOrigins = cfg.Collector.AllowedOrigins
+	}
+	res = append(res, CheckSMTP(ctx, o.SMTPAddr, o.SMTPTLS, o.Timeout))
 	res = append(res, CheckClock(o.Now(), o.TimeSyncFile))
 	res = append(res, CheckURLs(cfg, o.AllowedOrigins)...)
 	return res
@@ -351,9 +362,10 @@ func sampleReceipt(cfg *config.Config) receipt.Data {
 	return d
 }
 
-// CheckSMTP connects to the mail server at addr and reads its greeting
+// CheckSMTP connects to the mail server at addr (over TLS first if
+// implicitTLS, RFC 8314, checking its certificate) and reads its greeting
 // (RFC 5321 section 4.2: "220"). An empty addr means no mail is configured.
-func CheckSMTP(ctx context.Context, addr string, timeout time.Duration) Result {
+func CheckSMTP(ctx context.Context, addr string, implicitTLS bool, timeout time.Duration) Result {
 	r := Result{Check: "SMTP"}
 	if addr == "" {
 		r.Detail = "not configured (receipts are not mailed)"
@@ -361,7 +373,14 @@ func CheckSMTP(ctx context.Context, addr string, timeout time.Duration) Result {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	var conn net.Conn
+	var err error
+	if implicitTLS {
+		host, _, _ := net.SplitHostPort(addr)
+		conn, err = (&tls.Dialer{Config: &tls.Config{ServerName: host}}).DialContext(ctx, "tcp", addr)
+	} else {
+		conn, err = (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		r.Status, r.Detail = Fail, fmt.Sprintf("cannot reach %s: %v", addr, err)
 		r.Fix = "check the mail server's host and port in the config, and that the firewall lets the server connect out to it"
@@ -440,7 +459,7 @@ func CheckURLs(cfg *config.Config, allowed []string) []Result {
 	default:
 		r.Status = Fail
 		r.Detail = fmt.Sprintf("the site %s posts to the collector on another origin %s, which does not list the site among its allowed origins", so, co)
-		r.Fix = fmt.Sprintf("serve both under one address (deploy/Caddyfile proxies /v1/* to the collector: set collector.public_url = %q), or allow %s in the collector's allowed origins", cfg.Site.BaseURL, so)
+		r.Fix = fmt.Sprintf("serve both under one address (deploy/Caddyfile proxies /v1/* to the collector: set collector.public_url = %q), or add %q to collector.allowed_origins", cfg.Site.BaseURL, so)
 	}
 	return append(rs, r)
 }

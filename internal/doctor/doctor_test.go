@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -171,8 +173,8 @@ func TestFailingChecks(t *testing.T) {
 			rewrite(t, cfg, `public_url = "https://rad.example/"`, `public_url = "http://rad.example/"`)
 			return opts(cfg)
 		}, []string{"collector.public_url"}},
-		{"collector on another origin", "origins", "does not list the site", "allowed origins", func(t *testing.T, cfg, data string) Options {
-			rewrite(t, cfg, `public_url = "https://rad.example/"`, `public_url = "https://collect.rad.example/"`)
+		{"collector on another origin", "origins", "does not list the site", "collector.allowed_origins", func(t *testing.T, cfg, data string) Options {
+			rewrite(t, cfg, `public_url = "https://rad.example/"`, `public_url = "https://collect.rad.example/"`+"\nallowed_origins = [\"https://shop.rad.example\"]")
 			return opts(cfg)
 		}, nil},
 	}
@@ -221,12 +223,30 @@ func TestDataDirNotWritable(t *testing.T) {
 
 func TestSMTPGreets(t *testing.T) {
 	addr := fakeServer(t, "220 mail.rad.example ESMTP ready\r\n")
-	r := CheckSMTP(context.Background(), addr, 5*time.Second)
+	r := CheckSMTP(context.Background(), addr, false, 5*time.Second)
 	if r.Status != OK || !strings.Contains(r.Detail, "220 mail.rad.example ESMTP ready") {
 		t.Errorf("got %+v", r)
 	}
-	if r := CheckSMTP(context.Background(), "", time.Second); r.Status != OK || !strings.Contains(r.Detail, "not configured") {
+	if r := CheckSMTP(context.Background(), "", false, time.Second); r.Status != OK || !strings.Contains(r.Detail, "not configured") {
 		t.Errorf("unconfigured: %+v", r)
+	}
+}
+
+// TestSMTPFromConfig: with [smtp] in the config, doctor dials its host and
+// port; implicit TLS checks the server's certificate.
+func TestSMTPFromConfig(t *testing.T) {
+	addr := fakeServer(t, "220 mail.rad.example ESMTP ready\r\n")
+	host, port, _ := net.SplitHostPort(addr)
+	smtp := fmt.Sprintf("[smtp]\nhost = %q\nport = %s\nsecurity = \"none\"\nfrom = \"noreply@rad.example\"\n", host, port)
+	cfg, _ := deployment(t, goodConfig+smtp)
+	if r := find(t, Run(context.Background(), opts(cfg)), "SMTP"); r.Status != OK || !strings.Contains(r.Detail, addr+" answers: 220") {
+		t.Errorf("plain: %+v", r)
+	}
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler()) // a certificate no client trusts
+	t.Cleanup(tlsSrv.Close)
+	r := CheckSMTP(context.Background(), tlsSrv.Listener.Addr().String(), true, 5*time.Second)
+	if r.Status != Fail || !strings.Contains(r.Detail, "certificate") {
+		t.Errorf("implicit TLS with an untrusted certificate: %+v", r)
 	}
 }
 

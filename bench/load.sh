@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Load benchmark of the collector: the real binary on loopback, wrk on the
+# same machine, N concurrent clients posting valid JSON decisions, fsync on,
+# rate limit off. Runs group commit (the default) and --no-group-commit
+# (one fsync per decision), then the disk's raw write+fdatasync limit.
+#
+#   bench/load.sh [SECONDS=10] [CLIENTS=64]
+#
+# Needs wrk (Debian package wrk). Prints one summary line per mode; see
+# bench/README.md for recorded figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+clients=${2:-64}
+command -v wrk >/dev/null || { echo "load.sh: needs wrk (apt-get install wrk)" >&2; exit 1; }
+
+work=$(mktemp -d)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+go build -o "$work/chatconsent" ./cmd/chatconsent
+cp -r config.toml content archive "$work/"
+# Rate limit off: every request comes from 127.0.0.1.
+sed -i 's/^\[collector\]$/[collector]\nrate_per_minute = 0/' "$work/config.toml"
+"$work/chatconsent" build --config "$work/config.toml" --out "$work/public" >/dev/null
+version=$(grep -o 'name="text_version" value="[0-9a-f]*"' "$work/public/de/einwilligung/index.html" | grep -o '[0-9a-f]\{64\}')
+export BODY='{"decision":"granted","name":"Jürgen Weiß","phone":"0170 1234567","email":"juergen@example.org","purpose":["orders","documents"],"lang":"de","text_version":"'"$version"'"}'
+
+echo "machine: $(nproc) cores, $(uptime | sed 's/.*load average/load average/')"
+run() {
+  local mode=$1; shift
+  local data="$work/data-$mode"
+  "$work/chatconsent" collect --config "$work/config.toml" --addr 127.0.0.1:0 --data "$data" "$@" >"$work/out-$mode" 2>"$work/err-$mode" &
+  pid=$!
+  local url=""
+  for _ in $(seq 100); do
+    url=$(grep -o 'http://[0-9.:]*/' "$work/out-$mode" | tail -1 || true)
+    [ -n "$url" ] && grep -q listening "$work/out-$mode" && break
+    sleep 0.1
+  done
+  [ -n "$url" ] || { cat "$work/err-$mode"; exit 1; }
+  wrk -t2 -c"$clients" -d"${secs}s" --latency -s bench/post.lua "${url}v1/consent" >"$work/wrk-$mode"
+  local hwm
+  hwm=$(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status")
+  local ticks cpu
+  ticks=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  kill -TERM "$pid"; wait "$pid" || true; pid=""
+  local fsyncs
+  fsyncs=$(grep -o 'with [0-9]* fsyncs' "$work/out-$mode" | grep -o '[0-9]*')
+  local records
+  records=$(wc -l <"$data/decisions.jsonl")
+  cpu=$(awk -v t="$ticks" -v n="$records" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", t/hz*1e6/n}')
+  "$work/chatconsent" verify "$data/decisions.jsonl" >/dev/null
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$mode")
+  p50=$(awk '$1=="50%" {print $2}' "$work/wrk-$mode")
+  p99=$(awk '$1=="99%" {print $2}' "$work/wrk-$mode")
+  non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk-$mode")
+  printf '%-13s %8s acked/s  p50 %-8s p99 %-8s peak RSS %-9s collector CPU %4s µs/decision  %s records in %s fsyncs, verify OK, non-2xx %s\n' \
+    "$mode" "$rps" "$p50" "$p99" "$hwm" "$cpu" "$records" "$fsyncs" "${non2xx:-0}"
+  grep -E 'Socket errors|timeout' "$work/wrk-$mode" || true
+}
+run group-commit
+run one-fsync --no-group-commit
+go run ./bench/disk -dir "$work" -seconds 5
+echo "after: $(uptime | sed 's/.*load average/load average/')"

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chatconsent/chatconsent/collector"
+	"github.com/chatconsent/chatconsent/collector/invite"
+	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/themes"
+)
+
+func runInvite(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("invite", stderr)
+	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
+	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	phone := fs.String("phone", "", "the contact's WhatsApp `number`, e.g. 0170 1234567 or +49 170 1234567")
+	name := fs.String("name", "", "the contact's `name`, pre-filled on the page (optional)")
+	lang := fs.String("lang", "", "`language` of the page and message (default: the site's default)")
+	renew := fs.Bool("renew", false, "invite everyone whose consent needs renewal after a material change")
+	if err := parse(fs, args, 0); err != nil {
+		return err
+	}
+	if *renew == (*phone != "") {
+		return usageError("invite: give --phone NUMBER, or --renew")
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	dir := *data
+	if dir == "" {
+		dir = cfg.Collector.DataDir
+	}
+	keyPath := cfg.Invite.Key
+	if keyPath == "" {
+		keyPath = filepath.Join(dir, invite.KeyFile)
+	}
+	priv, err := invite.ReadKey(keyPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return &hintError{err, "create the invite key once with: chatconsent keygen --invite, and give its invite.pub to the collector (its data folder, or invite.public_key)"}
+	}
+	if err != nil {
+		return err
+	}
+	theme, err := themes.Load(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	mk := &inviter{cfg: cfg, theme: theme, sign: func(inv invite.Invite) (string, error) { return invite.Encode(inv, priv) }, now: time.Now()}
+	if !*renew {
+		number, ok := collector.NormalizePhone(*phone, "DE")
+		if !ok {
+			return usageError("invite: --phone %q is not a phone number", *phone)
+		}
+		if *lang == "" {
+			*lang = cfg.Site.DefaultLanguage
+		}
+		if !slices.Contains(cfg.Site.Languages, *lang) {
+			return usageError("invite: --lang %q: the site has %s", *lang, strings.Join(cfg.Site.Languages, ", "))
+		}
+		return mk.print(stdout, number, strings.TrimSpace(*name), *lang)
+	}
+	o, err := openRecords(*cfgPath, *data, false)
+	if err != nil {
+		return err
+	}
+	people := o.book.NeedsRenewal(o.manifest)
+	fmt.Fprintf(stdout, "%d people to ask again (their consent was given on a text that has since changed materially)\n", len(people))
+	for _, p := range people {
+		var purposes []string
+		pl := cfg.Site.DefaultLanguage
+		for _, s := range o.book.Status(p, o.manifest) {
+			if s.Renewal {
+				purposes = append(purposes, s.ID)
+				pl = s.Lang
+			}
+		}
+		fmt.Fprintf(stdout, "\n%s %s: %s\n", p.Phone, p.Name, strings.Join(purposes, ", "))
+		if err := mk.print(stdout, p.Phone, p.Name, pl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inviter makes and prints invites.
+type inviter struct {
+	cfg   *config.Config
+	theme *themes.Theme
+	sign  func(invite.Invite) (string, error)
+	now   time.Time
+}
+
+func (m *inviter) print(w io.Writer, phone, name, lang string) error {
+	exp := m.now.Add(time.Duration(m.cfg.Invite.ValidDays) * 24 * time.Hour)
+	inv, err := invite.New(phone, name, lang, exp)
+	if err != nil {
+		return fmt.Errorf("invite %s: %w", phone, err)
+	}
+	token, err := m.sign(inv)
+	if err != nil {
+		return fmt.Errorf("invite %s: %w", phone, err)
+	}
+	link := invite.ConsentURL(m.cfg.Collector.PublicURL, token)
+	tpl := m.cfg.Invite.Message[lang]
+	if tpl == "" {
+		tpl = m.theme.Strings(lang)["invite_message"]
+	}
+	msg := invite.Message(tpl, name, link, m.cfg.Controller.Name)
+	fmt.Fprintf(w, "invite %s for %s, valid until %s (Europe/Berlin)\n", inv.ID, phone, inv.Expires.In(records.Berlin()).Format("2006-01-02 15:04"))
+	fmt.Fprintf(w, "personal link: %s\n", link)
+	fmt.Fprintf(w, "WhatsApp:      %s\n", invite.WhatsAppURL(phone, msg))
+	return nil
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/chatconsent/chatconsent/collector"
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/generator"
+	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/records"
+)
+
+// owner is what the owner's record commands (status, list, export,
+// invite --renew) read: the config, the folded log and the text archive.
+type owner struct {
+	cfg      *config.Config
+	dataDir  string
+	book     *records.Book
+	manifest *archive.Manifest
+}
+
+// openRecords loads the config and reads DATA/decisions.jsonl, checked
+// against DATA/signing.pub.
+func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	o := &owner{cfg: cfg, dataDir: data}
+	if o.dataDir == "" {
+		o.dataDir = cfg.Collector.DataDir
+	}
+	pub, err := ledger.ReadPublicKey(filepath.Join(o.dataDir, ledger.PublicKeyFile))
+	if err != nil {
+		return nil, &hintError{err, "give the collector's data folder with --data DIR (it holds signing.pub and decisions.jsonl)"}
+	}
+	logPath := filepath.Join(o.dataDir, collector.LogFile)
+	if _, err := os.Stat(logPath); errors.Is(err, os.ErrNotExist) {
+		o.book = records.New(cfg.PurposeIDs(), keepLines)
+	} else if o.book, err = records.Read(logPath, pub, cfg.PurposeIDs(), keepLines); err != nil {
+		return nil, err
+	}
+	if o.manifest, err = archive.ReadManifest(filepath.Join(cfg.Dir, "archive")); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// person finds a number as typed (normalised like the form does).
+func (o *owner) person(number string) (*records.Person, error) {
+	phone, ok := collector.NormalizePhone(number, "DE")
+	if !ok {
+		return nil, usageError("%q is not a phone number", number)
+	}
+	p := o.book.Person(phone)
+	if p == nil {
+		return nil, fmt.Errorf("no records for %s in %s", phone, filepath.Join(o.dataDir, collector.LogFile))
+	}
+	return p, nil
+}
+
+// siteURLs returns, per language, the absolute URL of the page with layout.
+func siteURLs(cfg *config.Config, layout string) (map[string]string, error) {
+	urls, err := generator.PageURLs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for l, m := range urls {
+		if m[layout] != "" {
+			out[l] = strings.TrimSuffix(cfg.Site.BaseURL, "/") + m[layout]
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,55 @@
+package ledger
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// ErrNotFound is returned by [Log.Lookup] for an id that is not in the log.
+var ErrNotFound = errors.New("no record with this id")
+
+// Lookup returns the durable record with the given [Record.ID] and its exact
+// line, checking the line's signature. It scans the file from the start
+// (cost proportional to the log's size) with its own file handle, so it
+// does not hold up appends; it is meant for rare look-ups such as a receipt
+// made on demand.
+func (l *Log) Lookup(id string) (Entry, error) {
+	size := l.Head().Size
+	f, err := os.Open(l.path)
+	if err != nil {
+		return Entry{}, fmt.Errorf("look up record: %w", err)
+	}
+	defer f.Close()
+	return lookup(io.LimitReader(f, size), l.priv.Public().(ed25519.PublicKey), id)
+}
+
+func lookup(r io.Reader, pub ed25519.PublicKey, id string) (Entry, error) {
+	q, _ := json.Marshal(id)
+	needle := append([]byte(`"id":`), q...)
+	br := bufio.NewReaderSize(r, 64<<10)
+	for n := 1; ; n++ {
+		line, err := readLine(br)
+		if len(line) > 0 && line[len(line)-1] == '\n' && bytes.Contains(line, needle) {
+			body := line[:len(line)-1]
+			rec, perr := ParseLine(body, pub)
+			if perr != nil {
+				return Entry{}, &LineError{n, perr}
+			}
+			if rec.ID == id {
+				return Entry{Record: *rec, Line: bytes.Clone(body)}, nil
+			}
+		}
+		if err == io.EOF {
+			return Entry{}, fmt.Errorf("%w: %q", ErrNotFound, id)
+		}
+		if err != nil {
+			return Entry{}, fmt.Errorf("look up record: line %d: %w", n, err)
+		}
+	}
+}

@@ -1,0 +1,197 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/chatconsent/chatconsent/collector/outbox"
+	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/themes"
+)
+
+// OutboxDir is the mail outbox's folder inside the data directory.
+const OutboxDir = "outbox"
+
+// Mailer delivers every receipt by e-mail through a persistent outbox
+// (package outbox, in DATA/outbox): to the owner (smtp.owner_to) always,
+// and to the data subject when they gave an e-mail address, each mail in
+// its reader's language (the subject's language; the site's default
+// language for the owner) with the receipt attached. Texts come from the
+// theme's i18n strings mail_*.
+type Mailer struct {
+	cfg    *config.Config
+	theme  *themes.Theme
+	box    *outbox.Outbox
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// MailerOptions tune [OpenMailer]; zero values take defaults.
+type MailerOptions struct {
+	Outbox outbox.Options
+	// Getenv reads smtp.password_env; default os.Getenv.
+	Getenv func(string) string
+	// Sender replaces SMTP (tests).
+	Sender outbox.Sender
+}
+
+// OpenMailer opens DATA/outbox and starts delivering in the background
+// (until [Mailer.Close]); mails a previous run left waiting go out first.
+// It returns nil and no error if cfg has no [smtp] table: mail is off and
+// nothing is queued. A password that cannot be read is an error now.
+func OpenMailer(cfg *config.Config, dataDir string, theme *themes.Theme, logger *slog.Logger, o MailerOptions) (*Mailer, error) {
+	if cfg.SMTP == nil {
+		return nil, nil
+	}
+	send := o.Sender
+	if send == nil {
+		getenv := o.Getenv
+		if getenv == nil {
+			getenv = os.Getenv
+		}
+		pw, err := cfg.SMTP.Password(getenv)
+		if err != nil {
+			return nil, err
+		}
+		s, err := outbox.NewSMTP(outbox.SMTPConfig{
+			Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, Security: cfg.SMTP.Security,
+			User: cfg.SMTP.User, Password: pw,
+		})
+		if err != nil {
+			return nil, err
+		}
+		send = s
+	}
+	if o.Outbox.Logger == nil {
+		o.Outbox.Logger = logger
+	}
+	box, err := outbox.Open(filepath.Join(dataDir, OutboxDir), send, o.Outbox)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &Mailer{cfg: cfg, theme: theme, box: box, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		box.Run(ctx)
+	}()
+	return m, nil
+}
+
+// Close stops delivering; waiting mails stay in the outbox for the next
+// start.
+func (m *Mailer) Close() error {
+	m.cancel()
+	<-m.done
+	return nil
+}
+
+// Outbox returns the mailer's outbox.
+func (m *Mailer) Outbox() *outbox.Outbox { return m.box }
+
+// Deliver queues the receipt pdf for d: the owner's copy, and the data
+// subject's mail if d.Email is set. It returns once both are on disk;
+// sending happens in the background. Each mail's outbox id and
+// Message-ID derive from the record id, so delivering the same receipt
+// twice queues nothing new.
+func (m *Mailer) Deliver(d receipt.Data, pdf []byte) error {
+	from, err := mail.ParseAddress(m.cfg.SMTP.From)
+	if err != nil {
+		return fmt.Errorf("smtp.from: %w", err)
+	}
+	_, domain, _ := strings.Cut(from.Address, "@")
+	type copyFor struct {
+		role, lang, to, subjectKey, bodyKey string
+	}
+	copies := []copyFor{{"owner", m.ownerLang(), m.cfg.SMTP.OwnerTo, "mail_owner_subject", "mail_owner_body"}}
+	if d.Email != "" {
+		copies = append(copies, copyFor{"subject", d.Lang, d.Email, "mail_subject", "mail_body"})
+	}
+	for _, c := range copies {
+		t := m.theme.Strings(c.lang)
+		if t == nil {
+			return fmt.Errorf("mail: the theme has no strings for language %q", c.lang)
+		}
+		r := m.replacer(d, t)
+		id := d.RecordID + "-" + c.role
+		err := m.box.Enqueue(&outbox.Mail{
+			ID:             id,
+			MessageID:      "consent-" + id + "@" + domain,
+			Date:           d.Time,
+			From:           m.cfg.SMTP.From,
+			To:             []string{c.to},
+			Subject:        oneLine(r.Replace(t[c.subjectKey])),
+			Text:           strings.TrimLeft(r.Replace(t[c.bodyKey]), "\n"),
+			AttachmentName: "consent-" + d.RecordID + ".pdf",
+			Attachment:     pdf,
+		})
+		if err != nil {
+			return fmt.Errorf("mail %s: %w", c.role, err)
+		}
+	}
+	return nil
+}
+
+// ownerLang is the site's default language if the theme has strings for
+// it, else English.
+func (m *Mailer) ownerLang() string {
+	if l := m.cfg.Site.DefaultLanguage; m.theme.Strings(l)["mail_owner_body"] != "" {
+		return l
+	}
+	return "en"
+}
+
+// replacer fills the placeholders of the mail texts for d in the
+// language of t.
+func (m *Mailer) replacer(d receipt.Data, t map[string]string) *strings.Replacer {
+	decision := t["mail_"+d.Decision] // mail_granted, mail_refused, mail_withdrawn
+	if decision == "" {
+		decision = d.Decision
+	}
+	var purposes []string
+	for _, p := range d.Purposes {
+		state := t["mail_purpose_refused"]
+		switch {
+		case p.Withdrawn:
+			state = t["mail_purpose_withdrawn"]
+		case p.Granted:
+			state = t["mail_purpose_granted"]
+		}
+		purposes = append(purposes, "- "+p.Title+": "+state)
+	}
+	var withdrawal []string
+	if d.WithdrawalURL != "" {
+		withdrawal = append(withdrawal, d.WithdrawalURL)
+	}
+	if d.Controller.Email != "" {
+		withdrawal = append(withdrawal, t["mail_email"]+": "+d.Controller.Email)
+	}
+	when := d.Time.UTC().Format(time.RFC3339)
+	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil && t["mail_time_layout"] != "" {
+		when = d.Time.In(loc).Format(t["mail_time_layout"])
+	}
+	email := d.Email
+	if email == "" {
+		email = "–"
+	}
+	return strings.NewReplacer(
+		"{name}", d.Name, "{phone}", d.Phone, "{email}", email,
+		"{controller}", d.Controller.Name, "{controller_address}", d.Controller.Address,
+		"{controller_email}", d.Controller.Email,
+		"{decision}", decision, "{purposes}", strings.Join(purposes, "\n"),
+		"{time}", when, "{record_id}", d.RecordID,
+		"{withdrawal}", strings.Join(withdrawal, "\n"), "{withdrawal_url}", d.WithdrawalURL,
+	)
+}
+
+// oneLine keeps a header on one line whatever the data holds.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,428 @@
+package collector
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/chatconsent/chatconsent/collector/invite"
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/themes"
+)
+
+// Field names of a withdrawal (POST /v1/withdraw), besides phone, purpose,
+// lang and invite.
+const (
+	// FieldID is the record id of the decision to withdraw from.
+	FieldID = "id"
+	// FieldKey is the MAC of a personal withdrawal link.
+	FieldKey = "k"
+)
+
+// WithdrawRequest is a decoded, not yet validated, withdrawal. The person
+// is recognised by one of: the personal link's Key (with ID), an Invite
+// token, or Phone and ID typed into the static withdrawal page. No purpose
+// means every purpose still granted by the decision.
+type WithdrawRequest struct {
+	Phone    string   `json:"phone"`
+	ID       string   `json:"id"`
+	Purposes []string `json:"purpose"`
+	Lang     string   `json:"lang"`
+	Invite   string   `json:"invite"`
+	Key      string   `json:"k"`
+}
+
+// fields lists the request's single-valued fields by name.
+func (w *WithdrawRequest) fields() map[string]*string {
+	return map[string]*string{FieldPhone: &w.Phone, FieldID: &w.ID, FieldLang: &w.Lang, FieldInvite: &w.Invite, FieldKey: &w.Key}
+}
+
+// DecodeWithdrawForm parses an application/x-www-form-urlencoded
+// withdrawal: known fields only, each at most once except purpose.
+func DecodeWithdrawForm(b []byte) (*WithdrawRequest, error) {
+	vals, err := url.ParseQuery(string(b))
+	if err != nil {
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed form body"}
+	}
+	req := &WithdrawRequest{}
+	single := req.fields()
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := vals[k]
+		if k == FieldPurpose {
+			req.Purposes = v
+			continue
+		}
+		p, ok := single[k]
+		if !ok {
+			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(k), Msg: "unknown field"}
+		}
+		if len(v) > 1 {
+			return nil, &RequestError{Status: http.StatusBadRequest, Field: k, Msg: "field given more than once"}
+		}
+		*p = v[0]
+	}
+	return req, nil
+}
+
+// DecodeWithdrawJSON parses a JSON withdrawal: one object, known fields
+// only, each at most once, "purpose" an array of strings.
+func DecodeWithdrawJSON(b []byte) (*WithdrawRequest, error) {
+	if !utf8.Valid(b) {
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body is not valid UTF-8"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body must be a JSON object"}
+	}
+	req := &WithdrawRequest{}
+	single := req.fields()
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "field given more than once"}
+		}
+		seen[key] = true
+		var dst any
+		if key == FieldPurpose {
+			dst = &req.Purposes
+		} else if p, ok := single[key]; ok {
+			dst = p
+		} else {
+			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "unknown field"}
+		}
+		if err := dec.Decode(dst); err != nil {
+			want := "a string"
+			if key == FieldPurpose {
+				want = "an array of strings"
+			}
+			return nil, &RequestError{Status: http.StatusBadRequest, Field: key, Msg: "must be " + want}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body must hold exactly one JSON object"}
+	}
+	return req, nil
+}
+
+var recordIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// Reasons a withdrawal is refused; each selects the theme string shown.
+var (
+	errNotFound = errors.New("withdraw_not_found") // no such decision for this number, or a bad link
+	errNothing  = errors.New("withdraw_nothing")   // nothing left to withdraw
+)
+
+// withdrawal is a checked withdrawal, ready to append.
+type withdrawal struct {
+	decision *ledger.Record
+	purposes []string // to withdraw
+	via      string
+	invite   string
+}
+
+// findDecision recognises the person and finds the decision: by the
+// personal link (id + k), the invite token, or number + id. A wrong key,
+// an unknown id or a number that does not match all give errNotFound, so
+// that nothing can be learned by guessing.
+func (s *Server) findDecision(req *WithdrawRequest) (*ledger.Record, []string, string, string, error) {
+	id := req.ID
+	via, inviteID := "form", ""
+	switch {
+	case req.Key != "":
+		if !recordIDRe.MatchString(id) || !hmacEqual(req.Key, s.withdrawMAC(id)) {
+			return nil, nil, "", "", errNotFound
+		}
+		via = "link"
+	case req.Invite != "":
+		if s.proc.inviteKey == nil {
+			return nil, nil, "", "", errNotFound
+		}
+		inv, err := invite.Parse(req.Invite, s.proc.inviteKey) // expiry does not matter here
+		if err != nil {
+			return nil, nil, "", "", errNotFound
+		}
+		d, ok := s.inviteDecision(inv.ID)
+		if !ok || (id != "" && id != d) {
+			return nil, nil, "", "", errNotFound
+		}
+		id, via, inviteID = d, "invite", inv.ID
+	default:
+		phone, ok := NormalizePhone(req.Phone, s.o.DefaultRegion)
+		if !ok || !recordIDRe.MatchString(id) {
+			return nil, nil, "", "", errNotFound
+		}
+		d, _ := s.decision(id)
+		if d == nil || d.Subject == nil || d.Subject.Phone != phone {
+			return nil, nil, "", "", errNotFound
+		}
+	}
+	d, left := s.decision(id)
+	if d == nil || d.Type != ledger.TypeDecision {
+		return nil, nil, "", "", errNotFound
+	}
+	return d, left, via, inviteID, nil
+}
+
+func hmacEqual(a, b string) bool {
+	return len(a) == len(b) && subtleEq([]byte(a), []byte(b))
+}
+
+// handleWithdrawPage serves GET /v1/withdraw?id=ID&k=MAC (the personal
+// withdrawal link on the thank-you page and the receipt) or
+// ?invite=TOKEN: a form with the decision's purposes still granted, all
+// ticked, one button. A bad link gets 404, nothing left 409.
+func (s *Server) handleWithdrawPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req := &WithdrawRequest{ID: q.Get(FieldID), Key: q.Get(FieldKey), Invite: q.Get(FieldInvite)}
+	if req.Key == "" && req.Invite == "" {
+		// Only links come here; the static withdrawal page posts.
+		req.Key = "-"
+	}
+	d, left, _, _, err := s.findDecision(req)
+	if err != nil {
+		s.withdrawRefused(w, encForm, s.pageLang(q.Get("lang")), err)
+		return
+	}
+	lang := s.pageLang(q.Get("lang"), d.Lang)
+	if len(left) == 0 {
+		s.withdrawRefused(w, encForm, lang, errNothing)
+		return
+	}
+	s.renderWithdrawLink(w, http.StatusOK, lang, req, d, left, nil)
+}
+
+func (s *Server) renderWithdrawLink(w http.ResponseWriter, status int, lang string, req *WithdrawRequest, d *ledger.Record, left []string, errs []themes.FieldError) {
+	t := s.o.Theme.Strings(lang)
+	wl := &themes.WithdrawLink{
+		Action: s.o.PublicURL + "v1/withdraw", RecordID: d.ID, Phone: d.Subject.Phone,
+		Decided: d.Time.In(records.Berlin()).Format("02.01.2006 15:04"), Errors: errs,
+	}
+	if req.Key != "" {
+		wl.Key = req.Key
+	} else {
+		wl.Invite = req.Invite
+	}
+	for _, p := range s.o.Config.Purposes {
+		if slices.Contains(left, p.ID) {
+			title, _ := p.Localized(lang)
+			wl.Purposes = append(wl.Purposes, themes.FormPurpose{ID: p.ID, Title: title, Checked: true})
+		}
+	}
+	s.render(w, status, themes.LayoutWithdrawLink, &themes.Page{
+		Lang: lang, Title: t["withdraw_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Content:      template.HTML("<p>" + template.HTMLEscapeString(t["withdraw_intro"]) + "</p>"),
+		WithdrawLink: wl,
+	})
+}
+
+// handleWithdraw serves POST /v1/withdraw: it checks who asks (see
+// [Server.findDecision]) and which purposes, appends a signed withdrawal
+// event referring to the decision (GDPR Art. 7(3)), stamps a withdrawal
+// receipt and answers with a thank-you page (form) or 201 JSON
+// {"id", "receipt_url", "withdrawn", "still_granted", "withdrawal_url"}.
+func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
+	ct, body, err := readBody(w, r)
+	var req *WithdrawRequest
+	if err == nil {
+		if ct == "application/json" {
+			req, err = DecodeWithdrawJSON(body.b)
+		} else {
+			req, err = DecodeWithdrawForm(body.b)
+		}
+	}
+	enc := body.enc
+	if err != nil {
+		var re *RequestError
+		if !errors.As(err, &re) {
+			re = &RequestError{Status: http.StatusBadRequest, Msg: err.Error()}
+		}
+		s.o.Logger.Info("withdrawal refused", "status", re.Status, "reason", re.Msg)
+		if enc == encJSON {
+			writeJSON(w, re.Status, map[string]any{"error": re.Error()})
+			return
+		}
+		lang := s.o.Config.Site.DefaultLanguage
+		t := s.o.Theme.Strings(lang)
+		s.render(w, re.Status, themes.LayoutError, &themes.Page{
+			Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang],
+			Content: template.HTML("<p>" + template.HTMLEscapeString(t["err_field"]+" ("+re.Error()+")") + "</p>"),
+		})
+		return
+	}
+	lang := s.pageLang(req.Lang)
+	if req.Lang != "" && lang != req.Lang {
+		s.withdrawFieldError(w, enc, lang, FieldLang, "lang")
+		return
+	}
+	if req.Key == "" && req.Invite == "" {
+		switch {
+		case req.Phone == "":
+			s.withdrawFieldError(w, enc, lang, FieldPhone, "phone")
+			return
+		case checkText(req.Phone, maxPhone) != "":
+			s.withdrawFieldError(w, enc, lang, FieldPhone, "phone_invalid")
+			return
+		case !recordIDRe.MatchString(req.ID):
+			s.withdrawFieldError(w, enc, lang, FieldID, "id")
+			return
+		}
+		if _, ok := NormalizePhone(req.Phone, s.o.DefaultRegion); !ok {
+			s.withdrawFieldError(w, enc, lang, FieldPhone, "phone_invalid")
+			return
+		}
+	}
+
+	// Check and append under one lock, so two clicks cannot withdraw the
+	// same purpose twice.
+	s.proc.wmu.Lock()
+	defer s.proc.wmu.Unlock()
+	d, left, via, inviteID, err := s.findDecision(req)
+	if err != nil {
+		s.withdrawRefused(w, enc, lang, err)
+		return
+	}
+	if req.Lang == "" {
+		lang = s.pageLang(d.Lang)
+	}
+	for _, p := range req.Purposes {
+		if !slices.Contains(d.Purposes, p) {
+			s.withdrawFieldError(w, enc, lang, FieldPurpose, "purpose")
+			return
+		}
+	}
+	var purposes []string
+	for _, p := range left {
+		if len(req.Purposes) == 0 || slices.Contains(req.Purposes, p) {
+			purposes = append(purposes, p)
+		}
+	}
+	if len(purposes) == 0 {
+		s.withdrawRefused(w, enc, lang, errNothing)
+		return
+	}
+	rec := ledger.Record{
+		Type: ledger.TypeWithdrawal, ID: newID(), Time: s.o.Now().UTC(), Decision: ledger.Withdrawn,
+		Purposes: purposes, Subject: d.Subject, Lang: lang, TextVersion: d.TextVersion,
+		Ref: d.ID, Via: via, Invite: inviteID,
+	}
+	entries, err := s.appendRecord(r.Context(), rec, nil)
+	if err != nil {
+		s.o.Logger.Error("append to log", "err", err)
+		s.unavailable(w, enc, lang)
+		return
+	}
+	e := entries[0]
+	s.o.Logger.Info("withdrawal recorded", "id", e.Record.ID, "seq", e.Record.Seq, "ref", d.ID, "via", via)
+	if err := s.writeReceipt(e); err != nil {
+		s.o.Logger.Error("write receipt", "id", e.Record.ID, "err", err)
+	}
+	receiptURL := s.ReceiptURL(e.Record.ID)
+	_, still := s.decision(d.ID)
+	again := ""
+	if len(still) > 0 {
+		again = s.WithdrawalURL(d.ID)
+	}
+	if enc == encJSON {
+		if still == nil {
+			still = []string{}
+		}
+		writeJSON(w, http.StatusCreated, map[string]any{
+			"id": e.Record.ID, "receipt_url": receiptURL, "withdrawn": purposes,
+			"still_granted": still, "withdrawal_url": again,
+		})
+		return
+	}
+	s.render(w, http.StatusOK, themes.LayoutThanks, &themes.Page{
+		Lang: lang, Title: s.o.Theme.Strings(lang)["thanks_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Result: &themes.Result{Decision: ledger.Withdrawn, RecordID: e.Record.ID, ReceiptURL: receiptURL, WithdrawalURL: again},
+	})
+}
+
+// withdrawFieldError answers 400 naming one bad field.
+func (s *Server) withdrawFieldError(w http.ResponseWriter, enc int, lang, field, code string) {
+	t := s.o.Theme.Strings(lang)
+	fe := FieldError{Field: field, Code: code, Message: t["err_"+code]}
+	s.o.Logger.Info("withdrawal refused", "fields", field+":"+code)
+	if enc == encJSON {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid fields", "fields": []FieldError{fe}})
+		return
+	}
+	s.render(w, http.StatusBadRequest, themes.LayoutError, &themes.Page{
+		Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Form: &themes.Form{Errors: []themes.FieldError{{Field: field, Message: fe.Message}}},
+	})
+}
+
+// withdrawRefused answers 404 (errNotFound) or 409 (errNothing) with a
+// page or JSON in lang.
+func (s *Server) withdrawRefused(w http.ResponseWriter, enc int, lang string, err error) {
+	t := s.o.Theme.Strings(lang)
+	status, code, title := http.StatusNotFound, errNotFound.Error(), t["error_title"]
+	if errors.Is(err, errNothing) {
+		status, code, title = http.StatusConflict, errNothing.Error(), t["withdraw_nothing_title"]
+	}
+	s.o.Logger.Info("withdrawal refused", "reason", code)
+	if enc == encJSON {
+		writeJSON(w, status, map[string]any{"error": t[code], "code": code})
+		return
+	}
+	s.render(w, status, themes.LayoutError, &themes.Page{
+		Lang: lang, Title: title, ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
+	})
+}
+
+// withdrawalReceiptData is what a withdrawal receipt shows, from the
+// record alone (so that the receipt can be stamped again from it): the
+// purposes withdrawn, Ref naming the decision, and the decision's personal
+// withdrawal link for what may still be granted.
+func (s *Server) withdrawalReceiptData(e ledger.Entry) receipt.Data {
+	return WithdrawalReceiptData(s.o.Config, e, s.WithdrawalURL(e.Record.Ref))
+}
+
+// WithdrawalReceiptData turns a withdrawal's log entry into what its
+// receipt shows; withdrawalURL is the decision's personal withdrawal link.
+func WithdrawalReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
+	rec := e.Record
+	d := receipt.Data{
+		Lang: rec.Lang, Controller: receipt.Controller(cfg.Controller),
+		RecordID: rec.ID, Time: rec.Time, Decision: ledger.Withdrawn, Ref: rec.Ref,
+		TextVersion:    rec.TextVersion,
+		TextURL:        cfg.Site.BaseURL + "archive/" + rec.TextVersion + ".html",
+		KeyFingerprint: "SHA256:" + rec.Key,
+		WithdrawalURL:  withdrawalURL,
+		Record:         e.Line,
+	}
+	if rec.Subject != nil {
+		d.Name, d.Phone, d.Email = rec.Subject.Name, rec.Subject.Phone, rec.Subject.Email
+	}
+	for _, p := range cfg.Purposes {
+		if slices.Contains(rec.Purposes, p.ID) {
+			title, _ := p.Localized(rec.Lang)
+			d.Purposes = append(d.Purposes, receipt.Purpose{ID: p.ID, Title: title, Withdrawn: true})
+		}
+	}
+	return d
+}

@@ -1,0 +1,519 @@
+package generator
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	texttemplate "text/template"
+
+	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/themes"
+)
+
+// Site is a rendered site in memory: output path (slash-separated, relative
+// to the output folder, e.g. "de/einwilligung/index.html") → file content.
+// The archive is not included; it lives in the archive folder.
+type Site struct {
+	Files map[string][]byte
+}
+
+// NotFoundFile is the output path of the "not found" page.
+const NotFoundFile = "404.html"
+
+// Builder renders a site repeatedly. It keeps the parsed sources, the
+// rendered Markdown and the rendered pages of its last build, keyed by
+// everything they depend on (file bytes, config, URLs, theme files), and
+// renders again only what changed. Its Build method must not be called
+// concurrently.
+type Builder struct {
+	cfg      *config.Config
+	opts     Options
+	basePath string
+	md       map[bool]*converters // by unsafe_html
+	cache    *renderCache
+	sources  map[string]*source  // content file path → parsed source
+	pages    map[string]rendered // output path → last rendering
+
+	// oneShot builders keep nothing for a next build.
+	oneShot bool
+}
+
+// source is a content file as last read.
+type source struct {
+	sum     [32]byte // of the file's bytes
+	fm      FrontMatter
+	body    []byte
+	line    int
+	mdKey   [32]byte // inputs of content
+	content template.HTML
+}
+
+type rendered struct {
+	key [32]byte
+	b   []byte
+}
+
+type page struct {
+	file string // content-relative path, e.g. de/policy.md
+	base string // path below content/LANG/, pairs translations
+	full string // path on disk
+	lang string
+	url  string
+	src  *source
+	fm   FrontMatter
+}
+
+// NewBuilder returns a builder for cfg; see [Options] for the defaults.
+func NewBuilder(cfg *config.Config, opts Options) *Builder {
+	opts.defaults(cfg)
+	basePath := "/"
+	if u, err := url.Parse(cfg.Site.BaseURL); err == nil && u.Path != "" {
+		basePath = u.Path
+	}
+	return &Builder{
+		cfg: cfg, opts: opts, basePath: basePath,
+		md:      map[bool]*converters{},
+		sources: map[string]*source{},
+		pages:   map[string]rendered{},
+	}
+}
+
+// ArchiveDir returns the archive folder the builder publishes to.
+func (b *Builder) ArchiveDir() string { return b.opts.ArchiveDir }
+
+// Build renders every page and publishes new text versions to the archive.
+// On error the archive is unchanged and the error names the file (and line,
+// where known) that caused it.
+func (b *Builder) Build() (*Site, *Result, error) {
+	cfg := b.cfg
+	theme, err := themes.Load(cfg.Dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	res := &Result{Pages: map[string]int{}, Versions: map[string]string{}}
+	byLang := map[string][]*page{}
+	index := map[string]map[string]*page{} // lang → base → page
+	seen := map[string]bool{}
+	for _, lang := range cfg.Site.Languages {
+		pages, err := b.readPages(lang)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(pages) == 0 {
+			return nil, nil, fmt.Errorf("%s: no pages for language %q", filepath.Join(b.opts.ContentDir, lang), lang)
+		}
+		byLang[lang] = pages
+		index[lang] = map[string]*page{}
+		for _, p := range pages {
+			index[lang][p.base] = p
+			seen[p.full] = true
+		}
+	}
+	for full := range b.sources {
+		if !seen[full] {
+			delete(b.sources, full)
+		}
+	}
+	// Translations pair by path.
+	for _, lang := range cfg.Site.Languages {
+		for _, other := range cfg.Site.Languages {
+			if other == lang {
+				continue
+			}
+			for _, p := range byLang[lang] {
+				if index[other][p.base] == nil {
+					res.Warnings = append(res.Warnings, fmt.Sprintf("%s has no translation in %s (want %s)", p.file, other, path.Join(other, p.base)))
+				}
+			}
+		}
+	}
+
+	// Markdown: only pages whose bytes or data changed; in parallel.
+	md := b.converters(cfg.Site.UnsafeHTML)
+	var todo []*page
+	var keys [][32]byte
+	datas := map[string]MarkdownData{}
+	for _, lang := range cfg.Site.Languages {
+		data := markdownData(cfg, lang, byLang[lang])
+		datas[lang] = data
+		dk := hashOf("%#v", data)
+		for _, p := range byLang[lang] {
+			k := hashOf("%x %x %v", p.src.sum, dk, cfg.Site.UnsafeHTML)
+			if p.src.content != "" && p.src.mdKey == k {
+				continue
+			}
+			todo = append(todo, p)
+			keys = append(keys, k)
+		}
+	}
+	if b.cache == nil {
+		b.cache = openRenderCache(b.opts.CacheFile, cfg.Site.UnsafeHTML)
+	}
+	contents := make([]template.HTML, len(todo))
+	var hits atomic.Int64
+	if err := parallel(len(todo), func(i int) error {
+		var err error
+		var hit bool
+		contents[i], hit, err = renderMarkdown(md, b.cache, todo[i], datas[todo[i].lang])
+		if hit {
+			hits.Add(1)
+		}
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	for i, p := range todo {
+		p.src.content, p.src.mdKey = contents[i], keys[i]
+		if b.oneShot {
+			p.src.body = nil
+		}
+	}
+	res.Cached = int(hits.Load())
+	res.Rendered = len(todo) - res.Cached
+
+	langNames := map[string]string{}
+	for _, lang := range cfg.Site.Languages {
+		langNames[lang] = theme.Strings(lang)["language_name"]
+		if langNames[lang] == "" {
+			langNames[lang] = lang
+		}
+	}
+
+	// The archive document of each language: every text shown before the
+	// decision. Its hash is the text version.
+	texts := map[string][]byte{}
+	for _, lang := range cfg.Site.Languages {
+		arch := &themes.Page{Lang: lang, Title: cfg.Site.Title, SiteTitle: cfg.Site.Title}
+		for _, p := range byLang[lang] {
+			if !inTextVersion(p.fm.Layout) {
+				continue
+			}
+			at := themes.ArchivedText{Title: p.fm.Title, Content: p.src.content}
+			if p.fm.Layout == themes.LayoutConsent {
+				at.Form = &themes.Form{Purposes: formPurposes(cfg, lang)}
+			}
+			arch.Archive = append(arch.Archive, at)
+		}
+		var ab bytes.Buffer
+		if err := theme.Render(&ab, themes.LayoutArchive, arch); err != nil {
+			return nil, nil, err
+		}
+		sum := sha256.Sum256(ab.Bytes())
+		version := hex.EncodeToString(sum[:])
+		res.Versions[lang] = version
+		texts[version] = ab.Bytes()
+	}
+
+	// Pages through the theme: only those whose inputs changed.
+	type job struct {
+		out, file, layout string
+		pg                *themes.Page
+		key               [32]byte
+		src               *source // nil for the index and 404 pages
+	}
+	var jobs []job
+	site := &Site{Files: map[string][]byte{}}
+	add := func(out, file, layout string, pg *themes.Page, mdKey [32]byte, src *source) {
+		var k [32]byte
+		if !b.oneShot {
+			k = hashOf("%s %s %#v %#v %x", theme.Fingerprint(), layout, pageKey(pg), pg.Form, mdKey)
+		}
+		if r, ok := b.pages[out]; ok && r.key == k {
+			site.Files[out] = r.b
+			return
+		}
+		jobs = append(jobs, job{out, file, layout, pg, k, src})
+	}
+	for _, lang := range cfg.Site.Languages {
+		pages := byLang[lang]
+		d := datas[lang]
+		for _, p := range pages {
+			pg := &themes.Page{
+				Lang: lang, Title: p.fm.Title, SiteTitle: cfg.Site.Title,
+				PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
+				Content: p.src.content,
+			}
+			for _, other := range cfg.Site.Languages {
+				if q := index[other][p.base]; q != nil && other != lang {
+					pg.Alternates = append(pg.Alternates, themes.Alternate{Lang: other, Name: langNames[other], URL: q.url})
+				}
+			}
+			switch p.fm.Layout {
+			case themes.LayoutConsent:
+				pg.Form = &themes.Form{Action: b.opts.FormAction, TextVersion: res.Versions[lang], Purposes: formPurposes(cfg, lang)}
+			case themes.LayoutWithdrawal:
+				pg.Form = &themes.Form{Action: b.opts.WithdrawAction, Purposes: formPurposes(cfg, lang)}
+			}
+			add(path.Join(lang, p.fm.Slug, "index.html"), p.file, p.fm.Layout, pg, p.src.mdKey, p.src)
+			res.Pages[lang]++
+		}
+	}
+	ipg, nfpg := b.indexPages(theme, byLang)
+	add("index.html", "index", themes.LayoutPage, ipg, sha256.Sum256([]byte(ipg.Content)), nil)
+	add(NotFoundFile, NotFoundFile, themes.LayoutError, nfpg, sha256.Sum256([]byte(nfpg.Content)), nil)
+
+	outs := make([][]byte, len(jobs))
+	if err := parallel(len(jobs), func(i int) error {
+		var buf bytes.Buffer
+		if err := theme.Render(&buf, jobs[i].layout, jobs[i].pg); err != nil {
+			return fmt.Errorf("%s: %w", jobs[i].file, err)
+		}
+		outs[i] = buf.Bytes()
+		if b.oneShot && jobs[i].src != nil && jobs[i].layout != themes.LayoutConsent {
+			// Nothing needs the page's Markdown output any more (the
+			// consent page's goes into the archive, see writeConsentPages):
+			// let the collector take it while the other pages render.
+			jobs[i].pg, jobs[i].src.content = nil, ""
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	for i, j := range jobs {
+		site.Files[j.out] = outs[i]
+		if !b.oneShot {
+			b.pages[j.out] = rendered{j.key, outs[i]}
+		}
+	}
+	for out := range b.pages {
+		if _, ok := site.Files[out]; !ok {
+			delete(b.pages, out)
+		}
+	}
+
+	// Only now, with every page rendered, publish new versions.
+	newVersions, err := updateArchive(b.opts.ArchiveDir, texts, res.Versions, byLang, b.opts.Now)
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.Sort(newVersions)
+	res.NewVersions = newVersions
+	if err := writeConsentPages(b.opts.ArchiveDir, res.Versions, byLang); err != nil {
+		return nil, nil, err
+	}
+	if err := b.cache.save(); err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("render cache %s: %v", b.opts.CacheFile, err))
+	}
+	return site, res, nil
+}
+
+// inTextVersion reports whether pages of layout are part of the text
+// version: what a person is shown before deciding.
+func inTextVersion(layout string) bool {
+	return layout == themes.LayoutConsent || layout == themes.LayoutPolicy
+}
+
+// pageKey is everything of a page that its rendering depends on, except
+// the Markdown content (keyed separately) and the form.
+func pageKey(p *themes.Page) any {
+	return struct {
+		Lang, Title, SiteTitle, PolicyURL, ConsentURL, WithdrawalURL string
+		Alternates                                                   []themes.Alternate
+	}{p.Lang, p.Title, p.SiteTitle, p.PolicyURL, p.ConsentURL, p.WithdrawalURL, p.Alternates}
+}
+
+func hashOf(format string, args ...any) [32]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, format, args...)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// parallel runs fn(0…n-1) on GOMAXPROCS workers and returns the error of
+// the lowest index, so that which error is reported does not depend on
+// scheduling.
+func parallel(n int, fn func(i int) error) error {
+	return parallelN(runtime.GOMAXPROCS(0), n, fn)
+}
+
+// parallelN is parallel with the given number of workers (more than the
+// CPUs for work that waits on the disk).
+func parallelN(workers, n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				errs[i] = fn(i)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexPages returns the entry page (links to the main pages in every
+// language, no redirect, no script) and the "not found" page, both in the
+// default language.
+func (b *Builder) indexPages(theme *themes.Theme, byLang map[string][]*page) (index, notFound *themes.Page) {
+	cfg := b.cfg
+	lang := cfg.Site.DefaultLanguage
+	var links strings.Builder
+	links.WriteString("<ul>")
+	for _, l := range cfg.Site.Languages {
+		for _, layout := range []string{themes.LayoutConsent, themes.LayoutPolicy, themes.LayoutWithdrawal} {
+			for _, p := range byLang[l] {
+				if p.fm.Layout == layout {
+					fmt.Fprintf(&links, `<li><a href="%s" hreflang="%s" lang="%s">%s</a></li>`,
+						template.HTMLEscapeString(p.url), l, l, template.HTMLEscapeString(p.fm.Title))
+				}
+			}
+		}
+	}
+	links.WriteString("</ul>")
+	d := markdownData(cfg, lang, byLang[lang])
+	index = &themes.Page{
+		Lang: lang, Title: cfg.Site.Title, SiteTitle: cfg.Site.Title,
+		PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
+		Content: template.HTML(links.String()),
+	}
+	t := theme.Strings(lang)
+	notFound = &themes.Page{
+		Lang: lang, Title: t["not_found_title"], SiteTitle: cfg.Site.Title,
+		PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
+		Content: template.HTML("<p>" + template.HTMLEscapeString(t["not_found"]) + "</p>" + links.String()),
+	}
+	return index, notFound
+}
+
+func urlOf(pages []*page, layout string) string {
+	for _, p := range pages {
+		if p.fm.Layout == layout {
+			return p.url
+		}
+	}
+	return ""
+}
+
+func formPurposes(cfg *config.Config, lang string) []themes.FormPurpose {
+	var ps []themes.FormPurpose
+	for _, p := range cfg.Purposes {
+		t, d := p.Localized(lang)
+		ps = append(ps, themes.FormPurpose{ID: p.ID, Title: t, Description: d})
+	}
+	return ps
+}
+
+func markdownData(cfg *config.Config, lang string, pages []*page) MarkdownData {
+	d := MarkdownData{
+		Lang: lang, Site: cfg.Site, Controller: cfg.Controller,
+		PolicyURL:     urlOf(pages, themes.LayoutPolicy),
+		ConsentURL:    urlOf(pages, themes.LayoutConsent),
+		WithdrawalURL: urlOf(pages, themes.LayoutWithdrawal),
+	}
+	for _, p := range cfg.Purposes {
+		t, desc := p.Localized(lang)
+		d.Purposes = append(d.Purposes, PurposeText{ID: p.ID, Title: t, Description: desc})
+	}
+	return d
+}
+
+// readPages reads content/LANG/**/*.md in lexical order, parsing only
+// files whose bytes changed since the last build.
+func (b *Builder) readPages(lang string) ([]*page, error) {
+	dir := filepath.Join(b.opts.ContentDir, lang)
+	var pages []*page
+	slugs := map[string]string{}
+	err := filepath.WalkDir(dir, func(full string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("read content: %w", err)
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if full != dir && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(name, ".md") || strings.HasPrefix(name, ".") {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, full)
+		base := filepath.ToSlash(rel)
+		src, err := os.ReadFile(full)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", full, err)
+		}
+		sum := sha256.Sum256(src)
+		s := b.sources[full]
+		if s == nil || s.sum != sum {
+			fm, body, line, err := ParsePage(full, src)
+			if err != nil {
+				return err
+			}
+			s = &source{sum: sum, fm: fm, body: body, line: line}
+			b.sources[full] = s
+		}
+		if prev, ok := slugs[s.fm.Slug]; ok {
+			return fmt.Errorf("%s: slug %q is also used by %s", full, s.fm.Slug, prev)
+		}
+		slugs[s.fm.Slug] = full
+		pages = append(pages, &page{
+			file: path.Join(lang, base), base: base, full: full, lang: lang, src: s, fm: s.fm,
+			url: b.basePath + lang + "/" + s.fm.Slug + "/",
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pages, nil
+}
+
+// renderMarkdown executes the page body as a text/template, then converts it
+// with goldmark, or takes the conversion from the cache (hit). Template
+// errors carry FILE:LINE of the content file.
+func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownData) (html template.HTML, hit bool, err error) {
+	// Pad with newlines so template line numbers match the file's.
+	src := strings.Repeat("\n", p.src.line-1) + string(p.src.body)
+	tpl, err := texttemplate.New(p.full).Option("missingkey=error").Parse(src)
+	if err != nil {
+		return "", false, err
+	}
+	var buf bytes.Buffer
+	if err := tpl.Execute(&buf, data); err != nil {
+		return "", false, err
+	}
+	k := cache.key(p.lang, buf.Bytes())
+	if b, ok := cache.get(k); ok {
+		return template.HTML(bytesToString(b)), true, nil
+	}
+	b, err := md.convert(p.lang, buf.Bytes())
+	if err != nil {
+		return "", false, fmt.Errorf("%s: render Markdown: %w", p.full, err)
+	}
+	cache.put(k, b)
+	return template.HTML(bytesToString(b)), false, nil
+}
+
+func (b *Builder) converters(unsafe bool) *converters {
+	c := b.md[unsafe]
+	if c == nil {
+		c = newConverters(unsafe)
+		b.md[unsafe] = c
+	}
+	return c
+}

@@ -1,0 +1,330 @@
+// Package records folds the events of chatconsent's signed log (package
+// collector/ledger) into what the owner must be able to show: for every
+// WhatsApp number, the current state of each purpose (granted, refused,
+// withdrawn, renewal needed) and the events that led to it (GDPR Art. 7(1)
+// demonstrate consent, Art. 7(3) withdrawal, Art. 15 access).
+//
+// # Folding rules
+//
+// Events are applied in log order. A decision states the whole choice of
+// the form: its purposes become granted (for "granted") and every other
+// configured purpose refused; a refusal refuses all. A withdrawal sets the
+// purposes it lists to withdrawn. Invite events change no state; they tell
+// that the personal link was opened.
+//
+// A granted purpose needs renewal when the text it was granted on has been
+// superseded, in the same language, by a text version marked as a material
+// change (front matter material_change = true; the archive manifest's
+// Version.MaterialChange) that was first published after it. See
+// [Renewal].
+//
+// The collector keeps a [Book] in memory, rebuilt from the log on every
+// start (no second store to keep in step); the CLI reads one with [Read].
+package records
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/generator/archive"
+)
+
+// States of a purpose.
+const (
+	Granted   = "granted"
+	Refused   = "refused"
+	Withdrawn = "withdrawn"
+	// RenewalNeeded is shown instead of Granted when [Renewal] says so.
+	RenewalNeeded = "renewal needed"
+)
+
+// Event is one log record, with its exact line if the book keeps lines.
+type Event struct {
+	Record ledger.Record
+	Line   []byte
+}
+
+// Purpose is the state of one purpose for one number.
+type Purpose struct {
+	ID string
+	// State is [Granted], [Refused] or [Withdrawn] (never RenewalNeeded:
+	// see [Book.Status]).
+	State string
+	// Since is the time of the event that set the state.
+	Since time.Time
+	// Event is the id of that event; Decision the id of the decision it
+	// concerns (the same for a decision, the withdrawn decision for a
+	// withdrawal).
+	Event, Decision string
+	// TextVersion and Lang are those of the decision.
+	TextVersion, Lang string
+}
+
+// Person is everything the log holds about one number.
+type Person struct {
+	// Phone is the number, E.164.
+	Phone string
+	// Name and Email are the latest ones given on a decision.
+	Name, Email string
+	// Events lists every event about the number in log order.
+	Events []*Event
+	// Purposes maps purpose id → state; purposes never decided are absent.
+	Purposes map[string]*Purpose
+}
+
+// Book is the folded log. It is not safe for concurrent use.
+type Book struct {
+	purposes  []string
+	keepLines bool
+	index     bool // see NewIndex
+	events    []*Event
+	people    map[string]*Person
+	decisions map[string]*Event
+	invites   map[string]*Event // invite id → invite event
+	used      map[string]string // invite id → decision id
+}
+
+// New returns an empty book. purposes are the configured purpose ids, in
+// order (used for what a grant leaves unticked); keepLines keeps every
+// event's line (for exports), at the cost of memory.
+func New(purposes []string, keepLines bool) *Book {
+	return &Book{
+		purposes: slices.Clone(purposes), keepLines: keepLines,
+		people: map[string]*Person{}, decisions: map[string]*Event{},
+		invites: map[string]*Event{}, used: map[string]string{},
+	}
+}
+
+// NewIndex returns an empty book that keeps only what the collector asks
+// of it ([Book.Decision], [Book.Withdrawable], [Book.InviteUsed],
+// [Book.InviteOpened]): no event lists, no chain fields. The collector holds
+// its book for its whole life, so this bounds its memory to a few hundred
+// bytes per decision; [Book.Events] and Person.Events stay empty.
+func NewIndex(purposes []string) *Book {
+	b := New(purposes, false)
+	b.index = true
+	return b
+}
+
+// opened marks an invite's opening in an index book.
+var opened = &Event{}
+
+// Read verifies the log at path with pub and folds it into a new book.
+// Errors name the file and the line (ledger's *LineError).
+func Read(path string, pub ed25519.PublicKey, purposes []string, keepLines bool) (*Book, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read log: %w", err)
+	}
+	defer f.Close()
+	b := New(purposes, keepLines)
+	if _, err := ledger.Verify(f, pub, func(rec *ledger.Record, line []byte) error { return b.Add(rec, line) }); err != nil {
+		return nil, fmt.Errorf("read log %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// Add folds one record in. line is kept only if the book keeps lines. A
+// record that contradicts the log so far (a withdrawal of an unknown
+// decision) is an error; unknown event types are kept but change nothing.
+func (b *Book) Add(rec *ledger.Record, line []byte) error {
+	e := &Event{Record: *rec}
+	if b.index {
+		e.Record.Prev, e.Record.Key = "", "" // not needed to decide anything
+	}
+	if b.keepLines {
+		e.Line = slices.Clone(line)
+	}
+	phone := ""
+	if rec.Subject != nil {
+		phone = rec.Subject.Phone
+	}
+	switch rec.Type {
+	case ledger.TypeInvite:
+		if b.index {
+			e = opened
+		}
+		b.invites[rec.ID] = e
+	case ledger.TypeDecision:
+		b.decisions[rec.ID] = e
+		if rec.Invite != "" {
+			b.used[rec.Invite] = rec.ID
+		}
+	case ledger.TypeWithdrawal:
+		d, ok := b.decisions[rec.Ref]
+		if !ok {
+			return fmt.Errorf("withdrawal %s refers to unknown decision %q", rec.ID, rec.Ref)
+		}
+		if phone == "" && d.Record.Subject != nil {
+			phone = d.Record.Subject.Phone
+		}
+	}
+	if !b.index {
+		b.events = append(b.events, e)
+	}
+	if phone == "" {
+		return nil
+	}
+	p := b.people[phone]
+	if p == nil {
+		p = &Person{Phone: phone, Purposes: map[string]*Purpose{}}
+		b.people[phone] = p
+	}
+	if !b.index {
+		p.Events = append(p.Events, e)
+	}
+	set := func(id, state, decision, version, lang string) {
+		p.Purposes[id] = &Purpose{ID: id, State: state, Since: rec.Time, Event: rec.ID, Decision: decision, TextVersion: version, Lang: lang}
+	}
+	switch rec.Type {
+	case ledger.TypeDecision:
+		if rec.Subject.Name != "" {
+			p.Name = rec.Subject.Name
+		}
+		p.Email = rec.Subject.Email
+		all := slices.Clone(b.purposes)
+		for _, id := range rec.Purposes {
+			if !slices.Contains(all, id) {
+				all = append(all, id)
+			}
+		}
+		for _, id := range all {
+			state := Refused
+			if rec.Decision == ledger.Granted && slices.Contains(rec.Purposes, id) {
+				state = Granted
+			}
+			set(id, state, rec.ID, rec.TextVersion, rec.Lang)
+		}
+	case ledger.TypeWithdrawal:
+		d := b.decisions[rec.Ref].Record
+		for _, id := range rec.Purposes {
+			set(id, Withdrawn, d.ID, d.TextVersion, d.Lang)
+		}
+	}
+	return nil
+}
+
+// Events returns every event in log order.
+func (b *Book) Events() []*Event { return b.events }
+
+// Person returns what the book knows about phone (E.164), or nil.
+func (b *Book) Person(phone string) *Person { return b.people[phone] }
+
+// People returns everyone in the book, ordered by number.
+func (b *Book) People() []*Person {
+	ps := make([]*Person, 0, len(b.people))
+	for _, p := range b.people {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, c *Person) int { return strings.Compare(a.Phone, c.Phone) })
+	return ps
+}
+
+// Decision returns the decision record with id, or nil.
+func (b *Book) Decision(id string) *ledger.Record {
+	if e := b.decisions[id]; e != nil {
+		return &e.Record
+	}
+	return nil
+}
+
+// InviteUsed returns the id of the decision made through invite id.
+func (b *Book) InviteUsed(id string) (decision string, ok bool) {
+	decision, ok = b.used[id]
+	return decision, ok
+}
+
+// InviteOpened reports whether the log holds the invite's opening.
+func (b *Book) InviteOpened(id string) bool { return b.invites[id] != nil }
+
+// Withdrawable returns the purposes of decision id that are still granted
+// for its number (in the decision's order): what a withdrawal referring to
+// it can withdraw. A refusal, or a decision superseded for a purpose by a
+// later decision, leaves nothing for that purpose.
+func (b *Book) Withdrawable(id string) []string {
+	d := b.Decision(id)
+	if d == nil || d.Decision != ledger.Granted || d.Subject == nil {
+		return nil
+	}
+	p := b.people[d.Subject.Phone]
+	var out []string
+	for _, pid := range d.Purposes {
+		if st := p.Purposes[pid]; st != nil && st.State == Granted && st.Decision == id {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// Status returns the state of every purpose the number has decided on, in
+// the configured order (unknown ids after them), and for each whether it
+// needs renewal under manifest m (nil: none does).
+func (b *Book) Status(p *Person, m *archive.Manifest) []Status {
+	ids := slices.Clone(b.purposes)
+	var extra []string
+	for id := range p.Purposes {
+		if !slices.Contains(ids, id) {
+			extra = append(extra, id)
+		}
+	}
+	slices.Sort(extra)
+	var out []Status
+	for _, id := range append(ids, extra...) {
+		st := p.Purposes[id]
+		if st == nil {
+			continue
+		}
+		s := Status{Purpose: *st, Shown: st.State}
+		if st.State == Granted && Renewal(m, st.TextVersion, st.Lang, st.Since) {
+			s.Renewal, s.Shown = true, RenewalNeeded
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Status is a [Purpose] as shown to the owner.
+type Status struct {
+	Purpose
+	// Renewal is true for a granted purpose whose text was superseded by a
+	// material change; Shown is then [RenewalNeeded], else State.
+	Renewal bool
+	Shown   string
+}
+
+// Renewal reports whether consent given at time on text version (language
+// lang) needs to be asked for again: a version of the same language marked
+// as a material change was first published after version (or, for a
+// version missing from the manifest, after the consent was given).
+func Renewal(m *archive.Manifest, version, lang string, given time.Time) bool {
+	if m == nil {
+		return false
+	}
+	since := given
+	if v, ok := m.Versions[version]; ok {
+		since = v.FirstPublished
+	}
+	for name, v := range m.Versions {
+		if name != version && v.MaterialChange && v.Lang == lang && v.FirstPublished.After(since) {
+			return true
+		}
+	}
+	return false
+}
+
+// NeedsRenewal returns the people with at least one purpose that needs
+// renewal, ordered by number.
+func (b *Book) NeedsRenewal(m *archive.Manifest) []*Person {
+	var out []*Person
+	for _, p := range b.People() {
+		if slices.ContainsFunc(b.Status(p, m), func(s Status) bool { return s.Renewal }) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
