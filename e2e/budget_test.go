@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"sort"
 	"testing"
 
@@ -13,11 +15,18 @@ import (
 // or two, and no web fonts, scripts or images are needed.
 const pageBudget = 30_000 // bytes
 
-// TestConsentPageBudget loads each consent page in a fresh tab and adds up
-// the bytes of every response (headers and bodies as transferred). It
-// prints the figure and fails above the budget.
+// TestConsentPageBudget loads each consent page as deployed (the output of
+// chatconsent build on a plain static server; serve would add its live
+// reload) in a fresh tab and adds up the bytes of every response (headers
+// and bodies as transferred). It prints the figure and fails above the
+// budget.
 func TestConsentPageBudget(t *testing.T) {
-	srv := serve(t)
+	dir := site(t)
+	public := filepath.Join(dir, "public")
+	run(t, "build", "--config", filepath.Join(dir, "config.toml"), "--out", public)
+	srv := httptest.NewServer(http.FileServer(http.Dir(public)))
+	t.Cleanup(srv.Close)
+	srv.URL += "/"
 	b := newBrowser(t)
 	for _, lang := range []string{"de", "en"} {
 		t.Run(lang, func(t *testing.T) {
