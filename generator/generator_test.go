@@ -231,7 +231,7 @@ func TestMarkdownFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`id="ihre-rechte-gegenueber-uns"`, "&bdquo;Hallo&ldquo;", "<table>", `id="fn:1"`, "<!-- raw HTML omitted -->"} {
+	for _, want := range []string{`id="ihre-rechte-gegenueber-uns"`, "&bdquo;Hallo&ldquo;", `<div class="table" role="region" tabindex="0" aria-labelledby="ihre-rechte-gegenueber-uns"><table>`, "</table></div>", `id="fn:1"`, "<!-- raw HTML omitted -->"} {
 		if !bytes.Contains(got, []byte(want)) {
 			t.Errorf("output lacks %s:\n%s", want, got)
 		}

@@ -3,6 +3,7 @@ package generator
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 
@@ -62,7 +63,33 @@ func (c *converters) convert(lang string, src []byte) ([]byte, error) {
 	if err := md.Convert(src, &out, parser.WithContext(ctx)); err != nil {
 		return nil, err
 	}
-	return out.Bytes(), nil
+	return scrollableTables(out.Bytes()), nil
+}
+
+var (
+	tableRe   = regexp.MustCompile(`<table>`)
+	headingRe = regexp.MustCompile(`<h[1-6] id="([^"]+)"`)
+)
+
+// scrollableTables wraps every table in a region that scrolls sideways on
+// a narrow screen and can take the keyboard focus, so that a keyboard user
+// can scroll it too (WCAG 2.1.1; axe rule scrollable-region-focusable). The
+// region is named by the heading above the table. Raw HTML is off, so every
+// <table> comes from a Markdown table.
+func scrollableTables(html []byte) []byte {
+	var out bytes.Buffer
+	last := 0
+	for _, loc := range tableRe.FindAllIndex(html, -1) {
+		out.Write(html[last:loc[0]])
+		name := ""
+		if hs := headingRe.FindAllSubmatch(html[:loc[0]], -1); len(hs) > 0 {
+			name = fmt.Sprintf(` aria-labelledby="%s"`, hs[len(hs)-1][1])
+		}
+		fmt.Fprintf(&out, `<div class="table" role="region" tabindex="0"%s><table>`, name)
+		last = loc[1]
+	}
+	out.Write(html[last:])
+	return bytes.ReplaceAll(out.Bytes(), []byte("</table>"), []byte("</table></div>"))
 }
 
 // convert renders with raw HTML off; for tests.

@@ -43,6 +43,10 @@ Usage:
         print the exact archived text of a text version, hash checked
   chatconsent init    DIR
         create a new site in DIR: config.toml and content/ to edit
+  chatconsent doctor  [--config FILE] [--data DIR]
+        check a deployment and say what to fix
+  chatconsent version
+        print the version and VCS revision of this binary
 `
 
 // exitError carries an exit code other than 1.
@@ -107,6 +111,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runText(rest, stdout, stderr)
 	case "init":
 		return runInit(rest, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, rest, stdout, stderr)
+	case "version", "--version":
+		return runVersion(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
