@@ -140,95 +140,98 @@ func decodeForm(b []byte) (*Request, error) {
 		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed form body"}
 	}
 	req := &Request{}
-	single := map[string]*string{
+	if err := decodeFormFields(vals, req.fields(), &req.Purposes); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// fields maps each single-valued field name to where it is decoded.
+func (req *Request) fields() map[string]*string {
+	return map[string]*string{
 		FieldDecision: &req.Decision, FieldName: &req.Name, FieldPhone: &req.Phone,
 		FieldEmail: &req.Email, FieldLang: &req.Lang, FieldTextVersion: &req.TextVersion,
 		FieldHoneypot: &req.Honeypot, FieldInvite: &req.Invite,
 	}
+}
+
+// decodeFormFields stores parsed form values: each name in single at most
+// once, purpose repeated, nothing else.
+func decodeFormFields(vals url.Values, single map[string]*string, purposes *[]string) error {
 	keys := make([]string, 0, len(vals))
 	for k := range vals {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys)
+	slices.Sort(keys) // the error names the same field every time
 	for _, k := range keys {
 		v := vals[k]
 		if k == FieldPurpose {
-			req.Purposes = v
+			*purposes = v
 			continue
 		}
 		p, ok := single[k]
 		if !ok {
-			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(k), Msg: "unknown field"}
+			return &RequestError{Status: http.StatusBadRequest, Field: safeName(k), Msg: "unknown field"}
 		}
 		if len(v) > 1 {
-			return nil, &RequestError{Status: http.StatusBadRequest, Field: k, Msg: "field given more than once"}
+			return &RequestError{Status: http.StatusBadRequest, Field: k, Msg: "field given more than once"}
 		}
 		*p = v[0]
 	}
-	return req, nil
+	return nil
 }
 
 // DecodeJSON parses a JSON decision: one object, known fields only, each at
 // most once, "purpose" an array of strings.
 func DecodeJSON(b []byte) (*Request, error) {
+	req := &Request{}
+	if err := decodeJSONFields(b, req.fields(), &req.Purposes); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// decodeJSONFields decodes one JSON object whose members are the names in
+// single (strings) and purpose (an array of strings), each at most once.
+func decodeJSONFields(b []byte, single map[string]*string, purposes *[]string) error {
 	if !utf8.Valid(b) {
-		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body is not valid UTF-8"}
+		return &RequestError{Status: http.StatusBadRequest, Msg: "body is not valid UTF-8"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body must be a JSON object"}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return &RequestError{Status: http.StatusBadRequest, Msg: "body must be a JSON object"}
 	}
-	req := &Request{}
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
+			return &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
 		}
 		key, _ := tok.(string)
 		if seen[key] {
-			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "field given more than once"}
+			return &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "field given more than once"}
 		}
 		seen[key] = true
 		var dst any
-		switch key {
-		case FieldDecision:
-			dst = &req.Decision
-		case FieldName:
-			dst = &req.Name
-		case FieldPhone:
-			dst = &req.Phone
-		case FieldEmail:
-			dst = &req.Email
-		case FieldLang:
-			dst = &req.Lang
-		case FieldTextVersion:
-			dst = &req.TextVersion
-		case FieldHoneypot:
-			dst = &req.Honeypot
-		case FieldInvite:
-			dst = &req.Invite
-		case FieldPurpose:
-			dst = &req.Purposes
-		default:
-			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "unknown field"}
+		want := "a string"
+		if key == FieldPurpose {
+			dst, want = purposes, "an array of strings"
+		} else if p, ok := single[key]; ok {
+			dst = p
+		} else {
+			return &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "unknown field"}
 		}
 		if err := dec.Decode(dst); err != nil {
-			want := "a string"
-			if key == FieldPurpose {
-				want = "an array of strings"
-			}
-			return nil, &RequestError{Status: http.StatusBadRequest, Field: key, Msg: "must be " + want}
+			return &RequestError{Status: http.StatusBadRequest, Field: key, Msg: "must be " + want}
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
+		return &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
 	}
 	if _, err := dec.Token(); err == nil {
-		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body must hold exactly one JSON object"}
+		return &RequestError{Status: http.StatusBadRequest, Msg: "body must hold exactly one JSON object"}
 	}
-	return req, nil
+	return nil
 }
 
 // safeName shortens and sanitises a client-supplied field name for an error

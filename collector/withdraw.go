@@ -1,15 +1,12 @@
 package collector
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -54,26 +51,8 @@ func DecodeWithdrawForm(b []byte) (*WithdrawRequest, error) {
 		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed form body"}
 	}
 	req := &WithdrawRequest{}
-	single := req.fields()
-	keys := make([]string, 0, len(vals))
-	for k := range vals {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		v := vals[k]
-		if k == FieldPurpose {
-			req.Purposes = v
-			continue
-		}
-		p, ok := single[k]
-		if !ok {
-			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(k), Msg: "unknown field"}
-		}
-		if len(v) > 1 {
-			return nil, &RequestError{Status: http.StatusBadRequest, Field: k, Msg: "field given more than once"}
-		}
-		*p = v[0]
+	if err := decodeFormFields(vals, req.fields(), &req.Purposes); err != nil {
+		return nil, err
 	}
 	return req, nil
 }
@@ -81,47 +60,9 @@ func DecodeWithdrawForm(b []byte) (*WithdrawRequest, error) {
 // DecodeWithdrawJSON parses a JSON withdrawal: one object, known fields
 // only, each at most once, "purpose" an array of strings.
 func DecodeWithdrawJSON(b []byte) (*WithdrawRequest, error) {
-	if !utf8.Valid(b) {
-		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body is not valid UTF-8"}
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body must be a JSON object"}
-	}
 	req := &WithdrawRequest{}
-	single := req.fields()
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
-		}
-		key, _ := tok.(string)
-		if seen[key] {
-			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "field given more than once"}
-		}
-		seen[key] = true
-		var dst any
-		if key == FieldPurpose {
-			dst = &req.Purposes
-		} else if p, ok := single[key]; ok {
-			dst = p
-		} else {
-			return nil, &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "unknown field"}
-		}
-		if err := dec.Decode(dst); err != nil {
-			want := "a string"
-			if key == FieldPurpose {
-				want = "an array of strings"
-			}
-			return nil, &RequestError{Status: http.StatusBadRequest, Field: key, Msg: "must be " + want}
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, &RequestError{Status: http.StatusBadRequest, Msg: "body must hold exactly one JSON object"}
+	if err := decodeJSONFields(b, req.fields(), &req.Purposes); err != nil {
+		return nil, err
 	}
 	return req, nil
 }
