@@ -363,12 +363,13 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 	if v, ok := s.version(req.TextVersion); !ok || v.Lang != lang {
 		add(FieldTextVersion, "version")
 	}
-	if len(errs) == 0 {
-		// Refuse now, not after the record is stored, a name the receipt
-		// font cannot print.
-		if _, err := receipt.Lines(receipt.Data{Lang: lang, Name: name, Email: email, Phone: phone}); errors.Is(err, receipt.ErrUncovered) {
-			add(FieldName, "name_invalid")
-		}
+	// Refuse now, not after the record is stored, what the receipt cannot
+	// print: every recorded decision must get its receipt.
+	if name != "" && !hasField(errs, FieldName) && receipt.Printable("name", name) != nil {
+		add(FieldName, "name_invalid")
+	}
+	if email != "" && !hasField(errs, FieldEmail) && receipt.Printable("email", email) != nil {
+		add(FieldEmail, "email")
 	}
 	t := s.o.Theme.Strings(lang)
 	for i := range errs {

@@ -2,6 +2,8 @@ package collector
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/chatconsent/chatconsent/generator/archive"
 )
@@ -22,10 +24,26 @@ func (s *Server) ReloadVersions() error {
 	return nil
 }
 
-// version returns the manifest entry of text version v.
+// version returns the manifest entry of text version v. A well-formed
+// version that is not known yet but has its archived file (a "chatconsent
+// build" since start) makes the collector read the manifest again, so the
+// owner need not restart it after publishing a new text.
 func (s *Server) version(v string) (archive.Version, bool) {
 	s.vmu.RLock()
-	defer s.vmu.RUnlock()
 	info, ok := s.versions[v]
+	s.vmu.RUnlock()
+	if ok || !archive.ValidVersion(v) {
+		return info, ok
+	}
+	if _, err := os.Stat(filepath.Join(s.o.ArchiveDir, v+".html")); err != nil {
+		return info, false
+	}
+	if err := s.ReloadVersions(); err != nil {
+		s.o.Logger.Error("reload text versions", "err", err)
+		return info, false
+	}
+	s.vmu.RLock()
+	defer s.vmu.RUnlock()
+	info, ok = s.versions[v]
 	return info, ok
 }

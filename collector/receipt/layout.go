@@ -536,3 +536,13 @@ func fitPrefix(f *metrics, size float64, w string, max float64) int {
 	}
 	return n
 }
+
+// Printable reports whether s can be printed in a receipt field: nil, or an
+// error wrapping [ErrUncovered] (a character the embedded font lacks, named
+// as U+XXXX) or [ErrInvalid] (control or invisible formatting characters,
+// invalid UTF-8, longer than [MaxFieldBytes]). The collector calls it before
+// a decision is recorded, so that every recorded decision gets its receipt.
+func Printable(field, s string) error {
+	_, err := printable(field, s, false)
+	return err
+}
