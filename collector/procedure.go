@@ -185,7 +185,9 @@ func (s *Server) withdrawalURLFor(rec *ledger.Record) string {
 	if u := s.personalWithdrawalURL(rec); u != "" {
 		return u
 	}
-	return s.o.ConsentURLs[rec.Lang]
+	// A receipt is kept outside the browser: its links must be absolute,
+	// also when "chatconsent serve" links pages root-relative.
+	return s.o.Config.SiteURL(s.o.ConsentURLs[rec.Lang])
 }
 
 // siteLinks makes the root-relative links of archived content ("/de/…")

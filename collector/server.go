@@ -236,7 +236,15 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, re.Status, map[string]any{"error": re.Error()})
 			return
 		}
-		s.renderFormErrors(w, re.Status, s.clientLang(r, nil), &Request{}, []FieldError{{Field: re.Field, Code: "field", Message: re.Error()}})
+		// Not what a browser's form sends (too large, tampered): a page in
+		// the person's language that leads back to a fresh form.
+		lang := s.clientLang(r, nil)
+		t := s.o.Theme.Strings(lang)
+		s.render(w, re.Status, themes.LayoutError, &themes.Page{
+			Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang],
+			Content: template.HTML("<p>" + template.HTMLEscapeString(t["err_request"]) + "</p>" +
+				`<p class="hint">` + template.HTMLEscapeString(re.Error()) + "</p>"),
+		})
 		return
 	}
 	if req.Honeypot != "" {
@@ -250,7 +258,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	rec, ferrs := s.validate(req)
 	ferrs = s.bindInvite(rec, inv, req, ferrs)
 	if len(ferrs) > 0 {
-		s.o.Logger.Info("decision refused", "fields", fieldNames(ferrs))
+		s.o.Logger.Info("invalid request", "fields", fieldNames(ferrs))
 		if enc == encJSON {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid fields", "fields": ferrs})
 			return

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
-	"strings"
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -38,7 +37,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	consent := map[string]string{}
 	for l, m := range urls {
-		consent[l] = strings.TrimSuffix(cfg.Site.BaseURL, "/") + m["consent"]
+		consent[l] = cfg.SiteURL(m["consent"])
 	}
 	policy, err := siteURLs(cfg, "policy")
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/chatconsent/chatconsent/internal/config"
 )
@@ -15,14 +16,30 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// parse parses args and refuses stray positional arguments beyond max
-// (max < 0: any number).
+// parse parses args, flags before, between or after the positional
+// arguments (`status NUMBER --data DIR` as well as `status --data DIR
+// NUMBER`), and refuses positional arguments beyond max (max < 0: any
+// number). Afterwards fs.Args holds the positional arguments.
 func parse(fs *flag.FlagSet, args []string, max int) error {
-	if err := fs.Parse(args); err != nil {
-		return usageError("%s: %v", fs.Name(), err)
+	name := strings.TrimPrefix(fs.Name(), "chatconsent ")
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return usageError("%s: %v", name, err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest := fs.Args()
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			pos = append(pos, rest...) // everything after "--" is positional
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
 	}
+	fs.Parse(append([]string{"--"}, pos...))
 	if max >= 0 && fs.NArg() > max {
-		return usageError("%s: unexpected argument %q", fs.Name(), fs.Arg(max))
+		return usageError("%s: unexpected argument %q", name, fs.Arg(max))
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -73,7 +72,7 @@ func siteURLs(cfg *config.Config, layout string) (map[string]string, error) {
 	out := map[string]string{}
 	for l, m := range urls {
 		if m[layout] != "" {
-			out[l] = strings.TrimSuffix(cfg.Site.BaseURL, "/") + m[layout]
+			out[l] = cfg.SiteURL(m[layout])
 		}
 	}
 	return out, nil

@@ -109,7 +109,7 @@ func consentURLs(cfg *config.Config) (map[string][]string, error) {
 	out := map[string][]string{}
 	for l, m := range urls {
 		if p := m["consent"]; p != "" {
-			out[l] = []string{strings.TrimSuffix(cfg.Site.BaseURL, "/") + p, p}
+			out[l] = []string{cfg.SiteURL(p), p}
 		}
 	}
 	return out, nil

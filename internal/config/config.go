@@ -688,3 +688,17 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// SiteURL makes a site-relative path ("/de/einwilligung/", as the generator
+// links pages; it already holds base_url's path) absolute with the scheme
+// and host of site.base_url. Other strings are returned unchanged.
+func (c *Config) SiteURL(path string) string {
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
+		return path
+	}
+	u, err := url.Parse(c.Site.BaseURL)
+	if err != nil || u.Host == "" {
+		return path
+	}
+	return u.Scheme + "://" + u.Host + path
+}

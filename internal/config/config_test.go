@@ -344,3 +344,18 @@ store_user_agent = true`, 1)
 		}
 	}
 }
+
+func TestSiteURL(t *testing.T) {
+	c := &Config{Site: Site{BaseURL: "https://shop.example/consent/"}}
+	tests := []struct{ in, want string }{
+		{"/consent/de/einwilligung/", "https://shop.example/consent/de/einwilligung/"},
+		{"https://other.example/x", "https://other.example/x"},
+		{"//evil.example/x", "//evil.example/x"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := c.SiteURL(tt.in); got != tt.want {
+			t.Errorf("SiteURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
