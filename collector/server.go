@@ -506,16 +506,25 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	exp, err := strconv.ParseInt(r.URL.Query().Get("e"), 10, 64)
 	k := r.URL.Query().Get("k")
 	if !ok || len(id) != 32 || err != nil || !hmac.Equal([]byte(k), []byte(s.linkMAC(id, exp))) {
-		http.NotFound(w, r)
+		s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid")
 		return
 	}
 	if s.o.Now().Unix() > exp {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusGone)
-		w.Write([]byte("Dieser Link ist abgelaufen. / This link has expired.\n"))
+		s.receiptLinkRefused(w, r, http.StatusGone, "receipt_expired")
 		return
 	}
 	s.serveReceipt(w, r, id)
+}
+
+// receiptLinkRefused answers a wrong or expired receipt link with a page in
+// the browser's language that says what to do instead.
+func (s *Server) receiptLinkRefused(w http.ResponseWriter, r *http.Request, status int, code string) {
+	lang := s.clientLang(r, nil)
+	t := s.o.Theme.Strings(lang)
+	s.render(w, status, themes.LayoutError, &themes.Page{
+		Lang: lang, Title: t["receipt_link_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
+	})
 }
 
 func (s *Server) unavailable(w http.ResponseWriter, enc int, lang string) {

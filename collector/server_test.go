@@ -2,6 +2,7 @@ package collector
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -390,5 +391,27 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 		if strings.Contains(logs, bad) {
 			t.Errorf("collector log contains %q:\n%s", bad, logs)
 		}
+	}
+}
+
+// A wrong or expired receipt link gets a page in the browser's language.
+func TestReceiptLinkRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	id := strings.Repeat("ab", 16)
+	past := h.srv.o.Now().Add(-time.Hour).Unix()
+	tests := []struct {
+		name, query, lang string
+		status            int
+		want              string
+	}{
+		{"wrong secret", "?e=99999999999&k=nope", "en", 404, "This link to the confirmation is not valid."},
+		{"expired", fmt.Sprintf("?e=%d&k=%s", past, h.srv.linkMAC(id, past)), "de", 410, "aus Sicherheitsgründen abgelaufen"},
+	}
+	for _, tt := range tests {
+		w := h.do("GET", "/v1/receipts/"+id+".pdf"+tt.query, "", "", "Accept-Language", tt.lang)
+		if w.Code != tt.status || !strings.Contains(w.Body.String(), tt.want) || !strings.Contains(w.Body.String(), `<html lang="`+tt.lang+`">`) {
+			t.Errorf("%s: %d, want %d with %q in a %s page", tt.name, w.Code, tt.status, tt.want, tt.lang)
+		}
+		checkSecurityHeaders(t, w)
 	}
 }
