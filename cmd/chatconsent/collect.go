@@ -78,7 +78,7 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 	if info.Recovery.TornBytes > 0 {
 		fmt.Fprintf(stderr, "chatconsent: warning: the log ended in an incomplete line (%d bytes, from a crash); moved to %s\n", info.Recovery.TornBytes, info.Recovery.TornPath)
 	}
-	fmt.Fprintf(stdout, "log %s: %d records\n", filepath.Join(dataDir, collector.LogFile), info.Records)
+	fmt.Fprintf(stdout, "log %s: %s\n", filepath.Join(dataDir, collector.LogFile), count(info.Records, "record"))
 	if l := cfg.Collector.Limits; l.RatePerMinute > 0 {
 		fmt.Fprintf(stdout, "rate limit: %d decisions per minute per client, bursts of %d\n", l.RatePerMinute, l.RateBurst)
 	} else {

@@ -51,3 +51,15 @@ func loadConfig(path string) (*config.Config, error) {
 	}
 	return cfg, nil
 }
+
+// count returns "1 record" or "n records" for n and the singular noun
+// (plural with "s", or the given plural).
+func count(n uint64, one string, many ...string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	if len(many) > 0 {
+		return fmt.Sprintf("%d %s", n, many[0])
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}

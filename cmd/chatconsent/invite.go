@@ -73,7 +73,7 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	people := o.book.NeedsRenewal(o.manifest)
-	fmt.Fprintf(stdout, "%d people to ask again (their consent was given on a text that has since changed materially)\n", len(people))
+	fmt.Fprintf(stdout, "%s to ask again (their consent was given on a text that has since changed materially)\n", count(uint64(len(people)), "person", "people"))
 	for _, p := range people {
 		var purposes []string
 		pl := cfg.Site.DefaultLanguage

@@ -325,7 +325,7 @@ func TestInviteAndWithdrawal(t *testing.T) {
 		t.Errorf("withdrawn German consent shows renewal:\n%s", st)
 	}
 	out = runOK(t, "invite", "--config", cfg, "--data", data, "--renew")
-	if !strings.Contains(out, "1 people to ask again") || !strings.Contains(out, "+48512345678 Łukasz Wróbel: orders") || !strings.Contains(out, "https://wa.me/48512345678?text=Hello%20%C5%81ukasz") {
+	if !strings.Contains(out, "1 person to ask again") || !strings.Contains(out, "+48512345678 Łukasz Wróbel: orders") || !strings.Contains(out, "https://wa.me/48512345678?text=Hello%20%C5%81ukasz") {
 		t.Errorf("invite --renew:\n%s", out)
 	}
 

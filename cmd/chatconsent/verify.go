@@ -51,7 +51,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", file, err)
 	}
-	fmt.Fprintf(stdout, "%s: OK, %d records, key SHA256:%s\n", file, head.Count, ledger.Fingerprint(pub))
+	fmt.Fprintf(stdout, "%s: OK, %s, key SHA256:%s\n", file, count(head.Count, "record"), ledger.Fingerprint(pub))
 	return nil
 }
 

@@ -93,7 +93,7 @@ func verifyReceipt(file, keyPath, logPath, cfgPath string, stdout io.Writer) err
 	}
 	fmt.Fprintf(stdout, "printed text: matches the record, %s\n", how)
 	if logPath != "" {
-		fmt.Fprintf(stdout, "log %s: OK, %d records; line %d is this record\n", logPath, res.LogRecords, r.Seq)
+		fmt.Fprintf(stdout, "log %s: OK, %s; line %d is this record\n", logPath, count(uint64(res.LogRecords), "record"), r.Seq)
 	}
 	return nil
 }
