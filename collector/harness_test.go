@@ -114,7 +114,8 @@ func newHarness(t testing.TB, mod func(*config.Config)) *harness {
 	h.srv, err = New(Options{
 		Config: cfg, DataDir: h.data, ArchiveDir: arch, Log: log, Signer: testKey(),
 		Theme: theme, Stamper: stamper, Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
-		ConsentURLs: map[string]string{"de": "https://shop.example/de/einwilligung/", "en": "https://shop.example/en/consent/"},
+		ConsentURLs:    map[string]string{"de": "https://shop.example/de/einwilligung/", "en": "https://shop.example/en/consent/"},
+		WithdrawalURLs: map[string]string{"de": "https://shop.example/de/widerruf/", "en": "https://shop.example/en/withdrawal/"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,9 @@ type Setup struct {
 	PublicURL   string // default cfg.Collector.PublicURL
 	ConsentURLs map[string]string
 	PolicyURLs  map[string]string
+	// WithdrawalURLs maps language → the static withdrawal page, for the
+	// "back" link of its error pages.
+	WithdrawalURLs map[string]string
 	Logger      *slog.Logger
 	Now         func() time.Time
 	// Mail tunes the receipt mailer (used only with an [smtp] table).
@@ -135,7 +138,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
 		ConsentURLs: st.ConsentURLs, Log: log, Signer: priv, Theme: theme, Stamper: stamper,
 		Now: st.Now, Logger: st.Logger, ReceiptTTL: cfg.Receipt.LinkTTL,
-		Book: book, InviteKey: inviteKey, PolicyURLs: st.PolicyURLs,
+		Book: book, InviteKey: inviteKey, PolicyURLs: st.PolicyURLs, WithdrawalURLs: st.WithdrawalURLs,
 	}
 	if mailer != nil {
 		o.Deliver = mailer

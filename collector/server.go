@@ -96,6 +96,8 @@ type Options struct {
 	// PolicyURLs maps language → the privacy notice's URL, for the pages
 	// the collector renders.
 	PolicyURLs map[string]string
+	// WithdrawalURLs maps language → the static withdrawal page.
+	WithdrawalURLs map[string]string
 }
 
 // Server handles the collector's HTTP interface.

@@ -415,3 +415,27 @@ func TestReceiptLinkRefused(t *testing.T) {
 		checkSecurityHeaders(t, w)
 	}
 }
+
+// The static withdrawal page's bad fields are named all at once, on a page
+// that says the withdrawal (not a decision) was not recorded and leads
+// back to the withdrawal page.
+func TestWithdrawFieldErrors(t *testing.T) {
+	h := newHarness(t, nil)
+	w := h.do("POST", "/v1/withdraw", "application/x-www-form-urlencoded", "phone=&id=nope&lang=de")
+	body := w.Body.String()
+	for _, want := range []string{"Ihr Widerruf wurde noch nicht gespeichert:", h.srv.o.Theme.Strings("de")["err_phone"], h.srv.o.Theme.Strings("de")["err_id"], `href="https://shop.example/de/widerruf/"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("answer lacks %q", want)
+		}
+	}
+	if w.Code != 400 {
+		t.Errorf("status %d, want 400", w.Code)
+	}
+	w = h.do("POST", "/v1/withdraw", "application/json", `{"phone":"12","id":"x"}`)
+	if w.Code != 400 || !strings.Contains(w.Body.String(), `"field":"phone","code":"phone_invalid"`) || !strings.Contains(w.Body.String(), `"field":"id","code":"id"`) {
+		t.Errorf("JSON: %d %s", w.Code, w.Body)
+	}
+	if len(h.records(t)) != 0 {
+		t.Error("a refused withdrawal was logged")
+	}
+}

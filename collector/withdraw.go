@@ -218,19 +218,23 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Key == "" && req.Invite == "" {
+		// The static page: every bad field at once.
+		var errs []FieldError
 		switch {
 		case req.Phone == "":
-			s.withdrawFieldError(w, enc, lang, FieldPhone, "phone")
-			return
+			errs = append(errs, FieldError{Field: FieldPhone, Code: "phone"})
 		case checkText(req.Phone, maxPhone) != "":
-			s.withdrawFieldError(w, enc, lang, FieldPhone, "phone_invalid")
-			return
-		case !recordIDRe.MatchString(req.ID):
-			s.withdrawFieldError(w, enc, lang, FieldID, "id")
-			return
+			errs = append(errs, FieldError{Field: FieldPhone, Code: "phone_invalid"})
+		default:
+			if _, ok := NormalizePhone(req.Phone, s.o.DefaultRegion); !ok {
+				errs = append(errs, FieldError{Field: FieldPhone, Code: "phone_invalid"})
+			}
 		}
-		if _, ok := NormalizePhone(req.Phone, s.o.DefaultRegion); !ok {
-			s.withdrawFieldError(w, enc, lang, FieldPhone, "phone_invalid")
+		if !recordIDRe.MatchString(req.ID) {
+			errs = append(errs, FieldError{Field: FieldID, Code: "id"})
+		}
+		if len(errs) > 0 {
+			s.withdrawFieldErrors(w, enc, lang, errs)
 			return
 		}
 	}
@@ -303,16 +307,28 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 
 // withdrawFieldError answers 400 naming one bad field.
 func (s *Server) withdrawFieldError(w http.ResponseWriter, enc int, lang, field, code string) {
+	s.withdrawFieldErrors(w, enc, lang, []FieldError{{Field: field, Code: code}})
+}
+
+// withdrawFieldErrors answers 400 naming each bad field: JSON, or a page
+// in lang that leads back to the withdrawal page.
+func (s *Server) withdrawFieldErrors(w http.ResponseWriter, enc int, lang string, fes []FieldError) {
 	t := s.o.Theme.Strings(lang)
-	fe := FieldError{Field: field, Code: code, Message: t["err_"+code]}
-	s.o.Logger.Info("withdrawal refused", "fields", field+":"+code)
+	var names []string
+	form := &themes.Form{Intro: t["withdraw_error_intro"]}
+	for i, fe := range fes {
+		fes[i].Message = t["err_"+fe.Code]
+		names = append(names, fe.Field+":"+fe.Code)
+		form.Errors = append(form.Errors, themes.FieldError{Field: fe.Field, Message: fes[i].Message})
+	}
+	s.o.Logger.Info("withdrawal refused", "fields", names)
 	if enc == encJSON {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid fields", "fields": []FieldError{fe}})
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid fields", "fields": fes})
 		return
 	}
 	s.render(w, http.StatusBadRequest, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
-		Form: &themes.Form{Errors: []themes.FieldError{{Field: field, Message: fe.Message}}},
+		BackURL: s.o.WithdrawalURLs[lang], Form: form,
 	})
 }
 
@@ -330,7 +346,7 @@ func (s *Server) withdrawRefused(w http.ResponseWriter, enc int, lang string, er
 		return
 	}
 	s.render(w, status, themes.LayoutError, &themes.Page{
-		Lang: lang, Title: title, ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Lang: lang, Title: title, ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang], BackURL: s.o.WithdrawalURLs[lang],
 		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
 	})
 }

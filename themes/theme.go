@@ -64,6 +64,9 @@ type Page struct {
 	Archive       []ArchivedText // for the archive layout
 	// WithdrawLink is the form of the withdraw-link layout.
 	WithdrawLink *WithdrawLink
+	// BackURL, if set, is where an error page's "back" link leads
+	// (default ConsentURL).
+	BackURL string
 	// T holds the theme strings in Lang; set by [Theme.Render].
 	T   map[string]string
 	CSS template.CSS
@@ -83,6 +86,9 @@ type Form struct {
 	// Invite is the personal invite token; when set, the form posts it and
 	// shows the number (Values.Phone) read-only.
 	Invite string
+	// Intro replaces the theme's "error_intro" above Errors, e.g. for the
+	// withdrawal form ("withdraw_error_intro").
+	Intro string
 }
 
 // FormPurpose is one checkbox.

@@ -43,7 +43,11 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy, NoGroupCommit: *noGroup}, *addr, false, nil, stdout, stderr)
+	withdrawal, err := siteURLs(cfg, "withdrawal")
+	if err != nil {
+		return err
+	}
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy, WithdrawalURLs: withdrawal, NoGroupCommit: *noGroup}, *addr, false, nil, stdout, stderr)
 }
 
 // startCollector listens on addr, opens the collector and serves until ctx

@@ -80,7 +80,13 @@ owner_to = "inhaber@fahrradladen.example"
 	base := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
 	waitMessages(t, srv, 2)
 
-	pdf, err := os.ReadFile(filepath.Join(data, "receipts", id+".pdf"))
+	// The receipt is stored just after its mail is queued.
+	var pdf []byte
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if pdf, err = os.ReadFile(filepath.Join(data, "receipts", id+".pdf")); err == nil {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
@@ -109,8 +110,14 @@ func TestVerifyReceipt(t *testing.T) {
 	pub := filepath.Join(data, "signing.pub")
 	logPath := filepath.Join(data, "decisions.jsonl")
 
-	// The owner's copy in DATA/receipts is the same file.
-	if copies, _ := filepath.Glob(filepath.Join(data, "receipts", "*.pdf")); len(copies) != 2 {
+	// The owner's copies in DATA/receipts, stored just after the answers.
+	var copies []string
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if copies, _ = filepath.Glob(filepath.Join(data, "receipts", "*.pdf")); len(copies) == 2 {
+			break
+		}
+	}
+	if len(copies) != 2 {
 		t.Errorf("owner's copies: %v", copies)
 	}
 	// Without [smtp], mail is off: nothing is queued.

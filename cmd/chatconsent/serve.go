@@ -64,9 +64,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	consent, policy := map[string]string{}, map[string]string{}
+	consent, policy, withdrawal := map[string]string{}, map[string]string{}, map[string]string{}
 	for l, m := range urls {
-		consent[l], policy[l] = m["consent"], m["policy"]
+		consent[l], policy[l], withdrawal[l] = m["consent"], m["policy"], m["withdrawal"]
 	}
 	w, err := watch.New(cfg.Dir, watch.Options{Include: siteFiles(filepath.Base(*cfgPath))})
 	if err != nil {
@@ -86,7 +86,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mux.Handle("/", pv)
 		return mux
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ArchiveDir: scratch, ConsentURLs: consent, PolicyURLs: policy}, *addr, true, wrap, stdout, stderr)
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ArchiveDir: scratch, ConsentURLs: consent, PolicyURLs: policy, WithdrawalURLs: withdrawal}, *addr, true, wrap, stdout, stderr)
 }
 
 // siteFiles is what serve watches below the config's folder.
