@@ -82,6 +82,8 @@ type Book struct {
 	purposes  []string
 	keepLines bool
 	index     bool // see NewIndex
+	compact   map[string]*compactDecision // decisions of an index book
+	interned  map[string]string
 	events    []*Event
 	people    map[string]*Person
 	decisions map[string]*Event
@@ -109,6 +111,31 @@ func NewIndex(purposes []string) *Book {
 	b := New(purposes, false)
 	b.index = true
 	return b
+}
+
+// compactDecision is what an index book keeps of a decision: what a
+// withdrawal needs, with the repeated strings (text version, language,
+// purpose ids) shared.
+type compactDecision struct {
+	time     time.Time
+	subject  *ledger.Subject
+	purposes []string
+	version  string
+	lang     string
+	granted  bool
+}
+
+// intern returns a shared copy of s, so that the thousands of records on
+// one text version hold its 64 hex digits once.
+func (b *Book) intern(s string) string {
+	if b.interned == nil {
+		b.interned = map[string]string{}
+	}
+	if t, ok := b.interned[s]; ok {
+		return t
+	}
+	b.interned[s] = s
+	return s
 }
 
 // opened marks an invite's opening in an index book.
@@ -151,17 +178,29 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 		}
 		b.invites[rec.ID] = e
 	case ledger.TypeDecision:
-		b.decisions[rec.ID] = e
+		if b.index {
+			if b.compact == nil {
+				b.compact = map[string]*compactDecision{}
+			}
+			c := &compactDecision{time: rec.Time, subject: rec.Subject, version: b.intern(rec.TextVersion),
+				lang: b.intern(rec.Lang), granted: rec.Decision == ledger.Granted}
+			for _, id := range rec.Purposes {
+				c.purposes = append(c.purposes, b.intern(id))
+			}
+			b.compact[rec.ID] = c
+		} else {
+			b.decisions[rec.ID] = e
+		}
 		if rec.Invite != "" {
 			b.used[rec.Invite] = rec.ID
 		}
 	case ledger.TypeWithdrawal:
-		d, ok := b.decisions[rec.Ref]
-		if !ok {
+		d := b.Decision(rec.Ref)
+		if d == nil {
 			return fmt.Errorf("withdrawal %s refers to unknown decision %q", rec.ID, rec.Ref)
 		}
-		if phone == "" && d.Record.Subject != nil {
-			phone = d.Record.Subject.Phone
+		if phone == "" && d.Subject != nil {
+			phone = d.Subject.Phone
 		}
 	}
 	if !b.index {
@@ -179,6 +218,9 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 		p.Events = append(p.Events, e)
 	}
 	set := func(id, state, decision, version, lang string) {
+		if b.index {
+			id, version, lang = b.intern(id), b.intern(version), b.intern(lang)
+		}
 		p.Purposes[id] = &Purpose{ID: id, State: state, Since: rec.Time, Event: rec.ID, Decision: decision, TextVersion: version, Lang: lang}
 	}
 	switch rec.Type {
@@ -201,7 +243,7 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 			set(id, state, rec.ID, rec.TextVersion, rec.Lang)
 		}
 	case ledger.TypeWithdrawal:
-		d := b.decisions[rec.Ref].Record
+		d := b.Decision(rec.Ref)
 		for _, id := range rec.Purposes {
 			set(id, Withdrawn, d.ID, d.TextVersion, d.Lang)
 		}
@@ -227,6 +269,14 @@ func (b *Book) People() []*Person {
 
 // Decision returns the decision record with id, or nil.
 func (b *Book) Decision(id string) *ledger.Record {
+	if c := b.compact[id]; c != nil {
+		r := &ledger.Record{Type: ledger.TypeDecision, ID: id, Time: c.time, Decision: ledger.Refused,
+			Purposes: c.purposes, Subject: c.subject, Lang: c.lang, TextVersion: c.version}
+		if c.granted {
+			r.Decision = ledger.Granted
+		}
+		return r
+	}
 	if e := b.decisions[id]; e != nil {
 		return &e.Record
 	}
