@@ -81,7 +81,7 @@ type Person struct {
 type Book struct {
 	purposes  []string
 	keepLines bool
-	index     bool // see NewIndex
+	index     bool                        // see NewIndex
 	compact   map[string]*compactDecision // decisions of an index book
 	interned  map[string]string
 	events    []*Event
