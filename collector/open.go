@@ -32,8 +32,8 @@ type Setup struct {
 	// WithdrawalURLs maps language → the static withdrawal page, for the
 	// "back" link of its error pages.
 	WithdrawalURLs map[string]string
-	Logger      *slog.Logger
-	Now         func() time.Time
+	Logger         *slog.Logger
+	Now            func() time.Time
 	// Mail tunes the receipt mailer (used only with an [smtp] table).
 	Mail MailerOptions
 	// NoGroupCommit makes every decision its own write and fsync
