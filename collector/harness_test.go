@@ -67,6 +67,12 @@ func testKey() ed25519.PrivateKey {
 // The rate limit is off unless mod sets it.
 func newHarness(t testing.TB, mod func(*config.Config)) *harness {
 	t.Helper()
+	return newHarnessOpts(t, mod, nil)
+}
+
+// newHarnessOpts is newHarness; opt may change the server's Options.
+func newHarnessOpts(t testing.TB, mod func(*config.Config), opt func(*Options)) *harness {
+	t.Helper()
 	cfg, err := config.Load(filepath.Join("..", "config.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -111,12 +117,16 @@ func newHarness(t testing.TB, mod func(*config.Config)) *harness {
 	if stamperErr != nil {
 		t.Fatal(stamperErr)
 	}
-	h.srv, err = New(Options{
+	o := Options{
 		Config: cfg, DataDir: h.data, ArchiveDir: arch, Log: log, Signer: testKey(),
 		Theme: theme, Stamper: stamper, Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
 		ConsentURLs:    map[string]string{"de": "https://shop.example/de/einwilligung/", "en": "https://shop.example/en/consent/"},
 		WithdrawalURLs: map[string]string{"de": "https://shop.example/de/widerruf/", "en": "https://shop.example/en/withdrawal/"},
-	})
+	}
+	if opt != nil {
+		opt(&o)
+	}
+	h.srv, err = New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

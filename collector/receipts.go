@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -32,6 +34,9 @@ type receiptQueue struct {
 	pending sync.Map // id → ledger.Entry, while queued
 	stop    chan struct{}
 	wg      sync.WaitGroup
+	// overflow is set when an entry did not fit into the queue; an idle
+	// worker then finds every record without a receipt in the log.
+	overflow atomic.Bool
 }
 
 func (s *Server) startReceipts(workers, size int) {
@@ -40,10 +45,16 @@ func (s *Server) startReceipts(workers, size int) {
 		q.wg.Go(func() {
 			t := time.NewTimer(0)
 			defer t.Stop()
+			sweep := time.NewTicker(sweepEvery)
+			defer sweep.Stop()
 			for {
 				select {
 				case <-q.stop:
 					return
+				case <-sweep.C:
+					if len(q.queue) == 0 && s.inflight.Load() == 0 && q.overflow.CompareAndSwap(true, false) {
+						s.sweepReceipts()
+					}
 				case e := <-q.queue:
 					for s.inflight.Load() > 0 {
 						t.Reset(idleWait)
@@ -106,7 +117,53 @@ func (s *Server) queueReceipt(e ledger.Entry) {
 	case q.queue <- e:
 	default:
 		q.pending.Delete(e.Record.ID)
-		s.o.Logger.Warn("receipt queue full; the receipt will be made when first opened", "id", e.Record.ID)
+		if q.overflow.CompareAndSwap(false, true) {
+			s.o.Logger.Warn("receipt queue full; receipts and their mails are made from the log once the collector is idle")
+		}
+	}
+}
+
+// sweepEvery is how often an idle worker checks whether the queue
+// overflowed.
+const sweepEvery = time.Second
+
+// sweepReceipts makes the receipts (and mails) of every recorded decision
+// and withdrawal that has none: those that did not fit into the queue. It
+// yields to decisions like the queue does.
+func (s *Server) sweepReceipts() {
+	have := map[string]bool{}
+	if des, err := os.ReadDir(filepath.Join(s.o.DataDir, "receipts")); err == nil {
+		for _, de := range des {
+			if id, ok := strings.CutSuffix(de.Name(), ".pdf"); ok {
+				have[id] = true
+			}
+		}
+	}
+	var missing []ledger.Entry
+	err := s.log.Scan(func(rec *ledger.Record, line []byte) error {
+		if (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !have[rec.ID] {
+			if _, queued := s.receipts.pending.Load(rec.ID); !queued {
+				missing = append(missing, ledger.Entry{Record: *rec, Line: bytes.Clone(line)})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.o.Logger.Error("find records without receipts", "err", err)
+		return
+	}
+	s.o.Logger.Info("making receipts that did not fit into the queue", "count", len(missing))
+	for _, e := range missing {
+		for s.inflight.Load() > 0 {
+			select {
+			case <-s.receipts.stop:
+				return
+			case <-time.After(idleWait):
+			}
+		}
+		if err := s.writeReceipt(e); err != nil {
+			s.o.Logger.Error("write receipt", "id", e.Record.ID, "err", err)
+		}
 	}
 }
 

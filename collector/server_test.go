@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -438,4 +439,30 @@ func TestWithdrawFieldErrors(t *testing.T) {
 	if len(h.records(t)) != 0 {
 		t.Error("a refused withdrawal was logged")
 	}
+}
+
+// Decisions whose receipts did not fit into the queue get them (and their
+// mails) from the log once the collector is idle.
+func TestReceiptQueueOverflow(t *testing.T) {
+	h := newHarnessOpts(t, nil, func(o *Options) { o.ReceiptQueue = 1 })
+	const n = 12
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de")); w.Code != 201 {
+				t.Errorf("post: %d %s", w.Code, w.Body)
+			}
+		})
+	}
+	wg.Wait()
+	if !strings.Contains(h.logs.String(), "receipt queue full") {
+		t.Fatalf("the queue did not overflow; the test proves nothing\n%s", h.logs)
+	}
+	var got []string
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if got, _ = filepath.Glob(filepath.Join(h.data, "receipts", "*.pdf")); len(got) == n {
+			return
+		}
+	}
+	t.Errorf("%d receipts after the queue overflowed, want %d\n%s", len(got), n, h.logs)
 }
