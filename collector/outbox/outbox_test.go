@@ -3,6 +3,7 @@ package outbox
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -254,4 +255,47 @@ func TestBackoff(t *testing.T) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// TestTLS delivers over STARTTLS and over implicit TLS to a server whose
+// certificate the client trusts, with AUTH offered only over TLS; a client
+// that does not trust the certificate delivers nothing (a temporary
+// failure: the mail stays in the outbox).
+func TestTLS(t *testing.T) {
+	for _, mode := range []struct {
+		security string
+		implicit bool
+	}{{"starttls", false}, {"tls", true}} {
+		t.Run(mode.security, func(t *testing.T) {
+			srv, roots := smtptest.StartTLS(t, "127.0.0.1:0", mode.implicit)
+			srv.RequireAuth("receipts", "s3cret")
+			host, port, _ := net.SplitHostPort(srv.Addr)
+			var p int
+			fmt.Sscan(port, &p)
+			conf := SMTPConfig{Host: host, Port: p, Security: mode.security, User: "receipts", Password: "s3cret", Timeout: 5 * time.Second}
+
+			untrusted, err := NewSMTP(conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := testMail("tls-"+mode.security, "jw@example.org")
+			if err := untrusted.Send(context.Background(), m); err == nil || errors.Is(err, ErrPermanent) {
+				t.Errorf("untrusted certificate: err = %v, want a temporary failure", err)
+			}
+
+			conf.TLSConfig = &tls.Config{RootCAs: roots, ServerName: host, MinVersion: tls.VersionTLS12}
+			trusted, err := NewSMTP(conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := trusted.Send(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+			msgs := srv.Messages()
+			if len(msgs) != 1 || msgs[0].User != "receipts" {
+				t.Fatalf("messages = %+v, want one, authenticated", msgs)
+			}
+			checkMessage(t, msgs[0], m)
+		})
+	}
 }

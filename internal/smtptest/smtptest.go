@@ -5,6 +5,13 @@ package smtptest
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -45,10 +52,47 @@ type Server struct {
 // retries for a second.
 func Start(t testing.TB, addr string) *Server {
 	t.Helper()
+	return start(t, addr, nil, false)
+}
+
+// StartTLS is Start with a fresh self-signed certificate for 127.0.0.1 and
+// localhost: with implicit false the server offers STARTTLS (RFC 3207),
+// with implicit true it speaks TLS from the first byte (RFC 8314). AUTH is
+// offered only over TLS. roots trusts the certificate.
+func StartTLS(t testing.TB, addr string, implicit bool) (s *Server, roots *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "chatconsent test SMTP"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots = x509.NewCertPool()
+	roots.AddCert(cert)
+	cfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, MinVersion: tls.VersionTLS12}
+	return start(t, addr, cfg, implicit), roots
+}
+
+func start(t testing.TB, addr string, tlsConfig *tls.Config, implicit bool) *Server {
+	t.Helper()
 	s := &Server{reject: map[string]bool{}, users: map[string]string{}}
 	s.srv = smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
 	s.srv.Domain = "localhost"
-	s.srv.AllowInsecureAuth = true // loopback only
+	s.srv.AllowInsecureAuth = tlsConfig == nil // plain: loopback only
+	s.srv.TLSConfig = tlsConfig
 	s.srv.ReadTimeout = 10 * time.Second
 	s.srv.WriteTimeout = 10 * time.Second
 	var ln net.Listener
@@ -63,6 +107,9 @@ func Start(t testing.TB, addr string) *Server {
 		t.Fatal(err)
 	}
 	s.Addr = ln.Addr().String()
+	if implicit {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	go s.srv.Serve(ln)
 	t.Cleanup(func() { s.srv.Close() })
 	return s
