@@ -15,6 +15,7 @@ import (
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/themes"
+	qrcode "github.com/skip2/go-qrcode"
 )
 
 func runInvite(args []string, stdout, stderr io.Writer) error {
@@ -25,11 +26,15 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "", "the contact's `name`, pre-filled on the page (optional)")
 	lang := fs.String("lang", "", "`language` of the page and message (default: the site's default)")
 	renew := fs.Bool("renew", false, "invite everyone whose consent needs renewal after a material change")
+	qr := fs.String("qr", "", "also write the personal link as a QR code: a PNG `file`, or - for the terminal (to invite in person)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	if *renew == (*phone != "") {
 		return usageError("invite: give --phone NUMBER, or --renew")
+	}
+	if *qr != "" && *renew {
+		return usageError("invite: --qr goes with --phone, not --renew")
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -66,6 +71,7 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 		if !slices.Contains(cfg.Site.Languages, *lang) {
 			return usageError("invite: --lang %q: the site has %s", *lang, strings.Join(cfg.Site.Languages, ", "))
 		}
+		mk.qr = *qr
 		return mk.print(stdout, number, strings.TrimSpace(*name), *lang)
 	}
 	o, err := openRecords(*cfgPath, *data, false)
@@ -97,6 +103,7 @@ type inviter struct {
 	theme *themes.Theme
 	sign  func(invite.Invite) (string, error)
 	now   time.Time
+	qr    string // "" none, "-" terminal, else a PNG file for the link
 }
 
 func (m *inviter) print(w io.Writer, phone, name, lang string) error {
@@ -118,5 +125,30 @@ func (m *inviter) print(w io.Writer, phone, name, lang string) error {
 	fmt.Fprintf(w, "invite %s for %s, valid until %s (Europe/Berlin)\n", inv.ID, phone, inv.Expires.In(records.Berlin()).Format("2006-01-02 15:04"))
 	fmt.Fprintf(w, "personal link: %s\n", link)
 	fmt.Fprintf(w, "WhatsApp:      %s\n", invite.WhatsAppURL(phone, msg))
+	if m.qr != "" {
+		return writeQR(w, m.qr, link)
+	}
+	return nil
+}
+
+// writeQR writes link as a QR code (ISO/IEC 18004, medium error
+// correction) to a PNG file, or as text to w for path "-".
+func writeQR(w io.Writer, path, link string) error {
+	code, err := qrcode.New(link, qrcode.Medium)
+	if err != nil {
+		return fmt.Errorf("QR code: %w", err)
+	}
+	if path == "-" {
+		_, err := io.WriteString(w, code.ToSmallString(false))
+		return err
+	}
+	png, err := code.PNG(512)
+	if err != nil {
+		return fmt.Errorf("QR code: %w", err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		return fmt.Errorf("QR code: %w", err)
+	}
+	fmt.Fprintf(w, "QR code:       %s\n", path)
 	return nil
 }
