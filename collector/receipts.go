@@ -184,20 +184,21 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string)
 			return
 		}
 	}
+	// Only holders of a valid link get here, but stamping costs
+	// milliseconds and a look-up reads the log: it counts against the
+	// client's rate.
+	if ok, wait := s.limiter.allow(clientAddr(r, s.o.Config.Collector.TrustedProxies), s.o.Now()); !ok {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		http.Error(w, "too many requests", http.StatusTooManyRequests)
+		return
+	}
 	var e ledger.Entry
 	if v, ok := s.receipts.pending.Load(id); ok {
 		e = v.(ledger.Entry)
 	} else {
-		// Only holders of a valid link get here, but a look-up reads the
-		// log, so it counts against the client's rate.
-		if ok, wait := s.limiter.allow(clientAddr(r, s.o.Config.Collector.TrustedProxies), s.o.Now()); !ok {
-			w.Header().Set("Retry-After", retryAfter(wait))
-			http.Error(w, "too many requests", http.StatusTooManyRequests)
-			return
-		}
 		e, err = s.log.Lookup(id)
 		if errors.Is(err, ledger.ErrNotFound) {
-			http.NotFound(w, r)
+			s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid")
 			return
 		}
 		if err != nil {

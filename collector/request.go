@@ -228,7 +228,8 @@ func decodeJSONFields(b []byte, single map[string]*string, purposes *[]string) e
 	if _, err := dec.Token(); err != nil {
 		return &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
 	}
-	if _, err := dec.Token(); err == nil {
+	// Only white space may follow the object (RFC 8259 §2).
+	if len(bytes.TrimLeft(b[dec.InputOffset():], " \t\r\n")) > 0 {
 		return &RequestError{Status: http.StatusBadRequest, Msg: "body must hold exactly one JSON object"}
 	}
 	return nil

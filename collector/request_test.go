@@ -78,6 +78,8 @@ func TestDecodeRequest(t *testing.T) {
 		{"wrong JSON type", "application/json", `{"purpose":"a"}`, 400, "purpose"},
 		{"JSON array", "application/json", `[1]`, 400, ""},
 		{"two JSON objects", "application/json", `{}{}`, 400, ""},
+		{"garbage after the object", "application/json", `{"name":"a"}x`, 400, ""},
+		{"closing brace after the object", "application/json", `{"name":"a"}}`, 400, ""},
 		{"invalid UTF-8 JSON", "application/json", "{\"name\":\"\xff\"}", 400, ""},
 		{"wrong content type", "text/plain", "name=x", 415, ""},
 		{"no content type", "", "name=x", 415, ""},

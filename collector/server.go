@@ -219,9 +219,12 @@ func securityHeaders(h http.Handler) http.Handler {
 }
 
 func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
+	// A slow body must not count as a decision in flight: receipts wait
+	// for none to be in flight, and a client trickling bytes would stop
+	// them (the read timeout cuts it after ReadTimeout).
+	req, enc, err := decodeRequest(w, r)
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
-	req, enc, err := decodeRequest(w, r)
 	// Every post counts against the client's rate, good or bad.
 	addr := clientAddr(r, s.o.Config.Collector.TrustedProxies)
 	if ok, wait := s.limiter.allow(addr, s.o.Now()); !ok {
@@ -249,9 +252,12 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	if req.Honeypot != "" {
-		s.honeypot(w, r, enc, req)
-		return
+	// A bot that filled the hidden field is answered like a person: the
+	// same errors for bad fields, a success that writes nothing otherwise.
+	bot := req.Honeypot != ""
+	if bot {
+		req.Honeypot = ""
+		req.Invite = ""
 	}
 	inv, ok := s.checkInvite(w, r, enc, req)
 	if !ok {
@@ -266,6 +272,10 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.renderFormErrors(w, http.StatusBadRequest, s.clientLang(r, req), req, ferrs)
+		return
+	}
+	if bot {
+		s.honeypot(w, r, enc, req)
 		return
 	}
 	lim := s.o.Config.Collector.Limits

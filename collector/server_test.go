@@ -201,8 +201,13 @@ func TestHoneypot(t *testing.T) {
 		t.Errorf("%d records, want only the real one", len(recs))
 	}
 	u, _ := url.Parse(got.ReceiptURL)
-	if w := h.do("GET", u.RequestURI(), "", ""); w.Code != 404 {
-		t.Errorf("honeypot receipt: %d, want 404", w.Code)
+	if w := h.do("GET", u.RequestURI(), "", "", "Accept-Language", "en"); w.Code != 404 || !strings.Contains(w.Body.String(), "This link to the confirmation is not valid.") {
+		t.Errorf("honeypot receipt: %d, want the same 404 page as any unknown receipt", w.Code)
+	}
+	// A bot gets the same field errors as a person.
+	bad := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de", "website", "x", "decision", "nonsense"))
+	if bad.Code != 400 || !strings.Contains(bad.Body.String(), `"field":"decision"`) {
+		t.Errorf("honeypot with a bad field: %d %s, want 400 naming decision", bad.Code, bad.Body)
 	}
 }
 

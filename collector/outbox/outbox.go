@@ -297,6 +297,9 @@ func (b *Outbox) deliver(ctx context.Context, id string) error {
 		return b.fail(id, fmt.Errorf("unreadable: %w", err))
 	}
 	err = b.send.Send(ctx, &m)
+	if err != nil {
+		err = &redactedError{err, m.To}
+	}
 	switch {
 	case err == nil:
 		if err := moveDurably(b.dir, id+".json", "sent"); err != nil {
@@ -304,10 +307,11 @@ func (b *Outbox) deliver(ctx context.Context, id string) error {
 			// (the at-least-once window).
 			return fmt.Errorf("sent, but could not move to sent/: %w", err)
 		}
-		b.o.Logger.Info("mail delivered", "mail", id, "to", strings.Join(m.To, ", "), "message_id", m.MessageID)
+		// Ids only: the collector's own log holds no personal data.
+		b.o.Logger.Info("mail delivered", "mail", id, "recipients", len(m.To), "message_id", m.MessageID)
 		return nil
 	case errors.Is(err, ErrPermanent):
-		b.o.Logger.Error("mail refused for good, moved to failed/", "mail", id, "to", strings.Join(m.To, ", "), "err", err)
+		b.o.Logger.Error("mail refused for good, moved to failed/", "mail", id, "err", err)
 		return b.fail(id, err)
 	}
 	return err
@@ -367,3 +371,24 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// redactedError is a sending error whose text has the recipients'
+// addresses replaced, for the collector's own log and failed/ files: SMTP
+// servers quote the recipient in their replies. Unwrap keeps
+// errors.Is(err, ErrPermanent) working.
+type redactedError struct {
+	err   error
+	addrs []string
+}
+
+func (e *redactedError) Error() string {
+	msg := e.err.Error()
+	for _, a := range e.addrs {
+		if a != "" {
+			msg = strings.ReplaceAll(msg, a, "<recipient>")
+		}
+	}
+	return msg
+}
+
+func (e *redactedError) Unwrap() error { return e.err }

@@ -210,11 +210,19 @@ func TestPermanentFailure(t *testing.T) {
 	srv := smtptest.Start(t, "127.0.0.1:0")
 	srv.Reject("nobody@example.org")
 	dir := t.TempDir()
-	b, err := Open(dir, sender(t, srv.Addr), Options{MinBackoff: 10 * time.Millisecond})
+	var logBuf syncBuffer
+	b, err := Open(dir, sender(t, srv.Addr), Options{MinBackoff: 10 * time.Millisecond, Logger: newLogger(&logBuf)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	run(t, b)
+	defer func() {
+		// The collector's own log holds no addresses, not even quoted in
+		// the server's refusal.
+		if l := logBuf.String(); strings.Contains(l, "nobody@example.org") || strings.Contains(l, " to=") {
+			t.Errorf("log holds an address:\n%s", logBuf.String())
+		}
+	}()
 	bad, good := testMail("rec4-subject", "nobody@example.org"), testMail("rec4-owner", "owner@example.org")
 	b.Enqueue(bad)
 	b.Enqueue(good)
