@@ -471,3 +471,36 @@ func TestReceiptQueueOverflow(t *testing.T) {
 	}
 	t.Errorf("%d receipts after the queue overflowed, want %d\n%s", len(got), n, h.logs)
 }
+
+// Someone who knows only a number can post a grant for it on the public
+// form; the person's own withdrawal link still withdraws everything in
+// force for the number, that grant included.
+func TestWithdrawLinkCoversLaterGrants(t *testing.T) {
+	h := newHarness(t, nil)
+	post := func(purposes []string) string {
+		w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("en", "purpose", purposes))
+		var got struct{ ID string }
+		if err := json.Unmarshal(w.Body.Bytes(), &got); w.Code != 201 || err != nil {
+			t.Fatalf("post: %d %s", w.Code, w.Body)
+		}
+		return got.ID
+	}
+	victim := post([]string{"orders"})
+	post([]string{"orders", "documents"}) // a stranger, same number
+	u, err := url.Parse(h.srv.WithdrawalURL(victim))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"id": u.Query().Get("id"), "k": u.Query().Get("k")})
+	w := h.do("POST", "/v1/withdraw", ctJSON, string(body))
+	var got struct {
+		Withdrawn    []string `json:"withdrawn"`
+		StillGranted []string `json:"still_granted"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &got); w.Code != 201 || err != nil {
+		t.Fatalf("withdraw by the victim's link: %d %s", w.Code, w.Body)
+	}
+	if strings.Join(got.Withdrawn, ",") != "orders,documents" || len(got.StillGranted) != 0 {
+		t.Errorf("withdrawn %v, still granted %v; want everything withdrawn", got.Withdrawn, got.StillGranted)
+	}
+}

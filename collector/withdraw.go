@@ -252,7 +252,7 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		lang = s.pageLang(d.Lang)
 	}
 	for _, p := range req.Purposes {
-		if !slices.Contains(d.Purposes, p) {
+		if !slices.Contains(s.o.Config.PurposeIDs(), p) {
 			s.withdrawFieldError(w, enc, lang, FieldPurpose, "purpose")
 			return
 		}

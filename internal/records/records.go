@@ -292,19 +292,33 @@ func (b *Book) InviteUsed(id string) (decision string, ok bool) {
 // InviteOpened reports whether the log holds the invite's opening.
 func (b *Book) InviteOpened(id string) bool { return b.invites[id] != nil }
 
-// Withdrawable returns the purposes of decision id that are still granted
-// for its number (in the decision's order): what a withdrawal referring to
-// it can withdraw. A refusal, or a decision superseded for a purpose by a
-// later decision, leaves nothing for that purpose.
+// Withdrawable returns the purposes that a withdrawal referring to
+// decision id can withdraw: every purpose currently granted for the
+// decision's number, whichever decision granted it, in the configured
+// order. Whoever holds a decision's link or record id for a number can so
+// withdraw all consent in force for that number (GDPR Art. 7(3): as easy
+// as giving it), including a later grant that someone else posted for the
+// number on the public form.
 func (b *Book) Withdrawable(id string) []string {
 	d := b.Decision(id)
-	if d == nil || d.Decision != ledger.Granted || d.Subject == nil {
+	if d == nil || d.Subject == nil {
 		return nil
 	}
 	p := b.people[d.Subject.Phone]
+	if p == nil {
+		return nil
+	}
+	ids := slices.Clone(b.purposes)
+	var extra []string
+	for pid := range p.Purposes {
+		if !slices.Contains(ids, pid) {
+			extra = append(extra, pid)
+		}
+	}
+	slices.Sort(extra)
 	var out []string
-	for _, pid := range d.Purposes {
-		if st := p.Purposes[pid]; st != nil && st.State == Granted && st.Decision == id {
+	for _, pid := range append(ids, extra...) {
+		if st := p.Purposes[pid]; st != nil && st.State == Granted {
 			out = append(out, pid)
 		}
 	}
