@@ -49,8 +49,12 @@ func printBuild(stdout, stderr io.Writer, cfg *config.Config, res *generator.Res
 	for _, l := range cfg.Site.Languages {
 		vs = append(vs, fmt.Sprintf("%s %.12s", l, res.Versions[l]))
 	}
-	abs, _ := filepath.Abs(out)
-	fmt.Fprintf(stdout, "built %s: pages %s; text versions %s (%d new); %s\n", abs, strings.Join(parts, ", "), strings.Join(vs, ", "), len(res.NewVersions), took.Round(100*time.Microsecond))
+	where := "in memory" // serve
+	if out != "" {
+		abs, _ := filepath.Abs(out)
+		where = abs
+	}
+	fmt.Fprintf(stdout, "built %s: pages %s; text versions %s (%d new); %s\n", where, strings.Join(parts, ", "), strings.Join(vs, ", "), len(res.NewVersions), took.Round(100*time.Microsecond))
 }
 
 // limitMemory sets a soft memory limit for a one-shot build in proportion

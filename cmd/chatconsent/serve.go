@@ -52,7 +52,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	printBuild(stdout, stderr, cfg, res, "memory", time.Since(start))
+	printBuild(stdout, stderr, cfg, res, "", time.Since(start))
 	basePath := "/"
 	if u, err := url.Parse(cfg.Site.BaseURL); err == nil && u.Path != "" {
 		basePath = u.Path
