@@ -446,12 +446,26 @@ func (s *Server) ReceiptData(e ledger.Entry) receipt.Data {
 	if e.Record.Type == ledger.TypeWithdrawal {
 		return s.withdrawalReceiptData(e)
 	}
-	return ReceiptData(s.o.Config, e, s.o.PublicURL, s.withdrawalURLFor(&e.Record))
+	return ReceiptData(s.o.Config, e, s.withdrawalURLFor(&e.Record))
 }
 
-// ReceiptData turns a log entry into what its receipt shows: every
-// configured purpose, granted or not, in the record's language.
-func ReceiptData(cfg *config.Config, e ledger.Entry, publicURL, withdrawalURL string) receipt.Data {
+// ReceiptData turns a decision's log entry into what its receipt shows:
+// every configured purpose, granted or not, in the record's language.
+func ReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
+	d := receiptBase(cfg, e, withdrawalURL)
+	for _, p := range cfg.Purposes {
+		title, _ := p.Localized(e.Record.Lang)
+		d.Purposes = append(d.Purposes, receipt.Purpose{
+			ID: p.ID, Title: title,
+			Granted: e.Record.Decision == ledger.Granted && slices.Contains(e.Record.Purposes, p.ID),
+		})
+	}
+	return d
+}
+
+// receiptBase is what every receipt shows of its record: who, when, the
+// text version and where it is archived, the key, the signed line.
+func receiptBase(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
 	rec := e.Record
 	d := receipt.Data{
 		Lang:       rec.Lang,
@@ -465,13 +479,6 @@ func ReceiptData(cfg *config.Config, e ledger.Entry, publicURL, withdrawalURL st
 	}
 	if rec.Subject != nil {
 		d.Name, d.Phone, d.Email = rec.Subject.Name, rec.Subject.Phone, rec.Subject.Email
-	}
-	for _, p := range cfg.Purposes {
-		title, _ := p.Localized(rec.Lang)
-		d.Purposes = append(d.Purposes, receipt.Purpose{
-			ID: p.ID, Title: title,
-			Granted: rec.Decision == ledger.Granted && slices.Contains(rec.Purposes, p.ID),
-		})
 	}
 	return d
 }

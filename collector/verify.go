@@ -106,7 +106,7 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 	personalFor := rec.ID
 	switch rec.Type {
 	case ledger.TypeDecision:
-		data = func(u string) receipt.Data { return ReceiptData(c.Config, e, c.Config.Collector.PublicURL, u) }
+		data = func(u string) receipt.Data { return ReceiptData(c.Config, e, u) }
 	case ledger.TypeWithdrawal:
 		data = func(u string) receipt.Data { return WithdrawalReceiptData(c.Config, e, u) }
 		personalFor = rec.Ref

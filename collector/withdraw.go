@@ -362,22 +362,11 @@ func (s *Server) withdrawalReceiptData(e ledger.Entry) receipt.Data {
 // WithdrawalReceiptData turns a withdrawal's log entry into what its
 // receipt shows; withdrawalURL is the decision's personal withdrawal link.
 func WithdrawalReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
-	rec := e.Record
-	d := receipt.Data{
-		Lang: rec.Lang, Controller: receipt.Controller(cfg.Controller),
-		RecordID: rec.ID, Time: rec.Time, Decision: ledger.Withdrawn, Ref: rec.Ref,
-		TextVersion:    rec.TextVersion,
-		TextURL:        cfg.Site.BaseURL + "archive/" + rec.TextVersion + ".html",
-		KeyFingerprint: "SHA256:" + rec.Key,
-		WithdrawalURL:  withdrawalURL,
-		Record:         e.Line,
-	}
-	if rec.Subject != nil {
-		d.Name, d.Phone, d.Email = rec.Subject.Name, rec.Subject.Phone, rec.Subject.Email
-	}
+	d := receiptBase(cfg, e, withdrawalURL)
+	d.Decision, d.Ref = ledger.Withdrawn, e.Record.Ref
 	for _, p := range cfg.Purposes {
-		if slices.Contains(rec.Purposes, p.ID) {
-			title, _ := p.Localized(rec.Lang)
+		if slices.Contains(e.Record.Purposes, p.ID) {
+			title, _ := p.Localized(e.Record.Lang)
 			d.Purposes = append(d.Purposes, receipt.Purpose{ID: p.ID, Title: title, Withdrawn: true})
 		}
 	}

@@ -308,16 +308,8 @@ func (b *Book) Withdrawable(id string) []string {
 	if p == nil {
 		return nil
 	}
-	ids := slices.Clone(b.purposes)
-	var extra []string
-	for pid := range p.Purposes {
-		if !slices.Contains(ids, pid) {
-			extra = append(extra, pid)
-		}
-	}
-	slices.Sort(extra)
 	var out []string
-	for _, pid := range append(ids, extra...) {
+	for _, pid := range b.order(p) {
 		if st := p.Purposes[pid]; st != nil && st.State == Granted {
 			out = append(out, pid)
 		}
@@ -325,10 +317,9 @@ func (b *Book) Withdrawable(id string) []string {
 	return out
 }
 
-// Status returns the state of every purpose the number has decided on, in
-// the configured order (unknown ids after them), and for each whether it
-// needs renewal under manifest m (nil: none does).
-func (b *Book) Status(p *Person, m *archive.Manifest) []Status {
+// order returns the configured purpose ids, then any other id p has a
+// state for (a purpose since removed from the config), sorted.
+func (b *Book) order(p *Person) []string {
 	ids := slices.Clone(b.purposes)
 	var extra []string
 	for id := range p.Purposes {
@@ -337,8 +328,15 @@ func (b *Book) Status(p *Person, m *archive.Manifest) []Status {
 		}
 	}
 	slices.Sort(extra)
+	return append(ids, extra...)
+}
+
+// Status returns the state of every purpose the number has decided on, in
+// the configured order (unknown ids after them), and for each whether it
+// needs renewal under manifest m (nil: none does).
+func (b *Book) Status(p *Person, m *archive.Manifest) []Status {
 	var out []Status
-	for _, id := range append(ids, extra...) {
+	for _, id := range b.order(p) {
 		st := p.Purposes[id]
 		if st == nil {
 			continue
