@@ -77,15 +77,37 @@ func TestSystemdUnit(t *testing.T) {
 	}
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
+// freePorts returns n distinct ports that were free a moment ago on both
+// 127.0.0.1 and [::1] (Caddy binds both). All listeners stay open until
+// every port is chosen, so the kernel cannot hand out one port twice:
+// Caddy refuses an https port equal to its http_port.
+func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	var ports []int
+	var open []net.Listener
+	defer func() {
+		for _, ln := range open {
+			ln.Close()
+		}
+	}()
+	for tries := 0; len(ports) < n; tries++ {
+		if tries > 100 {
+			t.Fatalf("no %d free loopback ports on 127.0.0.1 and [::1]", n)
+		}
+		ln4, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, ln4)
+		port := ln4.Addr().(*net.TCPAddr).Port
+		ln6, err := net.Listen("tcp", fmt.Sprintf("[::1]:%d", port))
+		if err != nil {
+			continue // taken on ::1: keep ln4 open so it is not offered again
+		}
+		open = append(open, ln6)
+		ports = append(ports, port)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // caddyEnv keeps Caddy's state (its local CA, certificates) in dir.
@@ -154,7 +176,8 @@ func caddyGrant(t *testing.T, collectorKeys string) string {
 	t.Helper()
 	caddy := need(t, "caddy", "caddy")
 	dir := site(t)
-	port, httpPort := freePort(t), freePort(t)
+	ports := freePorts(t, 2)
+	port, httpPort := ports[0], ports[1]
 	base := fmt.Sprintf("https://[::1]:%d/", port)
 	cfg := filepath.Join(dir, "config.toml")
 	rewriteFile(t, cfg, map[string]string{
@@ -183,9 +206,14 @@ func caddyGrant(t *testing.T, collectorKeys string) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		cancel()
-		cmd.Wait()
+		<-exited
 		if t.Failed() {
 			clog.mu.Lock()
 			t.Logf("caddy log:\n%s", logBuf.String())
@@ -195,7 +223,7 @@ func caddyGrant(t *testing.T, collectorKeys string) string {
 
 	// Caddy's local CA signed the site's certificate: a client that trusts
 	// the CA's root (and nothing else) gets through.
-	client := caddyClient(t, cdir, base+"healthz")
+	client := caddyClient(t, cdir, base+"healthz", exited)
 	resp, err := client.Get(base + "de/einwilligung/")
 	if err != nil {
 		t.Fatal(err)
@@ -224,13 +252,19 @@ func caddyGrant(t *testing.T, collectorKeys string) string {
 }
 
 // caddyClient waits until Caddy answers url over TLS signed by its local
-// CA and returns a client that trusts that CA alone.
-func caddyClient(t *testing.T, cdir, url string) *http.Client {
+// CA and returns a client that trusts that CA alone. It stops waiting as
+// soon as exited is closed (Caddy ended, e.g. refusing its config).
+func caddyClient(t *testing.T, cdir, url string, exited <-chan struct{}) *http.Client {
 	t.Helper()
 	root := filepath.Join(cdir, "data", "caddy", "pki", "authorities", "local", "root.crt")
 	deadline := time.Now().Add(60 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			t.Fatalf("Caddy exited before serving %s (its log follows)", url)
+		default:
+		}
 		pem, err := os.ReadFile(root)
 		if err != nil {
 			last = err
