@@ -435,8 +435,7 @@ func markdownData(cfg *config.Config, lang string, pages []*page) MarkdownData {
 // files whose bytes changed since the last build.
 func (b *Builder) readPages(lang string) ([]*page, error) {
 	dir := filepath.Join(b.opts.ContentDir, lang)
-	var pages []*page
-	slugs := map[string]string{}
+	var fulls, bases []string
 	err := filepath.WalkDir(dir, func(full string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return fmt.Errorf("read content: %w", err)
@@ -452,33 +451,47 @@ func (b *Builder) readPages(lang string) ([]*page, error) {
 			return nil
 		}
 		rel, _ := filepath.Rel(dir, full)
-		base := filepath.ToSlash(rel)
-		src, err := os.ReadFile(full)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", full, err)
-		}
-		sum := sha256.Sum256(src)
-		s := b.sources[full]
-		if s == nil || s.sum != sum {
-			fm, body, line, err := ParsePage(full, src)
-			if err != nil {
-				return err
-			}
-			s = &source{sum: sum, fm: fm, body: body, line: line}
-			b.sources[full] = s
-		}
-		if prev, ok := slugs[s.fm.Slug]; ok {
-			return fmt.Errorf("%s: slug %q is also used by %s", full, s.fm.Slug, prev)
-		}
-		slugs[s.fm.Slug] = full
-		pages = append(pages, &page{
-			file: path.Join(lang, base), base: base, full: full, lang: lang, src: s, fm: s.fm,
-			url: b.basePath + lang + "/" + s.fm.Slug + "/",
-		})
+		fulls, bases = append(fulls, full), append(bases, filepath.ToSlash(rel))
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	// Reading and front matter in parallel: on a large site the file
+	// system's latency, not the parsing, is what a serial loop waits for.
+	srcs := make([]*source, len(fulls))
+	if err := parallel(len(fulls), func(i int) error {
+		src, err := os.ReadFile(fulls[i])
+		if err != nil {
+			return fmt.Errorf("read %s: %w", fulls[i], err)
+		}
+		sum := sha256.Sum256(src)
+		if s := b.sources[fulls[i]]; s != nil && s.sum == sum { // concurrent reads only
+			srcs[i] = s
+			return nil
+		}
+		fm, body, line, err := ParsePage(fulls[i], src)
+		if err != nil {
+			return err
+		}
+		srcs[i] = &source{sum: sum, fm: fm, body: body, line: line}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	pages := make([]*page, 0, len(fulls))
+	slugs := map[string]string{}
+	for i, full := range fulls {
+		s := srcs[i]
+		b.sources[full] = s
+		if prev, ok := slugs[s.fm.Slug]; ok {
+			return nil, fmt.Errorf("%s: slug %q is also used by %s", full, s.fm.Slug, prev)
+		}
+		slugs[s.fm.Slug] = full
+		pages = append(pages, &page{
+			file: path.Join(lang, bases[i]), base: bases[i], full: full, lang: lang, src: s, fm: s.fm,
+			url: b.basePath + lang + "/" + s.fm.Slug + "/",
+		})
 	}
 	return pages, nil
 }
@@ -487,21 +500,24 @@ func (b *Builder) readPages(lang string) ([]*page, error) {
 // with goldmark, or takes the conversion from the cache (hit). Template
 // errors carry FILE:LINE of the content file.
 func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownData) (html template.HTML, hit bool, err error) {
-	// Pad with newlines so template line numbers match the file's.
-	src := strings.Repeat("\n", p.src.line-1) + string(p.src.body)
-	tpl, err := texttemplate.New(p.full).Option("missingkey=error").Parse(src)
-	if err != nil {
-		return "", false, err
-	}
-	var buf bytes.Buffer
-	if err := tpl.Execute(&buf, data); err != nil {
-		return "", false, err
-	}
-	k := cache.key(p.lang, buf.Bytes())
+	src := p.src.body
+	if bytes.Contains(src, []byte("{{")) {
+		// Pad with newlines so template line numbers match the file's.
+		tpl, err := texttemplate.New(p.full).Option("missingkey=error").Parse(strings.Repeat("\n", p.src.line-1) + string(src))
+		if err != nil {
+			return "", false, err
+		}
+		var buf bytes.Buffer
+		if err := tpl.Execute(&buf, data); err != nil {
+			return "", false, err
+		}
+		src = buf.Bytes()
+	} // else: no placeholder, and no template needed to say so
+	k := cache.key(p.lang, src)
 	if b, ok := cache.get(k); ok {
 		return template.HTML(bytesToString(b)), true, nil
 	}
-	b, err := md.convert(p.lang, buf.Bytes())
+	b, err := md.convert(p.lang, src)
 	if err != nil {
 		return "", false, fmt.Errorf("%s: render Markdown: %w", p.full, err)
 	}

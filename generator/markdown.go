@@ -77,6 +77,9 @@ var (
 // region is named by the heading above the table. Raw HTML is off, so every
 // <table> comes from a Markdown table.
 func scrollableTables(html []byte) []byte {
+	if !bytes.Contains(html, []byte("<table>")) {
+		return html // most pages: no copy, no regexp
+	}
 	var out bytes.Buffer
 	last := 0
 	for _, loc := range tableRe.FindAllIndex(html, -1) {
