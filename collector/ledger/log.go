@@ -61,7 +61,8 @@ type Log struct {
 
 	// Written only by the writer goroutine.
 	head Head
-	err  error // sticky: the file state is unknown after a failed rollback
+	err  error  // sticky: the file state is unknown after a failed rollback
+	buf  []byte // a batch's bytes, reused: under load most garbage was its growth
 }
 
 type appendReq struct {
@@ -279,7 +280,12 @@ func (l *Log) commit(batch []*appendReq) {
 		return
 	}
 	head := l.head
-	var buf []byte
+	buf := l.buf[:0]
+	defer func() {
+		if cap(buf) <= 1<<20 { // one huge batch should not pin its buffer
+			l.buf = buf[:0]
+		}
+	}()
 	results := make([][]Entry, len(batch))
 	errs := make([]error, len(batch))
 	for i, r := range batch {

@@ -24,6 +24,7 @@ package records
 
 import (
 	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"slices"
@@ -81,9 +82,11 @@ type Person struct {
 type Book struct {
 	purposes  []string
 	keepLines bool
-	index     bool                        // see NewIndex
-	compact   map[string]*compactDecision // decisions of an index book
+	index     bool                         // see NewIndex
+	compact   map[[16]byte]compactDecision // decisions of an index book, by binary id
 	interned  map[string]string
+	shapes    []shape          // of an index book's decisions, shared
+	shapeIDs  map[string]int32 // shape key → index in shapes
 	events    []*Event
 	people    map[string]*Person
 	decisions map[string]*Event
@@ -114,15 +117,62 @@ func NewIndex(purposes []string) *Book {
 }
 
 // compactDecision is what an index book keeps of a decision: what a
-// withdrawal needs, with the repeated strings (text version, language,
-// purpose ids) shared.
+// withdrawal needs, and nothing held twice. The collector keeps one per
+// decision for its whole life, so every byte here counts (64 with the
+// key, plus name and e-mail): the map key is the binary id, the time is
+// two integers, the number is the Person's, name and e-mail are one
+// string, and text version, language and purposes are one shared [shape].
 type compactDecision struct {
-	time     time.Time
-	subject  *ledger.Subject
-	purposes []string
-	version  string
-	lang     string
-	granted  bool
+	sec     int64
+	nsec    int32
+	shape   int32
+	subject string // name + e-mail
+	person  *Person
+	granted bool
+	hasSubj bool   // the record had a subject
+	nameLen uint32 // of subject's first part
+}
+
+// shape is what many decisions have in common.
+type shape struct {
+	version, lang string
+	purposes      []string
+}
+
+// shapeOf returns the index of rec's shape in b.shapes, adding it if new:
+// a few versions, languages and combinations of purposes stand for
+// thousands of decisions.
+func (b *Book) shapeOf(rec *ledger.Record) int32 {
+	key := rec.TextVersion + "\x00" + rec.Lang + "\x00" + strings.Join(rec.Purposes, "\x00")
+	if i, ok := b.shapeIDs[key]; ok {
+		return i
+	}
+	if b.shapeIDs == nil {
+		b.shapeIDs = map[string]int32{}
+	}
+	sh := shape{version: b.intern(rec.TextVersion), lang: b.intern(rec.Lang)}
+	for _, id := range rec.Purposes {
+		sh.purposes = append(sh.purposes, b.intern(id))
+	}
+	b.shapes = append(b.shapes, sh)
+	b.shapeIDs[key] = int32(len(b.shapes) - 1)
+	return int32(len(b.shapes) - 1)
+}
+
+// binaryID returns the 16 bytes of a canonical record id (32 lower-case hex
+// digits), or false for any other string, which then cannot collide with
+// a canonical one.
+func binaryID(id string) (k [16]byte, ok bool) {
+	if len(id) != 32 {
+		return k, false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return k, false
+		}
+	}
+	_, err := hex.Decode(k[:], []byte(id))
+	return k, err == nil
 }
 
 // intern returns a shared copy of s, so that the thousands of records on
@@ -160,35 +210,50 @@ func Read(path string, pub ed25519.PublicKey, purposes []string, keepLines bool)
 // record that contradicts the log so far (a withdrawal of an unknown
 // decision) is an error; unknown event types are kept but change nothing.
 func (b *Book) Add(rec *ledger.Record, line []byte) error {
-	e := &Event{Record: *rec}
-	if b.index {
-		e.Record.Prev, e.Record.Key = "", "" // not needed to decide anything
-	}
-	if b.keepLines {
-		e.Line = slices.Clone(line)
+	var e *Event // nil in an index book, which keeps no events
+	if !b.index {
+		e = &Event{Record: *rec}
+		if b.keepLines {
+			e.Line = slices.Clone(line)
+		}
 	}
 	phone := ""
 	if rec.Subject != nil {
 		phone = rec.Subject.Phone
 	}
+	var p *Person
+	person := func() *Person {
+		if p == nil && phone != "" {
+			if p = b.people[phone]; p == nil {
+				p = &Person{Phone: phone, Purposes: map[string]*Purpose{}}
+				b.people[phone] = p
+			}
+		}
+		return p
+	}
 	switch rec.Type {
 	case ledger.TypeInvite:
 		if b.index {
-			e = opened
-		}
-		b.invites[rec.ID] = e
-	case ledger.TypeDecision:
-		if b.index {
-			if b.compact == nil {
-				b.compact = map[string]*compactDecision{}
-			}
-			c := &compactDecision{time: rec.Time, subject: rec.Subject, version: b.intern(rec.TextVersion),
-				lang: b.intern(rec.Lang), granted: rec.Decision == ledger.Granted}
-			for _, id := range rec.Purposes {
-				c.purposes = append(c.purposes, b.intern(id))
-			}
-			b.compact[rec.ID] = c
+			b.invites[rec.ID] = opened
 		} else {
+			b.invites[rec.ID] = e
+		}
+	case ledger.TypeDecision:
+		k, ok := binaryID(rec.ID)
+		switch {
+		case b.index && ok:
+			if b.compact == nil {
+				b.compact = map[[16]byte]compactDecision{}
+			}
+			c := compactDecision{sec: rec.Time.Unix(), nsec: int32(rec.Time.Nanosecond()), shape: b.shapeOf(rec),
+				granted: rec.Decision == ledger.Granted, person: person()}
+			if rec.Subject != nil {
+				c.hasSubj, c.subject, c.nameLen = true, rec.Subject.Name+rec.Subject.Email, uint32(len(rec.Subject.Name))
+			}
+			b.compact[k] = c
+		case b.index: // an id not from this collector: kept whole
+			b.decisions[rec.ID] = &Event{Record: *rec}
+		default:
 			b.decisions[rec.ID] = e
 		}
 		if rec.Invite != "" {
@@ -206,13 +271,8 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 	if !b.index {
 		b.events = append(b.events, e)
 	}
-	if phone == "" {
+	if person() == nil {
 		return nil
-	}
-	p := b.people[phone]
-	if p == nil {
-		p = &Person{Phone: phone, Purposes: map[string]*Purpose{}}
-		b.people[phone] = p
 	}
 	if !b.index {
 		p.Events = append(p.Events, e)
@@ -220,6 +280,10 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 	set := func(id, state, decision, version, lang string) {
 		if b.index {
 			id, version, lang = b.intern(id), b.intern(version), b.intern(lang)
+			if old := p.Purposes[id]; old != nil { // nobody else holds it: reuse
+				*old = Purpose{ID: id, State: state, Since: rec.Time, Event: rec.ID, Decision: decision, TextVersion: version, Lang: lang}
+				return
+			}
 		}
 		p.Purposes[id] = &Purpose{ID: id, State: state, Since: rec.Time, Event: rec.ID, Decision: decision, TextVersion: version, Lang: lang}
 	}
@@ -229,18 +293,21 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 			p.Name = rec.Subject.Name
 		}
 		p.Email = rec.Subject.Email
-		all := slices.Clone(b.purposes)
-		for _, id := range rec.Purposes {
-			if !slices.Contains(all, id) {
-				all = append(all, id)
-			}
-		}
-		for _, id := range all {
+		for _, id := range b.purposes {
 			state := Refused
 			if rec.Decision == ledger.Granted && slices.Contains(rec.Purposes, id) {
 				state = Granted
 			}
 			set(id, state, rec.ID, rec.TextVersion, rec.Lang)
+		}
+		for _, id := range rec.Purposes {
+			if !slices.Contains(b.purposes, id) { // no longer configured
+				state := Refused
+				if rec.Decision == ledger.Granted {
+					state = Granted
+				}
+				set(id, state, rec.ID, rec.TextVersion, rec.Lang)
+			}
 		}
 	case ledger.TypeWithdrawal:
 		d := b.Decision(rec.Ref)
@@ -269,13 +336,22 @@ func (b *Book) People() []*Person {
 
 // Decision returns the decision record with id, or nil.
 func (b *Book) Decision(id string) *ledger.Record {
-	if c := b.compact[id]; c != nil {
-		r := &ledger.Record{Type: ledger.TypeDecision, ID: id, Time: c.time, Decision: ledger.Refused,
-			Purposes: c.purposes, Subject: c.subject, Lang: c.lang, TextVersion: c.version}
-		if c.granted {
-			r.Decision = ledger.Granted
+	if k, ok := binaryID(id); ok {
+		if c, ok := b.compact[k]; ok {
+			sh := b.shapes[c.shape]
+			r := &ledger.Record{Type: ledger.TypeDecision, ID: id, Time: time.Unix(c.sec, int64(c.nsec)).UTC(),
+				Decision: ledger.Refused, Purposes: slices.Clone(sh.purposes), Lang: sh.lang, TextVersion: sh.version}
+			if c.granted {
+				r.Decision = ledger.Granted
+			}
+			if c.hasSubj {
+				r.Subject = &ledger.Subject{Name: c.subject[:c.nameLen], Email: c.subject[c.nameLen:]}
+				if c.person != nil {
+					r.Subject.Phone = c.person.Phone
+				}
+			}
+			return r
 		}
-		return r
 	}
 	if e := b.decisions[id]; e != nil {
 		return &e.Record

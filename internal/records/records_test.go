@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/generator/archive"
@@ -304,6 +305,15 @@ func TestWriteStatus(t *testing.T) {
 	golden(t, "status.txt", buf.Bytes())
 }
 
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // The collector's index answers the same questions as a full book while
 // keeping no event lists.
 func TestIndex(t *testing.T) {
@@ -319,13 +329,47 @@ func TestIndex(t *testing.T) {
 			t.Errorf("Withdrawable(%s) = %v, want %v", d[:1], got, want)
 		}
 	}
-	if d := idx.Decision(id(1)); d == nil || d.Subject.Name != "Jürgen Weiß" || d.TextVersion != v1 {
-		t.Errorf("Decision = %+v", d)
+	// Every decision comes back as recorded, whether kept compact (a
+	// canonical id) or whole (any other id), with the time to the
+	// nanosecond, and the purposes of different decisions kept apart.
+	odd := ledger.Record{Type: ledger.TypeDecision, ID: "Not-Hex", Time: t0.Add(time.Nanosecond), Decision: ledger.Granted,
+		Purposes: []string{"orders"}, Subject: lukasz, Lang: "en", TextVersion: v2}
+	late := ledger.Record{Type: ledger.TypeDecision, ID: "0123456789abcdef0123456789abcdef", Time: t0.Add(3*time.Hour + 7), Decision: ledger.Granted,
+		Purposes: []string{"documents", "removed-purpose"}, Subject: jurgen, Lang: "de", TextVersion: v3}
+	for _, r := range []ledger.Record{odd, late} {
+		full.Add(&r, nil)
+		idx.Add(&r, nil)
+	}
+	for _, d := range []string{id(1), id(2), odd.ID, late.ID} {
+		want, got := *full.Decision(d), idx.Decision(d)
+		want.Prev, want.Key, want.Invite = "", "", "" // not needed for a withdrawal
+		if got == nil || !got.Time.Equal(want.Time) || got.Time.Location() != time.UTC {
+			t.Fatalf("Decision(%s) = %+v, want %+v", d, got, want)
+		}
+		got.Time = want.Time
+		if g, w := mustJSON(t, got), mustJSON(t, &want); g != w {
+			t.Errorf("Decision(%s):\n got %s\nwant %s", d, g, w)
+		}
+	}
+	if idx.Decision("0123456789ABCDEF0123456789ABCDEF") != nil || idx.Decision("") != nil {
+		t.Error("a non-canonical spelling of an id finds its decision")
+	}
+	// The late grant states the whole choice: "orders" is refused.
+	if got := idx.Withdrawable(late.ID); !slices.Equal(got, []string{"documents", "removed-purpose"}) {
+		t.Errorf("Withdrawable(late) = %v", got)
 	}
 	if u, ok := idx.InviteUsed(id(0)); !ok || u != id(1) || !idx.InviteOpened(id(0)) || idx.InviteOpened(id(5)) {
 		t.Error("invite answers differ")
 	}
 	if len(idx.Events()) != 0 || len(idx.Person(jurgen.Phone).Events) != 0 {
 		t.Error("index keeps event lists")
+	}
+}
+
+// The collector holds one compactDecision per decision for its whole life
+// (bench/README.md: memory under load): it must not grow unnoticed.
+func TestCompactDecisionSize(t *testing.T) {
+	if n := unsafe.Sizeof(compactDecision{}); n != 48 {
+		t.Errorf("compactDecision is %d bytes, want 48", n)
 	}
 }
