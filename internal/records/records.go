@@ -85,8 +85,13 @@ type Book struct {
 	index     bool                         // see NewIndex
 	compact   map[[16]byte]compactDecision // decisions of an index book, by binary id
 	interned  map[string]string
-	shapes    []shape          // of an index book's decisions, shared
-	shapeIDs  map[string]int32 // shape key → index in shapes
+	shapes    []shape             // of an index book's decisions, shared
+	shapeIDs  map[string]int32    // shape key → index in shapes
+	granted   map[uint64]uint64   // index book: number (see numberKey) → purposes granted, bit i for pids[i]
+	grantedS  map[string]uint64   // index book: the same for numbers that are not E.164
+	wide      map[string][]string // index book: number → granted ids beyond the 64th
+	pids      []string            // index book: configured purpose ids, then others as met
+	pidIndex  map[string]int
 	events    []*Event
 	people    map[string]*Person
 	decisions map[string]*Event
@@ -107,30 +112,165 @@ func New(purposes []string, keepLines bool) *Book {
 
 // NewIndex returns an empty book that keeps only what the collector asks
 // of it ([Book.Decision], [Book.Withdrawable], [Book.InviteUsed],
-// [Book.InviteOpened]): no event lists, no chain fields. The collector holds
-// its book for its whole life, so this bounds its memory to a few hundred
-// bytes per decision; [Book.Events] and Person.Events stay empty.
+// [Book.InviteOpened]): per decision about 100 bytes plus the subject's,
+// per number its granted purposes as a bit set. The collector holds its
+// book for its whole life and every contact is a new number, so these are
+// what its memory grows with. [Book.Events], [Book.Person] and
+// [Book.People] of an index book are empty.
 func NewIndex(purposes []string) *Book {
 	b := New(purposes, false)
 	b.index = true
+	b.compact = map[[16]byte]compactDecision{}
+	b.granted, b.grantedS = map[uint64]uint64{}, map[string]uint64{}
+	b.wide, b.pidIndex = map[string][]string{}, map[string]int{}
+	for _, id := range purposes {
+		b.pid(id)
+	}
 	return b
+}
+
+// pid returns the bit of purpose id in an index book's sets.
+func (b *Book) pid(id string) int {
+	if i, ok := b.pidIndex[id]; ok {
+		return i
+	}
+	b.pids = append(b.pids, id)
+	b.pidIndex[id] = len(b.pids) - 1
+	return len(b.pids) - 1
+}
+
+// numberKey packs an E.164 number ("+" and at most 15 digits, ITU-T
+// E.164 §6.1) into an integer: a 1, then the digits. A map keyed by it
+// holds no string per number.
+func numberKey(phone string) (uint64, bool) {
+	if len(phone) < 2 || len(phone) > 16 || phone[0] != '+' {
+		return 0, false
+	}
+	k := uint64(1)
+	for i := 1; i < len(phone); i++ {
+		c := phone[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		k = k*10 + uint64(c-'0')
+	}
+	return k, true
+}
+
+// mask returns the purposes granted for phone in an index book, and
+// whether the book has a decision for it.
+func (b *Book) mask(phone string) (uint64, bool) {
+	if k, ok := numberKey(phone); ok {
+		m, ok := b.granted[k]
+		return m, ok
+	}
+	m, ok := b.grantedS[phone]
+	return m, ok
+}
+
+func (b *Book) setMask(phone string, m uint64) {
+	if k, ok := numberKey(phone); ok {
+		b.granted[k] = m
+	} else {
+		b.grantedS[strings.Clone(phone)] = m // the key must not pin a request's memory
+	}
+}
+
+// setGranted sets whether purpose id is granted for phone in an index book.
+func (b *Book) setGranted(phone, id string, on bool) {
+	if i := b.pid(id); i < 64 {
+		m, _ := b.mask(phone)
+		if on {
+			m |= 1 << i
+		} else {
+			m &^= 1 << i
+		}
+		b.setMask(phone, m)
+		return
+	}
+	w := slices.DeleteFunc(b.wide[phone], func(s string) bool { return s == id })
+	if on {
+		w = append(w, id)
+	}
+	if len(w) == 0 {
+		delete(b.wide, phone)
+	} else {
+		b.wide[strings.Clone(phone)] = w
+	}
+}
+
+// addIndex is [Book.Add] for an index book.
+func (b *Book) addIndex(rec *ledger.Record) error {
+	switch rec.Type {
+	case ledger.TypeInvite:
+		b.invites[rec.ID] = opened
+	case ledger.TypeDecision:
+		if k, ok := binaryID(rec.ID); ok {
+			c := compactDecision{sec: rec.Time.Unix(), nsec: int32(rec.Time.Nanosecond()), shape: b.shapeOf(rec),
+				granted: rec.Decision == ledger.Granted}
+			if sub := rec.Subject; sub != nil {
+				c.hasSubj, c.subject = true, sub.Name+sub.Email+sub.Phone
+				c.nameLen, c.emailLen = uint32(len(sub.Name)), uint32(len(sub.Email))
+			}
+			b.compact[k] = c
+		} else { // an id not from this collector: kept whole
+			b.decisions[rec.ID] = &Event{Record: *rec}
+		}
+		if rec.Invite != "" {
+			b.used[rec.Invite] = rec.ID
+		}
+		if rec.Subject == nil || rec.Subject.Phone == "" {
+			return nil
+		}
+		// A decision states the whole choice of its form: the configured
+		// purposes and its own (see the package doc).
+		phone := rec.Subject.Phone
+		if _, ok := b.mask(phone); !ok {
+			b.setMask(phone, 0)
+		}
+		granted := rec.Decision == ledger.Granted
+		for _, id := range b.purposes {
+			b.setGranted(phone, id, granted && slices.Contains(rec.Purposes, id))
+		}
+		for _, id := range rec.Purposes {
+			b.setGranted(phone, id, granted)
+		}
+	case ledger.TypeWithdrawal:
+		d := b.Decision(rec.Ref)
+		if d == nil {
+			return fmt.Errorf("withdrawal %s refers to unknown decision %q", rec.ID, rec.Ref)
+		}
+		phone := ""
+		if rec.Subject != nil {
+			phone = rec.Subject.Phone
+		}
+		if phone == "" && d.Subject != nil {
+			phone = d.Subject.Phone
+		}
+		if _, ok := b.mask(phone); ok {
+			for _, id := range rec.Purposes {
+				b.setGranted(phone, id, false)
+			}
+		}
+	}
+	return nil
 }
 
 // compactDecision is what an index book keeps of a decision: what a
 // withdrawal needs, and nothing held twice. The collector keeps one per
 // decision for its whole life, so every byte here counts (64 with the
-// key, plus name and e-mail): the map key is the binary id, the time is
-// two integers, the number is the Person's, name and e-mail are one
-// string, and text version, language and purposes are one shared [shape].
+// key, plus the subject's bytes): the map key is the binary id, the time
+// is two integers, name, e-mail and number are one string, and text
+// version, language and purposes are one shared [shape].
 type compactDecision struct {
-	sec     int64
-	nsec    int32
-	shape   int32
-	subject string // name + e-mail
-	person  *Person
-	granted bool
-	hasSubj bool   // the record had a subject
-	nameLen uint32 // of subject's first part
+	sec      int64
+	nsec     int32
+	shape    int32
+	subject  string // name + e-mail + number
+	nameLen  uint32
+	emailLen uint32
+	granted  bool
+	hasSubj  bool // the record had a subject
 }
 
 // shape is what many decisions have in common.
@@ -210,52 +350,22 @@ func Read(path string, pub ed25519.PublicKey, purposes []string, keepLines bool)
 // record that contradicts the log so far (a withdrawal of an unknown
 // decision) is an error; unknown event types are kept but change nothing.
 func (b *Book) Add(rec *ledger.Record, line []byte) error {
-	var e *Event // nil in an index book, which keeps no events
-	if !b.index {
-		e = &Event{Record: *rec}
-		if b.keepLines {
-			e.Line = slices.Clone(line)
-		}
+	if b.index {
+		return b.addIndex(rec)
+	}
+	e := &Event{Record: *rec}
+	if b.keepLines {
+		e.Line = slices.Clone(line)
 	}
 	phone := ""
 	if rec.Subject != nil {
 		phone = rec.Subject.Phone
 	}
-	var p *Person
-	person := func() *Person {
-		if p == nil && phone != "" {
-			if p = b.people[phone]; p == nil {
-				p = &Person{Phone: phone, Purposes: map[string]*Purpose{}}
-				b.people[phone] = p
-			}
-		}
-		return p
-	}
 	switch rec.Type {
 	case ledger.TypeInvite:
-		if b.index {
-			b.invites[rec.ID] = opened
-		} else {
-			b.invites[rec.ID] = e
-		}
+		b.invites[rec.ID] = e
 	case ledger.TypeDecision:
-		k, ok := binaryID(rec.ID)
-		switch {
-		case b.index && ok:
-			if b.compact == nil {
-				b.compact = map[[16]byte]compactDecision{}
-			}
-			c := compactDecision{sec: rec.Time.Unix(), nsec: int32(rec.Time.Nanosecond()), shape: b.shapeOf(rec),
-				granted: rec.Decision == ledger.Granted, person: person()}
-			if rec.Subject != nil {
-				c.hasSubj, c.subject, c.nameLen = true, rec.Subject.Name+rec.Subject.Email, uint32(len(rec.Subject.Name))
-			}
-			b.compact[k] = c
-		case b.index: // an id not from this collector: kept whole
-			b.decisions[rec.ID] = &Event{Record: *rec}
-		default:
-			b.decisions[rec.ID] = e
-		}
+		b.decisions[rec.ID] = e
 		if rec.Invite != "" {
 			b.used[rec.Invite] = rec.ID
 		}
@@ -268,23 +378,17 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 			phone = d.Subject.Phone
 		}
 	}
-	if !b.index {
-		b.events = append(b.events, e)
-	}
-	if person() == nil {
+	b.events = append(b.events, e)
+	if phone == "" {
 		return nil
 	}
-	if !b.index {
-		p.Events = append(p.Events, e)
+	p := b.people[phone]
+	if p == nil {
+		p = &Person{Phone: phone, Purposes: map[string]*Purpose{}}
+		b.people[phone] = p
 	}
+	p.Events = append(p.Events, e)
 	set := func(id, state, decision, version, lang string) {
-		if b.index {
-			id, version, lang = b.intern(id), b.intern(version), b.intern(lang)
-			if old := p.Purposes[id]; old != nil { // nobody else holds it: reuse
-				*old = Purpose{ID: id, State: state, Since: rec.Time, Event: rec.ID, Decision: decision, TextVersion: version, Lang: lang}
-				return
-			}
-		}
 		p.Purposes[id] = &Purpose{ID: id, State: state, Since: rec.Time, Event: rec.ID, Decision: decision, TextVersion: version, Lang: lang}
 	}
 	switch rec.Type {
@@ -293,21 +397,18 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 			p.Name = rec.Subject.Name
 		}
 		p.Email = rec.Subject.Email
-		for _, id := range b.purposes {
+		all := slices.Clone(b.purposes)
+		for _, id := range rec.Purposes {
+			if !slices.Contains(all, id) {
+				all = append(all, id)
+			}
+		}
+		for _, id := range all {
 			state := Refused
 			if rec.Decision == ledger.Granted && slices.Contains(rec.Purposes, id) {
 				state = Granted
 			}
 			set(id, state, rec.ID, rec.TextVersion, rec.Lang)
-		}
-		for _, id := range rec.Purposes {
-			if !slices.Contains(b.purposes, id) { // no longer configured
-				state := Refused
-				if rec.Decision == ledger.Granted {
-					state = Granted
-				}
-				set(id, state, rec.ID, rec.TextVersion, rec.Lang)
-			}
 		}
 	case ledger.TypeWithdrawal:
 		d := b.Decision(rec.Ref)
@@ -345,10 +446,8 @@ func (b *Book) Decision(id string) *ledger.Record {
 				r.Decision = ledger.Granted
 			}
 			if c.hasSubj {
-				r.Subject = &ledger.Subject{Name: c.subject[:c.nameLen], Email: c.subject[c.nameLen:]}
-				if c.person != nil {
-					r.Subject.Phone = c.person.Phone
-				}
+				n, m := c.nameLen, c.nameLen+c.emailLen
+				r.Subject = &ledger.Subject{Name: c.subject[:n], Email: c.subject[n:m], Phone: c.subject[m:]}
 			}
 			return r
 		}
@@ -379,6 +478,25 @@ func (b *Book) Withdrawable(id string) []string {
 	d := b.Decision(id)
 	if d == nil || d.Subject == nil {
 		return nil
+	}
+	if b.index {
+		m, ok := b.mask(d.Subject.Phone)
+		if !ok {
+			return nil
+		}
+		w := b.wide[d.Subject.Phone]
+		var out, extra []string
+		for i, pid := range b.pids {
+			if (i < 64 && m&(1<<i) != 0) || (i >= 64 && slices.Contains(w, pid)) {
+				if i < len(b.purposes) {
+					out = append(out, pid)
+				} else {
+					extra = append(extra, pid)
+				}
+			}
+		}
+		slices.Sort(extra)
+		return append(out, extra...)
 	}
 	p := b.people[d.Subject.Phone]
 	if p == nil {

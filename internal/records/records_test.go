@@ -6,9 +6,12 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"flag"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -361,8 +364,62 @@ func TestIndex(t *testing.T) {
 	if u, ok := idx.InviteUsed(id(0)); !ok || u != id(1) || !idx.InviteOpened(id(0)) || idx.InviteOpened(id(5)) {
 		t.Error("invite answers differ")
 	}
-	if len(idx.Events()) != 0 || len(idx.Person(jurgen.Phone).Events) != 0 {
-		t.Error("index keeps event lists")
+	if len(idx.Events()) != 0 || idx.Person(jurgen.Phone) != nil {
+		t.Error("index keeps event lists or people")
+	}
+}
+
+// TestIndexRandom folds random histories into a full book and an index
+// and compares every decision's withdrawable purposes after each event:
+// a few numbers, configured purposes, purposes since removed from the
+// config, and more than 64 purpose ids (beyond the index's bit set).
+func TestIndexRandom(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	phones := []string{"+491701234567", "+48512345678", "+4915112345678", "+4917012345670", "0170 1234567"}
+	var ids []string
+	ids = append(ids, purposes...)
+	for i := range 70 {
+		ids = append(ids, fmt.Sprintf("old-%02d", i))
+	}
+	pick := func() []string {
+		var out []string
+		for _, id := range ids[:2+rng.IntN(len(ids)-2)] {
+			if rng.IntN(3) == 0 {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	for round := range 10 {
+		full, idx := New(purposes, false), NewIndex(purposes)
+		var decisions []string
+		for n := range 200 {
+			rec := ledger.Record{ID: fmt.Sprintf("%032x", round*1000+n), Time: t0.Add(time.Duration(n) * time.Second), Lang: "de", TextVersion: v1}
+			if len(decisions) > 0 && rng.IntN(3) == 0 {
+				rec.Type, rec.Decision, rec.Ref = ledger.TypeWithdrawal, ledger.Withdrawn, decisions[rng.IntN(len(decisions))]
+				rec.Purposes = pick()
+			} else {
+				rec.Type, rec.Decision = ledger.TypeDecision, ledger.Granted
+				if rng.IntN(4) == 0 {
+					rec.Decision = ledger.Refused
+				}
+				rec.Purposes = pick()
+				rec.Subject = &ledger.Subject{Name: "N", Phone: phones[rng.IntN(len(phones))]}
+				decisions = append(decisions, rec.ID)
+			}
+			if err := full.Add(&rec, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := idx.Add(&rec, nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range decisions {
+				if got, want := idx.Withdrawable(d), full.Withdrawable(d); !slices.Equal(got, want) {
+					t.Fatalf("round %d, event %d: Withdrawable(%s) = %v, want %v", round, n, d, got, want)
+				}
+			}
+		}
 	}
 }
 
@@ -372,4 +429,43 @@ func TestCompactDecisionSize(t *testing.T) {
 	if n := unsafe.Sizeof(compactDecision{}); n != 48 {
 		t.Errorf("compactDecision is %d bytes, want 48", n)
 	}
+}
+
+func TestNumberKey(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"+491701234567", 1491701234567, true},
+		{"+4917012345670", 14917012345670, true}, // one more digit: another key
+		{"+999999999999999", 1999999999999999, true},
+		{"+1", 11, true},
+		{"+", 0, false},
+		{"", 0, false},
+		{"+9999999999999999", 0, false}, // 16 digits: not E.164
+		{"0170 1234567", 0, false},
+		{"+49 170", 0, false},
+	} {
+		got, ok := numberKey(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("numberKey(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// FuzzNumberKey: a key stands for exactly one number.
+func FuzzNumberKey(f *testing.F) {
+	for _, s := range []string{"+491701234567", "+1", "+", "+0", "+00", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, phone string) {
+		k, ok := numberKey(phone)
+		if !ok {
+			return
+		}
+		if back := "+" + strconv.FormatUint(k, 10)[1:]; back != phone {
+			t.Fatalf("numberKey(%q) = %d, which stands for %q", phone, k, back)
+		}
+	})
 }
