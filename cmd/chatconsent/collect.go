@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -30,6 +32,13 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *addr == "" {
 		*addr = cfg.Collector.Listen
+	}
+	if os.Getenv("GOGC") == "" {
+		// The collector's live heap is small (its index of the log) and
+		// its memory is what a small VPS pays for: half the default
+		// headroom costs a few per cent of peak throughput and keeps
+		// peak memory under load about a fifth lower (bench/README.md).
+		debug.SetGCPercent(50)
 	}
 	urls, err := generator.PageURLs(cfg)
 	if err != nil {
