@@ -3,7 +3,6 @@ package generator
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 
@@ -66,33 +65,57 @@ func (c *converters) convert(lang string, src []byte) ([]byte, error) {
 	return scrollableTables(out.Bytes()), nil
 }
 
-var (
-	tableRe   = regexp.MustCompile(`<table>`)
-	headingRe = regexp.MustCompile(`<h[1-6] id="([^"]+)"`)
-)
-
 // scrollableTables wraps every table in a region that scrolls sideways on
 // a narrow screen and can take the keyboard focus, so that a keyboard user
 // can scroll it too (WCAG 2.1.1; axe rule scrollable-region-focusable). The
 // region is named by the heading above the table. Raw HTML is off, so every
 // <table> comes from a Markdown table.
 func scrollableTables(html []byte) []byte {
-	if !bytes.Contains(html, []byte("<table>")) {
-		return html // most pages: no copy, no regexp
+	open, end := []byte("<table>"), []byte("</table>")
+	n := bytes.Count(html, open)
+	if n == 0 && !bytes.Contains(html, end) {
+		return html // most pages: no copy
 	}
-	var out bytes.Buffer
+	out := make([]byte, 0, len(html)+n*96)
 	last := 0
-	for _, loc := range tableRe.FindAllIndex(html, -1) {
-		out.Write(html[last:loc[0]])
-		name := ""
-		if hs := headingRe.FindAllSubmatch(html[:loc[0]], -1); len(hs) > 0 {
-			name = fmt.Sprintf(` aria-labelledby="%s"`, hs[len(hs)-1][1])
+	for {
+		i := bytes.Index(html[last:], open)
+		if i < 0 {
+			break
 		}
-		fmt.Fprintf(&out, `<div class="table" role="region" tabindex="0"%s><table>`, name)
-		last = loc[1]
+		i += last
+		out = append(out, html[last:i]...)
+		out = append(out, `<div class="table" role="region" tabindex="0"`...)
+		if id := headingIDBefore(html, i); id != nil {
+			out = append(out, ` aria-labelledby="`...)
+			out = append(out, id...)
+			out = append(out, '"')
+		}
+		out = append(out, '>')
+		out = append(out, open...)
+		last = i + len(open)
 	}
-	out.Write(html[last:])
-	return bytes.ReplaceAll(out.Bytes(), []byte("</table>"), []byte("</table></div>"))
+	out = append(out, html[last:]...)
+	return bytes.ReplaceAll(out, end, []byte("</table></div>"))
+}
+
+// headingIDBefore returns the id of the last heading (<hN id="…">, as
+// goldmark renders it) that starts before html[end], or nil.
+func headingIDBefore(html []byte, end int) []byte {
+	marker := []byte(` id="`)
+	for pos := end; ; {
+		k := bytes.LastIndex(html[:pos], marker)
+		if k < 0 {
+			return nil
+		}
+		if k >= 3 && html[k-3] == '<' && html[k-2] == 'h' && html[k-1] >= '1' && html[k-1] <= '6' {
+			v := html[k+len(marker):]
+			if q := bytes.IndexByte(v, '"'); q > 0 && k+len(marker)+q < end {
+				return v[:q]
+			}
+		}
+		pos = k
+	}
 }
 
 // convert renders with raw HTML off; for tests.

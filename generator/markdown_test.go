@@ -1,0 +1,60 @@
+package generator
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"testing"
+)
+
+// scrollableTablesRegexp is the first, regexp-based scrollableTables: the
+// reference the faster one must agree with.
+func scrollableTablesRegexp(html []byte) []byte {
+	tableRe := regexp.MustCompile(`<table>`)
+	headingRe := regexp.MustCompile(`<h[1-6] id="([^"]+)"`)
+	var out bytes.Buffer
+	last := 0
+	for _, loc := range tableRe.FindAllIndex(html, -1) {
+		out.Write(html[last:loc[0]])
+		name := ""
+		if hs := headingRe.FindAllSubmatch(html[:loc[0]], -1); len(hs) > 0 {
+			name = fmt.Sprintf(` aria-labelledby="%s"`, hs[len(hs)-1][1])
+		}
+		fmt.Fprintf(&out, `<div class="table" role="region" tabindex="0"%s><table>`, name)
+		last = loc[1]
+	}
+	out.Write(html[last:])
+	return bytes.ReplaceAll(out.Bytes(), []byte("</table>"), []byte("</table></div>"))
+}
+
+func TestScrollableTables(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"<p>no table</p>", "<p>no table</p>"},
+		{`<h2 id="preise">Preise</h2><table><tr><td>1</td></tr></table>`,
+			`<h2 id="preise">Preise</h2><div class="table" role="region" tabindex="0" aria-labelledby="preise"><table><tr><td>1</td></tr></table></div>`},
+		{`<table></table>`, `<div class="table" role="region" tabindex="0"><table></table></div>`},
+		// The last heading before each table names it; footnote ids do not.
+		{`<h2 id="a">A</h2><table></table><h3 id="b">B</h3><p id="x"><sup id="fnref:1">1</sup></p><table></table>`,
+			`<h2 id="a">A</h2><div class="table" role="region" tabindex="0" aria-labelledby="a"><table></table></div><h3 id="b">B</h3><p id="x"><sup id="fnref:1">1</sup></p><div class="table" role="region" tabindex="0" aria-labelledby="b"><table></table></div>`},
+	} {
+		if got := string(scrollableTables([]byte(tt.in))); got != tt.want {
+			t.Errorf("scrollableTables(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+		if got := string(scrollableTablesRegexp([]byte(tt.in))); got != tt.want {
+			t.Errorf("reference(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// FuzzScrollableTables: the fast version agrees with the regexp one on
+// any input, including headings cut off by a table and ids without end.
+func FuzzScrollableTables(f *testing.F) {
+	for _, s := range []string{"", "<table>", `<h2 id="a"><table>`, `<h2 id="a<table>"`, `<h1 id="">x</h1><table></table>`, `<h7 id="a"><table>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := scrollableTables([]byte(s)), scrollableTablesRegexp([]byte(s)); !bytes.Equal(got, want) {
+			t.Fatalf("scrollableTables(%q)\n got %q\nwant %q", s, got, want)
+		}
+	})
+}
