@@ -27,7 +27,11 @@ export XDG_CACHE_HOME="$work/cache"
 cache="$XDG_CACHE_HOME"
 
 # measure CMD...: prints "WALL_SECONDS MAX_RSS_KB" (GNU time).
+# Each run starts with nothing left to write back: Hugo rewrites its whole
+# output every time, and the kernel flushing that while the next tool runs
+# would be charged to the next tool.
 measure() {
+  sync
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
   cat "$work/time"
 }
