@@ -106,7 +106,8 @@ type rawBody struct {
 }
 
 // readBody reads a form or JSON body of at most [MaxBodyBytes]; other
-// content types are refused with 415.
+// content types are refused with 415 (as a page for the other form
+// encodings, multipart/form-data and text/plain).
 func readBody(w http.ResponseWriter, r *http.Request) (string, rawBody, error) {
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil {
@@ -129,7 +130,13 @@ func readBody(w http.ResponseWriter, r *http.Request) (string, rawBody, error) {
 	case "application/x-www-form-urlencoded", "application/json":
 		return ct, rawBody{b: body.Bytes(), enc: enc}, nil
 	default:
-		return ct, rawBody{enc: encJSON}, &RequestError{Status: http.StatusUnsupportedMediaType, Msg: "content type must be application/x-www-form-urlencoded or application/json"}
+		// The other encodings an HTML form can use (HTML §4.10.21.7): a
+		// person's browser gets a page, anything else JSON.
+		enc := encJSON
+		if ct == "multipart/form-data" || ct == "text/plain" {
+			enc = encForm
+		}
+		return ct, rawBody{enc: enc}, &RequestError{Status: http.StatusUnsupportedMediaType, Msg: "content type must be application/x-www-form-urlencoded or application/json"}
 	}
 }
 

@@ -504,3 +504,54 @@ func TestWithdrawLinkCoversLaterGrants(t *testing.T) {
 		t.Errorf("withdrawn %v, still granted %v; want everything withdrawn", got.Withdrawn, got.StillGranted)
 	}
 }
+
+// Withdrawals count against the same per-client rate as decisions: record
+// ids and link secrets cannot be tried by volume.
+func TestWithdrawRateLimit(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Collector.RatePerMinute, c.Collector.RateBurst = 6, 2
+	})
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	h.srv.o.Now = func() time.Time { return now }
+	guess := func(i int) string {
+		return fmt.Sprintf("lang=de&phone=0170+1234567&id=%032x", i)
+	}
+	for i := range 2 {
+		if w := h.do("POST", "/v1/withdraw", ctForm, guess(i)); w.Code != 404 && w.Code != 400 {
+			t.Fatalf("guess %d within the burst: %d %s", i, w.Code, w.Body)
+		}
+	}
+	w := h.do("POST", "/v1/withdraw", ctForm, guess(2))
+	if w.Code != 429 || w.Header().Get("Retry-After") != "10" || !strings.Contains(w.Body.String(), "Zu viele Anfragen") {
+		t.Errorf("guess over the rate: %d Retry-After %q %.300s", w.Code, w.Header().Get("Retry-After"), w.Body)
+	}
+	w = h.do("POST", "/v1/withdraw", ctJSON, `{"lang":"en","phone":"0170 1234567","id":"`+strings.Repeat("a", 32)+`"}`)
+	if w.Code != 429 || !strings.Contains(w.Body.String(), "too many requests") {
+		t.Errorf("JSON guess over the rate: %d %s", w.Code, w.Body)
+	}
+	// A decision from the same client is limited too: one budget per client.
+	if w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de")); w.Code != 429 {
+		t.Errorf("decision after the guesses: %d, want 429", w.Code)
+	}
+}
+
+// A browser form sent as multipart/form-data or text/plain (a hand-edited
+// page) gets a page in the person's language; other clients get JSON.
+func TestOtherFormEncodings(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, tt := range []struct {
+		path, ct, wantType string
+	}{
+		{"/v1/consent", "multipart/form-data; boundary=x", "text/html"},
+		{"/v1/consent", "text/plain", "text/html"},
+		{"/v1/withdraw", "multipart/form-data; boundary=x", "text/html"},
+		{"/v1/withdraw", "text/plain; charset=utf-8", "text/html"},
+		{"/v1/consent", "application/xml", "application/json"},
+		{"/v1/withdraw", "", "application/json"},
+	} {
+		w := h.do("POST", tt.path, tt.ct, "--x--", "Accept-Language", "en")
+		if w.Code != 415 || !strings.HasPrefix(w.Header().Get("Content-Type"), tt.wantType) || !strings.Contains(w.Body.String(), "content type must be") {
+			t.Errorf("%s %q: %d %s %.200s; want 415 %s", tt.path, tt.ct, w.Code, w.Header().Get("Content-Type"), w.Body, tt.wantType)
+		}
+	}
+}

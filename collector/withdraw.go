@@ -194,6 +194,17 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	enc := body.enc
+	// Withdrawals count against the same per-client rate as decisions:
+	// each try costs a number parse or a signature check, and a record id
+	// or link secret must not be guessable by volume.
+	if ok, wait := s.limiter.allow(clientAddr(r, s.o.Config.Collector.TrustedProxies), s.o.Now()); !ok {
+		var lr *Request
+		if req != nil {
+			lr = &Request{Lang: req.Lang}
+		}
+		s.tooMany(w, r, enc, lr, wait)
+		return
+	}
 	if err != nil {
 		var re *RequestError
 		if !errors.As(err, &re) {
