@@ -22,7 +22,7 @@ Usage:
         render content/ through the theme into static files (default public/)
   chatconsent collect [--config FILE] [--addr HOST:PORT] [--data DIR]
         run the collector that records decisions
-  chatconsent verify  [--key PUB] FILE
+  chatconsent verify  [--key PUB] LOG [RECEIPT.pdf | LOG-COPY]...
         check a decisions log: signatures, hash chain, JSON
   chatconsent verify  RECEIPT.pdf [--key PUB] [--log FILE] [--config FILE]
         check a receipt: its attached record's signature, that the printed

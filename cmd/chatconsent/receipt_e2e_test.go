@@ -187,6 +187,49 @@ func TestVerifyReceipt(t *testing.T) {
 		}
 	})
 
+	t.Run("witnesses against a log cut at its end", func(t *testing.T) {
+		lines, err := os.ReadFile(logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		backup := writeFile(t, dir, "backup.jsonl", lines)
+		short := filepath.Join(dir, "cut", "decisions.jsonl")
+		os.MkdirAll(filepath.Dir(short), 0o755)
+		if err := os.WriteFile(short, lines[:bytes.IndexByte(lines, '\n')+1], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Alone, the cut log verifies: nothing refers to the cut line.
+		if stdout, stderr, code := chatconsent(t, "verify", short, "--key", pub); code != 0 || !strings.Contains(stdout, "OK, 1 record,") {
+			t.Fatalf("cut log alone: exit %d\n%s%s", code, stdout, stderr)
+		}
+		// The full log agrees with both witnesses.
+		stdout, stderr, code := chatconsent(t, "verify", logPath, goodPath, backup)
+		if code != 0 || !strings.Contains(stdout, goodPath+": record ") || !strings.Contains(stdout, "is line 1 of the log") ||
+			!strings.Contains(stdout, backup+": all 2 lines are in the log") {
+			t.Errorf("full log with witnesses: exit %d\n%s%s", code, stdout, stderr)
+		}
+		// The cut log: the first receipt is still in it, the second one and
+		// the backup show the cut.
+		for _, w := range []struct{ file, want string }{
+			{secondPath, "witness " + secondPath + ": record "},
+			{backup, "witness " + backup + ":2: record "},
+		} {
+			_, stderr, code := chatconsent(t, "verify", short, "--key", pub, goodPath, w.file)
+			if code != 1 || !strings.Contains(stderr, w.want) || !strings.Contains(stderr, "line missing from the log: it is line 2, the log ends at line 1") ||
+				!strings.Contains(stderr, "hint: lines were removed from the end of the log") {
+				t.Errorf("cut log, witness %s: exit %d: %s", w.file, code, stderr)
+			}
+		}
+		// Not a witness: a file without signed lines.
+		empty := writeFile(t, dir, "empty.jsonl", []byte("\n"))
+		if _, stderr, code := chatconsent(t, "verify", logPath, empty); code != 1 || !strings.Contains(stderr, "no signed lines in it") {
+			t.Errorf("empty witness: exit %d: %s", code, stderr)
+		}
+		if _, stderr, code := chatconsent(t, "verify", goodPath, secondPath, "--key", pub, "--config", cfg); code != 2 || !strings.Contains(stderr, "one receipt at a time") {
+			t.Errorf("two receipts: exit %d: %s", code, stderr)
+		}
+	})
+
 	t.Run("no attachment", func(t *testing.T) {
 		// The blank built-in template: a PDF without a record.
 		p := filepath.Join("..", "..", "collector", "receipt", "template.pdf")

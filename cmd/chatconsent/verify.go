@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/receipt"
 )
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
@@ -25,11 +29,14 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if len(files) != 1 {
-		return usageError("verify: want one FILE (a decisions log or a PDF receipt)")
+	if len(files) == 0 {
+		return usageError("verify: want a FILE (a decisions log or a PDF receipt)")
 	}
 	file := files[0]
 	if isPDF(file) {
+		if len(files) > 1 {
+			return usageError("verify: one receipt at a time; to check many against the log: chatconsent verify LOG RECEIPT.pdf...")
+		}
 		return verifyReceipt(file, *keyPath, *logPath, *cfgPath, stdout)
 	}
 	if *logPath != "" {
@@ -47,11 +54,58 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
-	head, err := ledger.Verify(f, pub, nil)
+	lines, err := ledger.VerifyLines(f, pub)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", file, err)
 	}
-	fmt.Fprintf(stdout, "%s: OK, %s, key SHA256:%s\n", file, count(head.Count, "record"), ledger.Fingerprint(pub))
+	fmt.Fprintf(stdout, "%s: OK, %s, key SHA256:%s\n", file, count(lines.Head.Count, "record"), ledger.Fingerprint(pub))
+	for _, w := range files[1:] {
+		if err := checkWitness(lines, w, pub, stdout); err != nil {
+			h := ""
+			if errors.Is(err, ledger.ErrMissing) || errors.Is(err, ledger.ErrReplaced) {
+				h = "lines were removed from the end of the log or replaced, or " + file + " is another collector's log"
+			}
+			return &hintError{err, h}
+		}
+	}
+	return nil
+}
+
+// checkWitness checks the signed lines kept in file against the log: the
+// record attached to a PDF receipt, or every line of a JSONL file (an
+// older copy of the log). The log alone cannot show lines dropped from its
+// end; these can.
+func checkWitness(lines *ledger.Lines, file string, pub ed25519.PublicKey, stdout io.Writer) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if bytes.HasPrefix(b, []byte("%PDF-")) {
+		line, err := receipt.Attachment(b)
+		if err != nil {
+			return fmt.Errorf("witness %s: attached record: %w", file, err)
+		}
+		rec, err := lines.Witness(line, pub)
+		if err != nil {
+			return fmt.Errorf("witness %s: %w", file, err)
+		}
+		fmt.Fprintf(stdout, "%s: record %s is line %d of the log\n", file, rec.ID, rec.Seq)
+		return nil
+	}
+	n := 0
+	for i, line := range bytes.SplitAfter(b, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if _, err := lines.Witness(line, pub); err != nil {
+			return fmt.Errorf("witness %s:%d: %w", file, i+1, err)
+		}
+		n++
+	}
+	if n == 0 {
+		return fmt.Errorf("witness %s: no signed lines in it (want a PDF receipt or a copy of the log)", file)
+	}
+	fmt.Fprintf(stdout, "%s: all %s are in the log\n", file, count(uint64(n), "line"))
 	return nil
 }
 

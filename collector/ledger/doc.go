@@ -24,7 +24,8 @@
 // Changing any byte breaks a signature; dropping, inserting or reordering
 // lines breaks "seq" or "prev". Dropping lines from the end cannot be seen
 // from the file alone; keep copies (receipts carry their line, see the
-// receipt package) to detect that.
+// receipt package) to detect that: [VerifyLines] and [Lines.Witness]
+// check such copies against the log.
 //
 // # Events
 //
