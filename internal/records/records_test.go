@@ -306,6 +306,15 @@ func TestWriteStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "status.txt", buf.Bytes())
+	// A decision on the public form says that the number is not confirmed.
+	buf.Reset()
+	if err := b.WriteStatus(&buf, b.Person(lukasz.Phone), nil); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "status-public-form.txt", buf.Bytes())
+	if !strings.Contains(buf.String(), "on the public form (number not confirmed)") {
+		t.Errorf("public-form decision not marked:\n%s", buf.String())
+	}
 }
 
 func mustJSON(t *testing.T, v any) string {

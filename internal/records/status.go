@@ -44,6 +44,10 @@ func (b *Book) WriteStatus(w io.Writer, p *Person, m *archive.Manifest) error {
 			what = r.Decision + " " + strings.Join(r.Purposes, ", ") + " on text " + short(r.TextVersion)
 			if r.Invite != "" {
 				what += " via invite " + short(r.Invite)
+			} else {
+				// Anyone can type any number there: only an invite link
+				// shows that the number's holder decided.
+				what += " on the public form (number not confirmed)"
 			}
 		case ledger.TypeWithdrawal:
 			what = "withdrew " + strings.Join(r.Purposes, ", ") + " of decision " + short(r.Ref) + " (" + r.Via + ")"
