@@ -220,6 +220,17 @@ func TestVerifyReceipt(t *testing.T) {
 				t.Errorf("cut log, witness %s: exit %d: %s", w.file, code, stderr)
 			}
 		}
+		// A copy of the log away from the data folder: the key is found
+		// through the config's data folder; a missing log is named.
+		if stdout, stderr, code := chatconsent(t, "verify", "--config", cfg, backup); code != 0 || !strings.Contains(stdout, "OK, 2 records") {
+			t.Errorf("copy of the log, key from the config: exit %d\n%s%s", code, stdout, stderr)
+		}
+		if _, stderr, code := chatconsent(t, "verify", filepath.Join(dir, "nosuch.jsonl")); code != 1 || !strings.Contains(stderr, "nosuch.jsonl: no such file") {
+			t.Errorf("missing log: exit %d: %s", code, stderr)
+		}
+		if _, stderr, code := chatconsent(t, "verify", goodPath, "--config", cfg, "--log", filepath.Join(dir, "nosuch.jsonl")); code != 1 || !strings.Contains(stderr, "--log: stat ") || !strings.Contains(stderr, "no such file") {
+			t.Errorf("receipt with a missing log: exit %d: %s", code, stderr)
+		}
 		// Not a witness: a file without signed lines.
 		empty := writeFile(t, dir, "empty.jsonl", []byte("\n"))
 		if _, stderr, code := chatconsent(t, "verify", logPath, empty); code != 1 || !strings.Contains(stderr, "no signed lines in it") {

@@ -11,13 +11,14 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", stderr)
 	keyPath := fs.String("key", "", "public key `file` (default: signing.pub beside the log, or in the config's data folder)")
 	logPath := fs.String("log", "", "for a receipt: the decisions log `file` that must hold its record")
-	cfgPath := fs.String("config", "config.toml", "for a receipt: the site configuration `file` it was made with")
+	cfgPath := fs.String("config", "config.toml", "the site configuration `file`: for a receipt, the one it was made with; for a log, where to find the key")
 	// Flags may follow the file: chatconsent verify RECEIPT.pdf --log FILE.
 	if err := parse(fs, args, -1); err != nil {
 		return err
@@ -42,18 +43,22 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	if *logPath != "" {
 		return usageError("verify: --log is for checking a PDF receipt against a log; %s is not a PDF", file)
 	}
-	if *keyPath == "" {
-		*keyPath = filepath.Join(filepath.Dir(file), ledger.PublicKeyFile)
-	}
-	pub, err := ledger.ReadPublicKey(*keyPath)
-	if err != nil {
-		return &hintError{err, "give the collector's public key with --key FILE"}
-	}
 	f, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
 	defer f.Close()
+	if *keyPath == "" {
+		var cfg *config.Config
+		if c, err := config.Load(*cfgPath); err == nil {
+			cfg = c
+		}
+		*keyPath = defaultKey(file, cfg)
+	}
+	pub, err := ledger.ReadPublicKey(*keyPath)
+	if err != nil {
+		return &hintError{err, "give the collector's public key with --key FILE"}
+	}
 	lines, err := ledger.VerifyLines(f, pub)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", file, err)
@@ -69,6 +74,25 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// defaultKey returns the public key file verify uses without --key:
+// signing.pub beside the log, else in the data folder of cfg (if any),
+// else the first of these, for the error to name.
+func defaultKey(logPath string, cfg *config.Config) string {
+	var cands []string
+	if logPath != "" {
+		cands = append(cands, filepath.Join(filepath.Dir(logPath), ledger.PublicKeyFile))
+	}
+	if cfg != nil {
+		cands = append(cands, filepath.Join(cfg.Collector.DataDir, ledger.PublicKeyFile))
+	}
+	for _, c := range cands {
+		if _, err := os.Stat(c); err == nil {
+			return c
+		}
+	}
+	return cands[0]
 }
 
 // checkWitness checks the signed lines kept in file against the log: the

@@ -38,12 +38,13 @@ func verifyReceipt(file, keyPath, logPath, cfgPath string, stdout io.Writer) err
 	if err != nil {
 		return &hintError{err, "verify makes the receipt again from its record and needs the site's config.toml (and template) as they were: give it with --config FILE"}
 	}
-	if keyPath == "" {
-		if logPath != "" {
-			keyPath = filepath.Join(filepath.Dir(logPath), ledger.PublicKeyFile)
-		} else {
-			keyPath = filepath.Join(cfg.Collector.DataDir, ledger.PublicKeyFile)
+	if logPath != "" {
+		if _, err := os.Stat(logPath); err != nil {
+			return fmt.Errorf("verify: --log: %w", err)
 		}
+	}
+	if keyPath == "" {
+		keyPath = defaultKey(logPath, cfg)
 	}
 	pub, err := ledger.ReadPublicKey(keyPath)
 	if err != nil {
