@@ -122,6 +122,7 @@ func newHarnessOpts(t testing.TB, mod func(*config.Config), opt func(*Options)) 
 		Theme: theme, Stamper: stamper, Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
 		ConsentURLs:    map[string]string{"de": "https://shop.example/de/einwilligung/", "en": "https://shop.example/en/consent/"},
 		WithdrawalURLs: map[string]string{"de": "https://shop.example/de/widerruf/", "en": "https://shop.example/en/withdrawal/"},
+		PolicyURLs:     map[string]string{"de": "https://shop.example/de/datenschutz/", "en": "https://shop.example/en/privacy/"},
 	}
 	if opt != nil {
 		opt(&o)

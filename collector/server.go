@@ -591,6 +591,18 @@ func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string
 
 func (s *Server) render(w http.ResponseWriter, status int, layout string, p *themes.Page) {
 	p.SiteTitle = s.o.Config.Site.Title
+	// Every page the collector makes links the privacy notice, the form
+	// and the withdrawal page in its language, as the site's pages do
+	// (GDPR Art. 13: the information stays one click away).
+	if p.PolicyURL == "" {
+		p.PolicyURL = s.o.PolicyURLs[p.Lang]
+	}
+	if p.ConsentURL == "" {
+		p.ConsentURL = s.o.ConsentURLs[p.Lang]
+	}
+	if p.WithdrawalURL == "" {
+		p.WithdrawalURL = s.o.WithdrawalURLs[p.Lang]
+	}
 	var b strings.Builder
 	if err := s.o.Theme.Render(&b, layout, p); err != nil {
 		s.o.Logger.Error("render page", "layout", layout, "err", err)

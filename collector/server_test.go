@@ -555,3 +555,31 @@ func TestOtherFormEncodings(t *testing.T) {
 		}
 	}
 }
+
+// Every page the collector makes links the privacy notice, the form and
+// the withdrawal page in the page's language, like the site's pages.
+func TestCollectorPagesLinkTheNotice(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, tt := range []struct {
+		name, lang, ct, body string
+		status               int
+	}{
+		{"thank-you page", "de", ctForm, h.formBody("de", ""), 200},
+		{"form with errors", "en", ctForm, strings.Replace(h.formBody("en", ""), "phone=0170+1234567", "phone=12", 1), 400},
+		{"broken form", "de", ctForm, "%zz", 400},
+	} {
+		w := h.do("POST", "/v1/consent", tt.ct, tt.body, "Accept-Language", tt.lang)
+		body := w.Body.String()
+		if w.Code != tt.status {
+			t.Errorf("%s: %d, want %d", tt.name, w.Code, tt.status)
+		}
+		for _, u := range []string{h.srv.o.PolicyURLs[tt.lang], h.srv.o.ConsentURLs[tt.lang], h.srv.o.WithdrawalURLs[tt.lang]} {
+			if !strings.Contains(body, `href="`+u+`"`) {
+				t.Errorf("%s (%s) lacks a link to %s", tt.name, tt.lang, u)
+			}
+		}
+		if strings.Contains(body, "<p> · ") {
+			t.Errorf("%s: footer starts with a separator", tt.name)
+		}
+	}
+}
