@@ -441,6 +441,14 @@ func TestInitBuildText(t *testing.T) {
 			t.Errorf("%v: exit %d, output does not hash to the version\n%s", args, code, stderr)
 		}
 	}
+	// The 12 digits that status and list print are enough.
+	stdout, stderr, code = chatconsent(t, "text", version[:12], "--config", cfg)
+	if code != 0 || fmt.Sprintf("%x", sha256.Sum256([]byte(stdout))) != version {
+		t.Errorf("text %s: exit %d\n%s", version[:12], code, stderr)
+	}
+	if _, stderr, code = chatconsent(t, "text", "ffffff", "--config", cfg); code != 1 || !strings.Contains(stderr, "no text version starting with ffffff") {
+		t.Errorf("unknown prefix: exit %d, %s", code, stderr)
+	}
 	// Only the collector's copy left.
 	data := filepath.Join(dir, "data")
 	os.MkdirAll(filepath.Join(data, "texts"), 0o700)

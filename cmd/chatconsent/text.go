@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/chatconsent/chatconsent/generator/archive"
@@ -33,8 +36,9 @@ func runText(args []string, stdout, stderr io.Writer) error {
 	if version == "" {
 		return usageError("text: want a VERSION (64 hex digits, as in the log's text_version)")
 	}
-	if !archive.ValidVersion(version) {
-		return usageError("text: %q is not a text version (64 lower-case hex digits)", version)
+	short := !archive.ValidVersion(version)
+	if short && !shortVersionRe.MatchString(version) {
+		return usageError("text: %q is not a text version (64 lower-case hex digits, or the first 6 or more of them as status and list print)", version)
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -44,6 +48,11 @@ func runText(args []string, stdout, stderr io.Writer) error {
 		*data = cfg.Collector.DataDir
 	}
 	dirs := []string{cfg.Site.Archive, filepath.Join(*data, "texts")}
+	if short {
+		if version, err = expandVersion(dirs, version); err != nil {
+			return err
+		}
+	}
 	var corrupt error
 	for _, dir := range dirs {
 		b, err := archive.Text(dir, version)
@@ -68,4 +77,30 @@ func runText(args []string, stdout, stderr io.Writer) error {
 		fmt.Errorf("text version %s is neither in %s nor in %s: %w", version, dirs[0], dirs[1], archive.ErrUnknownVersion),
 		"the versions a build published are listed in " + filepath.Join(dirs[0], archive.ManifestFile),
 	}
+}
+
+// shortVersionRe matches the start of a text version, as status and list
+// print it.
+var shortVersionRe = regexp.MustCompile(`^[0-9a-f]{6,63}$`)
+
+// expandVersion returns the one archived text version in dirs that starts
+// with prefix, or an error naming none or all that do.
+func expandVersion(dirs []string, prefix string) (string, error) {
+	found := map[string]bool{}
+	for _, dir := range dirs {
+		names, _ := filepath.Glob(filepath.Join(dir, prefix+"*.html"))
+		for _, n := range names {
+			if v := strings.TrimSuffix(filepath.Base(n), ".html"); archive.ValidVersion(v) {
+				found[v] = true
+			}
+		}
+	}
+	vs := slices.Sorted(maps.Keys(found))
+	switch len(vs) {
+	case 0:
+		return "", fmt.Errorf("text: no text version starting with %s in %s", prefix, strings.Join(dirs, " or "))
+	case 1:
+		return vs[0], nil
+	}
+	return "", fmt.Errorf("text: %s is ambiguous: %s; give more digits", prefix, strings.Join(vs, ", "))
 }
