@@ -505,11 +505,11 @@ func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownDa
 		// Pad with newlines so template line numbers match the file's.
 		tpl, err := texttemplate.New(p.full).Option("missingkey=error").Parse(strings.Repeat("\n", p.src.line-1) + string(src))
 		if err != nil {
-			return "", false, err
+			return "", false, placeholderError(err)
 		}
 		var buf bytes.Buffer
 		if err := tpl.Execute(&buf, data); err != nil {
-			return "", false, err
+			return "", false, placeholderError(err)
 		}
 		src = buf.Bytes()
 	} // else: no placeholder, and no template needed to say so

@@ -2,8 +2,10 @@ package generator
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -55,6 +57,28 @@ func FuzzScrollableTables(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := scrollableTables([]byte(s)), scrollableTablesRegexp([]byte(s)); !bytes.Equal(got, want) {
 			t.Fatalf("scrollableTables(%q)\n got %q\nwant %q", s, got, want)
+		}
+	})
+}
+
+// FuzzPlaceholderError: any error text, from text/template or not, gives
+// an error back (never a panic), and a template error keeps its file.
+func FuzzPlaceholderError(f *testing.F) {
+	for _, s := range []string{
+		`template: /c/en/policy.md:22:14: executing "/c/en/policy.md" at <.Controller.Nme>: can't evaluate field Nme in type config.Controller`,
+		`template: /c/en/policy.md:153: unclosed action started at /c/en/policy.md:152`,
+		`template: p.md:3: unexpected "\\" in operand`,
+		"read p.md: permission denied",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := placeholderError(errors.New(s))
+		if err == nil {
+			t.Fatal("nil error")
+		}
+		if m := templateErrRe.FindStringSubmatch(s); m != nil && !strings.HasPrefix(err.Error(), m[1]+":") {
+			t.Fatalf("%q lost its file: %v", s, err)
 		}
 	})
 }

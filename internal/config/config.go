@@ -326,6 +326,27 @@ func Load(path string) (*Config, error) {
 }
 
 var purposeIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+// tomlTypeErrRe matches BurntSushi/toml's error for a value of the wrong
+// type: line, key, the TOML type, the Go kind wanted.
+var tomlTypeErrRe = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): incompatible types: TOML value has type (\S+); destination has type (\S+)$`)
+
+// tomlKind names a TOML type or Go kind the way config.toml is written.
+func tomlKind(k string) string {
+	switch k {
+	case "string":
+		return "text in quotes"
+	case "slice", "array", "[]interface {}":
+		return `a list like ["a", "b"]`
+	case "int", "int64", "integer", "float", "float64", "uint", "uint64":
+		return "a number"
+	case "bool", "boolean":
+		return "true or false"
+	case "struct", "map", "map[string]interface {}":
+		return "a table"
+	}
+	return k
+}
 var langRe = regexp.MustCompile(`^[a-z]{2,3}$`)
 
 // Parse decodes and validates config text. name is used in error messages
@@ -337,6 +358,10 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
 			return nil, fmt.Errorf("%s:%d: %w: %s", name, perr.Position.Line, ErrInvalid, perr.Message)
+		}
+		if m := tomlTypeErrRe.FindStringSubmatch(err.Error()); m != nil {
+			// BurntSushi/toml reports a wrong type as a plain error.
+			return nil, fmt.Errorf("%s:%s: %w: %s: want %s, not %s", name, m[1], ErrInvalid, m[2], tomlKind(m[4]), tomlKind(m[3]))
 		}
 		return nil, fmt.Errorf("%s: %w: %v", name, ErrInvalid, err)
 	}

@@ -67,6 +67,8 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown key", strings.Replace(good, `title = "T"`, "title = \"T\"\ntitel = \"x\"", 1), "c.toml:4: invalid configuration: unknown key site.titel"},
 		{"missing controller name", strings.Replace(good, `name = "N"`, "", 1), "controller.name: missing (required)"},
+		{"list given as text", strings.Replace(good, `title = "T"`, "title = \"T\"\nlanguages = \"de\"", 1), `c.toml:4: invalid configuration: site.languages: want a list like ["a", "b"], not text in quotes`},
+		{"text given as number", strings.Replace(good, `title = "T"`, "title = 5", 1), `c.toml:3: invalid configuration: site.title: want text in quotes, not a number`},
 		{"bad email", strings.Replace(good, `a@example.org`, `nope`, 1), `c.toml:8: invalid configuration: controller.email: "nope" is not an e-mail address`},
 		{"bad url", strings.Replace(good, `https://example.org`, `example.org`, 1), "site.base_url"},
 		{"no purposes", good[:strings.Index(good, "[[purposes]]")], "purposes: missing"},
