@@ -347,6 +347,7 @@ func tomlKind(k string) string {
 	}
 	return k
 }
+
 var langRe = regexp.MustCompile(`^[a-z]{2,3}$`)
 
 // Parse decodes and validates config text. name is used in error messages
