@@ -229,6 +229,10 @@ func decodeJSONFields(b []byte, single map[string]*string, purposes *[]string) e
 			return &RequestError{Status: http.StatusBadRequest, Field: safeName(key), Msg: "unknown field"}
 		}
 		if err := dec.Decode(dst); err != nil {
+			var ute *json.UnmarshalTypeError
+			if !errors.As(err, &ute) { // cut off or not JSON at all
+				return &RequestError{Status: http.StatusBadRequest, Msg: "malformed JSON"}
+			}
 			return &RequestError{Status: http.StatusBadRequest, Field: key, Msg: "must be " + want}
 		}
 	}

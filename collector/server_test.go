@@ -92,6 +92,8 @@ func TestBadRequestsWriteNothing(t *testing.T) {
 		{"unknown form field", ctForm, h.formBody("de", "admin=1"), 400, "admin: unknown field"},
 		{"wrong JSON type", ctJSON, h.jsonBody("de", "name", 42), 400, "name: must be a string"},
 		{"JSON array", ctJSON, `[]`, 400, "body must be a JSON object"},
+		{"JSON cut off after a field name", ctJSON, `{"name":`, 400, `"error":"malformed JSON"`},
+		{"JSON with a bad value", ctJSON, `{"name":tru}`, 400, `"error":"malformed JSON"`},
 		{"trailing JSON", ctJSON, h.jsonBody("de") + "{}", 400, "exactly one JSON object"},
 		{"unknown text version", ctJSON, h.jsonBody("de", "text_version", strings.Repeat("0", 64)), 400, `"code":"version"`},
 		{"text version of another language", ctJSON, h.jsonBody("de", "text_version", h.versions["en"]), 400, `"code":"version"`},

@@ -83,6 +83,9 @@ var (
 	ErrInvalid = errors.New("receipt: invalid data")
 	// ErrNoRecord: the PDF has no "record.json" attachment.
 	ErrNoRecord = errors.New("receipt: no attached record")
+	// ErrNotPDF: the file is not a PDF at all (ISO 32000-1 §7.5.2: a PDF
+	// starts with "%PDF-").
+	ErrNotPDF = errors.New("receipt: not a PDF file")
 )
 
 // AttachmentName is the name of the embedded file holding Data.Record.
@@ -207,6 +210,9 @@ func (s *Stamper) Lines(d Data) ([]string, error) {
 // by [Stamper.Stamp]. It returns an error wrapping [ErrNoRecord] if the PDF
 // has no such attachment, and another error if pdf cannot be read.
 func Attachment(pdf []byte) ([]byte, error) {
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		return nil, fmt.Errorf("%w: it does not start with %%PDF-", ErrNotPDF)
+	}
 	if err := setup(); err != nil {
 		return nil, err
 	}
@@ -219,7 +225,7 @@ func Attachment(pdf []byte) ([]byte, error) {
 		if list, lerr := api.Attachments(bytes.NewReader(pdf), newConf()); lerr == nil && !hasAttachment(list) {
 			return nil, fmt.Errorf("%w %q", ErrNoRecord, AttachmentName)
 		}
-		return nil, fmt.Errorf("receipt: read attachment: %w", err)
+		return nil, fmt.Errorf("receipt: damaged or cut-off PDF: %w", err)
 	}
 	for _, a := range aa {
 		if a.FileName == AttachmentName || a.ID == AttachmentName {

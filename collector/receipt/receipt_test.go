@@ -434,8 +434,12 @@ func TestAttachmentMissing(t *testing.T) {
 	if _, err := Attachment(defaultTemplate); !errors.Is(err, ErrNoRecord) {
 		t.Errorf("template without attachment: err = %v, want ErrNoRecord", err)
 	}
-	if _, err := Attachment([]byte("not a pdf")); err == nil || errors.Is(err, ErrNoRecord) {
-		t.Errorf("garbage: err = %v, want a read error", err)
+	if _, err := Attachment([]byte("not a pdf")); !errors.Is(err, ErrNotPDF) {
+		t.Errorf("garbage: err = %v, want ErrNotPDF", err)
+	}
+	pdf := stamp(t, sample("de"))
+	if _, err := Attachment(pdf[:len(pdf)/2]); err == nil || errors.Is(err, ErrNoRecord) || !strings.Contains(err.Error(), "damaged or cut-off PDF") {
+		t.Errorf("half a receipt: err = %v, want a damaged-PDF error", err)
 	}
 }
 
