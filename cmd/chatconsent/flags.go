@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +26,9 @@ func parse(fs *flag.FlagSet, args []string, max int) error {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err // the flag set printed the usage; main exits 0
+			}
 			return usageError("%s: %v", name, err)
 		}
 		if fs.NArg() == 0 {

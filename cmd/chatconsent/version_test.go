@@ -45,3 +45,17 @@ func TestVersionCommand(t *testing.T) {
 		t.Error("version with an argument: no error")
 	}
 }
+
+// "COMMAND -h" prints the command's flags and exits 0, like "help";
+// an unknown flag exits 2 naming it.
+func TestCommandHelp(t *testing.T) {
+	for _, cmd := range []string{"verify", "build", "collect", "status", "invite"} {
+		stdout, stderr, code := chatconsent(t, cmd, "-h")
+		if code != 0 || !strings.Contains(stdout+stderr, "Usage of chatconsent "+cmd) || strings.Contains(stderr, "error") {
+			t.Errorf("%s -h: exit %d\n%s%s", cmd, code, stdout, stderr)
+		}
+	}
+	if _, stderr, code := chatconsent(t, "verify", "--bogus"); code != 2 || !strings.Contains(stderr, "flag provided but not defined: -bogus") {
+		t.Errorf("unknown flag: exit %d: %s", code, stderr)
+	}
+}
