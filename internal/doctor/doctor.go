@@ -120,8 +120,11 @@ func Run(ctx context.Context, o Options) []Result {
 	}
 	cfg, err := config.Load(o.ConfigPath)
 	if err != nil {
-		return []Result{{Check: "config", Status: Fail, Detail: err.Error(),
-			Fix: "correct the named key in " + o.ConfigPath + " (see the README's configuration table); the other checks need a valid config"}}
+		fix := "correct the named key in " + o.ConfigPath + " (see the README's configuration table); the other checks need a valid config"
+		if errors.Is(err, fs.ErrNotExist) {
+			fix = "give the site's config.toml with --config FILE (chatconsent init DIR makes one); the other checks need it"
+		}
+		return []Result{{Check: "config", Status: Fail, Detail: err.Error(), Fix: fix}}
 	}
 	res := []Result{{Check: "config", Status: OK, Detail: o.ConfigPath + " is valid"}}
 	dir := o.DataDir

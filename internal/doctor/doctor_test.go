@@ -88,8 +88,14 @@ func TestBadConfig(t *testing.T) {
 	cfg, _ := deployment(t, strings.Replace(goodConfig, "title = \"Fahrradladen\"", "titel = \"Fahrradladen\"", 1))
 	rs := Run(context.Background(), opts(cfg))
 	r := find(t, rs, "config")
-	if r.Status != Fail || !strings.Contains(r.Detail, "unknown key site.titel") || !Failed(rs) {
+	if r.Status != Fail || !strings.Contains(r.Detail, "unknown key site.titel") || !strings.Contains(r.Fix, "correct the named key") || !Failed(rs) {
 		t.Errorf("got %+v", rs)
+	}
+	// No config at all: the fix says where to get one, not which key.
+	rs = Run(context.Background(), opts(filepath.Join(t.TempDir(), "nosuch.toml")))
+	r = find(t, rs, "config")
+	if r.Status != Fail || !strings.Contains(r.Fix, "give the site's config.toml with --config FILE") {
+		t.Errorf("missing config: got %+v", rs)
 	}
 }
 
