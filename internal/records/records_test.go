@@ -315,6 +315,17 @@ func TestWriteStatus(t *testing.T) {
 	if !strings.Contains(buf.String(), "on the public form (number not confirmed)") {
 		t.Errorf("public-form decision not marked:\n%s", buf.String())
 	}
+	// A grant says what it refused by leaving it unticked.
+	partial := book(t, []ledger.Record{{Type: ledger.TypeDecision, ID: id(1), Time: t0, Decision: ledger.Granted,
+		Purposes: []string{"orders"}, Subject: jurgen, Lang: "de", TextVersion: v1}})
+	buf.Reset()
+	if err := partial.WriteStatus(&buf, partial.Person(jurgen.Phone), nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "granted orders (not ticked, so refused: documents) on text 111111111111") ||
+		!strings.Contains(buf.String(), "documents  refused") {
+		t.Errorf("partial grant:\n%s", buf.String())
+	}
 }
 
 func mustJSON(t *testing.T, v any) string {

@@ -3,6 +3,7 @@ package records
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -41,7 +42,20 @@ func (b *Book) WriteStatus(w io.Writer, p *Person, m *archive.Manifest) error {
 				what += " (valid until " + r.Expires.In(Berlin()).Format("2006-01-02 15:04") + ")"
 			}
 		case ledger.TypeDecision:
-			what = r.Decision + " " + strings.Join(r.Purposes, ", ") + " on text " + short(r.TextVersion)
+			what = r.Decision + " " + strings.Join(r.Purposes, ", ")
+			if r.Decision == ledger.Granted {
+				// A grant refuses what was left unticked (see the package doc).
+				var left []string
+				for _, id := range b.purposes {
+					if !slices.Contains(r.Purposes, id) {
+						left = append(left, id)
+					}
+				}
+				if len(left) > 0 {
+					what += " (not ticked, so refused: " + strings.Join(left, ", ") + ")"
+				}
+			}
+			what += " on text " + short(r.TextVersion)
 			if r.Invite != "" {
 				what += " via invite " + short(r.Invite)
 			} else {
