@@ -110,6 +110,14 @@ func (l *lockedBuffer) String() string {
 // startLogged is start that also returns the command's stderr so far.
 func startLogged(t *testing.T, args ...string) (string, func() string) {
 	t.Helper()
+	u, logs, _ := startStoppable(t, args...)
+	return u, logs
+}
+
+// startStoppable is startLogged that also returns a function that kills
+// the process (SIGKILL, as a crash would) and waits for it.
+func startStoppable(t *testing.T, args ...string) (string, func() string, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, binary, args...)
 	stdout, err := cmd.StdoutPipe()
@@ -121,9 +129,15 @@ func startLogged(t *testing.T, args ...string) (string, func() string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			cmd.Wait()
+		})
+	}
 	t.Cleanup(func() {
-		cancel()
-		cmd.Wait()
+		stop()
 		if t.Failed() {
 			t.Logf("stderr of %v:\n%s", args, stderr.String())
 		}
@@ -145,11 +159,11 @@ func startLogged(t *testing.T, args ...string) (string, func() string) {
 			cmd.Wait()
 			t.Fatalf("%v exited before listening:\n%s", args, stderr.String())
 		}
-		return u, stderr.String
+		return u, stderr.String, stop
 	case <-time.After(60 * time.Second):
 		t.Fatalf("%v did not start:\n%s", args, stderr.String())
 	}
-	return "", nil
+	return "", nil, nil
 }
 
 var (

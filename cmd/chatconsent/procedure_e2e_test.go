@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	pngpkg "image/png"
 	"net/http"
 	"net/url"
@@ -396,5 +397,62 @@ func TestInviteQR(t *testing.T) {
 	}
 	if _, stderr, code := chatconsent(t, "invite", "--renew", "--qr", "-", "--config", cfg, "--data", data); code != 2 || !strings.Contains(stderr, "--qr goes with --phone") {
 		t.Errorf("--qr with --renew: exit %d %s", code, stderr)
+	}
+}
+
+// TestWithdrawAfterRestart: the collector's index of the log is rebuilt on
+// every start. A grant made before a crash (SIGKILL) can be withdrawn
+// after it, by the personal link and by number and record id, and after a
+// second crash the link knows that nothing is left to withdraw.
+func TestWithdrawAfterRestart(t *testing.T) {
+	dir := site(t)
+	cfg := filepath.Join(dir, "config.toml")
+	data := filepath.Join(dir, "data")
+	version := textVersion(t, dir, "de")
+	args := []string{"collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data}
+
+	base, _, crash := startStoppable(t, args...)
+	grant := url.Values{"decision": {"granted"}, "name": {"Jürgen Weiß"}, "phone": {"0170 1234567"},
+		"purpose": {"orders", "documents"}, "lang": {"de"}, "text_version": {version}}
+	code, html := postForm(t, base+"v1/consent", grant)
+	wm := withdrawRe.FindStringSubmatch(html)
+	if code != 200 || wm == nil {
+		t.Fatalf("grant: %d\n%s", code, html)
+	}
+	// Others decide too, on the public form and as JSON.
+	for _, phone := range []string{"0170 7654321", "+48 512 345 678"} {
+		if code, ans := postJSON(t, base+"v1/consent", `{"decision":"granted","name":"N","phone":"`+phone+`","purpose":["orders"],"lang":"de","text_version":"`+version+`"}`); code != 201 {
+			t.Fatalf("grant for %s: %d %v", phone, code, ans)
+		}
+	}
+	crash()
+
+	base, _, crash = startStoppable(t, args...)
+	link := local(wm[1], base)
+	decisionID := regexp.MustCompile(`id=([0-9a-f]{32})`).FindStringSubmatch(link)[1]
+	code, html = get(t, link)
+	if code != 200 || strings.Count(html, " checked") != 2 {
+		t.Fatalf("withdrawal page after a restart: %d\n%s", code, html)
+	}
+	k := regexp.MustCompile(`name="k" value="([^"]+)"`).FindStringSubmatch(html)[1]
+	if code, html = postForm(t, base+"v1/withdraw", url.Values{"id": {decisionID}, "k": {k}, "purpose": {"documents"}, "lang": {"de"}}); code != 200 {
+		t.Fatalf("withdraw documents after a restart: %d\n%s", code, html)
+	}
+	code, ans := postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+decisionID+`","lang":"de"}`)
+	if code != 201 || fmt.Sprint(ans["withdrawn"]) != "[orders]" {
+		t.Fatalf("withdraw the rest by number and id: %d %v", code, ans)
+	}
+	crash()
+
+	base, _, _ = startStoppable(t, args...)
+	if code, _ := get(t, local(wm[1], base)); code != 409 {
+		t.Errorf("withdrawal link after a second restart, nothing left: %d, want 409", code)
+	}
+	st := runOK(t, "status", "--config", cfg, "--data", data, "0170 1234567")
+	if !strings.Contains(st, "orders     withdrawn") || !strings.Contains(st, "documents  withdrawn") {
+		t.Errorf("status:\n%s", st)
+	}
+	if out := runOK(t, "verify", filepath.Join(data, "decisions.jsonl")); !strings.Contains(out, "OK, 5 records") {
+		t.Errorf("verify: %s", out)
 	}
 }

@@ -125,7 +125,7 @@ func TestSiteUnsafeHTMLAndArchive(t *testing.T) {
 		t.Errorf("set: unsafe_html %v, archive %q", c.Site.UnsafeHTML, c.Site.Archive)
 	}
 	text = strings.Replace(good, "[site]\n", "[site]\nunsafe_html = \"yes\"\n", 1)
-	if _, err := Parse("c.toml", "/site", []byte(text)); err == nil || !strings.Contains(err.Error(), `line 3 (last key "site.unsafe_html")`) {
+	if _, err := Parse("c.toml", "/site", []byte(text)); err == nil || !strings.Contains(err.Error(), `c.toml:3: invalid configuration: site.unsafe_html: want true or false, not text in quotes`) {
 		t.Errorf("unsafe_html as a string: %v, want an error naming line 3 and the key", err)
 	}
 }
