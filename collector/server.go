@@ -248,7 +248,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		s.render(w, re.Status, themes.LayoutError, &themes.Page{
 			Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang],
 			Content: template.HTML("<p>" + template.HTMLEscapeString(t["err_request"]) + "</p>" +
-				`<p class="hint">` + template.HTMLEscapeString(re.Error()) + "</p>"),
+				`<p class="hint">` + template.HTMLEscapeString(t["technical_detail"]+": "+re.Error()) + "</p>"),
 		})
 		return
 	}

@@ -585,3 +585,20 @@ func TestCollectorPagesLinkTheNotice(t *testing.T) {
 		}
 	}
 }
+
+// A tampered form gets a page in the person's language; the technical
+// detail (in English, for whoever debugs it) is labelled as such.
+func TestTamperedFormPageLanguage(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, tt := range []struct{ path, body, lang, want string }{
+		{"/v1/consent", h.formBody("de", "admin=1"), "de", "Technische Angabe (englisch): admin: unknown field"},
+		{"/v1/consent", h.formBody("en", "admin=1"), "en", "Technical detail: admin: unknown field"},
+		{"/v1/withdraw", "id=x&admin=1", "en", "Technical detail: admin: unknown field"},
+		{"/v1/withdraw", "id=x&admin=1", "de", "Technische Angabe (englisch): admin: unknown field"},
+	} {
+		w := h.do("POST", tt.path, ctForm, tt.body, "Accept-Language", tt.lang)
+		if w.Code != 400 || !strings.Contains(w.Body.String(), tt.want) || !strings.Contains(w.Body.String(), `<html lang="`+tt.lang+`"`) {
+			t.Errorf("%s (%s): %d %.400s; want a %s page with %q", tt.path, tt.lang, w.Code, w.Body, tt.lang, tt.want)
+		}
+	}
+}

@@ -215,11 +215,12 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, re.Status, map[string]any{"error": re.Error()})
 			return
 		}
-		lang := s.o.Config.Site.DefaultLanguage
+		lang := s.clientLang(r, nil)
 		t := s.o.Theme.Strings(lang)
 		s.render(w, re.Status, themes.LayoutError, &themes.Page{
 			Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang],
-			Content: template.HTML("<p>" + template.HTMLEscapeString(t["err_field"]+" ("+re.Error()+")") + "</p>"),
+			Content: template.HTML("<p>" + template.HTMLEscapeString(t["err_field"]) + "</p>" +
+				`<p class="hint">` + template.HTMLEscapeString(t["technical_detail"]+": "+re.Error()) + "</p>"),
 		})
 		return
 	}
