@@ -303,8 +303,10 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	if err := writeConsentPages(b.opts.ArchiveDir, res.Versions, byLang); err != nil {
 		return nil, nil, err
 	}
-	if err := b.cache.save(); err != nil {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("render cache %s: %v", b.opts.CacheFile, err))
+	if !b.oneShot { // Build saves it while it writes the output
+		if err := b.cache.save(); err != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("render cache %s: %v", b.opts.CacheFile, err))
+		}
 	}
 	return site, res, nil
 }

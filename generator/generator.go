@@ -137,7 +137,14 @@ func Build(cfg *config.Config, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeSite(site, b.opts.ArchiveDir, filepath.Clean(opts.OutDir)); err != nil {
+	// The render cache (a cache: no fsync) is written while the output is.
+	saved := make(chan error, 1)
+	go func() { saved <- b.cache.save() }()
+	err = writeSite(site, b.opts.ArchiveDir, filepath.Clean(opts.OutDir))
+	if serr := <-saved; serr != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("render cache %s: %v", b.opts.CacheFile, serr))
+	}
+	if err != nil {
 		return nil, err
 	}
 	return res, nil
