@@ -509,6 +509,9 @@ func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownDa
 		if err != nil {
 			return "", false, placeholderError(err)
 		}
+		if err := checkPlaceholders(tpl); err != nil {
+			return "", false, err
+		}
 		var buf bytes.Buffer
 		if err := tpl.Execute(&buf, data); err != nil {
 			return "", false, placeholderError(err)

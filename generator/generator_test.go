@@ -186,7 +186,7 @@ func TestFailedBuildKeepsOutput(t *testing.T) {
 	src, _ := os.ReadFile(pol)
 	tests := []struct{ name, src, want string }{
 		{"broken front matter", "+++\ntitle = \"x\n+++\n", pol + ":2: bad front matter"},
-		{"unknown placeholder", string(src) + "\n{{ .Controller.Fax }}\n", fmt.Sprintf("%s:%d:14: unknown placeholder {{ .Controller.Fax }}: there is no Fax (known: .Controller.Name,", pol, strings.Count(string(src), "\n")+2)},
+		{"unknown placeholder", string(src) + "\n{{ .Controller.Fax }}\n", fmt.Sprintf("%s:%d:3: unknown placeholder {{.Controller.Fax}} (known: .Controller.Name,", pol, strings.Count(string(src), "\n")+2)},
 		{"template syntax", string(src) + "\n{{ .Controller.Name \n", fmt.Sprintf(`%s:%d: placeholder syntax: a {{ is not closed by }}`, pol, strings.Count(string(src), "\n")+2)},
 	}
 	for _, tt := range tests {

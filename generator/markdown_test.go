@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	texttemplate "text/template"
 )
 
 // scrollableTablesRegexp is the first, regexp-based scrollableTables: the
@@ -81,4 +82,46 @@ func FuzzPlaceholderError(f *testing.F) {
 			t.Fatalf("%q lost its file: %v", s, err)
 		}
 	})
+}
+
+// TestPlaceholders: what content may use, and what it may not, each
+// refused naming file:line and the offending action.
+func TestPlaceholders(t *testing.T) {
+	ok := []string{
+		"{{ .Controller.Name }}, {{ .Controller.Address }}, {{ .Controller.Email }}, {{ .Controller.Phone }}",
+		"{{ .Site.Title }} {{ .PolicyURL }} {{ .ConsentURL }} {{ .WithdrawalURL }} {{ .Lang }}",
+		"{{ range .Purposes }}- {{ .ID }}: {{ .Title }}: {{ .Description }}\n{{ end }}",
+		"{{ if .Controller.Phone }}Tel. {{ .Controller.Phone }}{{ else }}kein Telefon{{ end }}",
+		"{{/* a comment */}}text",
+	}
+	for _, src := range ok {
+		tpl := texttemplate.Must(texttemplate.New("p.md").Parse(src))
+		if err := checkPlaceholders(tpl); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+	bad := []struct{ src, want string }{
+		{"x\n{{ . }}", "p.md:2:3: not a placeholder {{.}}"},
+		{"{{ .Controller }}", "p.md:1:3: unknown placeholder {{.Controller}}"},
+		{"{{ .Purposes }}", "unknown placeholder {{.Purposes}}"},
+		{`{{ printf "%s" 1 }}`, `not a placeholder {{printf "%s" 1}}`},
+		{"{{ range $i := 1000000000 }}x{{ end }}", "only {{ range .Purposes }} … {{ end }} is allowed, not {{range $i := 1000000000}}x{{end}}"},
+		{"{{ range .Purposes }}{{ .Controller.Name }}{{ end }}", "unknown placeholder inside {{ range .Purposes }} {{.Controller.Name}}"},
+		{"{{ range .Purposes }}{{ range .Purposes }}{{ end }}{{ end }}", "only {{ range .Purposes }}"},
+		{`{{ define "x" }}y{{ end }}`, "{{ define }} is not allowed"},
+		{`{{ template "x" }}`, `not a placeholder {{template "x"}}`},
+		{"{{ $x := 1 }}", "not a placeholder {{$x := 1}}"},
+		{"{{ with .Site }}{{ .Title }}{{ end }}", "not a placeholder {{with .Site}}"},
+		{"{{ .Site.Title | printf \"%q\" }}", "not a placeholder"},
+		{"{{ .Controller.Name.Foo }}", "unknown placeholder"},
+	}
+	for _, tt := range bad {
+		tpl, err := texttemplate.New("p.md").Parse(tt.src)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.src, err)
+		}
+		if err := checkPlaceholders(tpl); err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "p.md:") {
+			t.Errorf("%q: %v, want %q", tt.src, err, tt.want)
+		}
+	}
 }

@@ -3,7 +3,13 @@ package generator
 import (
 	"fmt"
 	"regexp"
+	"strings"
+	texttemplate "text/template"
+	"text/template/parse"
 )
+
+// knownPlaceholders lists, for error messages, what content may use.
+const knownPlaceholders = "known: .Controller.Name, .Controller.Address, .Controller.Email, .Controller.Phone, .Site.Title, .PolicyURL, .ConsentURL, .WithdrawalURL, .Lang, {{ range .Purposes }} with .ID, .Title, .Description {{ end }}, {{ if … }}; see the README, Content"
 
 var (
 	// text/template's errors: "template: NAME:LINE[:COL]: [executing "NAME"
@@ -25,7 +31,6 @@ func placeholderError(err error) error {
 	if m[3] != "" {
 		where += ":" + m[3]
 	}
-	const known = "known: .Controller.Name, .Controller.Address, .Controller.Email, .Controller.Phone, .Site.Title, .Purposes (.Title, .Description), .PolicyURL, .ConsentURL, .WithdrawalURL; see the README, Content"
 	if u := unclosedRe.FindStringSubmatch(m[5]); u != nil {
 		return fmt.Errorf("%s:%s: placeholder syntax: a {{ is not closed by }}", m[1], u[1])
 	}
@@ -33,7 +38,100 @@ func placeholderError(err error) error {
 		return fmt.Errorf("%s: placeholder syntax: %s (placeholders look like {{ .Controller.Name }})", where, m[5])
 	}
 	if f := noFieldRe.FindStringSubmatch(m[5]); f != nil {
-		return fmt.Errorf("%s: unknown placeholder {{ %s }}: there is no %s (%s)", where, m[4], f[1], known)
+		return fmt.Errorf("%s: unknown placeholder {{ %s }}: there is no %s (%s)", where, m[4], f[1], knownPlaceholders)
 	}
-	return fmt.Errorf("%s: placeholder {{ %s }}: %s (%s)", where, m[4], m[5], known)
+	return fmt.Errorf("%s: placeholder {{ %s }}: %s (%s)", where, m[4], m[5], knownPlaceholders)
+}
+
+// Placeholders a content file may use: fields of [MarkdownData], and
+// inside {{ range .Purposes }} the fields of a [PurposeText]. Nothing else
+// of Go's template language (functions, variables, other templates, the
+// whole data with {{ . }}): the owner's page must never show Go's output
+// for a struct, a path on the server, or run for ever.
+var (
+	topFields = map[string]bool{
+		"Controller.Name": true, "Controller.Address": true, "Controller.Email": true, "Controller.Phone": true,
+		"Site.Title": true, "PolicyURL": true, "ConsentURL": true, "WithdrawalURL": true, "Lang": true,
+	}
+	purposeFields = map[string]bool{"ID": true, "Title": true, "Description": true}
+)
+
+// checkPlaceholders returns an error naming file:line:col of the first
+// action in tpl that is not a known placeholder, {{ if PLACEHOLDER }},
+// {{ range .Purposes }} or a comment.
+func checkPlaceholders(tpl *texttemplate.Template) error {
+	tree := tpl.Tree
+	if len(tpl.Templates()) > 1 {
+		return fmt.Errorf("%s: {{ define }} is not allowed in content (%s)", tree.ParseName, knownPlaceholders)
+	}
+	bad := func(n parse.Node, why string) error {
+		loc, ctx := tree.ErrorContext(n)
+		if !strings.HasPrefix(ctx, "{{") {
+			ctx = "{{" + ctx + "}}"
+		}
+		if r := []rune(ctx); len(r) > 60 {
+			ctx = string(r[:57]) + "…"
+		}
+		return fmt.Errorf("%s: %s %s (%s)", loc, why, ctx, knownPlaceholders)
+	}
+	// field checks that pipe is exactly one allowed field.
+	field := func(n parse.Node, pipe *parse.PipeNode, inPurpose bool) error {
+		if pipe == nil || len(pipe.Decl) > 0 || len(pipe.Cmds) != 1 || len(pipe.Cmds[0].Args) != 1 {
+			return bad(n, "not a placeholder")
+		}
+		f, ok := pipe.Cmds[0].Args[0].(*parse.FieldNode)
+		if !ok {
+			return bad(n, "not a placeholder")
+		}
+		name := strings.Join(f.Ident, ".")
+		if (inPurpose && !purposeFields[name]) || (!inPurpose && !topFields[name]) {
+			where := ""
+			if inPurpose {
+				where = " inside {{ range .Purposes }}"
+			}
+			return bad(n, "unknown placeholder"+where)
+		}
+		return nil
+	}
+	var walk func(n parse.Node, inPurpose bool) error
+	walk = func(n parse.Node, inPurpose bool) error {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return nil
+			}
+			for _, c := range n.Nodes {
+				if err := walk(c, inPurpose); err != nil {
+					return err
+				}
+			}
+			return nil
+		case *parse.TextNode, *parse.CommentNode:
+			return nil
+		case *parse.ActionNode:
+			return field(n, n.Pipe, inPurpose)
+		case *parse.IfNode:
+			if err := field(n, n.Pipe, inPurpose); err != nil {
+				return err
+			}
+			if err := walk(n.List, inPurpose); err != nil {
+				return err
+			}
+			return walk(n.ElseList, inPurpose)
+		case *parse.RangeNode:
+			p := n.Pipe
+			if inPurpose || len(p.Decl) > 0 || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+				return bad(n, "only {{ range .Purposes }} … {{ end }} is allowed, not")
+			}
+			if f, ok := p.Cmds[0].Args[0].(*parse.FieldNode); !ok || strings.Join(f.Ident, ".") != "Purposes" {
+				return bad(n, "only {{ range .Purposes }} … {{ end }} is allowed, not")
+			}
+			if err := walk(n.List, true); err != nil {
+				return err
+			}
+			return walk(n.ElseList, false)
+		}
+		return bad(n, "not a placeholder")
+	}
+	return walk(tree.Root, false)
 }
