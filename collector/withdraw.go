@@ -165,11 +165,8 @@ func (s *Server) renderWithdrawLink(w http.ResponseWriter, status int, lang stri
 	} else {
 		wl.Invite = req.Invite
 	}
-	for _, p := range s.o.Config.Purposes {
-		if slices.Contains(left, p.ID) {
-			title, _ := p.Localized(lang)
-			wl.Purposes = append(wl.Purposes, themes.FormPurpose{ID: p.ID, Title: title, Checked: true})
-		}
+	for _, id := range left { // configured purposes first, then removed ones
+		wl.Purposes = append(wl.Purposes, themes.FormPurpose{ID: id, Title: purposeTitle(s.o.Config, id, lang), Checked: true})
 	}
 	s.render(w, status, themes.LayoutWithdrawLink, &themes.Page{
 		Lang: lang, Title: t["withdraw_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
@@ -264,7 +261,9 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		lang = s.pageLang(d.Lang)
 	}
 	for _, p := range req.Purposes {
-		if !slices.Contains(s.o.Config.PurposeIDs(), p) {
+		// A purpose removed from the config since stays withdrawable
+		// while consent to it is in force.
+		if !slices.Contains(s.o.Config.PurposeIDs(), p) && !slices.Contains(left, p) {
 			s.withdrawFieldError(w, enc, lang, FieldPurpose, "purpose")
 			return
 		}
@@ -376,11 +375,20 @@ func (s *Server) withdrawalReceiptData(e ledger.Entry) receipt.Data {
 func WithdrawalReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
 	d := receiptBase(cfg, e, withdrawalURL)
 	d.Decision, d.Ref = ledger.Withdrawn, e.Record.Ref
-	for _, p := range cfg.Purposes {
-		if slices.Contains(e.Record.Purposes, p.ID) {
-			title, _ := p.Localized(e.Record.Lang)
-			d.Purposes = append(d.Purposes, receipt.Purpose{ID: p.ID, Title: title, Withdrawn: true})
-		}
+	for _, id := range e.Record.Purposes {
+		d.Purposes = append(d.Purposes, receipt.Purpose{ID: id, Title: purposeTitle(cfg, id, e.Record.Lang), Withdrawn: true})
 	}
 	return d
+}
+
+// purposeTitle is the configured title of purpose id in lang, or the id
+// itself for a purpose since removed from the config.
+func purposeTitle(cfg *config.Config, id, lang string) string {
+	for _, p := range cfg.Purposes {
+		if p.ID == id {
+			title, _ := p.Localized(lang)
+			return title
+		}
+	}
+	return id
 }

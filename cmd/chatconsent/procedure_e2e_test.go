@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	pngpkg "image/png"
@@ -454,5 +455,59 @@ func TestWithdrawAfterRestart(t *testing.T) {
 	}
 	if out := runOK(t, "verify", filepath.Join(data, "decisions.jsonl")); !strings.Contains(out, "OK, 5 records") {
 		t.Errorf("verify: %s", out)
+	}
+}
+
+// TestWithdrawRemovedPurpose: a purpose removed from config.toml after
+// someone consented to it stays withdrawable (status still shows it
+// granted): the personal link offers it, and withdrawing it by name works.
+func TestWithdrawRemovedPurpose(t *testing.T) {
+	dir := site(t)
+	cfg := filepath.Join(dir, "config.toml")
+	data := filepath.Join(dir, "data")
+	version := textVersion(t, dir, "de")
+	args := []string{"collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data}
+	base, _, crash := startStoppable(t, args...)
+	code, html := postForm(t, base+"v1/consent", url.Values{"decision": {"granted"}, "name": {"Jürgen Weiß"}, "phone": {"0170 1234567"},
+		"purpose": {"orders", "documents"}, "lang": {"de"}, "text_version": {version}})
+	wm := withdrawRe.FindStringSubmatch(html)
+	if code != 200 || wm == nil {
+		t.Fatalf("grant: %d\n%s", code, html)
+	}
+	crash()
+
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("[[purposes]]\nid = \"documents\""))
+	j := bytes.Index(b[i:], []byte("\n\n"))
+	if i < 0 || j < 0 {
+		t.Fatal("config.toml: documents purpose not found")
+	}
+	os.WriteFile(cfg, append(b[:i:i], b[i+j+2:]...), 0o644)
+	if st := runOK(t, "status", "--config", cfg, "--data", data, "0170 1234567"); !strings.Contains(st, "documents  granted") {
+		t.Fatalf("status after removing the purpose:\n%s", st)
+	}
+
+	base, _, _ = startStoppable(t, args...)
+	link := local(wm[1], base)
+	code, html = get(t, link)
+	if code != 200 || !strings.Contains(html, `value="documents"`) || !strings.Contains(html, `value="orders"`) {
+		t.Fatalf("withdrawal page after the purpose was removed: %d\n%s", code, html)
+	}
+	id := regexp.MustCompile(`id=([0-9a-f]{32})`).FindStringSubmatch(link)[1]
+	k := regexp.MustCompile(`name="k" value="([^"]+)"`).FindStringSubmatch(html)[1]
+	code, html = postForm(t, base+"v1/withdraw", url.Values{"id": {id}, "k": {k}, "purpose": {"documents"}, "lang": {"de"}})
+	if code != 200 {
+		t.Fatalf("withdraw the removed purpose: %d\n%s", code, html)
+	}
+	st := runOK(t, "status", "--config", cfg, "--data", data, "0170 1234567")
+	if !strings.Contains(st, "documents  withdrawn") || !strings.Contains(st, "orders     granted") {
+		t.Errorf("status:\n%s", st)
+	}
+	// A purpose that was never configured nor granted is still refused.
+	if code, _ := postForm(t, base+"v1/withdraw", url.Values{"id": {id}, "k": {k}, "purpose": {"marketing"}}); code != 400 {
+		t.Errorf("withdraw an unknown purpose: %d, want 400", code)
 	}
 }
