@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/ed25519"
 	"errors"
@@ -100,11 +101,23 @@ func defaultKey(logPath string, cfg *config.Config) string {
 // older copy of the log). The log alone cannot show lines dropped from its
 // end; these can.
 func checkWitness(lines *ledger.Lines, file string, pub ed25519.PublicKey, stdout io.Writer) error {
-	b, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	if bytes.HasPrefix(b, []byte("%PDF-")) {
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 64<<10)
+	if head, _ := br.Peek(5); bytes.Equal(head, []byte("%PDF-")) {
+		// A receipt is read whole (pdfcpu needs it); a receipt is far
+		// smaller than this.
+		const maxReceipt = 64 << 20
+		b, err := io.ReadAll(io.LimitReader(br, maxReceipt+1))
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		if len(b) > maxReceipt {
+			return fmt.Errorf("witness %s: larger than %d MiB: not a receipt", file, maxReceipt>>20)
+		}
 		line, err := receipt.Attachment(b)
 		if err != nil {
 			return fmt.Errorf("witness %s: attached record: %w", file, err)
@@ -116,15 +129,26 @@ func checkWitness(lines *ledger.Lines, file string, pub ed25519.PublicKey, stdou
 		fmt.Fprintf(stdout, "%s: record %s is line %d of the log\n", file, rec.ID, rec.Seq)
 		return nil
 	}
-	n := 0
-	for i, line := range bytes.SplitAfter(b, []byte("\n")) {
+	// A copy of the log, line by line in constant memory.
+	sc := bufio.NewScanner(br)
+	sc.Buffer(make([]byte, 0, 64<<10), ledger.MaxLineBytes+1)
+	n, i := 0, 0
+	for sc.Scan() {
+		i++
+		line := sc.Bytes()
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		if _, err := lines.Witness(line, pub); err != nil {
-			return fmt.Errorf("witness %s:%d: %w", file, i+1, err)
+			return fmt.Errorf("witness %s:%d: %w", file, i, err)
 		}
 		n++
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return fmt.Errorf("witness %s:%d: line longer than %d bytes: not a copy of the log", file, i+1, ledger.MaxLineBytes)
+		}
+		return fmt.Errorf("witness %s: %w", file, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("witness %s: no signed lines in it (want a PDF receipt or a copy of the log)", file)
