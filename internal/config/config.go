@@ -32,6 +32,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -301,13 +302,13 @@ func (l *localizedField) UnmarshalTOML(v any) error {
 		for k, x := range v {
 			s, ok := x.(string)
 			if !ok {
-				return fmt.Errorf("language %q: want a string, got %T", k, x)
+				return fmt.Errorf("language %q: want text in quotes, not %s", k, tomlKind(fmt.Sprintf("%T", x)))
 			}
 			m[k] = s
 		}
 		*l = m
 	default:
-		return fmt.Errorf("want a string or a table of strings per language, got %T", v)
+		return fmt.Errorf(`want text in quotes or a table like { de = "…", en = "…" }, not %s`, tomlKind(fmt.Sprintf("%T", v)))
 	}
 	return nil
 }
@@ -331,21 +332,118 @@ var purposeIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 // type: line, key, the TOML type, the Go kind wanted.
 var tomlTypeErrRe = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): incompatible types: TOML value has type (\S+); destination has type (\S+)$`)
 
-// tomlKind names a TOML type or Go kind the way config.toml is written.
+// tomlKind names a TOML type or Go type the way config.toml is written.
 func tomlKind(k string) string {
 	switch k {
 	case "string":
 		return "text in quotes"
-	case "slice", "array", "[]interface {}":
-		return `a list like ["a", "b"]`
-	case "int", "int64", "integer", "float", "float64", "uint", "uint64":
-		return "a number"
+	case "slice", "array", "[]interface {}", "[]any":
+		return "a list ([…])"
+	case "int", "int64", "integer", "uint", "uint64":
+		return "a whole number"
+	case "float", "float64":
+		return "a decimal number"
 	case "bool", "boolean":
 		return "true or false"
-	case "struct", "map", "map[string]interface {}":
-		return "a table"
+	case "struct", "map", "map[string]interface {}", "map[string]any":
+		return "a table ({…})"
+	case "time.Time", "datetime":
+		return "a date"
 	}
 	return k
+}
+
+// valueKindOf maps the Go type BurntSushi/toml names for a TOML value to
+// the kind [valueKind] gives its text.
+func valueKindOf(goType string) string {
+	switch goType {
+	case "string":
+		return "string"
+	case "int64":
+		return "integer"
+	case "float64":
+		return "float"
+	case "bool":
+		return "bool"
+	case "time.Time":
+		return "datetime"
+	case "[]interface {}", "[]any":
+		return "array"
+	case "map[string]interface {}", "map[string]any":
+		return "table"
+	}
+	return ""
+}
+
+// nonTextInTable finds a value that is not text in an inline table.
+var nonTextInTable = regexp.MustCompile(`=\s*[^"'\s]`)
+
+var dateRe = regexp.MustCompile(`^\d{4}-\d\d-\d\d`)
+
+// valueKind tells the TOML type of a value from its first characters.
+func valueKind(v string) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "":
+		return ""
+	case v[0] == '"' || v[0] == '\'':
+		return "string"
+	case v[0] == '[':
+		return "array"
+	case v[0] == '{':
+		return "table"
+	case strings.HasPrefix(v, "true") || strings.HasPrefix(v, "false"):
+		return "bool"
+	case dateRe.MatchString(v):
+		return "datetime"
+	case strings.ContainsAny(strings.Fields(v)[0], ".eE") && !strings.HasPrefix(v, "0x"):
+		return "float"
+	}
+	return "integer"
+}
+
+// keyLine returns the line of key (dotted, as BurntSushi/toml names it)
+// whose value is of kind (any kind if ""): in an array of tables the key
+// occurs once per element, and the decoder reports the last one. It
+// returns reported when the text does not settle it.
+func keyLine(text []byte, key string, reported int, kind string) int {
+	table, last := "", key
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		table, last = key[:i], key[i+1:]
+	}
+	var cands []int
+	var kinds, values []string
+	in := table == ""
+	for i, l := range strings.Split(string(text), "\n") {
+		t := strings.TrimSpace(l)
+		if strings.HasPrefix(t, "[") {
+			in = t == "["+table+"]" || t == "[["+table+"]]"
+			continue
+		}
+		if k, v, ok := strings.Cut(t, "="); in && ok && strings.Trim(strings.TrimSpace(k), `"`) == last {
+			cands, kinds, values = append(cands, i+1), append(kinds, valueKind(v)), append(values, v)
+		}
+	}
+	if len(cands) == 1 {
+		return cands[0]
+	}
+	if kind != "" {
+		for i, k := range kinds {
+			if k == kind {
+				return cands[i]
+			}
+		}
+	}
+	// Our own UnmarshalTOML refuses what is neither text nor a table of
+	// texts.
+	if kind == "" {
+		for i, k := range kinds {
+			if k != "string" && (k != "table" || nonTextInTable.MatchString(values[i])) {
+				return cands[i]
+			}
+		}
+	}
+	return reported
 }
 
 var langRe = regexp.MustCompile(`^[a-z]{2,3}$`)
@@ -358,11 +456,20 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return nil, fmt.Errorf("%s:%d: %w: %s", name, perr.Position.Line, ErrInvalid, perr.Message)
+			if perr.LastKey == "" {
+				return nil, fmt.Errorf("%s:%d: %w: %s", name, perr.Position.Line, ErrInvalid, perr.Message)
+			}
+			// A value our own UnmarshalTOML or the decoder refused; the
+			// reported line is that of the key's last occurrence.
+			line := keyLine(text, perr.LastKey, perr.Position.Line, "")
+			return nil, fmt.Errorf("%s:%d: %w: %s: %s", name, line, ErrInvalid, perr.LastKey, perr.Message)
 		}
 		if m := tomlTypeErrRe.FindStringSubmatch(err.Error()); m != nil {
-			// BurntSushi/toml reports a wrong type as a plain error.
-			return nil, fmt.Errorf("%s:%s: %w: %s: want %s, not %s", name, m[1], ErrInvalid, m[2], tomlKind(m[4]), tomlKind(m[3]))
+			// BurntSushi/toml reports a wrong type as a plain error, with
+			// the line of the key's last occurrence.
+			reported, _ := strconv.Atoi(m[1])
+			line := keyLine(text, m[2], reported, valueKindOf(m[3]))
+			return nil, fmt.Errorf("%s:%d: %w: %s: want %s, not %s", name, line, ErrInvalid, m[2], tomlKind(m[4]), tomlKind(m[3]))
 		}
 		return nil, fmt.Errorf("%s: %w: %v", name, ErrInvalid, err)
 	}

@@ -61,14 +61,24 @@ func TestParseDefaults(t *testing.T) {
 	}
 }
 
+// secondPurpose follows good's purpose.
+const secondPurpose = "[[purposes]]\nid = \"documents\"\ntitle = \"Documents\"\ndescription = \"D\"\n"
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, text, want string
 	}{
 		{"unknown key", strings.Replace(good, `title = "T"`, "title = \"T\"\ntitel = \"x\"", 1), "c.toml:4: invalid configuration: unknown key site.titel"},
 		{"missing controller name", strings.Replace(good, `name = "N"`, "", 1), "controller.name: missing (required)"},
-		{"list given as text", strings.Replace(good, `title = "T"`, "title = \"T\"\nlanguages = \"de\"", 1), `c.toml:4: invalid configuration: site.languages: want a list like ["a", "b"], not text in quotes`},
-		{"text given as number", strings.Replace(good, `title = "T"`, "title = 5", 1), `c.toml:3: invalid configuration: site.title: want text in quotes, not a number`},
+		{"list given as text", strings.Replace(good, `title = "T"`, "title = \"T\"\nlanguages = \"de\"", 1), `c.toml:4: invalid configuration: site.languages: want a list ([…]), not text in quotes`},
+		{"text given as number", strings.Replace(good, `title = "T"`, "title = 5", 1), `c.toml:3: invalid configuration: site.title: want text in quotes, not a whole number`},
+		// In an array of tables the decoder names the key's last
+		// occurrence; the error names the one that is wrong.
+		{"number as id of the first purpose", strings.Replace(good, `id = "orders"`, "id = 7", 1) + secondPurpose, `c.toml:12: invalid configuration: purposes.id: want text in quotes, not a whole number`},
+		{"number as title of the first purpose", strings.Replace(good, `title = "Orders"`, "title = 5", 1) + secondPurpose, `c.toml:13: invalid configuration: purposes.title: want text in quotes or a table like { de = "…", en = "…" }, not a whole number`},
+		{"number in a localized title", strings.Replace(good, `title = "Orders"`, "title = { de = 5 }", 1) + secondPurpose, `c.toml:13: invalid configuration: purposes.title: language "de": want text in quotes, not a whole number`},
+		{"date for text", strings.Replace(good, `name = "N"`, "name = 2026-01-01", 1), `c.toml:6: invalid configuration: controller.name: want text in quotes, not a date`},
+		{"table for text", strings.Replace(good, `title = "T"`, `title = { de = "x" }`, 1), `c.toml:3: invalid configuration: site.title: want text in quotes, not a table ({…})`},
 		{"bad email", strings.Replace(good, `a@example.org`, `nope`, 1), `c.toml:8: invalid configuration: controller.email: "nope" is not an e-mail address`},
 		{"bad url", strings.Replace(good, `https://example.org`, `example.org`, 1), "site.base_url"},
 		{"no purposes", good[:strings.Index(good, "[[purposes]]")], "purposes: missing"},
@@ -101,6 +111,10 @@ func FuzzParse(f *testing.F) {
 	b, _ := os.ReadFile(filepath.Join("..", "..", "config.toml"))
 	f.Add(string(b))
 	f.Add(good)
+	// Wrong types, whose errors are placed by keyLine.
+	f.Add(strings.Replace(good, `title = "Orders"`, "title = { de = 5 }", 1) + secondPurpose)
+	f.Add(strings.Replace(good, `id = "orders"`, "id = 1.5e3", 1) + secondPurpose)
+	f.Add(strings.Replace(good, `name = "N"`, "name = 2026-01-01T00:00:00Z", 1))
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := Parse("f.toml", "/x", []byte(s))
 		if err == nil && (len(c.Purposes) == 0 || c.Site.Title == "") {
