@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -73,6 +74,8 @@ var recordIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
 var (
 	errNotFound = errors.New("withdraw_not_found") // no such decision for this number, or a bad link
 	errNothing  = errors.New("withdraw_nothing")   // nothing left to withdraw
+	// errNotGranted: the purposes asked for are not in force, others are.
+	errNotGranted = errors.New("withdraw_not_granted")
 )
 
 // withdrawal is a checked withdrawal, ready to append.
@@ -221,6 +224,9 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
+	// A record id copied from a receipt or typed by hand: spaces around
+	// it or capitals do not matter (ids are lower-case hex).
+	req.ID = strings.ToLower(strings.TrimSpace(req.ID))
 	lang := s.pageLang(req.Lang)
 	if req.Lang != "" && lang != req.Lang {
 		s.withdrawFieldError(w, enc, lang, FieldLang, "lang")
@@ -275,6 +281,10 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(purposes) == 0 {
+		if len(left) > 0 { // the purposes asked for, not others
+			s.withdrawRefused(w, enc, lang, errNotGranted)
+			return
+		}
 		s.withdrawRefused(w, enc, lang, errNothing)
 		return
 	}
@@ -348,8 +358,11 @@ func (s *Server) withdrawFieldErrors(w http.ResponseWriter, enc int, lang string
 func (s *Server) withdrawRefused(w http.ResponseWriter, enc int, lang string, err error) {
 	t := s.o.Theme.Strings(lang)
 	status, code, title := http.StatusNotFound, errNotFound.Error(), t["error_title"]
-	if errors.Is(err, errNothing) {
+	switch {
+	case errors.Is(err, errNothing):
 		status, code, title = http.StatusConflict, errNothing.Error(), t["withdraw_nothing_title"]
+	case errors.Is(err, errNotGranted):
+		status, code = http.StatusConflict, errNotGranted.Error()
 	}
 	s.o.Logger.Info("withdrawal refused", "reason", code)
 	if enc == encJSON {

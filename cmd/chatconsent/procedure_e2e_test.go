@@ -511,3 +511,30 @@ func TestWithdrawRemovedPurpose(t *testing.T) {
 		t.Errorf("withdraw an unknown purpose: %d, want 400", code)
 	}
 }
+
+// TestWithdrawNotGranted: asking to withdraw a purpose that is not in
+// force, while another one is, says so (not "nothing left"); a record id
+// typed in capitals works.
+func TestWithdrawNotGranted(t *testing.T) {
+	dir := site(t)
+	cfg := filepath.Join(dir, "config.toml")
+	data := filepath.Join(dir, "data")
+	base := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
+	code, ans := postJSON(t, base+"v1/consent", `{"decision":"granted","name":"N","phone":"0170 1234567","purpose":["orders"],"lang":"en","text_version":"`+textVersion(t, dir, "en")+`"}`)
+	if code != 201 {
+		t.Fatalf("grant: %d %v", code, ans)
+	}
+	id := ans["id"].(string)
+	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+id+`","purpose":["documents"],"lang":"en"}`)
+	if code != 409 || ans["code"] != "withdraw_not_granted" || !strings.Contains(fmt.Sprint(ans["error"]), "Consent to other purposes is still in force") {
+		t.Errorf("withdraw a purpose not granted: %d %v", code, ans)
+	}
+	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":" `+strings.ToUpper(id)+` ","lang":"en"}`)
+	if code != 201 || fmt.Sprint(ans["withdrawn"]) != "[orders]" {
+		t.Errorf("withdraw with the id in capitals: %d %v", code, ans)
+	}
+	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+id+`","lang":"en"}`)
+	if code != 409 || ans["code"] != "withdraw_nothing" {
+		t.Errorf("nothing left: %d %v", code, ans)
+	}
+}

@@ -90,8 +90,12 @@ func expandVersion(dirs []string, prefix string) (string, error) {
 	for _, dir := range dirs {
 		names, _ := filepath.Glob(filepath.Join(dir, prefix+"*.html"))
 		for _, n := range names {
+			// Only a file that is the version it is named after counts: a
+			// stray or damaged copy must not make a prefix ambiguous.
 			if v := strings.TrimSuffix(filepath.Base(n), ".html"); archive.ValidVersion(v) {
-				found[v] = true
+				if _, err := archive.Text(dir, v); err == nil {
+					found[v] = true
+				}
 			}
 		}
 	}
