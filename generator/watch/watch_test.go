@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
@@ -258,5 +260,28 @@ func TestBrokenThenFixed(t *testing.T) {
 	}
 	if !strings.Contains(string(site.Files["en/consent/index.html"]), "We need your consent.") || res.Rendered != 1 || len(res.NewVersions) != 1 {
 		t.Errorf("rebuild after the fix: rendered %d, new versions %v", res.Rendered, res.NewVersions)
+	}
+}
+
+// TestOverflow: when the kernel's event queue overflowed (reported as
+// fsnotify.ErrEventOverflow), the next batch says that events were lost,
+// so that the whole site is rebuilt, and watching goes on.
+func TestOverflow(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "content"), 0o755)
+	w := start(t, root, Options{})
+	w.fw.Errors <- fsnotify.ErrEventOverflow
+	select {
+	case b, ok := <-w.Batches():
+		if !ok || !b.Overflow || b.Err != nil {
+			t.Fatalf("batch after an overflow: %+v, %v; want Overflow and no error", b, ok)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no batch after an overflow")
+	}
+	f := filepath.Join(root, "content", "after.md")
+	write(t, f, "x")
+	if b := next(t, w, f); b.Overflow {
+		t.Errorf("overflow reported again: %+v", b)
 	}
 }
