@@ -88,7 +88,7 @@ func checkPage(t *testing.T, tb *tab, src, lang string) {
 // TestAccessibility runs axe-core on every page type the site and the
 // collector produce, in both languages, on the phone and the desktop:
 // policy, consent, the consent form with an error, thank-you after a grant
-// and after a refusal, the archived text, the language chooser and the
+// and after a refusal, the archived text, the language chooser, the "not found" page and the
 // collector's server-error page.
 func TestAccessibility(t *testing.T) {
 	src := axeSource(t)
@@ -204,6 +204,14 @@ func TestAccessibility(t *testing.T) {
 			tb := b.newTab(t, vp, true)
 			if err := chromedp.Do(tb.ctx, chromedp.Navigate(srv.URL)); err != nil {
 				t.Fatal(err)
+			}
+			checkPage(t, tb, src, "de")
+		})
+		t.Run(vp.Name+"/not-found", func(t *testing.T) {
+			tb := b.newTab(t, vp, true)
+			resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(srv.URL+"gibt-es-nicht/"))
+			if err != nil || resp.Status != http.StatusNotFound {
+				t.Fatalf("unknown page: %v %v, want 404", resp, err)
 			}
 			checkPage(t, tb, src, "de")
 		})
