@@ -353,8 +353,9 @@ func (s *Server) withdrawFieldErrors(w http.ResponseWriter, enc int, lang string
 	})
 }
 
-// withdrawRefused answers 404 (errNotFound) or 409 (errNothing) with a
-// page or JSON in lang.
+// withdrawRefused answers 404 (errNotFound), or 409 (errNothing: no
+// consent left; errNotGranted: not for the purposes asked, others are)
+// with a page or JSON {"error", "code"} in lang.
 func (s *Server) withdrawRefused(w http.ResponseWriter, enc int, lang string, err error) {
 	t := s.o.Theme.Strings(lang)
 	status, code, title := http.StatusNotFound, errNotFound.Error(), t["error_title"]
@@ -388,6 +389,8 @@ func (s *Server) withdrawalReceiptData(e ledger.Entry) receipt.Data {
 func WithdrawalReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
 	d := receiptBase(cfg, e, withdrawalURL)
 	d.Decision, d.Ref = ledger.Withdrawn, e.Record.Ref
+	// In the record's order: the collector writes them in the configured
+	// order, removed purposes last (Book.Withdrawable).
 	for _, id := range e.Record.Purposes {
 		d.Purposes = append(d.Purposes, receipt.Purpose{ID: id, Title: purposeTitle(cfg, id, e.Record.Lang), Withdrawn: true})
 	}

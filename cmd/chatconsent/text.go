@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -88,14 +89,16 @@ var shortVersionRe = regexp.MustCompile(`^[0-9a-f]{6,63}$`)
 func expandVersion(dirs []string, prefix string) (string, error) {
 	found := map[string]bool{}
 	for _, dir := range dirs {
-		names, _ := filepath.Glob(filepath.Join(dir, prefix+"*.html"))
-		for _, n := range names {
+		entries, _ := os.ReadDir(dir) // not Glob: dir may hold [ * ?
+		for _, e := range entries {
+			v, ok := strings.CutSuffix(e.Name(), ".html")
+			if !ok || !strings.HasPrefix(v, prefix) || !archive.ValidVersion(v) {
+				continue
+			}
 			// Only a file that is the version it is named after counts: a
 			// stray or damaged copy must not make a prefix ambiguous.
-			if v := strings.TrimSuffix(filepath.Base(n), ".html"); archive.ValidVersion(v) {
-				if _, err := archive.Text(dir, v); err == nil {
-					found[v] = true
-				}
+			if _, err := archive.Text(dir, v); err == nil {
+				found[v] = true
 			}
 		}
 	}

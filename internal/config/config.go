@@ -375,6 +375,9 @@ func valueKindOf(goType string) string {
 	return ""
 }
 
+// tableHeaderRe matches a [table] or [[array of tables]] header line.
+var tableHeaderRe = regexp.MustCompile(`^\[\[?\s*[A-Za-z0-9_."-]+(\s*\.\s*[A-Za-z0-9_."-]+)*\s*\]\]?\s*(#.*)?$`)
+
 // nonTextInTable finds a value that is not text in an inline table.
 var nonTextInTable = regexp.MustCompile(`=\s*[^"'\s]`)
 
@@ -416,7 +419,7 @@ func keyLine(text []byte, key string, reported int, kind string) int {
 	in := table == ""
 	for i, l := range strings.Split(string(text), "\n") {
 		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "[") {
+		if tableHeaderRe.MatchString(t) { // not a line of a multi-line array
 			in = t == "["+table+"]" || t == "[["+table+"]]"
 			continue
 		}
@@ -424,7 +427,7 @@ func keyLine(text []byte, key string, reported int, kind string) int {
 			cands, kinds, values = append(cands, i+1), append(kinds, valueKind(v)), append(values, v)
 		}
 	}
-	if len(cands) == 1 {
+	if len(cands) == 1 && (kind == "" || kinds[0] == kind) {
 		return cands[0]
 	}
 	if kind != "" {
@@ -451,6 +454,16 @@ var langRe = regexp.MustCompile(`^[a-z]{2,3}$`)
 // Parse decodes and validates config text. name is used in error messages
 // (usually the file path); dir is the folder relative paths resolve against.
 func Parse(name, dir string, text []byte) (*Config, error) {
+	// Syntax first: the parser's positions are exact. Errors of the typed
+	// decode below carry the line of the key's last occurrence instead.
+	var syntax map[string]any
+	if _, err := toml.Decode(string(text), &syntax); err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("%s:%d: %w: %s", name, perr.Position.Line, ErrInvalid, perr.Message)
+		}
+		return nil, fmt.Errorf("%s: %w: %v", name, ErrInvalid, err)
+	}
 	var f file
 	md, err := toml.Decode(string(text), &f)
 	if err != nil {

@@ -70,6 +70,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown key", strings.Replace(good, `title = "T"`, "title = \"T\"\ntitel = \"x\"", 1), "c.toml:4: invalid configuration: unknown key site.titel"},
 		{"missing controller name", strings.Replace(good, `name = "N"`, "", 1), "controller.name: missing (required)"},
+		{"syntax error in a multi-line list", strings.Replace(good, `title = "T"`, "title = \"T\"\nlanguages = [\"de\",\n  \"en\" \"x\"]", 1), `c.toml:5: invalid configuration: `},
 		{"list given as text", strings.Replace(good, `title = "T"`, "title = \"T\"\nlanguages = \"de\"", 1), `c.toml:4: invalid configuration: site.languages: want a list ([…]), not text in quotes`},
 		{"text given as number", strings.Replace(good, `title = "T"`, "title = 5", 1), `c.toml:3: invalid configuration: site.title: want text in quotes, not a whole number`},
 		// In an array of tables the decoder names the key's last

@@ -88,7 +88,7 @@ type Book struct {
 	shapes    []shape             // of an index book's decisions, shared
 	shapeIDs  map[string]int32    // shape key → index in shapes
 	granted   map[uint64]uint64   // index book: number (see numberKey) → purposes granted, bit i for pids[i]
-	grantedS  map[string]uint64   // index book: the same for numbers that are not E.164
+	grantedS  map[string]*uint64  // index book: the same for numbers that are not E.164 (a pointer, so that updates keep the cloned key)
 	wide      map[string][]string // index book: number → granted ids beyond the 64th
 	pids      []string            // index book: configured purpose ids, then others as met
 	pidIndex  map[string]int
@@ -121,7 +121,7 @@ func NewIndex(purposes []string) *Book {
 	b := New(purposes, false)
 	b.index = true
 	b.compact = map[[16]byte]compactDecision{}
-	b.granted, b.grantedS = map[uint64]uint64{}, map[string]uint64{}
+	b.granted, b.grantedS = map[uint64]uint64{}, map[string]*uint64{}
 	b.wide, b.pidIndex = map[string][]string{}, map[string]int{}
 	for _, id := range purposes {
 		b.pid(id)
@@ -164,16 +164,22 @@ func (b *Book) mask(phone string) (uint64, bool) {
 		m, ok := b.granted[k]
 		return m, ok
 	}
-	m, ok := b.grantedS[phone]
-	return m, ok
+	if p, ok := b.grantedS[phone]; ok {
+		return *p, true
+	}
+	return 0, false
 }
 
 func (b *Book) setMask(phone string, m uint64) {
 	if k, ok := numberKey(phone); ok {
 		b.granted[k] = m
-	} else {
-		b.grantedS[strings.Clone(phone)] = m // the key must not pin a request's memory
+		return
 	}
+	if p, ok := b.grantedS[phone]; ok {
+		*p = m // a map write would store this call's string as the key
+		return
+	}
+	b.grantedS[strings.Clone(phone)] = &m // the key must not pin a request's memory
 }
 
 // setGranted sets whether purpose id is granted for phone in an index book.

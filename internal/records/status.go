@@ -44,7 +44,9 @@ func (b *Book) WriteStatus(w io.Writer, p *Person, m *archive.Manifest) error {
 		case ledger.TypeDecision:
 			what = r.Decision + " " + strings.Join(r.Purposes, ", ")
 			if r.Decision == ledger.Granted {
-				// A grant refuses what was left unticked (see the package doc).
+				// A grant refuses every other configured purpose (see the
+				// package doc); one added to the config later was not on
+				// the form, so the line does not say "unticked".
 				var left []string
 				for _, id := range b.purposes {
 					if !slices.Contains(r.Purposes, id) {
@@ -52,7 +54,7 @@ func (b *Book) WriteStatus(w io.Writer, p *Person, m *archive.Manifest) error {
 					}
 				}
 				if len(left) > 0 {
-					what += " (not ticked, so refused: " + strings.Join(left, ", ") + ")"
+					what += " (every other purpose refused: " + strings.Join(left, ", ") + ")"
 				}
 			}
 			what += " on text " + short(r.TextVersion)
