@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 )
 
 // MaxLineBytes bounds one log line; longer lines are reported as bad JSON.
@@ -33,40 +35,100 @@ type Head struct {
 func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte) error) (Head, error) {
 	var h Head
 	br := bufio.NewReaderSize(r, 64<<10)
-	for n := 1; ; n++ {
-		line, err := readLine(br)
-		if err == io.EOF && len(line) == 0 {
+	n := 0 // lines checked
+	for {
+		// A chunk of lines is parsed and its signatures checked on every
+		// core (Ed25519 verification is most of the time: a collector
+		// replays its whole log at start); sequence, chain and fn then go
+		// line by line in order, so the first bad line is the one named.
+		var lines [][]byte
+		var size int
+		var rerr error // after the chunk's lines: io.EOF, errTorn, errLong or a read error
+		for len(lines) < verifyChunk && size < verifyChunkBytes {
+			line, err := readLine(br)
+			if err == io.EOF && len(line) == 0 {
+				rerr = io.EOF
+				break
+			}
+			if err == io.EOF { // data without "\n" at the end
+				rerr = ErrTorn
+				break
+			}
+			if err != nil {
+				rerr = err
+				break
+			}
+			lines, size = append(lines, line), size+len(line)
+		}
+		recs := make([]*Record, len(lines))
+		hashes := make([]string, len(lines))
+		perrs := make([]error, len(lines))
+		parallelLines(len(lines), func(i int) {
+			body := lines[i][:len(lines[i])-1]
+			recs[i], perrs[i] = ParseLine(body, pub)
+			hashes[i] = LineHash(body)
+		})
+		for i, line := range lines {
+			n++
+			if perrs[i] != nil {
+				return h, &LineError{n, perrs[i]}
+			}
+			rec := recs[i]
+			if rec.Seq != h.Count+1 {
+				return h, &LineError{n, fmt.Errorf("%w: seq %d, want %d", ErrSequence, rec.Seq, h.Count+1)}
+			}
+			if rec.Prev != h.Hash {
+				return h, &LineError{n, ErrBrokenChain}
+			}
+			if fn != nil {
+				if err := fn(rec, line[:len(line)-1]); err != nil {
+					return h, &LineError{n, err}
+				}
+			}
+			h.Count++
+			h.Hash = hashes[i]
+			h.Size += int64(len(line))
+		}
+		switch {
+		case rerr == nil:
+			continue
+		case rerr == io.EOF:
 			return h, nil
+		case errors.Is(rerr, ErrTorn):
+			return h, &LineError{n + 1, ErrTorn}
+		case errors.Is(rerr, errLong):
+			return h, &LineError{n + 1, fmt.Errorf("%w: longer than %d bytes", ErrBadJSON, MaxLineBytes)}
+		default:
+			return h, fmt.Errorf("read line %d: %w", n+1, rerr)
 		}
-		if err != nil && err != io.EOF {
-			if errors.Is(err, errLong) {
-				return h, &LineError{n, fmt.Errorf("%w: longer than %d bytes", ErrBadJSON, MaxLineBytes)}
-			}
-			return h, fmt.Errorf("read line %d: %w", n, err)
-		}
-		if err == io.EOF { // data without "\n" at the end
-			return h, &LineError{n, ErrTorn}
-		}
-		body := line[:len(line)-1]
-		rec, perr := ParseLine(body, pub)
-		if perr != nil {
-			return h, &LineError{n, perr}
-		}
-		if rec.Seq != h.Count+1 {
-			return h, &LineError{n, fmt.Errorf("%w: seq %d, want %d", ErrSequence, rec.Seq, h.Count+1)}
-		}
-		if rec.Prev != h.Hash {
-			return h, &LineError{n, ErrBrokenChain}
-		}
-		if fn != nil {
-			if err := fn(rec, body); err != nil {
-				return h, &LineError{n, err}
-			}
-		}
-		h.Count++
-		h.Hash = LineHash(body)
-		h.Size += int64(len(line))
 	}
+}
+
+// A chunk of at most verifyChunk lines and about verifyChunkBytes bytes is
+// read before its lines are checked in parallel.
+const (
+	verifyChunk      = 1024
+	verifyChunkBytes = 4 << 20
+)
+
+// parallelLines runs fn(0…n-1) on GOMAXPROCS goroutines.
+func parallelLines(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // ErrTorn reports a last line that lacks its final "\n": a write that was cut

@@ -56,3 +56,44 @@ func TestWitness(t *testing.T) {
 		t.Errorf("replaced line: %v, want ErrReplaced", err)
 	}
 }
+
+// TestVerifyAcrossChunks: Verify checks lines in chunks of verifyChunk in
+// parallel; the first bad line is still the one named, wherever it falls,
+// and fn sees every line in order.
+func TestVerifyAcrossChunks(t *testing.T) {
+	_, full := writeLog(t, verifyChunk+200)
+	lines := bytes.SplitAfter(full, []byte("\n"))
+	lines = lines[:len(lines)-1] // the empty rest after the last "\n"
+	var seqs []uint64
+	h, err := Verify(bytes.NewReader(full), pub(t), func(r *Record, _ []byte) error {
+		seqs = append(seqs, r.Seq)
+		return nil
+	})
+	if err != nil || h.Count != uint64(len(lines)) || int(h.Size) != len(full) {
+		t.Fatalf("Verify = %+v, %v", h, err)
+	}
+	for i, s := range seqs {
+		if s != uint64(i+1) {
+			t.Fatalf("fn saw seq %d at position %d", s, i)
+		}
+	}
+	for _, bad := range []int{1, verifyChunk, verifyChunk + 1, verifyChunk + 150} {
+		mangled := make([][]byte, len(lines))
+		copy(mangled, lines)
+		mangled[bad-1] = bytes.Replace(lines[bad-1], []byte("Jürgen"), []byte("Jürgan"), 1)
+		// A second bad line later must not be the one reported.
+		mangled[len(lines)-1] = bytes.Replace(lines[len(lines)-1], []byte("Jürgen"), []byte("Jürgan"), 1)
+		_, err := Verify(bytes.NewReader(bytes.Join(mangled, nil)), pub(t), nil)
+		var le *LineError
+		if !errors.As(err, &le) || le.Line != bad || !errors.Is(err, ErrBadSignature) {
+			t.Errorf("changed line %d: %v", bad, err)
+		}
+	}
+	// A torn last line after more than a chunk.
+	torn := append(bytes.Clone(full), []byte(`{"rec":{"v":1`)...)
+	if _, err := Verify(bytes.NewReader(torn), pub(t), nil); !errors.Is(err, ErrTorn) {
+		t.Errorf("torn tail: %v", err)
+	} else if le := (*LineError)(nil); errors.As(err, &le) && le.Line != len(lines)+1 {
+		t.Errorf("torn tail at line %d, want %d", le.Line, len(lines)+1)
+	}
+}
