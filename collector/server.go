@@ -202,6 +202,30 @@ func (s *Server) Handler() http.Handler {
 	return securityHeaders(s.cop.Handler(mux))
 }
 
+// refuseBody answers a body that could not be decoded (err, a
+// *RequestError or any other error, then 400): JSON for enc JSON, else an
+// error page in the client's language with the theme's text introKey and
+// the technical detail. what is the log message; the log gets the reason
+// only, never the body.
+func (s *Server) refuseBody(w http.ResponseWriter, r *http.Request, enc int, err error, what, introKey string) {
+	var re *RequestError
+	if !errors.As(err, &re) {
+		re = &RequestError{Status: http.StatusBadRequest, Msg: err.Error()}
+	}
+	s.o.Logger.Info(what, "status", re.Status, "reason", re.Msg)
+	if enc == encJSON {
+		writeJSON(w, re.Status, map[string]any{"error": re.Error()})
+		return
+	}
+	lang := s.clientLang(r, nil)
+	t := s.o.Theme.Strings(lang)
+	s.render(w, re.Status, themes.LayoutError, &themes.Page{
+		Lang: lang, Title: t["error_title"],
+		Content: template.HTML("<p>" + template.HTMLEscapeString(t[introKey]) + "</p>" +
+			`<p class="hint">` + template.HTMLEscapeString(t["technical_detail"]+": "+re.Error()) + "</p>"),
+	})
+}
+
 // securityHeaders sets the headers every answer carries, errors included:
 // no sniffing, no framing, a referrer only to this origin (so that a
 // same-origin form post carries its Origin), and a CSP that allows nothing
@@ -232,24 +256,9 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		var re *RequestError
-		if !errors.As(err, &re) {
-			re = &RequestError{Status: http.StatusBadRequest, Msg: err.Error()}
-		}
-		s.o.Logger.Info("request refused", "status", re.Status, "reason", re.Msg)
-		if enc == encJSON {
-			writeJSON(w, re.Status, map[string]any{"error": re.Error()})
-			return
-		}
-		// Not what a browser's form sends (too large, tampered): a page in
-		// the person's language that leads back to a fresh form.
-		lang := s.clientLang(r, nil)
-		t := s.o.Theme.Strings(lang)
-		s.render(w, re.Status, themes.LayoutError, &themes.Page{
-			Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang],
-			Content: template.HTML("<p>" + template.HTMLEscapeString(t["err_request"]) + "</p>" +
-				`<p class="hint">` + template.HTMLEscapeString(t["technical_detail"]+": "+re.Error()) + "</p>"),
-		})
+		// Not what a browser's form sends (too large, tampered): a page
+		// that leads back to a fresh form.
+		s.refuseBody(w, r, enc, err, "request refused", "err_request")
 		return
 	}
 	// A bot that filled the hidden field is answered like a person: the

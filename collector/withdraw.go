@@ -206,22 +206,7 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		var re *RequestError
-		if !errors.As(err, &re) {
-			re = &RequestError{Status: http.StatusBadRequest, Msg: err.Error()}
-		}
-		s.o.Logger.Info("withdrawal refused", "status", re.Status, "reason", re.Msg)
-		if enc == encJSON {
-			writeJSON(w, re.Status, map[string]any{"error": re.Error()})
-			return
-		}
-		lang := s.clientLang(r, nil)
-		t := s.o.Theme.Strings(lang)
-		s.render(w, re.Status, themes.LayoutError, &themes.Page{
-			Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang],
-			Content: template.HTML("<p>" + template.HTMLEscapeString(t["err_field"]) + "</p>" +
-				`<p class="hint">` + template.HTMLEscapeString(t["technical_detail"]+": "+re.Error()) + "</p>"),
-		})
+		s.refuseBody(w, r, enc, err, "withdrawal refused", "err_field")
 		return
 	}
 	// A record id copied from a receipt or typed by hand: spaces around
