@@ -406,11 +406,8 @@ func TestInviteQR(t *testing.T) {
 // after it, by the personal link and by number and record id, and after a
 // second crash the link knows that nothing is left to withdraw.
 func TestWithdrawAfterRestart(t *testing.T) {
-	dir := site(t)
-	cfg := filepath.Join(dir, "config.toml")
-	data := filepath.Join(dir, "data")
+	dir, cfg, data, args := collectSite(t)
 	version := textVersion(t, dir, "de")
-	args := []string{"collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data}
 
 	base, _, crash := startStoppable(t, args...)
 	grant := url.Values{"decision": {"granted"}, "name": {"Jürgen Weiß"}, "phone": {"0170 1234567"},
@@ -462,11 +459,8 @@ func TestWithdrawAfterRestart(t *testing.T) {
 // someone consented to it stays withdrawable (status still shows it
 // granted): the personal link offers it, and withdrawing it by name works.
 func TestWithdrawRemovedPurpose(t *testing.T) {
-	dir := site(t)
-	cfg := filepath.Join(dir, "config.toml")
-	data := filepath.Join(dir, "data")
+	dir, cfg, data, args := collectSite(t)
 	version := textVersion(t, dir, "de")
-	args := []string{"collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data}
 	base, _, crash := startStoppable(t, args...)
 	code, html := postForm(t, base+"v1/consent", url.Values{"decision": {"granted"}, "name": {"Jürgen Weiß"}, "phone": {"0170 1234567"},
 		"purpose": {"orders", "documents"}, "lang": {"de"}, "text_version": {version}})
@@ -516,10 +510,8 @@ func TestWithdrawRemovedPurpose(t *testing.T) {
 // force, while another one is, says so (not "nothing left"); a record id
 // typed in capitals works.
 func TestWithdrawNotGranted(t *testing.T) {
-	dir := site(t)
-	cfg := filepath.Join(dir, "config.toml")
-	data := filepath.Join(dir, "data")
-	base := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
+	dir, _, _, args := collectSite(t)
+	base := start(t, args...)
 	code, ans := postJSON(t, base+"v1/consent", `{"decision":"granted","name":"N","phone":"0170 1234567","purpose":["orders"],"lang":"en","text_version":"`+textVersion(t, dir, "en")+`"}`)
 	if code != 201 {
 		t.Fatalf("grant: %d %v", code, ans)
@@ -537,4 +529,14 @@ func TestWithdrawNotGranted(t *testing.T) {
 	if code != 409 || ans["code"] != "withdraw_nothing" {
 		t.Errorf("nothing left: %d %v", code, ans)
 	}
+}
+
+// collectSite copies the repository's site (see site) and returns it, its
+// config and data folder, and the arguments that start its collector on a
+// free loopback port.
+func collectSite(t *testing.T) (dir, cfg, data string, args []string) {
+	t.Helper()
+	dir = site(t)
+	cfg, data = filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
+	return dir, cfg, data, []string{"collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data}
 }
