@@ -454,19 +454,20 @@ var langRe = regexp.MustCompile(`^[a-z]{2,3}$`)
 // Parse decodes and validates config text. name is used in error messages
 // (usually the file path); dir is the folder relative paths resolve against.
 func Parse(name, dir string, text []byte) (*Config, error) {
-	// Syntax first: the parser's positions are exact. Errors of the typed
-	// decode below carry the line of the key's last occurrence instead.
-	var syntax map[string]any
-	if _, err := toml.Decode(string(text), &syntax); err != nil {
-		var perr toml.ParseError
-		if errors.As(err, &perr) {
-			return nil, fmt.Errorf("%s:%d: %w: %s", name, perr.Position.Line, ErrInvalid, perr.Message)
-		}
-		return nil, fmt.Errorf("%s: %w: %v", name, ErrInvalid, err)
-	}
 	var f file
 	md, err := toml.Decode(string(text), &f)
 	if err != nil {
+		// A syntax error: the parser's position is exact. Errors of the
+		// typed decode carry the line of the key's last occurrence instead.
+		var syntax map[string]any
+		if _, serr := toml.Decode(string(text), &syntax); serr != nil {
+			err = serr
+			var perr toml.ParseError
+			if errors.As(err, &perr) {
+				return nil, fmt.Errorf("%s:%d: %w: %s", name, perr.Position.Line, ErrInvalid, perr.Message)
+			}
+			return nil, fmt.Errorf("%s: %w: %v", name, ErrInvalid, err)
+		}
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
 			if perr.LastKey == "" {
