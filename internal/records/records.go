@@ -182,17 +182,14 @@ func (b *Book) setMask(phone string, m uint64) {
 	b.grantedS[strings.Clone(phone)] = &m // the key must not pin a request's memory
 }
 
-// setGranted sets whether purpose id is granted for phone in an index book.
-func (b *Book) setGranted(phone, id string, on bool) {
+// withGranted returns phone's set m with purpose id granted (on) or not;
+// ids beyond the 64th bit are kept in b.wide instead.
+func (b *Book) withGranted(m uint64, phone, id string, on bool) uint64 {
 	if i := b.pid(id); i < 64 {
-		m, _ := b.mask(phone)
 		if on {
-			m |= 1 << i
-		} else {
-			m &^= 1 << i
+			return m | 1<<i
 		}
-		b.setMask(phone, m)
-		return
+		return m &^ (1 << i)
 	}
 	w := slices.DeleteFunc(b.wide[phone], func(s string) bool { return s == id })
 	if on {
@@ -203,6 +200,7 @@ func (b *Book) setGranted(phone, id string, on bool) {
 	} else {
 		b.wide[strings.Clone(phone)] = w
 	}
+	return m
 }
 
 // addIndex is [Book.Add] for an index book.
@@ -231,16 +229,15 @@ func (b *Book) addIndex(rec *ledger.Record) error {
 		// A decision states the whole choice of its form: the configured
 		// purposes and its own (see the package doc).
 		phone := rec.Subject.Phone
-		if _, ok := b.mask(phone); !ok {
-			b.setMask(phone, 0)
-		}
+		m, _ := b.mask(phone)
 		granted := rec.Decision == ledger.Granted
 		for _, id := range b.purposes {
-			b.setGranted(phone, id, granted && slices.Contains(rec.Purposes, id))
+			m = b.withGranted(m, phone, id, granted && slices.Contains(rec.Purposes, id))
 		}
 		for _, id := range rec.Purposes {
-			b.setGranted(phone, id, granted)
+			m = b.withGranted(m, phone, id, granted)
 		}
+		b.setMask(phone, m)
 	case ledger.TypeWithdrawal:
 		d := b.Decision(rec.Ref)
 		if d == nil {
@@ -253,10 +250,11 @@ func (b *Book) addIndex(rec *ledger.Record) error {
 		if phone == "" && d.Subject != nil {
 			phone = d.Subject.Phone
 		}
-		if _, ok := b.mask(phone); ok {
+		if m, ok := b.mask(phone); ok {
 			for _, id := range rec.Purposes {
-				b.setGranted(phone, id, false)
+				m = b.withGranted(m, phone, id, false)
 			}
+			b.setMask(phone, m)
 		}
 	}
 	return nil
