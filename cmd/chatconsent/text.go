@@ -4,11 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/chatconsent/chatconsent/generator/archive"
@@ -50,8 +47,8 @@ func runText(args []string, stdout, stderr io.Writer) error {
 	}
 	dirs := []string{cfg.Site.Archive, filepath.Join(*data, "texts")}
 	if short {
-		if version, err = expandVersion(dirs, version); err != nil {
-			return err
+		if version, err = archive.Expand(dirs, version); err != nil {
+			return fmt.Errorf("text: %w", err)
 		}
 	}
 	var corrupt error
@@ -83,31 +80,3 @@ func runText(args []string, stdout, stderr io.Writer) error {
 // shortVersionRe matches the start of a text version, as status and list
 // print it.
 var shortVersionRe = regexp.MustCompile(`^[0-9a-f]{6,63}$`)
-
-// expandVersion returns the one archived text version in dirs that starts
-// with prefix, or an error naming none or all that do.
-func expandVersion(dirs []string, prefix string) (string, error) {
-	found := map[string]bool{}
-	for _, dir := range dirs {
-		entries, _ := os.ReadDir(dir) // not Glob: dir may hold [ * ?
-		for _, e := range entries {
-			v, ok := strings.CutSuffix(e.Name(), ".html")
-			if !ok || !strings.HasPrefix(v, prefix) || !archive.ValidVersion(v) {
-				continue
-			}
-			// Only a file that is the version it is named after counts: a
-			// stray or damaged copy must not make a prefix ambiguous.
-			if _, err := archive.Text(dir, v); err == nil {
-				found[v] = true
-			}
-		}
-	}
-	vs := slices.Sorted(maps.Keys(found))
-	switch len(vs) {
-	case 0:
-		return "", fmt.Errorf("text: no text version starting with %s in %s", prefix, strings.Join(dirs, " or "))
-	case 1:
-		return vs[0], nil
-	}
-	return "", fmt.Errorf("text: %s is ambiguous: %s; give more digits", prefix, strings.Join(vs, ", "))
-}

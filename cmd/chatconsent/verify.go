@@ -129,25 +129,13 @@ func checkWitness(lines *ledger.Lines, file string, pub ed25519.PublicKey, stdou
 		fmt.Fprintf(stdout, "%s: record %s is line %d of the log\n", file, rec.ID, rec.Seq)
 		return nil
 	}
-	// A copy of the log, line by line in constant memory.
-	sc := bufio.NewScanner(br)
-	sc.Buffer(make([]byte, 0, 64<<10), ledger.MaxLineBytes+1)
-	n, i := 0, 0
-	for sc.Scan() {
-		i++
-		line := sc.Bytes()
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		if _, err := lines.Witness(line, pub); err != nil {
-			return fmt.Errorf("witness %s:%d: %w", file, i, err)
-		}
-		n++
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("witness %s:%d: line longer than %d bytes: not a copy of the log", file, i+1, ledger.MaxLineBytes)
-		}
+	// A copy of the log.
+	n, err := lines.WitnessLog(br, pub)
+	var le *ledger.LineError
+	switch {
+	case errors.As(err, &le):
+		return fmt.Errorf("witness %s:%d: %w", file, le.Line, le.Err)
+	case err != nil:
 		return fmt.Errorf("witness %s: %w", file, err)
 	}
 	if n == 0 {

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -61,4 +62,33 @@ func (ls *Lines) Witness(line []byte, pub ed25519.PublicKey) (*Record, error) {
 		return rec, fmt.Errorf("record %s: %w: line %d of the log is another record", rec.ID, ErrReplaced, rec.Seq)
 	}
 	return rec, nil
+}
+
+// WitnessLog checks every non-blank line of r, a copy of the log kept
+// elsewhere, with [Lines.Witness], line by line in constant memory. It
+// returns the number of lines checked; a problem with one of them is a
+// [*LineError] naming the copy's line (a line over [MaxLineBytes] wraps
+// [ErrBadJSON]).
+func (ls *Lines) WitnessLog(r io.Reader, pub ed25519.PublicKey) (int, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes+1)
+	n, i := 0, 0
+	for sc.Scan() {
+		i++
+		line := sc.Bytes()
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if _, err := ls.Witness(line, pub); err != nil {
+			return n, &LineError{i, err}
+		}
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return n, &LineError{i + 1, fmt.Errorf("%w: longer than %d bytes", ErrBadJSON, MaxLineBytes)}
+		}
+		return n, fmt.Errorf("read line %d: %w", i+1, err)
+	}
+	return n, nil
 }

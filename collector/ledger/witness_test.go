@@ -97,3 +97,29 @@ func TestVerifyAcrossChunks(t *testing.T) {
 		t.Errorf("torn tail at line %d, want %d", le.Line, len(lines)+1)
 	}
 }
+
+func TestWitnessLog(t *testing.T) {
+	_, full := writeLog(t, 3)
+	ls, err := VerifyLines(bytes.NewReader(full), pub(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(full, []byte("\n"))
+	// A copy with blank lines and CRLF endings: all 3 lines count.
+	cp := append(append([]byte("\n"), bytes.ReplaceAll(full, []byte("\n"), []byte("\r\n"))...), '\n')
+	if n, err := ls.WitnessLog(bytes.NewReader(cp), pub(t)); n != 3 || err != nil {
+		t.Errorf("copy: %d, %v; want 3, nil", n, err)
+	}
+	// The log cut after line 2 against a copy of 3 lines: line 3 of the copy.
+	short, _ := VerifyLines(bytes.NewReader(bytes.Join(lines[:2], nil)), pub(t))
+	n, err := short.WitnessLog(bytes.NewReader(full), pub(t))
+	var le *LineError
+	if n != 2 || !errors.As(err, &le) || le.Line != 3 || !errors.Is(err, ErrMissing) {
+		t.Errorf("cut log: %d, %v; want 2 and line 3 missing", n, err)
+	}
+	// A line over MaxLineBytes, after a good one.
+	long := append(bytes.Clone(lines[0]), bytes.Repeat([]byte("x"), MaxLineBytes+10)...)
+	if _, err := ls.WitnessLog(bytes.NewReader(long), pub(t)); !errors.As(err, &le) || le.Line != 2 || !errors.Is(err, ErrBadJSON) {
+		t.Errorf("long line: %v; want line 2, ErrBadJSON", err)
+	}
+}

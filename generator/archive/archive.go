@@ -20,9 +20,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -111,6 +114,35 @@ func Text(dir, version string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s", ErrCorrupt, version)
 	}
 	return b, nil
+}
+
+// Expand returns the one text version archived in any of dirs that starts
+// with prefix (6 to 63 hex digits, as status and list print versions),
+// counting only files that hash to their name: a stray or damaged copy
+// must not make a prefix ambiguous. No match wraps [ErrUnknownVersion];
+// several are named in the error.
+func Expand(dirs []string, prefix string) (string, error) {
+	found := map[string]bool{}
+	for _, dir := range dirs {
+		entries, _ := os.ReadDir(dir) // not Glob: dir may hold [ * ?
+		for _, e := range entries {
+			v, ok := strings.CutSuffix(e.Name(), ".html")
+			if !ok || !strings.HasPrefix(v, prefix) || !ValidVersion(v) {
+				continue
+			}
+			if _, err := Text(dir, v); err == nil {
+				found[v] = true
+			}
+		}
+	}
+	vs := slices.Sorted(maps.Keys(found))
+	switch len(vs) {
+	case 0:
+		return "", fmt.Errorf("%w: no text version starting with %s in %s", ErrUnknownVersion, prefix, strings.Join(dirs, " or "))
+	case 1:
+		return vs[0], nil
+	}
+	return "", fmt.Errorf("%s is ambiguous: %s; give more digits", prefix, strings.Join(vs, ", "))
 }
 
 // Publish adds texts (version → document) to the archive in dir. Versions
