@@ -169,7 +169,7 @@ func (s *Server) renderWithdrawLink(w http.ResponseWriter, status int, lang stri
 		wl.Invite = req.Invite
 	}
 	for _, id := range left { // configured purposes first, then removed ones
-		wl.Purposes = append(wl.Purposes, themes.FormPurpose{ID: id, Title: purposeTitle(s.o.Config, id, lang), Checked: true})
+		wl.Purposes = append(wl.Purposes, themes.FormPurpose{ID: id, Title: s.o.Config.PurposeTitle(id, lang), Checked: true})
 	}
 	s.render(w, status, themes.LayoutWithdrawLink, &themes.Page{
 		Lang: lang, Title: t["withdraw_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
@@ -377,19 +377,7 @@ func WithdrawalReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL str
 	// In the record's order: the collector writes them in the configured
 	// order, removed purposes last (Book.Withdrawable).
 	for _, id := range e.Record.Purposes {
-		d.Purposes = append(d.Purposes, receipt.Purpose{ID: id, Title: purposeTitle(cfg, id, e.Record.Lang), Withdrawn: true})
+		d.Purposes = append(d.Purposes, receipt.Purpose{ID: id, Title: cfg.PurposeTitle(id, e.Record.Lang), Withdrawn: true})
 	}
 	return d
-}
-
-// purposeTitle is the configured title of purpose id in lang, or the id
-// itself for a purpose since removed from the config.
-func purposeTitle(cfg *config.Config, id, lang string) string {
-	for _, p := range cfg.Purposes {
-		if p.ID == id {
-			title, _ := p.Localized(lang)
-			return title
-		}
-	}
-	return id
 }

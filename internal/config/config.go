@@ -229,6 +229,19 @@ func (c *Config) PurposeIDs() []string {
 	return ids
 }
 
+// PurposeTitle returns the title of purpose id in lang, or id itself for
+// a purpose no longer configured (records keep the ids of purposes that
+// were removed from the config since).
+func (c *Config) PurposeTitle(id, lang string) string {
+	for _, p := range c.Purposes {
+		if p.ID == id {
+			title, _ := p.Localized(lang)
+			return title
+		}
+	}
+	return id
+}
+
 // ErrInvalid is wrapped by every validation error of [Load] and [Parse].
 var ErrInvalid = errors.New("invalid configuration")
 

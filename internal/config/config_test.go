@@ -376,3 +376,16 @@ func TestSiteURL(t *testing.T) {
 		}
 	}
 }
+
+func TestPurposeTitle(t *testing.T) {
+	c, err := Parse("c.toml", "/site", []byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.PurposeTitle("orders", "de"); got != "Orders" {
+		t.Errorf("configured purpose: %q, want Orders", got)
+	}
+	if got := c.PurposeTitle("documents", "de"); got != "documents" {
+		t.Errorf("removed purpose: %q, want its id", got)
+	}
+}

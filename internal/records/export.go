@@ -183,12 +183,7 @@ func KantaraReceipt(rec *ledger.Record, o ExportOptions) ConsentReceipt {
 	}
 	svc := Service{Service: "WhatsApp communication with " + cfg.Controller.Name}
 	for _, id := range rec.Purposes {
-		title := id
-		for _, p := range cfg.Purposes {
-			if p.ID == id {
-				title, _ = p.Localized(rec.Lang)
-			}
-		}
+		title := cfg.PurposeTitle(id, rec.Lang)
 		svc.Purposes = append(svc.Purposes, ReceiptPurpose{
 			Purpose: title, PurposeCategory: []string{"Contact Requested"}, ConsentType: "EXPLICIT",
 			PIICategory: pii, Termination: "until withdrawn by the data subject (GDPR Art. 7(3)), e.g. by writing to " + cfg.Controller.Email,
