@@ -15,13 +15,14 @@ var (
 	// text/template's errors: "template: NAME:LINE[:COL]: [executing "NAME"
 	// at <ACTION>: ]MESSAGE".
 	templateErrRe = regexp.MustCompile(`^template: (.+?):(\d+)(?::(\d+))?: (?:executing "[^"]*" at <([^>]*)>: )?(.*)$`)
-	noFieldRe     = regexp.MustCompile(`^can't evaluate field (\S+) in type (\S+)$`)
 	unclosedRe    = regexp.MustCompile(`^unclosed action started at .+:(\d+)$`)
 )
 
 // placeholderError turns a text/template error from a content file's
 // placeholders into "FILE:LINE[:COL]: placeholder …" in the owner's terms,
 // naming what the README lists; other errors are returned unchanged.
+// Unknown names never reach execution ([checkPlaceholders] refuses them
+// first), so execution errors get the generic form.
 func placeholderError(err error) error {
 	m := templateErrRe.FindStringSubmatch(err.Error())
 	if m == nil {
@@ -36,9 +37,6 @@ func placeholderError(err error) error {
 	}
 	if m[4] == "" { // a parse error: the {{ … }} syntax itself
 		return fmt.Errorf("%s: placeholder syntax: %s (placeholders look like {{ .Controller.Name }})", where, m[5])
-	}
-	if f := noFieldRe.FindStringSubmatch(m[5]); f != nil {
-		return fmt.Errorf("%s: unknown placeholder {{ %s }}: there is no %s (%s)", where, m[4], f[1], knownPlaceholders)
 	}
 	return fmt.Errorf("%s: placeholder {{ %s }}: %s (%s)", where, m[4], m[5], knownPlaceholders)
 }
