@@ -30,8 +30,7 @@ func (s *Server) honeypot(w http.ResponseWriter, r *http.Request, enc int, req *
 	}
 	s.render(w, http.StatusOK, themes.LayoutThanks, &themes.Page{
 		Lang: lang, Title: s.o.Theme.Strings(lang)["thanks_title"],
-		ConsentURL: s.o.ConsentURLs[lang],
-		Result:     &themes.Result{Decision: decision, RecordID: id, ReceiptURL: url},
+		Result: &themes.Result{Decision: decision, RecordID: id, ReceiptURL: url},
 	})
 }
 

@@ -130,7 +130,7 @@ func (s *Server) inviteRefused(w http.ResponseWriter, enc int, lang, token strin
 		return
 	}
 	s.render(w, status, themes.LayoutError, &themes.Page{
-		Lang: lang, Title: t[code+"_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Lang: lang, Title: t[code+"_title"],
 		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
 	})
 }
@@ -146,7 +146,7 @@ func (s *Server) inviteUsed(w http.ResponseWriter, enc int, lang, token string) 
 	}
 	link := s.o.PublicURL + "v1/withdraw?" + invite.Param + "=" + url.QueryEscape(token)
 	s.render(w, http.StatusConflict, themes.LayoutError, &themes.Page{
-		Lang: lang, Title: t["invite_used_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Lang: lang, Title: t["invite_used_title"],
 		Content: template.HTML("<p>" + template.HTMLEscapeString(t["invite_used"]) + `</p><p><a class="button" href="` +
 			template.HTMLEscapeString(link) + `">` + template.HTMLEscapeString(t["withdraw_link"]) + "</a></p>"),
 	})
@@ -209,7 +209,7 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 		form.Purposes = append(form.Purposes, themes.FormPurpose{ID: p.ID, Title: title, Description: desc})
 	}
 	page := &themes.Page{
-		Lang: lang, Title: cp.Title, ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Lang: lang, Title: cp.Title,
 		Content: template.HTML(s.siteLinks(cp.Content, lang)), Form: form,
 	}
 	t := s.o.Theme.Strings

@@ -105,7 +105,7 @@ func wantsJSON(r *http.Request) bool {
 func (s *Server) errorPage(w http.ResponseWriter, status int, lang, titleKey, msgKey string) {
 	t := s.o.Theme.Strings(lang)
 	s.render(w, status, themes.LayoutError, &themes.Page{
-		Lang: lang, Title: t[titleKey], ConsentURL: s.o.ConsentURLs[lang],
+		Lang: lang, Title: t[titleKey],
 		Content: template.HTML("<p>" + template.HTMLEscapeString(t[msgKey]) + "</p>"),
 	})
 }

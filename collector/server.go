@@ -317,8 +317,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, http.StatusOK, themes.LayoutThanks, &themes.Page{
 		Lang: rec.Lang, Title: s.o.Theme.Strings(rec.Lang)["thanks_title"],
-		ConsentURL: s.o.ConsentURLs[rec.Lang],
-		Result:     &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url, WithdrawalURL: s.personalWithdrawalURL(rec)},
+		Result: &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url, WithdrawalURL: s.personalWithdrawalURL(rec)},
 	})
 }
 
@@ -550,7 +549,7 @@ func (s *Server) receiptLinkRefused(w http.ResponseWriter, r *http.Request, stat
 	lang := s.clientLang(r, nil)
 	t := s.o.Theme.Strings(lang)
 	s.render(w, status, themes.LayoutError, &themes.Page{
-		Lang: lang, Title: t["receipt_link_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Lang: lang, Title: t["receipt_link_title"],
 		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
 	})
 }
@@ -563,7 +562,7 @@ func (s *Server) unavailable(w http.ResponseWriter, enc int, lang string) {
 	}
 	t := s.o.Theme.Strings(lang)
 	s.render(w, http.StatusServiceUnavailable, themes.LayoutError, &themes.Page{
-		Lang: lang, Title: t["server_error_title"], ConsentURL: s.o.ConsentURLs[lang],
+		Lang: lang, Title: t["server_error_title"],
 		Content: template.HTML("<p>" + template.HTMLEscapeString(t["server_error"]) + "</p>"),
 	})
 }
@@ -594,7 +593,7 @@ func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string
 		form.Errors = append(form.Errors, themes.FieldError{Field: field, Message: msg})
 	}
 	s.render(w, status, themes.LayoutConsent, &themes.Page{
-		Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang], Form: form,
+		Lang: lang, Title: t["error_title"], Form: form,
 	})
 }
 

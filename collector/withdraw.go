@@ -172,7 +172,7 @@ func (s *Server) renderWithdrawLink(w http.ResponseWriter, status int, lang stri
 		wl.Purposes = append(wl.Purposes, themes.FormPurpose{ID: id, Title: s.o.Config.PurposeTitle(id, lang), Checked: true})
 	}
 	s.render(w, status, themes.LayoutWithdrawLink, &themes.Page{
-		Lang: lang, Title: t["withdraw_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Lang: lang, Title: t["withdraw_title"],
 		Content:      template.HTML("<p>" + template.HTMLEscapeString(t["withdraw_intro"]) + "</p>"),
 		WithdrawLink: wl,
 	})
@@ -306,7 +306,7 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, http.StatusOK, themes.LayoutThanks, &themes.Page{
-		Lang: lang, Title: s.o.Theme.Strings(lang)["thanks_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Lang: lang, Title: s.o.Theme.Strings(lang)["thanks_title"],
 		Result: &themes.Result{Decision: ledger.Withdrawn, RecordID: e.Record.ID, ReceiptURL: receiptURL, WithdrawalURL: again},
 	})
 }
@@ -333,7 +333,7 @@ func (s *Server) withdrawFieldErrors(w http.ResponseWriter, enc int, lang string
 		return
 	}
 	s.render(w, http.StatusBadRequest, themes.LayoutError, &themes.Page{
-		Lang: lang, Title: t["error_title"], ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang],
+		Lang: lang, Title: t["error_title"],
 		BackURL: s.o.WithdrawalURLs[lang], Form: form,
 	})
 }
@@ -356,7 +356,7 @@ func (s *Server) withdrawRefused(w http.ResponseWriter, enc int, lang string, er
 		return
 	}
 	s.render(w, status, themes.LayoutError, &themes.Page{
-		Lang: lang, Title: title, ConsentURL: s.o.ConsentURLs[lang], PolicyURL: s.o.PolicyURLs[lang], BackURL: s.o.WithdrawalURLs[lang],
+		Lang: lang, Title: title, BackURL: s.o.WithdrawalURLs[lang],
 		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
 	})
 }
