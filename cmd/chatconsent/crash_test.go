@@ -53,6 +53,7 @@ func (s *syncBuffer) String() string {
 func launch(t *testing.T, args ...string) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(binary, args...), stderr: &syncBuffer{}}
+	p.cmd.Env = childEnv()
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -23,14 +23,26 @@ import (
 // binary is the chatconsent command built once for the end-to-end tests.
 var binary string
 
+// cacheDir is the render cache of every chatconsent process the tests start.
+var cacheDir string
+
+// childEnv is the environment of a chatconsent process the tests start: the
+// binary's render cache goes to the test's folder, not the user's. It is set
+// only for the children, never with os.Setenv: moving XDG_CACHE_HOME for this
+// process would also move the Go build cache of `go build` and recompile
+// every dependency on every run. It reads the environment at each call, so
+// t.Setenv reaches the children.
+func childEnv() []string {
+	return append(os.Environ(), "XDG_CACHE_HOME="+cacheDir)
+}
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "chatconsent-e2e-")
 	if err != nil {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "chatconsent")
-	// The binary's render cache goes to the test's folder, not the user's.
-	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
+	cacheDir = filepath.Join(dir, "cache")
 	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
@@ -69,6 +81,7 @@ func site(t *testing.T) string {
 func chatconsent(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
+	cmd.Env = childEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -120,6 +133,7 @@ func startStoppable(t *testing.T, args ...string) (string, func() string, func()
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = childEnv()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
