@@ -44,9 +44,10 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -104,7 +105,7 @@ type Options struct {
 type Server struct {
 	o        Options
 	log      *ledger.Log
-	versions map[string]archive.Version // guarded by vmu; see ReloadVersions
+	versions map[string]textarchive.Version // guarded by vmu; see ReloadVersions
 	vmu      sync.RWMutex
 	linkKey  []byte
 	keyFP    string
@@ -145,7 +146,7 @@ func New(o Options) (*Server, error) {
 	if o.ReceiptQueue <= 0 {
 		o.ReceiptQueue = 256
 	}
-	m, err := archive.ReadManifest(o.ArchiveDir)
+	m, err := textarchive.ReadManifest(o.ArchiveDir)
 	if err != nil {
 		return nil, err
 	}
@@ -437,11 +438,11 @@ func (s *Server) keepText(version string) error {
 	}
 	dst := filepath.Join(s.o.DataDir, "texts", version+".html")
 	if _, err := os.Stat(dst); err != nil {
-		b, err := archive.Text(s.o.ArchiveDir, version)
+		b, err := textarchive.Text(s.o.ArchiveDir, version)
 		if err != nil {
 			return err
 		}
-		if err := archive.WriteFileAtomic(dst, b, 0o600); err != nil {
+		if err := durable.WriteFile(dst, b, 0o600); err != nil {
 			return err
 		}
 	}
@@ -503,7 +504,7 @@ func (s *Server) writeReceipt(e ledger.Entry) error {
 	if err := s.deliver(d, pdf); err != nil {
 		return err
 	}
-	return archive.WriteFileAtomic(s.receiptPath(e.Record.ID), pdf, 0o600)
+	return durable.WriteFile(s.receiptPath(e.Record.ID), pdf, 0o600)
 }
 
 // deliver hands a stored receipt to the mailer, if mail is configured.

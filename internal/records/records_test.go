@@ -18,8 +18,8 @@ import (
 	"unsafe"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -62,7 +62,7 @@ func book(t *testing.T, recs []ledger.Record) *Book {
 	return b
 }
 
-func states(b *Book, phone string, m *archive.Manifest) string {
+func states(b *Book, phone string, m *textarchive.Manifest) string {
 	var parts []string
 	for _, s := range b.Status(b.Person(phone), m) {
 		parts = append(parts, s.ID+"="+s.Shown)
@@ -120,7 +120,7 @@ func TestFold(t *testing.T) {
 
 func TestRenewal(t *testing.T) {
 	t.Parallel()
-	m := &archive.Manifest{Versions: map[string]archive.Version{
+	m := &textarchive.Manifest{Versions: map[string]textarchive.Version{
 		v1: {Lang: "de", FirstPublished: t0.Add(-time.Hour)},
 		v2: {Lang: "en", FirstPublished: t0.Add(-time.Hour)},
 	}}
@@ -129,7 +129,7 @@ func TestRenewal(t *testing.T) {
 		t.Errorf("without material change: %s", got)
 	}
 	// A typo fix (no material change) needs nothing.
-	m.Versions[v3] = archive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour)}
+	m.Versions[v3] = textarchive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour)}
 	if got := states(b, jurgen.Phone, m); got != "orders=granted documents=withdrawn" {
 		t.Errorf("after a minor change: %s", got)
 	}
@@ -137,11 +137,11 @@ func TestRenewal(t *testing.T) {
 		t.Error("NeedsRenewal after a minor change")
 	}
 	// A material change in English does not touch German consents.
-	m.Versions[v3] = archive.Version{Lang: "en", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
+	m.Versions[v3] = textarchive.Version{Lang: "en", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
 	if got := states(b, jurgen.Phone, m); got != "orders=granted documents=withdrawn" {
 		t.Errorf("after an English material change: %s", got)
 	}
-	m.Versions[v3] = archive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
+	m.Versions[v3] = textarchive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
 	if got, want := states(b, jurgen.Phone, m), "orders=renewal needed documents=withdrawn"; got != want {
 		t.Errorf("after a German material change: %s, want %s", got, want)
 	}
