@@ -141,12 +141,15 @@ func LineHash(line []byte) string {
 }
 
 // encodeLine marshals rec, signs the bytes and returns the line without "\n".
-func encodeLine(rec *Record, priv ed25519.PrivateKey) ([]byte, error) {
+func encodeLine(rec *Record, signer Signer) ([]byte, error) {
 	rb, err := json.Marshal(rec)
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
-	sig := ed25519.Sign(priv, rb)
+	sig, err := signer.Sign(rb)
+	if err != nil {
+		return nil, fmt.Errorf("sign record: %w", err)
+	}
 	line := make([]byte, 0, len(rb)+120)
 	line = append(line, linePrefix...)
 	line = append(line, rb...)
@@ -161,6 +164,12 @@ func encodeLine(rec *Record, priv ed25519.PrivateKey) ([]byte, error) {
 // chain; see [Verify]. Errors wrap [ErrBadJSON], [ErrVersion],
 // [ErrWrongKey] or [ErrBadSignature].
 func ParseLine(line []byte, pub ed25519.PublicKey) (*Record, error) {
+	return ParseLineWith(line, NewVerifier(pub))
+}
+
+// ParseLineWith is [ParseLine] with any [Verifier]: the record's key must
+// be v's Name.
+func ParseLineWith(line []byte, v Verifier) (*Record, error) {
 	if !bytes.HasPrefix(line, linePrefix) || !bytes.HasSuffix(line, lineSuffix) {
 		return nil, fmt.Errorf("%w: want {\"rec\":…,\"sig\":\"…\"}", ErrBadJSON)
 	}
@@ -186,10 +195,10 @@ func ParseLine(line []byte, pub ed25519.PublicKey) (*Record, error) {
 	if rec.V != FormatVersion {
 		return nil, fmt.Errorf("%w: %d", ErrVersion, rec.V)
 	}
-	if rec.Key != Fingerprint(pub) {
-		return nil, fmt.Errorf("%w: key %.16s…, want %.16s…", ErrWrongKey, rec.Key, Fingerprint(pub))
+	if rec.Key != v.Name() {
+		return nil, fmt.Errorf("%w: key %.16s…, want %.16s…", ErrWrongKey, rec.Key, v.Name())
 	}
-	if !ed25519.Verify(pub, rb, sig) {
+	if !v.Verify(rb, sig) {
 		return nil, ErrBadSignature
 	}
 	return &rec, nil

@@ -43,7 +43,7 @@ func TestWitness(t *testing.T) {
 	var other bytes.Buffer
 	rec := decision("Łukasz Wróbel")
 	rec.V, rec.Seq, rec.Key = FormatVersion, 1, Fingerprint(pub(t))
-	line, err := encodeLine(&rec, testKey(t))
+	line, err := encodeLine(&rec, NewSigner(testKey(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
