@@ -16,10 +16,14 @@ var ErrLocked = errors.New("log is in use by another process")
 // ErrClosed is returned by [Log.Append] after [Log.Close].
 var ErrClosed = errors.New("log is closed")
 
-// Entry is a record as appended, with its exact line (without "\n").
+// Entry is a record as appended, with its exact line (without "\n"). In
+// version 2, Record is the record opened (personal fields and their
+// commitments SD) while Line holds only the commitments; Disclosures open
+// them (see [Disclose]).
 type Entry struct {
-	Record Record
-	Line   []byte
+	Record      Record
+	Line        []byte
+	Disclosures []string
 }
 
 // Options tune [Open] and [New].
@@ -39,6 +43,15 @@ type Options struct {
 	// Verifier checks the store's lines in [New]; nil means the Ed25519
 	// verifier matching a signer from [NewSigner].
 	Verifier Verifier
+	// Version is the format version appended: [FormatV1] (personal
+	// fields in clear, for tests of old logs) or [FormatVersion]; 0 means
+	// FormatVersion.
+	Version int
+	// Disclose, if not nil, is called by the writer with each batch's
+	// entries before they are stored, so their disclosures can be kept
+	// durably first (the private store); an error fails the batch and
+	// nothing of it is stored.
+	Disclose func(batch []Entry) error
 }
 
 // Log is the single writer of a log: it numbers, chains and signs records
@@ -108,6 +121,12 @@ func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
 	var rec Recovery
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
+	}
+	if opts.Version == 0 {
+		opts.Version = FormatVersion
+	}
+	if opts.Version != FormatV1 && opts.Version != FormatVersion {
+		return nil, rec, fmt.Errorf("open log: %w: %d", ErrVersion, opts.Version)
 	}
 	v := opts.Verifier
 	if v == nil {
@@ -243,8 +262,17 @@ func (l *Log) commit(batch []*appendReq) {
 	for i, r := range batch {
 		saved, savedLen := head, len(lines)
 		for _, rec := range r.recs {
-			rec.V, rec.Seq, rec.Prev, rec.Key = FormatVersion, head.Count+1, head.Hash, l.signer.Name()
-			line, err := encodeLine(&rec, l.signer)
+			rec.V, rec.Seq, rec.Prev, rec.Key = l.opts.Version, head.Count+1, head.Hash, l.signer.Name()
+			stored, ds := rec, []string(nil)
+			if rec.V != FormatV1 {
+				var err error
+				if stored, ds, err = Seal(rec); err != nil {
+					errs[i] = err
+					break
+				}
+				rec.SD = stored.SD
+			}
+			line, err := encodeLine(&stored, l.signer)
 			if err != nil {
 				errs[i] = err
 				break
@@ -253,15 +281,25 @@ func (l *Log) commit(batch []*appendReq) {
 			head.Count++
 			head.Hash = LineHash(line)
 			head.Size += int64(len(line) + 1)
-			results[i] = append(results[i], Entry{Record: rec, Line: line})
+			results[i] = append(results[i], Entry{Record: rec, Line: line, Disclosures: ds})
 		}
 		if errs[i] != nil { // drop this request's lines only
 			head, lines, results[i] = saved, lines[:savedLen], nil
 		}
 	}
 	if len(lines) > 0 {
-		err := l.store.Append(lines, head)
-		l.syncs.Add(1)
+		var err error
+		if l.opts.Disclose != nil {
+			var all []Entry
+			for _, es := range results {
+				all = append(all, es...)
+			}
+			err = l.opts.Disclose(all)
+		}
+		if err == nil {
+			err = l.store.Append(lines, head)
+			l.syncs.Add(1)
+		}
 		if err != nil {
 			for _, r := range batch {
 				r.reply <- appendRes{err: err}

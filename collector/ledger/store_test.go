@@ -50,7 +50,7 @@ func TestStoreSeam(t *testing.T) {
 	t.Parallel()
 	st := &memStore{}
 	signer := NewSigner(testKey(t))
-	l, _, err := New(st, signer, Options{})
+	l, _, err := New(st, signer, Options{Version: FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestStoreSeam(t *testing.T) {
 
 	// Reopening verifies the store and replays it.
 	var names []string
-	l, _, err = New(st, signer, Options{Replay: func(r *Record, _ []byte) error {
+	l, _, err = New(st, signer, Options{Version: FormatV1, Replay: func(r *Record, _ []byte) error {
 		names = append(names, r.Subject.Name[:1])
 		return nil
 	}})
@@ -94,7 +94,7 @@ func TestStoreSeam(t *testing.T) {
 
 	// A store whose lines were changed is refused.
 	st.lines[1] = bytes.Replace(st.lines[1], []byte(`"B-B"`), []byte(`"X-X"`), 1)
-	if _, _, err := New(st, signer, Options{}); !errors.Is(err, ErrBadSignature) {
+	if _, _, err := New(st, signer, Options{Version: FormatV1}); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("New on a changed store: %v, want ErrBadSignature", err)
 	}
 }

@@ -257,7 +257,7 @@ func TestRead(t *testing.T) {
 	dir := t.TempDir()
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 	path := filepath.Join(dir, "decisions.jsonl")
-	l, _, err := ledger.Open(path, priv, ledger.Options{})
+	l, _, err := ledger.Open(path, priv, ledger.Options{Version: ledger.FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
