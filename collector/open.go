@@ -113,7 +113,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 	}
 	var missing []ledger.Entry
-	lo := ledger.Options{Replay: func(rec *ledger.Record, line []byte) error {
+	lo := ledger.Options{Version: ledger.FormatV1, Replay: func(rec *ledger.Record, line []byte) error {
 		if err := book.Add(rec, line); err != nil {
 			return err
 		}

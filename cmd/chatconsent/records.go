@@ -41,7 +41,7 @@ func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
 	logPath := filepath.Join(o.dataDir, collector.LogFile)
 	if _, err := os.Stat(logPath); errors.Is(err, os.ErrNotExist) {
 		o.book = records.New(cfg.PurposeIDs(), keepLines)
-	} else if o.book, err = records.Read(logPath, pub, cfg.PurposeIDs(), keepLines); err != nil {
+	} else if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, cfg.PurposeIDs(), keepLines); err != nil {
 		return nil, err
 	}
 	if o.manifest, err = textarchive.ReadManifest(filepath.Join(cfg.Dir, "archive")); err != nil {

@@ -282,13 +282,13 @@ func CheckLog(dir string, pub ed25519.PublicKey, now time.Time) Result {
 		r.Status, r.Detail, r.Fix = Fail, err.Error(), "make "+path+" readable and writable by the collector's user"
 		return r
 	}
-	defer f.Close()
+	f.Close()
 	if pub == nil {
 		r.Status, r.Detail, r.Fix = Fail, "cannot verify "+path+" without the public key", "fix the signing key first"
 		return r
 	}
 	var newest time.Time
-	head, err := ledger.Verify(f, pub, func(rec *ledger.Record, _ []byte) error {
+	head, err := ledger.VerifySource(ledger.FileSource(path), ledger.NewVerifier(pub), func(rec *ledger.Record, _ []byte) error {
 		if rec.Time.After(newest) {
 			newest = rec.Time
 		}

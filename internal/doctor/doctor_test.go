@@ -318,7 +318,7 @@ func writeLog(t *testing.T, data string, at time.Time) string {
 		t.Fatal(err)
 	}
 	p := filepath.Join(data, collector.LogFile)
-	l, _, err := ledger.Open(p, priv, ledger.Options{})
+	l, _, err := ledger.Open(p, priv, ledger.Options{Version: ledger.FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
