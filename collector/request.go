@@ -13,8 +13,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // MaxBodyBytes bounds a decision request's body: a few KiB is plenty for the
@@ -294,18 +292,6 @@ func checkText(s string, max int) string {
 // change how text around them is displayed.
 func unsafeRune(r rune) bool {
 	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0xFEFF
-}
-
-// NormalizePhone parses a phone number as typed by a person ("0170 1234567",
-// "+49 (0)170 123 45 67", "0049…") with defaultRegion (ISO 3166-1 alpha-2,
-// e.g. "DE") for numbers without a country code, and returns it in E.164
-// ("+491701234567"). It uses libphonenumber's metadata (nyaruka/phonenumbers).
-func NormalizePhone(s, defaultRegion string) (string, bool) {
-	n, err := phonenumbers.Parse(s, defaultRegion)
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", false
-	}
-	return phonenumbers.Format(n, phonenumbers.E164), true
 }
 
 // validEmail accepts a bare address (no display name) of at most 254 bytes.

@@ -46,13 +46,15 @@ import (
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/durable"
+	"github.com/chatconsent/chatconsent/internal/e164"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
+	"github.com/chatconsent/chatconsent/proof"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
 // LogFile is the decisions log's name inside the data directory.
-const LogFile = "decisions.jsonl"
+const LogFile = ledger.FileName
 
 // Options configure a [Server].
 type Options struct {
@@ -362,7 +364,7 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 		add(FieldPhone, "phone_invalid")
 	default:
 		var ok bool
-		if phone, ok = NormalizePhone(req.Phone, s.o.DefaultRegion); !ok {
+		if phone, ok = e164.Normalize(req.Phone, s.o.DefaultRegion); !ok {
 			add(FieldPhone, "phone_invalid")
 		}
 	}
@@ -455,41 +457,7 @@ func (s *Server) ReceiptData(e ledger.Entry) receipt.Data {
 	if e.Record.Type == ledger.TypeWithdrawal {
 		return s.withdrawalReceiptData(e)
 	}
-	return ReceiptData(s.o.Config, e, s.withdrawalURLFor(&e.Record))
-}
-
-// ReceiptData turns a decision's log entry into what its receipt shows:
-// every configured purpose, granted or not, in the record's language.
-func ReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
-	d := receiptBase(cfg, e, withdrawalURL)
-	for _, p := range cfg.Purposes {
-		title, _ := p.Localized(e.Record.Lang)
-		d.Purposes = append(d.Purposes, receipt.Purpose{
-			ID: p.ID, Title: title,
-			Granted: e.Record.Decision == ledger.Granted && slices.Contains(e.Record.Purposes, p.ID),
-		})
-	}
-	return d
-}
-
-// receiptBase is what every receipt shows of its record: who, when, the
-// text version and where it is archived, the key, the signed line.
-func receiptBase(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
-	rec := e.Record
-	d := receipt.Data{
-		Lang:       rec.Lang,
-		Controller: receipt.Controller(cfg.Controller),
-		RecordID:   rec.ID, Time: rec.Time, Decision: rec.Decision,
-		TextVersion:    rec.TextVersion,
-		TextURL:        cfg.Site.BaseURL + "archive/" + rec.TextVersion + ".html",
-		KeyFingerprint: "SHA256:" + rec.Key,
-		WithdrawalURL:  withdrawalURL,
-		Record:         e.Line,
-	}
-	if rec.Subject != nil {
-		d.Name, d.Phone, d.Email = rec.Subject.Name, rec.Subject.Phone, rec.Subject.Email
-	}
-	return d
+	return proof.ReceiptData(s.o.Config, e, s.withdrawalURLFor(&e.Record))
 }
 
 func (s *Server) writeReceipt(e ledger.Entry) error {

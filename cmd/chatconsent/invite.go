@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/e164"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/themes"
 	qrcode "github.com/skip2/go-qrcode"
@@ -61,7 +61,7 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	}
 	mk := &inviter{cfg: cfg, theme: theme, sign: func(inv invite.Invite) (string, error) { return invite.Encode(inv, priv) }, now: time.Now()}
 	if !*renew {
-		number, ok := collector.NormalizePhone(*phone, "DE")
+		number, ok := e164.Normalize(*phone, "DE")
 		if !ok {
 			return usageError("invite: --phone %q is not a phone number", *phone)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/e164"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
@@ -52,7 +53,7 @@ func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
 
 // person finds a number as typed (normalised like the form does).
 func (o *owner) person(number string) (*records.Person, error) {
-	phone, ok := collector.NormalizePhone(number, "DE")
+	phone, ok := e164.Normalize(number, "DE")
 	if !ok {
 		return nil, usageError("%q is not a phone number", number)
 	}

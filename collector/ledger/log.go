@@ -10,6 +10,9 @@ import (
 	"sync/atomic"
 )
 
+// FileName is the decisions log's name inside a data directory.
+const FileName = "decisions.jsonl"
+
 // ErrLocked is returned by [Open] when another process holds the log.
 var ErrLocked = errors.New("log is in use by another process")
 
