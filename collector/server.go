@@ -46,7 +46,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/durable"
-	"github.com/chatconsent/chatconsent/internal/e164"
+	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 	"github.com/chatconsent/chatconsent/proof"
@@ -134,7 +134,7 @@ func New(o Options) (*Server, error) {
 		o.ReceiptTTL = 30 * 24 * time.Hour
 	}
 	if o.DefaultRegion == "" {
-		o.DefaultRegion = "DE"
+		o.DefaultRegion = phone.DefaultRegion
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -356,16 +356,16 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 	case checkText(name, maxName) != "":
 		add(FieldName, "name_invalid")
 	}
-	phone := ""
+	phoneNumber := ""
 	switch {
 	case strings.TrimSpace(req.Phone) == "":
 		add(FieldPhone, "phone")
 	case checkText(req.Phone, maxPhone) != "":
 		add(FieldPhone, "phone_invalid")
 	default:
-		var ok bool
-		if phone, ok = e164.Normalize(req.Phone, s.o.DefaultRegion); !ok {
-			add(FieldPhone, "phone_invalid")
+		var err error
+		if phoneNumber, err = phone.Parse(req.Phone, s.o.DefaultRegion); err != nil {
+			errs = append(errs, phoneError(FieldPhone, err))
 		}
 	}
 	email := strings.TrimSpace(req.Email)
@@ -404,7 +404,7 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 	}
 	t := s.o.Theme.Strings(lang)
 	for i := range errs {
-		errs[i].Message = t["err_"+errs[i].Code]
+		errs[i].Message = errs[i].message(t)
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -415,7 +415,7 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 		Time:        s.o.Now().UTC(),
 		Decision:    req.Decision,
 		Purposes:    purposes,
-		Subject:     &ledger.Subject{Name: name, Phone: phone, Email: email},
+		Subject:     &ledger.Subject{Name: name, Phone: phoneNumber, Email: email},
 		Lang:        lang,
 		TextVersion: req.TextVersion,
 	}, nil

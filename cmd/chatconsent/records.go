@@ -10,7 +10,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
-	"github.com/chatconsent/chatconsent/internal/e164"
+	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
@@ -53,13 +53,13 @@ func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
 
 // person finds a number as typed (normalised like the form does).
 func (o *owner) person(number string) (*records.Person, error) {
-	phone, ok := e164.Normalize(number, "DE")
-	if !ok {
-		return nil, usageError("%q is not a phone number", number)
+	e164, err := phone.Parse(number, phone.DefaultRegion)
+	if err != nil {
+		return nil, usageError("%q: %v", number, err)
 	}
-	p := o.book.Person(phone)
+	p := o.book.Person(e164)
 	if p == nil {
-		return nil, fmt.Errorf("no records for %s in %s", phone, filepath.Join(o.dataDir, collector.LogFile))
+		return nil, fmt.Errorf("no records for %s in %s", e164, filepath.Join(o.dataDir, collector.LogFile))
 	}
 	return p, nil
 }
