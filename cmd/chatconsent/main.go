@@ -36,7 +36,7 @@ Usage:
         whose consent needs renewal
   chatconsent status  [--config FILE] [--data DIR] NUMBER
         the state of each purpose for a number, and its events
-  chatconsent list    [--config FILE] [--data DIR] [--since DATE] [--format table|csv|json]
+  chatconsent list    [--config FILE] [--data DIR] [--since DATE] [--format table|csv|csv-excel|json]
         all decisions and withdrawals
   chatconsent export  [--config FILE] [--data DIR] NUMBER
         everything about a number as JSON (GDPR Art. 15), with Kantara consent receipts
