@@ -82,6 +82,8 @@ type Log struct {
 	reader tessera.LogReader
 	cancel context.CancelFunc
 	batch  int
+	wv     []note.Verifier // witnesses whose cosignatures count
+	quorum int
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -128,10 +130,16 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 		WithCheckpointSigner(o.Key.Signer).
 		WithBatching(o.BatchMaxSize, o.BatchMaxAge).
 		WithCheckpointInterval(o.CheckpointInterval)
+	var wv []note.Verifier
 	if len(o.Witnesses) > 0 {
 		group, err := witnessGroup(o.Witnesses, o.Quorum)
 		if err != nil {
 			return nil, err
+		}
+		for _, c := range group.Components {
+			for _, v := range c.Endpoints() {
+				wv = append(wv, v)
+			}
 		}
 		opts = opts.WithWitnesses(group, &tessera.WitnessOptions{Timeout: o.WitnessTimeout})
 	}
@@ -149,7 +157,7 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 	l := &Log{
 		dir: o.Dir, signer: o.Key.Signer, verif: verif,
 		add: app.Add, stop: stop, reader: reader, cancel: cancel,
-		batch: int(o.BatchMaxSize), next: size, done: size,
+		batch: int(o.BatchMaxSize), next: size, done: size, wv: wv, quorum: o.Quorum,
 		cpWake: make(chan struct{}),
 	}
 	l.cond = sync.NewCond(&l.mu)
@@ -345,7 +353,7 @@ func (l *Log) watchCheckpoint(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if raw, err := l.reader.ReadCheckpoint(ctx); err == nil {
-			if cp, err := OpenCheckpoint(raw, l.verif, nil, 0); err == nil {
+			if cp, err := OpenCheckpoint(raw, l.verif, l.wv, l.quorum); err == nil {
 				l.cpMu.Lock()
 				if cp.Size > l.cpSize || l.cpRaw == nil || (cp.Size == l.cpSize && string(raw) != string(l.cpRaw)) {
 					l.cpSize, l.cpRaw = cp.Size, raw
@@ -364,7 +372,8 @@ func (l *Log) watchCheckpoint(ctx context.Context) {
 }
 
 // Checkpoint returns the latest published checkpoint (a signed note,
-// cosigned by the witnesses) and its size, or nil before the first one.
+// cosigned by the witnesses' quorum) and its size, or nil before the first
+// one.
 func (l *Log) Checkpoint() ([]byte, uint64) {
 	l.cpMu.Lock()
 	defer l.cpMu.Unlock()
