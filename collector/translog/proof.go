@@ -129,3 +129,22 @@ func VerifyProof(entry, proofFile []byte, logV note.Verifier, witnesses []note.V
 	}
 	return p, cp, nil
 }
+
+// ProofAttachment is the name of the receipt PDF's attachment that holds the
+// record's tlog-proof (beside "record.json", the signed line itself).
+const ProofAttachment = "inclusion.tlog-proof"
+
+// CheckReceipt checks a receipt's proof offline: line (the attached signed
+// record, without "\n") is entry seq−1 of the log whose checkpoint, signed
+// by logV and cosigned by quorum of witnesses, is in proofFile.
+func CheckReceipt(line []byte, seq uint64, proofFile []byte, logV note.Verifier, witnesses []note.Verifier, quorum int) (*Checkpoint, error) {
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	p, cp, err := VerifyProof(line, proofFile, logV, witnesses, quorum)
+	if err != nil {
+		return cp, err
+	}
+	if seq == 0 || p.Index != seq-1 {
+		return cp, fmt.Errorf("%w: the proof is for entry %d, the record is number %d (entry %d)", ErrBadProof, p.Index, seq, seq-1)
+	}
+	return cp, nil
+}

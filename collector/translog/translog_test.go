@@ -432,3 +432,27 @@ func TestKeysAndOrigin(t *testing.T) {
 		t.Error("ParseVerifier(nonsense): no error")
 	}
 }
+
+func TestCheckReceipt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	k := testKey(t, dir)
+	l := openTest(t, dir, k)
+	feed(t, l, 0, 5)
+	p, err := l.Prove(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeTest(t, l)
+	if cp, err := CheckReceipt(append(entry(3), '\n'), 4, p.Marshal(), k.Verifier, nil, 0); err != nil || cp.Size != 5 {
+		t.Fatalf("receipt of record 4: %+v, %v", cp, err)
+	}
+	if _, err := CheckReceipt(entry(3), 5, p.Marshal(), k.Verifier, nil, 0); !errors.Is(err, ErrBadProof) || !strings.Contains(err.Error(), "record is number 5") {
+		t.Fatalf("record number off by one: %v", err)
+	}
+	other := testKey(t, t.TempDir())
+	if _, err := CheckReceipt(entry(3), 4, p.Marshal(), other.Verifier, nil, 0); !errors.Is(err, ErrBadCheckpoint) {
+		t.Fatalf("another log's key: %v, want ErrBadCheckpoint", err)
+	}
+}
