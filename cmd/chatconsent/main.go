@@ -25,6 +25,11 @@ Usage:
         run the collector that records decisions
   chatconsent verify  [--key PUB] LOG [RECEIPT.pdf | LOG-COPY]...
         check a decisions log: signatures, hash chain, JSON
+  chatconsent verify  [--key PUB] [--checkpoint-key VKEY] [--older CHECKPOINT]... [--witness VKEY]... [--quorum N] LOG-FOLDER|URL
+        check a transparency log (the data folder, a mirror, or PUBLIC_URL/log/): checkpoint,
+        witnesses, every entry's signature, every tile, and that it extends older checkpoints
+  chatconsent mirror  [--config FILE] [--data DIR] [--from FOLDER|URL] DIR
+        copy the transparency log to DIR (static host, second machine) and verify the copy
   chatconsent verify  RECEIPT.pdf [--key PUB] [--log FILE] [--config FILE]
         check a receipt: its attached record's signature, that the printed
         text matches the record, and (--log) that the record is in the log
@@ -107,6 +112,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCollect(ctx, rest, stdout, stderr)
 	case "verify":
 		return runVerify(rest, stdout, stderr)
+	case "mirror":
+		return runMirror(rest, stdout, stderr)
 	case "keygen":
 		return runKeygen(rest, stdout, stderr)
 	case "invite":
