@@ -33,6 +33,21 @@ type Head struct {
 //
 // fn, if not nil, is called with each verified record and its line.
 func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte) error) (Head, error) {
+	return VerifyWith(r, NewVerifier(pub), fn)
+}
+
+// VerifySource is [Verify] of everything src holds, with any [Verifier].
+func VerifySource(src Source, v Verifier, fn func(rec *Record, line []byte) error) (Head, error) {
+	r, err := src.Read(Head{})
+	if err != nil {
+		return Head{}, err
+	}
+	defer r.Close()
+	return VerifyWith(r, v, fn)
+}
+
+// VerifyWith is [Verify] with any [Verifier].
+func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error) (Head, error) {
 	var h Head
 	br := bufio.NewReaderSize(r, 64<<10)
 	n := 0 // lines checked
@@ -65,7 +80,7 @@ func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte
 		perrs := make([]error, len(lines))
 		parallelLines(len(lines), func(i int) {
 			body := lines[i][:len(lines[i])-1]
-			recs[i], perrs[i] = ParseLine(body, pub)
+			recs[i], perrs[i] = ParseLineWith(body, v)
 			hashes[i] = LineHash(body)
 		})
 		for i, line := range lines {
