@@ -2,6 +2,7 @@ package translog
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -40,6 +41,9 @@ func OpenCheckpoint(raw []byte, logV note.Verifier, witnesses []note.Verifier, q
 	if len(raw) > 1<<16 {
 		return nil, fmt.Errorf("checkpoint of %d bytes: %w", len(raw), ErrBadCheckpoint)
 	}
+	if err := canonicalSigs(raw); err != nil {
+		return nil, err
+	}
 	vs := append([]note.Verifier{logV}, witnesses...)
 	cp, _, n, err := f_log.ParseCheckpoint(raw, logV.Name(), logV, witnesses...)
 	if err != nil {
@@ -73,6 +77,26 @@ func OpenCheckpoint(raw []byte, logV note.Verifier, witnesses []note.Verifier, q
 			cp.Size, len(out.Cosigners), quorum, strings.Join(out.Cosigners, ", "), ErrQuorum)
 	}
 	return out, nil
+}
+
+// canonicalSigs refuses signature lines whose base64 is not canonical (RFC
+// 4648 §3.5: unused bits zero): note.Open decodes leniently, so such a byte
+// change would go unnoticed.
+func canonicalSigs(raw []byte) error {
+	_, sigs, ok := bytes.Cut(raw, []byte("\n\n"))
+	if !ok {
+		return nil // note.Open names the problem
+	}
+	for _, line := range bytes.Split(bytes.TrimSuffix(sigs, []byte("\n")), []byte("\n")) {
+		i := bytes.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		if _, err := base64.StdEncoding.Strict().DecodeString(string(line[i+1:])); err != nil {
+			return fmt.Errorf("%w: a signature line is not canonical base64", ErrBadCheckpoint)
+		}
+	}
+	return nil
 }
 
 // ParseWitnessKey reads a witness's verifier key (text or a file holding

@@ -265,6 +265,18 @@ func TestMangling(t *testing.T) {
 	if _, err := VerifyLog(ctx, src, k.Verifier, VerifyOptions{}); err != nil {
 		t.Fatalf("restored mirror: %v", err)
 	}
+	// Every byte of the checkpoint, every way (the spare bits of base64).
+	cpFile := filepath.Join(mdir, "checkpoint")
+	orig, _ := os.ReadFile(cpFile)
+	for i := range orig {
+		for x := 1; x < 256; x++ {
+			m := bytes.Clone(orig)
+			m[i] ^= byte(x)
+			if _, err := OpenCheckpoint(m, k.Verifier, nil, 0); err == nil {
+				t.Fatalf("checkpoint byte %d ^ %#x: still opens:\n%s", i, x, m)
+			}
+		}
+	}
 	pf := p.Marshal()
 	for i := range pf {
 		for _, x := range []byte{0x01, 0x20, 0x80} {
