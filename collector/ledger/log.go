@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // ErrLocked is returned by [Open] when another process holds the log.
@@ -63,6 +65,16 @@ type Log struct {
 	head Head
 	err  error  // sticky: the file state is unknown after a failed rollback
 	buf  []byte // a batch's bytes, reused: under load most garbage was its growth
+	// tornPending: a torn tail after head.Size that could not be saved at
+	// Open (disk full); it is saved and cut before the next write.
+	tornPending bool
+
+	// For [Log.Health]: sticky mirrors err; the last probe's time and
+	// outcome.
+	sticky   atomic.Pointer[error]
+	probeMu  sync.Mutex
+	probedAt time.Time
+	probeErr error
 }
 
 type appendReq struct {
@@ -82,14 +94,25 @@ type Recovery struct {
 	// moved to TornPath and cut from the log; 0 if the log was whole.
 	TornBytes int
 	TornPath  string
+	// Newline reports a last line that was a whole, validly signed record
+	// lacking only its "\n": the "\n" was added (it is a record, not torn).
+	Newline bool
+	// Pending is set when the repair (saving and cutting a torn tail, or
+	// adding the "\n") could not be written at Open, e.g. on a full disk.
+	// The log still opens; the repair is retried before the next append,
+	// and appends fail until it succeeds ([Log.Health] reports it).
+	Pending error
 }
 
 // Open opens (creating if needed) the log at path for appending with priv,
 // verifies every existing line, and locks the file against a second writer
-// ([ErrLocked]). An incomplete last line, left by a crash during a write, is
-// moved aside to path+".torn" (or ".torn.N") and cut off; any other
-// problem is returned as a [*LineError] and the log is not opened: an
-// operator must look, nothing is repaired silently.
+// ([ErrLocked]). An incomplete last line that does not verify, left by a
+// crash during a write, is moved aside to path+".torn" (or ".torn.N") and
+// cut off; a last line that verifies and lacks only its "\n" is a record
+// and gets its "\n" (durably); any other problem is returned as a
+// [*LineError] and the log is not opened: an operator must look, nothing is
+// repaired silently. A repair that cannot be written now (disk full) is
+// left for the next append: see [Recovery.Pending].
 func Open(path string, priv ed25519.PrivateKey, opts Options) (*Log, Recovery, error) {
 	var rec Recovery
 	if opts.MaxBatch <= 0 {
@@ -114,35 +137,72 @@ func Open(path string, priv ed25519.PrivateKey, opts Options) (*Log, Recovery, e
 	}
 	pub := priv.Public().(ed25519.PublicKey)
 	head, verr := Verify(f, pub, opts.Replay)
-	if verr != nil {
-		if !errors.Is(verr, ErrTorn) {
-			f.Close()
-			return nil, rec, fmt.Errorf("verify %s: %w", path, verr)
-		}
-		rec, err = cutTorn(f, path, head.Size)
-		if err != nil {
-			f.Close()
-			return nil, rec, err
-		}
-	}
-	if _, err := f.Seek(head.Size, io.SeekStart); err != nil {
+	if verr != nil && !errors.Is(verr, ErrTorn) {
 		f.Close()
-		return nil, rec, fmt.Errorf("seek log: %w", err)
+		return nil, rec, fmt.Errorf("verify %s: %w", path, verr)
 	}
 	l := &Log{
 		path: path, priv: priv, key: Fingerprint(pub), opts: opts,
-		f: f, head: head,
+		f: f, head: head, tornPending: verr != nil,
 		reqs: make(chan *appendReq, 1024),
 		done: make(chan struct{}),
+	}
+	rec.Newline = head.Unterminated
+	if rec, err = l.repair(rec); err != nil {
+		if !isDiskError(err) {
+			f.Close()
+			return nil, rec, err
+		}
+		rec.Pending = err
 	}
 	l.wg.Add(1)
 	go l.writer()
 	return l, rec, nil
 }
 
+// repair does what the file needs before the next append: save and cut a
+// torn tail, add a missing "\n", seek to the end of the last record. Called
+// by Open and then only by the writer.
+func (l *Log) repair(rec Recovery) (Recovery, error) {
+	if l.tornPending {
+		r, err := cutTorn(l.f, l.path, l.head.Size, l.opts)
+		if err != nil {
+			return rec, err
+		}
+		rec.TornBytes, rec.TornPath = r.TornBytes, r.TornPath
+		l.tornPending = false
+	}
+	if l.head.Unterminated {
+		if _, err := l.f.Seek(l.head.Size, io.SeekStart); err != nil {
+			return rec, fmt.Errorf("seek log: %w", err)
+		}
+		_, err := l.opts.Write(l.f, []byte("\n"))
+		if err == nil {
+			err = l.opts.Sync(l.f)
+		}
+		if err != nil {
+			l.f.Truncate(l.head.Size) // a failed write may have left a partial byte: nothing to undo beyond it
+			return rec, fmt.Errorf("add the missing newline after line %d: %w", l.head.Count, err)
+		}
+		l.head.Size++
+		l.head.Unterminated = false
+	}
+	if _, err := l.f.Seek(l.head.Size, io.SeekStart); err != nil {
+		return rec, fmt.Errorf("seek log: %w", err)
+	}
+	return rec, nil
+}
+
+// isDiskError reports errors a full or read-only disk causes, which heal
+// when the operator frees space: the log opens anyway and retries.
+func isDiskError(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO)
+}
+
 // cutTorn copies the bytes after good to a fresh .torn file, durably, and
-// then truncates the log to good.
-func cutTorn(f *os.File, path string, good int64) (Recovery, error) {
+// then truncates the log to good. If the copy cannot be written, nothing
+// is cut and no .torn file is left.
+func cutTorn(f *os.File, path string, good int64, opts Options) (Recovery, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return Recovery{}, fmt.Errorf("stat log: %w", err)
@@ -159,8 +219,8 @@ func cutTorn(f *os.File, path string, good int64) (Recovery, error) {
 		}
 		tornPath = fmt.Sprintf("%s.torn.%d", path, i)
 	}
-	if err := writeFileSync(tornPath, tail); err != nil {
-		return Recovery{}, fmt.Errorf("save torn tail: %w", err)
+	if err := writeFileSync(tornPath, tail, opts); err != nil {
+		return Recovery{}, fmt.Errorf("save torn tail of %s (%d bytes): %w", filepath.Base(path), len(tail), err)
 	}
 	if err := f.Truncate(good); err != nil {
 		return Recovery{}, fmt.Errorf("cut torn tail: %w", err)
@@ -171,20 +231,38 @@ func cutTorn(f *os.File, path string, good int64) (Recovery, error) {
 	return Recovery{TornBytes: len(tail), TornPath: tornPath}, nil
 }
 
-func writeFileSync(path string, b []byte) error {
+// writeFileSync creates path with b, durably (the file, then its folder),
+// with the log's Write and Sync; on failure it removes what it created.
+func writeFileSync(path string, b []byte, opts Options) (err error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(path)
+		}
+	}()
+	if _, err := opts.Write(f, b); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if err := opts.Sync(f); err != nil {
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func fdatasync(f *os.File) error { return syscall.Fdatasync(int(f.Fd())) }
@@ -273,6 +351,16 @@ func (l *Log) writer() {
 
 // commit writes one batch with one write and one sync.
 func (l *Log) commit(batch []*appendReq) {
+	if l.err == nil && (l.tornPending || l.head.Unterminated) {
+		if _, err := l.repair(Recovery{}); err != nil {
+			err = fmt.Errorf("write log: %w", err)
+			l.failed(err)
+			for _, r := range batch {
+				r.reply <- appendRes{err: err, head: l.head}
+			}
+			return
+		}
+	}
 	if l.err != nil {
 		for _, r := range batch {
 			r.reply <- appendRes{err: l.err}
@@ -310,11 +398,13 @@ func (l *Log) commit(batch []*appendReq) {
 	}
 	if len(buf) > 0 {
 		if err := l.write(buf); err != nil {
+			l.failed(err)
 			for _, r := range batch {
 				r.reply <- appendRes{err: err}
 			}
 			return
 		}
+		l.wrote()
 		l.appended.Add(head.Count - l.head.Count)
 		l.head = head
 	}
@@ -344,4 +434,68 @@ func (l *Log) write(buf []byte) error {
 		return l.err
 	}
 	return fmt.Errorf("write log: %w", werr)
+}
+
+// ErrNotWritable is wrapped by [Log.Health] when the log cannot take a
+// record now.
+var ErrNotWritable = errors.New("log is not writable")
+
+// probeEvery bounds how often [Log.Health] writes its probe file.
+const probeEvery = time.Second
+
+// Health reports whether an append would be written now: an error wrapping
+// [ErrNotWritable] if the log's state is unknown after a failed rollback
+// (restart needed), or a probe fails: a small file written, synced and
+// removed in the log's folder with the log's Write and Sync, e.g. on a full
+// or read-only disk. The probe runs at most once per second, and again
+// right after a failed write, so a disk that fills up is reported at once
+// and one that was freed within a second.
+func (l *Log) Health() error {
+	if p := l.sticky.Load(); p != nil {
+		return fmt.Errorf("%w: %w", ErrNotWritable, *p)
+	}
+	l.probeMu.Lock()
+	defer l.probeMu.Unlock()
+	if l.probedAt.IsZero() || time.Since(l.probedAt) >= probeEvery {
+		l.probeErr = l.probe()
+		l.probedAt = time.Now()
+	}
+	if l.probeErr != nil {
+		return fmt.Errorf("%w: %w", ErrNotWritable, l.probeErr)
+	}
+	return nil
+}
+
+// wrote records a successful write for [Log.Health]: a failed probe is
+// out of date.
+func (l *Log) wrote() {
+	l.probeMu.Lock()
+	if l.probeErr != nil {
+		l.probedAt, l.probeErr = time.Time{}, nil
+	}
+	l.probeMu.Unlock()
+}
+
+// failed records a failed write for [Log.Health]: the next call probes.
+func (l *Log) failed(err error) {
+	if l.err != nil {
+		l.sticky.Store(&l.err)
+	}
+	l.probeMu.Lock()
+	l.probedAt = time.Time{}
+	l.probeMu.Unlock()
+}
+
+// probe writes, syncs and removes a small file beside the log.
+func (l *Log) probe() error {
+	f, err := os.CreateTemp(filepath.Dir(l.path), ".probe-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := l.opts.Write(f, make([]byte, 512)); err != nil {
+		return err
+	}
+	return l.opts.Sync(f)
 }
