@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -199,5 +200,49 @@ func TestHealth(t *testing.T) {
 	}
 	if des, _ := os.ReadDir(filepath.Dir(path)); len(des) != 1 {
 		t.Errorf("the probe left files: %v", des)
+	}
+}
+
+// TestSignatureEncodingStrict: the signature has one text only. Edits that
+// the lenient decoder accepted (an inserted CR or LF, other padding, bits
+// in the unused low bits of the last character) are rejected, and so is
+// any byte inserted anywhere in a signed line.
+func TestSignatureEncodingStrict(t *testing.T) {
+	t.Parallel()
+	_, b := writeLog(t, 1)
+	line := bytes.TrimSuffix(b, []byte("\n"))
+	i := bytes.LastIndex(line, sigMarker) + len(sigMarker)
+	sig := string(line[i : len(line)-len(lineSuffix)])
+	with := func(s string) []byte {
+		return append(append(bytes.Clone(line[:i]), s...), lineSuffix...)
+	}
+	last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", sig[len(sig)-3])
+	tests := map[string]string{
+		"CR inside":            sig[:10] + "\r" + sig[10:],
+		"LF inside":            sig[:10] + "\n" + sig[10:],
+		"CRLF at the end":      sig + "\r\n",
+		"CR before padding":    sig[:len(sig)-2] + "\r" + sig[len(sig)-2:],
+		"padding dropped":      strings.TrimRight(sig, "="),
+		"one padding dropped":  sig[:len(sig)-1],
+		"extra padding":        sig + "=",
+		"non-zero unused bits": sig[:len(sig)-3] + string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"[last^1]) + "==",
+		"URL alphabet":         strings.NewReplacer("+", "-", "/", "_").Replace(sig),
+		"space inside":         sig[:10] + " " + sig[10:],
+	}
+	for name, s := range tests {
+		if s == sig {
+			continue // e.g. no + or / in this signature
+		}
+		if _, err := ParseLine(with(s), pub(t)); !errors.Is(err, ErrBadJSON) && !errors.Is(err, ErrBadSignature) {
+			t.Errorf("%s: %q accepted (err %v)", name, s, err)
+		}
+	}
+	for at := range len(line) + 1 {
+		for _, c := range []byte{'\r', '\n', '=', ' ', 'A', '\\'} {
+			m := append(append(bytes.Clone(line[:at]), c), line[at:]...)
+			if _, err := ParseLine(m, pub(t)); err == nil {
+				t.Fatalf("%q inserted at byte %d accepted", c, at)
+			}
+		}
 	}
 }
