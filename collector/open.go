@@ -19,6 +19,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/proof"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -84,7 +85,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	stamper, err := NewStamper(cfg)
+	stamper, err := proof.NewStamper(cfg)
 	if err != nil {
 		return nil, info, err
 	}
@@ -113,7 +114,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 	}
 	var missing []ledger.Entry
-	lo := ledger.Options{Replay: func(rec *ledger.Record, line []byte) error {
+	lo := ledger.Options{Version: ledger.FormatV1, Replay: func(rec *ledger.Record, line []byte) error {
 		if err := book.Add(rec, line); err != nil {
 			return err
 		}

@@ -45,15 +45,17 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
+	"github.com/chatconsent/chatconsent/proof"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
 // LogFile is the decisions log's name inside the data directory.
-const LogFile = "decisions.jsonl"
+const LogFile = ledger.FileName
 
 // Options configure a [Server].
 type Options struct {
@@ -106,7 +108,7 @@ type Options struct {
 type Server struct {
 	o        Options
 	log      *ledger.Log
-	versions map[string]archive.Version // guarded by vmu; see ReloadVersions
+	versions map[string]textarchive.Version // guarded by vmu; see ReloadVersions
 	vmu      sync.RWMutex
 	linkKey  []byte
 	keyFP    string
@@ -147,7 +149,7 @@ func New(o Options) (*Server, error) {
 	if o.ReceiptQueue <= 0 {
 		o.ReceiptQueue = 256
 	}
-	m, err := archive.ReadManifest(o.ArchiveDir)
+	m, err := textarchive.ReadManifest(o.ArchiveDir)
 	if err != nil {
 		return nil, err
 	}
@@ -457,11 +459,11 @@ func (s *Server) keepText(version string) error {
 	}
 	dst := filepath.Join(s.o.DataDir, "texts", version+".html")
 	if _, err := os.Stat(dst); err != nil {
-		b, err := archive.Text(s.o.ArchiveDir, version)
+		b, err := textarchive.Text(s.o.ArchiveDir, version)
 		if err != nil {
 			return err
 		}
-		if err := archive.WriteFileAtomic(dst, b, 0o600); err != nil {
+		if err := durable.WriteFile(dst, b, 0o600); err != nil {
 			return err
 		}
 	}
@@ -474,41 +476,7 @@ func (s *Server) ReceiptData(e ledger.Entry) receipt.Data {
 	if e.Record.Type == ledger.TypeWithdrawal {
 		return s.withdrawalReceiptData(e)
 	}
-	return ReceiptData(s.o.Config, e, s.withdrawalURLFor(&e.Record))
-}
-
-// ReceiptData turns a decision's log entry into what its receipt shows:
-// every configured purpose, granted or not, in the record's language.
-func ReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
-	d := receiptBase(cfg, e, withdrawalURL)
-	for _, p := range cfg.Purposes {
-		title, _ := p.Localized(e.Record.Lang)
-		d.Purposes = append(d.Purposes, receipt.Purpose{
-			ID: p.ID, Title: title,
-			Granted: e.Record.Decision == ledger.Granted && slices.Contains(e.Record.Purposes, p.ID),
-		})
-	}
-	return d
-}
-
-// receiptBase is what every receipt shows of its record: who, when, the
-// text version and where it is archived, the key, the signed line.
-func receiptBase(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
-	rec := e.Record
-	d := receipt.Data{
-		Lang:       rec.Lang,
-		Controller: receipt.Controller(cfg.Controller),
-		RecordID:   rec.ID, Time: rec.Time, Decision: rec.Decision,
-		TextVersion:    rec.TextVersion,
-		TextURL:        cfg.Site.BaseURL + "archive/" + rec.TextVersion + ".html",
-		KeyFingerprint: "SHA256:" + rec.Key,
-		WithdrawalURL:  withdrawalURL,
-		Record:         e.Line,
-	}
-	if rec.Subject != nil {
-		d.Name, d.Phone, d.Email = rec.Subject.Name, rec.Subject.Phone, rec.Subject.Email
-	}
-	return d
+	return proof.ReceiptData(s.o.Config, e, s.withdrawalURLFor(&e.Record))
 }
 
 func (s *Server) writeReceipt(e ledger.Entry) error {
@@ -523,7 +491,7 @@ func (s *Server) writeReceipt(e ledger.Entry) error {
 	if err := s.deliver(d, pdf); err != nil {
 		return err
 	}
-	return archive.WriteFileAtomic(s.receiptPath(e.Record.ID), pdf, 0o600)
+	return durable.WriteFile(s.receiptPath(e.Record.ID), pdf, 0o600)
 }
 
 // deliver hands a stored receipt to the mailer, if mail is configured.

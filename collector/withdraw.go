@@ -12,9 +12,9 @@ import (
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
-	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/proof"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -367,18 +367,5 @@ func (s *Server) withdrawRefused(w http.ResponseWriter, enc int, lang string, er
 // purposes withdrawn, Ref naming the decision, and the decision's personal
 // withdrawal link for what may still be granted.
 func (s *Server) withdrawalReceiptData(e ledger.Entry) receipt.Data {
-	return WithdrawalReceiptData(s.o.Config, e, s.WithdrawalURL(e.Record.Ref))
-}
-
-// WithdrawalReceiptData turns a withdrawal's log entry into what its
-// receipt shows; withdrawalURL is the decision's personal withdrawal link.
-func WithdrawalReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL string) receipt.Data {
-	d := receiptBase(cfg, e, withdrawalURL)
-	d.Decision, d.Ref = ledger.Withdrawn, e.Record.Ref
-	// In the record's order: the collector writes them in the configured
-	// order, removed purposes last (Book.Withdrawable).
-	for _, id := range e.Record.Purposes {
-		d.Purposes = append(d.Purposes, receipt.Purpose{ID: id, Title: cfg.PurposeTitle(id, e.Record.Lang), Withdrawn: true})
-	}
-	return d
+	return proof.WithdrawalReceiptData(s.o.Config, e, s.WithdrawalURL(e.Record.Ref))
 }

@@ -89,8 +89,8 @@ func TestVerifyUnterminated(t *testing.T) {
 func writeOtherKeyLine(t *testing.T, prev string) []byte {
 	rec := decision("Mallory")
 	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, ed25519.SeedSize))
-	rec.V, rec.Seq, rec.Prev, rec.Key = FormatVersion, 4, prev, Fingerprint(other.Public().(ed25519.PublicKey))
-	line, err := encodeLine(&rec, other)
+	rec.V, rec.Seq, rec.Prev, rec.Key = FormatV1, 4, prev, NewSigner(other).Name()
+	line, err := encodeLine(&rec, NewSigner(other))
 	if err != nil {
 		t.Fatal(err)
 	}

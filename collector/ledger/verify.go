@@ -38,6 +38,21 @@ type Head struct {
 //
 // fn, if not nil, is called with each verified record and its line.
 func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte) error) (Head, error) {
+	return VerifyWith(r, NewVerifier(pub), fn)
+}
+
+// VerifySource is [Verify] of everything src holds, with any [Verifier].
+func VerifySource(src Source, v Verifier, fn func(rec *Record, line []byte) error) (Head, error) {
+	r, err := src.Read(Head{})
+	if err != nil {
+		return Head{}, err
+	}
+	defer r.Close()
+	return VerifyWith(r, v, fn)
+}
+
+// VerifyWith is [Verify] with any [Verifier].
+func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error) (Head, error) {
 	var h Head
 	br := bufio.NewReaderSize(r, 64<<10)
 	n := 0 // lines checked
@@ -71,7 +86,7 @@ func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte
 		perrs := make([]error, len(lines))
 		parallelLines(len(lines), func(i int) {
 			body := lines[i][:len(lines[i])-1]
-			recs[i], perrs[i] = ParseLine(body, pub)
+			recs[i], perrs[i] = ParseLineWith(body, v)
 			hashes[i] = LineHash(body)
 		})
 		for i, line := range lines {
@@ -104,7 +119,7 @@ func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte
 			// Torn only if the line is not a whole record: a crash can cut
 			// a write anywhere, even right before its "\n", and a signed
 			// line is never thrown away.
-			rec, err := ParseLine(tail, pub)
+			rec, err := ParseLineWith(tail, v)
 			if err != nil || rec.Seq != h.Count+1 || rec.Prev != h.Hash {
 				return h, &LineError{n + 1, ErrTorn}
 			}
