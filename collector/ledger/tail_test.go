@@ -246,3 +246,43 @@ func TestSignatureEncodingStrict(t *testing.T) {
 		}
 	}
 }
+
+// TestScanFrom: a scan from an entry's At starts with that entry, and the
+// positions it reports are the ones Append returned.
+func TestScanFrom(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "decisions.jsonl")
+	l, _, err := Open(path, testKey(t), Options{Version: FormatV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var appended []Entry
+	for i := range 5 {
+		es, err := l.Append(context.Background(), decision(strings.Repeat("x", i+1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		appended = append(appended, es...)
+	}
+	for from := range appended {
+		var got []Entry
+		if err := l.ScanFrom(appended[from].At, func(e Entry) error { got = append(got, e); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(appended)-from {
+			t.Fatalf("from %d: %d entries, want %d", from, len(got), len(appended)-from)
+		}
+		for i, e := range got {
+			w := appended[from+i]
+			if e.At != w.At || !bytes.Equal(e.Line, w.Line) || e.Record.ID != w.Record.ID {
+				t.Errorf("from %d, entry %d: at %+v, want %+v", from, i, e.At, w.At)
+			}
+		}
+	}
+	stop := errors.New("stop")
+	n := 0
+	if err := l.ScanFrom(Head{}, func(Entry) error { n++; return stop }); err != stop || n != 1 {
+		t.Errorf("ScanFrom with fn failing: %v after %d entries", err, n)
+	}
+}
