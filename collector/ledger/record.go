@@ -208,9 +208,11 @@ func ParseLineWith(line []byte, v Verifier) (*Record, error) {
 	}
 	rb := line[len(linePrefix):i]
 	sigText := line[i+len(sigMarker) : len(line)-len(lineSuffix)]
-	sig, err := base64.StdEncoding.DecodeString(string(sigText))
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return nil, fmt.Errorf("%w: signature is not %d bytes of base64", ErrBadJSON, ed25519.SignatureSize)
+	// One encoding only: strict padding, and the re-encoding must give the
+	// same text (the decoder skips "\r" and "\n" even in strict mode).
+	sig, err := base64.StdEncoding.Strict().DecodeString(string(sigText))
+	if err != nil || len(sig) != ed25519.SignatureSize || base64.StdEncoding.EncodeToString(sig) != string(sigText) {
+		return nil, fmt.Errorf("%w: signature is not %d bytes in canonical base64", ErrBadJSON, ed25519.SignatureSize)
 	}
 	var rec Record
 	dec := json.NewDecoder(bytes.NewReader(rb))
