@@ -309,7 +309,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	}
 
 	// Only now, with every page rendered, publish new versions.
-	newVersions, err := updateArchive(b.opts.ArchiveDir, texts, res.Versions, byLang, b.opts.Now)
+	newVersions, err := updateArchive(b.opts.ArchiveDir, texts, res.Versions, byLang, purposeIDs, b.opts.Now)
 	if err != nil {
 		return nil, nil, err
 	}
