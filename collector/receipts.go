@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/records"
 )
 
 // Receipts off the request path.
@@ -143,7 +144,13 @@ func (s *Server) sweepReceipts() {
 	err := s.log.Scan(func(rec *ledger.Record, line []byte) error {
 		if (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !have[rec.ID] {
 			if _, queued := s.receipts.pending.Load(rec.ID); !queued {
-				missing = append(missing, ledger.Entry{Record: *rec, Line: bytes.Clone(line)})
+				ds, err := openRecord(s.o.Private, rec)
+				if err != nil {
+					return err
+				}
+				if receiptable(rec) {
+					missing = append(missing, ledger.Entry{Record: *rec, Line: bytes.Clone(line), Disclosures: ds})
+				}
 			}
 		}
 		return nil
@@ -165,6 +172,13 @@ func (s *Server) sweepReceipts() {
 			s.o.Logger.Error("write receipt", "id", e.Record.ID, "err", err)
 		}
 	}
+}
+
+// receiptable reports whether a receipt can be made for rec: not for a
+// record whose person was erased (their receipts were deleted with them),
+// nor for one whose openings are missing.
+func receiptable(rec *ledger.Record) bool {
+	return rec.Subject != nil && !records.IsErased(rec.Subject.Phone)
 }
 
 func (s *Server) receiptPath(id string) string {
@@ -197,7 +211,10 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string)
 		e = v.(ledger.Entry)
 	} else {
 		e, err = s.log.Lookup(id)
-		if errors.Is(err, ledger.ErrNotFound) {
+		if err == nil {
+			e.Disclosures, err = openRecord(s.o.Private, &e.Record)
+		}
+		if errors.Is(err, ledger.ErrNotFound) || (err == nil && !receiptable(&e.Record)) {
 			s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid")
 			return
 		}

@@ -43,6 +43,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
@@ -68,6 +69,10 @@ type Options struct {
 	ConsentURLs map[string]string
 	// Log is the open decisions log.
 	Log *ledger.Log
+	// Private is the private store of the log's openings (the Log's
+	// Disclose hook must be its Put); the server closes it. nil only for
+	// a version-1 log.
+	Private *private.Store
 	// Signer is the private key (also the root of the receipt link MAC key).
 	Signer ed25519.PrivateKey
 	// Theme renders pages; Stamper makes receipts.
@@ -484,6 +489,7 @@ func receiptBase(cfg *config.Config, e ledger.Entry, withdrawalURL string) recei
 		KeyFingerprint: "SHA256:" + rec.Key,
 		WithdrawalURL:  withdrawalURL,
 		Record:         e.Line,
+		Openings:       e.Disclosures,
 	}
 	if rec.Subject != nil {
 		d.Name, d.Phone, d.Email = rec.Subject.Name, rec.Subject.Phone, rec.Subject.Email

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
@@ -41,8 +42,16 @@ func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
 	logPath := filepath.Join(o.dataDir, collector.LogFile)
 	if _, err := os.Stat(logPath); errors.Is(err, os.ErrNotExist) {
 		o.book = records.New(cfg.PurposeIDs(), keepLines)
-	} else if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, cfg.PurposeIDs(), keepLines); err != nil {
-		return nil, err
+	} else {
+		// Read-only: the collector may be running and hold the store.
+		vault, err := private.Open(filepath.Join(o.dataDir, private.Dir), private.Options{ReadOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		defer vault.Close()
+		if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, vault, cfg.PurposeIDs(), keepLines); err != nil {
+			return nil, err
+		}
 	}
 	if o.manifest, err = archive.ReadManifest(filepath.Join(cfg.Dir, "archive")); err != nil {
 		return nil, err
