@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/phone"
 )
 
 // Owner actions: a withdrawal that reached the owner by phone, WhatsApp,
@@ -139,28 +140,28 @@ func (s *Server) RecordWithdrawal(ctx context.Context, w OwnerWithdrawal) (*Owne
 	if w.All && len(w.Purposes) > 0 {
 		return refuse(ErrPurposeMissing, "give purposes or all, not both", nil)
 	}
-	phone, ok := NormalizePhone(w.Phone, s.o.DefaultRegion)
-	if !ok {
-		return refuse(ErrBadNumber, fmt.Sprintf("%q", w.Phone), nil)
+	number, err := phone.Parse(w.Phone, s.o.DefaultRegion)
+	if err != nil {
+		return refuse(ErrBadNumber, fmt.Sprintf("%q: %v", w.Phone, err), nil)
 	}
 	// Outside the withdrawal lock: a whole pass over the log. A decision
 	// appended meanwhile changes nothing below, since what is in force is
 	// kept per number.
-	ref, err := s.latestDecision(phone)
+	ref, err := s.latestDecision(number)
 	if err != nil {
 		return nil, err
 	}
 	if ref == "" {
-		return refuse(ErrNoSuchNumber, phone, nil)
+		return refuse(ErrNoSuchNumber, number, nil)
 	}
 	s.proc.wmu.Lock()
 	defer s.proc.wmu.Unlock()
 	d, left := s.decision(ref)
 	if d == nil {
-		return refuse(ErrNoSuchNumber, phone, nil)
+		return refuse(ErrNoSuchNumber, number, nil)
 	}
 	if len(left) == 0 {
-		return refuse(ErrNothingInForce, phone, nil)
+		return refuse(ErrNothingInForce, number, nil)
 	}
 	if !w.All && len(w.Purposes) == 0 {
 		return refuse(ErrPurposeMissing, "", left)
@@ -200,7 +201,7 @@ func (s *Server) RecordWithdrawal(ctx context.Context, w OwnerWithdrawal) (*Owne
 		still = []string{}
 	}
 	return &OwnerWithdrawn{
-		ID: e.Record.ID, Ref: d.ID, Phone: phone, Withdrawn: purposes, StillGranted: still,
+		ID: e.Record.ID, Ref: d.ID, Phone: number, Withdrawn: purposes, StillGranted: still,
 		Receipt: s.receiptPath(e.Record.ID),
 		Mailed:  s.o.Deliver != nil && d.Subject != nil && d.Subject.Email != "",
 		MailOff: s.o.Deliver == nil,

@@ -42,9 +42,22 @@
 // mode 0600) beside its public key as PKIX PEM ("signing.pub"). See
 // [LoadOrCreateKey] and [ReadPublicKey].
 //
+// # Signing and storage
+//
+// The record envelope, signing and verification are independent of where
+// lines are kept. A [Signer] (and its [Verifier]) has the shape of
+// golang.org/x/mod/sumdb/note's; [NewSigner] wraps the Ed25519 key. A
+// [Store] keeps lines durably (append a batch, read from a position,
+// head, close); readers take a [Source]. [FileStore] is the JSON Lines
+// file above (flock against a second writer, one write and one fdatasync
+// per batch, a torn tail moved aside on open); [FileSource] reads a file
+// or a copy without locking it. A transparency log's storage fits behind
+// the same interface: a line is an entry, [Head].Count its size.
+//
 // # Writing
 //
-// [Open] takes the single writer's position at the end of an existing log;
-// [Log.Append] adds records and returns only after they are written and
-// fsynced, so an acknowledged event survives a crash.
+// [New] (or [Open] for the file) verifies the store and takes the single
+// writer's position at its end; [Log.Append] adds records and returns only
+// after the store made them durable (fsync), so an acknowledged event
+// survives a crash.
 package ledger

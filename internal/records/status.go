@@ -9,13 +9,13 @@ import (
 	"text/tabwriter"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // WriteStatus writes what the owner needs to know about one number: the
 // state of each purpose with the text version and time it was set, then
 // every event, times in Europe/Berlin.
-func (b *Book) WriteStatus(w io.Writer, p *Person, m *archive.Manifest) error {
+func (b *Book) WriteStatus(w io.Writer, p *Person, m *textarchive.Manifest) error {
 	fmt.Fprintf(w, "%s  %s", p.Phone, oneLine(p.Name))
 	if p.Email != "" {
 		fmt.Fprintf(w, "  <%s>", p.Email)
