@@ -43,7 +43,9 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/logfeed"
 	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/phone"
@@ -71,6 +73,10 @@ type Options struct {
 	ConsentURLs map[string]string
 	// Log is the open decisions log.
 	Log *ledger.Log
+	// Feed, if not nil, is Log's store feeding the transparency log: the
+	// server serves that log read-only under /log/ and puts inclusion
+	// proofs into receipts; the server closes its transparency log.
+	Feed *logfeed.Store
 	// Signer is the private key (also the root of the receipt link MAC key).
 	Signer ed25519.PrivateKey
 	// Theme renders pages; Stamper makes receipts.
@@ -196,6 +202,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/consent", s.handleInvitePage)
 	mux.HandleFunc("GET /v1/withdraw", s.handleWithdrawPage)
 	mux.HandleFunc("POST /v1/withdraw", s.handleWithdraw)
+	if s.o.Feed != nil {
+		mux.Handle("GET /log/", http.StripPrefix("/log", translog.Handler(s.o.Feed.Log().Dir())))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
