@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/logfeed"
+	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
@@ -247,4 +249,66 @@ func TestTlogCatchUpOnStart(t *testing.T) {
 	if rep.Entries != uint64(len(lines)) {
 		t.Fatalf("%d entries after catch-up, want %d", rep.Entries, len(lines))
 	}
+}
+
+// TestTlogReceiptProof: every receipt carries its record's inclusion proof
+// in a signed checkpoint, which verifies offline with the checkpoint
+// verifier key alone.
+func TestTlogReceiptProof(t *testing.T) {
+	t.Parallel()
+	srv, _, data, versions := openTlogCollector(t)
+	defer srv.Close()
+	n := decideAll(t, srv.Handler(), versions)
+	lines := jsonlV2Lines(t, data)
+	vkey, err := translog.VerifierKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := translog.ParseVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for seq, line := range lines {
+		rec, err := ledger.ParseLineWith(line, srvVerifier(srv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(data, "receipts", rec.ID+".pdf")
+		var pdf []byte
+		for {
+			if pdf, err = os.ReadFile(path); err == nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatalf("receipt %d of %d: %v", seq+1, n, err)
+		}
+		att, err := receipt.Attachment(pdf)
+		if err != nil || !bytes.Equal(att, line) {
+			t.Fatalf("receipt %s: record.json %q, %v", rec.ID, att, err)
+		}
+		pf, err := receipt.AttachmentNamed(pdf, translog.ProofAttachment)
+		if err != nil {
+			t.Fatalf("receipt %s: %v", rec.ID, err)
+		}
+		cp, err := translog.CheckReceipt(att, rec.Seq, pf, v, nil, 0)
+		if err != nil {
+			t.Fatalf("receipt %s: %v", rec.ID, err)
+		}
+		if cp.Size < rec.Seq {
+			t.Errorf("receipt %s: checkpoint of %d entries for line %d", rec.ID, cp.Size, rec.Seq)
+		}
+		// Another record's proof does not fit.
+		if seq > 0 {
+			if _, err := translog.CheckReceipt(lines[seq-1], rec.Seq-1, pf, v, nil, 0); err == nil {
+				t.Errorf("receipt %s: its proof passes for line %d", rec.ID, rec.Seq-1)
+			}
+		}
+	}
+}
+
+func srvVerifier(s *Server) ledger.Verifier {
+	return ledger.NewVerifier(s.o.Signer.Public().(ed25519.PublicKey))
 }

@@ -218,6 +218,13 @@ func (s *Stamper) render(d Data, doc map[int][]line) ([]byte, error) {
 	}, false); err != nil {
 		return nil, fmt.Errorf("attach %s: %w", AttachmentName, err)
 	}
+	for _, f := range d.Extra {
+		if err := ctx.AddAttachment(model.Attachment{
+			Reader: bytes.NewReader(f.Data), ID: f.Name, FileName: f.Name, Desc: f.Desc, ModTime: &modTime,
+		}, false); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", f.Name, err)
+		}
+	}
 
 	root, err := xt.Catalog()
 	if err != nil {
