@@ -41,6 +41,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -206,13 +207,31 @@ func (s *Server) Handler() http.Handler {
 	if s.o.Feed != nil {
 		mux.Handle("GET /log/", http.StripPrefix("/log", translog.Handler(s.o.Feed.Log().Dir())))
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
+	mux.HandleFunc("GET /healthz", s.handleHealth)
 	// Every state-changing request (POST) from a browser must come from an
 	// allowed origin or the collector's own pages: see origin.go.
 	return securityHeaders(s.cop.Handler(mux))
+}
+
+// handleHealth answers "ok" while the log takes records, else 503 with the
+// reason (an errno text such as "no space left on device", never a path):
+// a load balancer or monitor then sees what every decision would get.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	err := s.log.Health()
+	if err == nil {
+		w.Write([]byte("ok\n"))
+		return
+	}
+	s.o.Logger.Error("health check: log not writable", "err", err)
+	reason := "write failed"
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		reason = errno.Error()
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprintf(w, "log not writable: %s\n", reason)
 }
 
 // refuseBody answers a body that could not be decoded (err, a
