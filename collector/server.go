@@ -507,7 +507,7 @@ func (s *Server) withProof(d *receipt.Data, e ledger.Entry) {
 		defer cancel()
 		var p *translog.Proof
 		if p, err = s.o.Feed.Log().Prove(ctx, idx); err == nil {
-			d.Extra = append(d.Extra, receipt.File{Name: translog.ProofAttachment, Desc: "inclusion proof (C2SP tlog-proof) in a signed checkpoint of the transparency log", Data: p.Marshal()})
+			d.Extra = append(d.Extra, proof.ProofFile(p.Marshal()))
 			return
 		}
 	}
