@@ -202,7 +202,11 @@ func openLogs(cfg *config.Config, st Setup, priv ed25519.PrivateKey, lo ledger.O
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}
-	tl, err := translog.Open(context.Background(), translog.Options{Dir: filepath.Join(st.DataDir, TlogDir), Key: key})
+	to := translog.Options{Dir: filepath.Join(st.DataDir, TlogDir), Key: key, Quorum: cfg.Log.WitnessQuorum}
+	for _, w := range cfg.Log.Witnesses {
+		to.Witnesses = append(to.Witnesses, translog.WitnessConfig{URL: w.URL, Key: w.Key})
+	}
+	tl, err := translog.Open(context.Background(), to)
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}
