@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	pngpkg "image/png"
 	"net/http"
 	"net/url"
 	"os"
@@ -366,38 +365,6 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	}
 	if out := runOK(t, "verify", filepath.Join(data, "decisions.jsonl")); !strings.Contains(out, "OK, 9 records") {
 		t.Errorf("verify after the race: %s", out)
-	}
-}
-
-// TestInviteQR: --qr writes the personal link as a PNG QR code (or text
-// for the terminal), for inviting in person.
-func TestInviteQR(t *testing.T) {
-	dir := site(t)
-	cfg, data := filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
-	runOK(t, "keygen", "--invite", "--config", cfg, "--data", data)
-	png := filepath.Join(dir, "invite.png")
-	out := runOK(t, "invite", "--phone", "0170 1234567", "--config", cfg, "--data", data, "--qr", png)
-	if !strings.Contains(out, "QR code:       "+png) {
-		t.Errorf("output lacks the QR file:\n%s", out)
-	}
-	f, err := os.Open(png)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := pngpkg.Decode(f)
-	if err != nil {
-		t.Fatalf("not a PNG: %v", err)
-	}
-	if b := img.Bounds(); b.Dx() != 512 || b.Dy() != 512 {
-		t.Errorf("QR image %v, want 512×512", b)
-	}
-	out = runOK(t, "invite", "--phone", "0170 1234567", "--config", cfg, "--data", data, "--qr", "-")
-	if !strings.Contains(out, "█") {
-		t.Errorf("terminal QR code missing:\n%s", out)
-	}
-	if _, stderr, code := chatconsent(t, "invite", "--renew", "--qr", "-", "--config", cfg, "--data", data); code != 2 || !strings.Contains(stderr, "--qr goes with --phone") {
-		t.Errorf("--qr with --renew: exit %d %s", code, stderr)
 	}
 }
 
