@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
 // Key file names inside a data directory.
@@ -46,46 +48,16 @@ func GenerateKeyFiles(privPath, pubPath string) (ed25519.PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode public key: %w", err)
 	}
-	if err := writeNew(privPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	if err := durable.CreateFile(privPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			return nil, fmt.Errorf("%s: %w", privPath, ErrKeyExists)
 		}
 		return nil, err
 	}
-	if err := writeNew(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil && !errors.Is(err, os.ErrExist) {
+	if err := durable.CreateFile(pubPath, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, err
 	}
 	return priv, nil
-}
-
-// writeNew durably creates path with data; it fails if path exists.
-func writeNew(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	// Link, not rename: it fails instead of replacing an existing key.
-	if err := os.Link(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	os.Remove(tmp)
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // LoadOrCreateKey reads dir's private key, generating one first if none
@@ -108,28 +80,34 @@ func LoadOrCreateKey(dir string) (priv ed25519.PrivateKey, created bool, err err
 // ReadPrivateKey reads a PKCS #8 PEM Ed25519 private key. It refuses a file
 // that others can read (mode must not grant group or world access).
 func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
+	return ReadPrivateKeyNamed(path, "signing key")
+}
+
+// ReadPrivateKeyNamed is [ReadPrivateKey] for another key of the same
+// format, called what in errors (e.g. "invite key").
+func ReadPrivateKeyNamed(path, what string) (ed25519.PrivateKey, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("read signing key: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("signing key %s has mode %04o: others may read it; run: chmod 600 %s", path, st.Mode().Perm(), path)
+		return nil, fmt.Errorf("%s %s has mode %04o: others may read it; run: chmod 600 %s", what, path, st.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read signing key: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("read signing key %s: not a PEM \"PRIVATE KEY\"", path)
+		return nil, fmt.Errorf("read %s %s: not a PEM \"PRIVATE KEY\"", what, path)
 	}
 	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("read signing key %s: %w", path, err)
+		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
 	}
 	priv, ok := k.(ed25519.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("read signing key %s: not an Ed25519 key", path)
+		return nil, fmt.Errorf("read %s %s: not an Ed25519 key", what, path)
 	}
 	return priv, nil
 }

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,8 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatconsent/chatconsent/collector"
+	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
@@ -47,6 +49,9 @@ func deployment(t *testing.T, cfgText string) (string, string) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
+	if _, err := translog.GenerateKey(data, "c.example.org/log"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ledger.GenerateKey(data); err != nil {
 		t.Fatal(err)
 	}
@@ -72,6 +77,9 @@ func TestHealthyDeployment(t *testing.T) {
 	cfg, _ := deployment(t, goodConfig)
 	rs := Run(context.Background(), opts(cfg))
 	for _, r := range rs {
+		if r.Check == "receipt mail" {
+			continue // warns without [smtp] (issue 11 item 22): TestMailAndInviteKey
+		}
 		if r.Status != OK {
 			t.Errorf("%s: %s: %s (fix: %s)", r.Check, r.Status, r.Detail, r.Fix)
 		}
@@ -79,8 +87,46 @@ func TestHealthyDeployment(t *testing.T) {
 	if Failed(rs) {
 		t.Error("Failed() on a healthy deployment")
 	}
-	for _, c := range []string{"config", "data directory", "signing key", "decisions log", "receipt template", "SMTP", "clock", "site.base_url", "collector.public_url", "origins"} {
+	if r := find(t, rs, "checkpoint key"); !strings.Contains(r.Detail, "verifier key c.example.org/log+") {
+		t.Errorf("checkpoint key: %s", r.Detail)
+	}
+	for _, c := range []string{"config", "data directory", "signing key", "checkpoint key", "decisions log", "receipt template", "SMTP", "clock", "site.base_url", "collector.public_url", "origins"} {
 		find(t, rs, c)
+	}
+}
+
+// TestMailAndInviteKey (issue 11 items 22 and 24): no [smtp] is a
+// warning that says the form asks for no e-mail; the invite key's
+// fingerprint is printed, an unreadable invite.pub fails.
+func TestMailAndInviteKey(t *testing.T) {
+	t.Parallel()
+	cfg, data := deployment(t, goodConfig)
+	rs := Run(context.Background(), opts(cfg))
+	if r := find(t, rs, "receipt mail"); r.Status != Warn || !strings.Contains(r.Detail, "no [smtp]") || !strings.Contains(r.Detail, "no e-mail address") || !strings.Contains(r.Fix, "[smtp]") {
+		t.Errorf("receipt mail: %+v", r)
+	}
+	if r := find(t, rs, "invite key"); r.Status != OK || !strings.Contains(r.Detail, "personal invite links are off") {
+		t.Errorf("invite key without one: %+v", r)
+	}
+	priv, err := invite.GenerateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := invite.Fingerprint(priv.Public().(ed25519.PublicKey))
+	if r := find(t, Run(context.Background(), opts(cfg)), "invite key"); r.Status != OK || !strings.Contains(r.Detail, want) || !strings.HasPrefix(want, "SHA256:") {
+		t.Errorf("invite key: %+v, want %s", r, want)
+	}
+	os.WriteFile(filepath.Join(data, invite.PublicKeyFile), []byte("not a key"), 0o644)
+	if r := find(t, Run(context.Background(), opts(cfg)), "invite key"); r.Status != Fail || !strings.Contains(r.Fix, "copy invite.pub") {
+		t.Errorf("broken invite.pub: %+v", r)
+	}
+	// With [smtp], no warning.
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(b, "\n[smtp]\nhost = \"localhost\"\nport = 25\nsecurity = \"none\"\nfrom = \"laden@example.org\"\n"...), 0o644)
+	o := opts(cfg)
+	o.SMTPAddr = closedPort(t)
+	if r := find(t, Run(context.Background(), o), "receipt mail"); r.Status != OK {
+		t.Errorf("receipt mail with [smtp]: %+v", r)
 	}
 }
 
@@ -317,8 +363,8 @@ func writeLog(t *testing.T, data string, at time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(data, collector.LogFile)
-	l, _, err := ledger.Open(p, priv, ledger.Options{})
+	p := filepath.Join(data, ledger.FileName)
+	l, _, err := ledger.Open(p, priv, ledger.Options{Version: ledger.FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,4 +415,44 @@ func fakeServer(t *testing.T, greeting string) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// A two-page letterhead with [[receipt.fields]] starts the collector; the
+// template check must stamp it the same way (issue 10, seam 2), and name
+// the placement that does not fit.
+func TestTemplateWithPlacedFields(t *testing.T) {
+	t.Parallel()
+	lh, err := os.ReadFile(filepath.Join("..", "..", "collector", "receipt", "testdata", "letterhead.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := "[receipt]\ntemplate = \"letterhead.pdf\"\n"
+	for i, f := range []string{"name", "phone", "decision", "purposes", "time", "record_id"} {
+		placed += fmt.Sprintf("[[receipt.fields]]\nfield = %q\nx = 170\ny = %d\n", f, 600-20*i)
+	}
+	for _, tt := range []struct {
+		name, extra string
+		want        Status
+		detail      string
+	}{
+		{"fits", "", OK, "letterhead.pdf stamps a sample receipt"},
+		{"off the page", "[[receipt.fields]]\nfield = \"key\"\npage = 2\nx = 170\ny = 800\n", Fail, `receipt.fields[6] (field = "key")`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "letterhead.pdf"), lh, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Replace(goodConfig, "[collector]", placed+tt.extra+"[collector]", 1)
+			cfg, err := config.Parse("config.toml", dir, []byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := CheckTemplate(cfg)
+			if r.Status != tt.want || !strings.Contains(r.Detail, tt.detail) {
+				t.Errorf("CheckTemplate = %s %q (fix %q), want %s containing %q", r.Status, r.Detail, r.Fix, tt.want, tt.detail)
+			}
+		})
+	}
 }
