@@ -74,6 +74,7 @@ func runOK(t *testing.T, args ...string) string {
 // withdraw one purpose → status → withdraw the rest; forged, expired and
 // reused tokens; the owner's records; renewal after a material change.
 func TestInviteAndWithdrawal(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	cfg := filepath.Join(dir, "config.toml")
 	data := filepath.Join(dir, "data")
@@ -421,6 +422,7 @@ func TestInviteAndWithdrawal(t *testing.T) {
 // after it, by the personal link and by number and record id, and after a
 // second crash the link knows that nothing is left to withdraw.
 func TestWithdrawAfterRestart(t *testing.T) {
+	t.Parallel()
 	dir, cfg, data, args := collectSite(t)
 	version := textVersion(t, dir, "de")
 
@@ -474,6 +476,7 @@ func TestWithdrawAfterRestart(t *testing.T) {
 // someone consented to it stays withdrawable (status still shows it
 // granted): the personal link offers it, and withdrawing it by name works.
 func TestWithdrawRemovedPurpose(t *testing.T) {
+	t.Parallel()
 	dir, cfg, data, args := collectSite(t)
 	version := textVersion(t, dir, "de")
 	base, _, crash := startStoppable(t, args...)
@@ -525,6 +528,7 @@ func TestWithdrawRemovedPurpose(t *testing.T) {
 // force, while another one is, says so (not "nothing left"); a record id
 // typed in capitals works.
 func TestWithdrawNotGranted(t *testing.T) {
+	t.Parallel()
 	dir, _, _, args := collectSite(t)
 	base := start(t, args...)
 	code, ans := postJSON(t, base+"v1/consent", `{"decision":"granted","name":"N","phone":"0170 1234567","purpose":["orders"],"lang":"en","text_version":"`+textVersion(t, dir, "en")+`"}`)
