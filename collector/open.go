@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,8 +23,11 @@ import (
 
 // Setup is what [Open] needs besides the config.
 type Setup struct {
-	DataDir     string // default cfg.Collector.DataDir
-	ArchiveDir  string // default cfg.Site.Archive
+	// DataDir is the --data flag: "" for collector.data_dir; see
+	// config.Config.Paths.
+	DataDir string
+	// ArchiveDir overrides site.archive (serve's scratch archive).
+	ArchiveDir  string
 	PublicURL   string // default cfg.Collector.PublicURL
 	ConsentURLs map[string]string
 	PolicyURLs  map[string]string
@@ -44,6 +46,8 @@ type Setup struct {
 
 // Started reports what [Open] found or did on the way.
 type Started struct {
+	// Paths are the files the collector uses.
+	Paths      config.Paths
 	KeyCreated bool
 	Public     ed25519.PublicKey
 	Records    uint64
@@ -62,19 +66,15 @@ type Started struct {
 // now rather than at the first decision. Close the server when done.
 func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	var info Started
-	if st.DataDir == "" {
-		st.DataDir = cfg.Collector.DataDir
+	paths := cfg.Paths(st.DataDir)
+	if st.ArchiveDir != "" {
+		paths.Archive = st.ArchiveDir
 	}
-	if st.ArchiveDir == "" {
-		st.ArchiveDir = cfg.Site.Archive
-		if st.ArchiveDir == "" {
-			st.ArchiveDir = filepath.Join(cfg.Dir, "archive")
-		}
-	}
-	if err := os.MkdirAll(st.DataDir, 0o700); err != nil {
+	info.Paths = paths
+	if err := os.MkdirAll(paths.Data, 0o700); err != nil {
 		return nil, info, fmt.Errorf("data directory: %w", err)
 	}
-	priv, created, err := ledger.LoadOrCreateKey(st.DataDir)
+	priv, created, err := ledger.LoadOrCreateKey(paths.Data)
 	if err != nil {
 		return nil, info, err
 	}
@@ -88,11 +88,11 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	mailer, err := OpenMailer(cfg, st.DataDir, theme, st.Logger, st.Mail)
+	mailer, err := OpenMailer(cfg, paths.Outbox, theme, st.Logger, st.Mail)
 	if err != nil {
 		return nil, info, err
 	}
-	inviteKey, inviteKeyPath, err := loadInviteKey(cfg, st.DataDir)
+	inviteKey, inviteKeyPath, err := loadInviteKey(paths)
 	if err != nil {
 		return nil, info, err
 	}
@@ -105,7 +105,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	// made again after start.
 	book := records.NewIndex(cfg.PurposeIDs())
 	have := map[string]bool{}
-	if des, err := os.ReadDir(filepath.Join(st.DataDir, "receipts")); err == nil {
+	if des, err := os.ReadDir(paths.Receipts); err == nil {
 		for _, de := range des {
 			if id, ok := strings.CutSuffix(de.Name(), ".pdf"); ok {
 				have[id] = true
@@ -125,7 +125,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if st.NoGroupCommit {
 		lo.MaxBatch = 1
 	}
-	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, lo)
+	log, rec, err := ledger.Open(paths.Log, priv, lo)
 	if err != nil {
 		if mailer != nil {
 			mailer.Close()
@@ -135,7 +135,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	info.Recovery = rec
 	info.Records = log.Head().Count
 	o := Options{
-		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
+		Config: cfg, Paths: paths, PublicURL: st.PublicURL,
 		ConsentURLs: st.ConsentURLs, Log: log, Signer: priv, Theme: theme, Stamper: stamper,
 		Now: st.Now, Logger: st.Logger, ReceiptTTL: cfg.Receipt.LinkTTL,
 		Book: book, InviteKey: inviteKey, PolicyURLs: st.PolicyURLs, WithdrawalURLs: st.WithdrawalURLs,
@@ -204,10 +204,9 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 // loadInviteKey reads the invite public key: invite.public_key from the
 // config (which must exist), else invite.pub in the data directory if it
 // is there. No key means personal invite links are off.
-func loadInviteKey(cfg *config.Config, dataDir string) (ed25519.PublicKey, string, error) {
-	path := cfg.Invite.PublicKey
-	if path == "" {
-		path = filepath.Join(dataDir, invite.PublicKeyFile)
+func loadInviteKey(p config.Paths) (ed25519.PublicKey, string, error) {
+	path := p.InvitePublicKey
+	if !p.InvitePublicKeySet {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return nil, "", nil
 		}

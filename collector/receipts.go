@@ -132,7 +132,7 @@ const sweepEvery = time.Second
 // yields to decisions like the queue does.
 func (s *Server) sweepReceipts() {
 	have := map[string]bool{}
-	if des, err := os.ReadDir(filepath.Join(s.o.DataDir, "receipts")); err == nil {
+	if des, err := os.ReadDir(s.o.Paths.Receipts); err == nil {
 		for _, de := range des {
 			if id, ok := strings.CutSuffix(de.Name(), ".pdf"); ok {
 				have[id] = true
@@ -168,7 +168,7 @@ func (s *Server) sweepReceipts() {
 }
 
 func (s *Server) receiptPath(id string) string {
-	return filepath.Join(s.o.DataDir, "receipts", id+".pdf")
+	return filepath.Join(s.o.Paths.Receipts, id+".pdf")
 }
 
 // serveReceipt sends DATA/receipts/ID.pdf, stamping it first if it is not

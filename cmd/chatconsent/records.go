@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -18,34 +17,31 @@ import (
 // invite --renew) read: the config, the folded log and the text archive.
 type owner struct {
 	cfg      *config.Config
-	dataDir  string
+	paths    config.Paths
 	book     *records.Book
 	manifest *textarchive.Manifest
 }
 
 // openRecords loads the config and reads DATA/decisions.jsonl, checked
-// against DATA/signing.pub.
+// against DATA/signing.pub, and the manifest of site.archive, which must
+// exist: without it no consent would show as needing renewal.
 func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return nil, err
 	}
-	o := &owner{cfg: cfg, dataDir: data}
-	if o.dataDir == "" {
-		o.dataDir = cfg.Collector.DataDir
-	}
-	pub, err := ledger.ReadPublicKey(filepath.Join(o.dataDir, ledger.PublicKeyFile))
+	o := &owner{cfg: cfg, paths: cfg.Paths(data)}
+	pub, err := ledger.ReadPublicKey(o.paths.SigningPublicKey)
 	if err != nil {
 		return nil, &hintError{err, "give the collector's data folder with --data DIR (it holds signing.pub and decisions.jsonl)"}
 	}
-	logPath := filepath.Join(o.dataDir, collector.LogFile)
-	if _, err := os.Stat(logPath); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(o.paths.Log); errors.Is(err, os.ErrNotExist) {
 		o.book = records.New(cfg.PurposeIDs(), keepLines)
-	} else if o.book, err = records.Read(logPath, pub, cfg.PurposeIDs(), keepLines); err != nil {
+	} else if o.book, err = records.Read(o.paths.Log, pub, cfg.PurposeIDs(), keepLines); err != nil {
 		return nil, err
 	}
-	if o.manifest, err = textarchive.ReadManifest(filepath.Join(cfg.Dir, "archive")); err != nil {
-		return nil, err
+	if o.manifest, err = textarchive.Open(o.paths.Archive); err != nil {
+		return nil, &hintError{err, "run chatconsent build --config " + cfgPath + " first, or point site.archive at the folder your builds wrote"}
 	}
 	return o, nil
 }
@@ -58,7 +54,7 @@ func (o *owner) person(number string) (*records.Person, error) {
 	}
 	p := o.book.Person(phone)
 	if p == nil {
-		return nil, fmt.Errorf("no records for %s in %s", phone, filepath.Join(o.dataDir, collector.LogFile))
+		return nil, fmt.Errorf("no records for %s in %s", phone, o.paths.Log)
 	}
 	return p, nil
 }

@@ -10,11 +10,13 @@
 //
 // Tokens are signed with an Ed25519 key (RFC 8032) of their own, the invite
 // key, not with the log's signing key: the owner creates invites on a
-// laptop that holds DATA/invite.key ([KeyFile], PKCS #8 PEM, mode 0600),
+// laptop that holds invite.key (PKCS #8 PEM, mode 0600),
 // while the collector on the server needs only the public half
-// DATA/invite.pub ([PublicKeyFile], PKIX PEM) to check them. A stolen
-// laptop therefore cannot forge log lines, and a compromised server cannot
-// mint invites. See [GenerateKey].
+// invite.pub (PKIX PEM) to check them. A stolen laptop therefore cannot
+// forge log lines, and a compromised server cannot mint invites. Where
+// the two files live is internal/config's (config.Paths: InviteKey,
+// InvitePublicKey); "chatconsent keygen --invite" creates them with
+// ledger.GenerateKeyFiles.
 //
 // # Token format (version 1)
 //
@@ -47,19 +49,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-)
-
-// Key file names inside a data directory.
-const (
-	KeyFile       = "invite.key"
-	PublicKeyFile = "invite.pub"
 )
 
 // Limits of the fields of an [Invite].
@@ -258,12 +253,6 @@ func Verify(token string, pub ed25519.PublicKey, now time.Time) (Invite, error) 
 		return inv, fmt.Errorf("%w at %s", ErrExpired, inv.Expires.Format(time.RFC3339))
 	}
 	return inv, nil
-}
-
-// GenerateKey creates the invite key pair in dir: [KeyFile] (mode 0600) and
-// [PublicKeyFile]. It never overwrites a key (ledger.ErrKeyExists).
-func GenerateKey(dir string) (ed25519.PrivateKey, error) {
-	return ledger.GenerateKeyFiles(filepath.Join(dir, KeyFile), filepath.Join(dir, PublicKeyFile))
 }
 
 // ReadKey reads the invite key; see ledger.ReadPrivateKey.

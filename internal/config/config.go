@@ -537,7 +537,7 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	c.Site.UnsafeHTML = f.Site.UnsafeHTML
 	archiveDir := f.Site.Archive
 	if strings.TrimSpace(archiveDir) == "" {
-		archiveDir = "archive"
+		archiveDir = DefaultArchiveDir
 	}
 	c.Site.Archive = resolve(dir, archiveDir)
 
@@ -558,7 +558,7 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	}
 	dataDir := f.Collector.DataDir
 	if dataDir == "" {
-		dataDir = "data"
+		dataDir = DefaultDataDir
 	}
 	c.Collector.DataDir = resolve(dir, dataDir)
 	c.Collector.Limits = parseLimits(bad, f.Collector.limitsFile, c.Site.BaseURL)

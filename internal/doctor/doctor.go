@@ -35,13 +35,11 @@ import (
 	"net/textproto"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
@@ -127,18 +125,15 @@ func Run(ctx context.Context, o Options) []Result {
 		return []Result{{Check: "config", Status: Fail, Detail: err.Error(), Fix: fix}}
 	}
 	res := []Result{{Check: "config", Status: OK, Detail: o.ConfigPath + " is valid"}}
-	dir := o.DataDir
-	if dir == "" {
-		dir = cfg.Collector.DataDir
-	}
-	dd, usable := dataDir(dir, o.MinFreeBytes)
+	paths := cfg.Paths(o.DataDir)
+	dd, usable := dataDir(paths.Data, o.MinFreeBytes)
 	res = append(res, dd)
 	// The key and the log live in the data directory: with no usable
 	// directory their checks would only repeat its problem.
 	if usable {
-		key, pub := CheckKey(dir)
+		key, pub := CheckKey(paths)
 		res = append(res, key)
-		res = append(res, CheckLog(dir, pub, o.Now()))
+		res = append(res, CheckLog(paths, pub, o.Now()))
 	}
 	res = append(res, CheckTemplate(cfg))
 	if o.SMTPAddr == "" && cfg.SMTP != nil {
@@ -225,12 +220,11 @@ func human(b uint64) string {
 	}
 }
 
-// CheckKey checks the signing key pair in dir and returns the public key
-// (nil if it cannot be read).
-func CheckKey(dir string) (Result, ed25519.PublicKey) {
+// CheckKey checks the signing key pair p.SigningKey, p.SigningPublicKey
+// and returns the public key (nil if it cannot be read).
+func CheckKey(p config.Paths) (Result, ed25519.PublicKey) {
 	r := Result{Check: "signing key"}
-	privPath := filepath.Join(dir, ledger.PrivateKeyFile)
-	pubPath := filepath.Join(dir, ledger.PublicKeyFile)
+	dir, privPath, pubPath := p.Data, p.SigningKey, p.SigningPublicKey
 	st, err := os.Stat(privPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.Status, r.Detail = Fail, privPath+" is missing"
@@ -267,12 +261,12 @@ func CheckKey(dir string) (Result, ed25519.PublicKey) {
 	return r, want
 }
 
-// CheckLog verifies the decisions log in dir with pub, and that now is not
+// CheckLog verifies the decisions log p.Log with pub, and that now is not
 // before its newest record (a clock set back would date new consents
 // wrongly). A missing log is fine (no decision yet).
-func CheckLog(dir string, pub ed25519.PublicKey, now time.Time) Result {
+func CheckLog(p config.Paths, pub ed25519.PublicKey, now time.Time) Result {
 	r := Result{Check: "decisions log"}
-	path := filepath.Join(dir, collector.LogFile)
+	path := p.Log
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.Detail = path + " does not exist yet (no decision recorded)"

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
@@ -317,7 +316,7 @@ func writeLog(t *testing.T, data string, at time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(data, collector.LogFile)
+	p := filepath.Join(data, config.LogFile)
 	l, _, err := ledger.Open(p, priv, ledger.Options{})
 	if err != nil {
 		t.Fatal(err)
