@@ -91,7 +91,7 @@ func newHarnessOpts(t testing.TB, mod func(*config.Config), opt func(*Options)) 
 	for v, info := range m.Versions {
 		h.versions[info.Lang] = v
 	}
-	log, _, err := ledger.Open(h.logPath, testKey(), ledger.Options{
+	log, _, err := ledger.Open(h.logPath, testKey(), ledger.Options{Version: ledger.FormatV1,
 		Sync: func(f *os.File) error {
 			if h.diskFull.Load() {
 				return syscall.ENOSPC

@@ -2,6 +2,7 @@ package generator
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -275,6 +276,15 @@ func TestUnsafeHTML(t *testing.T) {
 		src, _ := os.ReadFile(imp)
 		os.WriteFile(imp, append(src, "\n<aside class=\"x\">Roh</aside>\n"...), 0o644)
 		s, _, err := NewBuilder(cfg, Options{Now: fixedNow}).Build()
+		if !unsafe {
+			// Raw HTML that would be dropped fails the build (issue 11
+			// item 4), naming where it is and what it is.
+			lines := strings.Count(string(src), "\n") + 2
+			if want := fmt.Sprintf("policy.md:%d:1: raw HTML <aside> would not be shown", lines); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("unsafe_html = false: %v, want %q", err, want)
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
@@ -18,16 +19,19 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
+	var cfg *config.Config
+	if c, err := loadConfig(*cfgPath); err == nil {
+		cfg = c
+	} else if *data == "" {
+		return err
+	}
 	// With --data no config is needed: a server may get its key before
 	// its config.toml.
-	cfg := &config.Config{}
-	if *data == "" {
-		var err error
-		if cfg, err = loadConfig(*cfgPath); err != nil {
-			return err
-		}
+	pc := cfg
+	if pc == nil {
+		pc = &config.Config{}
 	}
-	p := cfg.Paths(*data)
+	p := pc.Paths(*data)
 	if *inv {
 		// Both halves into the data folder: the public half goes to the
 		// collector, the key stays with whoever invites (invite.key).
@@ -38,6 +42,30 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printKey(stdout, p, priv)
+	return keygenCheckpoint(p.Data, cfg, stdout)
+}
+
+// keygenCheckpoint creates the transparency log's checkpoint key beside the
+// signing key (if there is none) and prints its verifier key. The origin
+// comes from collector.public_url; without a config, "chatconsent/log".
+func keygenCheckpoint(dir string, cfg *config.Config, stdout io.Writer) error {
+	origin := "chatconsent/log"
+	if cfg != nil {
+		o, err := translog.Origin(cfg.Collector.PublicURL)
+		if err != nil {
+			return err
+		}
+		origin = o
+	}
+	if _, _, err := translog.LoadOrCreateKey(dir, origin); err != nil {
+		return err
+	}
+	vkey, err := translog.VerifierKey(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "checkpoint key %s (keep it secret, mode 0600)\nverifier key   %s\n  (publish it: auditors and data subjects check the log and receipts with it)\n",
+		filepath.Join(dir, translog.SignerKeyFile), vkey)
 	return nil
 }
 

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
@@ -37,7 +37,7 @@ func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
 	}
 	if _, err := os.Stat(o.paths.Log); errors.Is(err, os.ErrNotExist) {
 		o.book = records.New(cfg.PurposeIDs(), keepLines)
-	} else if o.book, err = records.Read(o.paths.Log, pub, cfg.PurposeIDs(), keepLines); err != nil {
+	} else if o.book, err = records.Read(ledger.FileSource(o.paths.Log), o.paths.Log, pub, cfg.PurposeIDs(), keepLines); err != nil {
 		return nil, err
 	}
 	if o.manifest, err = textarchive.Open(o.paths.Archive); err != nil {
@@ -48,13 +48,13 @@ func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
 
 // person finds a number as typed (normalised like the form does).
 func (o *owner) person(number string) (*records.Person, error) {
-	phone, ok := collector.NormalizePhone(number, "DE")
-	if !ok {
-		return nil, usageError("%q is not a phone number", number)
+	e164, err := phone.Parse(number, phone.DefaultRegion)
+	if err != nil {
+		return nil, usageError("%q: %v", number, err)
 	}
-	p := o.book.Person(phone)
+	p := o.book.Person(e164)
 	if p == nil {
-		return nil, fmt.Errorf("no records for %s in %s", phone, o.paths.Log)
+		return nil, fmt.Errorf("no records for %s in %s", e164, o.paths.Log)
 	}
 	return p, nil
 }

@@ -15,4 +15,7 @@ func TestLayoutMatchesLedger(t *testing.T) {
 	if ledger.PrivateKeyFile != config.SigningKeyFile || ledger.PublicKeyFile != config.SigningPublicKeyFile {
 		t.Errorf("ledger names the keys %s, %s; config %s, %s", ledger.PrivateKeyFile, ledger.PublicKeyFile, config.SigningKeyFile, config.SigningPublicKeyFile)
 	}
+	if ledger.FileName != config.LogFile {
+		t.Errorf("ledger names the log %s, config %s", ledger.FileName, config.LogFile)
+	}
 }

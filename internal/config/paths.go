@@ -23,6 +23,7 @@ const (
 	TextsDir             = "texts"           // VERSION.html, the collector's copy of each accepted text
 	OutboxDir            = "outbox"          // mails waiting (collector/outbox)
 	PrivateDir           = "private"         // the private store of the subjects' data
+	TransparencyDir      = "log"             // the transparency log's tiles and checkpoints (collector/translog)
 )
 
 // Paths are the absolute files and folders one run of chatconsent reads
@@ -42,6 +43,8 @@ type Paths struct {
 	Receipts, Texts, Outbox string
 	// Private is DATA/private, the private store.
 	Private string
+	// Transparency is DATA/log, the transparency log (tiles, checkpoint).
+	Transparency string
 	// SigningKey and SigningPublicKey are the log's key pair
 	// (DATA/signing.key, DATA/signing.pub).
 	SigningKey, SigningPublicKey string
@@ -76,6 +79,7 @@ func (c *Config) Paths(data string) Paths {
 		Texts:            filepath.Join(data, TextsDir),
 		Outbox:           filepath.Join(data, OutboxDir),
 		Private:          filepath.Join(data, PrivateDir),
+		Transparency:     filepath.Join(data, TransparencyDir),
 		SigningKey:       filepath.Join(data, SigningKeyFile),
 		SigningPublicKey: filepath.Join(data, SigningPublicKeyFile),
 		InviteKey:        c.Invite.Key,

@@ -26,7 +26,6 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -335,17 +334,13 @@ func (b *Book) intern(s string) string {
 // opened marks an invite's opening in an index book.
 var opened = &Event{}
 
-// Read verifies the log at path with pub and folds it into a new book.
-// Errors name the file and the line (ledger's *LineError).
-func Read(path string, pub ed25519.PublicKey, purposes []string, keepLines bool) (*Book, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read log: %w", err)
-	}
-	defer f.Close()
+// Read verifies the log in src with pub and folds it into a new book.
+// Errors name the source (name, e.g. the file's path) and the line
+// (ledger's *LineError).
+func Read(src ledger.Source, name string, pub ed25519.PublicKey, purposes []string, keepLines bool) (*Book, error) {
 	b := New(purposes, keepLines)
-	if _, err := ledger.Verify(f, pub, func(rec *ledger.Record, line []byte) error { return b.Add(rec, line) }); err != nil {
-		return nil, fmt.Errorf("read log %s: %w", path, err)
+	if _, err := ledger.VerifySource(src, ledger.NewVerifier(pub), func(rec *ledger.Record, line []byte) error { return b.Add(rec, line) }); err != nil {
+		return nil, fmt.Errorf("read log %s: %w", name, err)
 	}
 	return b, nil
 }

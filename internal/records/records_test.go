@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -168,6 +169,45 @@ func TestCSVGolden(t *testing.T) {
 	}
 }
 
+// TestCSVExcel (issue 11 item 14): what a German spreadsheet opens
+// without garbling: BOM, ';', CRLF; a ';' or quote in a name stays in its
+// cell; the plain CSV is unchanged.
+func TestCSVExcel(t *testing.T) {
+	t.Parallel()
+	b := book(t, history())
+	var buf bytes.Buffer
+	if err := WriteCSVExcel(&buf, b.Rows(time.Time{})); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "list-excel.csv", buf.Bytes())
+	got := buf.String()
+	if !strings.HasPrefix(got, "\ufefftime_utc;time_berlin;type;") || !strings.Contains(got, "\r\n") {
+		t.Errorf("csv-excel starts %q", got[:min(len(got), 40)])
+	}
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(got, "\ufeff")))
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	if err != nil || len(recs) != 4 || len(recs[0]) != len(CSVHeader) {
+		t.Fatalf("read back: %d records, %v", len(recs), err)
+	}
+	var plain bytes.Buffer
+	WriteCSV(&plain, b.Rows(time.Time{}))
+	pr, _ := csv.NewReader(&plain).ReadAll()
+	if fmt.Sprint(pr) != fmt.Sprint(recs) {
+		t.Errorf("cells differ:\n%q\n%q", pr, recs)
+	}
+	// Own inputs: a name with ';', quotes and umlauts, a formula.
+	rows := []Row{{Time: t0, Type: "decision", ID: "x", Phone: "+491701234567", Name: `Müller; "Max"`, Email: "=HYPERLINK(1)", Decision: "granted"}}
+	buf.Reset()
+	WriteCSVExcel(&buf, rows)
+	r = csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\ufeff")))
+	r.Comma = ';'
+	recs, err = r.ReadAll()
+	if err != nil || recs[1][5] != `Müller; "Max"` || recs[1][6] != "'=HYPERLINK(1)" || recs[1][4] != "+491701234567" {
+		t.Errorf("own row: %q, %v", recs, err)
+	}
+}
+
 func TestTableAndJSON(t *testing.T) {
 	t.Parallel()
 	b := book(t, history())
@@ -257,7 +297,7 @@ func TestRead(t *testing.T) {
 	dir := t.TempDir()
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 	path := filepath.Join(dir, "decisions.jsonl")
-	l, _, err := ledger.Open(path, priv, ledger.Options{})
+	l, _, err := ledger.Open(path, priv, ledger.Options{Version: ledger.FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +305,7 @@ func TestRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	b, err := Read(path, priv.Public().(ed25519.PublicKey), purposes, true)
+	b, err := Read(ledger.FileSource(path), path, priv.Public().(ed25519.PublicKey), purposes, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +316,7 @@ func TestRead(t *testing.T) {
 		t.Errorf("line = %.40s", e.Line)
 	}
 	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, 32)).Public().(ed25519.PublicKey)
-	if _, err := Read(path, other, purposes, false); err == nil || !strings.Contains(err.Error(), "line 1") {
+	if _, err := Read(ledger.FileSource(path), path, other, purposes, false); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("Read with another key: %v, want a line 1 error", err)
 	}
 }

@@ -124,23 +124,28 @@ func Open(dir string) (*Manifest, error) {
 // Find returns the document of version from the first of dirs (in that
 // order) that holds an intact copy, and that copy's path. Copies that do
 // not hash to the version are passed over and returned in damaged (each
-// wrapping [ErrCorrupt]), so the caller can warn. Without an intact copy
-// err wraps [ErrCorrupt] if a damaged one was found, else
+// naming its file and wrapping [ErrCorrupt]), so the caller can warn.
+// Without an intact copy err is [Text]'s error for the first damaged copy
+// (wrapping [ErrCorrupt]) if there was one, else it wraps
 // [ErrUnknownVersion].
 func Find(dirs []string, version string) (doc []byte, path string, damaged []error, err error) {
+	var first error
 	for _, dir := range dirs {
 		b, err := Text(dir, version)
 		switch {
 		case err == nil:
 			return b, filepath.Join(dir, version+".html"), damaged, nil
 		case errors.Is(err, ErrCorrupt):
+			if first == nil {
+				first = err
+			}
 			damaged = append(damaged, fmt.Errorf("%s: %w", filepath.Join(dir, version+".html"), err))
 		case !errors.Is(err, ErrUnknownVersion):
 			return nil, "", damaged, err
 		}
 	}
-	if len(damaged) > 0 {
-		return nil, "", damaged, damaged[0]
+	if first != nil {
+		return nil, "", damaged, first
 	}
 	return nil, "", nil, fmt.Errorf("%w: %s is in none of %s", ErrUnknownVersion, version, strings.Join(dirs, ", "))
 }
