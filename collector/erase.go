@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/private"
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 // Errors of [Erase] that callers branch on.
@@ -98,9 +99,9 @@ func removeCopies(dataDir string, ids []string) ([]string, error) {
 		}
 	}
 	for _, id := range ids {
-		rm(filepath.Join(dataDir, "receipts", id+".pdf"))
+		rm(filepath.Join(dataDir, config.ReceiptsDir, id+".pdf"))
 		for _, sub := range []string{"", "sent", "failed"} {
-			dir := filepath.Join(dataDir, OutboxDir, sub)
+			dir := filepath.Join(dataDir, config.OutboxDir, sub)
 			for _, role := range []string{"owner", "subject"} {
 				rm(filepath.Join(dir, id+"-"+role+".json"))
 				rm(filepath.Join(dir, id+"-"+role+".err"))
@@ -127,7 +128,7 @@ func (s *Server) Erase(ctx context.Context, phone, reason string) (Erasure, erro
 	if s.o.Private == nil {
 		return Erasure{}, errors.New("erase: this collector has no private store (a version-1 log: run chatconsent migrate)")
 	}
-	e, err := Erase(ctx, s.log, s.o.Private, s.o.DataDir, phone, reason, s.o.Now())
+	e, err := Erase(ctx, s.log, s.o.Private, s.o.Paths.Data, phone, reason, s.o.Now())
 	if e.Record.ID != "" {
 		s.proc.mu.Lock()
 		if aerr := s.proc.book.Add(&e.Record, nil); aerr != nil {
@@ -144,7 +145,7 @@ func (s *Server) finishErasure(rec *ledger.Record) error {
 	if s.o.Private == nil {
 		return nil
 	}
-	erased, files, err := FinishErasure(s.o.Private, s.o.DataDir, rec)
+	erased, files, err := FinishErasure(s.o.Private, s.o.Paths.Data, rec)
 	if len(erased) > 0 || len(files) > 0 {
 		s.o.Logger.Info("erasure finished after a crash", "id", rec.ID, "records", len(erased), "files", len(files))
 	}

@@ -83,7 +83,7 @@ func newHarnessOpts(t testing.TB, mod func(*config.Config), opt func(*Options)) 
 		mod(cfg)
 	}
 	h := &harness{cfg: cfg, data: t.TempDir(), versions: map[string]string{}, logs: &syncBuffer{}}
-	h.logPath = filepath.Join(h.data, LogFile)
+	h.logPath = filepath.Join(h.data, config.LogFile)
 	arch := filepath.Join("..", "archive")
 	m, err := textarchive.ReadManifest(arch)
 	if err != nil {
@@ -123,7 +123,7 @@ func newHarnessOpts(t testing.TB, mod func(*config.Config), opt func(*Options)) 
 		t.Fatal(stamperErr)
 	}
 	o := Options{
-		Config: cfg, DataDir: h.data, ArchiveDir: arch, Log: log, Private: vault, Signer: testKey(),
+		Config: cfg, Paths: harnessPaths(cfg, h.data, arch), Log: log, Private: vault, Signer: testKey(),
 		Theme: theme, Stamper: stamper, Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
 		ConsentURLs:    map[string]string{"de": "https://shop.example/de/einwilligung/", "en": "https://shop.example/en/consent/"},
 		WithdrawalURLs: map[string]string{"de": "https://shop.example/de/widerruf/", "en": "https://shop.example/en/withdrawal/"},
@@ -238,3 +238,10 @@ func checkSecurityHeaders(t *testing.T, w *httptest.ResponseRecorder) {
 type netipPrefix = netip.Prefix
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// harnessPaths are cfg's paths with data folder data and archive arch.
+func harnessPaths(cfg *config.Config, data, arch string) config.Paths {
+	p := cfg.Paths(data)
+	p.Archive = arch
+	return p
+}

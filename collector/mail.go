@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/mail"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,9 +14,6 @@ import (
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/themes"
 )
-
-// OutboxDir is the mail outbox's folder inside the data directory.
-const OutboxDir = "outbox"
 
 // Mailer delivers every receipt by e-mail through a persistent outbox
 // (package outbox, in DATA/outbox): to the owner (smtp.owner_to) always,
@@ -46,7 +42,7 @@ type MailerOptions struct {
 // (until [Mailer.Close]); mails a previous run left waiting go out first.
 // It returns nil and no error if cfg has no [smtp] table: mail is off and
 // nothing is queued. A password that cannot be read is an error now.
-func OpenMailer(cfg *config.Config, dataDir string, theme *themes.Theme, logger *slog.Logger, o MailerOptions) (*Mailer, error) {
+func OpenMailer(cfg *config.Config, outboxDir string, theme *themes.Theme, logger *slog.Logger, o MailerOptions) (*Mailer, error) {
 	if cfg.SMTP == nil {
 		return nil, nil
 	}
@@ -72,7 +68,7 @@ func OpenMailer(cfg *config.Config, dataDir string, theme *themes.Theme, logger 
 	if o.Outbox.Logger == nil {
 		o.Outbox.Logger = logger
 	}
-	box, err := outbox.Open(filepath.Join(dataDir, OutboxDir), send, o.Outbox)
+	box, err := outbox.Open(outboxDir, send, o.Outbox)
 	if err != nil {
 		return nil, err
 	}

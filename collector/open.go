@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -28,8 +27,11 @@ import (
 
 // Setup is what [Open] needs besides the config.
 type Setup struct {
-	DataDir     string // default cfg.Collector.DataDir
-	ArchiveDir  string // default cfg.Site.Archive
+	// DataDir is the --data flag: "" for collector.data_dir; see
+	// config.Config.Paths.
+	DataDir string
+	// ArchiveDir overrides site.archive (serve's scratch archive).
+	ArchiveDir  string
 	PublicURL   string // default cfg.Collector.PublicURL
 	ConsentURLs map[string]string
 	PolicyURLs  map[string]string
@@ -52,6 +54,8 @@ type Setup struct {
 
 // Started reports what [Open] found or did on the way.
 type Started struct {
+	// Paths are the files the collector uses.
+	Paths      config.Paths
 	KeyCreated bool
 	Public     ed25519.PublicKey
 	Records    uint64
@@ -73,19 +77,15 @@ type Started struct {
 // now rather than at the first decision. Close the server when done.
 func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	var info Started
-	if st.DataDir == "" {
-		st.DataDir = cfg.Collector.DataDir
+	paths := cfg.Paths(st.DataDir)
+	if st.ArchiveDir != "" {
+		paths.Archive = st.ArchiveDir
 	}
-	if st.ArchiveDir == "" {
-		st.ArchiveDir = cfg.Site.Archive
-		if st.ArchiveDir == "" {
-			st.ArchiveDir = filepath.Join(cfg.Dir, "archive")
-		}
-	}
-	if err := os.MkdirAll(st.DataDir, 0o700); err != nil {
+	info.Paths = paths
+	if err := os.MkdirAll(paths.Data, 0o700); err != nil {
 		return nil, info, fmt.Errorf("data directory: %w", err)
 	}
-	priv, created, err := ledger.LoadOrCreateKey(st.DataDir)
+	priv, created, err := ledger.LoadOrCreateKey(paths.Data)
 	if err != nil {
 		return nil, info, err
 	}
@@ -102,11 +102,11 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	mailer, err := OpenMailer(cfg, st.DataDir, theme, st.Logger, st.Mail)
+	mailer, err := OpenMailer(cfg, paths.Outbox, theme, st.Logger, st.Mail)
 	if err != nil {
 		return nil, info, err
 	}
-	inviteKey, inviteKeyPath, err := loadInviteKey(cfg, st.DataDir)
+	inviteKey, inviteKeyPath, err := loadInviteKey(paths)
 	if err != nil {
 		return nil, info, err
 	}
@@ -118,7 +118,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	// truth, and every decision or withdrawal whose receipt is missing is
 	// made again after start.
 	book := records.NewIndex(cfg.PurposeIDs())
-	receipts := filepath.Join(st.DataDir, "receipts")
+	receipts := paths.Receipts
 	// A crash between a receipt's temporary file and its rename leaves the
 	// temporary file: nothing else removes it.
 	if err := durable.RemoveTemps(receipts); err != nil {
@@ -132,7 +132,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 			}
 		}
 	}
-	vault, err := private.Open(filepath.Join(st.DataDir, private.Dir), private.Options{})
+	vault, err := private.Open(paths.Private, private.Options{})
 	if err != nil {
 		if mailer != nil {
 			mailer.Close()
@@ -169,7 +169,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if st.LogVersion != 0 {
 		lo.Version = st.LogVersion
 	}
-	feed, log, rec, err := openLogs(cfg, st, priv, lo)
+	feed, log, rec, err := openLogs(cfg, st, paths, priv, lo)
 	if err != nil {
 		vault.Close()
 		if mailer != nil {
@@ -181,7 +181,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	info.Recovery = rec
 	info.Records = log.Head().Count
 	o := Options{
-		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
+		Config: cfg, Paths: paths, PublicURL: st.PublicURL,
 		ConsentURLs: st.ConsentURLs, Log: log, Feed: feed, Private: vault, Signer: priv, Theme: theme, Stamper: stamper,
 		Now: st.Now, Logger: st.Logger, ReceiptTTL: cfg.Receipt.LinkTTL,
 		Book: book, InviteKey: inviteKey, PolicyURLs: st.PolicyURLs, WithdrawalURLs: st.WithdrawalURLs,
@@ -236,7 +236,7 @@ func openRecord(vault *private.Store, rec *ledger.Record) ([]string, error) {
 // that feeds its version-2 lines to the transparency log (DATA/log, signed
 // with DATA/checkpoint.key, created on first start, named after the public
 // URL), which is caught up from the file first.
-func openLogs(cfg *config.Config, st Setup, priv ed25519.PrivateKey, lo ledger.Options) (*logfeed.Store, *ledger.Log, ledger.Recovery, error) {
+func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.PrivateKey, lo ledger.Options) (*logfeed.Store, *ledger.Log, ledger.Recovery, error) {
 	publicURL := st.PublicURL
 	if publicURL == "" {
 		publicURL = cfg.Collector.PublicURL
@@ -245,11 +245,11 @@ func openLogs(cfg *config.Config, st Setup, priv ed25519.PrivateKey, lo ledger.O
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}
-	key, _, err := translog.LoadOrCreateKey(st.DataDir, origin)
+	key, _, err := translog.LoadOrCreateKey(paths.Data, origin)
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}
-	to := translog.Options{Dir: filepath.Join(st.DataDir, TlogDir), Key: key, Quorum: cfg.Log.WitnessQuorum}
+	to := translog.Options{Dir: paths.Transparency, Key: key, Quorum: cfg.Log.WitnessQuorum}
 	for _, w := range cfg.Log.Witnesses {
 		to.Witnesses = append(to.Witnesses, translog.WitnessConfig{URL: w.URL, Key: w.Key})
 	}
@@ -257,7 +257,7 @@ func openLogs(cfg *config.Config, st Setup, priv ed25519.PrivateKey, lo ledger.O
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}
-	path := filepath.Join(st.DataDir, LogFile)
+	path := paths.Log
 	fs, err := ledger.OpenFileStore(path, ledger.FileOptions{Sync: lo.Sync, Write: lo.Write})
 	if err != nil {
 		closeTlog(tl)
@@ -273,9 +273,9 @@ func openLogs(cfg *config.Config, st Setup, priv ed25519.PrivateKey, lo ledger.O
 	return feed, log, rec, nil
 }
 
-// TlogDir is the transparency log's folder inside the data directory,
-// served read-only under PUBLIC_URL/log/.
-const TlogDir = "log"
+// TlogDir is the transparency log's folder inside the data directory
+// (config.Paths.Transparency), served read-only under PUBLIC_URL/log/.
+const TlogDir = config.TransparencyDir
 
 // closeTlog closes the transparency log, waiting up to 3 s for a
 // checkpoint covering what was fed (what it misses is fed on next start).
@@ -351,10 +351,9 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 // loadInviteKey reads the invite public key: invite.public_key from the
 // config (which must exist), else invite.pub in the data directory if it
 // is there. No key means personal invite links are off.
-func loadInviteKey(cfg *config.Config, dataDir string) (ed25519.PublicKey, string, error) {
-	path := cfg.Invite.PublicKey
-	if path == "" {
-		path = filepath.Join(dataDir, invite.PublicKeyFile)
+func loadInviteKey(p config.Paths) (ed25519.PublicKey, string, error) {
+	path := p.InvitePublicKey
+	if !p.InvitePublicKeySet {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return nil, "", nil
 		}

@@ -55,9 +55,9 @@ func (s *Server) initProcedure() error {
 	for _, lang := range s.o.Config.Site.Languages {
 		v := m.Latest(lang)
 		if v == "" {
-			return fmt.Errorf("collector: the text archive %s has no version in %q; run chatconsent build", s.o.ArchiveDir, lang)
+			return fmt.Errorf("collector: the text archive %s has no version in %q; run chatconsent build", s.o.Paths.Archive, lang)
 		}
-		cp, err := textarchive.ReadConsentPage(s.o.ArchiveDir, v)
+		cp, err := textarchive.ReadConsentPage(s.o.Paths.Archive, v)
 		if err != nil {
 			return fmt.Errorf("collector: invite pages need the consent page of every language: %w (run chatconsent build)", err)
 		}

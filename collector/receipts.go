@@ -224,7 +224,7 @@ func receiptable(rec *ledger.Record) bool {
 }
 
 func (s *Server) receiptPath(id string) string {
-	return filepath.Join(s.o.DataDir, "receipts", id+".pdf")
+	return filepath.Join(s.o.Paths.Receipts, id+".pdf")
 }
 
 // serveReceipt sends DATA/receipts/ID.pdf, stamping it first if it is not

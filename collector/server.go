@@ -58,17 +58,13 @@ import (
 	"github.com/chatconsent/chatconsent/themes"
 )
 
-// LogFile is the decisions log's name inside the data directory.
-const LogFile = ledger.FileName
-
 // Options configure a [Server].
 type Options struct {
 	Config *config.Config
-	// DataDir holds the key, log, receipts and text copies.
-	DataDir string
-	// ArchiveDir is the generator's text archive; versions in it are the
-	// ones the collector accepts.
-	ArchiveDir string
+	// Paths are the data folder's files (receipts, text copies) and the
+	// text archive (Paths.Archive): the versions in it are the ones the
+	// collector accepts.
+	Paths config.Paths
 	// PublicURL is the collector's URL as browsers see it, ending in "/";
 	// default Config.Collector.PublicURL.
 	PublicURL string
@@ -92,7 +88,7 @@ type Options struct {
 	// ReceiptTTL is how long a receipt link works; default 30 days.
 	ReceiptTTL time.Duration
 	// Deliver, if not nil, gets each receipt once it is stored in
-	// DataDir/receipts, e.g. a [*Mailer]; an error is logged.
+	// DATA/receipts, e.g. a [*Mailer]; an error is logged.
 	Deliver interface {
 		Deliver(d receipt.Data, pdf []byte) error
 	}
@@ -124,7 +120,7 @@ type Server struct {
 	vmu      sync.RWMutex
 	linkKey  []byte
 	keyFP    string
-	texts    sync.Map // version → struct{}: copied into DataDir/texts
+	texts    sync.Map // version → struct{}: copied into DATA/texts
 	limiter  *clientLimiter
 	origins  map[string]struct{}
 	cop      *http.CrossOriginProtection
@@ -161,15 +157,15 @@ func New(o Options) (*Server, error) {
 	if o.ReceiptQueue <= 0 {
 		o.ReceiptQueue = 256
 	}
-	m, err := textarchive.ReadManifest(o.ArchiveDir)
+	m, err := textarchive.ReadManifest(o.Paths.Archive)
 	if err != nil {
 		return nil, err
 	}
 	if len(m.Versions) == 0 {
-		return nil, fmt.Errorf("collector: the text archive %s holds no versions; run chatconsent build first", o.ArchiveDir)
+		return nil, fmt.Errorf("collector: the text archive %s holds no versions; run chatconsent build first", o.Paths.Archive)
 	}
-	for _, d := range []string{"receipts", "texts"} {
-		if err := os.MkdirAll(filepath.Join(o.DataDir, d), 0o700); err != nil {
+	for _, d := range []string{o.Paths.Receipts, o.Paths.Texts} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("collector: %w", err)
 		}
 	}
@@ -466,15 +462,15 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// keepText copies an accepted text version into DataDir/texts once, so the
+// keepText copies an accepted text version into DATA/texts once, so the
 // proof of what was shown does not depend on the website.
 func (s *Server) keepText(version string) error {
 	if _, ok := s.texts.Load(version); ok {
 		return nil
 	}
-	dst := filepath.Join(s.o.DataDir, "texts", version+".html")
+	dst := filepath.Join(s.o.Paths.Texts, version+".html")
 	if _, err := os.Stat(dst); err != nil {
-		b, err := textarchive.Text(s.o.ArchiveDir, version)
+		b, err := textarchive.Text(s.o.Paths.Archive, version)
 		if err != nil {
 			return err
 		}

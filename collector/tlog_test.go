@@ -84,7 +84,7 @@ func decideAll(t *testing.T, h http.Handler, versions map[string]string) int {
 
 func jsonlV2Lines(t *testing.T, data string) [][]byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(data, LogFile))
+	b, err := os.ReadFile(filepath.Join(data, config.LogFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 // versions this way without a restart. On error the versions accepted so
 // far stay in force.
 func (s *Server) ReloadVersions() error {
-	m, err := textarchive.ReadManifest(s.o.ArchiveDir)
+	m, err := textarchive.ReadManifest(s.o.Paths.Archive)
 	if err != nil {
 		return fmt.Errorf("collector: reload text versions: %w", err)
 	}
@@ -35,7 +35,7 @@ func (s *Server) version(v string) (textarchive.Version, bool) {
 	if ok || !textarchive.ValidVersion(v) {
 		return info, ok
 	}
-	if _, err := os.Stat(filepath.Join(s.o.ArchiveDir, v+".html")); err != nil {
+	if _, err := os.Stat(filepath.Join(s.o.Paths.Archive, v+".html")); err != nil {
 		return info, false
 	}
 	if err := s.ReloadVersions(); err != nil {

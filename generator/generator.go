@@ -73,10 +73,7 @@ func (o *Options) defaults(cfg *config.Config) {
 		o.ContentDir = filepath.Join(cfg.Dir, "content")
 	}
 	if o.ArchiveDir == "" {
-		o.ArchiveDir = cfg.Site.Archive
-		if o.ArchiveDir == "" {
-			o.ArchiveDir = filepath.Join(cfg.Dir, "archive")
-		}
+		o.ArchiveDir = cfg.Paths("").Archive
 	}
 	if o.FormAction == "" {
 		o.FormAction = cfg.Collector.PublicURL + "v1/consent"

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 
 	"github.com/chatconsent/chatconsent/collector"
@@ -21,7 +20,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlags("collect", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
 	addr := fs.String("addr", "", "listen `host:port` (default: collector.listen from the config)")
-	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	data := dataFlag(fs)
 	noGroup := fs.Bool("no-group-commit", false, "one fsync per decision instead of one per batch (for benchmarks only: much slower)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
@@ -77,14 +76,10 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		return err
 	}
 	defer srv.Close()
-	dataDir := st.DataDir
-	if dataDir == "" {
-		dataDir = cfg.Collector.DataDir
-	}
 	if info.KeyCreated {
 		fmt.Fprintf(stdout, "created a new signing key\n")
 	}
-	fmt.Fprintf(stdout, "public key SHA256:%s (%s)\n", ledger.Fingerprint(info.Public), filepath.Join(dataDir, ledger.PublicKeyFile))
+	fmt.Fprintf(stdout, "public key SHA256:%s (%s)\n", ledger.Fingerprint(info.Public), info.Paths.SigningPublicKey)
 	if info.MissingReceipts > 0 {
 		fmt.Fprintf(stderr, "chatconsent: warning: %d recorded decisions had no receipt yet (the collector stopped before making them); making them now\n", info.MissingReceipts)
 	}
@@ -97,7 +92,7 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 	if info.Recovery.Pending != nil {
 		fmt.Fprintf(stderr, "chatconsent: warning: the log needs a repair that could not be written: %v; decisions are refused (503) until there is space, /healthz says so\n", info.Recovery.Pending)
 	}
-	fmt.Fprintf(stdout, "log %s: %s\n", filepath.Join(dataDir, collector.LogFile), count(info.Records, "record"))
+	fmt.Fprintf(stdout, "log %s: %s\n", info.Paths.Log, count(info.Records, "record"))
 	if l := cfg.Collector.Limits; l.RatePerMinute > 0 {
 		fmt.Fprintf(stdout, "rate limit: %d decisions per minute per client, bursts of %d\n", l.RatePerMinute, l.RateBurst)
 	} else {
@@ -120,7 +115,7 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 	octx, ocancel := context.WithCancel(ctx)
 	defer ocancel()
 	ownerDone := make(chan struct{})
-	if oln, err := collector.ListenOwner(dataDir); err != nil {
+	if oln, err := collector.ListenOwner(info.Paths.Data); err != nil {
 		fmt.Fprintf(stderr, "chatconsent: warning: %v; chatconsent withdraw works only while the collector is stopped\n", err)
 		close(ownerDone)
 	} else {

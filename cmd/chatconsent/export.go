@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -15,7 +13,7 @@ import (
 func runExport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
-	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	data := dataFlag(fs)
 	if err := parse(fs, args, 1); err != nil {
 		return err
 	}
@@ -30,7 +28,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pub, err := ledger.ReadPublicKey(filepath.Join(o.dataDir, ledger.PublicKeyFile))
+	pub, err := ledger.ReadPublicKey(o.paths.SigningPublicKey)
 	if err != nil {
 		return err
 	}
@@ -40,7 +38,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	x, err := o.book.Export(p, records.ExportOptions{
 		Config: o.cfg, PolicyURLs: policy, PublicKey: pub, Manifest: o.manifest, Now: time.Now(),
-		Text: func(v string) ([]byte, error) { return text(o, v) },
+		Text: func(v string) ([]byte, error) { return text(o, v, stderr) },
 	})
 	if err != nil {
 		return fmt.Errorf("export %s: %w", p.Phone, err)
@@ -53,15 +51,13 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// text returns an archived text version: the collector's copy in
-// DATA/texts first (what it accepted), else the site's archive; either
-// must hash to the version.
-func text(o *owner, v string) ([]byte, error) {
-	if b, err := os.ReadFile(filepath.Join(o.dataDir, "texts", v+".html")); err == nil {
-		if textarchive.Sum(b) != v {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(o.dataDir, "texts", v+".html"), textarchive.ErrCorrupt)
-		}
-		return b, nil
+// text returns an archived text version from the first intact copy in
+// config.Paths.TextDirs (the order "text" uses too); a damaged copy is
+// named on stderr.
+func text(o *owner, v string, stderr io.Writer) ([]byte, error) {
+	b, _, damaged, err := textarchive.Find(o.paths.TextDirs(), v)
+	for _, d := range damaged {
+		fmt.Fprintf(stderr, "chatconsent: warning: %v\n", d)
 	}
-	return textarchive.Text(filepath.Join(o.cfg.Dir, "archive"), v)
+	return b, err
 }

@@ -48,6 +48,12 @@ func parse(fs *flag.FlagSet, args []string, max int) error {
 	return nil
 }
 
+// dataFlag defines --data on fs, the data folder every command that reads
+// or writes it takes; "" means collector.data_dir (see config.Paths).
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+}
+
 func loadConfig(path string) (*config.Config, error) {
 	cfg, err := config.Load(path)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -24,7 +23,7 @@ import (
 func runInvite(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("invite", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
-	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	data := dataFlag(fs)
 	phoneFlag := fs.String("phone", "", "the contact's WhatsApp `number`, e.g. 0170 1234567 or +49 170 1234567")
 	name := fs.String("name", "", "the contact's `name`, pre-filled on the page (optional)")
 	lang := fs.String("lang", "", "`language` of the page and message (default: the site's default)")
@@ -47,14 +46,7 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir := *data
-	if dir == "" {
-		dir = cfg.Collector.DataDir
-	}
-	keyPath := cfg.Invite.Key
-	if keyPath == "" {
-		keyPath = filepath.Join(dir, invite.KeyFile)
-	}
+	keyPath := cfg.Paths(*data).InviteKey
 	priv, err := invite.ReadKey(keyPath)
 	if errors.Is(err, os.ErrNotExist) {
 		return &hintError{err, "create the invite key once with: chatconsent keygen --invite, and give its invite.pub to the collector (its data folder, or invite.public_key)"}

@@ -15,30 +15,35 @@ import (
 func runKeygen(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("keygen", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
-	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	data := dataFlag(fs)
 	inv := fs.Bool("invite", false, "create the invite key (invite.key, invite.pub) instead of the log's signing key")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	dir := *data
 	var cfg *config.Config
 	if c, err := loadConfig(*cfgPath); err == nil {
 		cfg = c
-	} else if dir == "" {
+	} else if *data == "" {
 		return err
 	}
-	if dir == "" {
-		dir = cfg.Collector.DataDir
+	// With --data no config is needed: a server may get its key before
+	// its config.toml.
+	pc := cfg
+	if pc == nil {
+		pc = &config.Config{}
 	}
+	p := pc.Paths(*data)
 	if *inv {
-		return keygenInvite(dir, stdout)
+		// Both halves into the data folder: the public half goes to the
+		// collector, the key stays with whoever invites (invite.key).
+		return keygenInvite(filepath.Join(p.Data, config.InviteKeyFile), filepath.Join(p.Data, config.InvitePublicKeyFile), stdout)
 	}
-	priv, err := ledger.GenerateKey(dir)
+	priv, err := ledger.GenerateKeyFiles(p.SigningKey, p.SigningPublicKey)
 	if err != nil {
 		return err
 	}
-	printKey(stdout, dir, priv)
-	return keygenCheckpoint(dir, cfg, stdout)
+	printKey(stdout, p, priv)
+	return keygenCheckpoint(p.Data, cfg, stdout)
 }
 
 // keygenCheckpoint creates the transparency log's checkpoint key beside the
@@ -65,19 +70,17 @@ func keygenCheckpoint(dir string, cfg *config.Config, stdout io.Writer) error {
 	return nil
 }
 
-func printKey(w io.Writer, dir string, priv ed25519.PrivateKey) {
+func printKey(w io.Writer, p config.Paths, priv ed25519.PrivateKey) {
 	fmt.Fprintf(w, "signing key %s (keep it secret, mode 0600)\npublic key  %s\nfingerprint SHA256:%s\n",
-		filepath.Join(dir, ledger.PrivateKeyFile), filepath.Join(dir, ledger.PublicKeyFile),
-		ledger.Fingerprint(priv.Public().(ed25519.PublicKey)))
+		p.SigningKey, p.SigningPublicKey, ledger.Fingerprint(priv.Public().(ed25519.PublicKey)))
 }
 
-func keygenInvite(dir string, stdout io.Writer) error {
-	priv, err := invite.GenerateKey(dir)
+func keygenInvite(keyPath, pubPath string, stdout io.Writer) error {
+	priv, err := invite.GenerateKey(keyPath, pubPath)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "invite key %s (keep it on the computer you invite from, mode 0600)\npublic key %s (give it to the collector: its data folder, or invite.public_key)\nfingerprint SHA256:%s\n",
-		filepath.Join(dir, invite.KeyFile), filepath.Join(dir, invite.PublicKeyFile),
-		ledger.Fingerprint(priv.Public().(ed25519.PublicKey)))
+		keyPath, pubPath, ledger.Fingerprint(priv.Public().(ed25519.PublicKey)))
 	return nil
 }

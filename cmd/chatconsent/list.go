@@ -10,7 +10,7 @@ import (
 func runList(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("list", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
-	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	data := dataFlag(fs)
 	since := fs.String("since", "", "only events from this `date` on (2026-01-31, Europe/Berlin, or RFC 3339)")
 	format := fs.String("format", "table", "output `format`: table, csv, csv-excel (for Excel/LibreOffice in German: BOM, ';') or json")
 	if err := parse(fs, args, 0); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 var (
@@ -84,7 +85,7 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if !strings.Contains(out, "invite.key") {
 		t.Errorf("keygen --invite: %s", out)
 	}
-	if st, err := os.Stat(filepath.Join(data, invite.KeyFile)); err != nil || st.Mode().Perm() != 0o600 {
+	if st, err := os.Stat(filepath.Join(data, config.InviteKeyFile)); err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("invite key: %v %v", st, err)
 	}
 	base := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
@@ -262,7 +263,7 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if code, html := get(t, tampered); code != 400 || !strings.Contains(html, "Dieser Link ist ungültig") {
 		t.Errorf("tampered token: %d\n%s", code, html)
 	}
-	priv, err := invite.ReadKey(filepath.Join(data, invite.KeyFile))
+	priv, err := invite.ReadKey(filepath.Join(data, config.InviteKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +351,7 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	os.MkdirAll(laptop, 0o700)
 	os.MkdirAll(logCopy, 0o700)
 	for _, f := range []struct{ from, to string }{
-		{filepath.Join(data, invite.KeyFile), filepath.Join(laptop, invite.KeyFile)},
+		{filepath.Join(data, config.InviteKeyFile), filepath.Join(laptop, config.InviteKeyFile)},
 		{filepath.Join(data, "decisions.jsonl"), filepath.Join(logCopy, "decisions.jsonl")},
 		{filepath.Join(data, "signing.pub"), filepath.Join(logCopy, "signing.pub")},
 	} {

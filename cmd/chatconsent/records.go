@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/generator"
@@ -20,13 +19,14 @@ import (
 // invite --renew) read: the config, the folded log and the text archive.
 type owner struct {
 	cfg      *config.Config
-	dataDir  string
+	paths    config.Paths
 	book     *records.Book
 	manifest *textarchive.Manifest
 }
 
 // openRecords loads the config and reads DATA/decisions.jsonl, checked
-// against DATA/signing.pub.
+// against DATA/signing.pub, and the manifest of site.archive, which must
+// exist: without it no consent would show as needing renewal.
 func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
 	return openRecordsLog(cfgPath, data, "", keepLines)
 }
@@ -39,17 +39,14 @@ func openRecordsLog(cfgPath, data, logPath string, keepLines bool) (*owner, erro
 	if err != nil {
 		return nil, err
 	}
-	o := &owner{cfg: cfg, dataDir: data}
-	if o.dataDir == "" {
-		o.dataDir = cfg.Collector.DataDir
-	}
+	o := &owner{cfg: cfg, paths: cfg.Paths(data)}
 	if logPath != "" {
 		st, err := os.Stat(logPath)
 		if err != nil {
 			return nil, &hintError{err, "--log names a copy of the collector's decisions.jsonl, e.g. from: rsync root@server:/var/lib/chatconsent/decisions.jsonl root@server:/var/lib/chatconsent/signing.pub log-copy/"}
 		}
 		if st.IsDir() {
-			logPath = filepath.Join(logPath, collector.LogFile)
+			logPath = filepath.Join(logPath, filepath.Base(o.paths.Log))
 		}
 		pubPath := filepath.Join(filepath.Dir(logPath), ledger.PublicKeyFile)
 		pub, err := ledger.ReadPublicKey(pubPath)
@@ -59,7 +56,7 @@ func openRecordsLog(cfgPath, data, logPath string, keepLines bool) (*owner, erro
 		// A version-2 log names nobody: the numbers are in the private
 		// store, which must be copied beside the log (DIR/private).
 		var opener records.Opener
-		if vdir := filepath.Join(filepath.Dir(logPath), private.Dir); dirExists(vdir) {
+		if vdir := filepath.Join(filepath.Dir(logPath), filepath.Base(o.paths.Private)); dirExists(vdir) {
 			vault, err := private.Open(vdir, private.Options{ReadOnly: true})
 			if err != nil {
 				return nil, err
@@ -70,31 +67,30 @@ func openRecordsLog(cfgPath, data, logPath string, keepLines bool) (*owner, erro
 		if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, opener, cfg.PurposeIDs(), keepLines); err != nil {
 			return nil, err
 		}
-		if o.manifest, err = textarchive.ReadManifest(filepath.Join(cfg.Dir, "archive")); err != nil {
+		if o.manifest, err = textarchive.Open(o.paths.Archive); err != nil {
 			return nil, err
 		}
 		return o, nil
 	}
-	pub, err := ledger.ReadPublicKey(filepath.Join(o.dataDir, ledger.PublicKeyFile))
+	pub, err := ledger.ReadPublicKey(o.paths.SigningPublicKey)
 	if err != nil {
 		return nil, &hintError{err, "give the collector's data folder with --data DIR (it holds signing.pub and decisions.jsonl), or for invite --renew a copy of its log with --log FILE"}
 	}
-	logPath = filepath.Join(o.dataDir, collector.LogFile)
-	if _, err := os.Stat(logPath); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(o.paths.Log); errors.Is(err, os.ErrNotExist) {
 		o.book = records.New(cfg.PurposeIDs(), keepLines)
 	} else {
 		// Read-only: the collector may be running and hold the store.
-		vault, err := private.Open(filepath.Join(o.dataDir, private.Dir), private.Options{ReadOnly: true})
+		vault, err := private.Open(o.paths.Private, private.Options{ReadOnly: true})
 		if err != nil {
 			return nil, err
 		}
 		defer vault.Close()
-		if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, vault, cfg.PurposeIDs(), keepLines); err != nil {
+		if o.book, err = records.Read(ledger.FileSource(o.paths.Log), o.paths.Log, pub, vault, cfg.PurposeIDs(), keepLines); err != nil {
 			return nil, err
 		}
 	}
-	if o.manifest, err = textarchive.ReadManifest(filepath.Join(cfg.Dir, "archive")); err != nil {
-		return nil, err
+	if o.manifest, err = textarchive.Open(o.paths.Archive); err != nil {
+		return nil, &hintError{err, "run chatconsent build --config " + cfgPath + " first, or point site.archive at the folder your builds wrote"}
 	}
 	return o, nil
 }
@@ -107,7 +103,7 @@ func (o *owner) person(number string) (*records.Person, error) {
 	}
 	p := o.book.Person(e164)
 	if p == nil {
-		return nil, fmt.Errorf("no records for %s in %s", e164, filepath.Join(o.dataDir, collector.LogFile))
+		return nil, fmt.Errorf("no records for %s in %s", e164, o.paths.Log)
 	}
 	return p, nil
 }

@@ -27,7 +27,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("serve", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `host:port`")
-	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	data := dataFlag(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@ import "io"
 func runStatus(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("status", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
-	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	data := dataFlag(fs)
 	if err := parse(fs, args, 1); err != nil {
 		return err
 	}

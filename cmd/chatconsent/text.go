@@ -17,7 +17,7 @@ import (
 func runText(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("text", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
-	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	data := dataFlag(fs)
 	// Accept the version before or after the flags.
 	var version string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -42,34 +42,25 @@ func runText(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *data == "" {
-		*data = cfg.Collector.DataDir
-	}
-	dirs := []string{cfg.Site.Archive, filepath.Join(*data, "texts")}
+	dirs := cfg.Paths(*data).TextDirs()
 	if short {
 		if version, err = textarchive.Expand(dirs, version); err != nil {
 			return fmt.Errorf("text: %w", err)
 		}
 	}
-	var corrupt error
-	for _, dir := range dirs {
-		b, err := textarchive.Text(dir, version)
-		switch {
-		case err == nil:
-			if _, err := stdout.Write(b); err != nil {
-				return err
-			}
-			fmt.Fprintf(stderr, "chatconsent: %s: SHA-256 matches the version\n", filepath.Join(dir, version+".html"))
-			return nil
-		case errors.Is(err, textarchive.ErrCorrupt):
-			fmt.Fprintf(stderr, "chatconsent: warning: %s: %v\n", dir, err)
-			corrupt = err
-		case !errors.Is(err, textarchive.ErrUnknownVersion):
+	b, path, damaged, err := textarchive.Find(dirs, version)
+	for _, d := range damaged {
+		fmt.Fprintf(stderr, "chatconsent: warning: %v\n", d)
+	}
+	if err == nil {
+		if _, err := stdout.Write(b); err != nil {
 			return err
 		}
+		fmt.Fprintf(stderr, "chatconsent: %s: SHA-256 matches the version\n", path)
+		return nil
 	}
-	if corrupt != nil {
-		return corrupt
+	if !errors.Is(err, textarchive.ErrUnknownVersion) {
+		return err
 	}
 	return &hintError{
 		fmt.Errorf("text version %s is neither in %s nor in %s: %w", version, dirs[0], dirs[1], textarchive.ErrUnknownVersion),

@@ -172,7 +172,7 @@ func runMirror(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("mirror", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file` (for the data folder)")
 	from := fs.String("from", "", "the log to copy: its `folder` or URL (default: the data folder's log)")
-	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	data := dataFlag(fs)
 	vkey := fs.String("checkpoint-key", "", "the log's checkpoint verifier `key` (text or file; default: checkpoint.vkey of the data folder)")
 	if err := parse(fs, args, 1); err != nil {
 		return err
@@ -183,15 +183,14 @@ func runMirror(args []string, stdout, stderr io.Writer) error {
 	dst := fs.Arg(0)
 	loc := *from
 	if loc == "" {
-		dir := *data
-		if dir == "" {
-			cfg, err := loadConfig(*cfgPath)
-			if err != nil {
+		cfg := &config.Config{} // --data needs no config
+		if *data == "" {
+			var err error
+			if cfg, err = loadConfig(*cfgPath); err != nil {
 				return err
 			}
-			dir = cfg.Collector.DataDir
 		}
-		loc = filepath.Join(dir, "log")
+		loc = cfg.Paths(*data).Transparency
 	}
 	v, err := checkpointVerifier(*vkey, loc, *cfgPath)
 	if err != nil {

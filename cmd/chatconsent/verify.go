@@ -95,10 +95,10 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 func defaultKey(logPath string, cfg *config.Config) string {
 	var cands []string
 	if logPath != "" {
-		cands = append(cands, filepath.Join(filepath.Dir(logPath), ledger.PublicKeyFile))
+		cands = append(cands, filepath.Join(filepath.Dir(logPath), config.SigningPublicKeyFile))
 	}
 	if cfg != nil {
-		cands = append(cands, filepath.Join(cfg.Collector.DataDir, ledger.PublicKeyFile))
+		cands = append(cands, cfg.Paths("").SigningPublicKey)
 	}
 	for _, c := range cands {
 		if _, err := os.Stat(c); err == nil {

@@ -30,7 +30,7 @@ func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
 func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("withdraw", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
-	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	data := dataFlag(fs)
 	var purposes stringsFlag
 	fs.Var(&purposes, "purpose", "purpose `id` to withdraw (repeat for more)")
 	all := fs.Bool("all", false, "withdraw every purpose in force")
@@ -63,10 +63,8 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	dir := *data
-	if dir == "" {
-		dir = cfg.Collector.DataDir
-	}
+	paths := cfg.Paths(*data)
+	dir := paths.Data
 	w := collector.OwnerWithdrawal{Phone: fs.Arg(0), Purposes: purposes, All: *all, Via: *via, Note: *note, By: *by}
 
 	var res *collector.OwnerWithdrawn
@@ -76,7 +74,7 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		defer c.Close()
 		res, err = c.Withdraw(ctx, w)
 	case errors.Is(err, collector.ErrNoCollector):
-		res, err = withdrawHere(ctx, cfg, dir, w, stderr)
+		res, err = withdrawHere(ctx, cfg, paths, w, stderr)
 	}
 	if err != nil {
 		return withdrawError(err, fs.Arg(0))
@@ -92,7 +90,7 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case res.MailOff:
 		fmt.Fprintf(stdout, "no mail is configured ([smtp]): give the person the receipt another way\n")
 	case res.Mailed:
-		fmt.Fprintf(stdout, "the receipt is queued for the person's e-mail address and your copy (%s)\n", filepath.Join(dir, collector.OutboxDir))
+		fmt.Fprintf(stdout, "the receipt is queued for the person's e-mail address and your copy (%s)\n", paths.Outbox)
 	default:
 		fmt.Fprintf(stdout, "no e-mail address is known for this number: give the person the receipt another way (your copy is queued)\n")
 	}
@@ -102,9 +100,10 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // withdrawHere opens the collector of dir in this process (no collector
 // runs on it), records w and closes it. Nothing is created that is not
 // there: no key, no log.
-func withdrawHere(ctx context.Context, cfg *config.Config, dir string, w collector.OwnerWithdrawal, stderr io.Writer) (*collector.OwnerWithdrawn, error) {
-	for _, f := range []string{ledger.PrivateKeyFile, collector.LogFile} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+func withdrawHere(ctx context.Context, cfg *config.Config, paths config.Paths, w collector.OwnerWithdrawal, stderr io.Writer) (*collector.OwnerWithdrawn, error) {
+	dir := paths.Data
+	for _, f := range []string{paths.SigningKey, paths.Log} {
+		if _, err := os.Stat(f); err != nil {
 			return nil, &hintError{fmt.Errorf("withdraw: %w", err), "give the collector's data folder with --data DIR (it holds signing.key and decisions.jsonl)"}
 		}
 	}

@@ -10,11 +10,13 @@
 //
 // Tokens are signed with an Ed25519 key (RFC 8032) of their own, the invite
 // key, not with the log's signing key: the owner creates invites on a
-// laptop that holds DATA/invite.key ([KeyFile], PKCS #8 PEM, mode 0600),
+// laptop that holds invite.key (PKCS #8 PEM, mode 0600),
 // while the collector on the server needs only the public half
-// DATA/invite.pub ([PublicKeyFile], PKIX PEM) to check them. A stolen
-// laptop therefore cannot forge log lines, and a compromised server cannot
-// mint invites. See [GenerateKey].
+// invite.pub (PKIX PEM) to check them. A stolen laptop therefore cannot
+// forge log lines, and a compromised server cannot mint invites. Where
+// the two files live is internal/config's (config.Paths: InviteKey,
+// InvitePublicKey); "chatconsent keygen --invite" creates them with
+// ledger.GenerateKeyFiles.
 //
 // # Token format (version 1)
 //
@@ -47,19 +49,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-)
-
-// Key file names inside a data directory.
-const (
-	KeyFile       = "invite.key"
-	PublicKeyFile = "invite.pub"
 )
 
 // Limits of the fields of an [Invite].
@@ -260,14 +255,14 @@ func Verify(token string, pub ed25519.PublicKey, now time.Time) (Invite, error) 
 	return inv, nil
 }
 
-// GenerateKey creates the invite key pair in dir: [KeyFile] (mode 0600) and
-// [PublicKeyFile]. It never overwrites a key: an existing one gives an
-// error that matches ledger.ErrKeyExists.
-func GenerateKey(dir string) (ed25519.PrivateKey, error) {
-	p := filepath.Join(dir, KeyFile)
-	priv, err := ledger.GenerateKeyFiles(p, filepath.Join(dir, PublicKeyFile))
+// GenerateKey creates the invite key pair: the private key at keyPath
+// (mode 0600) and its public half at pubPath. It never overwrites a key:
+// an existing one gives an error that matches ledger.ErrKeyExists and calls
+// it the invite key.
+func GenerateKey(keyPath, pubPath string) (ed25519.PrivateKey, error) {
+	priv, err := ledger.GenerateKeyFiles(keyPath, pubPath)
 	if errors.Is(err, ledger.ErrKeyExists) {
-		return nil, keyExistsError(p)
+		return nil, keyExistsError(keyPath)
 	}
 	return priv, err
 }

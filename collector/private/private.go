@@ -60,6 +60,7 @@ import (
 	"sync"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
 // Dir is the store's folder inside a data directory.
@@ -608,31 +609,8 @@ func (s *Store) rewriteLines(name string, fs **ledger.FileStore, edit func([]byt
 	}); err != nil {
 		return err
 	}
-	path := filepath.Join(s.dir, name)
-	tmp := path + ".new"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	if err := durable.WriteFile(filepath.Join(s.dir, name), out, 0o600); err != nil {
 		return fmt.Errorf("private store: erase: %w", err)
-	}
-	if _, err = f.Write(out); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("private store: erase: %w", err)
-	}
-	if d, err := os.Open(s.dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("private store: erase: sync %s: %w", s.dir, err)
-		}
 	}
 	(*fs).Close()
 	nfs, err := s.openFile(name)

@@ -133,22 +133,19 @@ func Run(ctx context.Context, o Options) []Result {
 		return []Result{{Check: "config", Status: Fail, Detail: err.Error(), Fix: fix}}
 	}
 	res := []Result{{Check: "config", Status: OK, Detail: o.ConfigPath + " is valid"}}
-	dir := o.DataDir
-	if dir == "" {
-		dir = cfg.Collector.DataDir
-	}
-	dd, usable := dataDir(dir, o.MinFreeBytes)
+	paths := cfg.Paths(o.DataDir)
+	dd, usable := dataDir(paths.Data, o.MinFreeBytes)
 	res = append(res, dd)
 	// The key and the log live in the data directory: with no usable
 	// directory their checks would only repeat its problem.
 	if usable {
-		key, pub := CheckKey(dir)
+		key, pub := CheckKey(paths)
 		res = append(res, key)
-		res = append(res, CheckCheckpointKey(dir))
-		res = append(res, CheckLog(dir, pub, o.Now()))
+		res = append(res, CheckCheckpointKey(paths.Data))
+		res = append(res, CheckLog(paths, pub, o.Now()))
 	}
 	if usable || cfg.Invite.PublicKey != "" {
-		res = append(res, CheckInviteKey(cfg, dir))
+		res = append(res, CheckInviteKey(cfg, paths.Data))
 	}
 	res = append(res, CheckTemplate(cfg))
 	if o.SMTPAddr == "" && cfg.SMTP != nil {
@@ -172,7 +169,7 @@ func CheckInviteKey(cfg *config.Config, dir string) Result {
 	r := Result{Check: "invite key"}
 	p := cfg.Invite.PublicKey
 	if p == "" {
-		p = filepath.Join(dir, invite.PublicKeyFile)
+		p = filepath.Join(dir, config.InvitePublicKeyFile)
 	}
 	pub, err := invite.ReadPublicKey(p)
 	switch {
@@ -271,12 +268,11 @@ func human(b uint64) string {
 	}
 }
 
-// CheckKey checks the signing key pair in dir and returns the public key
-// (nil if it cannot be read).
-func CheckKey(dir string) (Result, ed25519.PublicKey) {
+// CheckKey checks the signing key pair p.SigningKey, p.SigningPublicKey
+// and returns the public key (nil if it cannot be read).
+func CheckKey(p config.Paths) (Result, ed25519.PublicKey) {
 	r := Result{Check: "signing key"}
-	privPath := filepath.Join(dir, ledger.PrivateKeyFile)
-	pubPath := filepath.Join(dir, ledger.PublicKeyFile)
+	dir, privPath, pubPath := p.Data, p.SigningKey, p.SigningPublicKey
 	st, err := os.Stat(privPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.Status, r.Detail = Fail, privPath+" is missing"
@@ -352,12 +348,12 @@ func CheckCheckpointKey(dir string) Result {
 	return r
 }
 
-// CheckLog verifies the decisions log in dir with pub, and that now is not
+// CheckLog verifies the decisions log p.Log with pub, and that now is not
 // before its newest record (a clock set back would date new consents
 // wrongly). A missing log is fine (no decision yet).
-func CheckLog(dir string, pub ed25519.PublicKey, now time.Time) Result {
+func CheckLog(p config.Paths, pub ed25519.PublicKey, now time.Time) Result {
 	r := Result{Check: "decisions log"}
-	path := filepath.Join(dir, ledger.FileName)
+	path := p.Log
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.Detail = path + " does not exist yet (no decision recorded)"

@@ -108,7 +108,7 @@ func TestMailAndInviteKey(t *testing.T) {
 	if r := find(t, rs, "invite key"); r.Status != OK || !strings.Contains(r.Detail, "personal invite links are off") {
 		t.Errorf("invite key without one: %+v", r)
 	}
-	priv, err := invite.GenerateKey(data)
+	priv, err := invite.GenerateKey(filepath.Join(data, config.InviteKeyFile), filepath.Join(data, config.InvitePublicKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestMailAndInviteKey(t *testing.T) {
 	if r := find(t, Run(context.Background(), opts(cfg)), "invite key"); r.Status != OK || !strings.Contains(r.Detail, want) || !strings.HasPrefix(want, "SHA256:") {
 		t.Errorf("invite key: %+v, want %s", r, want)
 	}
-	os.WriteFile(filepath.Join(data, invite.PublicKeyFile), []byte("not a key"), 0o644)
+	os.WriteFile(filepath.Join(data, config.InvitePublicKeyFile), []byte("not a key"), 0o644)
 	if r := find(t, Run(context.Background(), opts(cfg)), "invite key"); r.Status != Fail || !strings.Contains(r.Fix, "copy invite.pub") {
 		t.Errorf("broken invite.pub: %+v", r)
 	}

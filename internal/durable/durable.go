@@ -2,7 +2,11 @@
 // the old file or the complete new one, never a half-written one: a
 // temporary file in the same folder, write, fsync, rename (or link), fsync
 // of the folder. It is the one place in chatconsent that does this; the
-// text archive, the receipts, the outbox and the signing keys all call it.
+// text archive, the receipts, the outbox, the signing keys, the
+// transparency log's keys and mirror, and the private store all call it.
+// (The ledger's append path and torn-tail copy write with their own
+// injectable write and sync, for its fault tests; the generator writes a
+// whole site and flushes it with one syncfs.)
 //
 // It is a leaf: it imports nothing of chatconsent's.
 //

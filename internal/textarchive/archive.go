@@ -125,6 +125,57 @@ func PurposesIn(doc []byte) []string {
 	return ids
 }
 
+// ErrNoArchive is returned by [Open] for an archive folder that does not
+// exist: nothing was built there, or site.archive names another folder.
+var ErrNoArchive = errors.New("no text archive")
+
+// Open reads the manifest of an existing archive, as the owner's commands
+// do: unlike [ReadManifest], a missing folder is an error ([ErrNoArchive])
+// rather than an empty archive, so that a wrong path does not make every
+// text look unknown and no consent look in need of renewal.
+func Open(dir string) (*Manifest, error) {
+	st, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s does not exist", ErrNoArchive, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read archive manifest: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("%w: %s is not a folder", ErrNoArchive, dir)
+	}
+	return ReadManifest(dir)
+}
+
+// Find returns the document of version from the first of dirs (in that
+// order) that holds an intact copy, and that copy's path. Copies that do
+// not hash to the version are passed over and returned in damaged (each
+// naming its file and wrapping [ErrCorrupt]), so the caller can warn.
+// Without an intact copy err is [Text]'s error for the first damaged copy
+// (wrapping [ErrCorrupt]) if there was one, else it wraps
+// [ErrUnknownVersion].
+func Find(dirs []string, version string) (doc []byte, path string, damaged []error, err error) {
+	var first error
+	for _, dir := range dirs {
+		b, err := Text(dir, version)
+		switch {
+		case err == nil:
+			return b, filepath.Join(dir, version+".html"), damaged, nil
+		case errors.Is(err, ErrCorrupt):
+			if first == nil {
+				first = err
+			}
+			damaged = append(damaged, fmt.Errorf("%s: %w", filepath.Join(dir, version+".html"), err))
+		case !errors.Is(err, ErrUnknownVersion):
+			return nil, "", damaged, err
+		}
+	}
+	if first != nil {
+		return nil, "", damaged, first
+	}
+	return nil, "", nil, fmt.Errorf("%w: %s is in none of %s", ErrUnknownVersion, version, strings.Join(dirs, ", "))
+}
+
 // Text returns the archived document of version, checking that its bytes
 // still hash to the version ([ErrCorrupt]).
 func Text(dir, version string) ([]byte, error) {

@@ -1,0 +1,65 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPaths(t *testing.T) {
+	t.Parallel()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	withKeys := strings.Replace(good, "[collector]\n", "[collector]\ndata_dir = \"/srv/cc\"\n", 1) +
+		"[invite]\nkey = \"/home/o/invite.key\"\npublic_key = \"keys/invite.pub\"\n"
+	withArchive := strings.Replace(good, "[site]\n", "[site]\narchive = \"proof\"\n", 1)
+	for _, tc := range []struct {
+		name, text, data string
+		want             Paths
+	}{
+		{"defaults", good, "", Paths{
+			Data: "/site/data", Archive: "/site/archive", Log: "/site/data/decisions.jsonl",
+			Receipts: "/site/data/receipts", Texts: "/site/data/texts", Outbox: "/site/data/outbox", Private: "/site/data/private", Transparency: "/site/data/log",
+			SigningKey: "/site/data/signing.key", SigningPublicKey: "/site/data/signing.pub",
+			InviteKey: "/site/data/invite.key", InvitePublicKey: "/site/data/invite.pub",
+		}},
+		{"site.archive", withArchive, "", Paths{
+			Data: "/site/data", Archive: "/site/proof", Log: "/site/data/decisions.jsonl",
+			Receipts: "/site/data/receipts", Texts: "/site/data/texts", Outbox: "/site/data/outbox", Private: "/site/data/private", Transparency: "/site/data/log",
+			SigningKey: "/site/data/signing.key", SigningPublicKey: "/site/data/signing.pub",
+			InviteKey: "/site/data/invite.key", InvitePublicKey: "/site/data/invite.pub",
+		}},
+		{"data_dir and invite keys from the config", withKeys, "", Paths{
+			Data: "/srv/cc", Archive: "/site/archive", Log: "/srv/cc/decisions.jsonl",
+			Receipts: "/srv/cc/receipts", Texts: "/srv/cc/texts", Outbox: "/srv/cc/outbox", Private: "/srv/cc/private", Transparency: "/srv/cc/log",
+			SigningKey: "/srv/cc/signing.key", SigningPublicKey: "/srv/cc/signing.pub",
+			InviteKey: "/home/o/invite.key", InvitePublicKey: "/site/keys/invite.pub", InvitePublicKeySet: true,
+		}},
+		{"--data wins, relative to the working directory", withKeys, "copy/", Paths{
+			Data: filepath.Join(wd, "copy"), Archive: "/site/archive", Log: filepath.Join(wd, "copy", "decisions.jsonl"),
+			Receipts: filepath.Join(wd, "copy", "receipts"), Texts: filepath.Join(wd, "copy", "texts"),
+			Outbox: filepath.Join(wd, "copy", "outbox"), Private: filepath.Join(wd, "copy", "private"), Transparency: filepath.Join(wd, "copy", "log"),
+			SigningKey: filepath.Join(wd, "copy", "signing.key"), SigningPublicKey: filepath.Join(wd, "copy", "signing.pub"),
+			InviteKey: "/home/o/invite.key", InvitePublicKey: "/site/keys/invite.pub", InvitePublicKeySet: true,
+		}},
+	} {
+		c, err := Parse("c.toml", "/site", []byte(tc.text))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := c.Paths(tc.data); got != tc.want {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got, tc.want)
+		}
+	}
+	// A Config not made by Parse (keygen --data without a config file).
+	if got := (&Config{}).Paths("/d"); got.SigningKey != "/d/signing.key" || got.InvitePublicKey != "/d/invite.pub" {
+		t.Errorf("zero config: %+v", got)
+	}
+	c, _ := Parse("c.toml", "/site", []byte(good))
+	if got := c.Paths("").TextDirs(); len(got) != 2 || got[0] != "/site/archive" || got[1] != "/site/data/texts" {
+		t.Errorf("TextDirs = %v, want the archive, then DATA/texts", got)
+	}
+}
