@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/phone"
@@ -26,19 +28,67 @@ type owner struct {
 // against DATA/signing.pub, and the manifest of site.archive, which must
 // exist: without it no consent would show as needing renewal.
 func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
+	return openRecordsLog(cfgPath, data, "", keepLines)
+}
+
+// openRecordsLog is openRecords with a copy of the log at logPath (its
+// signing.pub beside it) instead of the data folder's, for a computer that
+// is not the server; logPath "" is the data folder's.
+func openRecordsLog(cfgPath, data, logPath string, keepLines bool) (*owner, error) {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return nil, err
 	}
 	o := &owner{cfg: cfg, paths: cfg.Paths(data)}
+	if logPath != "" {
+		st, err := os.Stat(logPath)
+		if err != nil {
+			return nil, &hintError{err, "--log names a copy of the collector's decisions.jsonl, e.g. from: rsync root@server:/var/lib/chatconsent/decisions.jsonl root@server:/var/lib/chatconsent/signing.pub log-copy/"}
+		}
+		if st.IsDir() {
+			logPath = filepath.Join(logPath, config.LogFile)
+		}
+		pubPath := filepath.Join(filepath.Dir(logPath), config.SigningPublicKeyFile)
+		pub, err := ledger.ReadPublicKey(pubPath)
+		if err != nil {
+			return nil, &hintError{err, "copy the collector's signing.pub beside the copy of its log (" + pubPath + ")"}
+		}
+		// A version-2 log names nobody: the numbers are in the private
+		// store, which must be copied beside the log (DIR/private).
+		var opener records.Opener
+		if vdir := filepath.Join(filepath.Dir(logPath), private.Dir); dirExists(vdir) {
+			vault, err := private.Open(vdir, private.Options{ReadOnly: true})
+			if err != nil {
+				return nil, err
+			}
+			defer vault.Close()
+			opener = vault
+		}
+		if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, opener, cfg.PurposeIDs(), keepLines); err != nil {
+			return nil, err
+		}
+		if o.manifest, err = textarchive.Open(o.paths.Archive); err != nil {
+			return nil, &hintError{err, "run chatconsent build --config " + cfgPath + " first, or point site.archive at the folder your builds wrote"}
+		}
+		return o, nil
+	}
 	pub, err := ledger.ReadPublicKey(o.paths.SigningPublicKey)
 	if err != nil {
-		return nil, &hintError{err, "give the collector's data folder with --data DIR (it holds signing.pub and decisions.jsonl)"}
+		return nil, &hintError{err, "give the collector's data folder with --data DIR (it holds signing.pub and decisions.jsonl), or for invite --renew a copy of its log with --log FILE"}
 	}
-	if _, err := os.Stat(o.paths.Log); errors.Is(err, os.ErrNotExist) {
+	logPath = o.paths.Log
+	if _, err := os.Stat(logPath); errors.Is(err, os.ErrNotExist) {
 		o.book = records.New(cfg.PurposeIDs(), keepLines)
-	} else if o.book, err = records.Read(ledger.FileSource(o.paths.Log), o.paths.Log, pub, cfg.PurposeIDs(), keepLines); err != nil {
-		return nil, err
+	} else {
+		// Read-only: the collector may be running and hold the store.
+		vault, err := private.Open(o.paths.Private, private.Options{ReadOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		defer vault.Close()
+		if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, vault, cfg.PurposeIDs(), keepLines); err != nil {
+			return nil, err
+		}
 	}
 	if o.manifest, err = textarchive.Open(o.paths.Archive); err != nil {
 		return nil, &hintError{err, "run chatconsent build --config " + cfgPath + " first, or point site.archive at the folder your builds wrote"}
@@ -72,4 +122,10 @@ func siteURLs(cfg *config.Config, layout string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// dirExists reports whether path is a folder.
+func dirExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

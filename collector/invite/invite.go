@@ -255,8 +255,36 @@ func Verify(token string, pub ed25519.PublicKey, now time.Time) (Invite, error) 
 	return inv, nil
 }
 
-// ReadKey reads the invite key; see ledger.ReadPrivateKey.
-func ReadKey(path string) (ed25519.PrivateKey, error) { return ledger.ReadPrivateKey(path) }
+// GenerateKey creates the invite key pair: keyPath (mode 0600) and
+// pubPath (config.Paths says where). It never overwrites a key: an
+// existing one gives an error that matches ledger.ErrKeyExists.
+func GenerateKey(keyPath, pubPath string) (ed25519.PrivateKey, error) {
+	priv, err := ledger.GenerateKeyFiles(keyPath, pubPath)
+	if errors.Is(err, ledger.ErrKeyExists) {
+		return nil, keyExistsError(keyPath)
+	}
+	return priv, err
+}
+
+// keyExistsError says that an invite key (not the log's signing key) is
+// already there.
+type keyExistsError string
+
+func (e keyExistsError) Error() string {
+	return fmt.Sprintf("%s: an invite key already exists (it is never overwritten)", string(e))
+}
+func (e keyExistsError) Unwrap() error { return ledger.ErrKeyExists }
+
+// ReadKey reads the invite key; see ledger.ReadPrivateKey. Errors call it
+// the invite key.
+func ReadKey(path string) (ed25519.PrivateKey, error) {
+	return ledger.ReadPrivateKeyNamed(path, "invite key")
+}
+
+// Fingerprint is the invite key's fingerprint as keygen --invite, invite
+// and doctor print it ("SHA256:" and the hex SHA-256 of the public key), to
+// compare the laptop's key with the collector's invite.pub.
+func Fingerprint(pub ed25519.PublicKey) string { return "SHA256:" + ledger.Fingerprint(pub) }
 
 // ReadPublicKey reads the invite key's public half.
 func ReadPublicKey(path string) (ed25519.PublicKey, error) { return ledger.ReadPublicKey(path) }
