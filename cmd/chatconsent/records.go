@@ -48,7 +48,7 @@ func openRecordsLog(cfgPath, data, logPath string, keepLines bool) (*owner, erro
 		if st.IsDir() {
 			logPath = filepath.Join(logPath, filepath.Base(o.paths.Log))
 		}
-		pubPath := filepath.Join(filepath.Dir(logPath), ledger.PublicKeyFile)
+		pubPath := filepath.Join(filepath.Dir(logPath), config.SigningPublicKeyFile)
 		pub, err := ledger.ReadPublicKey(pubPath)
 		if err != nil {
 			return nil, &hintError{err, "copy the collector's signing.pub beside the copy of its log (" + pubPath + ")"}

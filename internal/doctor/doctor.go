@@ -145,7 +145,7 @@ func Run(ctx context.Context, o Options) []Result {
 		res = append(res, CheckLog(paths, pub, o.Now()))
 	}
 	if usable || cfg.Invite.PublicKey != "" {
-		res = append(res, CheckInviteKey(cfg, paths.Data))
+		res = append(res, CheckInviteKey(paths))
 	}
 	res = append(res, CheckTemplate(cfg))
 	if o.SMTPAddr == "" && cfg.SMTP != nil {
@@ -165,15 +165,12 @@ func Run(ctx context.Context, o Options) []Result {
 // CheckInviteKey reads the invite key's public half the collector checks
 // invite links with (invite.public_key, default DATA/invite.pub) and
 // reports its fingerprint; without one, personal links are off (OK).
-func CheckInviteKey(cfg *config.Config, dir string) Result {
+func CheckInviteKey(paths config.Paths) Result {
 	r := Result{Check: "invite key"}
-	p := cfg.Invite.PublicKey
-	if p == "" {
-		p = filepath.Join(dir, config.InvitePublicKeyFile)
-	}
+	p := paths.InvitePublicKey
 	pub, err := invite.ReadPublicKey(p)
 	switch {
-	case errors.Is(err, fs.ErrNotExist) && cfg.Invite.PublicKey == "":
+	case errors.Is(err, fs.ErrNotExist) && !paths.InvitePublicKeySet:
 		r.Detail = "no " + p + ": personal invite links are off"
 	case err != nil:
 		r.Status, r.Detail = Fail, err.Error()
