@@ -331,6 +331,15 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if !strings.Contains(out, "1 person to ask again") || !strings.Contains(out, "+48512345678 Łukasz Wróbel: orders") || !strings.Contains(out, "https://wa.me/48512345678?text=Hello%20%C5%81ukasz") {
 		t.Errorf("invite --renew:\n%s", out)
 	}
+	// His renewal link shows the new text to the running collector, not
+	// the one it started with (issue 11 item 5).
+	if m := personalRe.FindStringSubmatch(out); m == nil {
+		t.Errorf("invite --renew printed no personal link:\n%s", out)
+	} else if code, page := get(t, local(m[1], base)); code != 200 || !strings.Contains(page, "New: appointment reminders.") {
+		t.Errorf("renewal invite page: %d, new text shown: %v", code, strings.Contains(page, "New: appointment reminders."))
+	} else if v := textVersionRe.FindStringSubmatch(page); v == nil || v[1] == enVersion {
+		t.Errorf("renewal invite page offers text version %v, the old one is %s", v, enVersion)
+	}
 
 	// A refusal's thank-you page offers nothing to withdraw.
 	if code, html := postForm(t, base+"v1/consent", url.Values{
@@ -364,7 +373,8 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if count[201] != 1 || count[409] != 7 {
 		t.Errorf("8 concurrent decisions with one token: %v, want one 201 and seven 409", count)
 	}
-	if out := runOK(t, "verify", filepath.Join(data, "decisions.jsonl")); !strings.Contains(out, "OK, 9 records") {
+	// 10: nine as before, and the opening of Łukasz's renewal link.
+	if out := runOK(t, "verify", filepath.Join(data, "decisions.jsonl")); !strings.Contains(out, "OK, 10 records") {
 		t.Errorf("verify after the race: %s", out)
 	}
 }
