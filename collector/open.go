@@ -72,6 +72,11 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 			st.ArchiveDir = filepath.Join(cfg.Dir, "archive")
 		}
 	}
+	// A signing key is created only on first setup, never beside a
+	// mistyped --data path (see checkDataDir).
+	if err := checkDataDir(st.DataDir, cfg.Collector.DataDir); err != nil {
+		return nil, info, err
+	}
 	if err := os.MkdirAll(st.DataDir, 0o700); err != nil {
 		return nil, info, fmt.Errorf("data directory: %w", err)
 	}
