@@ -136,6 +136,16 @@ func (s *Server) decision(id string) (*ledger.Record, []string) {
 	return &c, s.proc.book.Withdrawable(id)
 }
 
+// decisionOf returns the decision a withdrawal id refers to, or id itself.
+func (s *Server) decisionOf(id string) string {
+	s.proc.mu.Lock()
+	defer s.proc.mu.Unlock()
+	if d, ok := s.proc.book.WithdrawalRef(id); ok {
+		return d
+	}
+	return id
+}
+
 // inviteDecision returns the id of the decision made through invite id.
 func (s *Server) inviteDecision(id string) (string, bool) {
 	s.proc.mu.Lock()

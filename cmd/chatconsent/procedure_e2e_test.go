@@ -221,13 +221,13 @@ func TestInviteAndWithdrawal(t *testing.T) {
 
 	// 8. The static withdrawal page's way: number and record id, no
 	// purpose = the rest. A wrong number or id finds nothing.
-	if code, _ := postJSON(t, base+"v1/withdraw", `{"phone":"+49 30 1234567","id":"`+decisionID+`"}`); code != 404 {
+	if code, _ := postJSON(t, base+"v1/withdraw", `{"phone":"+49 30 1234567","id":"`+decisionID+`","purpose":["all"]}`); code != 404 {
 		t.Errorf("withdraw with another number: %d, want 404", code)
 	}
 	if code, html := postForm(t, base+"v1/withdraw", url.Values{"phone": {"0170 1234567"}, "id": {"123"}, "lang": {"en"}}); code != 400 || !strings.Contains(html, "reference number") {
 		t.Errorf("withdraw with a bad id: %d\n%s", code, html)
 	}
-	code, ans := postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+decisionID+`","lang":"de"}`)
+	code, ans := postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+decisionID+`","purpose":["all"],"lang":"de"}`)
 	if code != 201 || ans["withdrawn"].([]any)[0] != "orders" || len(ans["still_granted"].([]any)) != 0 {
 		t.Fatalf("withdraw the rest: %d %v", code, ans)
 	}
@@ -446,7 +446,7 @@ func TestWithdrawAfterRestart(t *testing.T) {
 	if code, html = postForm(t, base+"v1/withdraw", url.Values{"id": {decisionID}, "k": {k}, "purpose": {"documents"}, "lang": {"de"}}); code != 200 {
 		t.Fatalf("withdraw documents after a restart: %d\n%s", code, html)
 	}
-	code, ans := postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+decisionID+`","lang":"de"}`)
+	code, ans := postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+decisionID+`","purpose":["all"],"lang":"de"}`)
 	if code != 201 || fmt.Sprint(ans["withdrawn"]) != "[orders]" {
 		t.Fatalf("withdraw the rest by number and id: %d %v", code, ans)
 	}
@@ -531,11 +531,11 @@ func TestWithdrawNotGranted(t *testing.T) {
 	if code != 409 || ans["code"] != "withdraw_not_granted" || !strings.Contains(fmt.Sprint(ans["error"]), "Consent to other purposes is still in force") {
 		t.Errorf("withdraw a purpose not granted: %d %v", code, ans)
 	}
-	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":" `+strings.ToUpper(id)+` ","lang":"en"}`)
+	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":" `+strings.ToUpper(id)+` ","purpose":["all"],"lang":"en"}`)
 	if code != 201 || fmt.Sprint(ans["withdrawn"]) != "[orders]" {
 		t.Errorf("withdraw with the id in capitals: %d %v", code, ans)
 	}
-	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+id+`","lang":"en"}`)
+	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+id+`","purpose":["all"],"lang":"en"}`)
 	if code != 409 || ans["code"] != "withdraw_nothing" {
 		t.Errorf("nothing left: %d %v", code, ans)
 	}
