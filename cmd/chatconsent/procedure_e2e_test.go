@@ -188,9 +188,11 @@ func TestInviteAndWithdrawal(t *testing.T) {
 		t.Errorf("decision does not name invite %s", inv.ID)
 	}
 
-	// 7. The personal withdrawal link: both purposes offered, ticked.
+	// 7. The personal withdrawal link: both purposes offered and "all
+	// purposes", none ticked: it asks like the static page (issue 11 item
+	// 21; they were pre-ticked before).
 	code, html = get(t, withdrawLink)
-	if code != 200 || strings.Count(html, `name="purpose"`) != 2 || strings.Count(html, " checked") != 2 {
+	if code != 200 || strings.Count(html, `name="purpose"`) != 3 || !strings.Contains(html, `name="purpose" value="all"`) || strings.Count(html, " checked") != 0 {
 		t.Fatalf("withdrawal page: %d\n%s", code, html)
 	}
 	k := regexp.MustCompile(`name="k" value="([^"]+)"`).FindStringSubmatch(html)[1]
@@ -439,7 +441,7 @@ func TestWithdrawAfterRestart(t *testing.T) {
 	link := local(wm[1], base)
 	decisionID := regexp.MustCompile(`id=([0-9a-f]{32})`).FindStringSubmatch(link)[1]
 	code, html = get(t, link)
-	if code != 200 || strings.Count(html, " checked") != 2 {
+	if code != 200 || strings.Count(html, `name="purpose"`) != 3 || strings.Count(html, " checked") != 0 {
 		t.Fatalf("withdrawal page after a restart: %d\n%s", code, html)
 	}
 	k := regexp.MustCompile(`name="k" value="([^"]+)"`).FindStringSubmatch(html)[1]
