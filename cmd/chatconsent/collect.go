@@ -115,8 +115,26 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 	if wrap != nil {
 		h = wrap(srv, h)
 	}
+	// The owner's CLI reaches the log's only writer through a socket in
+	// the data folder (chatconsent withdraw).
+	octx, ocancel := context.WithCancel(ctx)
+	defer ocancel()
+	ownerDone := make(chan struct{})
+	if oln, err := collector.ListenOwner(dataDir); err != nil {
+		fmt.Fprintf(stderr, "chatconsent: warning: %v; chatconsent withdraw works only while the collector is stopped\n", err)
+		close(ownerDone)
+	} else {
+		go func() {
+			defer close(ownerDone)
+			if err := collector.Serve(octx, oln, srv.OwnerHandler()); err != nil {
+				fmt.Fprintf(stderr, "chatconsent: warning: owner socket: %v\n", err)
+			}
+		}()
+	}
 	fmt.Fprintf(stdout, "listening on http://%s/\n", ln.Addr())
 	err = collector.Serve(ctx, ln, h)
+	ocancel()
+	<-ownerDone
 	n, syncs := srv.LogStats()
 	fmt.Fprintf(stdout, "stopped: %d decisions recorded with %d fsyncs\n", n, syncs)
 	return err

@@ -45,6 +45,9 @@ Usage:
         all decisions and withdrawals
   chatconsent export  [--config FILE] [--data DIR] NUMBER
         everything about a number as JSON (GDPR Art. 15), with Kantara consent receipts
+  chatconsent withdraw NUMBER (--purpose ID... | --all) --via phone|whatsapp|email|letter|in-person
+                      [--note TEXT] [--by OWNER] [--config FILE] [--data DIR]
+        record a withdrawal that reached you by phone, WhatsApp, e-mail, letter or in person
   chatconsent text    VERSION [--config FILE] [--data DIR]
         print the exact archived text of a text version, hash checked
   chatconsent init    DIR
@@ -124,6 +127,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runList(rest, stdout, stderr)
 	case "export":
 		return runExport(rest, stdout, stderr)
+	case "withdraw":
+		return runWithdraw(ctx, rest, stdout, stderr)
 	case "text":
 		return runText(rest, stdout, stderr)
 	case "init":

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -66,7 +67,14 @@ func (b *Book) WriteStatus(w io.Writer, p *Person, m *textarchive.Manifest) erro
 				what += " on the public form (number not confirmed)"
 			}
 		case ledger.TypeWithdrawal:
-			what = "withdrew " + strings.Join(r.Purposes, ", ") + " of decision " + short(r.Ref) + " (" + r.Via + ")"
+			what = "withdrew " + strings.Join(r.Purposes, ", ") + " of decision " + short(r.Ref) + " (" + r.Via
+			if r.By != "" {
+				what += ", recorded by " + oneLine(r.By)
+			}
+			if r.Note != "" {
+				what += ": " + strconv.Quote(r.Note)
+			}
+			what += ")"
 		default:
 			what = r.Type
 		}
