@@ -343,16 +343,6 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if !strings.Contains(out, "1 person to ask again") || !strings.Contains(out, "+48512345678 Łukasz Wróbel: orders") || !strings.Contains(out, "https://wa.me/48512345678?text=Hello%20%C5%81ukasz") {
 		t.Errorf("invite --renew:\n%s", out)
 	}
-	// His renewal link shows the new text to the running collector, not
-	// the one it started with (issue 11 item 5).
-	if m := personalRe.FindStringSubmatch(out); m == nil {
-		t.Errorf("invite --renew printed no personal link:\n%s", out)
-	} else if code, page := get(t, local(m[1], base)); code != 200 || !strings.Contains(page, "New: appointment reminders.") {
-		t.Errorf("renewal invite page: %d, new text shown: %v", code, strings.Contains(page, "New: appointment reminders."))
-	} else if v := textVersionRe.FindStringSubmatch(page); v == nil || v[1] == enVersion {
-		t.Errorf("renewal invite page offers text version %v, the old one is %s", v, enVersion)
-	}
-
 	// The README's split (issue 11 item 17): the invite key on the laptop,
 	// the log on the server. The owner copies decisions.jsonl and
 	// signing.pub from the server into log-copy/ and runs invite --renew
@@ -390,6 +380,17 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if _, stderr, code := chatconsent(t, "invite", "--config", cfg, "--data", laptop, "--phone", "0170 1234567", "--log", logCopy); code != 2 || !strings.Contains(stderr, "--log goes with --renew") {
 		t.Errorf("--log with --phone: exit %d\n%s", code, stderr)
 	}
+
+	// His renewal link shows the new text to the running collector, not
+	// the one it started with (issue 11 item 5).
+	if m := personalRe.FindStringSubmatch(out); m == nil {
+		t.Errorf("invite --renew printed no personal link:\n%s", out)
+	} else if code, page := get(t, local(m[1], base)); code != 200 || !strings.Contains(page, "New: appointment reminders.") {
+		t.Errorf("renewal invite page: %d, new text shown: %v", code, strings.Contains(page, "New: appointment reminders."))
+	} else if v := textVersionRe.FindStringSubmatch(page); v == nil || v[1] == enVersion {
+		t.Errorf("renewal invite page offers text version %v, the old one is %s", v, enVersion)
+	}
+
 
 	// A refusal's thank-you page offers nothing to withdraw.
 	if code, html := postForm(t, base+"v1/consent", url.Values{
