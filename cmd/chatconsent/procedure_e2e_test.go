@@ -396,7 +396,6 @@ func TestInviteAndWithdrawal(t *testing.T) {
 		t.Errorf("renewal invite page offers text version %v, the old one is %s", v, enVersion)
 	}
 
-
 	// A refusal's thank-you page offers nothing to withdraw.
 	if code, html := postForm(t, base+"v1/consent", url.Values{
 		"decision": {"refused"}, "name": {"Anna"}, "phone": {"0171 2345678"}, "lang": {"de"}, "text_version": {version},
