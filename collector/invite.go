@@ -199,7 +199,12 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	cp := s.proc.pages[lang]
+	cp, err := s.consentPage(lang)
+	if err != nil {
+		s.o.Logger.Error("invite page", "err", err)
+		s.unavailable(w, encForm, lang)
+		return
+	}
 	form := &themes.Form{
 		Action: s.o.PublicURL + "v1/consent", TextVersion: cp.Version, Invite: token,
 		Values: themes.FormValues{Name: inv.Name, Phone: inv.Phone}, NoMail: s.o.Config.SMTP == nil,

@@ -82,6 +82,11 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		paths.Archive = st.ArchiveDir
 	}
 	info.Paths = paths
+	// A signing key is created only on first setup, never beside a
+	// mistyped --data path (see checkDataDir).
+	if err := checkDataDir(paths.Data, cfg.Collector.DataDir); err != nil {
+		return nil, info, err
+	}
 	if err := os.MkdirAll(paths.Data, 0o700); err != nil {
 		return nil, info, fmt.Errorf("data directory: %w", err)
 	}

@@ -103,7 +103,7 @@ func TestRecordWithdrawal(t *testing.T) {
 		t.Errorf("withdraw all again: %v", err)
 	}
 	// The public withdrawal page now finds nothing left either.
-	if w := h.do("POST", "/v1/withdraw", ctJSON, `{"phone":"0170 1234567","id":"`+recs[0].ID+`"}`); w.Code != 409 {
+	if w := h.do("POST", "/v1/withdraw", ctJSON, `{"phone":"0170 1234567","id":"`+recs[0].ID+`","purpose":["all"]}`); w.Code != 409 {
 		t.Errorf("web withdrawal after the owner's: %d", w.Code)
 	}
 }

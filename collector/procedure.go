@@ -8,14 +8,12 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"sync"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/records"
-	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // procedure is the collector's part of the WhatsApp procedure (invites and
@@ -24,7 +22,6 @@ import (
 // second store to keep in step with the log.
 type procedure struct {
 	inviteKey ed25519.PublicKey // nil: invites are off
-	pages     map[string]*textarchive.ConsentPage
 
 	mu      sync.Mutex
 	book    *records.Book
@@ -47,21 +44,15 @@ func (s *Server) initProcedure() error {
 	}
 	p.pending, p.opening = map[string]bool{}, map[string]bool{}
 	p.inviteKey = s.o.InviteKey
-	p.pages = map[string]*textarchive.ConsentPage{}
 	if p.inviteKey == nil {
 		return nil
 	}
-	m := &textarchive.Manifest{Versions: s.versions}
+	// Every language's latest consent page must be there now, not at the
+	// first invite; later versions are picked up by consentPage.
 	for _, lang := range s.o.Config.Site.Languages {
-		v := m.Latest(lang)
-		if v == "" {
-			return fmt.Errorf("collector: the text archive %s has no version in %q; run chatconsent build", s.o.Paths.Archive, lang)
+		if _, err := s.consentPage(lang); err != nil {
+			return err
 		}
-		cp, err := textarchive.ReadConsentPage(s.o.Paths.Archive, v)
-		if err != nil {
-			return fmt.Errorf("collector: invite pages need the consent page of every language: %w (run chatconsent build)", err)
-		}
-		p.pages[lang] = cp
 	}
 	return nil
 }
@@ -143,6 +134,16 @@ func (s *Server) decision(id string) (*ledger.Record, []string) {
 	}
 	c := *d
 	return &c, s.proc.book.Withdrawable(id)
+}
+
+// decisionOf returns the decision a withdrawal id refers to, or id itself.
+func (s *Server) decisionOf(id string) string {
+	s.proc.mu.Lock()
+	defer s.proc.mu.Unlock()
+	if d, ok := s.proc.book.WithdrawalRef(id); ok {
+		return d
+	}
+	return id
 }
 
 // inviteDecision returns the id of the decision made through invite id.

@@ -118,15 +118,19 @@ type Server struct {
 	log      *ledger.Log
 	versions map[string]textarchive.Version // guarded by vmu; see ReloadVersions
 	vmu      sync.RWMutex
-	linkKey  []byte
-	keyFP    string
-	texts    sync.Map // version → struct{}: copied into DATA/texts
-	limiter  *clientLimiter
-	origins  map[string]struct{}
-	cop      *http.CrossOriginProtection
-	receipts *receiptQueue
-	inflight atomic.Int64 // decisions being handled; receipts wait for 0
-	proc     procedure
+	// Guarded by vmu: the manifest file's stamp when versions were read,
+	// and the consent pages read so far (version → page), see consentPage.
+	manifestSeen string
+	pages        map[string]*textarchive.ConsentPage
+	linkKey      []byte
+	keyFP        string
+	texts        sync.Map // version → struct{}: copied into DATA/texts
+	limiter      *clientLimiter
+	origins      map[string]struct{}
+	cop          *http.CrossOriginProtection
+	receipts     *receiptQueue
+	inflight     atomic.Int64 // decisions being handled; receipts wait for 0
+	proc         procedure
 }
 
 // New checks the options and returns a server. The archive's manifest is
@@ -157,6 +161,7 @@ func New(o Options) (*Server, error) {
 	if o.ReceiptQueue <= 0 {
 		o.ReceiptQueue = 256
 	}
+	stamp := manifestStamp(o.Paths.Archive)
 	m, err := textarchive.ReadManifest(o.Paths.Archive)
 	if err != nil {
 		return nil, err
@@ -181,7 +186,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		o: o, log: o.Log, versions: m.Versions, linkKey: h.Sum(nil), keyFP: ledger.Fingerprint(pub),
+		o: o, log: o.Log, versions: m.Versions, manifestSeen: stamp, pages: map[string]*textarchive.ConsentPage{}, linkKey: h.Sum(nil), keyFP: ledger.Fingerprint(pub),
 		limiter: newClientLimiter(lim.RatePerMinute, lim.RateBurst),
 		origins: map[string]struct{}{}, cop: cop,
 	}

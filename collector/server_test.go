@@ -509,7 +509,8 @@ func TestWithdrawLinkCoversLaterGrants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := json.Marshal(map[string]string{"id": u.Query().Get("id"), "k": u.Query().Get("k")})
+	// "all" is explicit: no purpose withdraws nothing (issue 11 item 21).
+	body, _ := json.Marshal(map[string]any{"id": u.Query().Get("id"), "k": u.Query().Get("k"), "purpose": []string{"all"}})
 	w := h.do("POST", "/v1/withdraw", ctJSON, string(body))
 	var got struct {
 		Withdrawn    []string `json:"withdrawn"`

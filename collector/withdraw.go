@@ -25,12 +25,17 @@ const (
 	FieldID = "id"
 	// FieldKey is the MAC of a personal withdrawal link.
 	FieldKey = "k"
+	// WithdrawAll, as a purpose of a withdrawal, withdraws every purpose
+	// still granted (config refuses it as a purpose id).
+	WithdrawAll = "all"
 )
 
 // WithdrawRequest is a decoded, not yet validated, withdrawal. The person
 // is recognised by one of: the personal link's Key (with ID), an Invite
-// token, or Phone and ID typed into the static withdrawal page. No purpose
-// means every purpose still granted by the decision.
+// token, or Phone and ID typed into the static withdrawal page. Purposes
+// name what is withdrawn; [WithdrawAll] ("all") withdraws every purpose
+// still granted by the decision. No purpose is refused (code
+// "withdraw_purpose_none"): nothing is ever withdrawn by omission.
 type WithdrawRequest struct {
 	Phone    string   `json:"phone"`
 	ID       string   `json:"id"`
@@ -71,6 +76,24 @@ func DecodeWithdrawJSON(b []byte) (*WithdrawRequest, error) {
 
 var recordIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
+// NormalizeRecordID returns a record number as typed or copied by a person
+// in its stored form: spaces (also non-breaking and thin ones), dashes,
+// dots, underscores and colons are dropped and letters lowered, so
+// "A813 163A-3C97…" finds "a813163a3c97…". Anything else is kept, for
+// validation to refuse.
+func NormalizeRecordID(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\u00a0', '\u202f', '\u2009', '-', '\u2010', '\u2011', '\u2012', '\u2013', '.', '_', ':':
+			return -1
+		}
+		if r >= 'A' && r <= 'F' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
 // Reasons a withdrawal is refused; each selects the theme string shown.
 var (
 	errNotFound = errors.New("withdraw_not_found") // no such decision for this number, or a bad link
@@ -109,7 +132,7 @@ func (s *Server) findDecision(req *WithdrawRequest) (*ledger.Record, []string, s
 			return nil, nil, "", "", errNotFound
 		}
 		d, ok := s.inviteDecision(inv.ID)
-		if !ok || (id != "" && id != d) {
+		if !ok || (id != "" && s.decisionOf(id) != d) {
 			return nil, nil, "", "", errNotFound
 		}
 		id, via, inviteID = d, "invite", inv.ID
@@ -118,6 +141,9 @@ func (s *Server) findDecision(req *WithdrawRequest) (*ledger.Record, []string, s
 		if err != nil || !recordIDRe.MatchString(id) {
 			return nil, nil, "", "", errNotFound
 		}
+		// The number shown after a withdrawal is the withdrawal's own:
+		// it finds the decision it withdrew from.
+		id = s.decisionOf(id)
 		d, _ := s.decision(id)
 		if d == nil || d.Subject == nil || d.Subject.Phone != number {
 			return nil, nil, "", "", errNotFound
@@ -170,7 +196,7 @@ func (s *Server) renderWithdrawLink(w http.ResponseWriter, status int, lang stri
 		wl.Invite = req.Invite
 	}
 	for _, id := range left { // configured purposes first, then removed ones
-		wl.Purposes = append(wl.Purposes, themes.FormPurpose{ID: id, Title: s.o.Config.PurposeTitle(id, lang), Checked: true})
+		wl.Purposes = append(wl.Purposes, themes.FormPurpose{ID: id, Title: s.o.Config.PurposeTitle(id, lang)})
 	}
 	s.render(w, status, themes.LayoutWithdrawLink, &themes.Page{
 		Lang: lang, Title: t["withdraw_title"],
@@ -210,9 +236,9 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		s.refuseBody(w, r, enc, err, "withdrawal refused", "err_field")
 		return
 	}
-	// A record id copied from a receipt or typed by hand: spaces around
-	// it or capitals do not matter (ids are lower-case hex).
-	req.ID = strings.ToLower(strings.TrimSpace(req.ID))
+	// A record id copied from a receipt or typed by hand: grouping,
+	// spaces, dashes or capitals do not matter (ids are lower-case hex).
+	req.ID = NormalizeRecordID(req.ID)
 	lang := s.pageLang(req.Lang)
 	if req.Lang != "" && lang != req.Lang {
 		s.withdrawFieldError(w, enc, lang, FieldLang, "lang")
@@ -234,6 +260,9 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		if !recordIDRe.MatchString(req.ID) {
 			errs = append(errs, FieldError{Field: FieldID, Code: "id"})
 		}
+		if len(req.Purposes) == 0 {
+			errs = append(errs, FieldError{Field: FieldPurpose, Code: "withdraw_purpose_none"})
+		}
 		if len(errs) > 0 {
 			s.withdrawFieldErrors(w, enc, lang, errs)
 			return
@@ -252,17 +281,28 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 	if req.Lang == "" {
 		lang = s.pageLang(d.Lang)
 	}
+	if len(req.Purposes) == 0 {
+		// The personal link's page: shown again, asking.
+		if enc != encJSON && len(left) > 0 {
+			t := s.o.Theme.Strings(lang)
+			s.renderWithdrawLink(w, http.StatusBadRequest, lang, req, d, left, []themes.FieldError{{Field: FieldPurpose, Message: t["err_withdraw_purpose_none"]}})
+			return
+		}
+		s.withdrawFieldError(w, enc, lang, FieldPurpose, "withdraw_purpose_none")
+		return
+	}
+	all := slices.Contains(req.Purposes, WithdrawAll)
 	for _, p := range req.Purposes {
 		// A purpose removed from the config since stays withdrawable
 		// while consent to it is in force.
-		if !slices.Contains(s.o.Config.PurposeIDs(), p) && !slices.Contains(left, p) {
+		if p != WithdrawAll && !slices.Contains(s.o.Config.PurposeIDs(), p) && !slices.Contains(left, p) {
 			s.withdrawFieldError(w, enc, lang, FieldPurpose, "purpose")
 			return
 		}
 	}
 	var purposes []string
 	for _, p := range left {
-		if len(req.Purposes) == 0 || slices.Contains(req.Purposes, p) {
+		if all || slices.Contains(req.Purposes, p) {
 			purposes = append(purposes, p)
 		}
 	}

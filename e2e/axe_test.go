@@ -187,6 +187,9 @@ func accessibility(t *testing.T, vp viewport, srv *server, src, cfg, data, errPa
 					t.Fatalf("open personal withdrawal page: %v %v", resp, err)
 				}
 				checkPage(t, tb, src, lang)
+				if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(`label[for="purpose-all"]`))); err != nil {
+					t.Fatal(err)
+				}
 				resp, err = chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(`form[action$="/v1/withdraw"] button[type="submit"]`)))
 				if err != nil || resp.Status != http.StatusOK {
 					t.Fatalf("withdraw: %v %v", resp, err)

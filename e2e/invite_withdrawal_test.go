@@ -86,6 +86,10 @@ func TestFlowWithdrawal(t *testing.T) {
 			if err != nil || resp.Status != http.StatusOK {
 				t.Fatalf("open withdrawal page: %v %v", resp, err)
 			}
+			// Nothing is ticked: the person says what (issue 11 item 21).
+			if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(`label[for="purpose-all"]`))); err != nil {
+				t.Fatal(err)
+			}
 			resp, err = chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(`form[action$="/v1/withdraw"] button[type="submit"]`)))
 			if err != nil || resp.Status != http.StatusOK {
 				t.Fatalf("withdraw: %v %v", resp, err)
@@ -122,6 +126,7 @@ func TestFlowStaticWithdrawal(t *testing.T) {
 			if err := chromedp.Do(tb.ctx,
 				chromedp.SendKeys(chromedp.ID("phone"), "0170 1234567"),
 				chromedp.SendKeys(chromedp.ID("id"), id),
+				chromedp.Click(chromedp.CSS(`label[for="purpose-all"]`)),
 			); err != nil {
 				t.Fatal(err)
 			}

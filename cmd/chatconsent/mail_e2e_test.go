@@ -111,7 +111,7 @@ owner_to = "inhaber@fahrradladen.example"
 	if subj.Subject != "Ihre Einwilligungsbestätigung – Fahrradladen Beispiel GmbH" {
 		t.Errorf("subject's mail: Subject %q", subj.Subject)
 	}
-	for _, want := range []string{"Guten Tag Jürgen Weiß,", "Einwilligung erteilt", "http://127.0.0.1:8080/v1/withdraw?id=" + id + "&k=", "Referenznummer: " + id} {
+	for _, want := range []string{"Guten Tag Jürgen Weiß,", "Einwilligung erteilt", "http://127.0.0.1:8080/v1/withdraw?id=" + id + "&k=", "Vorgangsnummer: " + id} {
 		if !strings.Contains(subj.Text, want) {
 			t.Errorf("subject's mail lacks %q:\n%s", want, subj.Text)
 		}

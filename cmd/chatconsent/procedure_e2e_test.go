@@ -199,9 +199,11 @@ func TestInviteAndWithdrawal(t *testing.T) {
 		t.Errorf("decision does not name invite %s", inv.ID)
 	}
 
-	// 7. The personal withdrawal link: both purposes offered, ticked.
+	// 7. The personal withdrawal link: both purposes offered and "all
+	// purposes", none ticked: it asks like the static page (issue 11 item
+	// 21; they were pre-ticked before).
 	code, html = get(t, withdrawLink)
-	if code != 200 || strings.Count(html, `name="purpose"`) != 2 || strings.Count(html, " checked") != 2 {
+	if code != 200 || strings.Count(html, `name="purpose"`) != 3 || !strings.Contains(html, `name="purpose" value="all"`) || strings.Count(html, " checked") != 0 {
 		t.Fatalf("withdrawal page: %d\n%s", code, html)
 	}
 	k := regexp.MustCompile(`name="k" value="([^"]+)"`).FindStringSubmatch(html)[1]
@@ -232,13 +234,13 @@ func TestInviteAndWithdrawal(t *testing.T) {
 
 	// 8. The static withdrawal page's way: number and record id, no
 	// purpose = the rest. A wrong number or id finds nothing.
-	if code, _ := postJSON(t, base+"v1/withdraw", `{"phone":"+49 30 1234567","id":"`+decisionID+`"}`); code != 404 {
+	if code, _ := postJSON(t, base+"v1/withdraw", `{"phone":"+49 30 1234567","id":"`+decisionID+`","purpose":["all"]}`); code != 404 {
 		t.Errorf("withdraw with another number: %d, want 404", code)
 	}
 	if code, html := postForm(t, base+"v1/withdraw", url.Values{"phone": {"0170 1234567"}, "id": {"123"}, "lang": {"en"}}); code != 400 || !strings.Contains(html, "reference number") {
 		t.Errorf("withdraw with a bad id: %d\n%s", code, html)
 	}
-	code, ans := postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+decisionID+`","lang":"de"}`)
+	code, ans := postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+decisionID+`","purpose":["all"],"lang":"de"}`)
 	if code != 201 || ans["withdrawn"].([]any)[0] != "orders" || len(ans["still_granted"].([]any)) != 0 {
 		t.Fatalf("withdraw the rest: %d %v", code, ans)
 	}
@@ -342,7 +344,6 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if !strings.Contains(out, "1 person to ask again") || !strings.Contains(out, "+48512345678 Łukasz Wróbel: orders") || !strings.Contains(out, "https://wa.me/48512345678?text=Hello%20%C5%81ukasz") {
 		t.Errorf("invite --renew:\n%s", out)
 	}
-
 	// The README's split (issue 11 item 17): the invite key on the laptop,
 	// the log on the server. The owner copies decisions.jsonl and
 	// signing.pub from the server into log-copy/ and runs invite --renew
@@ -386,6 +387,16 @@ func TestInviteAndWithdrawal(t *testing.T) {
 		t.Errorf("--log with --phone: exit %d\n%s", code, stderr)
 	}
 
+	// His renewal link shows the new text to the running collector, not
+	// the one it started with (issue 11 item 5).
+	if m := personalRe.FindStringSubmatch(out); m == nil {
+		t.Errorf("invite --renew printed no personal link:\n%s", out)
+	} else if code, page := get(t, local(m[1], base)); code != 200 || !strings.Contains(page, "New: appointment reminders.") {
+		t.Errorf("renewal invite page: %d, new text shown: %v", code, strings.Contains(page, "New: appointment reminders."))
+	} else if v := textVersionRe.FindStringSubmatch(page); v == nil || v[1] == enVersion {
+		t.Errorf("renewal invite page offers text version %v, the old one is %s", v, enVersion)
+	}
+
 	// A refusal's thank-you page offers nothing to withdraw.
 	if code, html := postForm(t, base+"v1/consent", url.Values{
 		"decision": {"refused"}, "name": {"Anna"}, "phone": {"0171 2345678"}, "lang": {"de"}, "text_version": {version},
@@ -418,7 +429,8 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if count[201] != 1 || count[409] != 7 {
 		t.Errorf("8 concurrent decisions with one token: %v, want one 201 and seven 409", count)
 	}
-	if out := runOK(t, "verify", filepath.Join(data, "decisions.jsonl")); !strings.Contains(out, "OK, 9 records") {
+	// 10: nine as before, and the opening of Łukasz's renewal link.
+	if out := runOK(t, "verify", filepath.Join(data, "decisions.jsonl")); !strings.Contains(out, "OK, 10 records") {
 		t.Errorf("verify after the race: %s", out)
 	}
 }
@@ -452,14 +464,14 @@ func TestWithdrawAfterRestart(t *testing.T) {
 	link := local(wm[1], base)
 	decisionID := regexp.MustCompile(`id=([0-9a-f]{32})`).FindStringSubmatch(link)[1]
 	code, html = get(t, link)
-	if code != 200 || strings.Count(html, " checked") != 2 {
+	if code != 200 || strings.Count(html, `name="purpose"`) != 3 || strings.Count(html, " checked") != 0 {
 		t.Fatalf("withdrawal page after a restart: %d\n%s", code, html)
 	}
 	k := regexp.MustCompile(`name="k" value="([^"]+)"`).FindStringSubmatch(html)[1]
 	if code, html = postForm(t, base+"v1/withdraw", url.Values{"id": {decisionID}, "k": {k}, "purpose": {"documents"}, "lang": {"de"}}); code != 200 {
 		t.Fatalf("withdraw documents after a restart: %d\n%s", code, html)
 	}
-	code, ans := postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+decisionID+`","lang":"de"}`)
+	code, ans := postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+decisionID+`","purpose":["all"],"lang":"de"}`)
 	if code != 201 || fmt.Sprint(ans["withdrawn"]) != "[orders]" {
 		t.Fatalf("withdraw the rest by number and id: %d %v", code, ans)
 	}
@@ -546,11 +558,11 @@ func TestWithdrawNotGranted(t *testing.T) {
 	if code != 409 || ans["code"] != "withdraw_not_granted" || !strings.Contains(fmt.Sprint(ans["error"]), "Consent to other purposes is still in force") {
 		t.Errorf("withdraw a purpose not granted: %d %v", code, ans)
 	}
-	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":" `+strings.ToUpper(id)+` ","lang":"en"}`)
+	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":" `+strings.ToUpper(id)+` ","purpose":["all"],"lang":"en"}`)
 	if code != 201 || fmt.Sprint(ans["withdrawn"]) != "[orders]" {
 		t.Errorf("withdraw with the id in capitals: %d %v", code, ans)
 	}
-	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+id+`","lang":"en"}`)
+	code, ans = postJSON(t, base+"v1/withdraw", `{"phone":"0170 1234567","id":"`+id+`","purpose":["all"],"lang":"en"}`)
 	if code != 409 || ans["code"] != "withdraw_nothing" {
 		t.Errorf("nothing left: %d %v", code, ans)
 	}

@@ -156,6 +156,9 @@ func TestVerifyReceipt(t *testing.T) {
 
 	t.Run("record from another key", func(t *testing.T) {
 		other := filepath.Join(dir, "other-data")
+		// A second collector beside a running one gets its key first
+		// (collect never creates one beside a configured data folder).
+		runOK(t, "keygen", "--config", cfg, "--data", other)
 		base2 := start(t, "collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", other)
 		foreign := writeFile(t, dir, "foreign.pdf", decide(t, base2, `{"decision":"granted","name":"Юлия Соколова","phone":"+49 30 1234567","purpose":["orders"],"lang":"de","text_version":"`+version+`"}`))
 		_, stderr, code := chatconsent(t, "verify", foreign, "--key", pub, "--config", cfg)

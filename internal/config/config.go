@@ -446,6 +446,10 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 		if !purposeIDRe.MatchString(p.ID) {
 			bad(key+".id", "%q must be 1-40 lower-case letters, digits or '-'", p.ID)
 		}
+		if p.ID == "all" {
+			// The withdrawal forms' choice "all purposes" (collector.WithdrawAll).
+			bad(key+".id", "%q is reserved (it means every purpose on the withdrawal forms); choose another id", p.ID)
+		}
 		if seen[p.ID] {
 			bad(key+".id", "%q is used twice", p.ID)
 		}

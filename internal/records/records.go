@@ -140,8 +140,9 @@ type Book struct {
 	events    []*Event
 	people    map[string]*Person
 	decisions map[string]*Event
-	invites   map[string]*Event // invite id → invite event
-	used      map[string]string // invite id → decision id
+	invites   map[string]*Event     // invite id → invite event
+	used      map[string]string     // invite id → decision id
+	refs      map[[16]byte][16]byte // withdrawal id → decision id (canonical ids)
 }
 
 // New returns an empty book. purposes are the configured purpose ids, in
@@ -288,6 +289,7 @@ func (b *Book) addIndex(rec *ledger.Record) error {
 		if d == nil {
 			return fmt.Errorf("withdrawal %s refers to unknown decision %q", rec.ID, rec.Ref)
 		}
+		b.addRef(rec.ID, rec.Ref)
 		phone := ""
 		if rec.Subject != nil {
 			phone = rec.Subject.Phone
@@ -469,6 +471,7 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 		if d == nil {
 			return fmt.Errorf("withdrawal %s refers to unknown decision %q", rec.ID, rec.Ref)
 		}
+		b.addRef(rec.ID, rec.Ref)
 		if phone == "" && d.Subject != nil {
 			phone = d.Subject.Phone
 		}
@@ -594,6 +597,35 @@ func (b *Book) Decision(id string) *ledger.Record {
 		return &e.Record
 	}
 	return nil
+}
+
+// addRef remembers which decision withdrawal id withdrew from (32 bytes
+// per withdrawal).
+func (b *Book) addRef(id, ref string) {
+	w, ok1 := binaryID(id)
+	d, ok2 := binaryID(ref)
+	if !ok1 || !ok2 {
+		return
+	}
+	if b.refs == nil {
+		b.refs = map[[16]byte][16]byte{}
+	}
+	b.refs[w] = d
+}
+
+// WithdrawalRef returns the id of the decision that withdrawal id refers
+// to: the record number a withdrawal's thank-you page and receipt show
+// leads back to the decision.
+func (b *Book) WithdrawalRef(id string) (string, bool) {
+	w, ok := binaryID(id)
+	if !ok {
+		return "", false
+	}
+	d, ok := b.refs[w]
+	if !ok {
+		return "", false
+	}
+	return hex.EncodeToString(d[:]), true
 }
 
 // InviteUsed returns the id of the decision made through invite id.
