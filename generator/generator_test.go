@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -248,7 +248,7 @@ func TestMarkdownFeatures(t *testing.T) {
 }
 
 func sum(s string) string {
-	return archive.Sum([]byte(s))
+	return textarchive.Sum([]byte(s))
 }
 
 func BenchmarkBuild(b *testing.B) {
@@ -277,11 +277,11 @@ func TestMaterialChangeAndConsentPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := archive.ReadManifest(arch)
+	m, _ := textarchive.ReadManifest(arch)
 	if m.Versions[res.Versions["de"]].MaterialChange {
 		t.Error("first version marked as a material change")
 	}
-	cp, err := archive.ReadConsentPage(arch, res.Versions["de"])
+	cp, err := textarchive.ReadConsentPage(arch, res.Versions["de"])
 	if err != nil || cp.Lang != "de" || cp.Title != "Einwilligung in die Kommunikation per WhatsApp" || !strings.Contains(cp.Content, "Fahrradladen Beispiel GmbH") {
 		t.Fatalf("consent page = %+v, %v", cp, err)
 	}
@@ -294,7 +294,7 @@ func TestMaterialChangeAndConsentPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ = archive.ReadManifest(arch)
+	m, _ = textarchive.ReadManifest(arch)
 	v2 := res2.Versions["de"]
 	if !m.Versions[v2].MaterialChange || m.Versions[res2.Versions["en"]].MaterialChange {
 		t.Errorf("manifest = %+v", m.Versions)
@@ -302,17 +302,17 @@ func TestMaterialChangeAndConsentPage(t *testing.T) {
 	if m.Latest("de") != v2 {
 		t.Errorf("Latest(de) = %s, want %s", m.Latest("de"), v2)
 	}
-	if cp, err := archive.ReadConsentPage(arch, v2); err != nil || !strings.Contains(cp.Content, "Terminerinnerungen") {
+	if cp, err := textarchive.ReadConsentPage(arch, v2); err != nil || !strings.Contains(cp.Content, "Terminerinnerungen") {
 		t.Errorf("new consent page = %+v, %v", cp, err)
 	}
 	// A consent page that is not part of its archived text is refused.
-	p := filepath.Join(arch, v2+archive.ConsentPageSuffix)
+	p := filepath.Join(arch, v2+textarchive.ConsentPageSuffix)
 	b, _ := os.ReadFile(p)
 	os.WriteFile(p, bytes.Replace(b, []byte("Terminerinnerungen"), []byte("Werbung"), 1), 0o644)
-	if _, err := archive.ReadConsentPage(arch, v2); !errors.Is(err, archive.ErrCorrupt) {
+	if _, err := textarchive.ReadConsentPage(arch, v2); !errors.Is(err, textarchive.ErrCorrupt) {
 		t.Errorf("changed consent page: %v, want ErrCorrupt", err)
 	}
-	if _, err := archive.ReadConsentPage(arch, strings.Repeat("0", 64)); !errors.Is(err, archive.ErrUnknownVersion) {
+	if _, err := textarchive.ReadConsentPage(arch, strings.Repeat("0", 64)); !errors.Is(err, textarchive.ErrUnknownVersion) {
 		t.Errorf("unknown version: %v", err)
 	}
 }

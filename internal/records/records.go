@@ -26,13 +26,12 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // States of a purpose.
@@ -335,17 +334,13 @@ func (b *Book) intern(s string) string {
 // opened marks an invite's opening in an index book.
 var opened = &Event{}
 
-// Read verifies the log at path with pub and folds it into a new book.
-// Errors name the file and the line (ledger's *LineError).
-func Read(path string, pub ed25519.PublicKey, purposes []string, keepLines bool) (*Book, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read log: %w", err)
-	}
-	defer f.Close()
+// Read verifies the log in src with pub and folds it into a new book.
+// Errors name the source (name, e.g. the file's path) and the line
+// (ledger's *LineError).
+func Read(src ledger.Source, name string, pub ed25519.PublicKey, purposes []string, keepLines bool) (*Book, error) {
 	b := New(purposes, keepLines)
-	if _, err := ledger.Verify(f, pub, func(rec *ledger.Record, line []byte) error { return b.Add(rec, line) }); err != nil {
-		return nil, fmt.Errorf("read log %s: %w", path, err)
+	if _, err := ledger.VerifySource(src, ledger.NewVerifier(pub), func(rec *ledger.Record, line []byte) error { return b.Add(rec, line) }); err != nil {
+		return nil, fmt.Errorf("read log %s: %w", name, err)
 	}
 	return b, nil
 }
@@ -532,7 +527,7 @@ func (b *Book) order(p *Person) []string {
 // Status returns the state of every purpose the number has decided on, in
 // the configured order (unknown ids after them), and for each whether it
 // needs renewal under manifest m (nil: none does).
-func (b *Book) Status(p *Person, m *archive.Manifest) []Status {
+func (b *Book) Status(p *Person, m *textarchive.Manifest) []Status {
 	var out []Status
 	for _, id := range b.order(p) {
 		st := p.Purposes[id]
@@ -561,7 +556,7 @@ type Status struct {
 // lang) needs to be asked for again: a version of the same language marked
 // as a material change was first published after version (or, for a
 // version missing from the manifest, after the consent was given).
-func Renewal(m *archive.Manifest, version, lang string, given time.Time) bool {
+func Renewal(m *textarchive.Manifest, version, lang string, given time.Time) bool {
 	if m == nil {
 		return false
 	}
@@ -579,7 +574,7 @@ func Renewal(m *archive.Manifest, version, lang string, given time.Time) bool {
 
 // NeedsRenewal returns the people with at least one purpose that needs
 // renewal, ordered by number.
-func (b *Book) NeedsRenewal(m *archive.Manifest) []*Person {
+func (b *Book) NeedsRenewal(m *textarchive.Manifest) []*Person {
 	var out []*Person
 	for _, p := range b.People() {
 		if slices.ContainsFunc(b.Status(p, m), func(s Status) bool { return s.Renewal }) {

@@ -19,8 +19,8 @@ import (
 	"unsafe"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -63,7 +63,7 @@ func book(t *testing.T, recs []ledger.Record) *Book {
 	return b
 }
 
-func states(b *Book, phone string, m *archive.Manifest) string {
+func states(b *Book, phone string, m *textarchive.Manifest) string {
 	var parts []string
 	for _, s := range b.Status(b.Person(phone), m) {
 		parts = append(parts, s.ID+"="+s.Shown)
@@ -121,7 +121,7 @@ func TestFold(t *testing.T) {
 
 func TestRenewal(t *testing.T) {
 	t.Parallel()
-	m := &archive.Manifest{Versions: map[string]archive.Version{
+	m := &textarchive.Manifest{Versions: map[string]textarchive.Version{
 		v1: {Lang: "de", FirstPublished: t0.Add(-time.Hour)},
 		v2: {Lang: "en", FirstPublished: t0.Add(-time.Hour)},
 	}}
@@ -130,7 +130,7 @@ func TestRenewal(t *testing.T) {
 		t.Errorf("without material change: %s", got)
 	}
 	// A typo fix (no material change) needs nothing.
-	m.Versions[v3] = archive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour)}
+	m.Versions[v3] = textarchive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour)}
 	if got := states(b, jurgen.Phone, m); got != "orders=granted documents=withdrawn" {
 		t.Errorf("after a minor change: %s", got)
 	}
@@ -138,11 +138,11 @@ func TestRenewal(t *testing.T) {
 		t.Error("NeedsRenewal after a minor change")
 	}
 	// A material change in English does not touch German consents.
-	m.Versions[v3] = archive.Version{Lang: "en", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
+	m.Versions[v3] = textarchive.Version{Lang: "en", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
 	if got := states(b, jurgen.Phone, m); got != "orders=granted documents=withdrawn" {
 		t.Errorf("after an English material change: %s", got)
 	}
-	m.Versions[v3] = archive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
+	m.Versions[v3] = textarchive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
 	if got, want := states(b, jurgen.Phone, m), "orders=renewal needed documents=withdrawn"; got != want {
 		t.Errorf("after a German material change: %s, want %s", got, want)
 	}
@@ -297,7 +297,7 @@ func TestRead(t *testing.T) {
 	dir := t.TempDir()
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 	path := filepath.Join(dir, "decisions.jsonl")
-	l, _, err := ledger.Open(path, priv, ledger.Options{})
+	l, _, err := ledger.Open(path, priv, ledger.Options{Version: ledger.FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func TestRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	b, err := Read(path, priv.Public().(ed25519.PublicKey), purposes, true)
+	b, err := Read(ledger.FileSource(path), path, priv.Public().(ed25519.PublicKey), purposes, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func TestRead(t *testing.T) {
 		t.Errorf("line = %.40s", e.Line)
 	}
 	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, 32)).Public().(ed25519.PublicKey)
-	if _, err := Read(path, other, purposes, false); err == nil || !strings.Contains(err.Error(), "line 1") {
+	if _, err := Read(ledger.FileSource(path), path, other, purposes, false); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("Read with another key: %v, want a line 1 error", err)
 	}
 }
