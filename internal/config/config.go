@@ -341,6 +341,29 @@ func Load(path string) (*Config, error) {
 
 var purposeIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 
+var idTranslit = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "Ä", "ae", "Ö", "oe", "Ü", "ue", "é", "e", "è", "e", "à", "a", "ç", "c", "ñ", "n")
+
+// idSuggestion returns `, e.g. "bestaetigung"` for a purpose id that
+// becomes valid written in a-z, or "".
+func idSuggestion(id string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(idTranslit.Replace(id)) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '_' || r == '-' || r == '.':
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+				b.WriteByte('-')
+			}
+		}
+	}
+	s := strings.TrimSuffix(b.String(), "-")
+	if s == "" || s == id || !purposeIDRe.MatchString(s) {
+		return ""
+	}
+	return fmt.Sprintf(", e.g. %q", s)
+}
+
 // tomlTypeErrRe matches BurntSushi/toml's error for a value of the wrong
 // type: line, key, the TOML type, the Go kind wanted.
 var tomlTypeErrRe = regexp.MustCompile(`^toml: line (\d+) \(last key "([^"]+)"\): incompatible types: TOML value has type (\S+); destination has type (\S+)$`)
@@ -575,7 +598,7 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	for i, p := range f.Purposes {
 		key := fmt.Sprintf("purposes[%d]", i)
 		if !purposeIDRe.MatchString(p.ID) {
-			bad(key+".id", "%q must be 1-40 lower-case letters, digits or '-'", p.ID)
+			bad(key+".id", "%q must be 1-40 lower-case letters a-z (no umlauts or accents), digits 0-9 or '-'%s", p.ID, idSuggestion(p.ID))
 		}
 		if seen[p.ID] {
 			bad(key+".id", "%q is used twice", p.ID)
