@@ -74,7 +74,10 @@ type Invite struct {
 
 // Site describes the static website the generator builds.
 type Site struct {
-	Title string
+	// Title is the site's name in the default language; Titles has it per
+	// language (site.title is a string or { de = "…", en = "…" }).
+	Title  string
+	Titles map[string]string
 	// BaseURL is the absolute URL the site is served from, ending in "/".
 	BaseURL string
 	// DefaultLanguage is a BCP 47 primary language tag ("de").
@@ -245,16 +248,25 @@ func (c *Config) PurposeTitle(id, lang string) string {
 // ErrInvalid is wrapped by every validation error of [Load] and [Parse].
 var ErrInvalid = errors.New("invalid configuration")
 
+// TitleIn returns the site's title in lang (the default language's for a
+// language it has none in).
+func (s Site) TitleIn(lang string) string {
+	if t := s.Titles[lang]; t != "" {
+		return t
+	}
+	return s.Title
+}
+
 // file mirrors the TOML layout. Language-keyed strings are either a plain
 // string (meaning: the same in every language) or a table {de = "", en = ""}.
 type file struct {
 	Site struct {
-		Title           string   `toml:"title"`
-		BaseURL         string   `toml:"base_url"`
-		DefaultLanguage string   `toml:"default_language"`
-		Languages       []string `toml:"languages"`
-		UnsafeHTML      bool     `toml:"unsafe_html"`
-		Archive         string   `toml:"archive"`
+		Title           localizedField `toml:"title"`
+		BaseURL         string         `toml:"base_url"`
+		DefaultLanguage string         `toml:"default_language"`
+		Languages       []string       `toml:"languages"`
+		UnsafeHTML      bool           `toml:"unsafe_html"`
+		Archive         string         `toml:"archive"`
 	} `toml:"site"`
 	Controller struct {
 		Name    string `toml:"name"`
@@ -537,10 +549,12 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	}
 
 	c := &Config{Dir: dir}
-	c.Site = Site{Title: f.Site.Title, BaseURL: f.Site.BaseURL, DefaultLanguage: f.Site.DefaultLanguage, Languages: f.Site.Languages}
-	required("site.title", c.Site.Title)
+	c.Site = Site{BaseURL: f.Site.BaseURL, DefaultLanguage: f.Site.DefaultLanguage, Languages: f.Site.Languages}
 	if c.Site.DefaultLanguage == "" {
 		c.Site.DefaultLanguage = "de"
+	}
+	if len(f.Site.Title) == 0 {
+		required("site.title", "")
 	}
 	if !langRe.MatchString(c.Site.DefaultLanguage) {
 		bad("site.default_language", "%q is not a language code like \"de\"", c.Site.DefaultLanguage)
@@ -555,6 +569,24 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	}
 	if !slices.Contains(c.Site.Languages, c.Site.DefaultLanguage) {
 		bad("site.languages", "must contain the default language %q", c.Site.DefaultLanguage)
+	}
+	if len(f.Site.Title) > 0 {
+		langs := c.Site.Languages
+		if len(langs) == 0 {
+			langs = []string{c.Site.DefaultLanguage}
+		}
+		c.Site.Titles = expand(f.Site.Title, langs)
+		for _, l := range langs {
+			if strings.TrimSpace(c.Site.Titles[l]) == "" {
+				bad("site.title", "missing for language %q", l)
+			}
+		}
+		for l := range f.Site.Title {
+			if l != "*" && !slices.Contains(langs, l) {
+				bad("site.title", "language %q is not in site.languages", l)
+			}
+		}
+		c.Site.Title = c.Site.Titles[c.Site.DefaultLanguage]
 	}
 	c.Site.BaseURL = checkURL(bad, "site.base_url", f.Site.BaseURL)
 	c.Site.UnsafeHTML = f.Site.UnsafeHTML
