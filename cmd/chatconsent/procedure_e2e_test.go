@@ -271,6 +271,14 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if code, html := get(t, base+"v1/consent?invite="+expired); code != 410 || !strings.Contains(html, "This link has expired") {
 		t.Errorf("expired token: %d\n%s", code, html)
 	}
+	// Reached from a WhatsApp link, these pages never followed the form:
+	// they lead to it, not "back" to it (issue 11 item 23).
+	for _, u := range []string{local(forged, base), base + "v1/consent?invite=" + expired, tampered} {
+		if _, html := get(t, u); strings.Contains(html, "Back to the form") || strings.Contains(html, "Zurück zum Formular") ||
+			!(strings.Contains(html, "To the general consent form") || strings.Contains(html, "Zum allgemeinen Einwilligungsformular")) {
+			t.Errorf("%s: error page offers to go back to a form never seen", u)
+		}
+	}
 	if code, ans := postJSON(t, base+"v1/consent", `{"decision":"granted","name":"Ł","phone":"+48512345678","purpose":["orders"],"lang":"en","text_version":"`+version+`","invite":"`+expired+`"}`); code != 410 || ans["fields"] == nil {
 		t.Errorf("decision with an expired token: %d %v", code, ans)
 	}
