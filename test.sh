@@ -22,6 +22,9 @@ PACKAGES=(
   caddy:caddy
   # systemd-analyze verify of deploy/chatconsent.service (e2e/deploy_test.go)
   systemd:systemd-analyze
+  # the README's own site copy and nightly backup commands
+  # (e2e/deploydocs_test.go)
+  rsync:rsync
   # npm ci of axe-core for e2e/axe_test.go (pulls in nodejs)
   npm:npm
   # qpdf: bench/receiptoverlay stamps a template with it, and receipts

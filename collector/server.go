@@ -629,7 +629,7 @@ func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, layout string, p *themes.Page) {
-	p.SiteTitle = s.o.Config.Site.Title
+	p.SiteTitle = s.o.Config.Site.TitleIn(p.Lang)
 	// Every page the collector makes links the privacy notice, the form
 	// and the withdrawal page in its language, as the site's pages do
 	// (GDPR Art. 13: the information stays one click away).

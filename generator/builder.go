@@ -204,7 +204,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	// decision. Its hash is the text version.
 	texts := map[string][]byte{}
 	for _, lang := range cfg.Site.Languages {
-		arch := &themes.Page{Lang: lang, Title: cfg.Site.Title, SiteTitle: cfg.Site.Title}
+		arch := &themes.Page{Lang: lang, Title: cfg.Site.TitleIn(lang), SiteTitle: cfg.Site.TitleIn(lang)}
 		used := map[string]bool{}
 		for _, p := range byLang[lang] {
 			if !inTextVersion(p.fm.Layout) {
@@ -256,7 +256,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 		d := datas[lang]
 		for _, p := range pages {
 			pg := &themes.Page{
-				Lang: lang, Title: p.fm.Title, SiteTitle: cfg.Site.Title,
+				Lang: lang, Title: p.fm.Title, SiteTitle: cfg.Site.TitleIn(lang),
 				PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
 				Content: p.src.content,
 			}
@@ -406,13 +406,13 @@ func (b *Builder) indexPages(theme *themes.Theme, byLang map[string][]*page) (in
 	links.WriteString("</ul>")
 	d := markdownData(cfg, lang, byLang[lang])
 	index = &themes.Page{
-		Lang: lang, Title: cfg.Site.Title, SiteTitle: cfg.Site.Title,
+		Lang: lang, Title: cfg.Site.TitleIn(lang), SiteTitle: cfg.Site.TitleIn(lang),
 		PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
 		Content: template.HTML(links.String()),
 	}
 	t := theme.Strings(lang)
 	notFound = &themes.Page{
-		Lang: lang, Title: t["not_found_title"], SiteTitle: cfg.Site.Title,
+		Lang: lang, Title: t["not_found_title"], SiteTitle: cfg.Site.TitleIn(lang),
 		PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
 		Content: template.HTML("<p>" + template.HTMLEscapeString(t["not_found"]) + "</p>" + links.String()),
 	}
@@ -448,6 +448,7 @@ func markdownData(cfg *config.Config, lang string, pages []*page) MarkdownData {
 		t, desc := p.Localized(lang)
 		d.Purposes = append(d.Purposes, PurposeText{ID: p.ID, Title: t, Description: desc})
 	}
+	d.Site.Title = cfg.Site.TitleIn(lang) // {{ .Site.Title }} in the page's language
 	return d
 }
 

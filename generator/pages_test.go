@@ -263,3 +263,30 @@ func TestNoMailPromise(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteTitlePerLanguage (issue 11 item 23): each language's pages,
+// archive and {{ .Site.Title }} carry that language's site title.
+func TestSiteTitlePerLanguage(t *testing.T) {
+	t.Parallel()
+	cfg, dir := testSite(t)
+	cfg.Site.Titles = map[string]string{"de": "Datenschutz beim Laden", "en": "Privacy at the shop"}
+	cfg.Site.Title = cfg.Site.Titles["de"]
+	p := filepath.Join(dir, "content", "en", "consent.md")
+	src, _ := os.ReadFile(p)
+	os.WriteFile(p, append(src, "\nSite: {{ .Site.Title }}.\n"...), 0o644)
+	s, res, err := NewBuilder(cfg, Options{Now: fixedNow, ArchiveDir: filepath.Join(dir, "archive")}).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, de := string(s.Files["en/consent/index.html"]), string(s.Files["de/einwilligung/index.html"])
+	if !strings.Contains(en, "Privacy at the shop") || strings.Contains(en, "Datenschutz beim Laden") || !strings.Contains(en, "Site: Privacy at the shop.") {
+		t.Errorf("English page lacks its title or shows the German one")
+	}
+	if !strings.Contains(de, "Datenschutz beim Laden") || strings.Contains(de, "Privacy at the shop") {
+		t.Errorf("German page lacks its title")
+	}
+	arch, _ := os.ReadFile(filepath.Join(dir, "archive", res.Versions["en"]+".html"))
+	if !strings.Contains(string(arch), "Privacy at the shop") {
+		t.Errorf("English archive lacks its title")
+	}
+}

@@ -72,6 +72,10 @@ type Page struct {
 	// BackURL, if set, is where an error page's "back" link leads
 	// (default ConsentURL).
 	BackURL string
+	// FormNotSeen marks an error page reached from a link (a personal
+	// invite sent by WhatsApp) rather than from the form: its link to the
+	// form says "to the consent form", not "back".
+	FormNotSeen bool
 	// T holds the theme strings in Lang; set by [Theme.Render].
 	T   map[string]string
 	CSS template.CSS

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -31,6 +33,9 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if *addr == "" {
 		*addr = cfg.Collector.Listen
+	}
+	if *addr, err = listenAddr("collect: --addr", *addr); err != nil {
+		return err
 	}
 	if os.Getenv("GOGC") == "" {
 		// The collector's live heap is small (its index of the log) and
@@ -58,12 +63,21 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy, WithdrawalURLs: withdrawal, NoGroupCommit: *noGroup}, *addr, false, nil, stdout, stderr)
 }
 
+// stoppedLine says what this run wrote: the log's lines are decisions,
+// withdrawals and invite openings alike, so they are counted as records.
+func stoppedLine(records, syncs uint64) string {
+	return fmt.Sprintf("%s written to the log (decisions, withdrawals, invite openings) with %s", count(records, "record"), count(syncs, "fsync"))
+}
+
 // startCollector listens on addr, opens the collector and serves until ctx
 // ends. If sameOrigin, the collector's public URL is the listen address and
 // wrap adds the static site around the collector's handler.
 func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup, addr string, sameOrigin bool, wrap func(*collector.Server, http.Handler) http.Handler, stdout, stderr io.Writer) error {
 	st.Logger = slog.New(slog.NewTextHandler(stderr, nil))
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return &hintError{fmt.Errorf("listen: %w", err), fmt.Sprintf("another program already listens on %s: is chatconsent serve or collect running already (stop it with Ctrl-C, or systemctl stop chatconsent)? Or give another port with --addr, e.g. --addr 127.0.0.1:8081", addr)}
+	}
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
@@ -131,6 +145,6 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 	ocancel()
 	<-ownerDone
 	n, syncs := srv.LogStats()
-	fmt.Fprintf(stdout, "stopped: %d decisions recorded with %d fsyncs\n", n, syncs)
+	fmt.Fprintf(stdout, "stopped: %s\n", stoppedLine(n, syncs))
 	return err
 }

@@ -17,7 +17,7 @@ import (
 const usage = `chatconsent: provable WhatsApp consent for small businesses (GDPR Art. 7(1))
 
 Usage:
-  chatconsent serve   [--config FILE] [--addr 127.0.0.1:8080] [--data DIR]
+  chatconsent serve   [--config FILE] [--addr HOST:PORT|PORT] [--data DIR]
         build the site and run it with the collector, for a local trial
   chatconsent build   [--config FILE] [--out DIR]
         render content/ through the theme into static files (default public/)
@@ -35,10 +35,10 @@ Usage:
         text matches the record, and (--log) that the record is in the log
   chatconsent keygen  [--config FILE] [--data DIR] [--invite]
         create the Ed25519 signing key (or with --invite the invite key) in the data directory
-  chatconsent invite  [--config FILE] [--data DIR] --phone NUMBER [--name NAME] [--lang de|en]
-  chatconsent invite  [--config FILE] [--data DIR] --renew
-        print a personal consent link and a WhatsApp click-to-chat link; --renew: for everyone
-        whose consent needs renewal
+  chatconsent invite  [--config FILE] [--data DIR] --phone NUMBER [--name NAME] [--lang de|en] [--qr FILE.png|-]
+  chatconsent invite  [--config FILE] [--data DIR] --renew [--log COPY]
+        print a personal consent link and a WhatsApp click-to-chat link (--qr: also as a QR code);
+        --renew: for everyone whose consent needs renewal (--log: from a copy of the server's log)
   chatconsent status  [--config FILE] [--data DIR] NUMBER
         the state of each purpose for a number, and its events
   chatconsent list    [--config FILE] [--data DIR] [--since DATE] [--format table|csv|csv-excel|json]

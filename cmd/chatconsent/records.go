@@ -43,7 +43,7 @@ func openRecordsLog(cfgPath, data, logPath string, keepLines bool) (*owner, erro
 	if logPath != "" {
 		st, err := os.Stat(logPath)
 		if err != nil {
-			return nil, &hintError{err, "--log names a copy of the collector's decisions.jsonl, e.g. from: rsync root@server:/var/lib/chatconsent/decisions.jsonl root@server:/var/lib/chatconsent/signing.pub log-copy/"}
+			return nil, &hintError{err, "--log names a copy of the collector's decisions.jsonl, e.g. from: rsync -a root@server:/var/lib/chatconsent/decisions.jsonl root@server:/var/lib/chatconsent/signing.pub root@server:/var/lib/chatconsent/private log-copy/"}
 		}
 		if st.IsDir() {
 			logPath = filepath.Join(logPath, filepath.Base(o.paths.Log))

@@ -26,13 +26,19 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
-	addr := fs.String("addr", "127.0.0.1:8080", "listen `host:port`")
+	addr := fs.String("addr", "", "listen `host:port`, or a port (default: collector.listen from the config, 127.0.0.1:8080)")
 	data := dataFlag(fs)
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
+		return err
+	}
+	if *addr == "" {
+		*addr = cfg.Collector.Listen
+	}
+	if *addr, err = listenAddr("serve: --addr", *addr); err != nil {
 		return err
 	}
 	tmp, err := os.MkdirTemp("", "chatconsent-serve-")
@@ -76,7 +82,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var srv atomic.Pointer[collector.Server]
 	go rebuildLoop(w, *cfgPath, opts, builder, pv, &srv, stdout, stderr)
 
-	fmt.Fprintf(stdout, "consent page: http://%s%s\n", *addr, consent[cfg.Site.DefaultLanguage])
+	fmt.Fprintf(stdout, "consent page: http://%s%s\n", browserAddr(*addr), consent[cfg.Site.DefaultLanguage])
 	fmt.Fprintf(stdout, "watching %s for changes; pages reload by themselves\n", cfg.Dir)
 	wrap := func(s *collector.Server, h http.Handler) http.Handler {
 		srv.Store(s)

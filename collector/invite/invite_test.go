@@ -3,9 +3,13 @@ package invite
 import (
 	"crypto/ed25519"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
 )
 
 var (
@@ -206,5 +210,29 @@ func BenchmarkVerify(b *testing.B) {
 		if _, err := Verify(tok, pub, now); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestInviteKeyWording (issue 11 item 24): errors about the invite key
+// call it that, never "signing key" (the log's key).
+func TestInviteKeyWording(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p, pub := filepath.Join(dir, "invite.key"), filepath.Join(dir, "invite.pub")
+	if _, err := GenerateKey(p, pub); err != nil {
+		t.Fatal(err)
+	}
+	_, err := GenerateKey(p, pub)
+	if err == nil || !errors.Is(err, ledger.ErrKeyExists) || !strings.Contains(err.Error(), "an invite key already exists") || strings.Contains(err.Error(), "signing key") {
+		t.Errorf("second GenerateKey: %v", err)
+	}
+	os.Chmod(p, 0o644)
+	if _, err := ReadKey(p); err == nil || !strings.Contains(err.Error(), "invite key "+p+" has mode 0644") || strings.Contains(err.Error(), "signing key") {
+		t.Errorf("open key: %v", err)
+	}
+	os.WriteFile(p, []byte("junk"), 0o600)
+	os.Chmod(p, 0o600)
+	if _, err := ReadKey(p); err == nil || !strings.Contains(err.Error(), "read invite key") {
+		t.Errorf("junk key: %v", err)
 	}
 }

@@ -77,7 +77,10 @@ type Invite struct {
 
 // Site describes the static website the generator builds.
 type Site struct {
-	Title string
+	// Title is the site's name in the default language; Titles has it per
+	// language (site.title is a string or { de = "…", en = "…" }).
+	Title  string
+	Titles map[string]string
 	// BaseURL is the absolute URL the site is served from, ending in "/".
 	BaseURL string
 	// DefaultLanguage is a BCP 47 primary language tag ("de").
@@ -253,17 +256,26 @@ func (c *Config) PurposeTitle(id, lang string) string {
 // ErrInvalid is wrapped by every validation error of [Load] and [Parse].
 var ErrInvalid = errors.New("invalid configuration")
 
+// TitleIn returns the site's title in lang (the default language's for a
+// language it has none in).
+func (s Site) TitleIn(lang string) string {
+	if t := s.Titles[lang]; t != "" {
+		return t
+	}
+	return s.Title
+}
+
 // file mirrors the TOML layout. Language-keyed strings are either a plain
 // string (meaning: the same in every language) or a table {de = "", en = ""}.
 type file struct {
 	Site struct {
-		Title           string   `toml:"title"`
-		BaseURL         string   `toml:"base_url"`
-		DefaultLanguage string   `toml:"default_language"`
-		Languages       []string `toml:"languages"`
-		UnsafeHTML      bool     `toml:"unsafe_html"`
-		Archive         string   `toml:"archive"`
-		BrandColor      string   `toml:"brand_color"`
+		Title           localizedField `toml:"title"`
+		BaseURL         string         `toml:"base_url"`
+		DefaultLanguage string         `toml:"default_language"`
+		Languages       []string       `toml:"languages"`
+		UnsafeHTML      bool           `toml:"unsafe_html"`
+		Archive         string         `toml:"archive"`
+		BrandColor      string         `toml:"brand_color"`
 	} `toml:"site"`
 	Controller struct {
 		Name    string `toml:"name"`
@@ -351,6 +363,29 @@ func Load(path string) (*Config, error) {
 
 var purposeIDRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 
+var idTranslit = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "Ä", "ae", "Ö", "oe", "Ü", "ue", "é", "e", "è", "e", "à", "a", "ç", "c", "ñ", "n")
+
+// idSuggestion returns `, e.g. "bestaetigung"` for a purpose id that
+// becomes valid written in a-z, or "".
+func idSuggestion(id string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(idTranslit.Replace(id)) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '_' || r == '-' || r == '.':
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), "-") {
+				b.WriteByte('-')
+			}
+		}
+	}
+	s := strings.TrimSuffix(b.String(), "-")
+	if s == "" || s == id || !purposeIDRe.MatchString(s) {
+		return ""
+	}
+	return fmt.Sprintf(", e.g. %q", s)
+}
+
 var langRe = regexp.MustCompile(`^[a-z]{2,3}$`)
 
 // Parse decodes and validates config text. name is used in error messages
@@ -375,10 +410,12 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	}
 
 	c := &Config{Dir: dir}
-	c.Site = Site{Title: f.Site.Title, BaseURL: f.Site.BaseURL, DefaultLanguage: f.Site.DefaultLanguage, Languages: f.Site.Languages}
-	required("site.title", c.Site.Title)
+	c.Site = Site{BaseURL: f.Site.BaseURL, DefaultLanguage: f.Site.DefaultLanguage, Languages: f.Site.Languages}
 	if c.Site.DefaultLanguage == "" {
 		c.Site.DefaultLanguage = "de"
+	}
+	if len(f.Site.Title) == 0 {
+		required("site.title", "")
 	}
 	if !langRe.MatchString(c.Site.DefaultLanguage) {
 		bad("site.default_language", "%q is not a language code like \"de\"", c.Site.DefaultLanguage)
@@ -393,6 +430,24 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	}
 	if !slices.Contains(c.Site.Languages, c.Site.DefaultLanguage) {
 		bad("site.languages", "must contain the default language %q", c.Site.DefaultLanguage)
+	}
+	if len(f.Site.Title) > 0 {
+		langs := c.Site.Languages
+		if len(langs) == 0 {
+			langs = []string{c.Site.DefaultLanguage}
+		}
+		c.Site.Titles = expand(f.Site.Title, langs)
+		for _, l := range langs {
+			if strings.TrimSpace(c.Site.Titles[l]) == "" {
+				bad("site.title", "missing for language %q", l)
+			}
+		}
+		for l := range f.Site.Title {
+			if l != "*" && !slices.Contains(langs, l) {
+				bad("site.title", "language %q is not in site.languages", l)
+			}
+		}
+		c.Site.Title = c.Site.Titles[c.Site.DefaultLanguage]
 	}
 	c.Site.BaseURL = checkURL(bad, "site.base_url", f.Site.BaseURL)
 	c.Site.UnsafeHTML = f.Site.UnsafeHTML
@@ -444,7 +499,7 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	for i, p := range f.Purposes {
 		key := fmt.Sprintf("purposes[%d]", i)
 		if !purposeIDRe.MatchString(p.ID) {
-			bad(key+".id", "%q must be 1-40 lower-case letters, digits or '-'", p.ID)
+			bad(key+".id", "%q must be 1-40 lower-case letters a-z (no umlauts or accents), digits 0-9 or '-'%s", p.ID, idSuggestion(p.ID))
 		}
 		if p.ID == "all" {
 			// The withdrawal forms' choice "all purposes" (collector.WithdrawAll).

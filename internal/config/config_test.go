@@ -64,6 +64,23 @@ func TestParseDefaults(t *testing.T) {
 // secondPurpose follows good's purpose.
 const secondPurpose = "[[purposes]]\nid = \"documents\"\ntitle = \"Documents\"\ndescription = \"D\"\n"
 
+// TestSiteTitlePerLanguage (issue 11 item 23): site.title as a table
+// gives each language its title; a plain string is every language's.
+func TestSiteTitlePerLanguage(t *testing.T) {
+	t.Parallel()
+	c, err := Parse("c.toml", "/site", []byte(strings.Replace(good, `title = "T"`, "title = { de = \"Datenschutz\", en = \"Privacy\" }\nlanguages = [\"de\", \"en\"]", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Site.TitleIn("de") != "Datenschutz" || c.Site.TitleIn("en") != "Privacy" || c.Site.Title != "Datenschutz" || c.Site.TitleIn("fr") != "Datenschutz" {
+		t.Errorf("titles %+v / %q", c.Site.Titles, c.Site.Title)
+	}
+	c, err = Parse("c.toml", "/site", []byte(good))
+	if err != nil || c.Site.TitleIn("de") != "T" || c.Site.Title != "T" {
+		t.Errorf("plain title: %+v, %v", c.Site, err)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, text, want string
@@ -72,14 +89,19 @@ func TestParseErrors(t *testing.T) {
 		{"missing controller name", strings.Replace(good, `name = "N"`, "", 1), "controller.name: missing (required)"},
 		{"syntax error in a multi-line list", strings.Replace(good, `title = "T"`, "title = \"T\"\nlanguages = [\"de\",\n  \"en\" \"x\"]", 1), `c.toml:5: invalid configuration: `},
 		{"list given as text", strings.Replace(good, `title = "T"`, "title = \"T\"\nlanguages = \"de\"", 1), `c.toml:4: invalid configuration: site.languages: want a list ([…]), not text in quotes`},
-		{"text given as number", strings.Replace(good, `title = "T"`, "title = 5", 1), `c.toml:3: invalid configuration: site.title: want text in quotes, not a whole number`},
+		// site.title may be a table per language now (issue 11 item 23):
+		// these two moved to a key that is plain text.
+		{"text given as number", strings.Replace(good, `name = "N"`, "name = 5", 1), `c.toml:6: invalid configuration: controller.name: want text in quotes, not a whole number`},
+		{"site title as number", strings.Replace(good, `title = "T"`, "title = 5", 1), `c.toml:3: invalid configuration: site.title: want text in quotes or a table like { de = "…", en = "…" }, not a whole number`},
+		{"site title missing a language", strings.Replace(good, `title = "T"`, "title = { de = \"T\" }\nlanguages = [\"de\", \"en\"]", 1), `site.title: missing for language "en"`},
+		{"site title in a language the site lacks", strings.Replace(good, `title = "T"`, `title = { de = "T", fr = "T" }`, 1), `site.title: language "fr" is not in site.languages`},
 		// In an array of tables the decoder names the key's last
 		// occurrence; the error names the one that is wrong.
 		{"number as id of the first purpose", strings.Replace(good, `id = "orders"`, "id = 7", 1) + secondPurpose, `c.toml:12: invalid configuration: purposes.id: want text in quotes, not a whole number`},
 		{"number as title of the first purpose", strings.Replace(good, `title = "Orders"`, "title = 5", 1) + secondPurpose, `c.toml:13: invalid configuration: purposes.title: want text in quotes or a table like { de = "…", en = "…" }, not a whole number`},
 		{"number in a localized title", strings.Replace(good, `title = "Orders"`, "title = { de = 5 }", 1) + secondPurpose, `c.toml:13: invalid configuration: purposes.title: language "de": want text in quotes, not a whole number`},
 		{"date for text", strings.Replace(good, `name = "N"`, "name = 2026-01-01", 1), `c.toml:6: invalid configuration: controller.name: want text in quotes, not a date`},
-		{"table for text", strings.Replace(good, `title = "T"`, `title = { de = "x" }`, 1), `c.toml:3: invalid configuration: site.title: want text in quotes, not a table ({…})`},
+		{"table for text", strings.Replace(good, `name = "N"`, `name = { de = "x" }`, 1), `c.toml:6: invalid configuration: controller.name: want text in quotes, not a table ({…})`},
 		{"bad email", strings.Replace(good, `a@example.org`, `nope`, 1), `c.toml:8: invalid configuration: controller.email: "nope" is not an e-mail address`},
 		{"bad url", strings.Replace(good, `https://example.org`, `example.org`, 1), "site.base_url"},
 		{"no purposes", good[:strings.Index(good, "[[purposes]]")], "purposes: missing"},
