@@ -19,8 +19,8 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/collector/receipt"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -85,7 +85,7 @@ func newHarnessOpts(t testing.TB, mod func(*config.Config), opt func(*Options)) 
 	h := &harness{cfg: cfg, data: t.TempDir(), versions: map[string]string{}, logs: &syncBuffer{}}
 	h.logPath = filepath.Join(h.data, LogFile)
 	arch := filepath.Join("..", "archive")
-	m, err := archive.ReadManifest(arch)
+	m, err := textarchive.ReadManifest(arch)
 	if err != nil {
 		t.Fatal(err)
 	}

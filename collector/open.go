@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -19,7 +18,9 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/proof"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -85,7 +86,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, err
 	}
-	stamper, err := NewStamper(cfg)
+	stamper, err := proof.NewStamper(cfg)
 	if err != nil {
 		return nil, info, err
 	}
@@ -105,8 +106,14 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	// truth, and every decision or withdrawal whose receipt is missing is
 	// made again after start.
 	book := records.NewIndex(cfg.PurposeIDs())
+	receipts := filepath.Join(st.DataDir, "receipts")
+	// A crash between a receipt's temporary file and its rename leaves the
+	// temporary file: nothing else removes it.
+	if err := durable.RemoveTemps(receipts); err != nil {
+		return nil, info, fmt.Errorf("remove unfinished receipts: %w", err)
+	}
 	have := map[string]bool{}
-	if des, err := os.ReadDir(filepath.Join(st.DataDir, "receipts")); err == nil {
+	if des, err := os.ReadDir(receipts); err == nil {
 		for _, de := range des {
 			if id, ok := strings.CutSuffix(de.Name(), ".pdf"); ok {
 				have[id] = true
@@ -120,22 +127,28 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 		return nil, info, err
 	}
-	var missing []ledger.Entry
+	// Only the position of the first record without a receipt is kept
+	// (the backlog's cursor, see receipts.go), not the records.
+	var backlog *ledger.Head
+	var at int64 // byte position of the line being replayed
 	var erasures []ledger.Record
 	lo := ledger.Options{Disclose: vault.Put, Replay: func(rec *ledger.Record, line []byte) error {
-		ds, err := openRecord(vault, rec)
-		if err != nil {
+		if _, err := openRecord(vault, rec); err != nil {
 			return err
 		}
 		if err := book.Add(rec, line); err != nil {
 			return err
 		}
 		if (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !have[rec.ID] && receiptable(rec) {
-			missing = append(missing, ledger.Entry{Record: *rec, Line: bytes.Clone(line), Disclosures: ds})
+			if backlog == nil {
+				backlog = &ledger.Head{Count: rec.Seq - 1, Hash: rec.Prev, Size: at}
+			}
+			info.MissingReceipts++
 		}
 		if rec.Type == ledger.TypeErasure {
 			erasures = append(erasures, *rec)
 		}
+		at += int64(len(line)) + 1
 		return nil
 	}}
 	if st.NoGroupCommit {
@@ -176,8 +189,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 			return nil, info, err
 		}
 	}
-	info.MissingReceipts = len(missing)
-	s.recoverReceipts(missing)
+	if backlog != nil {
+		s.receipts.markBacklog(*backlog)
+	}
 	return s, info, nil
 }
 
@@ -219,8 +233,15 @@ func (s *Server) Close() error {
 	return err
 }
 
+// ShutdownGrace is how long [Serve] lets requests in flight finish after
+// its context ends: with the receipt workers' stop (one receipt, a few
+// milliseconds) the collector exits within 5 s of SIGTERM, well before
+// systemd's TimeoutStopSec. Receipts not yet made are left to the next
+// start.
+const ShutdownGrace = 4 * time.Second
+
 // Serve serves h on ln until ctx ends, then stops accepting, lets requests
-// in flight finish (up to 10 s) and returns. The timeouts and header limit
+// in flight finish (up to [ShutdownGrace]) and returns. The timeouts and header limit
 // keep slow or oversized clients from holding the server.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
@@ -238,10 +259,11 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		srv.Close()
+		return fmt.Errorf("stop: requests still in flight after %s were cut: %w", ShutdownGrace, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

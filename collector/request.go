@@ -14,7 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/nyaruka/phonenumbers"
+	"github.com/chatconsent/chatconsent/internal/phone"
 )
 
 // MaxBodyBytes bounds a decision request's body: a few KiB is plenty for the
@@ -56,6 +56,9 @@ type FieldError struct {
 	Field   string `json:"field"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// numbers fills the message's {numbers} (the ways to write an
+	// ambiguous phone number); never logged.
+	numbers string
 }
 
 // RequestError is a request that could not be decoded at all (wrong content
@@ -296,16 +299,21 @@ func unsafeRune(r rune) bool {
 	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0xFEFF
 }
 
-// NormalizePhone parses a phone number as typed by a person ("0170 1234567",
-// "+49 (0)170 123 45 67", "0049…") with defaultRegion (ISO 3166-1 alpha-2,
-// e.g. "DE") for numbers without a country code, and returns it in E.164
-// ("+491701234567"). It uses libphonenumber's metadata (nyaruka/phonenumbers).
-func NormalizePhone(s, defaultRegion string) (string, bool) {
-	n, err := phonenumbers.Parse(s, defaultRegion)
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return "", false
+// phoneError is the FieldError for a number phone.Parse refused: the
+// code selects the message, and an ambiguous number's two writings fill
+// its {numbers}.
+func phoneError(field string, err error) FieldError {
+	fe := FieldError{Field: field, Code: phone.Code(err)}
+	var pe *phone.Error
+	if errors.As(err, &pe) {
+		fe.numbers = strings.Join(pe.Choices, " / ")
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), true
+	return fe
+}
+
+// message is fe's text in the strings t of one language.
+func (fe FieldError) message(t map[string]string) string {
+	return strings.ReplaceAll(t["err_"+fe.Code], "{numbers}", fe.numbers)
 }
 
 // validEmail accepts a bare address (no display name) of at most 254 bytes.

@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/proof"
 )
 
 // isPDF reports whether file is a PDF: by its name, or by its first bytes.
@@ -54,7 +54,7 @@ func verifyReceipt(file, keyPath, logPath, cfgPath string, stdout io.Writer) err
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	stamper, err := collector.NewStamper(cfg)
+	stamper, err := proof.NewStamper(cfg)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func verifyReceipt(file, keyPath, logPath, cfgPath string, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	check := collector.ReceiptCheck{Config: cfg, Stamper: stamper, ConsentURLs: urls, Key: pub}
+	check := proof.ReceiptCheck{Config: cfg, Stamper: stamper, ConsentURLs: urls, Key: pub}
 	if logPath != "" {
 		f, err := os.Open(logPath)
 		if err != nil {
@@ -71,13 +71,13 @@ func verifyReceipt(file, keyPath, logPath, cfgPath string, stdout io.Writer) err
 		defer f.Close()
 		check.Log = f
 	}
-	res, err := collector.VerifyReceipt(pdf, check)
+	res, err := proof.VerifyReceipt(pdf, check)
 	if err != nil {
 		var h string
 		switch {
 		case errors.Is(err, ledger.ErrWrongKey):
 			h = "the receipt was signed by another collector's key; check --key"
-		case errors.Is(err, collector.ErrNotInLog):
+		case errors.Is(err, proof.ErrNotInLog):
 			h = "the log does not hold this decision: a different log, or lines were removed"
 		case strings.HasPrefix(err.Error(), "printed text:"):
 			h = "the PDF does not show what its signed record says; the record itself is intact"

@@ -32,8 +32,8 @@
 // [Record.Type] says what happened: [TypeDecision] (a decision on the
 // consent form), [TypeInvite] (a personal invite link was first opened)
 // and [TypeWithdrawal] (consent withdrawn, referring to the decision in
-// Ref). The fields Invite, Ref, Via, Token and Expires were added to
-// version 1 later; they are omitted when empty, so lines written before
+// Ref). The fields Invite, Ref, Via, Token, Expires, By and Note were
+// added to version 1 later; they are omitted when empty, so lines written before
 // them are unchanged and still verify.
 //
 // # Keys

@@ -8,7 +8,11 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 )
+
+// FileName is the decisions log's name inside a data directory.
+const FileName = "decisions.jsonl"
 
 // ErrLocked is returned by [Open] when another process holds the log.
 var ErrLocked = errors.New("log is in use by another process")
@@ -24,6 +28,9 @@ type Entry struct {
 	Record      Record
 	Line        []byte
 	Disclosures []string
+	// At is the log's position before the line: [Source.Read] from At
+	// starts with it.
+	At Head
 }
 
 // Options tune [Open] and [New].
@@ -73,6 +80,10 @@ type Log struct {
 
 	// Written only by the writer goroutine.
 	head Head
+	// pending: the repair of the store's end ([Store.Cut]) failed at Open
+	// with a disk error; it is retried before the next append. Written by
+	// the writer only (and New), read by [Log.Health].
+	pending atomic.Bool
 }
 
 type appendReq struct {
@@ -92,6 +103,14 @@ type Recovery struct {
 	// moved to TornPath and cut from the log; 0 if the log was whole.
 	TornBytes int
 	TornPath  string
+	// Newline reports a last line that was a whole, validly signed record
+	// lacking only its "\n": the "\n" was added (it is a record, not torn).
+	Newline bool
+	// Pending is set when the repair (saving and cutting a torn tail, or
+	// adding the "\n") could not be written at Open, e.g. on a full disk.
+	// The log still opens; the repair is retried before the next append,
+	// and appends fail until it succeeds ([Log.Health] reports it).
+	Pending error
 }
 
 // Open opens (creating if needed) the log file at path as a [FileStore]
@@ -111,10 +130,14 @@ func Open(path string, priv ed25519.PrivateKey, opts Options) (*Log, Recovery, e
 }
 
 // New verifies every line of store with opts.Verifier (by default the
-// public half of signer) and starts the single writer on it. An incomplete last line, left by a crash during
-// a write, is cut off with [Store.Cut] (the file store moves it aside to
-// PATH.torn); any other problem is returned as a [*LineError] and the log
-// is not opened: an operator must look, nothing is repaired silently.
+// public half of signer) and starts the single writer on it. An incomplete
+// last line that does not verify, left by a crash during a write, is cut off
+// with [Store.Cut] (the file store moves it aside to PATH.torn); a last line
+// that verifies and lacks only its "\n" is a record, and Cut adds the "\n";
+// any other problem is returned as a [*LineError] and the log is not
+// opened: an operator must look, nothing is repaired silently. A repair
+// that fails with a disk error (full, read-only) is left for the next
+// append: see [Recovery.Pending].
 // The caller keeps ownership of store on error; on success [Log.Close] closes
 // it.
 func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
@@ -146,24 +169,70 @@ func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
 	}
 	head, err := VerifyWith(r, v, opts.Replay)
 	r.Close()
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrTorn) { // a torn tail is cut below
 		return nil, rec, fmt.Errorf("verify log: %w", err)
 	}
-	if head != want {
+	// The store's head counts lines ending in "\n": an unterminated last
+	// record is one more.
+	if head.Unterminated && (head.Count != want.Count+1 || head.Size <= want.Size) || !head.Unterminated && head != want {
 		return nil, rec, fmt.Errorf("verify: the store's head (%d records, %d bytes) is not the verified one (%d, %d)", want.Count, want.Size, head.Count, head.Size)
-	}
-	rec, err = store.Cut(head)
-	if err != nil {
-		return nil, rec, err
 	}
 	l := &Log{
 		store: store, signer: signer, verify: v, opts: opts, head: head,
 		reqs: make(chan *appendReq, 1024),
 		done: make(chan struct{}),
 	}
+	if rec, err = l.repair(); err != nil {
+		if !IsDiskError(err) {
+			return nil, rec, err
+		}
+		rec.Pending = err
+		l.pending.Store(true)
+	}
 	l.wg.Add(1)
 	go l.writer()
 	return l, rec, nil
+}
+
+// repair cuts what follows the verified head, or adds its missing "\n",
+// with [Store.Cut], and updates the head.
+func (l *Log) repair() (Recovery, error) {
+	rec, err := l.store.Cut(l.head)
+	if err != nil {
+		return rec, err
+	}
+	if l.head.Unterminated {
+		rec.Newline = true
+		l.head.Size++
+		l.head.Unterminated = false
+	}
+	return rec, nil
+}
+
+// IsDiskError reports errors of a full or read-only disk, which heal when
+// the operator frees space or remounts.
+func IsDiskError(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO)
+}
+
+// ErrNotWritable is wrapped by [Log.Health] when the log cannot take a
+// record now.
+var ErrNotWritable = errors.New("log is not writable")
+
+// Health reports whether an append would be stored now: nil, or an error
+// wrapping [ErrNotWritable] and the cause. A store with a Health() error
+// method (the [FileStore]) is asked; a repair left pending at Open is
+// reported until it is made.
+func (l *Log) Health() error {
+	if hc, ok := l.store.(interface{ Health() error }); ok {
+		if err := hc.Health(); err != nil {
+			return fmt.Errorf("%w: %w", ErrNotWritable, err)
+		}
+	}
+	if l.pending.Load() {
+		return fmt.Errorf("%w: the repair of the log's end is pending", ErrNotWritable)
+	}
+	return nil
 }
 
 // Store returns the log's store, e.g. to read it as a [Source].
@@ -255,6 +324,16 @@ func (l *Log) writer() {
 // commit hands one batch to the store in one Append (one write and one
 // sync for the file store).
 func (l *Log) commit(batch []*appendReq) {
+	if l.pending.Load() && (len(batch) > 1 || len(batch[0].recs) > 0) {
+		if _, err := l.repair(); err != nil {
+			err = fmt.Errorf("write log: %w", err)
+			for _, r := range batch {
+				r.reply <- appendRes{err: err, head: l.head}
+			}
+			return
+		}
+		l.pending.Store(false)
+	}
 	head := l.head
 	var lines [][]byte
 	results := make([][]Entry, len(batch))
@@ -278,10 +357,11 @@ func (l *Log) commit(batch []*appendReq) {
 				break
 			}
 			lines = append(lines, line)
+			at := head
 			head.Count++
 			head.Hash = LineHash(line)
 			head.Size += int64(len(line) + 1)
-			results[i] = append(results[i], Entry{Record: rec, Line: line, Disclosures: ds})
+			results[i] = append(results[i], Entry{Record: rec, Line: line, Disclosures: ds, At: at})
 		}
 		if errs[i] != nil { // drop this request's lines only
 			head, lines, results[i] = saved, lines[:savedLen], nil

@@ -86,10 +86,20 @@ type Record struct {
 	Invite string `json:"invite,omitempty"`
 	// Ref is, on a withdrawal, the ID of the decision it withdraws from.
 	Ref string `json:"ref,omitempty"`
-	// Via is, on a withdrawal, how the data subject was recognised:
-	// "link" (the personal withdrawal link), "invite" (the invite link)
-	// or "form" (number and record id typed into the withdrawal page).
+	// Via is, on a withdrawal, how it reached the controller. The data
+	// subject's own: "link" (the personal withdrawal link), "invite" (the
+	// invite link) or "form" (number and record id typed into the
+	// withdrawal page). Recorded by an owner (By is then set): "phone",
+	// "whatsapp", "email", "letter" or "in-person".
 	Via string `json:"via,omitempty"`
+	// By names the owner who recorded the event (an owner action, e.g. a
+	// withdrawal received by phone): the name the owner is known by to
+	// chatconsent, never the data subject's.
+	By string `json:"by,omitempty"`
+	// Note is the owner's free-text note on an event they recorded (e.g.
+	// "asked on the phone at 14:05"). It may hold personal data and is
+	// treated like the subject's fields.
+	Note string `json:"note,omitempty"`
 	// Token is, on an invite, the signed invite token as it was sent: the
 	// owner's signature over the number and expiry.
 	Token string `json:"token,omitempty"`
@@ -208,9 +218,11 @@ func ParseLineWith(line []byte, v Verifier) (*Record, error) {
 	}
 	rb := line[len(linePrefix):i]
 	sigText := line[i+len(sigMarker) : len(line)-len(lineSuffix)]
-	sig, err := base64.StdEncoding.DecodeString(string(sigText))
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return nil, fmt.Errorf("%w: signature is not %d bytes of base64", ErrBadJSON, ed25519.SignatureSize)
+	// One encoding only: strict padding, and the re-encoding must give the
+	// same text (the decoder skips "\r" and "\n" even in strict mode).
+	sig, err := base64.StdEncoding.Strict().DecodeString(string(sigText))
+	if err != nil || len(sig) != ed25519.SignatureSize || base64.StdEncoding.EncodeToString(sig) != string(sigText) {
+		return nil, fmt.Errorf("%w: signature is not %d bytes in canonical base64", ErrBadJSON, ed25519.SignatureSize)
 	}
 	var rec Record
 	dec := json.NewDecoder(bytes.NewReader(rb))

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Source is where a log's lines are read from: the file of a [FileStore],
@@ -68,6 +70,14 @@ type FileStore struct {
 	head Head
 	err  error // sticky: the file state is unknown after a failed undo
 	buf  []byte
+	// uncut: [FileStore.Cut] has not yet judged the bytes after head (a
+	// last line without "\n"), so Read returns them too.
+	uncut bool
+
+	// For [FileStore.Health]: the last probe's time and outcome.
+	probeMu  sync.Mutex
+	probedAt time.Time
+	probeErr error
 }
 
 // OpenFileStore opens (creating if needed) the log file at path and locks
@@ -101,7 +111,7 @@ func OpenFileStore(path string, opts FileOptions) (*FileStore, error) {
 		f.Close()
 		return nil, fmt.Errorf("seek log: %w", err)
 	}
-	return &FileStore{path: path, opts: opts, f: f, head: head}, nil
+	return &FileStore{path: path, opts: opts, f: f, head: head, uncut: true}, nil
 }
 
 // scanHead counts the complete lines of r and hashes the last one.
@@ -142,9 +152,18 @@ func (s *FileStore) Head() Head {
 }
 
 // Read implements [Source] with its own file handle, so reading does not
-// hold up appends; lines appended after the call are not seen.
+// hold up appends; lines appended after the call are not seen. Until
+// [FileStore.Cut], it also returns what follows the last "\n", for the
+// verification in [New] to judge: a torn write, or a whole record that
+// lacks only its "\n".
 func (s *FileStore) Read(from Head) (io.ReadCloser, error) {
-	return readFile(s.path, from, s.Head().Size)
+	s.mu.Lock()
+	end := s.head.Size
+	if s.uncut {
+		end = -1
+	}
+	s.mu.Unlock()
+	return readFile(s.path, from, end)
 }
 
 func readFile(path string, from Head, end int64) (io.ReadCloser, error) {
@@ -187,9 +206,11 @@ func (s *FileStore) Append(lines [][]byte, next Head) error {
 	if werr == nil {
 		if werr = s.opts.Sync(s.f); werr == nil {
 			s.head = next
+			s.wrote(nil)
 			return nil
 		}
 	}
+	s.wrote(werr)
 	if err := s.f.Truncate(s.head.Size); err != nil {
 		s.err = fmt.Errorf("write log: %w; undo failed: %v (restart the collector to recover)", werr, err)
 		return s.err
@@ -203,19 +224,96 @@ func (s *FileStore) Append(lines [][]byte, next Head) error {
 
 // Cut implements [Store]: the bytes after good, if any, are copied to a
 // fresh path+".torn" (or ".torn.N") file, durably, and then cut from the
-// log.
+// log; if that copy cannot be written, nothing is cut and no .torn file is
+// left. A good head that is [Head.Unterminated] gets its "\n" instead
+// (durably) and is then the store's head with Size+1.
 func (s *FileStore) Cut(good Head) (Recovery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, err := cutTorn(s.f, s.path, good.Size)
+	if good.Unterminated {
+		if err := s.addNewline(good.Size); err != nil {
+			s.wrote(err)
+			return Recovery{}, fmt.Errorf("add the missing newline after line %d: %w", good.Count, err)
+		}
+		good.Size++
+		good.Unterminated = false
+		s.head, s.uncut = good, false
+		return Recovery{Newline: true}, nil
+	}
+	rec, err := cutTorn(s.f, s.path, good.Size, s.opts)
 	if err != nil {
+		s.wrote(err)
 		return rec, err
 	}
-	s.head = good
+	s.head, s.uncut = good, false
 	if _, err := s.f.Seek(good.Size, io.SeekStart); err != nil {
 		return rec, fmt.Errorf("seek log: %w", err)
 	}
 	return rec, nil
+}
+
+// addNewline writes "\n" at size and syncs, or leaves the file as it was.
+func (s *FileStore) addNewline(size int64) error {
+	if _, err := s.f.Seek(size, io.SeekStart); err != nil {
+		return err
+	}
+	_, err := s.opts.Write(s.f, []byte("\n"))
+	if err == nil {
+		err = s.opts.Sync(s.f)
+	}
+	if err != nil {
+		s.f.Truncate(size)
+		s.f.Seek(size, io.SeekStart)
+	}
+	return err
+}
+
+// probeEvery bounds how often [FileStore.Health] writes its probe file.
+const probeEvery = time.Second
+
+// Health reports whether the file takes appends now: the sticky error of a
+// failed undo (restart needed), or the failure of a probe: a small file
+// written, synced and removed beside the log with the store's Write and
+// Sync (so a full or read-only disk shows before a decision fails). The
+// probe runs at most once per second, and again right after a failed or a
+// successful write, so a change of the disk's state is seen at once.
+func (s *FileStore) Health() error {
+	s.mu.Lock()
+	err := s.err
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.probeMu.Lock()
+	defer s.probeMu.Unlock()
+	if s.probedAt.IsZero() || time.Since(s.probedAt) >= probeEvery {
+		s.probeErr = s.probe()
+		s.probedAt = time.Now()
+	}
+	return s.probeErr
+}
+
+// wrote records the outcome of a write for [FileStore.Health]: a failure
+// makes the next call probe, and so does a success after a failed probe.
+func (s *FileStore) wrote(err error) {
+	s.probeMu.Lock()
+	if err != nil || s.probeErr != nil {
+		s.probedAt, s.probeErr = time.Time{}, nil
+	}
+	s.probeMu.Unlock()
+}
+
+func (s *FileStore) probe() error {
+	f, err := os.CreateTemp(filepath.Dir(s.path), ".probe-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if _, err := s.opts.Write(f, make([]byte, 512)); err != nil {
+		return err
+	}
+	return s.opts.Sync(f)
 }
 
 // Close implements [Store].
@@ -243,8 +341,9 @@ func (b bytesSource) Read(from Head) (io.ReadCloser, error) {
 }
 
 // cutTorn copies the bytes after good to a fresh .torn file, durably, and
-// then truncates the log to good.
-func cutTorn(f *os.File, path string, good int64) (Recovery, error) {
+// then truncates the log to good. If the copy cannot be written, nothing
+// is cut and no .torn file is left.
+func cutTorn(f *os.File, path string, good int64, opts FileOptions) (Recovery, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return Recovery{}, fmt.Errorf("stat log: %w", err)
@@ -264,8 +363,8 @@ func cutTorn(f *os.File, path string, good int64) (Recovery, error) {
 		}
 		tornPath = fmt.Sprintf("%s.torn.%d", path, i)
 	}
-	if err := writeFileSync(tornPath, tail); err != nil {
-		return Recovery{}, fmt.Errorf("save torn tail: %w", err)
+	if err := writeFileSync(tornPath, tail, opts); err != nil {
+		return Recovery{}, fmt.Errorf("save torn tail of %s (%d bytes): %w", filepath.Base(path), len(tail), err)
 	}
 	if err := f.Truncate(good); err != nil {
 		return Recovery{}, fmt.Errorf("cut torn tail: %w", err)
@@ -276,20 +375,38 @@ func cutTorn(f *os.File, path string, good int64) (Recovery, error) {
 	return Recovery{TornBytes: len(tail), TornPath: tornPath}, nil
 }
 
-func writeFileSync(path string, b []byte) error {
+// writeFileSync creates path with b, durably (the file, then its folder),
+// with the store's Write and Sync; on failure it removes what it created.
+func writeFileSync(path string, b []byte, opts FileOptions) (err error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(path)
+		}
+	}()
+	if _, err := opts.Write(f, b); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
+	if err := opts.Sync(f); err != nil {
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 func fdatasync(f *os.File) error { return syscall.Fdatasync(int(f.Fd())) }

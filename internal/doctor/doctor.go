@@ -41,10 +41,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/proof"
 )
 
 // Status is a check's verdict.
@@ -138,6 +138,7 @@ func Run(ctx context.Context, o Options) []Result {
 	if usable {
 		key, pub := CheckKey(dir)
 		res = append(res, key)
+		res = append(res, CheckCheckpointKey(dir))
 		res = append(res, CheckLog(dir, pub, o.Now()))
 	}
 	res = append(res, CheckTemplate(cfg))
@@ -267,12 +268,51 @@ func CheckKey(dir string) (Result, ed25519.PublicKey) {
 	return r, want
 }
 
+// CheckCheckpointKey checks the transparency log's checkpoint key in dir
+// (mode 0600, its verifier key beside it) and names the verifier key, the
+// one auditors and data subjects check checkpoints and receipts with.
+func CheckCheckpointKey(dir string) Result {
+	r := Result{Check: "checkpoint key"}
+	p := filepath.Join(dir, translog.SignerKeyFile)
+	st, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		r.Status, r.Detail = Warn, p+" is missing"
+		r.Fix = "chatconsent keygen --data " + dir + " creates it (the collector also does on its first start); restore it from your backup if the log has checkpoints already"
+		return r
+	}
+	if err != nil {
+		r.Status, r.Detail, r.Fix = Fail, err.Error(), "make "+p+" readable by the collector's user"
+		return r
+	}
+	if perm := st.Mode().Perm(); perm != 0o600 && perm != 0o400 {
+		r.Status, r.Detail, r.Fix = Fail, fmt.Sprintf("%s has mode %04o; want 0600", p, perm), "chmod 600 "+p
+		return r
+	}
+	k, err := translog.ReadKey(p)
+	if err != nil {
+		r.Status, r.Detail, r.Fix = Fail, err.Error(), "restore "+p+" from your backup"
+		return r
+	}
+	vkey, err := translog.VerifierKey(dir)
+	if err != nil {
+		r.Status, r.Detail, r.Fix = Fail, err.Error(), "restore "+filepath.Join(dir, translog.VerifierKeyFile)+" from your backup"
+		return r
+	}
+	if v, err := translog.ParseVerifier(vkey); err != nil || v.Name() != k.Verifier.Name() || v.KeyHash() != k.Verifier.KeyHash() {
+		r.Status, r.Detail = Fail, translog.VerifierKeyFile+" does not belong to "+p
+		r.Fix = "restore the matching pair from one backup"
+		return r
+	}
+	r.Detail = "verifier key " + vkey
+	return r
+}
+
 // CheckLog verifies the decisions log in dir with pub, and that now is not
 // before its newest record (a clock set back would date new consents
 // wrongly). A missing log is fine (no decision yet).
 func CheckLog(dir string, pub ed25519.PublicKey, now time.Time) Result {
 	r := Result{Check: "decisions log"}
-	path := filepath.Join(dir, collector.LogFile)
+	path := filepath.Join(dir, ledger.FileName)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.Detail = path + " does not exist yet (no decision recorded)"
@@ -312,57 +352,37 @@ func CheckLog(dir string, pub ed25519.PublicKey, now time.Time) Result {
 	return r
 }
 
-// CheckTemplate stamps a sample receipt with the configured template (or
-// the built-in one).
+// CheckTemplate stamps a sample receipt with the stamper the collector
+// builds from cfg (proof.NewStamper: the built-in template, a letterhead,
+// its form fields or its [[receipt.fields]] placements).
 func CheckTemplate(cfg *config.Config) Result {
 	r := Result{Check: "receipt template"}
 	name := "built-in template"
-	var tpl []byte
 	if cfg.Receipt.Template != "" {
 		name = cfg.Receipt.Template
-		b, err := os.ReadFile(cfg.Receipt.Template)
-		if err != nil {
-			r.Status, r.Detail, r.Fix = Fail, err.Error(), "set receipt.template to a readable PDF, or empty for the built-in one"
-			return r
-		}
-		tpl = b
 	}
-	st, err := receipt.New(tpl)
+	lang := cfg.Site.DefaultLanguage
+	if lang != "de" && lang != "en" {
+		lang = "en"
+	}
+	st, err := proof.NewStamper(cfg)
 	if err == nil {
 		var pdf []byte
-		pdf, err = st.Stamp(sampleReceipt(cfg))
+		pdf, err = st.Stamp(proof.Sample(cfg, lang))
 		if err == nil && !strings.HasPrefix(string(pdf), "%PDF-") {
 			err = errors.New("stamped file is not a PDF")
 		}
+		if err != nil {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	if err != nil {
-		r.Status, r.Detail = Fail, fmt.Sprintf("%s: %v", name, err)
-		r.Fix = "use a one-page PDF letterhead with room at the top (see collector/receipt), or empty receipt.template for the built-in one"
+		r.Status, r.Detail = Fail, err.Error()
+		r.Fix = "use a one-page PDF letterhead with room at the top, a PDF form or [[receipt.fields]] placements (see collector/receipt), or empty receipt.template for the built-in one"
 		return r
 	}
 	r.Detail = name + " stamps a sample receipt"
 	return r
-}
-
-func sampleReceipt(cfg *config.Config) receipt.Data {
-	d := receipt.Data{
-		Lang:       cfg.Site.DefaultLanguage,
-		Controller: receipt.Controller(cfg.Controller),
-		RecordID:   "00000000000000000000000000000000",
-		Time:       time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC),
-		Decision:   ledger.Granted, Name: "Erika Mustermann", Phone: "+491701234567",
-		TextVersion:    strings.Repeat("0", 64),
-		KeyFingerprint: "SHA256:doctor",
-		Record:         []byte(`{"doctor":true}`),
-	}
-	if d.Lang != "de" && d.Lang != "en" {
-		d.Lang = "en"
-	}
-	for _, p := range cfg.Purposes {
-		title, _ := p.Localized(cfg.Site.DefaultLanguage)
-		d.Purposes = append(d.Purposes, receipt.Purpose{ID: p.ID, Title: title, Granted: true})
-	}
-	return d
 }
 
 // CheckSMTP connects to the mail server at addr (over TLS first if

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
@@ -47,6 +47,9 @@ func deployment(t *testing.T, cfgText string) (string, string) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
+	if _, err := translog.GenerateKey(data, "c.example.org/log"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ledger.GenerateKey(data); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +82,10 @@ func TestHealthyDeployment(t *testing.T) {
 	if Failed(rs) {
 		t.Error("Failed() on a healthy deployment")
 	}
-	for _, c := range []string{"config", "data directory", "signing key", "decisions log", "receipt template", "SMTP", "clock", "site.base_url", "collector.public_url", "origins"} {
+	if r := find(t, rs, "checkpoint key"); !strings.Contains(r.Detail, "verifier key c.example.org/log+") {
+		t.Errorf("checkpoint key: %s", r.Detail)
+	}
+	for _, c := range []string{"config", "data directory", "signing key", "checkpoint key", "decisions log", "receipt template", "SMTP", "clock", "site.base_url", "collector.public_url", "origins"} {
 		find(t, rs, c)
 	}
 }
@@ -317,7 +323,7 @@ func writeLog(t *testing.T, data string, at time.Time) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(data, collector.LogFile)
+	p := filepath.Join(data, ledger.FileName)
 	l, _, err := ledger.Open(p, priv, ledger.Options{Version: ledger.FormatV1})
 	if err != nil {
 		t.Fatal(err)
@@ -369,4 +375,44 @@ func fakeServer(t *testing.T, greeting string) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// A two-page letterhead with [[receipt.fields]] starts the collector; the
+// template check must stamp it the same way (issue 10, seam 2), and name
+// the placement that does not fit.
+func TestTemplateWithPlacedFields(t *testing.T) {
+	t.Parallel()
+	lh, err := os.ReadFile(filepath.Join("..", "..", "collector", "receipt", "testdata", "letterhead.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := "[receipt]\ntemplate = \"letterhead.pdf\"\n"
+	for i, f := range []string{"name", "phone", "decision", "purposes", "time", "record_id"} {
+		placed += fmt.Sprintf("[[receipt.fields]]\nfield = %q\nx = 170\ny = %d\n", f, 600-20*i)
+	}
+	for _, tt := range []struct {
+		name, extra string
+		want        Status
+		detail      string
+	}{
+		{"fits", "", OK, "letterhead.pdf stamps a sample receipt"},
+		{"off the page", "[[receipt.fields]]\nfield = \"key\"\npage = 2\nx = 170\ny = 800\n", Fail, `receipt.fields[6] (field = "key")`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "letterhead.pdf"), lh, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			text := strings.Replace(goodConfig, "[collector]", placed+tt.extra+"[collector]", 1)
+			cfg, err := config.Parse("config.toml", dir, []byte(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := CheckTemplate(cfg)
+			if r.Status != tt.want || !strings.Contains(r.Detail, tt.detail) {
+				t.Errorf("CheckTemplate = %s %q (fix %q), want %s containing %q", r.Status, r.Detail, r.Fix, tt.want, tt.detail)
+			}
+		})
+	}
 }

@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // States of a purpose.
@@ -544,7 +544,7 @@ func (b *Book) erase(rec *ledger.Record) {
 			if ev.Record.Subject != nil {
 				ev.Record.Subject = &ledger.Subject{Phone: key}
 			}
-			ev.Record.ClientIP, ev.Record.UserAgent, ev.Record.Token = "", "", ""
+			ev.Record.ClientIP, ev.Record.UserAgent, ev.Record.Token, ev.Record.Note = "", "", "", ""
 		}
 		b.people[key] = p
 	}
@@ -662,7 +662,7 @@ func (b *Book) order(p *Person) []string {
 // Status returns the state of every purpose the number has decided on, in
 // the configured order (unknown ids after them), and for each whether it
 // needs renewal under manifest m (nil: none does).
-func (b *Book) Status(p *Person, m *archive.Manifest) []Status {
+func (b *Book) Status(p *Person, m *textarchive.Manifest) []Status {
 	var out []Status
 	for _, id := range b.order(p) {
 		st := p.Purposes[id]
@@ -691,7 +691,7 @@ type Status struct {
 // lang) needs to be asked for again: a version of the same language marked
 // as a material change was first published after version (or, for a
 // version missing from the manifest, after the consent was given).
-func Renewal(m *archive.Manifest, version, lang string, given time.Time) bool {
+func Renewal(m *textarchive.Manifest, version, lang string, given time.Time) bool {
 	if m == nil {
 		return false
 	}
@@ -709,7 +709,7 @@ func Renewal(m *archive.Manifest, version, lang string, given time.Time) bool {
 
 // NeedsRenewal returns the people with at least one purpose that needs
 // renewal, ordered by number.
-func (b *Book) NeedsRenewal(m *archive.Manifest) []*Person {
+func (b *Book) NeedsRenewal(m *textarchive.Manifest) []*Person {
 	var out []*Person
 	for _, p := range b.People() {
 		if slices.ContainsFunc(b.Status(p, m), func(s Status) bool { return s.Renewal }) {

@@ -4,17 +4,18 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // WriteStatus writes what the owner needs to know about one number: the
 // state of each purpose with the text version and time it was set, then
 // every event, times in Europe/Berlin.
-func (b *Book) WriteStatus(w io.Writer, p *Person, m *archive.Manifest) error {
+func (b *Book) WriteStatus(w io.Writer, p *Person, m *textarchive.Manifest) error {
 	fmt.Fprintf(w, "%s  %s", p.Phone, oneLine(p.Name))
 	if p.Email != "" {
 		fmt.Fprintf(w, "  <%s>", p.Email)
@@ -66,7 +67,14 @@ func (b *Book) WriteStatus(w io.Writer, p *Person, m *archive.Manifest) error {
 				what += " on the public form (number not confirmed)"
 			}
 		case ledger.TypeWithdrawal:
-			what = "withdrew " + strings.Join(r.Purposes, ", ") + " of decision " + short(r.Ref) + " (" + r.Via + ")"
+			what = "withdrew " + strings.Join(r.Purposes, ", ") + " of decision " + short(r.Ref) + " (" + r.Via
+			if r.By != "" {
+				what += ", recorded by " + oneLine(r.By)
+			}
+			if r.Note != "" {
+				what += ": " + strconv.Quote(r.Note)
+			}
+			what += ")"
 		default:
 			what = r.Type
 		}

@@ -1,4 +1,4 @@
-// Package archive reads and writes chatconsent's text archive: the exact
+// Package textarchive reads and writes chatconsent's text archive: the exact
 // texts a data subject was shown before deciding, one file per text
 // version, named by the SHA-256 of its bytes (GDPR Art. 7(1); EDPB
 // Guidelines 05/2020 on consent, on keeping what information was presented;
@@ -11,7 +11,7 @@
 //
 // VERSION is 64 lower-case hex digits. Files are written once and never
 // changed or removed: every version ever published stays provable.
-package archive
+package textarchive
 
 import (
 	"bytes"
@@ -27,6 +27,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
 // ManifestFile is the manifest's file name inside an archive folder.
@@ -167,7 +169,7 @@ func Publish(dir string, texts map[string][]byte, info map[string]Version) ([]st
 			if Sum(old) != v {
 				return nil, fmt.Errorf("%s: %w", p, ErrCorrupt)
 			}
-		} else if err := WriteFileAtomic(p, doc, 0o644); err != nil {
+		} else if err := durable.WriteFile(p, doc, 0o644); err != nil {
 			return nil, err
 		}
 		if _, ok := m.Versions[v]; !ok {
@@ -180,44 +182,11 @@ func Publish(dir string, texts map[string][]byte, info map[string]Version) ([]st
 		if err != nil {
 			return nil, err
 		}
-		if err := WriteFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644); err != nil {
+		if err := durable.WriteFile(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644); err != nil {
 			return nil, err
 		}
 	}
 	return added, nil
-}
-
-// WriteFileAtomic replaces path with data durably: a temp file in the same
-// folder, fsync, rename, fsync of the folder. A crash leaves either the old
-// or the new file, never a half-written one.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // ConsentPage is the consent page of one text version in machine-readable
@@ -255,7 +224,7 @@ func WriteConsentPage(dir string, p ConsentPage) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(b, '\n'), 0o644)
+	return durable.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // ReadConsentPage reads the consent page of version and checks that its

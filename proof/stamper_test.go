@@ -1,4 +1,4 @@
-package collector
+package proof
 
 import (
 	"os"
@@ -23,7 +23,7 @@ func TestFieldNamesAgree(t *testing.T) {
 }
 
 func TestNewStamperErrors(t *testing.T) {
-	testdata := filepath.Join("receipt", "testdata")
+	testdata := filepath.Join("..", "collector", "receipt", "testdata")
 	base, err := os.ReadFile(filepath.Join("..", "config.toml"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,81 @@
+package receipt
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// releasedEntry is one receipt of testdata/released/*/manifest.json (see
+// internal/genreleased).
+type releasedEntry struct {
+	File, Config string
+	Template     string
+	Placements   []Placement
+	Data         Data
+}
+
+func readReleased(t *testing.T, dir string) []releasedEntry {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m []releasedEntry
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m) == 0 {
+		t.Fatalf("%s: no receipts", dir)
+	}
+	return m
+}
+
+// Every receipt a release made keeps verifying: stamping its data again
+// with today's code shows the same text, and its attachment is the record
+// (the rule of the house: every receipt format ever released stays
+// verifiable). Never regenerate these files.
+func TestReleasedReceipts(t *testing.T) {
+	t.Parallel()
+	dirs, err := filepath.Glob(filepath.Join("testdata", "released", "v*"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no released receipts: %v", err)
+	}
+	for _, dir := range dirs {
+		for _, e := range readReleased(t, dir) {
+			t.Run(filepath.Base(dir)+"/"+e.File, func(t *testing.T) {
+				t.Parallel()
+				pdf, err := os.ReadFile(filepath.Join(dir, e.File))
+				if err != nil {
+					t.Fatal(err)
+				}
+				att, err := Attachment(pdf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(att, e.Data.Record) {
+					t.Errorf("attachment %q, want the record %q", att, e.Data.Record)
+				}
+				var tpl []byte
+				if e.Template != "" {
+					if tpl, err = os.ReadFile(filepath.Join(dir, e.Template)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				st, err := New(tpl, e.Placements...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := st.Stamp(e.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := Compare(pdf, want); err != nil {
+					t.Errorf("Compare: %v", err)
+				}
+			})
+		}
+	}
+}
