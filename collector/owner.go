@@ -182,7 +182,7 @@ func (s *Server) RecordWithdrawal(ctx context.Context, w OwnerWithdrawal) (*Owne
 	}
 	rec := ledger.Record{
 		Type: ledger.TypeWithdrawal, ID: newID(), Time: s.o.Now().UTC(), Decision: ledger.Withdrawn,
-		Purposes: purposes, Subject: d.Subject, Lang: d.Lang, TextVersion: d.TextVersion,
+		Purposes: purposes, Subject: liveSubject(d.Subject), Lang: d.Lang, TextVersion: d.TextVersion,
 		Ref: d.ID, Via: w.Via, By: w.By, Note: w.Note,
 	}
 	entries, err := s.appendRecord(ctx, rec, nil)

@@ -91,3 +91,36 @@ func TestEraseIndex(t *testing.T) {
 		})
 	}
 }
+
+func TestErasedRows(t *testing.T) {
+	t.Parallel()
+	b := book(t, append(history(), erasure()))
+	var jurgenRows, others int
+	for _, r := range b.Rows(time.Time{}) {
+		switch r.ID {
+		case id(1), id(3):
+			jurgenRows++
+			if r.Phone != "erased on 2026-03-03" || r.Name != "" || r.Email != "" || r.Erased == nil {
+				t.Errorf("erased row %s: %+v", r.ID, r)
+			}
+			if len(r.Purposes) == 0 || r.TextVersion != v1 {
+				t.Errorf("erased row %s lost its facts: %+v", r.ID, r)
+			}
+		default:
+			others++
+			if r.Phone != lukasz.Phone {
+				t.Errorf("row %s: %+v", r.ID, r)
+			}
+		}
+	}
+	if jurgenRows != 2 || others != 1 {
+		t.Errorf("%d erased rows, %d others", jurgenRows, others)
+	}
+	var sb strings.Builder
+	if err := b.WriteStatus(&sb, b.Person(ErasedPrefix+id(9)), nil); err != nil {
+		t.Fatal(err)
+	}
+	if out := sb.String(); !strings.HasPrefix(out, "erased on 2026-03-03") || strings.Contains(out, "Jürgen") || strings.Contains(out, jurgen.Phone) {
+		t.Errorf("status of the erased person:\n%s", out)
+	}
+}
