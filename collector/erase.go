@@ -164,7 +164,9 @@ func (s *Server) Erase(ctx context.Context, phone, reason string) (Erasure, erro
 	if s.o.Private == nil {
 		return Erasure{}, errors.New("erase: this collector has no private store (a version-1 log: run chatconsent migrate)")
 	}
+	s.eraseMu.Lock()
 	e, err := Erase(ctx, s.log, s.o.Private, s.o.DataDir, phone, reason, s.o.Now())
+	s.eraseMu.Unlock()
 	if e.Record.ID != "" {
 		s.proc.mu.Lock()
 		if aerr := s.proc.book.Add(&e.Record, nil); aerr != nil {

@@ -266,6 +266,10 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string)
 			return
 		}
 	}
+	if e.Disclosures != nil && s.o.Private != nil && !s.o.Private.Has(id) {
+		s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid") // erased
+		return
+	}
 	pdf, err := s.o.Stamper.Stamp(s.ReceiptData(e))
 	if err != nil {
 		s.o.Logger.Error("stamp receipt", "id", id, "err", err)

@@ -123,6 +123,7 @@ type Server struct {
 	cop      *http.CrossOriginProtection
 	receipts *receiptQueue
 	inflight atomic.Int64 // decisions being handled; receipts wait for 0
+	eraseMu  sync.RWMutex // held by an erasure (write) and a receipt's writing (read)
 	proc     procedure
 }
 
@@ -485,6 +486,13 @@ func (s *Server) ReceiptData(e ledger.Entry) receipt.Data {
 }
 
 func (s *Server) writeReceipt(e ledger.Entry) error {
+	// An erasure deletes receipts and mails under the write lock; one
+	// queued before it must not be written after it.
+	s.eraseMu.RLock()
+	defer s.eraseMu.RUnlock()
+	if e.Disclosures != nil && s.o.Private != nil && !s.o.Private.Has(e.Record.ID) {
+		return nil // erased meanwhile
+	}
 	d := s.ReceiptData(e)
 	pdf, err := s.o.Stamper.Stamp(d)
 	if err != nil {
