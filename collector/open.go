@@ -86,6 +86,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, err
 	}
+	if err := theme.SetBrandColor(cfg.Site.BrandColor); err != nil {
+		return nil, info, err
+	}
 	stamper, err := proof.NewStamper(cfg)
 	if err != nil {
 		return nil, info, err

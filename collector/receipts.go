@@ -185,9 +185,6 @@ func (s *Server) sweepReceipts(from ledger.Head) {
 		if _, queued := s.receipts.pending.Load(rec.ID); queued {
 			return nil
 		}
-		if _, err := os.Stat(s.receiptPath(rec.ID)); err == nil {
-			return nil
-		}
 		ds, err := openRecord(s.o.Private, rec)
 		if err != nil {
 			return err
@@ -196,6 +193,9 @@ func (s *Server) sweepReceipts(from ledger.Head) {
 			return nil
 		}
 		e.Disclosures = ds
+		if _, err := os.Stat(s.receiptPath(rec.ID)); err == nil {
+			return nil
+		}
 		if !s.waitIdle() {
 			return errStopped
 		}

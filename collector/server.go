@@ -577,6 +577,7 @@ func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string
 		TextVersion: req.TextVersion,
 		Values:      themes.FormValues{Name: req.Name, Phone: req.Phone, Email: req.Email},
 		Invite:      req.Invite,
+		NoMail:      s.o.Config.SMTP == nil,
 	}
 	for _, p := range s.o.Config.Purposes {
 		title, desc := p.Localized(lang)

@@ -99,6 +99,7 @@ func TestAccessibility(t *testing.T) {
 	b := newBrowser(t)
 	errPage := serverErrorPage(t)
 	policyPath := map[string]string{"de": "de/datenschutz/", "en": "en/privacy/"}
+	imprintPath := map[string]string{"de": "de/impressum/", "en": "en/imprint/"}
 
 	for _, vp := range []viewport{phone, desktop} {
 		for _, lang := range []string{"de", "en"} {
@@ -114,6 +115,10 @@ func TestAccessibility(t *testing.T) {
 			}
 			t.Run(vp.Name+"/"+lang+"/policy", func(t *testing.T) {
 				tb := open(t, srv.URL+policyPath[lang])
+				checkPage(t, tb, src, lang)
+			})
+			t.Run(vp.Name+"/"+lang+"/imprint", func(t *testing.T) {
+				tb := open(t, srv.URL+imprintPath[lang])
 				checkPage(t, tb, src, lang)
 			})
 			t.Run(vp.Name+"/"+lang+"/consent", func(t *testing.T) {

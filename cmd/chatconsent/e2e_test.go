@@ -222,7 +222,7 @@ func TestEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "pages de 3, en 3") {
+	if !strings.Contains(stdout, "pages de 4, en 4") {
 		t.Errorf("build summary = %q", stdout)
 	}
 	page, err := os.ReadFile(filepath.Join(pub, "de", "einwilligung", "index.html"))

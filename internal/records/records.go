@@ -41,6 +41,10 @@ const (
 	Withdrawn = "withdrawn"
 	// RenewalNeeded is shown instead of Granted when [Renewal] says so.
 	RenewalNeeded = "renewal needed"
+	// NotAsked is shown instead of Refused for a purpose that was not on
+	// the form of the decision's text version (configured later): the
+	// person was never asked. See [Asked].
+	NotAsked = "not asked"
 )
 
 // Event is one log record, with its exact line if the book keeps lines.
@@ -673,16 +677,31 @@ func (b *Book) Status(p *Person, m *textarchive.Manifest) []Status {
 		if st.State == Granted && Renewal(m, st.TextVersion, st.Lang, st.Since) {
 			s.Renewal, s.Shown = true, RenewalNeeded
 		}
+		if st.State == Refused && !Asked(m, st.TextVersion, id) {
+			s.Shown = NotAsked
+		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// Asked reports whether purpose id was on the consent form of text
+// version under manifest m: true unless the manifest lists the version's
+// purposes ([textarchive.Version.Purposes]) and id is not among them.
+func Asked(m *textarchive.Manifest, version, id string) bool {
+	if m == nil {
+		return true
+	}
+	v, ok := m.Versions[version]
+	return !ok || v.Purposes == nil || slices.Contains(v.Purposes, id)
 }
 
 // Status is a [Purpose] as shown to the owner.
 type Status struct {
 	Purpose
 	// Renewal is true for a granted purpose whose text was superseded by a
-	// material change; Shown is then [RenewalNeeded], else State.
+	// material change; Shown is then [RenewalNeeded]; for a refused purpose
+	// that was not on the decision's form it is [NotAsked]; else State.
 	Renewal bool
 	Shown   string
 }
