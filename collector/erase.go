@@ -12,6 +12,8 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/phone"
+	"github.com/chatconsent/chatconsent/internal/records"
 )
 
 // Errors of [Erase] that callers branch on.
@@ -122,13 +124,50 @@ func removeCopies(dataDir string, ids []string) ([]string, error) {
 	return removed, nil
 }
 
+// OwnerErasure is what the owner asks to erase (POST /owner/v1/erase).
+type OwnerErasure struct {
+	// Phone is the number as the owner typed it.
+	Phone string `json:"phone"`
+	// Reason is one of ledger.ErasureReasons ("" means "request").
+	Reason string `json:"reason,omitempty"`
+}
+
+// OwnerErased is what [Server.EraseNumber] did.
+type OwnerErased struct {
+	ID      string    `json:"id"` // the erasure record's id
+	Time    time.Time `json:"time"`
+	Phone   string    `json:"phone"` // E.164, as it was known
+	Records []string  `json:"records"`
+	Files   int       `json:"files"` // receipts and mails deleted
+}
+
+// EraseNumber parses the owner's number and erases it ([Server.Erase]).
+// Errors: [ErrBadNumber], [ErrBadReason], [ErrNothingToErase], or the
+// log's or store's.
+func (s *Server) EraseNumber(ctx context.Context, req OwnerErasure) (*OwnerErased, error) {
+	number, err := phone.Parse(req.Phone, s.o.DefaultRegion)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrBadNumber, req.Phone, err)
+	}
+	e, err := s.Erase(ctx, number, req.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return &OwnerErased{ID: e.Record.ID, Time: e.Record.Time, Phone: number, Records: e.Records, Files: len(e.Files)}, nil
+}
+
 // Erase is [Erase] on the running collector: its index follows at once
-// (the person's decisions stay withdrawable by record id).
+// (the person's decisions stay withdrawable by record id). Erasures are
+// one at a time.
 func (s *Server) Erase(ctx context.Context, phone, reason string) (Erasure, error) {
+	s.proc.wmu.Lock() // no withdrawal of theirs between the look-up and the erasure
+	defer s.proc.wmu.Unlock()
 	if s.o.Private == nil {
 		return Erasure{}, errors.New("erase: this collector has no private store (a version-1 log: run chatconsent migrate)")
 	}
+	s.eraseMu.Lock()
 	e, err := Erase(ctx, s.log, s.o.Private, s.o.Paths.Data, phone, reason, s.o.Now())
+	s.eraseMu.Unlock()
 	if e.Record.ID != "" {
 		s.proc.mu.Lock()
 		if aerr := s.proc.book.Add(&e.Record, nil); aerr != nil {
@@ -150,4 +189,14 @@ func (s *Server) finishErasure(rec *ledger.Record) error {
 		s.o.Logger.Info("erasure finished after a crash", "id", rec.ID, "records", len(erased), "files", len(files))
 	}
 	return err
+}
+
+// liveSubject returns s, or nil for an erased person's stand-in (see
+// records.ErasedPrefix): a withdrawal of an erased person's consent
+// records no subject, so no personal data come back.
+func liveSubject(s *ledger.Subject) *ledger.Subject {
+	if s == nil || records.IsErased(s.Phone) {
+		return nil
+	}
+	return s
 }

@@ -182,7 +182,7 @@ func (s *Server) RecordWithdrawal(ctx context.Context, w OwnerWithdrawal) (*Owne
 	}
 	rec := ledger.Record{
 		Type: ledger.TypeWithdrawal, ID: newID(), Time: s.o.Now().UTC(), Decision: ledger.Withdrawn,
-		Purposes: purposes, Subject: d.Subject, Lang: d.Lang, TextVersion: d.TextVersion,
+		Purposes: purposes, Subject: liveSubject(d.Subject), Lang: d.Lang, TextVersion: d.TextVersion,
 		Ref: d.ID, Via: w.Via, By: w.By, Note: w.Note,
 	}
 	entries, err := s.appendRecord(ctx, rec, nil)
@@ -213,6 +213,23 @@ func (s *Server) RecordWithdrawal(ctx context.Context, w OwnerWithdrawal) (*Owne
 // are rare, and the collector's index keeps no list per number (its
 // memory grows with every contact).
 func (s *Server) latestDecision(phone string) (string, error) {
+	// Version 2: the private store knows the number's records, the index
+	// which of them are decisions.
+	if s.o.Private != nil {
+		if _, ids, err := s.o.Private.Subject(phone); err == nil {
+			s.proc.mu.Lock()
+			latest := ""
+			for i := len(ids) - 1; i >= 0 && latest == ""; i-- {
+				if s.proc.book.Decision(ids[i]) != nil {
+					latest = ids[i]
+				}
+			}
+			s.proc.mu.Unlock()
+			if latest != "" {
+				return latest, nil
+			}
+		}
+	}
 	id := ""
 	err := s.log.Scan(func(rec *ledger.Record, _ []byte) error {
 		if rec.Type != ledger.TypeDecision {

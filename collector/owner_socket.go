@@ -27,6 +27,9 @@ import (
 //	POST /owner/v1/withdraw   an [OwnerWithdrawal] as JSON
 //	  201 an [OwnerWithdrawn]
 //	  4xx {"error": "...", "code": "...", "detail": "...", "in_force": [...]}
+//	POST /owner/v1/erase      an [OwnerErasure] as JSON (GDPR Art. 17)
+//	  201 an [OwnerErased]
+//	  4xx {"error": "...", "code": "bad_number"|"bad_reason"|"nothing_to_erase"}
 
 // OwnerSocket is the owner socket's name inside the data directory.
 const OwnerSocket = "owner.sock"
@@ -80,6 +83,29 @@ func (s *Server) OwnerHandler() http.Handler {
 			writeJSON(w, status, map[string]any{"error": we.Err.Error(), "code": ownerErrorCode(err), "detail": we.Detail, "in_force": we.InForce})
 		case err != nil:
 			s.o.Logger.Error("owner withdrawal", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": err.Error(), "code": "unavailable"})
+		default:
+			writeJSON(w, http.StatusCreated, res)
+		}
+	})
+	mux.HandleFunc("POST /owner/v1/erase", func(w http.ResponseWriter, r *http.Request) {
+		var req OwnerErasure
+		dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "malformed request: " + err.Error(), "code": "bad_request"})
+			return
+		}
+		res, err := s.EraseNumber(r.Context(), req)
+		switch {
+		case errors.Is(err, ErrBadNumber):
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "code": "bad_number"})
+		case errors.Is(err, ErrBadReason):
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "code": "bad_reason"})
+		case errors.Is(err, ErrNothingToErase):
+			writeJSON(w, http.StatusNotFound, map[string]any{"error": err.Error(), "code": "nothing_to_erase"})
+		case err != nil:
+			s.o.Logger.Error("owner erasure", "err", err)
 			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": err.Error(), "code": "unavailable"})
 		default:
 			writeJSON(w, http.StatusCreated, res)
@@ -153,3 +179,40 @@ func (c *OwnerClient) Withdraw(ctx context.Context, w OwnerWithdrawal) (*OwnerWi
 
 // Close releases the client's connections.
 func (c *OwnerClient) Close() { c.c.CloseIdleConnections() }
+
+// Erase asks the collector to erase a number (see [Server.EraseNumber]);
+// a refusal comes back wrapping the same sentinel error.
+func (c *OwnerClient) Erase(ctx context.Context, e OwnerErasure) (*OwnerErased, error) {
+	b, _ := json.Marshal(e)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://collector/owner/v1/erase", bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("ask the collector: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("ask the collector: %w", err)
+	}
+	if resp.StatusCode == http.StatusCreated {
+		var res OwnerErased
+		if err := json.Unmarshal(body, &res); err != nil {
+			return nil, fmt.Errorf("the collector's answer: %w", err)
+		}
+		return &res, nil
+	}
+	var ans struct{ Error, Code string }
+	if err := json.Unmarshal(body, &ans); err != nil {
+		return nil, fmt.Errorf("the collector answered %s", resp.Status)
+	}
+	for code, sentinel := range map[string]error{"bad_number": ErrBadNumber, "bad_reason": ErrBadReason, "nothing_to_erase": ErrNothingToErase} {
+		if ans.Code == code {
+			return nil, fmt.Errorf("%w (%s)", sentinel, ans.Error)
+		}
+	}
+	return nil, fmt.Errorf("the collector: %s", ans.Error)
+}

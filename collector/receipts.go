@@ -266,6 +266,10 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string)
 			return
 		}
 	}
+	if e.Disclosures != nil && s.o.Private != nil && !s.o.Private.Has(id) {
+		s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid") // erased
+		return
+	}
 	d := s.ReceiptData(e)
 	s.withProof(&d, e)
 	pdf, err := s.o.Stamper.Stamp(d)

@@ -130,6 +130,7 @@ type Server struct {
 	cop          *http.CrossOriginProtection
 	receipts     *receiptQueue
 	inflight     atomic.Int64 // decisions being handled; receipts wait for 0
+	eraseMu      sync.RWMutex // held by an erasure (write) and a receipt's writing (read)
 	proc         procedure
 }
 
@@ -521,6 +522,13 @@ func (s *Server) withProof(d *receipt.Data, e ledger.Entry) {
 }
 
 func (s *Server) writeReceipt(e ledger.Entry) error {
+	// An erasure deletes receipts and mails under the write lock; one
+	// queued before it must not be written after it.
+	s.eraseMu.RLock()
+	defer s.eraseMu.RUnlock()
+	if e.Disclosures != nil && s.o.Private != nil && !s.o.Private.Has(e.Record.ID) {
+		return nil // erased meanwhile
+	}
 	d := s.ReceiptData(e)
 	s.withProof(&d, e)
 	pdf, err := s.o.Stamper.Stamp(d)

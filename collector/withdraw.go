@@ -187,7 +187,7 @@ func (s *Server) handleWithdrawPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderWithdrawLink(w http.ResponseWriter, status int, lang string, req *WithdrawRequest, d *ledger.Record, left []string, errs []themes.FieldError) {
 	t := s.o.Theme.Strings(lang)
 	wl := &themes.WithdrawLink{
-		Action: s.o.PublicURL + "v1/withdraw", RecordID: d.ID, Phone: d.Subject.Phone,
+		Action: s.o.PublicURL + "v1/withdraw", RecordID: d.ID, Phone: liveSubject(d.Subject).GetPhone(),
 		Decided: d.Time.In(records.Berlin()).Format("02.01.2006 15:04"), Errors: errs,
 	}
 	if req.Key != "" {
@@ -316,7 +316,7 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := ledger.Record{
 		Type: ledger.TypeWithdrawal, ID: newID(), Time: s.o.Now().UTC(), Decision: ledger.Withdrawn,
-		Purposes: purposes, Subject: d.Subject, Lang: lang, TextVersion: d.TextVersion,
+		Purposes: purposes, Subject: liveSubject(d.Subject), Lang: lang, TextVersion: d.TextVersion,
 		Ref: d.ID, Via: via, Invite: inviteID,
 	}
 	entries, err := s.appendRecord(r.Context(), rec, nil)

@@ -439,7 +439,7 @@ func formPurposes(cfg *config.Config, lang string) []themes.FormPurpose {
 
 func markdownData(cfg *config.Config, lang string, pages []*page) MarkdownData {
 	d := MarkdownData{
-		Lang: lang, Site: cfg.Site, Controller: cfg.Controller, Mail: cfg.SMTP != nil,
+		Lang: lang, Site: cfg.Site, Controller: cfg.Controller, Mail: cfg.SMTP != nil, Retention: cfg.Retention,
 		PolicyURL:     urlOf(pages, themes.LayoutPolicy),
 		ConsentURL:    urlOf(pages, themes.LayoutConsent),
 		WithdrawalURL: urlOf(pages, themes.LayoutWithdrawal),

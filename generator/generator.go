@@ -116,6 +116,11 @@ type MarkdownData struct {
 	// Mail is true when receipts are mailed (an [smtp] table), for
 	// {{ if .Mail }}…{{ end }} around what the text says about e-mail.
 	Mail bool
+	// Retention is config.toml's [retention], for the notice's storage
+	// section: {{ .Retention.ProofYears }} is the number of years the
+	// proof keeps personal data after the end of the year of a person's
+	// last event, so the text says what the collector does.
+	Retention config.Retention
 }
 
 // PurposeText is a purpose in one language.

@@ -93,6 +93,7 @@ func TestPlaceholders(t *testing.T) {
 		"{{ range .Purposes }}- {{ .ID }}: {{ .Title }}: {{ .Description }}\n{{ end }}",
 		"{{ if .Controller.Phone }}Tel. {{ .Controller.Phone }}{{ else }}kein Telefon{{ end }}",
 		"{{/* a comment */}}text",
+		"kept {{ .Retention.ProofYears }} years",
 	}
 	for _, src := range ok {
 		tpl := texttemplate.Must(texttemplate.New("p.md").Parse(src))
@@ -114,6 +115,8 @@ func TestPlaceholders(t *testing.T) {
 		{"{{ with .Site }}{{ .Title }}{{ end }}", "not a placeholder {{with .Site}}"},
 		{"{{ .Site.Title | printf \"%q\" }}", "not a placeholder"},
 		{"{{ .Controller.Name.Foo }}", "unknown placeholder"},
+		{"{{ .Retention }}", "unknown placeholder"},
+		{"{{ .Retention.Auto }}", "unknown placeholder"},
 	}
 	for _, tt := range bad {
 		tpl, err := texttemplate.New("p.md").Parse(tt.src)

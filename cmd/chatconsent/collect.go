@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -139,6 +140,12 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 				fmt.Fprintf(stderr, "chatconsent: warning: owner socket: %v\n", err)
 			}
 		}()
+	}
+	if cfg.Retention.Auto {
+		// Erase what retention.proof_years says is due: a minute after
+		// start, then once a day.
+		go srv.RunRetention(octx, time.Minute, 24*time.Hour)
+		fmt.Fprintf(stdout, "retention: personal data erased %s after the end of the year of a person's last event, unless a grant is in force (checked daily)\n", count(uint64(cfg.Retention.ProofYears), "year"))
 	}
 	fmt.Fprintf(stdout, "listening on http://%s/\n", ln.Addr())
 	err = collector.Serve(ctx, ln, h)

@@ -48,6 +48,11 @@ Usage:
   chatconsent withdraw NUMBER (--purpose ID... | --all) --via phone|whatsapp|email|letter|in-person
                       [--note TEXT] [--by OWNER] [--config FILE] [--data DIR]
         record a withdrawal that reached you by phone, WhatsApp, e-mail, letter or in person
+  chatconsent erase   NUMBER [--reason request|retention|withdrawn|objection|unlawful|legal|child]
+                      [--config FILE] [--data DIR]
+        erase a person's personal data (GDPR Art. 17): the signed records stay, whose they were goes
+  chatconsent retention [--apply] [--config FILE] [--data DIR]
+        who is due for erasure under retention.proof_years, and when; --apply erases them now
   chatconsent text    VERSION [--config FILE] [--data DIR]
         print the exact archived text of a text version, hash checked
   chatconsent init    DIR
@@ -129,6 +134,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runExport(rest, stdout, stderr)
 	case "withdraw":
 		return runWithdraw(ctx, rest, stdout, stderr)
+	case "erase":
+		return runErase(ctx, rest, stdout, stderr)
+	case "retention":
+		return runRetention(ctx, rest, stdout, stderr)
 	case "text":
 		return runText(rest, stdout, stderr)
 	case "init":

@@ -350,11 +350,14 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	// --log there, with a data folder that holds only the invite key.
 	laptop, logCopy := filepath.Join(dir, "laptop-data"), filepath.Join(dir, "log-copy")
 	os.MkdirAll(laptop, 0o700)
-	os.MkdirAll(logCopy, 0o700)
+	os.MkdirAll(filepath.Join(logCopy, "private"), 0o700)
 	for _, f := range []struct{ from, to string }{
 		{filepath.Join(data, config.InviteKeyFile), filepath.Join(laptop, config.InviteKeyFile)},
 		{filepath.Join(data, "decisions.jsonl"), filepath.Join(logCopy, "decisions.jsonl")},
 		{filepath.Join(data, "signing.pub"), filepath.Join(logCopy, "signing.pub")},
+		// Format 2: the numbers are in the private store beside the log.
+		{filepath.Join(data, "private", "keys.jsonl"), filepath.Join(logCopy, "private", "keys.jsonl")},
+		{filepath.Join(data, "private", "openings.jsonl"), filepath.Join(logCopy, "private", "openings.jsonl")},
 	} {
 		b, err := os.ReadFile(f.from)
 		if err != nil {

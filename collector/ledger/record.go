@@ -140,6 +140,14 @@ type Subject struct {
 	Email string `json:"email,omitempty"`
 }
 
+// GetPhone returns s.Phone, or "" for a nil Subject.
+func (s *Subject) GetPhone() string {
+	if s == nil {
+		return ""
+	}
+	return s.Phone
+}
+
 // Errors returned (wrapped in a [*LineError]) by [Verify] and [ParseLine].
 var (
 	ErrBadJSON      = errors.New("not a valid log line")

@@ -52,11 +52,27 @@ type Config struct {
 	Purposes   []Purpose
 	// SMTP configures receipt delivery by e-mail; nil when the file has no
 	// [smtp] table (mail is off).
-	SMTP   *SMTP
-	Invite Invite
+	SMTP      *SMTP
+	Invite    Invite
+	Retention Retention
 	// Log configures the transparency log's witnesses and time-stamps.
 	Log Log
 }
+
+// Retention says how long the proof of consent keeps personal data
+// (GDPR Art. 5(1)(e), 17(3)(e)): [retention] in config.toml.
+type Retention struct {
+	// ProofYears is how many full years after the end of the year of a
+	// person's last event their personal data are kept (the limitation
+	// period of §§ 195, 199 BGB is 3); default 3. A grant still in force
+	// is never due.
+	ProofYears int
+	// Auto lets the collector erase what is due once a day; default true.
+	Auto bool
+}
+
+// DefaultProofYears is retention.proof_years when the file does not set it.
+const DefaultProofYears = 3
 
 // Invite configures personal invite links (package collector/invite).
 type Invite struct {
@@ -312,6 +328,10 @@ type file struct {
 		Title       localizedField `toml:"title"`
 		Description localizedField `toml:"description"`
 	} `toml:"purposes"`
+	Retention struct {
+		ProofYears *int  `toml:"proof_years"`
+		Auto       *bool `toml:"auto"`
+	} `toml:"retention"`
 	SMTP *struct {
 		Host         string  `toml:"host"`
 		Port         int     `toml:"port"`
@@ -490,6 +510,16 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	}
 	parseReceipt(c, &f, bad)
 	c.Log = parseLog(bad, f.Log, dir)
+	c.Retention = Retention{ProofYears: DefaultProofYears, Auto: true}
+	if y := f.Retention.ProofYears; y != nil {
+		if *y < 1 || *y > 30 {
+			bad("retention.proof_years", "%d: want a whole number of years from 1 to 30 (3 is the limitation period of §§ 195, 199 BGB)", *y)
+		}
+		c.Retention.ProofYears = *y
+	}
+	if a := f.Retention.Auto; a != nil {
+		c.Retention.Auto = *a
+	}
 	parseSMTP(c, &f, dir, bad)
 
 	if len(f.Purposes) == 0 {

@@ -91,3 +91,79 @@ func TestEraseIndex(t *testing.T) {
 		})
 	}
 }
+
+func TestErasedRows(t *testing.T) {
+	t.Parallel()
+	b := book(t, append(history(), erasure()))
+	var jurgenRows, others int
+	for _, r := range b.Rows(time.Time{}) {
+		switch r.ID {
+		case id(1), id(3):
+			jurgenRows++
+			if r.Phone != "erased on 2026-03-03" || r.Name != "" || r.Email != "" || r.Erased == nil {
+				t.Errorf("erased row %s: %+v", r.ID, r)
+			}
+			if len(r.Purposes) == 0 || r.TextVersion != v1 {
+				t.Errorf("erased row %s lost its facts: %+v", r.ID, r)
+			}
+		default:
+			others++
+			if r.Phone != lukasz.Phone {
+				t.Errorf("row %s: %+v", r.ID, r)
+			}
+		}
+	}
+	if jurgenRows != 2 || others != 1 {
+		t.Errorf("%d erased rows, %d others", jurgenRows, others)
+	}
+	var sb strings.Builder
+	if err := b.WriteStatus(&sb, b.Person(ErasedPrefix+id(9)), nil); err != nil {
+		t.Fatal(err)
+	}
+	if out := sb.String(); !strings.HasPrefix(out, "erased on 2026-03-03") || strings.Contains(out, "Jürgen") || strings.Contains(out, jurgen.Phone) {
+		t.Errorf("status of the erased person:\n%s", out)
+	}
+}
+
+func TestRetention(t *testing.T) {
+	t.Parallel()
+	b := book(t, history())
+	// Jürgen has orders in force: never due. Łukasz refused on 1 March
+	// 2026: due on 1 January 2030 (three years after the end of 2026).
+	all := b.Retention(3, time.Time{})
+	if len(all) != 1 || all[0].Person.Phone != lukasz.Phone {
+		t.Fatalf("due = %+v", all)
+	}
+	if got, want := all[0].At, time.Date(2030, 1, 1, 0, 0, 0, 0, Berlin()); !got.Equal(want) {
+		t.Errorf("due at %v, want %v", got, want)
+	}
+	for _, tt := range []struct {
+		now  time.Time
+		want int
+	}{
+		{time.Date(2029, 12, 31, 22, 59, 0, 0, time.UTC), 0}, // 23:59 in Berlin
+		{time.Date(2029, 12, 31, 23, 0, 0, 0, time.UTC), 1},  // midnight in Berlin
+	} {
+		if got := len(b.Retention(3, tt.now)); got != tt.want {
+			t.Errorf("at %v: %d due, want %d", tt.now, got, tt.want)
+		}
+	}
+	// Withdrawing Jürgen's last grant makes him due from his withdrawal.
+	w := ledger.Record{Type: ledger.TypeWithdrawal, ID: id(11), Time: time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC), Decision: ledger.Withdrawn,
+		Purposes: []string{"orders"}, Subject: jurgen, Ref: id(1)}
+	if err := b.Add(&w, nil); err != nil {
+		t.Fatal(err)
+	}
+	d, ok := RetentionDue(b.Person(jurgen.Phone), 3)
+	if !ok || !d.At.Equal(time.Date(2031, 1, 1, 0, 0, 0, 0, Berlin())) {
+		t.Errorf("Jürgen after withdrawing: %v %v", d.At, ok)
+	}
+	// Erased people are never due again.
+	e := erasure()
+	b2 := book(t, append(history(), e))
+	for _, d := range b2.Retention(3, time.Time{}) {
+		if IsErased(d.Person.Phone) {
+			t.Errorf("an erased person is due: %+v", d)
+		}
+	}
+}

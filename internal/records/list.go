@@ -38,6 +38,9 @@ type Row struct {
 	TextVersion string    `json:"text_version"`
 	Invite      string    `json:"invite,omitempty"`
 	Ref         string    `json:"ref,omitempty"`
+	// Erased is when the person's personal data were erased; Phone then
+	// reads "erased on DATE" and Name and Email are "".
+	Erased *time.Time `json:"erased,omitempty"`
 }
 
 // Rows returns the decisions and withdrawals at or after since (zero: all),
@@ -58,6 +61,14 @@ func (b *Book) Rows(since time.Time) []Row {
 		}
 		if r.Subject != nil {
 			row.Phone, row.Name, row.Email = r.Subject.Phone, r.Subject.Name, r.Subject.Email
+		}
+		if IsErased(row.Phone) {
+			row.Phone, row.Name, row.Email = "erased", "", ""
+			if p := b.people[r.Subject.Phone]; p != nil && !p.Erased.IsZero() {
+				t := p.Erased
+				row.Erased = &t
+				row.Phone = "erased on " + t.In(Berlin()).Format("2006-01-02")
+			}
 		}
 		rows = append(rows, row)
 	}

@@ -551,7 +551,7 @@ func (b *Book) erase(rec *ledger.Record) {
 			if ev.Record.Subject != nil {
 				ev.Record.Subject = &ledger.Subject{Phone: key}
 			}
-			ev.Record.ClientIP, ev.Record.UserAgent, ev.Record.Token = "", "", ""
+			ev.Record.ClientIP, ev.Record.UserAgent, ev.Record.Token, ev.Record.Note = "", "", "", ""
 		}
 		b.people[key] = p
 	}

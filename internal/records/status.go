@@ -16,7 +16,11 @@ import (
 // state of each purpose with the text version and time it was set, then
 // every event, times in Europe/Berlin.
 func (b *Book) WriteStatus(w io.Writer, p *Person, m *textarchive.Manifest) error {
-	fmt.Fprintf(w, "%s  %s", p.Phone, oneLine(p.Name))
+	if IsErased(p.Phone) {
+		fmt.Fprintf(w, "erased on %s (erasure record %s): number, name and e-mail are gone", p.Erased.In(Berlin()).Format("2006-01-02 15:04"), strings.TrimPrefix(p.Phone, ErasedPrefix))
+	} else {
+		fmt.Fprintf(w, "%s  %s", p.Phone, oneLine(p.Name))
+	}
 	if p.Email != "" {
 		fmt.Fprintf(w, "  <%s>", p.Email)
 	}

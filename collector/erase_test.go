@@ -1,0 +1,105 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/records"
+)
+
+// TestEraseRunningCollector: the running collector's index follows an
+// erasure without a restart; the erased decision is still withdrawable by
+// its personal link, and that withdrawal records no personal data.
+func TestEraseRunningCollector(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	if w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de", "purpose", []string{"orders", "documents"}, "email", "jw@example.org")); w.Code != 201 {
+		t.Fatalf("post: %d %s", w.Code, w.Body)
+	}
+	if w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de", "name", "Łukasz", "phone", "0171 7654321")); w.Code != 201 {
+		t.Fatalf("post: %d %s", w.Code, w.Body)
+	}
+	recs := h.records(t)
+	idA := recs[0].ID
+	e, err := h.srv.EraseNumber(context.Background(), OwnerErasure{Phone: "0170 1234567"})
+	if err != nil || len(e.Records) != 1 || e.Records[0] != idA {
+		t.Fatalf("EraseNumber = %+v, %v", e, err)
+	}
+	if _, err := h.srv.EraseNumber(context.Background(), OwnerErasure{Phone: "0170 1234567"}); !errors.Is(err, ErrNothingToErase) {
+		t.Errorf("erase twice: %v", err)
+	}
+	if _, err := h.srv.EraseNumber(context.Background(), OwnerErasure{Phone: "0170 1234567", Reason: "weil"}); !errors.Is(err, ErrBadReason) {
+		t.Errorf("free-text reason: %v", err)
+	}
+	d, left := h.srv.decision(idA)
+	if d == nil || !records.IsErased(d.Subject.GetPhone()) || d.Subject.Name != "" || len(left) != 2 {
+		t.Fatalf("index after erasure: %+v, left %v", d, left)
+	}
+	// The personal link still withdraws.
+	u, _ := url.Parse(h.srv.WithdrawalURL(idA))
+	q := u.Query()
+	w := h.do("POST", "/v1/withdraw", ctJSON, `{"id":"`+idA+`","k":"`+q.Get("k")+`","purpose":["orders"]}`)
+	if w.Code != 201 {
+		t.Fatalf("withdraw after erasure: %d %s", w.Code, w.Body)
+	}
+	if _, left := h.srv.decision(idA); len(left) != 1 || left[0] != "documents" {
+		t.Errorf("left after withdrawing: %v", left)
+	}
+	recs = h.records(t)
+	last := recs[len(recs)-1]
+	if last.Type != ledger.TypeWithdrawal || last.Subject != nil || last.SD != nil {
+		t.Errorf("withdrawal of an erased person: %+v", last)
+	}
+	b, _ := os.ReadFile(h.logPath)
+	for _, v := range []string{"Jürgen", "1701234567", "jw@example.org"} {
+		if strings.Contains(string(b), v) {
+			t.Errorf("log holds %q", v)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(h.data, "receipts", idA+".pdf")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the erased person's receipt is still there: %v", err)
+	}
+	// The other person is untouched.
+	if d, left := h.srv.decision(recs[1].ID); d == nil || d.Subject.GetPhone() != "+491717654321" || len(left) != 1 {
+		t.Errorf("other person: %+v %v", d, left)
+	}
+}
+
+// TestRetentionApplied: with the clock passed in, ApplyRetention erases a
+// refusal once three years after the end of its year have passed, and
+// never a grant in force.
+func TestRetentionApplied(t *testing.T) {
+	t.Parallel()
+	clock := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	h := newHarnessOpts(t, nil, func(o *Options) { o.Now = func() time.Time { return clock } })
+	if w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de")); w.Code != 201 { // a grant
+		t.Fatalf("post: %d %s", w.Code, w.Body)
+	}
+	if w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de", "decision", "refused", "purpose", nil, "phone", "0171 7654321")); w.Code != 201 {
+		t.Fatalf("post: %d %s", w.Code, w.Body)
+	}
+	ctx := context.Background()
+	if done, err := h.srv.ApplyRetention(ctx, time.Date(2029, 12, 31, 12, 0, 0, 0, time.UTC)); err != nil || len(done) != 0 {
+		t.Fatalf("before due: %v, %v", done, err)
+	}
+	done, err := h.srv.ApplyRetention(ctx, time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC))
+	if err != nil || len(done) != 1 || done[0].Record.Reason != "retention" {
+		t.Fatalf("due: %+v, %v", done, err)
+	}
+	if _, err := h.srv.o.Private.Disclosures(h.records(t)[1].ID); err == nil {
+		t.Error("the refusal's openings survived retention")
+	}
+	if _, err := h.srv.o.Private.Disclosures(h.records(t)[0].ID); err != nil {
+		t.Errorf("the grant in force was erased: %v", err)
+	}
+	if again, err := h.srv.ApplyRetention(ctx, time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || len(again) != 0 {
+		t.Errorf("again: %v, %v", again, err)
+	}
+}
