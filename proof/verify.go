@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -32,7 +34,18 @@ type ReceiptCheck struct {
 	// Log, if not nil, is the decisions log; the record must be its line
 	// number seq, byte for byte, and the whole log must verify.
 	Log io.Reader
+	// Attachments checks the files a receipt may carry besides its record
+	// and layout, by attachment name: the data subject's openings of the
+	// record's commitments, an inclusion proof in a transparency log. Each
+	// is called with the verified record, its line and the attachment's
+	// bytes; an error fails the receipt. An attachment without a checker
+	// fails it too (a reader would take it for part of the proof).
+	Attachments map[string]AttachmentChecker
 }
+
+// AttachmentChecker checks one extra attachment of a receipt against the
+// receipt's verified record (see [ReceiptCheck.Attachments]).
+type AttachmentChecker func(rec *ledger.Record, line, attachment []byte) error
 
 // ReceiptResult is what a valid receipt proves.
 type ReceiptResult struct {
@@ -43,6 +56,12 @@ type ReceiptResult struct {
 	// again from its record; otherwise it has the same content, written
 	// differently (e.g. saved again by a PDF tool).
 	Identical bool
+	// Layout is the name of the frozen layout the receipt was made with
+	// (receipt.LayoutOf) and made again with.
+	Layout string
+	// Checked lists the extra attachments that their checkers accepted,
+	// sorted.
+	Checked []string
 	// LogRecords is the number of records in the log, if one was given.
 	LogRecords uint64
 }
@@ -55,6 +74,9 @@ var (
 	// ErrNotInLog: the log does not hold the receipt's record at its
 	// sequence number.
 	ErrNotInLog = errors.New("the record is not in the log")
+	// ErrUnknownAttachment: the receipt carries a file that no checker
+	// of [ReceiptCheck.Attachments] knows.
+	ErrUnknownAttachment = errors.New("not a part of a receipt that this verifier can check")
 	// ErrNotDecision: the attached record is not a decision.
 	ErrNotDecision = errors.New("the attached record is not a consent decision")
 )
@@ -80,9 +102,13 @@ func personalLink(pdf []byte, id string) string {
 //     signature verifies with c.Key (so neither the record nor the key's
 //     fingerprint in it was changed);
 //  2. what it shows is what that record says: the receipt is made again
-//     from the record, the configuration and the template, and the two
-//     are compared (receipt.Compare: equal bytes, or the same document
-//     structure; the first differing printed line is named). The
+//     from the record, the configuration and the template with the
+//     frozen layout the receipt names (receipt.LayoutOf), and the two are
+//     compared (receipt.CompareWith: what each page shows, in order, with
+//     positions within half a point, and the attachments; not how the
+//     file is written, so a re-saved receipt verifies; the first differing
+//     printed line is named). Every other attachment must be accepted by
+//     its checker in c.Attachments. The
 //     withdrawal link is not part of the record: a personal link is taken
 //     from the PDF (checked to name this record, but its secret needs the
 //     private key), a consent page link from c.ConsentURLs;
@@ -92,9 +118,17 @@ func personalLink(pdf []byte, id string) string {
 // The first failing check is returned, wrapped with what was checked
 // ("attached record: …", "printed text: …", "log: …").
 func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
-	line, err := receipt.Attachment(pdf)
+	atts, err := receipt.Attachments(pdf)
 	if err != nil {
 		return nil, fmt.Errorf("attached record: %w", err)
+	}
+	line, ok := atts[receipt.AttachmentName]
+	if !ok {
+		return nil, fmt.Errorf("attached record: %w %q", receipt.ErrNoRecord, receipt.AttachmentName)
+	}
+	layout, err := receipt.LayoutOf(pdf)
+	if err != nil {
+		return nil, fmt.Errorf("printed text: %w", err)
 	}
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	rec, err := ledger.ParseLine(line, c.Key)
@@ -113,7 +147,21 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 	default:
 		return nil, fmt.Errorf("attached record %s: %w (type %q)", rec.ID, ErrNotDecision, rec.Type)
 	}
-	res := &ReceiptResult{Record: rec, Line: line}
+	res := &ReceiptResult{Record: rec, Line: line, Layout: layout}
+	extra := func(name string) bool { return c.Attachments[name] != nil }
+	for _, name := range slices.Sorted(maps.Keys(atts)) {
+		if name == receipt.AttachmentName || name == receipt.LayoutAttachment {
+			continue
+		}
+		check := c.Attachments[name]
+		if check == nil {
+			return nil, fmt.Errorf("attachment %q: %w", name, ErrUnknownAttachment)
+		}
+		if err := check(rec, line, atts[name]); err != nil {
+			return nil, fmt.Errorf("attachment %q: %w", name, err)
+		}
+		res.Checked = append(res.Checked, name)
+	}
 
 	// The withdrawal link is not in the record: try the personal link the
 	// PDF shows for this record (its secret cannot be checked with the
@@ -129,11 +177,11 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 	}
 	var firstErr error
 	for _, u := range cands {
-		want, err := c.Stamper.Stamp(data(u))
+		want, err := c.Stamper.StampLayout(layout, data(u))
 		if err != nil {
 			return nil, fmt.Errorf("printed text: make the receipt again from record %s: %w", rec.ID, err)
 		}
-		err = receipt.Compare(pdf, want)
+		err = receipt.CompareWith(pdf, want, extra)
 		if err == nil {
 			res.Identical, firstErr = bytes.Equal(pdf, want), nil
 			break

@@ -171,12 +171,21 @@ func New(template []byte, placements ...Placement) (*Stamper, error) {
 // whole (see [New]).
 //
 // Errors wrap [ErrInvalid] or [ErrUncovered] for bad Data.
-func (s *Stamper) Stamp(d Data) ([]byte, error) {
-	doc, err := s.layout(d)
+func (s *Stamper) Stamp(d Data) ([]byte, error) { return s.StampLayout(CurrentLayout, d) }
+
+// StampLayout is [Stamper.Stamp] with the frozen layout named layout (see
+// [LayoutOf]): what verification uses to make a receipt again as it was
+// made. An unknown layout is an error wrapping [ErrUnknownLayout].
+func (s *Stamper) StampLayout(layout string, d Data) ([]byte, error) {
+	l, err := layoutNamed(layout)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.render(d, doc)
+	doc, err := s.layout(l, d)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.render(layout, l, d, doc)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: stamp record %s: %w", d.RecordID, err)
 	}
@@ -188,7 +197,7 @@ func (s *Stamper) Stamp(d Data) ([]byte, error) {
 // form or positioned template the values in the order of the fields.
 // Errors are those of [Stamper.Stamp] for bad Data.
 func (s *Stamper) Lines(d Data) ([]string, error) {
-	doc, err := s.layout(d)
+	doc, err := s.layout(layouts[CurrentLayout], d)
 	if err != nil {
 		return nil, err
 	}

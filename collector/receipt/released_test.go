@@ -3,8 +3,10 @@ package receipt
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -39,7 +41,7 @@ func readReleased(t *testing.T, dir string) []releasedEntry {
 // verifiable). Never regenerate these files.
 func TestReleasedReceipts(t *testing.T) {
 	t.Parallel()
-	dirs, err := filepath.Glob(filepath.Join("testdata", "released", "*"))
+	dirs, err := filepath.Glob(filepath.Join("testdata", "released", "v*"))
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no released receipts: %v", err)
 	}
@@ -76,6 +78,28 @@ func TestReleasedReceipts(t *testing.T) {
 					t.Errorf("Compare: %v", err)
 				}
 			})
+		}
+	}
+}
+
+func TestLayoutNames(t *testing.T) {
+	t.Parallel()
+	old, err := os.ReadFile(filepath.Join("testdata", "released", "v1", "builtin-de-grant.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := LayoutOf(old); err != nil || l != "1" {
+		t.Errorf("LayoutOf(receipt without a layout attachment) = %q, %v; want \"1\"", l, err)
+	}
+	if l, err := LayoutOf(stamp(t, sample("en"))); err != nil || l != CurrentLayout {
+		t.Errorf("LayoutOf(new receipt) = %q, %v; want %q", l, err, CurrentLayout)
+	}
+	if _, err := testStamper(t).StampLayout("99", sample("en")); !errors.Is(err, ErrUnknownLayout) || !strings.Contains(err.Error(), `"99"`) {
+		t.Errorf("StampLayout(99) = %v, want ErrUnknownLayout naming it", err)
+	}
+	for _, bad := range []string{"", "layout 2\n", layoutPrefix + "2", layoutPrefix + "a b\n"} {
+		if _, err := layoutIn(map[string][]byte{LayoutAttachment: []byte(bad)}); !errors.Is(err, ErrUnknownLayout) {
+			t.Errorf("layoutIn(%q) = %v, want ErrUnknownLayout", bad, err)
 		}
 	}
 }
