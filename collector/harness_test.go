@@ -18,8 +18,8 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -84,14 +84,14 @@ func newHarnessOpts(t testing.TB, mod func(*config.Config), opt func(*Options)) 
 	h := &harness{cfg: cfg, data: t.TempDir(), versions: map[string]string{}, logs: &syncBuffer{}}
 	h.logPath = filepath.Join(h.data, LogFile)
 	arch := filepath.Join("..", "archive")
-	m, err := archive.ReadManifest(arch)
+	m, err := textarchive.ReadManifest(arch)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for v, info := range m.Versions {
 		h.versions[info.Lang] = v
 	}
-	log, _, err := ledger.Open(h.logPath, testKey(), ledger.Options{
+	log, _, err := ledger.Open(h.logPath, testKey(), ledger.Options{Version: ledger.FormatV1,
 		Sync: func(f *os.File) error {
 			if h.diskFull.Load() {
 				return syscall.ENOSPC

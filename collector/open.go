@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/proof"
 	"github.com/chatconsent/chatconsent/themes"
@@ -105,22 +105,35 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	// truth, and every decision or withdrawal whose receipt is missing is
 	// made again after start.
 	book := records.NewIndex(cfg.PurposeIDs())
+	receipts := filepath.Join(st.DataDir, "receipts")
+	// A crash between a receipt's temporary file and its rename leaves the
+	// temporary file: nothing else removes it.
+	if err := durable.RemoveTemps(receipts); err != nil {
+		return nil, info, fmt.Errorf("remove unfinished receipts: %w", err)
+	}
 	have := map[string]bool{}
-	if des, err := os.ReadDir(filepath.Join(st.DataDir, "receipts")); err == nil {
+	if des, err := os.ReadDir(receipts); err == nil {
 		for _, de := range des {
 			if id, ok := strings.CutSuffix(de.Name(), ".pdf"); ok {
 				have[id] = true
 			}
 		}
 	}
-	var missing []ledger.Entry
-	lo := ledger.Options{Replay: func(rec *ledger.Record, line []byte) error {
+	// Only the position of the first record without a receipt is kept
+	// (the backlog's cursor, see receipts.go), not the records.
+	var backlog *ledger.Head
+	var at int64 // byte position of the line being replayed
+	lo := ledger.Options{Version: ledger.FormatV1, Replay: func(rec *ledger.Record, line []byte) error {
 		if err := book.Add(rec, line); err != nil {
 			return err
 		}
 		if (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !have[rec.ID] {
-			missing = append(missing, ledger.Entry{Record: *rec, Line: bytes.Clone(line)})
+			if backlog == nil {
+				backlog = &ledger.Head{Count: rec.Seq - 1, Hash: rec.Prev, Size: at}
+			}
+			info.MissingReceipts++
 		}
+		at += int64(len(line)) + 1
 		return nil
 	}}
 	if st.NoGroupCommit {
@@ -152,8 +165,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 		return nil, info, err
 	}
-	info.MissingReceipts = len(missing)
-	s.recoverReceipts(missing)
+	if backlog != nil {
+		s.receipts.markBacklog(*backlog)
+	}
 	return s, info, nil
 }
 
@@ -172,8 +186,15 @@ func (s *Server) Close() error {
 	return err
 }
 
+// ShutdownGrace is how long [Serve] lets requests in flight finish after
+// its context ends: with the receipt workers' stop (one receipt, a few
+// milliseconds) the collector exits within 5 s of SIGTERM, well before
+// systemd's TimeoutStopSec. Receipts not yet made are left to the next
+// start.
+const ShutdownGrace = 4 * time.Second
+
 // Serve serves h on ln until ctx ends, then stops accepting, lets requests
-// in flight finish (up to 10 s) and returns. The timeouts and header limit
+// in flight finish (up to [ShutdownGrace]) and returns. The timeouts and header limit
 // keep slow or oversized clients from holding the server.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
@@ -191,10 +212,11 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return err
+		srv.Close()
+		return fmt.Errorf("stop: requests still in flight after %s were cut: %w", ShutdownGrace, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -14,8 +14,8 @@ import (
 	"sync"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // procedure is the collector's part of the WhatsApp procedure (invites and
@@ -24,7 +24,7 @@ import (
 // second store to keep in step with the log.
 type procedure struct {
 	inviteKey ed25519.PublicKey // nil: invites are off
-	pages     map[string]*archive.ConsentPage
+	pages     map[string]*textarchive.ConsentPage
 
 	mu      sync.Mutex
 	book    *records.Book
@@ -47,17 +47,17 @@ func (s *Server) initProcedure() error {
 	}
 	p.pending, p.opening = map[string]bool{}, map[string]bool{}
 	p.inviteKey = s.o.InviteKey
-	p.pages = map[string]*archive.ConsentPage{}
+	p.pages = map[string]*textarchive.ConsentPage{}
 	if p.inviteKey == nil {
 		return nil
 	}
-	m := &archive.Manifest{Versions: s.versions}
+	m := &textarchive.Manifest{Versions: s.versions}
 	for _, lang := range s.o.Config.Site.Languages {
 		v := m.Latest(lang)
 		if v == "" {
 			return fmt.Errorf("collector: the text archive %s has no version in %q; run chatconsent build", s.o.ArchiveDir, lang)
 		}
-		cp, err := archive.ReadConsentPage(s.o.ArchiveDir, v)
+		cp, err := textarchive.ReadConsentPage(s.o.ArchiveDir, v)
 		if err != nil {
 			return fmt.Errorf("collector: invite pages need the consent page of every language: %w (run chatconsent build)", err)
 		}

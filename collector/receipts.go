@@ -7,9 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -21,22 +19,63 @@ import (
 // decision, so the POST handler only queues the new entry; a worker stamps
 // it into DATA/receipts/ID.pdf when no decision is being handled (decisions
 // come first: under load the worker waits). The queue is bounded: when it
-// is full, the entry is not queued. A GET for a receipt that is not yet on
-// disk stamps it there and then, from the queued entry or, for one that
-// was never queued or was lost in a crash, from the signed log line.
+// is full, the entry is not queued but left to the backlog (below). A GET
+// for a receipt that is not yet on disk stamps it there and then, from the
+// queued entry or, for one that was never queued or was lost in a crash,
+// from the signed log line.
 
 // idleWait is how long the receipt worker sleeps while decisions are in
 // flight before it looks again.
 const idleWait = 20 * time.Millisecond
 
+// The backlog: records whose receipts are missing (a crash or a stop left
+// them unmade, or they did not fit into the queue) are not held in memory.
+// The queue keeps only a cursor, the log position before the first record
+// that may lack its receipt; an idle worker walks the log from there, one
+// line at a time, and makes each missing receipt. Memory does not grow with
+// the backlog, and a stop leaves the rest to the next start, which finds
+// the cursor again while it verifies the log.
 type receiptQueue struct {
 	queue   chan ledger.Entry
 	pending sync.Map // id → ledger.Entry, while queued
 	stop    chan struct{}
 	wg      sync.WaitGroup
-	// overflow is set when an entry did not fit into the queue; an idle
-	// worker then finds every record without a receipt in the log.
-	overflow atomic.Bool
+
+	mu      sync.Mutex
+	backlog *ledger.Head // nil: no record known to lack its receipt
+}
+
+// markBacklog moves the cursor back to at if it is earlier; it reports
+// whether there was no backlog before.
+func (q *receiptQueue) markBacklog(at ledger.Head) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	was := q.backlog == nil
+	if was || at.Size < q.backlog.Size {
+		q.backlog = &at
+	}
+	return was
+}
+
+// takeBacklog returns and clears the cursor.
+func (q *receiptQueue) takeBacklog() (ledger.Head, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	b := q.backlog
+	q.backlog = nil
+	if b == nil {
+		return ledger.Head{}, false
+	}
+	return *b, true
+}
+
+func (q *receiptQueue) stopped() bool {
+	select {
+	case <-q.stop:
+		return true
+	default:
+		return false
+	}
 }
 
 func (s *Server) startReceipts(workers, size int) {
@@ -52,17 +91,19 @@ func (s *Server) startReceipts(workers, size int) {
 				case <-q.stop:
 					return
 				case <-sweep.C:
-					if len(q.queue) == 0 && s.inflight.Load() == 0 && q.overflow.CompareAndSwap(true, false) {
-						s.sweepReceipts()
+					if len(q.queue) == 0 && s.inflight.Load() == 0 {
+						if from, ok := q.takeBacklog(); ok {
+							s.sweepReceipts(from)
+						}
 					}
 				case e := <-q.queue:
-					for s.inflight.Load() > 0 {
-						t.Reset(idleWait)
-						select {
-						case <-q.stop:
-							return
-						case <-t.C:
-						}
+					// select picks among ready cases at random: a stop
+					// must not wait for a full queue to drain.
+					if q.stopped() {
+						return
+					}
+					if !s.waitIdle() {
+						return
 					}
 					// A link opened early may have stamped it on demand
 					// already; it is mailed here either way, once.
@@ -81,35 +122,34 @@ func (s *Server) startReceipts(workers, size int) {
 	s.receipts = q
 }
 
-// stopReceipts stops the workers after the receipt in hand; receipts still
-// queued are made on demand later.
+// waitIdle waits until no decision is in flight; false if the receipts
+// are stopped meanwhile.
+func (s *Server) waitIdle() bool {
+	if s.inflight.Load() == 0 {
+		return !s.receipts.stopped()
+	}
+	t := time.NewTimer(idleWait)
+	defer t.Stop()
+	for s.inflight.Load() > 0 {
+		t.Reset(idleWait)
+		select {
+		case <-s.receipts.stop:
+			return false
+		case <-t.C:
+		}
+	}
+	return true
+}
+
+// stopReceipts stops the workers after the receipt in hand (milliseconds):
+// receipts still queued or in the backlog are made on demand, or after the
+// next start.
 func (s *Server) stopReceipts() {
 	close(s.receipts.stop)
 	s.receipts.wg.Wait()
 }
 
-// recoverReceipts queues, in the background, the receipts a crash left
-// unmade (see Open). Unlike queueReceipt it waits for room in the queue.
-func (s *Server) recoverReceipts(es []ledger.Entry) {
-	if len(es) == 0 {
-		return
-	}
-	q := s.receipts
-	for _, e := range es {
-		q.pending.Store(e.Record.ID, e)
-	}
-	q.wg.Go(func() {
-		for _, e := range es {
-			select {
-			case q.queue <- e:
-			case <-q.stop:
-				return
-			}
-		}
-	})
-}
-
-// queueReceipt hands e to the receipt workers, or leaves it for on demand.
+// queueReceipt hands e to the receipt workers, or leaves it to the backlog.
 func (s *Server) queueReceipt(e ledger.Entry) {
 	q := s.receipts
 	q.pending.Store(e.Record.ID, e)
@@ -117,53 +157,53 @@ func (s *Server) queueReceipt(e ledger.Entry) {
 	case q.queue <- e:
 	default:
 		q.pending.Delete(e.Record.ID)
-		if q.overflow.CompareAndSwap(false, true) {
+		if q.markBacklog(e.At) {
 			s.o.Logger.Warn("receipt queue full; receipts and their mails are made from the log once the collector is idle")
 		}
 	}
 }
 
-// sweepEvery is how often an idle worker checks whether the queue
-// overflowed.
+// sweepEvery is how often an idle worker looks at the backlog.
 const sweepEvery = time.Second
 
+// errStopped ends a sweep when the receipts stop.
+var errStopped = errors.New("receipts stopped")
+
 // sweepReceipts makes the receipts (and mails) of every recorded decision
-// and withdrawal that has none: those that did not fit into the queue. It
-// yields to decisions like the queue does.
-func (s *Server) sweepReceipts() {
-	have := map[string]bool{}
-	if des, err := os.ReadDir(filepath.Join(s.o.DataDir, "receipts")); err == nil {
-		for _, de := range des {
-			if id, ok := strings.CutSuffix(de.Name(), ".pdf"); ok {
-				have[id] = true
-			}
+// and withdrawal from position from on that has none, reading the log one
+// line at a time. It yields to decisions like the queue does and ends at
+// once when the receipts stop.
+func (s *Server) sweepReceipts(from ledger.Head) {
+	s.o.Logger.Info("making missing receipts from the log", "from_record", from.Count+1)
+	made := 0
+	err := s.log.ScanFrom(from, func(e ledger.Entry) error {
+		rec := &e.Record
+		if rec.Type != ledger.TypeDecision && rec.Type != ledger.TypeWithdrawal {
+			return nil
 		}
-	}
-	var missing []ledger.Entry
-	err := s.log.Scan(func(rec *ledger.Record, line []byte) error {
-		if (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !have[rec.ID] {
-			if _, queued := s.receipts.pending.Load(rec.ID); !queued {
-				missing = append(missing, ledger.Entry{Record: *rec, Line: bytes.Clone(line)})
-			}
+		if _, queued := s.receipts.pending.Load(rec.ID); queued {
+			return nil
 		}
-		return nil
-	})
-	if err != nil {
-		s.o.Logger.Error("find records without receipts", "err", err)
-		return
-	}
-	s.o.Logger.Info("making receipts that did not fit into the queue", "count", len(missing))
-	for _, e := range missing {
-		for s.inflight.Load() > 0 {
-			select {
-			case <-s.receipts.stop:
-				return
-			case <-time.After(idleWait):
-			}
+		if _, err := os.Stat(s.receiptPath(rec.ID)); err == nil {
+			return nil
+		}
+		if !s.waitIdle() {
+			return errStopped
 		}
 		if err := s.writeReceipt(e); err != nil {
-			s.o.Logger.Error("write receipt", "id", e.Record.ID, "err", err)
+			s.o.Logger.Error("write receipt", "id", rec.ID, "err", err)
+			return nil
 		}
+		made++
+		return nil
+	})
+	switch {
+	case errors.Is(err, errStopped):
+		s.o.Logger.Info("stopped making missing receipts; the rest are made after the next start", "made", made)
+	case err != nil:
+		s.o.Logger.Error("find records without receipts", "err", err)
+	default:
+		s.o.Logger.Info("made missing receipts", "count", made)
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/chatconsent/chatconsent/internal/phone"
 )
 
 // MaxBodyBytes bounds a decision request's body: a few KiB is plenty for the
@@ -54,6 +56,9 @@ type FieldError struct {
 	Field   string `json:"field"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// numbers fills the message's {numbers} (the ways to write an
+	// ambiguous phone number); never logged.
+	numbers string
 }
 
 // RequestError is a request that could not be decoded at all (wrong content
@@ -292,6 +297,23 @@ func checkText(s string, max int) string {
 // change how text around them is displayed.
 func unsafeRune(r rune) bool {
 	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == 0xFEFF
+}
+
+// phoneError is the FieldError for a number phone.Parse refused: the
+// code selects the message, and an ambiguous number's two writings fill
+// its {numbers}.
+func phoneError(field string, err error) FieldError {
+	fe := FieldError{Field: field, Code: phone.Code(err)}
+	var pe *phone.Error
+	if errors.As(err, &pe) {
+		fe.numbers = strings.Join(pe.Choices, " / ")
+	}
+	return fe
+}
+
+// message is fe's text in the strings t of one language.
+func (fe FieldError) message(t map[string]string) string {
+	return strings.ReplaceAll(t["err_"+fe.Code], "{numbers}", fe.numbers)
 }
 
 // validEmail accepts a bare address (no display name) of at most 254 bytes.

@@ -102,3 +102,47 @@ func FuzzDecodeForm(f *testing.F) {
 		}
 	})
 }
+
+// TestPhoneAsTyped: the number a person types in the form is stored as the
+// one number it is (never with a doubled country code), and a number that
+// is ambiguous or has letters is refused with a message saying what to type.
+func TestPhoneAsTyped(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	stored := []struct{ in, want string }{
+		{"4915112345678", "+4915112345678"}, // as WhatsApp shows it
+		{"49 170 1234567", "+491701234567"},
+		{"0049 170 1234567", "+491701234567"},
+		{"0170 1234567", "+491701234567"},
+		{"12125550100", "+12125550100"},
+	}
+	for _, tt := range stored {
+		if w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de", "phone", tt.in)); w.Code != 201 {
+			t.Fatalf("phone %q: status %d %s", tt.in, w.Code, w.Body)
+		}
+		recs := h.records(t)
+		if got := recs[len(recs)-1].Subject.Phone; got != tt.want {
+			t.Errorf("phone %q stored as %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	refused := []struct{ in, want string }{
+		{"33612345678", `"code":"phone_ambiguous"`},
+		{"33612345678", "+33 6 12 34 56 78 / +49 3361 2345678"},
+		{"01701234567abc", `"code":"phone_characters"`},
+		{"0170 1234567 x", `"code":"phone_characters"`},
+	}
+	n := len(h.records(t))
+	for _, tt := range refused {
+		w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("en", "phone", tt.in))
+		if w.Code != 400 || !strings.Contains(w.Body.String(), tt.want) {
+			t.Errorf("phone %q: %d %s; want 400 with %q", tt.in, w.Code, w.Body, tt.want)
+		}
+	}
+	w := h.do("POST", "/v1/consent", ctForm, strings.Replace(h.formBody("de", ""), "phone=0170+1234567", "phone=33612345678", 1))
+	if w.Code != 400 || !strings.Contains(w.Body.String(), "Ländervorwahl und &#43;, also &#43;33 6 12 34 56 78 / &#43;49 3361 2345678.") {
+		t.Errorf("German form page for an ambiguous number: %d %.400s", w.Code, w.Body)
+	}
+	if got := len(h.records(t)); got != n {
+		t.Errorf("%d records logged by refused numbers", got-n)
+	}
+}

@@ -40,14 +40,16 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
-	"github.com/chatconsent/chatconsent/internal/e164"
+	"github.com/chatconsent/chatconsent/internal/durable"
+	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 	"github.com/chatconsent/chatconsent/proof"
 	"github.com/chatconsent/chatconsent/themes"
 )
@@ -106,7 +108,7 @@ type Options struct {
 type Server struct {
 	o        Options
 	log      *ledger.Log
-	versions map[string]archive.Version // guarded by vmu; see ReloadVersions
+	versions map[string]textarchive.Version // guarded by vmu; see ReloadVersions
 	vmu      sync.RWMutex
 	linkKey  []byte
 	keyFP    string
@@ -133,7 +135,7 @@ func New(o Options) (*Server, error) {
 		o.ReceiptTTL = 30 * 24 * time.Hour
 	}
 	if o.DefaultRegion == "" {
-		o.DefaultRegion = "DE"
+		o.DefaultRegion = phone.DefaultRegion
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -147,7 +149,7 @@ func New(o Options) (*Server, error) {
 	if o.ReceiptQueue <= 0 {
 		o.ReceiptQueue = 256
 	}
-	m, err := archive.ReadManifest(o.ArchiveDir)
+	m, err := textarchive.ReadManifest(o.ArchiveDir)
 	if err != nil {
 		return nil, err
 	}
@@ -195,13 +197,31 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/consent", s.handleInvitePage)
 	mux.HandleFunc("GET /v1/withdraw", s.handleWithdrawPage)
 	mux.HandleFunc("POST /v1/withdraw", s.handleWithdraw)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
+	mux.HandleFunc("GET /healthz", s.handleHealth)
 	// Every state-changing request (POST) from a browser must come from an
 	// allowed origin or the collector's own pages: see origin.go.
 	return securityHeaders(s.cop.Handler(mux))
+}
+
+// handleHealth answers "ok" while the log takes records, else 503 with the
+// reason (an errno text such as "no space left on device", never a path):
+// a load balancer or monitor then sees what every decision would get.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	err := s.log.Health()
+	if err == nil {
+		w.Write([]byte("ok\n"))
+		return
+	}
+	s.o.Logger.Error("health check: log not writable", "err", err)
+	reason := "write failed"
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		reason = errno.Error()
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	fmt.Fprintf(w, "log not writable: %s\n", reason)
 }
 
 // refuseBody answers a body that could not be decoded (err, a
@@ -355,16 +375,16 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 	case checkText(name, maxName) != "":
 		add(FieldName, "name_invalid")
 	}
-	phone := ""
+	phoneNumber := ""
 	switch {
 	case strings.TrimSpace(req.Phone) == "":
 		add(FieldPhone, "phone")
 	case checkText(req.Phone, maxPhone) != "":
 		add(FieldPhone, "phone_invalid")
 	default:
-		var ok bool
-		if phone, ok = e164.Normalize(req.Phone, s.o.DefaultRegion); !ok {
-			add(FieldPhone, "phone_invalid")
+		var err error
+		if phoneNumber, err = phone.Parse(req.Phone, s.o.DefaultRegion); err != nil {
+			errs = append(errs, phoneError(FieldPhone, err))
 		}
 	}
 	email := strings.TrimSpace(req.Email)
@@ -403,7 +423,7 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 	}
 	t := s.o.Theme.Strings(lang)
 	for i := range errs {
-		errs[i].Message = t["err_"+errs[i].Code]
+		errs[i].Message = errs[i].message(t)
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -414,7 +434,7 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 		Time:        s.o.Now().UTC(),
 		Decision:    req.Decision,
 		Purposes:    purposes,
-		Subject:     &ledger.Subject{Name: name, Phone: phone, Email: email},
+		Subject:     &ledger.Subject{Name: name, Phone: phoneNumber, Email: email},
 		Lang:        lang,
 		TextVersion: req.TextVersion,
 	}, nil
@@ -439,11 +459,11 @@ func (s *Server) keepText(version string) error {
 	}
 	dst := filepath.Join(s.o.DataDir, "texts", version+".html")
 	if _, err := os.Stat(dst); err != nil {
-		b, err := archive.Text(s.o.ArchiveDir, version)
+		b, err := textarchive.Text(s.o.ArchiveDir, version)
 		if err != nil {
 			return err
 		}
-		if err := archive.WriteFileAtomic(dst, b, 0o600); err != nil {
+		if err := durable.WriteFile(dst, b, 0o600); err != nil {
 			return err
 		}
 	}
@@ -471,7 +491,7 @@ func (s *Server) writeReceipt(e ledger.Entry) error {
 	if err := s.deliver(d, pdf); err != nil {
 		return err
 	}
-	return archive.WriteFileAtomic(s.receiptPath(e.Record.ID), pdf, 0o600)
+	return durable.WriteFile(s.receiptPath(e.Record.ID), pdf, 0o600)
 }
 
 // deliver hands a stored receipt to the mailer, if mail is configured.

@@ -167,8 +167,10 @@ func TestDiskFull(t *testing.T) {
 	if w.Code != 503 || !strings.Contains(w.Body.String(), "could not be recorded just now") {
 		t.Errorf("form on a full disk: %d %s", w.Code, w.Body)
 	}
-	if w := h.do("GET", "/healthz", "", ""); w.Code != 200 {
-		t.Errorf("healthz: %d", w.Code)
+	// /healthz says what every decision gets (issue 11 item 7; this test
+	// asserted 200 here before, the bug itself).
+	if w := h.do("GET", "/healthz", "", ""); w.Code != 503 || w.Body.String() != "log not writable: no space left on device\n" {
+		t.Errorf("healthz on a full disk: %d %q", w.Code, w.Body)
 	}
 	if n := len(h.records(t)); n != 1 {
 		t.Errorf("%d records after failed writes, want 1", n)
@@ -179,6 +181,20 @@ func TestDiskFull(t *testing.T) {
 	}
 	if recs := h.records(t); len(recs) != 2 || recs[1].Seq != 2 {
 		t.Errorf("records after recovery: %d", len(recs))
+	}
+	if w := h.do("GET", "/healthz", "", ""); w.Code != 200 || w.Body.String() != "ok\n" {
+		t.Errorf("healthz after recovery: %d %q", w.Code, w.Body)
+	}
+}
+
+// TestHealthzBeforeAnyDecision: a disk that is full from the start shows
+// on /healthz before a decision fails (the probe); the answer names no path.
+func TestHealthzBeforeAnyDecision(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	h.diskFull.Store(true)
+	if w := h.do("GET", "/healthz", "", ""); w.Code != 503 || !strings.Contains(w.Body.String(), "no space left") || strings.Contains(w.Body.String(), h.data) {
+		t.Errorf("healthz on a full disk: %d %q", w.Code, w.Body)
 	}
 }
 

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // ReloadVersions reads the archive's manifest again and from then on
@@ -14,7 +14,7 @@ import (
 // versions this way without a restart. On error the versions accepted so
 // far stay in force.
 func (s *Server) ReloadVersions() error {
-	m, err := archive.ReadManifest(s.o.ArchiveDir)
+	m, err := textarchive.ReadManifest(s.o.ArchiveDir)
 	if err != nil {
 		return fmt.Errorf("collector: reload text versions: %w", err)
 	}
@@ -28,11 +28,11 @@ func (s *Server) ReloadVersions() error {
 // version that is not known yet but has its archived file (a "chatconsent
 // build" since start) makes the collector read the manifest again, so the
 // owner need not restart it after publishing a new text.
-func (s *Server) version(v string) (archive.Version, bool) {
+func (s *Server) version(v string) (textarchive.Version, bool) {
 	s.vmu.RLock()
 	info, ok := s.versions[v]
 	s.vmu.RUnlock()
-	if ok || !archive.ValidVersion(v) {
+	if ok || !textarchive.ValidVersion(v) {
 		return info, ok
 	}
 	if _, err := os.Stat(filepath.Join(s.o.ArchiveDir, v+".html")); err != nil {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 const versionsConfig = `
@@ -45,9 +45,9 @@ func TestTextVersions(t *testing.T) {
 	publish := func(text, lang string) string {
 		t.Helper()
 		b := []byte("<!DOCTYPE html><p>" + text + "</p>")
-		v := archive.Sum(b)
+		v := textarchive.Sum(b)
 		docs[v] = b
-		if _, err := archive.Publish(arch, map[string][]byte{v: b}, map[string]archive.Version{v: {Lang: lang, FirstPublished: time.Unix(0, 0).UTC()}}); err != nil {
+		if _, err := textarchive.Publish(arch, map[string][]byte{v: b}, map[string]textarchive.Version{v: {Lang: lang, FirstPublished: time.Unix(0, 0).UTC()}}); err != nil {
 			t.Fatal(err)
 		}
 		return v
@@ -84,12 +84,12 @@ func TestTextVersions(t *testing.T) {
 			t.Errorf("archived version %.12s: %d %s, want 201", v, code, body)
 		}
 		// The accepted text is kept beside the log, byte for byte.
-		if b, err := archive.Text(filepath.Join(dir, "data", "texts"), v); err != nil || string(b) != string(docs[v]) {
+		if b, err := textarchive.Text(filepath.Join(dir, "data", "texts"), v); err != nil || string(b) != string(docs[v]) {
 			t.Errorf("copy of %.12s in data/texts: %q, %v", v, b, err)
 		}
 	}
 	wantRefused("version of another language", en, "de")
-	wantRefused("unknown version", archive.Sum([]byte("never published")), "de")
+	wantRefused("unknown version", textarchive.Sum([]byte("never published")), "de")
 	wantRefused("not a version", "latest", "de")
 
 	// A version published after start is accepted without a restart.
@@ -100,10 +100,10 @@ func TestTextVersions(t *testing.T) {
 
 	// A version removed from the manifest is refused, even with its file
 	// still on disk; the others stay accepted.
-	m, _ := archive.ReadManifest(arch)
+	m, _ := textarchive.ReadManifest(arch)
 	delete(m.Versions, old)
 	b, _ := json.Marshal(m)
-	os.WriteFile(filepath.Join(arch, archive.ManifestFile), b, 0o644)
+	os.WriteFile(filepath.Join(arch, textarchive.ManifestFile), b, 0o644)
 	if err := srv.ReloadVersions(); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestTextVersions(t *testing.T) {
 		t.Errorf("remaining version: %d, want 201", code)
 	}
 	// A broken manifest keeps the versions accepted so far.
-	os.WriteFile(filepath.Join(arch, archive.ManifestFile), []byte("{"), 0o644)
+	os.WriteFile(filepath.Join(arch, textarchive.ManifestFile), []byte("{"), 0o644)
 	if err := srv.ReloadVersions(); err == nil {
 		t.Error("ReloadVersions accepted a broken manifest")
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
-	"github.com/chatconsent/chatconsent/internal/e164"
+	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/proof"
 	"github.com/chatconsent/chatconsent/themes"
@@ -114,12 +114,12 @@ func (s *Server) findDecision(req *WithdrawRequest) (*ledger.Record, []string, s
 		}
 		id, via, inviteID = d, "invite", inv.ID
 	default:
-		phone, ok := e164.Normalize(req.Phone, s.o.DefaultRegion)
-		if !ok || !recordIDRe.MatchString(id) {
+		number, err := phone.Parse(req.Phone, s.o.DefaultRegion)
+		if err != nil || !recordIDRe.MatchString(id) {
 			return nil, nil, "", "", errNotFound
 		}
 		d, _ := s.decision(id)
-		if d == nil || d.Subject == nil || d.Subject.Phone != phone {
+		if d == nil || d.Subject == nil || d.Subject.Phone != number {
 			return nil, nil, "", "", errNotFound
 		}
 	}
@@ -227,8 +227,8 @@ func (s *Server) handleWithdraw(w http.ResponseWriter, r *http.Request) {
 		case checkText(req.Phone, maxPhone) != "":
 			errs = append(errs, FieldError{Field: FieldPhone, Code: "phone_invalid"})
 		default:
-			if _, ok := e164.Normalize(req.Phone, s.o.DefaultRegion); !ok {
-				errs = append(errs, FieldError{Field: FieldPhone, Code: "phone_invalid"})
+			if _, err := phone.Parse(req.Phone, s.o.DefaultRegion); err != nil {
+				errs = append(errs, phoneError(FieldPhone, err))
 			}
 		}
 		if !recordIDRe.MatchString(req.ID) {
@@ -324,7 +324,7 @@ func (s *Server) withdrawFieldErrors(w http.ResponseWriter, enc int, lang string
 	var names []string
 	form := &themes.Form{Intro: t["withdraw_error_intro"]}
 	for i, fe := range fes {
-		fes[i].Message = t["err_"+fe.Code]
+		fes[i].Message = fe.message(t)
 		names = append(names, fe.Field+":"+fe.Code)
 		form.Errors = append(form.Errors, themes.FieldError{Field: fe.Field, Message: fes[i].Message})
 	}

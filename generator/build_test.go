@@ -2,6 +2,7 @@ package generator
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -9,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // writeGenericPages adds a "page" layout page in both languages.
@@ -50,7 +51,7 @@ func TestGoldenPages(t *testing.T) {
 		"en_page.html":          "en/imprint/index.html",
 		"de_archive.html":       filepath.Join("archive", res.Versions["de"]+".html"),
 		"en_archive.html":       filepath.Join("archive", res.Versions["en"]+".html"),
-		"archive_manifest.json": filepath.Join("archive", archive.ManifestFile),
+		"archive_manifest.json": filepath.Join("archive", textarchive.ManifestFile),
 	}
 	for golden, p := range files {
 		got, ok := tree[p]
@@ -106,7 +107,7 @@ func TestArchiveImmutable(t *testing.T) {
 		t.Fatal(err)
 	}
 	arch := filepath.Join(dir, "archive")
-	m1, err := archive.ReadManifest(arch)
+	m1, err := textarchive.ReadManifest(arch)
 	if err != nil || len(m1.Versions) != 2 {
 		t.Fatalf("manifest %v, %v", m1, err)
 	}
@@ -119,7 +120,7 @@ func TestArchiveImmutable(t *testing.T) {
 		if _, err := Build(cfg, Options{OutDir: out, Now: fixedNow}); err != nil {
 			t.Fatal(err)
 		}
-		m, _ := archive.ReadManifest(arch)
+		m, _ := textarchive.ReadManifest(arch)
 		if got, want := len(m.Versions), 3+i; got != want {
 			t.Errorf("after change %d: %d versions, want %d", i, got, want)
 		}
@@ -137,15 +138,15 @@ func TestArchiveImmutable(t *testing.T) {
 	}
 
 	// A manifest that lost an entry gets it back from the file.
-	mb, _ := os.ReadFile(filepath.Join(arch, archive.ManifestFile))
-	os.WriteFile(filepath.Join(arch, archive.ManifestFile), []byte(`{"versions":{}}`), 0o644)
+	mb, _ := os.ReadFile(filepath.Join(arch, textarchive.ManifestFile))
+	os.WriteFile(filepath.Join(arch, textarchive.ManifestFile), []byte(`{"versions":{}}`), 0o644)
 	if _, err := Build(cfg, Options{OutDir: out, Now: fixedNow}); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := archive.ReadManifest(arch); len(m.Versions) != 2 {
+	if m, _ := textarchive.ReadManifest(arch); len(m.Versions) != 2 {
 		t.Errorf("rebuilt manifest has %d versions, want the 2 current ones", len(m.Versions))
 	}
-	os.WriteFile(filepath.Join(arch, archive.ManifestFile), mb, 0o644)
+	os.WriteFile(filepath.Join(arch, textarchive.ManifestFile), mb, 0o644)
 
 	// An archived file changed on disk stops the build with ErrCorrupt and
 	// leaves the output alone.
@@ -154,14 +155,14 @@ func TestArchiveImmutable(t *testing.T) {
 	orig, _ := os.ReadFile(f)
 	os.WriteFile(f, append(orig, ' '), 0o644)
 	_, err = Build(cfg, Options{OutDir: out, Now: fixedNow})
-	if !errors.Is(err, archive.ErrCorrupt) || !strings.Contains(err.Error(), f) {
+	if !errors.Is(err, textarchive.ErrCorrupt) || !strings.Contains(err.Error(), f) {
 		t.Errorf("changed archive file: err = %v, want ErrCorrupt naming %s", err, f)
 	}
 	if after := readTree(t, out); !maps.Equal(before, after) {
 		t.Error("output changed after a build that found a corrupt archive")
 	}
-	if _, err := archive.Text(arch, res.Versions["de"]); !errors.Is(err, archive.ErrCorrupt) {
-		t.Errorf("archive.Text of a changed file: %v, want ErrCorrupt", err)
+	if _, err := textarchive.Text(arch, res.Versions["de"]); !errors.Is(err, textarchive.ErrCorrupt) {
+		t.Errorf("textarchive.Text of a changed file: %v, want ErrCorrupt", err)
 	}
 }
 
@@ -275,6 +276,15 @@ func TestUnsafeHTML(t *testing.T) {
 		src, _ := os.ReadFile(imp)
 		os.WriteFile(imp, append(src, "\n<aside class=\"x\">Roh</aside>\n"...), 0o644)
 		s, _, err := NewBuilder(cfg, Options{Now: fixedNow}).Build()
+		if !unsafe {
+			// Raw HTML that would be dropped fails the build (issue 11
+			// item 4), naming where it is and what it is.
+			lines := strings.Count(string(src), "\n") + 2
+			if want := fmt.Sprintf("policy.md:%d:1: raw HTML <aside> would not be shown", lines); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("unsafe_html = false: %v, want %q", err, want)
+			}
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,7 +308,7 @@ func TestSiteArchiveKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := archive.Text(filepath.Join(dir, "proof", "texts"), res.Versions["de"]); err != nil {
+	if _, err := textarchive.Text(filepath.Join(dir, "proof", "texts"), res.Versions["de"]); err != nil {
 		t.Errorf("site.archive not used: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "archive")); !os.IsNotExist(err) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -142,6 +143,11 @@ func (b *Builder) Build() (*Site, *Result, error) {
 
 	// Markdown: only pages whose bytes or data changed; in parallel.
 	md := b.converters(cfg.Site.UnsafeHTML)
+	var purposeIDs []string
+	for _, p := range cfg.Purposes {
+		purposeIDs = append(purposeIDs, p.ID)
+	}
+	reserved := theme.ElementIDs(purposeIDs)
 	var todo []*page
 	var keys [][32]byte
 	datas := map[string]MarkdownData{}
@@ -150,7 +156,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 		datas[lang] = data
 		dk := hashOf("%#v", data)
 		for _, p := range byLang[lang] {
-			k := hashOf("%x %x %v", p.src.sum, dk, cfg.Site.UnsafeHTML)
+			k := hashOf("%x %x %v %q", p.src.sum, dk, cfg.Site.UnsafeHTML, reserved)
 			if p.src.content != "" && p.src.mdKey == k {
 				continue
 			}
@@ -166,7 +172,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	if err := parallel(len(todo), func(i int) error {
 		var err error
 		var hit bool
-		contents[i], hit, err = renderMarkdown(md, b.cache, todo[i], datas[todo[i].lang])
+		contents[i], hit, err = renderMarkdown(md, b.cache, todo[i], datas[todo[i].lang], reserved)
 		if hit {
 			hits.Add(1)
 		}
@@ -196,11 +202,14 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	texts := map[string][]byte{}
 	for _, lang := range cfg.Site.Languages {
 		arch := &themes.Page{Lang: lang, Title: cfg.Site.Title, SiteTitle: cfg.Site.Title}
+		used := map[string]bool{}
 		for _, p := range byLang[lang] {
 			if !inTextVersion(p.fm.Layout) {
 				continue
 			}
-			at := themes.ArchivedText{Title: p.fm.Title, Content: p.src.content}
+			// The pages are joined in one document: an id an earlier page
+			// has is renamed (with its links) in this one.
+			at := themes.ArchivedText{Title: p.fm.Title, Content: template.HTML(uniqueIDs(string(p.src.content), p.fm.Slug+"-", used))}
 			if p.fm.Layout == themes.LayoutConsent {
 				at.Form = &themes.Form{Purposes: formPurposes(cfg, lang)}
 			}
@@ -209,6 +218,9 @@ func (b *Builder) Build() (*Site, *Result, error) {
 		var ab bytes.Buffer
 		if err := theme.Render(&ab, themes.LayoutArchive, arch); err != nil {
 			return nil, nil, err
+		}
+		if err := checkUniqueIDs(ab.Bytes()); err != nil {
+			return nil, nil, fmt.Errorf("archived text of language %s: %w", lang, err)
 		}
 		sum := sha256.Sum256(ab.Bytes())
 		version := hex.EncodeToString(sum[:])
@@ -270,6 +282,9 @@ func (b *Builder) Build() (*Site, *Result, error) {
 		if err := theme.Render(&buf, jobs[i].layout, jobs[i].pg); err != nil {
 			return fmt.Errorf("%s: %w", jobs[i].file, err)
 		}
+		if err := checkUniqueIDs(buf.Bytes()); err != nil {
+			return fmt.Errorf("%s: %w", jobs[i].file, err)
+		}
 		outs[i] = buf.Bytes()
 		if b.oneShot && jobs[i].src != nil && jobs[i].layout != themes.LayoutConsent {
 			// Nothing needs the page's Markdown output any more (the
@@ -294,7 +309,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	}
 
 	// Only now, with every page rendered, publish new versions.
-	newVersions, err := updateArchive(b.opts.ArchiveDir, texts, res.Versions, byLang, b.opts.Now)
+	newVersions, err := updateArchive(b.opts.ArchiveDir, texts, res.Versions, byLang, purposeIDs, b.opts.Now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -501,8 +516,9 @@ func (b *Builder) readPages(lang string) ([]*page, error) {
 // renderMarkdown executes the page body as a text/template, then converts it
 // with goldmark, or takes the conversion from the cache (hit). Template
 // errors carry FILE:LINE of the content file.
-func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownData) (html template.HTML, hit bool, err error) {
+func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownData, reserved []string) (html template.HTML, hit bool, err error) {
 	src := p.src.body
+	in := mdInput{file: p.full, line: p.src.line, reserved: reserved, footnotePrefix: p.fm.Slug + "-"}
 	if bytes.Contains(src, []byte("{{")) {
 		// Pad with newlines so template line numbers match the file's.
 		tpl, err := texttemplate.New(p.full).Option("missingkey=error").Parse(strings.Repeat("\n", p.src.line-1) + string(src))
@@ -517,13 +533,17 @@ func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownDa
 			return "", false, placeholderError(err)
 		}
 		src = buf.Bytes()
+		in.line = 1 // padded
+		in.body, in.bodyLine = p.src.body, p.src.line
 	} // else: no placeholder, and no template needed to say so
-	k := cache.key(p.lang, src)
+	k := cache.key(p.lang, fmt.Appendf(nil, "%q %s\x00%s", in.reserved, in.footnotePrefix, src))
 	if b, ok := cache.get(k); ok {
 		return template.HTML(bytesToString(b)), true, nil
 	}
-	b, err := md.convert(p.lang, src)
-	if err != nil {
+	b, err := md.convert(p.lang, src, in)
+	if errors.Is(err, ErrMarkdown) {
+		return "", false, err // names file:line:column
+	} else if err != nil {
 		return "", false, fmt.Errorf("%s: render Markdown: %w", p.full, err)
 	}
 	cache.put(k, b)

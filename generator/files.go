@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 	"github.com/chatconsent/chatconsent/themes"
 )
 
@@ -28,11 +28,12 @@ func writeFile(path string, b []byte) error {
 }
 
 // updateArchive publishes the current versions with their manifest entries.
-func updateArchive(dir string, texts map[string][]byte, versions map[string]string, byLang map[string][]*page, now func() time.Time) ([]string, error) {
-	info := map[string]archive.Version{}
+// purposes are the ids on the form, in its order.
+func updateArchive(dir string, texts map[string][]byte, versions map[string]string, byLang map[string][]*page, purposes []string, now func() time.Time) ([]string, error) {
+	info := map[string]textarchive.Version{}
 	t := now().UTC().Truncate(time.Second)
 	for lang, v := range versions {
-		vi := archive.Version{Lang: lang, FirstPublished: t}
+		vi := textarchive.Version{Lang: lang, FirstPublished: t, Purposes: slices.Clone(purposes)}
 		for _, p := range byLang[lang] {
 			if inTextVersion(p.fm.Layout) {
 				vi.Pages = append(vi.Pages, p.file)
@@ -42,19 +43,19 @@ func updateArchive(dir string, texts map[string][]byte, versions map[string]stri
 		}
 		info[v] = vi
 	}
-	return archive.Publish(dir, texts, info)
+	return textarchive.Publish(dir, texts, info)
 }
 
 // writeConsentPages stores each version's consent page beside it in the
-// archive (archive.ConsentPage), for the collector's personal invite page.
+// archive (textarchive.ConsentPage), for the collector's personal invite page.
 func writeConsentPages(dir string, versions map[string]string, byLang map[string][]*page) error {
 	for lang, v := range versions {
 		for _, p := range byLang[lang] {
 			if p.fm.Layout != themes.LayoutConsent {
 				continue
 			}
-			cp := archive.ConsentPage{Version: v, Lang: lang, Title: p.fm.Title, Content: string(p.src.content)}
-			if err := archive.WriteConsentPage(dir, cp); err != nil {
+			cp := textarchive.ConsentPage{Version: v, Lang: lang, Title: p.fm.Title, Content: string(p.src.content)}
+			if err := textarchive.WriteConsentPage(dir, cp); err != nil {
 				return err
 			}
 			break

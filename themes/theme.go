@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -46,6 +48,9 @@ type Theme struct {
 	css     template.CSS
 	// sum is the SHA-256 of every source the theme was loaded from.
 	sum string
+	// ids are the id="…" values written in the layouts' sources, with
+	// {{.ID}} standing for a purpose id (see [Theme.ElementIDs]).
+	ids []string
 }
 
 // Page is the data every layout receives.
@@ -184,6 +189,7 @@ func Load(siteDir string) (*Theme, error) {
 			return nil, fmt.Errorf("read layout %s.html: %w", name, err)
 		}
 		mark(origin, text)
+		t.addIDs(baseText, text)
 		tpl, err := template.New(baseOrigin).Option("missingkey=error").Parse(string(baseText))
 		if err != nil {
 			return nil, fmt.Errorf("parse layout: %w", err)
@@ -224,6 +230,42 @@ func Load(siteDir string) (*Theme, error) {
 	}
 	t.sum = hex.EncodeToString(h.Sum(nil))
 	return t, nil
+}
+
+var idAttrRe = regexp.MustCompile(`\sid="([^"]*)"`)
+
+func (t *Theme) addIDs(srcs ...[]byte) {
+	for _, src := range srcs {
+		for _, m := range idAttrRe.FindAllSubmatch(src, -1) {
+			if id := string(m[1]); id != "" && !slices.Contains(t.ids, id) {
+				t.ids = append(t.ids, id)
+			}
+		}
+	}
+}
+
+// ElementIDs returns the element ids the layouts can write (the form's
+// fields, their hints and errors, <main id="main">), given the site's
+// purpose ids: content must not use them for its headings. An id written
+// with a template action other than {{.ID}} is not known here.
+func (t *Theme) ElementIDs(purposeIDs []string) []string {
+	var out []string
+	add := func(id string) {
+		if !strings.Contains(id, "{{") && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	for _, id := range t.ids {
+		if strings.Contains(id, "{{.ID}}") {
+			for _, p := range purposeIDs {
+				add(strings.ReplaceAll(id, "{{.ID}}", p))
+			}
+			continue
+		}
+		add(id)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Fingerprint is the SHA-256 (hex) of every file the theme was loaded

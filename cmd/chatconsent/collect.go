@@ -91,6 +91,12 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 	if info.Recovery.TornBytes > 0 {
 		fmt.Fprintf(stderr, "chatconsent: warning: the log ended in an incomplete line (%d bytes, from a crash); moved to %s\n", info.Recovery.TornBytes, info.Recovery.TornPath)
 	}
+	if info.Recovery.Newline {
+		fmt.Fprintf(stderr, "chatconsent: warning: the log's last record lacked its final newline; added it (the record is kept)\n")
+	}
+	if info.Recovery.Pending != nil {
+		fmt.Fprintf(stderr, "chatconsent: warning: the log needs a repair that could not be written: %v; decisions are refused (503) until there is space, /healthz says so\n", info.Recovery.Pending)
+	}
 	fmt.Fprintf(stdout, "log %s: %s\n", filepath.Join(dataDir, collector.LogFile), count(info.Records, "record"))
 	if l := cfg.Collector.Limits; l.RatePerMinute > 0 {
 		fmt.Fprintf(stdout, "rate limit: %d decisions per minute per client, bursts of %d\n", l.RatePerMinute, l.RateBurst)
@@ -109,8 +115,26 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 	if wrap != nil {
 		h = wrap(srv, h)
 	}
+	// The owner's CLI reaches the log's only writer through a socket in
+	// the data folder (chatconsent withdraw).
+	octx, ocancel := context.WithCancel(ctx)
+	defer ocancel()
+	ownerDone := make(chan struct{})
+	if oln, err := collector.ListenOwner(dataDir); err != nil {
+		fmt.Fprintf(stderr, "chatconsent: warning: %v; chatconsent withdraw works only while the collector is stopped\n", err)
+		close(ownerDone)
+	} else {
+		go func() {
+			defer close(ownerDone)
+			if err := collector.Serve(octx, oln, srv.OwnerHandler()); err != nil {
+				fmt.Fprintf(stderr, "chatconsent: warning: owner socket: %v\n", err)
+			}
+		}()
+	}
 	fmt.Fprintf(stdout, "listening on http://%s/\n", ln.Addr())
 	err = collector.Serve(ctx, ln, h)
+	ocancel()
+	<-ownerDone
 	n, syncs := srv.LogStats()
 	fmt.Fprintf(stdout, "stopped: %d decisions recorded with %d fsyncs\n", n, syncs)
 	return err

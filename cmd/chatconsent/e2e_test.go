@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // binary is the chatconsent command built once for the end-to-end tests.
@@ -36,21 +37,33 @@ func childEnv() []string {
 	return append(os.Environ(), "XDG_CACHE_HOME="+cacheDir)
 }
 
+// TestMain runs this test binary as the chatconsent command when it is
+// started under that name (the scripts of TestScripts do that), and else
+// builds the real binary for the tests that need a process of their own
+// (crashes, signals, the collector's restarts) and runs the tests.
 func TestMain(m *testing.M) {
+	testscript.Main(withBinary{m}, map[string]func(){
+		"chatconsent": func() { os.Exit(mainCode()) },
+	})
+}
+
+// withBinary is testing.M with the binary built before the tests run.
+type withBinary struct{ m *testing.M }
+
+func (w withBinary) Run() int {
 	dir, err := os.MkdirTemp("", "chatconsent-e2e-")
 	if err != nil {
 		panic(err)
 	}
+	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "chatconsent")
 	cacheDir = filepath.Join(dir, "cache")
 	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.Exit(1)
+		return 1
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	return w.m.Run()
 }
 
 // site copies the repo's own config.toml, content/ and archive/ into a
@@ -435,70 +448,6 @@ func TestMissingReceiptRemade(t *testing.T) {
 		}
 	}
 	t.Fatal("the missing receipt was not made after the restart")
-}
-
-// TestInitBuildText: a new site from "init" builds, and "text" prints an
-// archived version byte for byte, from the archive or from the collector's
-// copy in DATA/texts.
-func TestInitBuildText(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "shop")
-	stdout, stderr, code := chatconsent(t, "init", dir)
-	if code != 0 || !strings.Contains(stdout, filepath.Join(dir, "content", "de", "consent.md")) {
-		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
-	}
-	cfg := filepath.Join(dir, "config.toml")
-	stdout, stderr, code = chatconsent(t, "build", "--config", cfg, "--out", filepath.Join(dir, "public"))
-	if code != 0 {
-		t.Fatalf("build of the new site: exit %d\n%s", code, stderr)
-	}
-	if !regexp.MustCompile(`pages de 3, en 3; text versions de [0-9a-f]{12}, en [0-9a-f]{12} \(2 new\); [0-9.]+m?s\n$`).MatchString(stdout) {
-		t.Errorf("build summary = %q", stdout)
-	}
-	if _, stderr, code = chatconsent(t, "init", dir); code != 1 || !strings.Contains(stderr, "not overwriting") {
-		t.Errorf("second init: exit %d, %s", code, stderr)
-	}
-
-	m, err := os.ReadFile(filepath.Join(dir, "public", "de", "einwilligung", "index.html"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	version := textVersionRe.FindStringSubmatch(string(m))[1]
-	for _, args := range [][]string{{"text", version, "--config", cfg}, {"text", "--config", cfg, version}} {
-		stdout, stderr, code = chatconsent(t, args...)
-		if code != 0 || fmt.Sprintf("%x", sha256.Sum256([]byte(stdout))) != version {
-			t.Errorf("%v: exit %d, output does not hash to the version\n%s", args, code, stderr)
-		}
-	}
-	// The 12 digits that status and list print are enough.
-	stdout, stderr, code = chatconsent(t, "text", version[:12], "--config", cfg)
-	if code != 0 || fmt.Sprintf("%x", sha256.Sum256([]byte(stdout))) != version {
-		t.Errorf("text %s: exit %d\n%s", version[:12], code, stderr)
-	}
-	if _, stderr, code = chatconsent(t, "text", "ffffff", "--config", cfg); code != 1 || !strings.Contains(stderr, "no text version starting with ffffff") {
-		t.Errorf("unknown prefix: exit %d, %s", code, stderr)
-	}
-	// Only the collector's copy left.
-	data := filepath.Join(dir, "data")
-	os.MkdirAll(filepath.Join(data, "texts"), 0o700)
-	if err := os.Rename(filepath.Join(dir, "archive", version+".html"), filepath.Join(data, "texts", version+".html")); err != nil {
-		t.Fatal(err)
-	}
-	stdout, stderr, code = chatconsent(t, "text", version, "--config", cfg, "--data", data)
-	if code != 0 || fmt.Sprintf("%x", sha256.Sum256([]byte(stdout))) != version || !strings.Contains(stderr, filepath.Join(data, "texts")) {
-		t.Errorf("text from DATA/texts: exit %d\n%s", code, stderr)
-	}
-	// A changed copy is refused.
-	os.WriteFile(filepath.Join(data, "texts", version+".html"), []byte(stdout+" "), 0o600)
-	if _, stderr, code = chatconsent(t, "text", version, "--config", cfg, "--data", data); code != 1 || !strings.Contains(stderr, "does not match") {
-		t.Errorf("changed copy: exit %d, %s", code, stderr)
-	}
-	unknown := fmt.Sprintf("%x", sha256.Sum256([]byte("never shown")))
-	if _, stderr, code = chatconsent(t, "text", unknown, "--config", cfg); code != 1 || !strings.Contains(stderr, "unknown text version") || !strings.Contains(stderr, "hint:") {
-		t.Errorf("unknown version: exit %d, %s", code, stderr)
-	}
-	if _, stderr, code = chatconsent(t, "text", "latest", "--config", cfg); code != 2 || !strings.Contains(stderr, "not a text version") {
-		t.Errorf("malformed version: exit %d, %s", code, stderr)
-	}
 }
 
 // TestServeWatch: serve rebuilds on a rename-save, the open page learns of

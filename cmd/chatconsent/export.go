@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 func runExport(args []string, stdout, stderr io.Writer) error {
@@ -58,10 +58,10 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 // must hash to the version.
 func text(o *owner, v string) ([]byte, error) {
 	if b, err := os.ReadFile(filepath.Join(o.dataDir, "texts", v+".html")); err == nil {
-		if archive.Sum(b) != v {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(o.dataDir, "texts", v+".html"), archive.ErrCorrupt)
+		if textarchive.Sum(b) != v {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(o.dataDir, "texts", v+".html"), textarchive.ErrCorrupt)
 		}
 		return b, nil
 	}
-	return archive.Text(filepath.Join(o.cfg.Dir, "archive"), v)
+	return textarchive.Text(filepath.Join(o.cfg.Dir, "archive"), v)
 }

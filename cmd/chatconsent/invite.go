@@ -12,7 +12,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/internal/config"
-	"github.com/chatconsent/chatconsent/internal/e164"
+	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/themes"
 	qrcode "github.com/skip2/go-qrcode"
@@ -22,7 +22,7 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("invite", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
 	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
-	phone := fs.String("phone", "", "the contact's WhatsApp `number`, e.g. 0170 1234567 or +49 170 1234567")
+	phoneFlag := fs.String("phone", "", "the contact's WhatsApp `number`, e.g. 0170 1234567 or +49 170 1234567")
 	name := fs.String("name", "", "the contact's `name`, pre-filled on the page (optional)")
 	lang := fs.String("lang", "", "`language` of the page and message (default: the site's default)")
 	renew := fs.Bool("renew", false, "invite everyone whose consent needs renewal after a material change")
@@ -30,7 +30,7 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	if *renew == (*phone != "") {
+	if *renew == (*phoneFlag != "") {
 		return usageError("invite: give --phone NUMBER, or --renew")
 	}
 	if *qr != "" && *renew {
@@ -61,9 +61,9 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	}
 	mk := &inviter{cfg: cfg, theme: theme, sign: func(inv invite.Invite) (string, error) { return invite.Encode(inv, priv) }, now: time.Now()}
 	if !*renew {
-		number, ok := e164.Normalize(*phone, "DE")
-		if !ok {
-			return usageError("invite: --phone %q is not a phone number", *phone)
+		number, err := phone.Parse(*phoneFlag, phone.DefaultRegion)
+		if err != nil {
+			return usageError("invite: --phone %q: %v", *phoneFlag, err)
 		}
 		if *lang == "" {
 			*lang = cfg.Site.DefaultLanguage

@@ -8,6 +8,8 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/translog"
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 func runKeygen(args []string, stdout, stderr io.Writer) error {
@@ -19,11 +21,13 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	dir := *data
+	var cfg *config.Config
+	if c, err := loadConfig(*cfgPath); err == nil {
+		cfg = c
+	} else if dir == "" {
+		return err
+	}
 	if dir == "" {
-		cfg, err := loadConfig(*cfgPath)
-		if err != nil {
-			return err
-		}
 		dir = cfg.Collector.DataDir
 	}
 	if *inv {
@@ -34,6 +38,30 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printKey(stdout, dir, priv)
+	return keygenCheckpoint(dir, cfg, stdout)
+}
+
+// keygenCheckpoint creates the transparency log's checkpoint key beside the
+// signing key (if there is none) and prints its verifier key. The origin
+// comes from collector.public_url; without a config, "chatconsent/log".
+func keygenCheckpoint(dir string, cfg *config.Config, stdout io.Writer) error {
+	origin := "chatconsent/log"
+	if cfg != nil {
+		o, err := translog.Origin(cfg.Collector.PublicURL)
+		if err != nil {
+			return err
+		}
+		origin = o
+	}
+	if _, _, err := translog.LoadOrCreateKey(dir, origin); err != nil {
+		return err
+	}
+	vkey, err := translog.VerifierKey(dir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "checkpoint key %s (keep it secret, mode 0600)\nverifier key   %s\n  (publish it: auditors and data subjects check the log and receipts with it)\n",
+		filepath.Join(dir, translog.SignerKeyFile), vkey)
 	return nil
 }
 

@@ -12,7 +12,7 @@ func runList(args []string, stdout, stderr io.Writer) error {
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
 	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
 	since := fs.String("since", "", "only events from this `date` on (2026-01-31, Europe/Berlin, or RFC 3339)")
-	format := fs.String("format", "table", "output `format`: table, csv or json")
+	format := fs.String("format", "table", "output `format`: table, csv, csv-excel (for Excel/LibreOffice in German: BOM, ';') or json")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -25,10 +25,10 @@ func runList(args []string, stdout, stderr io.Writer) error {
 		from = t
 	}
 	write := map[string]func(io.Writer, []records.Row) error{
-		"table": records.WriteTable, "csv": records.WriteCSV, "json": records.WriteJSON,
+		"table": records.WriteTable, "csv": records.WriteCSV, "csv-excel": records.WriteCSVExcel, "json": records.WriteJSON,
 	}[*format]
 	if write == nil {
-		return usageError("list: --format %q: want table, csv or json", *format)
+		return usageError("list: --format %q: want table, csv, csv-excel or json", *format)
 	}
 	o, err := openRecords(*cfgPath, *data, false)
 	if err != nil {

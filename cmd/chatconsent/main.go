@@ -25,6 +25,11 @@ Usage:
         run the collector that records decisions
   chatconsent verify  [--key PUB] LOG [RECEIPT.pdf | LOG-COPY]...
         check a decisions log: signatures, hash chain, JSON
+  chatconsent verify  [--key PUB] [--checkpoint-key VKEY] [--older CHECKPOINT]... [--witness VKEY]... [--quorum N] LOG-FOLDER|URL
+        check a transparency log (the data folder, a mirror, or PUBLIC_URL/log/): checkpoint,
+        witnesses, every entry's signature, every tile, and that it extends older checkpoints
+  chatconsent mirror  [--config FILE] [--data DIR] [--from FOLDER|URL] DIR
+        copy the transparency log to DIR (static host, second machine) and verify the copy
   chatconsent verify  RECEIPT.pdf [--key PUB] [--log FILE] [--config FILE]
         check a receipt: its attached record's signature, that the printed
         text matches the record, and (--log) that the record is in the log
@@ -36,10 +41,13 @@ Usage:
         whose consent needs renewal
   chatconsent status  [--config FILE] [--data DIR] NUMBER
         the state of each purpose for a number, and its events
-  chatconsent list    [--config FILE] [--data DIR] [--since DATE] [--format table|csv|json]
+  chatconsent list    [--config FILE] [--data DIR] [--since DATE] [--format table|csv|csv-excel|json]
         all decisions and withdrawals
   chatconsent export  [--config FILE] [--data DIR] NUMBER
         everything about a number as JSON (GDPR Art. 15), with Kantara consent receipts
+  chatconsent withdraw NUMBER (--purpose ID... | --all) --via phone|whatsapp|email|letter|in-person
+                      [--note TEXT] [--by OWNER] [--config FILE] [--data DIR]
+        record a withdrawal that reached you by phone, WhatsApp, e-mail, letter or in person
   chatconsent text    VERSION [--config FILE] [--data DIR]
         print the exact archived text of a text version, hash checked
   chatconsent init    DIR
@@ -63,12 +71,17 @@ func usageError(format string, args ...any) error {
 	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
 }
 
-func main() {
+func main() { os.Exit(mainCode()) }
+
+// mainCode runs the command line of this process and returns its exit code:
+// 0, 1 for an error, 2 for a usage error. The script tests
+// (testdata/script) run it as the chatconsent command.
+func mainCode() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if errors.Is(err, flag.ErrHelp) { // "COMMAND -h": usage printed, as asked
-		os.Exit(0)
+		return 0
 	}
 	if err != nil {
 		code := 1
@@ -81,8 +94,9 @@ func main() {
 		if errors.As(err, &h) && h.Hint() != "" {
 			fmt.Fprintf(os.Stderr, "chatconsent: hint: %s\n", h.Hint())
 		}
-		os.Exit(code)
+		return code
 	}
+	return 0
 }
 
 // run is the whole CLI; main only turns its error into an exit code.
@@ -101,6 +115,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runCollect(ctx, rest, stdout, stderr)
 	case "verify":
 		return runVerify(rest, stdout, stderr)
+	case "mirror":
+		return runMirror(rest, stdout, stderr)
 	case "keygen":
 		return runKeygen(rest, stdout, stderr)
 	case "invite":
@@ -111,6 +127,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runList(rest, stdout, stderr)
 	case "export":
 		return runExport(rest, stdout, stderr)
+	case "withdraw":
+		return runWithdraw(ctx, rest, stdout, stderr)
 	case "text":
 		return runText(rest, stdout, stderr)
 	case "init":

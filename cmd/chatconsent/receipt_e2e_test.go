@@ -16,13 +16,13 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
 
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // textVersion returns the archived text version of lang in the site dir.
 func textVersion(t *testing.T, dir, lang string) string {
 	t.Helper()
-	m, err := archive.ReadManifest(filepath.Join(dir, "archive"))
+	m, err := textarchive.ReadManifest(filepath.Join(dir, "archive"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,10 @@ import (
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/generator"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
-	"github.com/chatconsent/chatconsent/internal/e164"
+	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // owner is what the owner's record commands (status, list, export,
@@ -21,7 +21,7 @@ type owner struct {
 	cfg      *config.Config
 	dataDir  string
 	book     *records.Book
-	manifest *archive.Manifest
+	manifest *textarchive.Manifest
 }
 
 // openRecords loads the config and reads DATA/decisions.jsonl, checked
@@ -42,10 +42,10 @@ func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
 	logPath := filepath.Join(o.dataDir, collector.LogFile)
 	if _, err := os.Stat(logPath); errors.Is(err, os.ErrNotExist) {
 		o.book = records.New(cfg.PurposeIDs(), keepLines)
-	} else if o.book, err = records.Read(logPath, pub, cfg.PurposeIDs(), keepLines); err != nil {
+	} else if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, cfg.PurposeIDs(), keepLines); err != nil {
 		return nil, err
 	}
-	if o.manifest, err = archive.ReadManifest(filepath.Join(cfg.Dir, "archive")); err != nil {
+	if o.manifest, err = textarchive.ReadManifest(filepath.Join(cfg.Dir, "archive")); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -53,13 +53,13 @@ func openRecords(cfgPath, data string, keepLines bool) (*owner, error) {
 
 // person finds a number as typed (normalised like the form does).
 func (o *owner) person(number string) (*records.Person, error) {
-	phone, ok := e164.Normalize(number, "DE")
-	if !ok {
-		return nil, usageError("%q is not a phone number", number)
+	e164, err := phone.Parse(number, phone.DefaultRegion)
+	if err != nil {
+		return nil, usageError("%q: %v", number, err)
 	}
-	p := o.book.Person(phone)
+	p := o.book.Person(e164)
 	if p == nil {
-		return nil, fmt.Errorf("no records for %s in %s", phone, filepath.Join(o.dataDir, collector.LogFile))
+		return nil, fmt.Errorf("no records for %s in %s", e164, filepath.Join(o.dataDir, collector.LogFile))
 	}
 	return p, nil
 }

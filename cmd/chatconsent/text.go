@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // runText prints the exact archived document of a text version, from the
@@ -34,7 +34,7 @@ func runText(args []string, stdout, stderr io.Writer) error {
 	if version == "" {
 		return usageError("text: want a VERSION (64 hex digits, as in the log's text_version)")
 	}
-	short := !archive.ValidVersion(version)
+	short := !textarchive.ValidVersion(version)
 	if short && !shortVersionRe.MatchString(version) {
 		return usageError("text: %q is not a text version (64 lower-case hex digits, or the first 6 or more of them as status and list print)", version)
 	}
@@ -47,13 +47,13 @@ func runText(args []string, stdout, stderr io.Writer) error {
 	}
 	dirs := []string{cfg.Site.Archive, filepath.Join(*data, "texts")}
 	if short {
-		if version, err = archive.Expand(dirs, version); err != nil {
+		if version, err = textarchive.Expand(dirs, version); err != nil {
 			return fmt.Errorf("text: %w", err)
 		}
 	}
 	var corrupt error
 	for _, dir := range dirs {
-		b, err := archive.Text(dir, version)
+		b, err := textarchive.Text(dir, version)
 		switch {
 		case err == nil:
 			if _, err := stdout.Write(b); err != nil {
@@ -61,10 +61,10 @@ func runText(args []string, stdout, stderr io.Writer) error {
 			}
 			fmt.Fprintf(stderr, "chatconsent: %s: SHA-256 matches the version\n", filepath.Join(dir, version+".html"))
 			return nil
-		case errors.Is(err, archive.ErrCorrupt):
+		case errors.Is(err, textarchive.ErrCorrupt):
 			fmt.Fprintf(stderr, "chatconsent: warning: %s: %v\n", dir, err)
 			corrupt = err
-		case !errors.Is(err, archive.ErrUnknownVersion):
+		case !errors.Is(err, textarchive.ErrUnknownVersion):
 			return err
 		}
 	}
@@ -72,8 +72,8 @@ func runText(args []string, stdout, stderr io.Writer) error {
 		return corrupt
 	}
 	return &hintError{
-		fmt.Errorf("text version %s is neither in %s nor in %s: %w", version, dirs[0], dirs[1], archive.ErrUnknownVersion),
-		"the versions a build published are listed in " + filepath.Join(dirs[0], archive.ManifestFile),
+		fmt.Errorf("text version %s is neither in %s nor in %s: %w", version, dirs[0], dirs[1], textarchive.ErrUnknownVersion),
+		"the versions a build published are listed in " + filepath.Join(dirs[0], textarchive.ManifestFile),
 	}
 }
 

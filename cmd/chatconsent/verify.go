@@ -20,6 +20,12 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 	keyPath := fs.String("key", "", "public key `file` (default: signing.pub beside the log, or in the config's data folder)")
 	logPath := fs.String("log", "", "for a receipt: the decisions log `file` that must hold its record")
 	cfgPath := fs.String("config", "config.toml", "the site configuration `file`: for a receipt, the one it was made with; for a log, where to find the key")
+	tf := &tlogFlags{
+		vkey:   fs.String("checkpoint-key", "", "transparency log: the checkpoint verifier `key` (text or file; default checkpoint.vkey of the data folder)"),
+		quorum: fs.Int("quorum", -1, "transparency log: how many of the --witness keys must have cosigned the checkpoint (default: all)"),
+	}
+	fs.Var(&tf.older, "older", "transparency log: an older checkpoint `file` the log must extend (repeatable)")
+	fs.Var(&tf.witnesses, "witness", "transparency log: a witness's verifier `key` (text or file; repeatable)")
 	// Flags may follow the file: chatconsent verify RECEIPT.pdf --log FILE.
 	if err := parse(fs, args, -1); err != nil {
 		return err
@@ -35,6 +41,12 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return usageError("verify: want a FILE (a decisions log or a PDF receipt)")
 	}
 	file := files[0]
+	if isTlog(file) {
+		if len(files) > 1 {
+			return usageError("verify: one transparency log at a time; give older checkpoints with --older FILE")
+		}
+		return verifyTlog(file, *keyPath, *cfgPath, tf, stdout)
+	}
 	if isPDF(file) {
 		if len(files) > 1 {
 			return usageError("verify: one receipt at a time; to check many against the log: chatconsent verify LOG RECEIPT.pdf...")

@@ -107,7 +107,7 @@ type Invite struct {
 
 // New returns an invite with a fresh random id, valid until expires
 // (truncated to the second). phone must already be in E.164 (see
-// e164.Normalize).
+// internal/phone.Parse).
 func New(phone, name, lang string, expires time.Time) (Invite, error) {
 	var b [idLen]byte
 	if _, err := rand.Read(b[:]); err != nil {

@@ -32,8 +32,8 @@
 // [Record.Type] says what happened: [TypeDecision] (a decision on the
 // consent form), [TypeInvite] (a personal invite link was first opened)
 // and [TypeWithdrawal] (consent withdrawn, referring to the decision in
-// Ref). The fields Invite, Ref, Via, Token and Expires were added to
-// version 1 later; they are omitted when empty, so lines written before
+// Ref). The fields Invite, Ref, Via, Token, Expires, By and Note were
+// added to version 1 later; they are omitted when empty, so lines written before
 // them are unchanged and still verify.
 //
 // # Keys
@@ -42,9 +42,22 @@
 // mode 0600) beside its public key as PKIX PEM ("signing.pub"). See
 // [LoadOrCreateKey] and [ReadPublicKey].
 //
+// # Signing and storage
+//
+// The record envelope, signing and verification are independent of where
+// lines are kept. A [Signer] (and its [Verifier]) has the shape of
+// golang.org/x/mod/sumdb/note's; [NewSigner] wraps the Ed25519 key. A
+// [Store] keeps lines durably (append a batch, read from a position,
+// head, close); readers take a [Source]. [FileStore] is the JSON Lines
+// file above (flock against a second writer, one write and one fdatasync
+// per batch, a torn tail moved aside on open); [FileSource] reads a file
+// or a copy without locking it. A transparency log's storage fits behind
+// the same interface: a line is an entry, [Head].Count its size.
+//
 // # Writing
 //
-// [Open] takes the single writer's position at the end of an existing log;
-// [Log.Append] adds records and returns only after they are written and
-// fsynced, so an acknowledged event survives a crash.
+// [New] (or [Open] for the file) verifies the store and takes the single
+// writer's position at its end; [Log.Append] adds records and returns only
+// after the store made them durable (fsync), so an acknowledged event
+// survives a crash.
 package ledger

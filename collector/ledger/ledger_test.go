@@ -34,7 +34,7 @@ func decision(name string) Record {
 func writeLog(t *testing.T, n int) (string, []byte) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "decisions.jsonl")
-	l, _, err := Open(path, testKey(t), Options{})
+	l, _, err := Open(path, testKey(t), Options{Version: FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestWrongKey(t *testing.T) {
 
 func TestOpenContinuesChain(t *testing.T) {
 	path, _ := writeLog(t, 2)
-	l, _, err := Open(path, testKey(t), Options{})
+	l, _, err := Open(path, testKey(t), Options{Version: FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestOpenCutsTornTail(t *testing.T) {
 	if err := os.WriteFile(path, torn, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, rec, err := Open(path, testKey(t), Options{})
+	l, rec, err := Open(path, testKey(t), Options{Version: FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestOpenRefusesBrokenMiddle(t *testing.T) {
 	path, b := writeLog(t, 3)
 	bad := bytes.Replace(b, []byte("Weiß 1"), []byte("Weiß 9"), 1)
 	os.WriteFile(path, bad, 0o600)
-	_, _, err := Open(path, testKey(t), Options{})
+	_, _, err := Open(path, testKey(t), Options{Version: FormatV1})
 	var le *LineError
 	if !errors.As(err, &le) || le.Line != 2 || !errors.Is(err, ErrBadSignature) {
 		t.Errorf("err = %v, want line 2 bad signature", err)
@@ -209,12 +209,12 @@ func TestOpenRefusesBrokenMiddle(t *testing.T) {
 
 func TestSecondWriterRefused(t *testing.T) {
 	path, _ := writeLog(t, 1)
-	l, _, err := Open(path, testKey(t), Options{})
+	l, _, err := Open(path, testKey(t), Options{Version: FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if _, _, err := Open(path, testKey(t), Options{}); !errors.Is(err, ErrLocked) {
+	if _, _, err := Open(path, testKey(t), Options{Version: FormatV1}); !errors.Is(err, ErrLocked) {
 		t.Errorf("second Open err = %v, want ErrLocked", err)
 	}
 }
@@ -223,7 +223,7 @@ func TestSyncFailureLeavesLogValid(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.jsonl")
 	fail := true
 	var mu sync.Mutex
-	l, _, err := Open(path, testKey(t), Options{Sync: func(f *os.File) error {
+	l, _, err := Open(path, testKey(t), Options{Version: FormatV1, Sync: func(f *os.File) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if fail {
@@ -258,7 +258,7 @@ func TestConcurrentAppendsGroupCommit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.jsonl")
 	var syncs int
 	var mu sync.Mutex
-	l, _, err := Open(path, testKey(t), Options{Sync: func(f *os.File) error {
+	l, _, err := Open(path, testKey(t), Options{Version: FormatV1, Sync: func(f *os.File) error {
 		mu.Lock()
 		syncs++
 		mu.Unlock()
@@ -329,7 +329,7 @@ func TestKeys(t *testing.T) {
 
 func FuzzVerify(f *testing.F) {
 	path := filepath.Join(f.TempDir(), "d.jsonl")
-	l, _, err := Open(path, testKey(f), Options{})
+	l, _, err := Open(path, testKey(f), Options{Version: FormatV1})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -359,7 +359,7 @@ func FuzzVerify(f *testing.F) {
 
 func BenchmarkAppend(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "d.jsonl")
-	l, _, err := Open(path, testKey(b), Options{})
+	l, _, err := Open(path, testKey(b), Options{Version: FormatV1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -21,40 +20,57 @@ var ErrLocked = errors.New("log is in use by another process")
 // ErrClosed is returned by [Log.Append] after [Log.Close].
 var ErrClosed = errors.New("log is closed")
 
-// Entry is a record as appended, with its exact line (without "\n").
+// Entry is a record as appended, with its exact line (without "\n"). In
+// version 2, Record is the record opened (personal fields and their
+// commitments SD) while Line holds only the commitments; Disclosures open
+// them (see [Disclose]).
 type Entry struct {
-	Record Record
-	Line   []byte
+	Record      Record
+	Line        []byte
+	Disclosures []string
+	// At is the log's position before the line: [Source.Read] from At
+	// starts with it.
+	At Head
 }
 
-// Options tune [Open].
+// Options tune [Open] and [New].
 type Options struct {
 	// MaxBatch bounds how many records one write+fsync carries (group
 	// commit). 0 means 512; 1 means one fsync per Append call.
 	MaxBatch int
-	// Sync is the function that makes written data durable; nil means
-	// fdatasync(2). Tests replace it to inject disk errors.
-	Sync func(*os.File) error
-	// Write appends a batch's bytes to the file; nil means f.Write. Tests
-	// replace it to inject short writes and ENOSPC.
+	// Sync and Write tune the [FileStore] that [Open] opens (see
+	// [FileOptions]); [New] ignores them.
+	Sync  func(*os.File) error
 	Write func(f *os.File, b []byte) (int, error)
 	// Replay, if not nil, is called by [Open] with every record already in
 	// the log, in order, after it was verified: the collector derives its
 	// in-memory state (used invites, decisions) from the log instead of
 	// keeping a second store. An error stops Open.
 	Replay func(rec *Record, line []byte) error
+	// Verifier checks the store's lines in [New]; nil means the Ed25519
+	// verifier matching a signer from [NewSigner].
+	Verifier Verifier
+	// Version is the format version appended: [FormatV1] (personal
+	// fields in clear, for tests of old logs) or [FormatVersion]; 0 means
+	// FormatVersion.
+	Version int
+	// Disclose, if not nil, is called by the writer with each batch's
+	// entries before they are stored, so their disclosures can be kept
+	// durably first (the private store); an error fails the batch and
+	// nothing of it is stored.
+	Disclose func(batch []Entry) error
 }
 
-// Log is the single writer of a log file. It is safe for concurrent use:
-// concurrent [Log.Append] calls are batched into one write and one fsync
-// (group commit, as in PostgreSQL and etcd's WAL).
+// Log is the single writer of a log: it numbers, chains and signs records
+// and hands them to its [Store]. It is safe for concurrent use: concurrent
+// [Log.Append] calls are batched into one store append, one write and one
+// fsync (group commit, as in PostgreSQL and etcd's WAL).
 type Log struct {
-	path string
-	priv ed25519.PrivateKey
-	key  string
-	opts Options
+	store  Store
+	signer Signer
+	verify Verifier
+	opts   Options
 
-	f    *os.File
 	reqs chan *appendReq
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -64,8 +80,10 @@ type Log struct {
 
 	// Written only by the writer goroutine.
 	head Head
-	err  error  // sticky: the file state is unknown after a failed rollback
-	buf  []byte // a batch's bytes, reused: under load most garbage was its growth
+	// pending: the repair of the store's end ([Store.Cut]) failed at Open
+	// with a disk error; it is retried before the next append. Written by
+	// the writer only (and New), read by [Log.Health].
+	pending atomic.Bool
 }
 
 type appendReq struct {
@@ -85,112 +103,140 @@ type Recovery struct {
 	// moved to TornPath and cut from the log; 0 if the log was whole.
 	TornBytes int
 	TornPath  string
+	// Newline reports a last line that was a whole, validly signed record
+	// lacking only its "\n": the "\n" was added (it is a record, not torn).
+	Newline bool
+	// Pending is set when the repair (saving and cutting a torn tail, or
+	// adding the "\n") could not be written at Open, e.g. on a full disk.
+	// The log still opens; the repair is retried before the next append,
+	// and appends fail until it succeeds ([Log.Health] reports it).
+	Pending error
 }
 
-// Open opens (creating if needed) the log at path for appending with priv,
-// verifies every existing line, and locks the file against a second writer
-// ([ErrLocked]). An incomplete last line, left by a crash during a write, is
-// moved aside to path+".torn" (or ".torn.N") and cut off; any other
-// problem is returned as a [*LineError] and the log is not opened: an
-// operator must look, nothing is repaired silently.
+// Open opens (creating if needed) the log file at path as a [FileStore]
+// and starts its writer with [New], signing with priv. A second writer on
+// the same file gets [ErrLocked].
 func Open(path string, priv ed25519.PrivateKey, opts Options) (*Log, Recovery, error) {
+	st, err := OpenFileStore(path, FileOptions{Sync: opts.Sync, Write: opts.Write})
+	if err != nil {
+		return nil, Recovery{}, err
+	}
+	l, rec, err := New(st, NewSigner(priv), opts)
+	if err != nil {
+		st.Close()
+		return nil, rec, fmt.Errorf("%s: %w", path, err)
+	}
+	return l, rec, nil
+}
+
+// New verifies every line of store with opts.Verifier (by default the
+// public half of signer) and starts the single writer on it. An incomplete
+// last line that does not verify, left by a crash during a write, is cut off
+// with [Store.Cut] (the file store moves it aside to PATH.torn); a last line
+// that verifies and lacks only its "\n" is a record, and Cut adds the "\n";
+// any other problem is returned as a [*LineError] and the log is not
+// opened: an operator must look, nothing is repaired silently. A repair
+// that fails with a disk error (full, read-only) is left for the next
+// append: see [Recovery.Pending].
+// The caller keeps ownership of store on error; on success [Log.Close] closes
+// it.
+func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
 	var rec Recovery
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
 	}
-	if opts.Sync == nil {
-		opts.Sync = fdatasync
+	if opts.Version == 0 {
+		opts.Version = FormatVersion
 	}
-	if opts.Write == nil {
-		opts.Write = (*os.File).Write
+	if opts.Version != FormatV1 && opts.Version != FormatVersion {
+		return nil, rec, fmt.Errorf("open log: %w: %d", ErrVersion, opts.Version)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	v := opts.Verifier
+	if v == nil {
+		pub := PublicKey(signer)
+		if pub == nil {
+			return nil, rec, errors.New("open log: no verifier for the signer (set Options.Verifier)")
+		}
+		v = NewVerifier(pub)
+	}
+	if v.Name() != signer.Name() {
+		return nil, rec, fmt.Errorf("open log: verifier %.16s… does not match signer %.16s…", v.Name(), signer.Name())
+	}
+	want := store.Head()
+	r, err := store.Read(Head{})
 	if err != nil {
-		return nil, rec, fmt.Errorf("open log: %w", err)
+		return nil, rec, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, rec, fmt.Errorf("open log %s: %w (is another collector running on this data directory?)", path, ErrLocked)
-		}
-		return nil, rec, fmt.Errorf("lock log %s: %w", path, err)
+	head, err := VerifyWith(r, v, opts.Replay)
+	r.Close()
+	if err != nil && !errors.Is(err, ErrTorn) { // a torn tail is cut below
+		return nil, rec, fmt.Errorf("verify log: %w", err)
 	}
-	pub := priv.Public().(ed25519.PublicKey)
-	head, verr := Verify(f, pub, opts.Replay)
-	if verr != nil {
-		if !errors.Is(verr, ErrTorn) {
-			f.Close()
-			return nil, rec, fmt.Errorf("verify %s: %w", path, verr)
-		}
-		rec, err = cutTorn(f, path, head.Size)
-		if err != nil {
-			f.Close()
-			return nil, rec, err
-		}
-	}
-	if _, err := f.Seek(head.Size, io.SeekStart); err != nil {
-		f.Close()
-		return nil, rec, fmt.Errorf("seek log: %w", err)
+	// The store's head counts lines ending in "\n": an unterminated last
+	// record is one more.
+	if head.Unterminated && (head.Count != want.Count+1 || head.Size <= want.Size) || !head.Unterminated && head != want {
+		return nil, rec, fmt.Errorf("verify: the store's head (%d records, %d bytes) is not the verified one (%d, %d)", want.Count, want.Size, head.Count, head.Size)
 	}
 	l := &Log{
-		path: path, priv: priv, key: Fingerprint(pub), opts: opts,
-		f: f, head: head,
+		store: store, signer: signer, verify: v, opts: opts, head: head,
 		reqs: make(chan *appendReq, 1024),
 		done: make(chan struct{}),
+	}
+	if rec, err = l.repair(); err != nil {
+		if !IsDiskError(err) {
+			return nil, rec, err
+		}
+		rec.Pending = err
+		l.pending.Store(true)
 	}
 	l.wg.Add(1)
 	go l.writer()
 	return l, rec, nil
 }
 
-// cutTorn copies the bytes after good to a fresh .torn file, durably, and
-// then truncates the log to good.
-func cutTorn(f *os.File, path string, good int64) (Recovery, error) {
-	st, err := f.Stat()
+// repair cuts what follows the verified head, or adds its missing "\n",
+// with [Store.Cut], and updates the head.
+func (l *Log) repair() (Recovery, error) {
+	rec, err := l.store.Cut(l.head)
 	if err != nil {
-		return Recovery{}, fmt.Errorf("stat log: %w", err)
+		return rec, err
 	}
-	tail := make([]byte, st.Size()-good)
-	if _, err := f.ReadAt(tail, good); err != nil {
-		return Recovery{}, fmt.Errorf("read torn tail: %w", err)
+	if l.head.Unterminated {
+		rec.Newline = true
+		l.head.Size++
+		l.head.Unterminated = false
 	}
-	tornPath := path + ".torn"
-	for i := 1; ; i++ {
-		_, err := os.Lstat(tornPath)
-		if errors.Is(err, os.ErrNotExist) {
-			break
+	return rec, nil
+}
+
+// IsDiskError reports errors of a full or read-only disk, which heal when
+// the operator frees space or remounts.
+func IsDiskError(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO)
+}
+
+// ErrNotWritable is wrapped by [Log.Health] when the log cannot take a
+// record now.
+var ErrNotWritable = errors.New("log is not writable")
+
+// Health reports whether an append would be stored now: nil, or an error
+// wrapping [ErrNotWritable] and the cause. A store with a Health() error
+// method (the [FileStore]) is asked; a repair left pending at Open is
+// reported until it is made.
+func (l *Log) Health() error {
+	if hc, ok := l.store.(interface{ Health() error }); ok {
+		if err := hc.Health(); err != nil {
+			return fmt.Errorf("%w: %w", ErrNotWritable, err)
 		}
-		tornPath = fmt.Sprintf("%s.torn.%d", path, i)
 	}
-	if err := writeFileSync(tornPath, tail); err != nil {
-		return Recovery{}, fmt.Errorf("save torn tail: %w", err)
+	if l.pending.Load() {
+		return fmt.Errorf("%w: the repair of the log's end is pending", ErrNotWritable)
 	}
-	if err := f.Truncate(good); err != nil {
-		return Recovery{}, fmt.Errorf("cut torn tail: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return Recovery{}, fmt.Errorf("cut torn tail: %w", err)
-	}
-	return Recovery{TornBytes: len(tail), TornPath: tornPath}, nil
+	return nil
 }
 
-func writeFileSync(path string, b []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func fdatasync(f *os.File) error { return syscall.Fdatasync(int(f.Fd())) }
+// Store returns the log's store, e.g. to read it as a [Source].
+func (l *Log) Store() Store { return l.store }
 
 // Head returns the position after the last durable record. It is meant for
 // tests and status output; it takes a snapshot through the writer.
@@ -224,11 +270,12 @@ func (l *Log) Append(ctx context.Context, recs ...Record) ([]Entry, error) {
 	return res.entries, res.err
 }
 
-// Stats reports how many records were appended and how many fsyncs it
-// took since [Open]: the group commit's batching at a glance.
+// Stats reports how many records were appended and how many store appends
+// (each one write and one fsync) it took since [Open]: the group commit's
+// batching at a glance.
 func (l *Log) Stats() (records, syncs uint64) { return l.appended.Load(), l.syncs.Load() }
 
-// Close stops the writer after the queued appends and closes the file.
+// Close stops the writer after the queued appends and closes the store.
 func (l *Log) Close() error {
 	select {
 	case <-l.done:
@@ -237,7 +284,7 @@ func (l *Log) Close() error {
 	}
 	close(l.done)
 	l.wg.Wait()
-	return l.f.Close()
+	return l.store.Close()
 }
 
 func (l *Log) writer() {
@@ -274,45 +321,66 @@ func (l *Log) writer() {
 	}
 }
 
-// commit writes one batch with one write and one sync.
+// commit hands one batch to the store in one Append (one write and one
+// sync for the file store).
 func (l *Log) commit(batch []*appendReq) {
-	if l.err != nil {
-		for _, r := range batch {
-			r.reply <- appendRes{err: l.err}
+	if l.pending.Load() && (len(batch) > 1 || len(batch[0].recs) > 0) {
+		if _, err := l.repair(); err != nil {
+			err = fmt.Errorf("write log: %w", err)
+			for _, r := range batch {
+				r.reply <- appendRes{err: err, head: l.head}
+			}
+			return
 		}
-		return
+		l.pending.Store(false)
 	}
 	head := l.head
-	buf := l.buf[:0]
-	defer func() {
-		if cap(buf) <= 1<<20 { // one huge batch should not pin its buffer
-			l.buf = buf[:0]
-		}
-	}()
+	var lines [][]byte
 	results := make([][]Entry, len(batch))
 	errs := make([]error, len(batch))
 	for i, r := range batch {
-		saved, savedLen := head, len(buf)
+		saved, savedLen := head, len(lines)
 		for _, rec := range r.recs {
-			rec.V, rec.Seq, rec.Prev, rec.Key = FormatVersion, head.Count+1, head.Hash, l.key
-			line, err := encodeLine(&rec, l.priv)
+			rec.V, rec.Seq, rec.Prev, rec.Key = l.opts.Version, head.Count+1, head.Hash, l.signer.Name()
+			stored, ds := rec, []string(nil)
+			if rec.V != FormatV1 {
+				var err error
+				if stored, ds, err = Seal(rec); err != nil {
+					errs[i] = err
+					break
+				}
+				rec.SD = stored.SD
+			}
+			line, err := encodeLine(&stored, l.signer)
 			if err != nil {
 				errs[i] = err
 				break
 			}
-			buf = append(buf, line...)
-			buf = append(buf, '\n')
+			lines = append(lines, line)
+			at := head
 			head.Count++
 			head.Hash = LineHash(line)
 			head.Size += int64(len(line) + 1)
-			results[i] = append(results[i], Entry{Record: rec, Line: line})
+			results[i] = append(results[i], Entry{Record: rec, Line: line, Disclosures: ds, At: at})
 		}
 		if errs[i] != nil { // drop this request's lines only
-			head, buf, results[i] = saved, buf[:savedLen], nil
+			head, lines, results[i] = saved, lines[:savedLen], nil
 		}
 	}
-	if len(buf) > 0 {
-		if err := l.write(buf); err != nil {
+	if len(lines) > 0 {
+		var err error
+		if l.opts.Disclose != nil {
+			var all []Entry
+			for _, es := range results {
+				all = append(all, es...)
+			}
+			err = l.opts.Disclose(all)
+		}
+		if err == nil {
+			err = l.store.Append(lines, head)
+			l.syncs.Add(1)
+		}
+		if err != nil {
 			for _, r := range batch {
 				r.reply <- appendRes{err: err}
 			}
@@ -324,27 +392,4 @@ func (l *Log) commit(batch []*appendReq) {
 	for i, r := range batch {
 		r.reply <- appendRes{entries: results[i], err: errs[i], head: l.head}
 	}
-}
-
-// write appends buf durably, or restores the file to l.head.Size.
-func (l *Log) write(buf []byte) error {
-	_, werr := l.opts.Write(l.f, buf)
-	if werr == nil {
-		werr = l.opts.Sync(l.f)
-		l.syncs.Add(1)
-		if werr == nil {
-			return nil
-		}
-	}
-	// Undo the partial write so the log stays valid and the next batch
-	// starts at a line boundary.
-	if err := l.f.Truncate(l.head.Size); err != nil {
-		l.err = fmt.Errorf("write log: %w; undo failed: %v (restart the collector to recover)", werr, err)
-		return l.err
-	}
-	if _, err := l.f.Seek(l.head.Size, io.SeekStart); err != nil {
-		l.err = fmt.Errorf("write log: %w; undo failed: %v (restart the collector to recover)", werr, err)
-		return l.err
-	}
-	return fmt.Errorf("write log: %w", werr)
 }

@@ -12,8 +12,13 @@ import (
 	"time"
 )
 
-// FormatVersion is the value of "v" in every record this package writes.
-const FormatVersion = 1
+// Format versions: [FormatVersion] is what [Log.Append] writes unless
+// [Options].Version says otherwise; [FormatV1] logs (personal fields in
+// clear) keep verifying forever.
+const (
+	FormatV1      = 1
+	FormatVersion = 2
+)
 
 // Event types stored in [Record.Type].
 const (
@@ -28,6 +33,11 @@ const (
 	// Ref names the decision, Purposes the purposes withdrawn, Decision is
 	// [Withdrawn] and TextVersion repeats the decision's text version.
 	TypeWithdrawal = "withdrawal"
+	// TypeErasure records that the openings of the records in Erased were
+	// destroyed (GDPR Art. 17): from then on nobody can tell whose they
+	// were, except the person, from their receipt. It holds no personal
+	// data.
+	TypeErasure = "erasure"
 )
 
 // Decisions stored in [Record.Decision].
@@ -76,10 +86,20 @@ type Record struct {
 	Invite string `json:"invite,omitempty"`
 	// Ref is, on a withdrawal, the ID of the decision it withdraws from.
 	Ref string `json:"ref,omitempty"`
-	// Via is, on a withdrawal, how the data subject was recognised:
-	// "link" (the personal withdrawal link), "invite" (the invite link)
-	// or "form" (number and record id typed into the withdrawal page).
+	// Via is, on a withdrawal, how it reached the controller. The data
+	// subject's own: "link" (the personal withdrawal link), "invite" (the
+	// invite link) or "form" (number and record id typed into the
+	// withdrawal page). Recorded by an owner (By is then set): "phone",
+	// "whatsapp", "email", "letter" or "in-person".
 	Via string `json:"via,omitempty"`
+	// By names the owner who recorded the event (an owner action, e.g. a
+	// withdrawal received by phone): the name the owner is known by to
+	// chatconsent, never the data subject's.
+	By string `json:"by,omitempty"`
+	// Note is the owner's free-text note on an event they recorded (e.g.
+	// "asked on the phone at 14:05"). It may hold personal data and is
+	// treated like the subject's fields.
+	Note string `json:"note,omitempty"`
 	// Token is, on an invite, the signed invite token as it was sent: the
 	// owner's signature over the number and expiry.
 	Token string `json:"token,omitempty"`
@@ -92,7 +112,26 @@ type Record struct {
 	// UserAgent is the browser's User-Agent header, if the collector is
 	// configured to keep it.
 	UserAgent string `json:"user_agent,omitempty"`
+
+	// The fields below exist from version 2 on.
+
+	// SD holds, in a version-2 record, the commitments to its personal
+	// fields (see [Seal]), sorted; in the line, Subject, ClientIP,
+	// UserAgent and Token are then empty. A record opened with [Disclose]
+	// has both.
+	SD []string `json:"sd,omitempty"`
+	// Erased lists, on a [TypeErasure] record, the ids of the records
+	// whose openings were destroyed.
+	Erased []string `json:"erased,omitempty"`
+	// Reason is, on an erasure, why: one of [ErasureReasons].
+	Reason string `json:"reason,omitempty"`
 }
+
+// ErasureReasons are the values of [Record.Reason] on an erasure: the
+// grounds of GDPR Art. 17(1) in a word, and "retention" for the end of the
+// storage period (Art. 5(1)(e)). Free text could name a person, so the
+// log takes none.
+var ErasureReasons = []string{"request", "retention", "withdrawn", "objection", "unlawful", "legal", "child"}
 
 // Subject is the data subject as they identified themselves.
 type Subject struct {
@@ -141,12 +180,15 @@ func LineHash(line []byte) string {
 }
 
 // encodeLine marshals rec, signs the bytes and returns the line without "\n".
-func encodeLine(rec *Record, priv ed25519.PrivateKey) ([]byte, error) {
+func encodeLine(rec *Record, signer Signer) ([]byte, error) {
 	rb, err := json.Marshal(rec)
 	if err != nil {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
-	sig := ed25519.Sign(priv, rb)
+	sig, err := signer.Sign(rb)
+	if err != nil {
+		return nil, fmt.Errorf("sign record: %w", err)
+	}
 	line := make([]byte, 0, len(rb)+120)
 	line = append(line, linePrefix...)
 	line = append(line, rb...)
@@ -161,6 +203,12 @@ func encodeLine(rec *Record, priv ed25519.PrivateKey) ([]byte, error) {
 // chain; see [Verify]. Errors wrap [ErrBadJSON], [ErrVersion],
 // [ErrWrongKey] or [ErrBadSignature].
 func ParseLine(line []byte, pub ed25519.PublicKey) (*Record, error) {
+	return ParseLineWith(line, NewVerifier(pub))
+}
+
+// ParseLineWith is [ParseLine] with any [Verifier]: the record's key must
+// be v's Name.
+func ParseLineWith(line []byte, v Verifier) (*Record, error) {
 	if !bytes.HasPrefix(line, linePrefix) || !bytes.HasSuffix(line, lineSuffix) {
 		return nil, fmt.Errorf("%w: want {\"rec\":…,\"sig\":\"…\"}", ErrBadJSON)
 	}
@@ -170,9 +218,11 @@ func ParseLine(line []byte, pub ed25519.PublicKey) (*Record, error) {
 	}
 	rb := line[len(linePrefix):i]
 	sigText := line[i+len(sigMarker) : len(line)-len(lineSuffix)]
-	sig, err := base64.StdEncoding.DecodeString(string(sigText))
-	if err != nil || len(sig) != ed25519.SignatureSize {
-		return nil, fmt.Errorf("%w: signature is not %d bytes of base64", ErrBadJSON, ed25519.SignatureSize)
+	// One encoding only: strict padding, and the re-encoding must give the
+	// same text (the decoder skips "\r" and "\n" even in strict mode).
+	sig, err := base64.StdEncoding.Strict().DecodeString(string(sigText))
+	if err != nil || len(sig) != ed25519.SignatureSize || base64.StdEncoding.EncodeToString(sig) != string(sigText) {
+		return nil, fmt.Errorf("%w: signature is not %d bytes in canonical base64", ErrBadJSON, ed25519.SignatureSize)
 	}
 	var rec Record
 	dec := json.NewDecoder(bytes.NewReader(rb))
@@ -183,13 +233,16 @@ func ParseLine(line []byte, pub ed25519.PublicKey) (*Record, error) {
 	if dec.More() || len(rb) == 0 || rb[0] != '{' {
 		return nil, fmt.Errorf("%w: record is not one JSON object", ErrBadJSON)
 	}
-	if rec.V != FormatVersion {
+	if rec.V != FormatV1 && rec.V != FormatVersion {
 		return nil, fmt.Errorf("%w: %d", ErrVersion, rec.V)
 	}
-	if rec.Key != Fingerprint(pub) {
-		return nil, fmt.Errorf("%w: key %.16s…, want %.16s…", ErrWrongKey, rec.Key, Fingerprint(pub))
+	if err := checkFields(&rec); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadJSON, err)
 	}
-	if !ed25519.Verify(pub, rb, sig) {
+	if rec.Key != v.Name() {
+		return nil, fmt.Errorf("%w: key %.16s…, want %.16s…", ErrWrongKey, rec.Key, v.Name())
+	}
+	if !v.Verify(rb, sig) {
 		return nil, ErrBadSignature
 	}
 	return &rec, nil

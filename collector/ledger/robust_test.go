@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite testdata golden files")
 func TestFormatV1Compatible(t *testing.T) {
 	golden := filepath.Join("testdata", "v1.jsonl")
 	path := filepath.Join(t.TempDir(), "d.jsonl")
-	l, _, err := Open(path, testKey(t), Options{})
+	l, _, err := Open(path, testKey(t), Options{Version: FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestFormatV1Compatible(t *testing.T) {
 	}
 	// The old file goes on, with a record that has the new fields.
 	os.WriteFile(path, want, 0o600)
-	l, _, err = Open(path, testKey(t), Options{})
+	l, _, err = Open(path, testKey(t), Options{Version: FormatV1})
 	if err != nil {
 		t.Fatalf("old log does not open: %v", err)
 	}
@@ -67,7 +67,7 @@ func TestFormatV1Compatible(t *testing.T) {
 
 func TestLookup(t *testing.T) {
 	path, _ := writeLog(t, 0)
-	l, _, err := Open(path, testKey(t), Options{})
+	l, _, err := Open(path, testKey(t), Options{Version: FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestOneSyncPerAppendWithMaxBatch1(t *testing.T) {
 		t.Run(fmt.Sprint("MaxBatch=", tt.maxBatch), func(t *testing.T) {
 			var syncs atomic.Int64
 			path := filepath.Join(t.TempDir(), "d.jsonl")
-			l, _, err := Open(path, testKey(t), Options{MaxBatch: tt.maxBatch, Sync: func(f *os.File) error {
+			l, _, err := Open(path, testKey(t), Options{Version: FormatV1, MaxBatch: tt.maxBatch, Sync: func(f *os.File) error {
 				syncs.Add(1)
 				return fdatasync(f)
 			}})
@@ -141,7 +141,7 @@ func TestDiskFullShortWrite(t *testing.T) {
 	path, _ := writeLog(t, 2)
 	var full atomic.Bool
 	full.Store(true)
-	l, _, err := Open(path, testKey(t), Options{Write: func(f *os.File, b []byte) (int, error) {
+	l, _, err := Open(path, testKey(t), Options{Version: FormatV1, Write: func(f *os.File, b []byte) (int, error) {
 		if full.Load() {
 			n, _ := f.Write(b[:len(b)/2])
 			return n, syscall.ENOSPC

@@ -23,16 +23,36 @@ type Head struct {
 	// Size is the number of bytes verified, up to and including the last
 	// line's "\n".
 	Size int64
+	// Unterminated reports a last line that is complete, validly signed and
+	// chained, and lacks only its final "\n": it counts as a record (Size
+	// includes it, not the missing "\n"). [Open] adds the "\n".
+	Unterminated bool
 }
 
 // Verify reads a whole log from r and checks every line: layout, JSON,
 // signature against pub, sequence and hash chain. It returns the head after
 // the last line. The first problem is returned as a [*LineError] wrapping one
-// of the package's sentinel errors; a last line without its "\n" (a torn
-// write) wraps [ErrTorn].
+// of the package's sentinel errors; a last line without its "\n" that does
+// not verify (a torn write) wraps [ErrTorn]. A last line that verifies and
+// lacks only its "\n" is a record: see [Head.Unterminated].
 //
 // fn, if not nil, is called with each verified record and its line.
 func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte) error) (Head, error) {
+	return VerifyWith(r, NewVerifier(pub), fn)
+}
+
+// VerifySource is [Verify] of everything src holds, with any [Verifier].
+func VerifySource(src Source, v Verifier, fn func(rec *Record, line []byte) error) (Head, error) {
+	r, err := src.Read(Head{})
+	if err != nil {
+		return Head{}, err
+	}
+	defer r.Close()
+	return VerifyWith(r, v, fn)
+}
+
+// VerifyWith is [Verify] with any [Verifier].
+func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error) (Head, error) {
 	var h Head
 	br := bufio.NewReaderSize(r, 64<<10)
 	n := 0 // lines checked
@@ -43,7 +63,8 @@ func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte
 		// line by line in order, so the first bad line is the one named.
 		var lines [][]byte
 		var size int
-		var rerr error // after the chunk's lines: io.EOF, errTorn, errLong or a read error
+		var rerr error  // after the chunk's lines: io.EOF, errTorn, errLong or a read error
+		var tail []byte // with ErrTorn: the bytes after the last "\n"
 		for len(lines) < verifyChunk && size < verifyChunkBytes {
 			line, err := readLine(br)
 			if err == io.EOF && len(line) == 0 {
@@ -51,7 +72,7 @@ func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte
 				break
 			}
 			if err == io.EOF { // data without "\n" at the end
-				rerr = ErrTorn
+				rerr, tail = ErrTorn, line
 				break
 			}
 			if err != nil {
@@ -65,7 +86,7 @@ func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte
 		perrs := make([]error, len(lines))
 		parallelLines(len(lines), func(i int) {
 			body := lines[i][:len(lines[i])-1]
-			recs[i], perrs[i] = ParseLine(body, pub)
+			recs[i], perrs[i] = ParseLineWith(body, v)
 			hashes[i] = LineHash(body)
 		})
 		for i, line := range lines {
@@ -95,7 +116,23 @@ func Verify(r io.Reader, pub ed25519.PublicKey, fn func(rec *Record, line []byte
 		case rerr == io.EOF:
 			return h, nil
 		case errors.Is(rerr, ErrTorn):
-			return h, &LineError{n + 1, ErrTorn}
+			// Torn only if the line is not a whole record: a crash can cut
+			// a write anywhere, even right before its "\n", and a signed
+			// line is never thrown away.
+			rec, err := ParseLineWith(tail, v)
+			if err != nil || rec.Seq != h.Count+1 || rec.Prev != h.Hash {
+				return h, &LineError{n + 1, ErrTorn}
+			}
+			if fn != nil {
+				if err := fn(rec, tail); err != nil {
+					return h, &LineError{n + 1, err}
+				}
+			}
+			h.Count++
+			h.Hash = LineHash(tail)
+			h.Size += int64(len(tail))
+			h.Unterminated = true
+			return h, nil
 		case errors.Is(rerr, errLong):
 			return h, &LineError{n + 1, fmt.Errorf("%w: longer than %d bytes", ErrBadJSON, MaxLineBytes)}
 		default:

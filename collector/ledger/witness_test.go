@@ -42,8 +42,8 @@ func TestWitness(t *testing.T) {
 	// with the key): the witness shows it.
 	var other bytes.Buffer
 	rec := decision("Łukasz Wróbel")
-	rec.V, rec.Seq, rec.Key = FormatVersion, 1, Fingerprint(pub(t))
-	line, err := encodeLine(&rec, testKey(t))
+	rec.V, rec.Seq, rec.Key = FormatV1, 1, Fingerprint(pub(t))
+	line, err := encodeLine(&rec, NewSigner(testKey(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,6 +52,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
 // Mail is one message to deliver. All fields except Attachment and
@@ -137,8 +139,11 @@ func Open(dir string, send Sender, o Options) (*Outbox, error) {
 			return nil, fmt.Errorf("outbox: %w", err)
 		}
 	}
-	tmps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
-	for _, t := range tmps {
+	// Temporary files of writes a crash interrupted: durable's, and the
+	// ".tmp-*" names older versions used.
+	durable.RemoveTemps(dir)
+	old, _ := filepath.Glob(filepath.Join(dir, ".tmp-*"))
+	for _, t := range old {
 		os.Remove(t)
 	}
 	return &Outbox{dir: dir, send: send, o: o, wake: make(chan struct{}, 1), retry: map[string]retryState{}}, nil
@@ -164,7 +169,7 @@ func (b *Outbox) Enqueue(m *Mail) error {
 	if err != nil {
 		return fmt.Errorf("outbox: encode mail %s: %w", m.ID, err)
 	}
-	if err := writeAtomic(b.dir, name, j); err != nil {
+	if err := durable.WriteFile(filepath.Join(b.dir, name), j, 0o600); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	b.Wake()
@@ -302,7 +307,7 @@ func (b *Outbox) deliver(ctx context.Context, id string) error {
 	}
 	switch {
 	case err == nil:
-		if err := moveDurably(b.dir, id+".json", "sent"); err != nil {
+		if err := durable.Move(b.dir, id+".json", filepath.Join(b.dir, "sent")); err != nil {
 			// Sent, but still waiting on disk: it will be sent again
 			// (the at-least-once window).
 			return fmt.Errorf("sent, but could not move to sent/: %w", err)
@@ -319,57 +324,10 @@ func (b *Outbox) deliver(ctx context.Context, id string) error {
 
 // fail moves a mail to failed/ beside a note of why.
 func (b *Outbox) fail(id string, reason error) error {
-	if err := writeAtomic(filepath.Join(b.dir, "failed"), id+".err", []byte(reason.Error()+"\n")); err != nil {
+	if err := durable.WriteFile(filepath.Join(b.dir, "failed", id+".err"), []byte(reason.Error()+"\n"), 0o600); err != nil {
 		return err
 	}
-	return moveDurably(b.dir, id+".json", "failed")
-}
-
-// writeAtomic writes dir/name durably: temporary file, fsync, rename,
-// fsync of the folder.
-func writeAtomic(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	tmp := f.Name()
-	if _, err = f.Write(data); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o600)
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return syncDir(dir)
-}
-
-// moveDurably renames dir/name into dir/sub/name and syncs both folders.
-func moveDurably(dir, name, sub string) error {
-	if err := os.Rename(filepath.Join(dir, name), filepath.Join(dir, sub, name)); err != nil {
-		return err
-	}
-	if err := syncDir(filepath.Join(dir, sub)); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.Move(b.dir, id+".json", filepath.Join(b.dir, "failed"))
 }
 
 // redactedError is a sending error whose text has the recipients'

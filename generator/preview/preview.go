@@ -36,7 +36,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/generator"
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // EventsPath is the server-sent events stream the reload script listens to.
@@ -240,7 +240,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 // archive serves ARCHIVE/VERSION.html and the manifest, nothing else.
 func (s *Server) archive(w http.ResponseWriter, r *http.Request, name string) {
 	v, ok := strings.CutSuffix(name, ".html")
-	if name != archive.ManifestFile && (!ok || !archive.ValidVersion(v)) {
+	if name != textarchive.ManifestFile && (!ok || !textarchive.ValidVersion(v)) {
 		http.NotFound(w, r)
 		return
 	}
@@ -249,7 +249,7 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request, name string) {
 		http.NotFound(w, r)
 		return
 	}
-	if name == archive.ManifestFile {
+	if name == textarchive.ManifestFile {
 		w.Header().Set("Content-Type", "application/json")
 	} else {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

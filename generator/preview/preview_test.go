@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/generator"
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 func site(text string) *generator.Site {
@@ -105,7 +105,7 @@ func TestPagesAndErrors(t *testing.T) {
 func TestArchive(t *testing.T) {
 	dir := t.TempDir()
 	doc := []byte("<p>Fassung</p>")
-	v := archive.Sum(doc)
+	v := textarchive.Sum(doc)
 	os.WriteFile(filepath.Join(dir, v+".html"), doc, 0o644)
 	os.WriteFile(filepath.Join(dir, "secret.txt"), doc, 0o644)
 	s := New(context.Background(), "/shop/", dir)

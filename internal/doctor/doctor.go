@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/proof"
 )
@@ -137,6 +138,7 @@ func Run(ctx context.Context, o Options) []Result {
 	if usable {
 		key, pub := CheckKey(dir)
 		res = append(res, key)
+		res = append(res, CheckCheckpointKey(dir))
 		res = append(res, CheckLog(dir, pub, o.Now()))
 	}
 	res = append(res, CheckTemplate(cfg))
@@ -266,6 +268,45 @@ func CheckKey(dir string) (Result, ed25519.PublicKey) {
 	return r, want
 }
 
+// CheckCheckpointKey checks the transparency log's checkpoint key in dir
+// (mode 0600, its verifier key beside it) and names the verifier key, the
+// one auditors and data subjects check checkpoints and receipts with.
+func CheckCheckpointKey(dir string) Result {
+	r := Result{Check: "checkpoint key"}
+	p := filepath.Join(dir, translog.SignerKeyFile)
+	st, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		r.Status, r.Detail = Warn, p+" is missing"
+		r.Fix = "chatconsent keygen --data " + dir + " creates it (the collector also does on its first start); restore it from your backup if the log has checkpoints already"
+		return r
+	}
+	if err != nil {
+		r.Status, r.Detail, r.Fix = Fail, err.Error(), "make "+p+" readable by the collector's user"
+		return r
+	}
+	if perm := st.Mode().Perm(); perm != 0o600 && perm != 0o400 {
+		r.Status, r.Detail, r.Fix = Fail, fmt.Sprintf("%s has mode %04o; want 0600", p, perm), "chmod 600 "+p
+		return r
+	}
+	k, err := translog.ReadKey(p)
+	if err != nil {
+		r.Status, r.Detail, r.Fix = Fail, err.Error(), "restore "+p+" from your backup"
+		return r
+	}
+	vkey, err := translog.VerifierKey(dir)
+	if err != nil {
+		r.Status, r.Detail, r.Fix = Fail, err.Error(), "restore "+filepath.Join(dir, translog.VerifierKeyFile)+" from your backup"
+		return r
+	}
+	if v, err := translog.ParseVerifier(vkey); err != nil || v.Name() != k.Verifier.Name() || v.KeyHash() != k.Verifier.KeyHash() {
+		r.Status, r.Detail = Fail, translog.VerifierKeyFile+" does not belong to "+p
+		r.Fix = "restore the matching pair from one backup"
+		return r
+	}
+	r.Detail = "verifier key " + vkey
+	return r
+}
+
 // CheckLog verifies the decisions log in dir with pub, and that now is not
 // before its newest record (a clock set back would date new consents
 // wrongly). A missing log is fine (no decision yet).
@@ -281,13 +322,13 @@ func CheckLog(dir string, pub ed25519.PublicKey, now time.Time) Result {
 		r.Status, r.Detail, r.Fix = Fail, err.Error(), "make "+path+" readable and writable by the collector's user"
 		return r
 	}
-	defer f.Close()
+	f.Close()
 	if pub == nil {
 		r.Status, r.Detail, r.Fix = Fail, "cannot verify "+path+" without the public key", "fix the signing key first"
 		return r
 	}
 	var newest time.Time
-	head, err := ledger.Verify(f, pub, func(rec *ledger.Record, _ []byte) error {
+	head, err := ledger.VerifySource(ledger.FileSource(path), ledger.NewVerifier(pub), func(rec *ledger.Record, _ []byte) error {
 		if rec.Time.After(newest) {
 			newest = rec.Time
 		}

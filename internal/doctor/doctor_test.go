@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
@@ -46,6 +47,9 @@ func deployment(t *testing.T, cfgText string) (string, string) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
+	if _, err := translog.GenerateKey(data, "c.example.org/log"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ledger.GenerateKey(data); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +82,10 @@ func TestHealthyDeployment(t *testing.T) {
 	if Failed(rs) {
 		t.Error("Failed() on a healthy deployment")
 	}
-	for _, c := range []string{"config", "data directory", "signing key", "decisions log", "receipt template", "SMTP", "clock", "site.base_url", "collector.public_url", "origins"} {
+	if r := find(t, rs, "checkpoint key"); !strings.Contains(r.Detail, "verifier key c.example.org/log+") {
+		t.Errorf("checkpoint key: %s", r.Detail)
+	}
+	for _, c := range []string{"config", "data directory", "signing key", "checkpoint key", "decisions log", "receipt template", "SMTP", "clock", "site.base_url", "collector.public_url", "origins"} {
 		find(t, rs, c)
 	}
 }
@@ -317,7 +324,7 @@ func writeLog(t *testing.T, data string, at time.Time) string {
 		t.Fatal(err)
 	}
 	p := filepath.Join(data, ledger.FileName)
-	l, _, err := ledger.Open(p, priv, ledger.Options{})
+	l, _, err := ledger.Open(p, priv, ledger.Options{Version: ledger.FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}

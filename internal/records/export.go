@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // Export is what a data subject's access request (GDPR Art. 15) about one
@@ -63,7 +63,7 @@ type ExportOptions struct {
 	// Text returns the archived document of a text version.
 	Text func(version string) ([]byte, error)
 	// Manifest decides renewal; may be nil.
-	Manifest *archive.Manifest
+	Manifest *textarchive.Manifest
 	Now      time.Time
 }
 

@@ -72,8 +72,22 @@ var CSVHeader = []string{"time_utc", "time_berlin", "type", "id", "phone", "name
 // spaces. Cells a spreadsheet would run as a formula (starting with =, +,
 // -, @, tab or CR) get a leading apostrophe (OWASP "CSV injection"); the
 // "+" of a phone number is kept, as numbers are E.164 by construction.
-func WriteCSV(w io.Writer, rows []Row) error {
+func WriteCSV(w io.Writer, rows []Row) error { return writeCSV(w, rows, ',') }
+
+// WriteCSVExcel writes rows as [WriteCSV] does, in the dialect that
+// spreadsheet programs set to German (Excel, LibreOffice, Numbers) open
+// without an import dialogue: a UTF-8 byte order mark first (else umlauts
+// show as "Ã¼") and ';' between cells (',' is their decimal separator).
+func WriteCSVExcel(w io.Writer, rows []Row) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return err
+	}
+	return writeCSV(w, rows, ';')
+}
+
+func writeCSV(w io.Writer, rows []Row, comma rune) error {
 	cw := csv.NewWriter(w)
+	cw.Comma = comma
 	cw.UseCRLF = true
 	if err := cw.Write(CSVHeader); err != nil {
 		return err

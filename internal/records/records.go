@@ -26,13 +26,12 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // States of a purpose.
@@ -42,6 +41,10 @@ const (
 	Withdrawn = "withdrawn"
 	// RenewalNeeded is shown instead of Granted when [Renewal] says so.
 	RenewalNeeded = "renewal needed"
+	// NotAsked is shown instead of Refused for a purpose that was not on
+	// the form of the decision's text version (configured later): the
+	// person was never asked. See [Asked].
+	NotAsked = "not asked"
 )
 
 // Event is one log record, with its exact line if the book keeps lines.
@@ -335,17 +338,13 @@ func (b *Book) intern(s string) string {
 // opened marks an invite's opening in an index book.
 var opened = &Event{}
 
-// Read verifies the log at path with pub and folds it into a new book.
-// Errors name the file and the line (ledger's *LineError).
-func Read(path string, pub ed25519.PublicKey, purposes []string, keepLines bool) (*Book, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read log: %w", err)
-	}
-	defer f.Close()
+// Read verifies the log in src with pub and folds it into a new book.
+// Errors name the source (name, e.g. the file's path) and the line
+// (ledger's *LineError).
+func Read(src ledger.Source, name string, pub ed25519.PublicKey, purposes []string, keepLines bool) (*Book, error) {
 	b := New(purposes, keepLines)
-	if _, err := ledger.Verify(f, pub, func(rec *ledger.Record, line []byte) error { return b.Add(rec, line) }); err != nil {
-		return nil, fmt.Errorf("read log %s: %w", path, err)
+	if _, err := ledger.VerifySource(src, ledger.NewVerifier(pub), func(rec *ledger.Record, line []byte) error { return b.Add(rec, line) }); err != nil {
+		return nil, fmt.Errorf("read log %s: %w", name, err)
 	}
 	return b, nil
 }
@@ -532,7 +531,7 @@ func (b *Book) order(p *Person) []string {
 // Status returns the state of every purpose the number has decided on, in
 // the configured order (unknown ids after them), and for each whether it
 // needs renewal under manifest m (nil: none does).
-func (b *Book) Status(p *Person, m *archive.Manifest) []Status {
+func (b *Book) Status(p *Person, m *textarchive.Manifest) []Status {
 	var out []Status
 	for _, id := range b.order(p) {
 		st := p.Purposes[id]
@@ -543,16 +542,31 @@ func (b *Book) Status(p *Person, m *archive.Manifest) []Status {
 		if st.State == Granted && Renewal(m, st.TextVersion, st.Lang, st.Since) {
 			s.Renewal, s.Shown = true, RenewalNeeded
 		}
+		if st.State == Refused && !Asked(m, st.TextVersion, id) {
+			s.Shown = NotAsked
+		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// Asked reports whether purpose id was on the consent form of text
+// version under manifest m: true unless the manifest lists the version's
+// purposes ([textarchive.Version.Purposes]) and id is not among them.
+func Asked(m *textarchive.Manifest, version, id string) bool {
+	if m == nil {
+		return true
+	}
+	v, ok := m.Versions[version]
+	return !ok || v.Purposes == nil || slices.Contains(v.Purposes, id)
 }
 
 // Status is a [Purpose] as shown to the owner.
 type Status struct {
 	Purpose
 	// Renewal is true for a granted purpose whose text was superseded by a
-	// material change; Shown is then [RenewalNeeded], else State.
+	// material change; Shown is then [RenewalNeeded]; for a refused purpose
+	// that was not on the decision's form it is [NotAsked]; else State.
 	Renewal bool
 	Shown   string
 }
@@ -561,7 +575,7 @@ type Status struct {
 // lang) needs to be asked for again: a version of the same language marked
 // as a material change was first published after version (or, for a
 // version missing from the manifest, after the consent was given).
-func Renewal(m *archive.Manifest, version, lang string, given time.Time) bool {
+func Renewal(m *textarchive.Manifest, version, lang string, given time.Time) bool {
 	if m == nil {
 		return false
 	}
@@ -579,7 +593,7 @@ func Renewal(m *archive.Manifest, version, lang string, given time.Time) bool {
 
 // NeedsRenewal returns the people with at least one purpose that needs
 // renewal, ordered by number.
-func (b *Book) NeedsRenewal(m *archive.Manifest) []*Person {
+func (b *Book) NeedsRenewal(m *textarchive.Manifest) []*Person {
 	var out []*Person
 	for _, p := range b.People() {
 		if slices.ContainsFunc(b.Status(p, m), func(s Status) bool { return s.Renewal }) {

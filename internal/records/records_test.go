@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -18,8 +19,8 @@ import (
 	"unsafe"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -62,7 +63,7 @@ func book(t *testing.T, recs []ledger.Record) *Book {
 	return b
 }
 
-func states(b *Book, phone string, m *archive.Manifest) string {
+func states(b *Book, phone string, m *textarchive.Manifest) string {
 	var parts []string
 	for _, s := range b.Status(b.Person(phone), m) {
 		parts = append(parts, s.ID+"="+s.Shown)
@@ -120,7 +121,7 @@ func TestFold(t *testing.T) {
 
 func TestRenewal(t *testing.T) {
 	t.Parallel()
-	m := &archive.Manifest{Versions: map[string]archive.Version{
+	m := &textarchive.Manifest{Versions: map[string]textarchive.Version{
 		v1: {Lang: "de", FirstPublished: t0.Add(-time.Hour)},
 		v2: {Lang: "en", FirstPublished: t0.Add(-time.Hour)},
 	}}
@@ -129,7 +130,7 @@ func TestRenewal(t *testing.T) {
 		t.Errorf("without material change: %s", got)
 	}
 	// A typo fix (no material change) needs nothing.
-	m.Versions[v3] = archive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour)}
+	m.Versions[v3] = textarchive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour)}
 	if got := states(b, jurgen.Phone, m); got != "orders=granted documents=withdrawn" {
 		t.Errorf("after a minor change: %s", got)
 	}
@@ -137,11 +138,11 @@ func TestRenewal(t *testing.T) {
 		t.Error("NeedsRenewal after a minor change")
 	}
 	// A material change in English does not touch German consents.
-	m.Versions[v3] = archive.Version{Lang: "en", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
+	m.Versions[v3] = textarchive.Version{Lang: "en", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
 	if got := states(b, jurgen.Phone, m); got != "orders=granted documents=withdrawn" {
 		t.Errorf("after an English material change: %s", got)
 	}
-	m.Versions[v3] = archive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
+	m.Versions[v3] = textarchive.Version{Lang: "de", FirstPublished: t0.Add(24 * time.Hour), MaterialChange: true}
 	if got, want := states(b, jurgen.Phone, m), "orders=renewal needed documents=withdrawn"; got != want {
 		t.Errorf("after a German material change: %s, want %s", got, want)
 	}
@@ -165,6 +166,45 @@ func TestCSVGolden(t *testing.T) {
 	// --since drops the earlier decisions.
 	if rows := b.Rows(t0.Add(30 * time.Minute)); len(rows) != 2 || rows[0].ID != id(2) {
 		t.Errorf("Rows(since) = %+v", rows)
+	}
+}
+
+// TestCSVExcel (issue 11 item 14): what a German spreadsheet opens
+// without garbling: BOM, ';', CRLF; a ';' or quote in a name stays in its
+// cell; the plain CSV is unchanged.
+func TestCSVExcel(t *testing.T) {
+	t.Parallel()
+	b := book(t, history())
+	var buf bytes.Buffer
+	if err := WriteCSVExcel(&buf, b.Rows(time.Time{})); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "list-excel.csv", buf.Bytes())
+	got := buf.String()
+	if !strings.HasPrefix(got, "\ufefftime_utc;time_berlin;type;") || !strings.Contains(got, "\r\n") {
+		t.Errorf("csv-excel starts %q", got[:min(len(got), 40)])
+	}
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(got, "\ufeff")))
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	if err != nil || len(recs) != 4 || len(recs[0]) != len(CSVHeader) {
+		t.Fatalf("read back: %d records, %v", len(recs), err)
+	}
+	var plain bytes.Buffer
+	WriteCSV(&plain, b.Rows(time.Time{}))
+	pr, _ := csv.NewReader(&plain).ReadAll()
+	if fmt.Sprint(pr) != fmt.Sprint(recs) {
+		t.Errorf("cells differ:\n%q\n%q", pr, recs)
+	}
+	// Own inputs: a name with ';', quotes and umlauts, a formula.
+	rows := []Row{{Time: t0, Type: "decision", ID: "x", Phone: "+491701234567", Name: `Müller; "Max"`, Email: "=HYPERLINK(1)", Decision: "granted"}}
+	buf.Reset()
+	WriteCSVExcel(&buf, rows)
+	r = csv.NewReader(strings.NewReader(strings.TrimPrefix(buf.String(), "\ufeff")))
+	r.Comma = ';'
+	recs, err = r.ReadAll()
+	if err != nil || recs[1][5] != `Müller; "Max"` || recs[1][6] != "'=HYPERLINK(1)" || recs[1][4] != "+491701234567" {
+		t.Errorf("own row: %q, %v", recs, err)
 	}
 }
 
@@ -257,7 +297,7 @@ func TestRead(t *testing.T) {
 	dir := t.TempDir()
 	priv := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 	path := filepath.Join(dir, "decisions.jsonl")
-	l, _, err := ledger.Open(path, priv, ledger.Options{})
+	l, _, err := ledger.Open(path, priv, ledger.Options{Version: ledger.FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +305,7 @@ func TestRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	b, err := Read(path, priv.Public().(ed25519.PublicKey), purposes, true)
+	b, err := Read(ledger.FileSource(path), path, priv.Public().(ed25519.PublicKey), purposes, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +316,7 @@ func TestRead(t *testing.T) {
 		t.Errorf("line = %.40s", e.Line)
 	}
 	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, 32)).Public().(ed25519.PublicKey)
-	if _, err := Read(path, other, purposes, false); err == nil || !strings.Contains(err.Error(), "line 1") {
+	if _, err := Read(ledger.FileSource(path), path, other, purposes, false); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("Read with another key: %v, want a line 1 error", err)
 	}
 }

@@ -4,17 +4,18 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/generator/archive"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // WriteStatus writes what the owner needs to know about one number: the
 // state of each purpose with the text version and time it was set, then
 // every event, times in Europe/Berlin.
-func (b *Book) WriteStatus(w io.Writer, p *Person, m *archive.Manifest) error {
+func (b *Book) WriteStatus(w io.Writer, p *Person, m *textarchive.Manifest) error {
 	fmt.Fprintf(w, "%s  %s", p.Phone, oneLine(p.Name))
 	if p.Email != "" {
 		fmt.Fprintf(w, "  <%s>", p.Email)
@@ -44,12 +45,12 @@ func (b *Book) WriteStatus(w io.Writer, p *Person, m *archive.Manifest) error {
 		case ledger.TypeDecision:
 			what = r.Decision + " " + strings.Join(r.Purposes, ", ")
 			if r.Decision == ledger.Granted {
-				// A grant refuses every other configured purpose (see the
+				// A grant refuses every other purpose on its form (see the
 				// package doc); one added to the config later was not on
-				// the form, so the line does not say "unticked".
+				// the form and is not named here (its state: not asked).
 				var left []string
 				for _, id := range b.purposes {
-					if !slices.Contains(r.Purposes, id) {
+					if !slices.Contains(r.Purposes, id) && Asked(m, r.TextVersion, id) {
 						left = append(left, id)
 					}
 				}
@@ -66,7 +67,14 @@ func (b *Book) WriteStatus(w io.Writer, p *Person, m *archive.Manifest) error {
 				what += " on the public form (number not confirmed)"
 			}
 		case ledger.TypeWithdrawal:
-			what = "withdrew " + strings.Join(r.Purposes, ", ") + " of decision " + short(r.Ref) + " (" + r.Via + ")"
+			what = "withdrew " + strings.Join(r.Purposes, ", ") + " of decision " + short(r.Ref) + " (" + r.Via
+			if r.By != "" {
+				what += ", recorded by " + oneLine(r.By)
+			}
+			if r.Note != "" {
+				what += ": " + strconv.Quote(r.Note)
+			}
+			what += ")"
 		default:
 			what = r.Type
 		}

@@ -1,4 +1,4 @@
-// Package archive reads and writes chatconsent's text archive: the exact
+// Package textarchive reads and writes chatconsent's text archive: the exact
 // texts a data subject was shown before deciding, one file per text
 // version, named by the SHA-256 of its bytes (GDPR Art. 7(1); EDPB
 // Guidelines 05/2020 on consent, on keeping what information was presented;
@@ -11,7 +11,7 @@
 //
 // VERSION is 64 lower-case hex digits. Files are written once and never
 // changed or removed: every version ever published stays provable.
-package archive
+package textarchive
 
 import (
 	"bytes"
@@ -27,6 +27,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
 // ManifestFile is the manifest's file name inside an archive folder.
@@ -53,6 +55,14 @@ type Version struct {
 	// true): consents given on earlier versions of the same language need
 	// renewal. Absent (false) in manifests written before it existed.
 	MaterialChange bool `json:"material_change,omitempty"`
+	// Purposes are the ids of the purposes on the version's consent form,
+	// in its order: a purpose configured later was never asked of those
+	// who decided on this version. Manifests written before it existed
+	// lack it; [ReadManifest] then reads the ids from the archived
+	// document (the default theme's archive layout lists them as
+	// "<li><strong>Title</strong> (id): …"), and leaves it nil if it finds
+	// none there.
+	Purposes []string `json:"purposes,omitempty"`
 }
 
 // ErrUnknownVersion is returned by [Text] for a version not in the archive.
@@ -89,12 +99,30 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if m.Versions == nil {
 		m.Versions = map[string]Version{}
 	}
-	for v := range m.Versions {
+	for v, info := range m.Versions {
 		if !ValidVersion(v) {
 			return nil, fmt.Errorf("read archive manifest %s: %q is not a text version", p, v)
 		}
+		if info.Purposes == nil {
+			if doc, err := os.ReadFile(filepath.Join(dir, v+".html")); err == nil {
+				info.Purposes = PurposesIn(doc)
+				m.Versions[v] = info
+			}
+		}
 	}
 	return m, nil
+}
+
+var archivedPurposeRe = regexp.MustCompile(`<li><strong>[^<]*</strong> \(([a-z0-9][a-z0-9_-]*)\):`)
+
+// PurposesIn returns the purpose ids an archived document of the default
+// theme lists on its consent form, in order; nil if it lists none.
+func PurposesIn(doc []byte) []string {
+	var ids []string
+	for _, m := range archivedPurposeRe.FindAllSubmatch(doc, -1) {
+		ids = append(ids, string(m[1]))
+	}
+	return ids
 }
 
 // Text returns the archived document of version, checking that its bytes
@@ -167,7 +195,7 @@ func Publish(dir string, texts map[string][]byte, info map[string]Version) ([]st
 			if Sum(old) != v {
 				return nil, fmt.Errorf("%s: %w", p, ErrCorrupt)
 			}
-		} else if err := WriteFileAtomic(p, doc, 0o644); err != nil {
+		} else if err := durable.WriteFile(p, doc, 0o644); err != nil {
 			return nil, err
 		}
 		if _, ok := m.Versions[v]; !ok {
@@ -180,44 +208,11 @@ func Publish(dir string, texts map[string][]byte, info map[string]Version) ([]st
 		if err != nil {
 			return nil, err
 		}
-		if err := WriteFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644); err != nil {
+		if err := durable.WriteFile(filepath.Join(dir, ManifestFile), append(b, '\n'), 0o644); err != nil {
 			return nil, err
 		}
 	}
 	return added, nil
-}
-
-// WriteFileAtomic replaces path with data durably: a temp file in the same
-// folder, fsync, rename, fsync of the folder. A crash leaves either the old
-// or the new file, never a half-written one.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // ConsentPage is the consent page of one text version in machine-readable
@@ -255,7 +250,7 @@ func WriteConsentPage(dir string, p ConsentPage) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(path, append(b, '\n'), 0o644)
+	return durable.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // ReadConsentPage reads the consent page of version and checks that its

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/chatconsent/chatconsent/collector"
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/config"
+)
+
+// stringsFlag is a flag that may be given more than once.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+// runWithdraw records a withdrawal that reached the owner outside the
+// web pages (GDPR Art. 7(3)): through the running collector's owner
+// socket, or, when no collector runs on the data folder, by opening it
+// in this process.
+func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("withdraw", stderr)
+	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
+	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	var purposes stringsFlag
+	fs.Var(&purposes, "purpose", "purpose `id` to withdraw (repeat for more)")
+	all := fs.Bool("all", false, "withdraw every purpose in force")
+	via := fs.String("via", "", "how the withdrawal reached you: "+strings.Join(collector.WithdrawalChannels, "|"))
+	note := fs.String("note", "", "a note kept with the withdrawal (e.g. the time of the call)")
+	by := fs.String("by", "", "the owner who records it (default: your login name)")
+	if err := parse(fs, args, 1); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("withdraw: want one NUMBER")
+	}
+	switch {
+	case *via == "":
+		return usageError("withdraw: say how the withdrawal reached you: --via %s", strings.Join(collector.WithdrawalChannels, "|"))
+	case !slices.Contains(collector.WithdrawalChannels, *via):
+		return usageError("withdraw: --via %q: want one of %s", *via, strings.Join(collector.WithdrawalChannels, ", "))
+	case *all && len(purposes) > 0:
+		return usageError("withdraw: give --purpose ID or --all, not both")
+	}
+	if *by == "" {
+		if u, err := user.Current(); err == nil {
+			*by = u.Username
+		}
+	}
+	if !collector.ValidOwnerName(*by) {
+		return usageError("withdraw: --by %q: 1 to 64 letters, digits, . _ @ - (who records this)", *by)
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	dir := *data
+	if dir == "" {
+		dir = cfg.Collector.DataDir
+	}
+	w := collector.OwnerWithdrawal{Phone: fs.Arg(0), Purposes: purposes, All: *all, Via: *via, Note: *note, By: *by}
+
+	var res *collector.OwnerWithdrawn
+	c, err := collector.DialOwner(dir)
+	switch {
+	case err == nil:
+		defer c.Close()
+		res, err = c.Withdraw(ctx, w)
+	case errors.Is(err, collector.ErrNoCollector):
+		res, err = withdrawHere(ctx, cfg, dir, w, stderr)
+	}
+	if err != nil {
+		return withdrawError(err, fs.Arg(0))
+	}
+	fmt.Fprintf(stdout, "withdrawn for %s: %s (via %s, recorded by %s)\n", res.Phone, strings.Join(res.Withdrawn, ", "), w.Via, w.By)
+	if len(res.StillGranted) > 0 {
+		fmt.Fprintf(stdout, "still granted: %s\n", strings.Join(res.StillGranted, ", "))
+	} else {
+		fmt.Fprintf(stdout, "still granted: nothing\n")
+	}
+	fmt.Fprintf(stdout, "record %s, receipt %s\n", res.ID, res.Receipt)
+	switch {
+	case res.MailOff:
+		fmt.Fprintf(stdout, "no mail is configured ([smtp]): give the person the receipt another way\n")
+	case res.Mailed:
+		fmt.Fprintf(stdout, "the receipt is queued for the person's e-mail address and your copy (%s)\n", filepath.Join(dir, collector.OutboxDir))
+	default:
+		fmt.Fprintf(stdout, "no e-mail address is known for this number: give the person the receipt another way (your copy is queued)\n")
+	}
+	return nil
+}
+
+// withdrawHere opens the collector of dir in this process (no collector
+// runs on it), records w and closes it. Nothing is created that is not
+// there: no key, no log.
+func withdrawHere(ctx context.Context, cfg *config.Config, dir string, w collector.OwnerWithdrawal, stderr io.Writer) (*collector.OwnerWithdrawn, error) {
+	for _, f := range []string{ledger.PrivateKeyFile, collector.LogFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return nil, &hintError{fmt.Errorf("withdraw: %w", err), "give the collector's data folder with --data DIR (it holds signing.key and decisions.jsonl)"}
+		}
+	}
+	srv, _, err := collector.Open(cfg, collector.Setup{
+		DataDir: dir, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if errors.Is(err, ledger.ErrLocked) {
+		return nil, &hintError{fmt.Errorf("withdraw: a collector runs on %s but does not answer on %s", dir, filepath.Join(dir, collector.OwnerSocket)),
+			"restart it with this version of chatconsent (systemctl restart chatconsent), or stop it, run this again and start it"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	return srv.RecordWithdrawal(ctx, w)
+}
+
+// withdrawError turns a refusal into the CLI's message, hint and exit code:
+// 2 for what was typed wrong, 1 for what the records say.
+func withdrawError(err error, number string) error {
+	var we *collector.WithdrawalError
+	if !errors.As(err, &we) {
+		return err
+	}
+	inForce := "nothing"
+	if len(we.InForce) > 0 {
+		inForce = strings.Join(we.InForce, ", ")
+	}
+	switch {
+	case errors.Is(err, collector.ErrNoSuchNumber):
+		return &hintError{fmt.Errorf("withdraw: no decision is recorded for %s; nothing written", we.Detail), "check the number with: chatconsent list"}
+	case errors.Is(err, collector.ErrNothingInForce):
+		return &hintError{fmt.Errorf("withdraw: no consent is in force for %s; nothing written", we.Detail), "see its history with: chatconsent status " + number}
+	case errors.Is(err, collector.ErrNotInForce):
+		return &hintError{fmt.Errorf("withdraw: consent to %q is not in force; nothing written", we.Detail), "in force: " + inForce}
+	case errors.Is(err, collector.ErrPurposeMissing) && we.Detail == "":
+		return &exitError{2, &hintError{errors.New("withdraw: say what to withdraw: --purpose ID (repeatable) or --all; nothing written"), "in force for this number: " + inForce}}
+	case errors.Is(err, collector.ErrUnknownPurpose):
+		return &exitError{2, &hintError{fmt.Errorf("withdraw: --purpose %q: no such purpose; nothing written", we.Detail), "in force for this number: " + inForce}}
+	}
+	return &exitError{2, fmt.Errorf("withdraw: %w; nothing written", err)}
+}

@@ -1,0 +1,192 @@
+package ledger
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Personal fields of a record that version 2 replaces by commitments: the
+// field names inside a disclosure.
+const (
+	FieldName      = "name"
+	FieldPhone     = "phone"
+	FieldEmail     = "email"
+	FieldClientIP  = "client_ip"
+	FieldUserAgent = "user_agent"
+	FieldToken     = "token"
+)
+
+// ErrDisclosure is wrapped by the errors of [ParseDisclosure] and
+// [Disclose]: a disclosure that is malformed or does not open one of the
+// record's commitments.
+var ErrDisclosure = errors.New("disclosure does not open the record")
+
+// Disclosure is the opening of one commitment, as IETF SD-JWT's salted
+// disclosures: a random salt, the field's name and its value. Its text
+// form ([Disclosure.Encode]) is the base64url encoding without padding of
+// the JSON array ["SALT","FIELD","VALUE"]; the commitment in the record is
+// [Commitment] of that text.
+type Disclosure struct {
+	Salt, Field, Value string
+}
+
+// saltBytes is the salt's size: 128 bits, as SD-JWT recommends.
+const saltBytes = 16
+
+// Encode returns the disclosure's text form.
+func (d Disclosure) Encode() string {
+	b, _ := json.Marshal([]string{d.Salt, d.Field, d.Value})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Commitment returns the commitment to a disclosure's text form: the
+// base64url encoding without padding of the SHA-256 of its ASCII bytes.
+func Commitment(disclosure string) string {
+	h := sha256.Sum256([]byte(disclosure))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// ParseDisclosure decodes a disclosure's text form strictly: canonical
+// base64url without padding, a JSON array of exactly three strings, a salt
+// of 16 bytes in canonical base64url and a known field name. Errors wrap
+// [ErrDisclosure].
+func ParseDisclosure(s string) (Disclosure, error) {
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	if err != nil || base64.RawURLEncoding.EncodeToString(b) != s {
+		return Disclosure{}, fmt.Errorf("%w: not base64url", ErrDisclosure)
+	}
+	var arr []string
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&arr); err != nil || dec.More() || len(arr) != 3 {
+		return Disclosure{}, fmt.Errorf("%w: not a JSON array of salt, field and value", ErrDisclosure)
+	}
+	d := Disclosure{arr[0], arr[1], arr[2]}
+	salt, err := base64.RawURLEncoding.Strict().DecodeString(d.Salt)
+	if err != nil || len(salt) != saltBytes || base64.RawURLEncoding.EncodeToString(salt) != d.Salt {
+		return Disclosure{}, fmt.Errorf("%w: salt is not %d bytes of base64url", ErrDisclosure, saltBytes)
+	}
+	if !slices.Contains(personalFields, d.Field) {
+		return Disclosure{}, fmt.Errorf("%w: unknown field %q", ErrDisclosure, d.Field)
+	}
+	return d, nil
+}
+
+var personalFields = []string{FieldName, FieldPhone, FieldEmail, FieldClientIP, FieldUserAgent, FieldToken}
+
+// Seal returns rec as version 2 stores it: every personal field that is
+// set (name, phone, email, client address, user agent, invite token) is
+// cleared and replaced by a commitment in SD (sorted), under a fresh
+// random salt per field. disclosures open them, in the order of
+// [FieldName] … [FieldToken]. rec itself is not changed.
+func Seal(rec Record) (sealed Record, disclosures []string, err error) {
+	var vals [][2]string
+	if s := rec.Subject; s != nil {
+		vals = append(vals, [2]string{FieldName, s.Name}, [2]string{FieldPhone, s.Phone})
+		if s.Email != "" {
+			vals = append(vals, [2]string{FieldEmail, s.Email})
+		}
+	}
+	for _, f := range [][2]string{{FieldClientIP, rec.ClientIP}, {FieldUserAgent, rec.UserAgent}, {FieldToken, rec.Token}} {
+		if f[1] != "" {
+			vals = append(vals, f)
+		}
+	}
+	rec.Subject, rec.ClientIP, rec.UserAgent, rec.Token = nil, "", "", ""
+	rec.SD = nil
+	var salt [saltBytes]byte
+	for _, v := range vals {
+		if _, err := rand.Read(salt[:]); err != nil {
+			return rec, nil, fmt.Errorf("salt: %w", err)
+		}
+		d := Disclosure{base64.RawURLEncoding.EncodeToString(salt[:]), v[0], v[1]}.Encode()
+		disclosures = append(disclosures, d)
+		rec.SD = append(rec.SD, Commitment(d))
+	}
+	slices.Sort(rec.SD)
+	return rec, disclosures, nil
+}
+
+// Disclose opens a version-2 record with disclosures: each must open one
+// of rec.SD's commitments (none twice), and its value is set in rec's
+// field (Subject, ClientIP, UserAgent, Token). Errors wrap [ErrDisclosure]
+// and leave rec unchanged.
+func Disclose(rec *Record, disclosures []string) error {
+	out := *rec
+	if out.Subject != nil {
+		s := *out.Subject
+		out.Subject = &s
+	}
+	seen := map[string]bool{}
+	for i, s := range disclosures {
+		d, err := ParseDisclosure(s)
+		if err != nil {
+			return fmt.Errorf("disclosure %d: %w", i+1, err)
+		}
+		c := Commitment(s)
+		if _, ok := slices.BinarySearch(rec.SD, c); !ok {
+			return fmt.Errorf("disclosure %d (%s): %w: its commitment is not in record %s", i+1, d.Field, ErrDisclosure, rec.ID)
+		}
+		if seen[d.Field] || seen[c] {
+			return fmt.Errorf("disclosure %d: %w: field %s disclosed twice", i+1, ErrDisclosure, d.Field)
+		}
+		seen[d.Field], seen[c] = true, true
+		switch d.Field {
+		case FieldName, FieldPhone, FieldEmail:
+			if out.Subject == nil {
+				out.Subject = &Subject{}
+			}
+			switch d.Field {
+			case FieldName:
+				out.Subject.Name = d.Value
+			case FieldPhone:
+				out.Subject.Phone = d.Value
+			default:
+				out.Subject.Email = d.Value
+			}
+		case FieldClientIP:
+			out.ClientIP = d.Value
+		case FieldUserAgent:
+			out.UserAgent = d.Value
+		case FieldToken:
+			out.Token = d.Value
+		}
+	}
+	*rec = out
+	return nil
+}
+
+// checkFields refuses a version-2 record that holds a personal field in clear
+// or whose commitments are not canonical (sorted, unique, 32 bytes of
+// base64url each), and a version-1 record with commitments.
+func checkFields(rec *Record) error {
+	if rec.V == FormatV1 {
+		if rec.SD != nil {
+			return errors.New("a version 1 record has no commitments (sd)")
+		}
+		return nil
+	}
+	switch {
+	case rec.Subject != nil:
+		return errors.New("a version 2 record holds no subject in clear")
+	case rec.ClientIP != "" || rec.UserAgent != "" || rec.Token != "":
+		return errors.New("a version 2 record holds no client address, user agent or token in clear")
+	case rec.SD != nil && len(rec.SD) == 0:
+		return errors.New("sd is empty")
+	}
+	for i, c := range rec.SD {
+		b, err := base64.RawURLEncoding.Strict().DecodeString(c)
+		if err != nil || len(b) != sha256.Size || base64.RawURLEncoding.EncodeToString(b) != c {
+			return fmt.Errorf("sd %d is not a SHA-256 in base64url", i+1)
+		}
+		if i > 0 && rec.SD[i-1] >= c {
+			return errors.New("sd is not sorted and unique")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"io"
+	"sync"
+	"testing"
+)
+
+// memStore is a second [Store] (lines in memory), as a transparency
+// log's storage would be: it proves the seam takes more than the file.
+type memStore struct {
+	mu    sync.Mutex
+	lines [][]byte
+	head  Head
+	fail  error
+}
+
+func (m *memStore) Read(from Head) (io.ReadCloser, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var b []byte
+	for _, l := range m.lines[from.Count:] {
+		b = append(append(b, l...), '\n')
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+func (m *memStore) Append(lines [][]byte, next Head) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
+	for _, l := range lines {
+		m.lines = append(m.lines, bytes.Clone(l))
+	}
+	m.head = next
+	return nil
+}
+
+func (m *memStore) Head() Head                      { m.mu.Lock(); defer m.mu.Unlock(); return m.head }
+func (m *memStore) Cut(good Head) (Recovery, error) { return Recovery{}, nil }
+func (m *memStore) Close() error                    { return nil }
+
+func TestStoreSeam(t *testing.T) {
+	t.Parallel()
+	st := &memStore{}
+	signer := NewSigner(testKey(t))
+	l, _, err := New(st, signer, Options{Version: FormatV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"A", "B", "C"} {
+		if _, err := l.Append(context.Background(), decision(n+"-"+n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.fail = errors.New("disk gone")
+	if _, err := l.Append(context.Background(), decision("D")); err == nil {
+		t.Fatal("append to a failing store succeeded")
+	}
+	st.fail = nil
+	e, err := l.Append(context.Background(), decision("E"))
+	if err != nil || e[0].Record.Seq != 4 {
+		t.Fatalf("append after a failure: %v, %v; want seq 4", e, err)
+	}
+	got, err := l.Lookup(e[0].Record.ID)
+	if err != nil || !bytes.Equal(got.Line, e[0].Line) {
+		t.Errorf("Lookup = %v, %v", got, err)
+	}
+	l.Close()
+
+	// Reopening verifies the store and replays it.
+	var names []string
+	l, _, err = New(st, signer, Options{Version: FormatV1, Replay: func(r *Record, _ []byte) error {
+		names = append(names, r.Subject.Name[:1])
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got, want := names, []string{"A", "B", "C", "E"}; !equal(got, want) {
+		t.Errorf("replayed %q, want %q", got, want)
+	}
+	h, err := VerifySource(st, NewVerifier(pub(t)), nil)
+	if err != nil || h != st.Head() {
+		t.Errorf("VerifySource = %+v, %v; want %+v", h, err, st.Head())
+	}
+
+	// A store whose lines were changed is refused.
+	st.lines[1] = bytes.Replace(st.lines[1], []byte(`"B-B"`), []byte(`"X-X"`), 1)
+	if _, _, err := New(st, signer, Options{Version: FormatV1}); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("New on a changed store: %v, want ErrBadSignature", err)
+	}
+}
+
+func equal(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSignerVerifier(t *testing.T) {
+	t.Parallel()
+	s := NewSigner(testKey(t))
+	v := NewVerifier(pub(t))
+	if s.Name() != Fingerprint(pub(t)) || v.Name() != s.Name() || v.KeyHash() != s.KeyHash() {
+		t.Fatalf("signer %s/%08x, verifier %s/%08x", s.Name(), s.KeyHash(), v.Name(), v.KeyHash())
+	}
+	sig, err := s.Sign([]byte("msg"))
+	if err != nil || !v.Verify([]byte("msg"), sig) {
+		t.Fatalf("Sign/Verify: %v", err)
+	}
+	if v.Verify([]byte("msh"), sig) || v.Verify([]byte("msg"), sig[:10]) {
+		t.Error("Verify accepted another message or a short signature")
+	}
+	if _, _, err := New(&memStore{}, s, Options{Verifier: NewVerifier(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, 32)).Public().(ed25519.PublicKey))}); err == nil {
+		t.Error("New with a verifier of another key succeeded")
+	}
+}

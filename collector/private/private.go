@@ -1,0 +1,567 @@
+// Package private is chatconsent's private store: the openings
+// (disclosures, see package ledger's [ledger.Seal]) of the commitments in
+// a version-2 log, encrypted per data subject with a key of their own. It
+// is what lets the owner answer "what did +49170… decide?" while the
+// signed log identifies nobody, and what makes erasure (GDPR Art. 17)
+// possible in an append-only proof: destroying a subject's key and
+// openings leaves their records signed, chained and verifiable, but
+// nobody can tell whose they were, except the person, whose receipt
+// carries their openings.
+//
+// # Files
+//
+// The store is a folder (DATA/private, mode 0700) of two JSON Lines files,
+// each line ending in "\n", mode 0600:
+//
+//   - keys.jsonl: {"sid":SID,"key":KEY}, one per data subject: SID is a
+//     random subject id (32 lower-case hex digits), KEY the standard
+//     base64 of the subject's random 256-bit AES key.
+//   - openings.jsonl: {"sid":SID,"id":ID,"nonce":N,"box":C}, one per log
+//     record with personal fields: ID is the record's id, C the AES-256-GCM
+//     encryption (standard base64) under the subject's key, with the random
+//     96-bit nonce N, of the JSON array of the record's disclosures; the
+//     additional data is "chatconsent/openings/v1\n" SID "\n" ID, so a box
+//     cannot be moved to another record or subject.
+//
+// A subject is a phone number: every record with the same number has the
+// same SID and key. The key file is apart from the ciphertexts, so an
+// erasure destroys the key first: from that moment the openings cannot be
+// read, even from a copy of openings.jsonl made before.
+//
+// # Durability
+//
+// [Store.Put] appends a batch's new keys and openings with one write and
+// one fdatasync per file (the two in parallel), before the log stores the
+// batch ([ledger.Options].Disclose): an acknowledged decision's openings
+// are on disk. A torn last line is cut on [Open]. [Store.Erase] rewrites
+// the keys file and then the openings file without the subjects erased,
+// each by temp file → fsync → rename → fsync of the folder: a crash leaves
+// each file old or new. The log's signed erasure record, appended before,
+// is the decision; a start after a crash erases again what the log says
+// is erased ([Store.Erase] is idempotent).
+package private
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
+)
+
+// File names inside the store's folder.
+const (
+	KeysFile     = "keys.jsonl"
+	OpeningsFile = "openings.jsonl"
+)
+
+// ErrUnknown is returned for a record or subject the store has no
+// openings of (never recorded, or erased).
+var ErrUnknown = errors.New("no openings in the private store")
+
+// Store is an open private store. It is safe for concurrent use.
+type Store struct {
+	dir  string
+	opts Options
+
+	mu       sync.Mutex
+	keys     *ledger.FileStore
+	openings *ledger.FileStore
+	subjects map[string]*subject // sid → subject
+	byPhone  map[string]string   // phone → sid
+	records  map[string]opening  // record id → where its box is
+}
+
+type subject struct {
+	sid   string
+	key   []byte
+	aead  cipher.AEAD
+	phone string
+	ids   []string // record ids, in order
+}
+
+type opening struct {
+	sid      string
+	off, len int64 // the line in openings.jsonl
+}
+
+// Options tune [Open].
+type Options struct {
+	// Sync makes a file's data durable; nil means fdatasync(2).
+	Sync func(*os.File) error
+}
+
+type keyLine struct {
+	SID string `json:"sid"`
+	Key []byte `json:"key"`
+}
+
+type openingLine struct {
+	SID   string `json:"sid"`
+	ID    string `json:"id"`
+	Nonce []byte `json:"nonce"`
+	Box   []byte `json:"box"`
+}
+
+// Open opens (creating if needed) the private store in dir and reads its
+// keys and the subjects' numbers into memory (a few dozen bytes per
+// record; the openings stay on disk). Openings whose key is gone (an
+// erasure interrupted by a crash) are treated as erased.
+func Open(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("private store: %w", err)
+	}
+	s := &Store{dir: dir, opts: opts}
+	if err := s.load(); err != nil {
+		s.closeFiles()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) fileOpts() ledger.FileOptions { return ledger.FileOptions{Sync: s.opts.Sync} }
+
+// openFile opens one of the store's files, cutting (and dropping) a torn
+// last line: a batch that never got durable, of no use to anyone.
+func (s *Store) openFile(name string) (*ledger.FileStore, error) {
+	fs, err := ledger.OpenFileStore(filepath.Join(s.dir, name), s.fileOpts())
+	if err != nil {
+		return nil, fmt.Errorf("private store: %w", err)
+	}
+	rec, err := fs.Cut(fs.Head())
+	if err != nil {
+		fs.Close()
+		return nil, fmt.Errorf("private store: %w", err)
+	}
+	if rec.TornPath != "" {
+		os.Remove(rec.TornPath)
+	}
+	return fs, nil
+}
+
+func (s *Store) load() error {
+	var err error
+	if s.keys, err = s.openFile(KeysFile); err != nil {
+		return err
+	}
+	if s.openings, err = s.openFile(OpeningsFile); err != nil {
+		return err
+	}
+	s.subjects, s.byPhone, s.records = map[string]*subject{}, map[string]string{}, map[string]opening{}
+	if err := eachLine(s.keys, func(n int, line []byte, _ int64) error {
+		var kl keyLine
+		if err := strictJSON(line, &kl); err != nil || !isID(kl.SID) || len(kl.Key) != 32 {
+			return fmt.Errorf("%s:%d: not a key line", KeysFile, n)
+		}
+		sub, err := newSubject(kl.SID, kl.Key)
+		if err != nil {
+			return err
+		}
+		s.subjects[kl.SID] = sub
+		return nil
+	}); err != nil {
+		return err
+	}
+	orphans := false
+	if err := eachLine(s.openings, func(n int, line []byte, off int64) error {
+		var ol openingLine
+		if err := strictJSON(line, &ol); err != nil || !isID(ol.SID) || ol.ID == "" {
+			return fmt.Errorf("%s:%d: not an opening line", OpeningsFile, n)
+		}
+		sub := s.subjects[ol.SID]
+		if sub == nil {
+			orphans = true // key destroyed: erased
+			return nil
+		}
+		ds, err := sub.open(&ol)
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", OpeningsFile, n, err)
+		}
+		s.records[ol.ID] = opening{sid: ol.SID, off: off, len: int64(len(line))}
+		sub.ids = append(sub.ids, ol.ID)
+		if sub.phone == "" {
+			if p := phoneOf(ds); p != "" {
+				sub.phone = p
+				s.byPhone[p] = sub.sid
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if orphans {
+		// Openings without a key are what an erasure cut short by a crash
+		// (or a batch whose key never got durable) left: unreadable, so
+		// finish the job.
+		if err := s.rewrite(OpeningsFile, &s.openings, func(line []byte) bool {
+			var v struct {
+				SID string `json:"sid"`
+			}
+			return json.Unmarshal(line, &v) == nil && s.subjects[v.SID] != nil
+		}); err != nil {
+			return err
+		}
+		s.closeFiles()
+		return s.load()
+	}
+	return nil
+}
+
+func newSubject(sid string, key []byte) (*subject, error) {
+	blk, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("private store: key of %s: %w", sid, err)
+	}
+	aead, err := cipher.NewGCM(blk)
+	if err != nil {
+		return nil, fmt.Errorf("private store: key of %s: %w", sid, err)
+	}
+	return &subject{sid: sid, key: key, aead: aead}, nil
+}
+
+func additional(sid, id string) []byte {
+	return []byte("chatconsent/openings/v1\n" + sid + "\n" + id)
+}
+
+func (sub *subject) seal(id string, ds []string) (openingLine, error) {
+	pt, err := json.Marshal(ds)
+	if err != nil {
+		return openingLine{}, err
+	}
+	nonce := make([]byte, sub.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return openingLine{}, err
+	}
+	return openingLine{SID: sub.sid, ID: id, Nonce: nonce, Box: sub.aead.Seal(nil, nonce, pt, additional(sub.sid, id))}, nil
+}
+
+func (sub *subject) open(ol *openingLine) ([]string, error) {
+	if len(ol.Nonce) != sub.aead.NonceSize() {
+		return nil, errors.New("bad nonce")
+	}
+	pt, err := sub.aead.Open(nil, ol.Nonce, ol.Box, additional(ol.SID, ol.ID))
+	if err != nil {
+		return nil, fmt.Errorf("openings of record %s do not decrypt with their subject's key", ol.ID)
+	}
+	var ds []string
+	if err := json.Unmarshal(pt, &ds); err != nil {
+		return nil, fmt.Errorf("openings of record %s: %w", ol.ID, err)
+	}
+	return ds, nil
+}
+
+// phoneOf returns the phone number among disclosures, or "".
+func phoneOf(ds []string) string {
+	for _, s := range ds {
+		if d, err := ledger.ParseDisclosure(s); err == nil && d.Field == ledger.FieldPhone {
+			return d.Value
+		}
+	}
+	return ""
+}
+
+func eachLine(fs *ledger.FileStore, fn func(n int, line []byte, off int64) error) error {
+	r, err := fs.Read(ledger.Head{})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("private store: %w", err)
+	}
+	var off int64
+	for n := 1; len(b) > 0; n++ {
+		i := bytes.IndexByte(b, '\n')
+		if err := fn(n, b[:i], off); err != nil {
+			return err
+		}
+		off += int64(i + 1)
+		b = b[i+1:]
+	}
+	return nil
+}
+
+func strictJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data")
+	}
+	return nil
+}
+
+func isID(s string) bool {
+	b, err := hex.DecodeString(s)
+	return err == nil && len(b) == 16 && hex.EncodeToString(b) == s
+}
+
+func newID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// Put keeps the disclosures of a batch of log entries durably, each under
+// the key of the subject with the entry's phone number (a new subject and
+// key for a new number). Entries without disclosures are skipped; an entry
+// with disclosures but no number is an error. It is [ledger.Options]
+// Disclose: called before the log stores the batch. All or nothing.
+func (s *Store) Put(batch []ledger.Entry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var keyLines, boxLines [][]byte
+	fresh := map[string]*subject{} // phone → subject new in this batch
+	type placed struct {
+		id  string
+		sub *subject
+		n   int64
+	}
+	var added []placed
+	for _, e := range batch {
+		if len(e.Disclosures) == 0 {
+			continue
+		}
+		phone := ""
+		if e.Record.Subject != nil {
+			phone = e.Record.Subject.Phone
+		}
+		if phone == "" {
+			return fmt.Errorf("private store: record %s has personal fields but no number", e.Record.ID)
+		}
+		sub := s.subjects[s.byPhone[phone]]
+		if sub == nil {
+			sub = fresh[phone]
+		}
+		if sub == nil {
+			sid, err := newID()
+			if err != nil {
+				return err
+			}
+			key := make([]byte, 32)
+			if _, err := rand.Read(key); err != nil {
+				return err
+			}
+			if sub, err = newSubject(sid, key); err != nil {
+				return err
+			}
+			sub.phone = phone
+			fresh[phone] = sub
+			kl, _ := json.Marshal(keyLine{SID: sid, Key: key})
+			keyLines = append(keyLines, kl)
+		}
+		ol, err := sub.seal(e.Record.ID, e.Disclosures)
+		if err != nil {
+			return fmt.Errorf("private store: seal openings: %w", err)
+		}
+		b, _ := json.Marshal(ol)
+		boxLines = append(boxLines, b)
+		added = append(added, placed{e.Record.ID, sub, int64(len(b))})
+	}
+	if len(boxLines) == 0 {
+		return nil
+	}
+	kh, oh := s.keys.Head(), s.openings.Head()
+	var kerr, oerr error
+	var wg sync.WaitGroup
+	if len(keyLines) > 0 {
+		wg.Go(func() { kerr = s.keys.Append(keyLines, next(kh, keyLines)) })
+	}
+	oerr = s.openings.Append(boxLines, next(oh, boxLines))
+	wg.Wait()
+	if kerr != nil || oerr != nil {
+		// A half-written batch: both files are cut back by their stores;
+		// a durable half is harmless (a key without openings, or openings
+		// of records the log never got) and is ignored.
+		return fmt.Errorf("private store: %w", errors.Join(kerr, oerr))
+	}
+	for _, sub := range fresh {
+		s.subjects[sub.sid] = sub
+		s.byPhone[sub.phone] = sub.sid
+	}
+	off := oh.Size
+	for _, a := range added {
+		s.records[a.id] = opening{sid: a.sub.sid, off: off, len: a.n}
+		a.sub.ids = append(a.sub.ids, a.id)
+		off += a.n + 1
+	}
+	return nil
+}
+
+func next(h ledger.Head, lines [][]byte) ledger.Head {
+	for _, l := range lines {
+		h.Count++
+		h.Size += int64(len(l) + 1)
+	}
+	h.Hash = ledger.LineHash(lines[len(lines)-1])
+	return h
+}
+
+// Disclosures returns the disclosures of the record with id, read and
+// decrypted from disk, or [ErrUnknown].
+func (s *Store) Disclosures(id string) ([]string, error) {
+	s.mu.Lock() // held while reading: an erasure moves the lines
+	defer s.mu.Unlock()
+	op, ok := s.records[id]
+	sub := s.subjects[op.sid]
+	if !ok || sub == nil {
+		return nil, fmt.Errorf("record %s: %w", id, ErrUnknown)
+	}
+	f, err := os.Open(filepath.Join(s.dir, OpeningsFile))
+	if err != nil {
+		return nil, fmt.Errorf("private store: %w", err)
+	}
+	defer f.Close()
+	b := make([]byte, op.len)
+	if _, err := f.ReadAt(b, op.off); err != nil {
+		return nil, fmt.Errorf("private store: read openings of %s: %w", id, err)
+	}
+	var ol openingLine
+	if err := strictJSON(b, &ol); err != nil || ol.ID != id {
+		return nil, fmt.Errorf("private store: openings of %s are not where the store put them", id)
+	}
+	return sub.open(&ol)
+}
+
+// Subject returns the subject id of a phone number (E.164) and the ids of
+// its records, in order, or [ErrUnknown].
+func (s *Store) Subject(phone string) (sid string, records []string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sid, ok := s.byPhone[phone]
+	if !ok {
+		return "", nil, ErrUnknown
+	}
+	return sid, append([]string(nil), s.subjects[sid].ids...), nil
+}
+
+// Has reports whether the store holds the openings of record id.
+func (s *Store) Has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op, ok := s.records[id]
+	return ok && s.subjects[op.sid] != nil
+}
+
+// Erase destroys, durably, the keys and openings of every subject that
+// one of the records ids belongs to: first the keys file is rewritten
+// without their keys, then the openings file without their openings (each
+// temp → fsync → rename → fsync folder). Ids the store does not know are
+// skipped, so Erase can be repeated after a crash. It returns the subjects
+// erased.
+func (s *Store) Erase(ids []string) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gone := map[string]bool{}
+	for _, id := range ids {
+		if op, ok := s.records[id]; ok {
+			gone[op.sid] = true
+		}
+	}
+	if len(gone) == 0 {
+		return nil, nil
+	}
+	keep := func(line []byte) bool {
+		var v struct {
+			SID string `json:"sid"`
+		}
+		return json.Unmarshal(line, &v) != nil || !gone[v.SID]
+	}
+	for _, f := range []struct {
+		name string
+		fs   **ledger.FileStore
+	}{{KeysFile, &s.keys}, {OpeningsFile, &s.openings}} {
+		if err := s.rewrite(f.name, f.fs, keep); err != nil {
+			return nil, err
+		}
+	}
+	s.closeFiles()
+	if err := s.load(); err != nil {
+		return nil, err
+	}
+	var sids []string
+	for sid := range gone {
+		sids = append(sids, sid)
+	}
+	return sids, nil
+}
+
+// rewrite replaces the file name by its lines that keep accepts, durably,
+// and reopens its store.
+func (s *Store) rewrite(name string, fs **ledger.FileStore, keep func([]byte) bool) error {
+	var out []byte
+	if err := eachLine(*fs, func(_ int, line []byte, _ int64) error {
+		if keep(line) {
+			out = append(append(out, line...), '\n')
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	path := filepath.Join(s.dir, name)
+	tmp := path + ".new"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("private store: erase: %w", err)
+	}
+	if _, err = f.Write(out); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("private store: erase: %w", err)
+	}
+	if d, err := os.Open(s.dir); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("private store: erase: sync %s: %w", s.dir, err)
+		}
+	}
+	(*fs).Close()
+	nfs, err := s.openFile(name)
+	if err != nil {
+		return err
+	}
+	*fs = nfs
+	return nil
+}
+
+func (s *Store) closeFiles() {
+	if s.keys != nil {
+		s.keys.Close()
+		s.keys = nil
+	}
+	if s.openings != nil {
+		s.openings.Close()
+		s.openings = nil
+	}
+}
+
+// Close closes the store's files.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closeFiles()
+	return nil
+}

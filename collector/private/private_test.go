@@ -1,0 +1,205 @@
+package private
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
+)
+
+func entry(t *testing.T, id, name, phone string) ledger.Entry {
+	t.Helper()
+	rec := ledger.Record{Type: ledger.TypeDecision, ID: id, Time: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+		Decision: ledger.Granted, Purposes: []string{"orders"}, Subject: &ledger.Subject{Name: name, Phone: phone}}
+	sealed, ds, err := ledger.Seal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.SD = sealed.SD
+	return ledger.Entry{Record: rec, Disclosures: ds}
+}
+
+func id(n int) string { return fmt.Sprintf("%032x", n) }
+
+func TestPutReopenErase(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "private")
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a1, b1 := entry(t, id(1), "Jürgen Weiß", "+491701234567"), entry(t, id(2), "Łukasz", "+48501234567")
+	a2 := entry(t, id(3), "Jürgen Weiß", "+491701234567")
+	if err := s.Put([]ledger.Entry{a1, b1, {Record: ledger.Record{ID: id(9)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put([]ledger.Entry{a2}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sid, ids, err := s.Subject("+491701234567")
+	if err != nil || !slices.Equal(ids, []string{id(1), id(3)}) {
+		t.Fatalf("Subject = %s %v %v", sid, ids, err)
+	}
+	for _, e := range []ledger.Entry{a1, b1, a2} {
+		ds, err := s.Disclosures(e.Record.ID)
+		if err != nil || !slices.Equal(ds, e.Disclosures) {
+			t.Errorf("Disclosures(%s) = %v, %v", e.Record.ID, ds, err)
+		}
+	}
+	keys, _ := os.ReadFile(filepath.Join(dir, KeysFile))
+	if n := bytes.Count(keys, []byte("\n")); n != 2 {
+		t.Errorf("%d keys, want one per subject (2)", n)
+	}
+
+	sids, err := s.Erase([]string{id(3)})
+	if err != nil || len(sids) != 1 || sids[0] != sid {
+		t.Fatalf("Erase = %v, %v", sids, err)
+	}
+	for _, r := range []string{id(1), id(3)} {
+		if _, err := s.Disclosures(r); !errors.Is(err, ErrUnknown) {
+			t.Errorf("Disclosures(%s) after erasure: %v", r, err)
+		}
+	}
+	if _, _, err := s.Subject("+491701234567"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("Subject after erasure: %v", err)
+	}
+	if ds, err := s.Disclosures(id(2)); err != nil || !slices.Equal(ds, b1.Disclosures) {
+		t.Errorf("another subject's openings after erasure: %v, %v", ds, err)
+	}
+	if again, err := s.Erase([]string{id(3)}); err != nil || again != nil {
+		t.Errorf("second Erase = %v, %v; want nothing to do", again, err)
+	}
+	assertGone(t, dir, sid, a1.Disclosures)
+	// A new decision of the same number is a new subject.
+	if err := s.Put([]ledger.Entry{entry(t, id(4), "Jürgen Weiß", "+491701234567")}); err != nil {
+		t.Fatal(err)
+	}
+	if sid2, _, _ := s.Subject("+491701234567"); sid2 == sid || sid2 == "" {
+		t.Errorf("subject after erasure and a new decision: %q (erased %q)", sid2, sid)
+	}
+}
+
+// assertGone checks that no file in dir holds sid or the key's or
+// disclosures' bytes.
+func assertGone(t *testing.T, dir, sid string, ds []string) {
+	t.Helper()
+	des, _ := os.ReadDir(dir)
+	for _, de := range des {
+		b, _ := os.ReadFile(filepath.Join(dir, de.Name()))
+		for _, v := range append([]string{sid}, ds...) {
+			if bytes.Contains(b, []byte(v)) {
+				t.Errorf("%s still holds %q", de.Name(), v)
+			}
+		}
+	}
+}
+
+// An erasure cut by a crash after the keys were rewritten: the openings
+// cannot be read (treated as erased) and erasing again removes them.
+func TestEraseInterrupted(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := entry(t, id(1), "A", "+491701111111"), entry(t, id(2), "B", "+491702222222")
+	if err := s.Put([]ledger.Entry{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	sidA, _, _ := s.Subject("+491701111111")
+	s.Close()
+	// The keys file as the first rename left it.
+	keys, _ := os.ReadFile(filepath.Join(dir, KeysFile))
+	lines := bytes.SplitAfter(keys, []byte("\n"))
+	var kept []byte
+	for _, l := range lines {
+		if !bytes.Contains(l, []byte(sidA)) {
+			kept = append(kept, l...)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, KeysFile), kept, 0o600)
+
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Has(id(1)) || !s.Has(id(2)) {
+		t.Errorf("after the crash: has A %v, B %v; want false, true", s.Has(id(1)), s.Has(id(2)))
+	}
+	if again, err := s.Erase([]string{id(1)}); err != nil || again != nil {
+		t.Errorf("Erase again = %v, %v; want nothing left to do", again, err)
+	}
+	open, _ := os.ReadFile(filepath.Join(dir, OpeningsFile))
+	if bytes.Contains(open, []byte(sidA)) || bytes.Count(open, []byte("\n")) != 1 {
+		t.Errorf("openings after the crash were not finished off:\n%s", open)
+	}
+}
+
+func TestTornTailAndFailedSync(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fail := false
+	s, err := Open(dir, Options{Sync: func(f *os.File) error {
+		if fail {
+			return errors.New("disk full")
+		}
+		return f.Sync()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put([]ledger.Entry{entry(t, id(1), "A", "+491701111111")}); err != nil {
+		t.Fatal(err)
+	}
+	fail = true
+	if err := s.Put([]ledger.Entry{entry(t, id(2), "B", "+491702222222")}); err == nil {
+		t.Fatal("Put with a failing sync succeeded")
+	}
+	if s.Has(id(2)) {
+		t.Error("a failed Put is visible")
+	}
+	s.Close()
+	f, _ := os.OpenFile(filepath.Join(dir, OpeningsFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"sid":"` + hex.EncodeToString(make([]byte, 16)) + `","id":"x`)
+	f.Close()
+	s, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.Has(id(1)) || s.Has(id(2)) {
+		t.Error("after reopening: want A only")
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "*.torn*")); len(m) != 0 {
+		t.Errorf("torn tails kept: %v", m)
+	}
+}
+
+func TestOpenRefusesForeignBox(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, _ := Open(dir, Options{})
+	s.Put([]ledger.Entry{entry(t, id(1), "A", "+491701111111")})
+	s.Close()
+	b, _ := os.ReadFile(filepath.Join(dir, OpeningsFile))
+	os.WriteFile(filepath.Join(dir, OpeningsFile), bytes.Replace(b, []byte(id(1)), []byte(id(7)), 1), 0o600)
+	if _, err := Open(dir, Options{}); err == nil {
+		t.Error("a box moved to another record opened")
+	}
+}

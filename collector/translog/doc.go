@@ -1,0 +1,61 @@
+// Package translog is chatconsent's transparency log: a Merkle tree over
+// the exact bytes of the v2 JSONL log's lines, kept by Tessera
+// (github.com/transparency-dev/tessera, POSIX driver) in the data folder's
+// "log" folder and published in the C2SP formats: tlog-tiles for the tree
+// and the entries, tlog-checkpoint in a signed note (signed-note, Ed25519)
+// for checkpoints, tlog-witness cosignatures, tlog-proof for a receipt's
+// offline inclusion proof. It imports nothing of chatconsent's: an entry is
+// opaque bytes, its index is the caller's business (the collector feeds line
+// seq as index seq−1).
+//
+// # Files
+//
+// In the log folder: "checkpoint" (the latest signed, cosigned checkpoint),
+// "tile/<L>/<N>[.p/<W>]" (hash tiles), "tile/entries/<N>[.p/<W>]" (entry
+// bundles: uint16-length-prefixed entries), "checkpoint.tsr" (the RFC 3161
+// token over the checkpoint, if configured) — exactly what [Handler] serves
+// and [Mirror] copies — and Tessera's private ".state" folder (tree size and
+// root, locks), never served. The checkpoint key lives beside the ledger's
+// signing key: [SignerKeyFile] (0600) and [VerifierKeyFile].
+//
+// # Durability, read from Tessera v1.0.4's source
+//
+// tessera.Appender.Add only puts the entry in an in-memory queue
+// (storage/internal/queue.go). Its future resolves after the batch's
+// flush, posix.appender.sequenceBatch, returned: that writes the entry
+// bundles, then the tiles, then ".state/treeState" (the tree size), each
+// with the same dance (storage/posix/file_ops.go): a temporary file opened
+// with O_SYNC, written, closed, renamed over the target, and the
+// directory fsynced (mkdirAll fsyncs new parents too). So when the future
+// resolves the entry is durable in the tree — but not yet in a checkpoint:
+// a separate goroutine publishes "checkpoint" at most every
+// CheckpointInterval (after the witnesses answered), and only then can a
+// client see or prove the entry. Between Add and the flush (BatchMaxAge, up
+// to BatchMaxSize entries) the entry exists only in memory: a crash loses
+// it, and a failed flush fails the whole batch while later batches go on.
+//
+// What that means for us: the transparency log is never the acknowledged
+// store. The JSONL file stays it (fsynced before the answer, group commit,
+// unchanged); the collector feeds the log after the append ([Log.Feed]
+// returns at once) and, on start, re-feeds what the JSONL file has and the
+// log lacks ([Log.CatchUp]), in order, so no acknowledged decision is
+// missing from the log for longer than one restart, and the entry index is
+// always seq−1. Feeding is serial ([Log] waits for one batch before handing
+// Tessera the next), so a failed flush cannot let a later batch take its
+// indices: a failed batch leaves the tree size unchanged (treeState is
+// written last) and is retried. Only if a batch were split by Tessera's
+// age timer and its first part failed while the second succeeded would an
+// entry land at another index; the feeder checks every index and stops
+// with [ErrMisplaced] (verify names the entry, whose seq then differs from
+// index+1).
+//
+// # Verifying
+//
+// [VerifyLog] checks a log from its files alone (a folder, a mirror, a
+// URL): the checkpoint's signature and the witnesses' quorum, every entry
+// (through a callback, e.g. its own signature), every tile byte for byte
+// against the tiles recomputed from the entries, the root, and that the
+// log extends every older checkpoint given (a cut or rewritten history, or
+// a fork signed with the same key, fails naming both sizes). [VerifyProof]
+// checks a receipt's tlog-proof offline.
+package translog

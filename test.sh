@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The README's second command: on a fresh Debian machine that has only Go,
+# install what the tests need (as root, or with sudo), then run every check
+# CI runs. .ci/run calls exactly this script.
+#
+#   ./test.sh            install what is missing, then vet, gofmt, all tests
+#
+# A Go developer who has the tools can still run `go test ./...` directly.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the tests need, as "package:command" (the command tells
+# whether the package is there; empty after the colon: ask dpkg). Add yours
+# here, with a comment saying which tests need it.
+PACKAGES=(
+  # pdftotext, pdffonts: receipt text and fonts (collector/receipt,
+  # cmd/chatconsent receipt and end-to-end tests)
+  poppler-utils:pdftotext
+  # headless browser for e2e/ (flows, axe-core accessibility, focus order)
+  chromium:chromium
+  # the HTTPS reverse proxy in front of the collector (e2e/deploy_test.go)
+  caddy:caddy
+  # systemd-analyze verify of deploy/chatconsent.service (e2e/deploy_test.go)
+  systemd:systemd-analyze
+  # npm ci of axe-core for e2e/axe_test.go (pulls in nodejs)
+  npm:npm
+  # re-saving receipts the way other PDF tools do (receipt verification
+  # by visible text; bench/receiptoverlay)
+  qpdf:qpdf
+  # fonts for receipts in every script the forms accept (Latin, Greek,
+  # Cyrillic, Arabic, Hebrew, ...; CJK separately)
+  fonts-noto-core:
+  fonts-noto-cjk:
+  # a MySQL-compatible database for the transparency log's SQL storage tests
+  mariadb-server:
+)
+
+missing=()
+for entry in "${PACKAGES[@]}"; do
+  pkg=${entry%%:*} cmd=${entry#*:}
+  if [ -n "$cmd" ]; then
+    command -v "$cmd" >/dev/null 2>&1 && continue
+  else
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" && continue
+  fi
+  missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "test.sh: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# axe-core for the accessibility tests, pinned by e2e/package-lock.json.
+(cd e2e && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+
+go vet ./...
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+  echo "test.sh: gofmt needed on:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+go test -race -count=1 ./...
+# The load benchmark is run by hand (bench/README.md); check that it parses.
+bash -n bench/load.sh
+echo "test.sh: all checks passed"
