@@ -27,6 +27,9 @@ PACKAGES=(
   # re-saving receipts the way other PDF tools do (receipt verification
   # by visible text; bench/receiptoverlay)
   qpdf:qpdf
+  # mutool clean, the other re-saving tool receipts must survive
+  # (collector/receipt TestResavedReceiptsVerify)
+  mupdf-tools:mutool
   # fonts for receipts in every script the forms accept (Latin, Greek,
   # Cyrillic, Arabic, Hebrew, ...; CJK separately)
   fonts-noto-core:
