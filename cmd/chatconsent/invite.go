@@ -55,7 +55,7 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	theme, err := themes.Load(cfg.Dir)
+	theme, err := themes.LoadSite(cfg.Dir, cfg.Site.DefaultLanguage)
 	if err != nil {
 		return err
 	}

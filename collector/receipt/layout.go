@@ -186,7 +186,7 @@ var berlin = sync.OnceValues(func() (*time.Location, error) {
 // and the problem (missing value, control character, unknown language or
 // decision, too much text for one page).
 func Lines(d Data) ([]string, error) {
-	doc, err := layoutData(layouts[CurrentLayout], d)
+	doc, err := layoutData(layouts["1"], d)
 	if err != nil {
 		return nil, err
 	}

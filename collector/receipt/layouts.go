@@ -31,7 +31,12 @@ import (
 const LayoutAttachment = "layout.txt"
 
 // CurrentLayout is the layout [Stamper.Stamp] prints new receipts with.
-const CurrentLayout = "1"
+//
+// Layout 1 (the first release) has German and English labels written in
+// Go. Layout 2 prints the same lines with the labels of the theme's i18n
+// files (the receipt_* keys, see [Stamper.WithStrings]), so a site adds a
+// language with a file.
+const CurrentLayout = "2"
 
 // layoutPrefix starts the content of [LayoutAttachment].
 const layoutPrefix = "chatconsent receipt layout "
@@ -46,23 +51,103 @@ type layoutDef struct {
 	labels     map[string]*labels
 	withdrawal map[string]labels
 	compose    func(v *values, scale float64) ([]line, bool)
+	// fromStrings: the labels are the Stamper's (the theme's strings),
+	// not labels and withdrawal.
+	fromStrings bool
 }
 
 // layouts holds every released layout. Never change one: add another.
 var layouts = map[string]*layoutDef{
 	"1": {labels: labelsByLang, withdrawal: withdrawalLabels, compose: compose},
+	"2": {compose: compose, fromStrings: true},
 }
 
 // Layouts returns the names of the layouts this version can print and
 // verify, in order.
 func Layouts() []string { return slices.Sorted(maps.Keys(layouts)) }
 
-func layoutNamed(name string) (*layoutDef, error) {
+// layoutNamed returns the layout called name, with s's labels where the
+// layout takes them from the theme.
+func (s *Stamper) layoutNamed(name string) (*layoutDef, error) {
 	l, ok := layouts[name]
 	if !ok {
 		return nil, fmt.Errorf("%w %q (this version knows %s): verify it with a newer chatconsent", ErrUnknownLayout, name, strings.Join(Layouts(), ", "))
 	}
+	if l.fromStrings {
+		c := *l
+		c.labels, c.withdrawal = s.labels, s.withdrawal
+		return &c, nil
+	}
 	return l, nil
+}
+
+// LabelKeys returns the keys of the theme's i18n files that receipts of
+// [CurrentLayout] print (receipt_*, and withdrawal_receipt_* for the
+// labels that differ on a withdrawal receipt), sorted.
+func LabelKeys() []string {
+	var out []string
+	for _, k := range labelKeys {
+		out = append(out, k.key)
+		if withdrawalKeys[k.key] && !withdrawalOnly[k.key] {
+			out = append(out, "withdrawal_"+k.key)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// WithStrings returns a copy of s that prints receipts of layout 2 and
+// later with the labels in strings, by language (the theme's strings,
+// themes.Theme.Strings; other keys are ignored). Every language must have
+// every key of [LabelKeys], and the labels must print in the receipt
+// fonts: an error wrapping [ErrInvalid] or [ErrUncovered] names the
+// language, the key and the character, so that a collector refuses to
+// start rather than record a decision it cannot give a receipt for.
+func (s *Stamper) WithStrings(strings map[string]map[string]string) (*Stamper, error) {
+	c := *s
+	c.labels, c.withdrawal = map[string]*labels{}, map[string]labels{}
+	for _, lang := range slices.Sorted(maps.Keys(strings)) {
+		m := strings[lang]
+		var lb, w labels
+		for _, k := range labelKeys {
+			key := k.key
+			if withdrawalKeys[key] && !withdrawalOnly[key] {
+				v, ok := m["withdrawal_"+key]
+				if !ok {
+					return nil, fmt.Errorf("%w: language %q: the theme has no key withdrawal_%s", ErrInvalid, lang, key)
+				}
+				if err := checkLabel(lang, "withdrawal_"+key, v); err != nil {
+					return nil, err
+				}
+				*k.get(&w) = v
+			}
+			v, ok := m[key]
+			if !ok {
+				return nil, fmt.Errorf("%w: language %q: the theme has no key %s", ErrInvalid, lang, key)
+			}
+			if err := checkLabel(lang, key, v); err != nil {
+				return nil, err
+			}
+			*k.get(&lb) = v
+			if withdrawalOnly[key] {
+				*k.get(&w) = v
+			}
+		}
+		c.labels[lang], c.withdrawal[lang] = &lb, w
+	}
+	return &c, nil
+}
+
+// checkLabel checks that a label prints in the receipt fonts (the bold
+// font covers what the regular one does).
+func checkLabel(lang, key, v string) error {
+	if err := setup(); err != nil {
+		return err
+	}
+	if _, err := printable(fmt.Sprintf("label %s of language %q (i18n/%s.toml)", key, lang, lang), v, true); err != nil {
+		return err
+	}
+	return nil
 }
 
 // layoutFile is the content of [LayoutAttachment] for layout name.

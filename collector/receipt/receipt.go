@@ -110,6 +110,11 @@ type Stamper struct {
 	// slots place single values on a form or positioned template; nil
 	// for the full receipt.
 	slots []slot
+	// labels and withdrawal are the labels of layouts 2 and later, by
+	// language: the built-in German and English ones unless
+	// [Stamper.WithStrings] gave the theme's.
+	labels     map[string]*labels
+	withdrawal map[string]labels
 }
 
 // New returns a Stamper for template, the bytes of a PDF; nil selects the
@@ -155,7 +160,7 @@ func New(template []byte, placements ...Placement) (*Stamper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
-	return &Stamper{template: p.pdf, keys: p.keys, slots: p.slots}, nil
+	return &Stamper{template: p.pdf, keys: p.keys, slots: p.slots, labels: labelsByLang, withdrawal: withdrawalLabels}, nil
 }
 
 // Stamp returns the receipt for d as the bytes of a one-page PDF: the
@@ -177,7 +182,7 @@ func (s *Stamper) Stamp(d Data) ([]byte, error) { return s.StampLayout(CurrentLa
 // [LayoutOf]): what verification uses to make a receipt again as it was
 // made. An unknown layout is an error wrapping [ErrUnknownLayout].
 func (s *Stamper) StampLayout(layout string, d Data) ([]byte, error) {
-	l, err := layoutNamed(layout)
+	l, err := s.layoutNamed(layout)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +202,11 @@ func (s *Stamper) StampLayout(layout string, d Data) ([]byte, error) {
 // form or positioned template the values in the order of the fields.
 // Errors are those of [Stamper.Stamp] for bad Data.
 func (s *Stamper) Lines(d Data) ([]string, error) {
-	doc, err := s.layout(layouts[CurrentLayout], d)
+	l, err := s.layoutNamed(CurrentLayout)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := s.layout(l, d)
 	if err != nil {
 		return nil, err
 	}

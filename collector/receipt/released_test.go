@@ -70,7 +70,11 @@ func TestReleasedReceipts(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, err := st.Stamp(e.Data)
+				layout, err := LayoutOf(pdf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := st.StampLayout(layout, e.Data)
 				if err != nil {
 					t.Fatal(err)
 				}
