@@ -331,10 +331,10 @@ func printable(field, s string, required bool) (string, error) {
 		// bidi marks, zero-width joiners …) and private-use characters
 		// would add lines, hide text or print nothing meaningful.
 		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co) {
-			return "", fmt.Errorf("%w: %s: control or formatting character %U at byte %d", ErrInvalid, field, r, i)
+			return "", &CharError{Field: field, Rune: r, At: i, Err: ErrInvalid}
 		}
 		if !regular.covers(r) {
-			return "", fmt.Errorf("%w: %s: character %U %q at byte %d", ErrUncovered, field, r, r, i)
+			return "", &CharError{Field: field, Rune: r, At: i, Err: ErrUncovered}
 		}
 	}
 	return s, nil
@@ -543,6 +543,29 @@ func fitPrefix(f *metrics, size float64, w string, max float64) int {
 // invalid UTF-8, longer than [MaxFieldBytes]). The collector calls it before
 // a decision is recorded, so that every recorded decision gets its receipt.
 func Printable(field, s string) error {
+	if err := setup(); err != nil { // the fonts' metrics; nil before
+		return err
+	}
 	_, err := printable(field, s, false)
 	return err
 }
+
+// CharError is the character of a field that a receipt cannot print:
+// Err is [ErrUncovered] (the font has no glyph for it) or [ErrInvalid] (a
+// control or invisible formatting character). At is its byte offset in
+// the field after NFC normalisation.
+type CharError struct {
+	Field string
+	Rune  rune
+	At    int
+	Err   error
+}
+
+func (e *CharError) Error() string {
+	if e.Err == ErrInvalid {
+		return fmt.Sprintf("%v: %s: control or formatting character %U at byte %d", e.Err, e.Field, e.Rune, e.At)
+	}
+	return fmt.Sprintf("%v: %s: character %U %q at byte %d", e.Err, e.Field, e.Rune, e.Rune, e.At)
+}
+
+func (e *CharError) Unwrap() error { return e.Err }
