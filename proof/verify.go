@@ -150,7 +150,7 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 	res := &ReceiptResult{Record: rec, Line: line, Layout: layout}
 	extra := func(name string) bool { return c.Attachments[name] != nil }
 	for _, name := range slices.Sorted(maps.Keys(atts)) {
-		if name == receipt.AttachmentName || name == receipt.LayoutAttachment {
+		if name == receipt.AttachmentName {
 			continue
 		}
 		check := c.Attachments[name]

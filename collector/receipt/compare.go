@@ -56,8 +56,8 @@ func Compare(got, want []byte) error { return CompareWith(got, want, nil) }
 // (see visible.go): each page's drawing operators in order, with the text
 // decoded and positions within half a point, the resources they use by
 // content, the page boxes and annotations. The document information
-// (title, producer, dates) and the layout attachment ([LayoutAttachment],
-// read by [LayoutOf]) are not compared.
+// (title, producer, dates) and the attachments' descriptions (the record's
+// names the layout, read by [LayoutOf]) are not compared.
 //
 // Each attachment of want must be in got with the same bytes. An
 // attachment only got has (an erasure opening, an inclusion proof) is
@@ -93,16 +93,14 @@ func CompareWith(got, want []byte, extra func(name string) bool) error {
 	if err := compareViews(gv, wv); err != nil {
 		return err
 	}
-	ga, err := attachments(gctx)
+	ga, _, err := attachments(gctx)
 	if err != nil {
 		return fmt.Errorf("read receipt: %w", err)
 	}
-	wa, err := attachments(wctx)
+	wa, _, err := attachments(wctx)
 	if err != nil {
 		return fmt.Errorf("read re-stamped receipt: %w", err)
 	}
-	delete(ga, LayoutAttachment)
-	delete(wa, LayoutAttachment)
 	for _, name := range slices.Sorted(maps.Keys(wa)) {
 		b, ok := ga[name]
 		switch {

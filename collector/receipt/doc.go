@@ -43,8 +43,8 @@
 //
 // # Layouts and verification
 //
-// Every receipt names its frozen layout in the attachment
-// [LayoutAttachment] ([LayoutOf]; none means layout "1"), and
+// Every receipt names its frozen layout in the description of its record
+// attachment ([LayoutOf]; the first release's means layout "1"), and
 // [Stamper.StampLayout] makes a receipt again in that layout. [CompareWith]
 // compares what two receipts show (each page's drawing operators with the
 // text decoded and positions within half a point, resources by content,

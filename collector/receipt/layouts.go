@@ -16,19 +16,18 @@ import (
 //
 // A layout is the code that turns [Data] into the printed lines: the
 // labels, their order, the wrapping. Every receipt names the layout it
-// was made with in a small attachment, [LayoutAttachment], holding
-// "chatconsent receipt layout NAME\n"; a receipt without it was made
-// before layouts had names and is layout "1". A released layout is frozen:
+// was made with in the description (/Desc) of its "record.json"
+// attachment: "signed consent record (receipt layout NAME)"; a receipt
+// whose description is the first release's "signed consent record" is
+// layout "1". (A separate attachment would do as well, but pdfcpu deflates
+// every embedded file: 0.8 MB of allocations and a third more time per
+// receipt, measured.) A released layout is frozen:
 // it stays in the binary unchanged, and verification reproduces a
 // receipt's text with the layout the receipt names ([Stamper.StampLayout]),
 // so a later label fix does not make older receipts fail. A change to what
 // a receipt prints is a new layout, and [CurrentLayout] names the one new
 // receipts get. Receipts of each release are kept in
 // testdata/released and verified by the tests.
-
-// LayoutAttachment is the name of the attachment that names a receipt's
-// layout.
-const LayoutAttachment = "layout.txt"
 
 // CurrentLayout is the layout [Stamper.Stamp] prints new receipts with.
 //
@@ -38,8 +37,12 @@ const LayoutAttachment = "layout.txt"
 // language with a file.
 const CurrentLayout = "2"
 
-// layoutPrefix starts the content of [LayoutAttachment].
-const layoutPrefix = "chatconsent receipt layout "
+// Descriptions of the record attachment: the first release's, and the
+// start of one naming a layout.
+const (
+	firstDesc   = "signed consent record"
+	layoutDesc0 = "signed consent record (receipt layout "
+)
 
 // ErrUnknownLayout: a receipt names a layout this version does not have
 // (made by a newer chatconsent).
@@ -150,30 +153,44 @@ func checkLabel(lang, key, v string) error {
 	return nil
 }
 
-// layoutFile is the content of [LayoutAttachment] for layout name.
-func layoutFile(name string) []byte { return []byte(layoutPrefix + name + "\n") }
+// layoutDesc is the record attachment's description for layout name.
+func layoutDesc(name string) string { return layoutDesc0 + name + ")" }
 
-// LayoutOf returns the name of the layout pdf was made with: from its
-// [LayoutAttachment], or "1" for a receipt without one. A layout
-// attachment that is not in the format is an error wrapping
-// [ErrUnknownLayout].
+// LayoutOf returns the name of the layout pdf was made with, from the
+// description of its record attachment ("1" for the first release's). A
+// description that names no layout is an error wrapping
+// [ErrUnknownLayout]; a PDF without a record attachment one wrapping
+// [ErrNoRecord].
 func LayoutOf(pdf []byte) (string, error) {
-	aa, err := Attachments(pdf)
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		return "", fmt.Errorf("%w: it does not start with %%PDF-", ErrNotPDF)
+	}
+	if err := setup(); err != nil {
+		return "", err
+	}
+	ctx, err := readForCompare(pdf)
+	if err != nil {
+		return "", fmt.Errorf("receipt: damaged or cut-off PDF: %w", err)
+	}
+	_, descs, err := attachments(ctx)
 	if err != nil {
 		return "", err
 	}
-	return layoutIn(aa)
+	desc, ok := descs[AttachmentName]
+	if !ok {
+		return "", fmt.Errorf("%w %q", ErrNoRecord, AttachmentName)
+	}
+	return layoutIn(desc)
 }
 
-func layoutIn(aa map[string][]byte) (string, error) {
-	b, ok := aa[LayoutAttachment]
-	if !ok {
+func layoutIn(desc string) (string, error) {
+	if desc == firstDesc {
 		return "1", nil
 	}
-	name, ok := strings.CutPrefix(string(b), layoutPrefix)
-	name, nl := strings.CutSuffix(name, "\n")
-	if !ok || !nl || name == "" || strings.ContainsAny(name, " \n") {
-		return "", fmt.Errorf("%w: attachment %s holds %q", ErrUnknownLayout, LayoutAttachment, b)
+	name, ok := strings.CutPrefix(desc, layoutDesc0)
+	name, end := strings.CutSuffix(name, ")")
+	if !ok || !end || name == "" || strings.ContainsAny(name, " ()") {
+		return "", fmt.Errorf("%w: attachment %s is described as %q", ErrUnknownLayout, AttachmentName, desc)
 	}
 	return name, nil
 }
@@ -194,34 +211,36 @@ func Attachments(pdf []byte) (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receipt: damaged or cut-off PDF: %w", err)
 	}
-	return attachments(ctx)
+	aa, _, err := attachments(ctx)
+	return aa, err
 }
 
-func attachments(ctx *model.Context) (map[string][]byte, error) {
-	out := map[string][]byte{}
+// attachments returns the attached files and their descriptions, by name.
+func attachments(ctx *model.Context) (map[string][]byte, map[string]string, error) {
+	out, descs := map[string][]byte{}, map[string]string{}
 	if err := ctx.LocateNameTree("EmbeddedFiles", false); err != nil {
-		return nil, fmt.Errorf("receipt: attachments: %w", err)
+		return nil, nil, fmt.Errorf("receipt: attachments: %w", err)
 	}
 	if ctx.Names["EmbeddedFiles"] == nil {
-		return out, nil
+		return out, descs, nil
 	}
 	aa, err := ctx.ExtractAttachments(nil)
 	if err != nil {
-		return nil, fmt.Errorf("receipt: attachments: %w", err)
+		return nil, nil, fmt.Errorf("receipt: attachments: %w", err)
 	}
 	for _, a := range aa {
 		b, err := io.ReadAll(a)
 		if err != nil {
-			return nil, fmt.Errorf("receipt: read attachment %s: %w", a.FileName, err)
+			return nil, nil, fmt.Errorf("receipt: read attachment %s: %w", a.FileName, err)
 		}
 		name := a.FileName
 		if name == "" {
 			name = a.ID
 		}
 		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("receipt: two attachments named %q", name)
+			return nil, nil, fmt.Errorf("receipt: two attachments named %q", name)
 		}
-		out[name] = b
+		out[name], descs[name] = b, a.Desc
 	}
-	return out, nil
+	return out, descs, nil
 }

@@ -213,20 +213,10 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 		Reader:   bytes.NewReader(d.Record),
 		ID:       AttachmentName,
 		FileName: AttachmentName,
-		Desc:     "signed consent record",
+		Desc:     layoutDesc(layout),
 		ModTime:  &modTime,
 	}, false); err != nil {
 		return nil, fmt.Errorf("attach %s: %w", AttachmentName, err)
-	}
-
-	if err := ctx.AddAttachment(model.Attachment{
-		Reader:   bytes.NewReader(layoutFile(layout)),
-		ID:       LayoutAttachment,
-		FileName: LayoutAttachment,
-		Desc:     "receipt layout",
-		ModTime:  &modTime,
-	}, false); err != nil {
-		return nil, fmt.Errorf("attach %s: %w", LayoutAttachment, err)
 	}
 
 	root, err := xt.Catalog()

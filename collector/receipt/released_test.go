@@ -101,8 +101,8 @@ func TestLayoutNames(t *testing.T) {
 	if _, err := testStamper(t).StampLayout("99", sample("en")); !errors.Is(err, ErrUnknownLayout) || !strings.Contains(err.Error(), `"99"`) {
 		t.Errorf("StampLayout(99) = %v, want ErrUnknownLayout naming it", err)
 	}
-	for _, bad := range []string{"", "layout 2\n", layoutPrefix + "2", layoutPrefix + "a b\n"} {
-		if _, err := layoutIn(map[string][]byte{LayoutAttachment: []byte(bad)}); !errors.Is(err, ErrUnknownLayout) {
+	for _, bad := range []string{"", "layout 2", layoutDesc0 + "2", layoutDesc0 + "a b)", layoutDesc0 + ")"} {
+		if _, err := layoutIn(bad); !errors.Is(err, ErrUnknownLayout) {
 			t.Errorf("layoutIn(%q) = %v, want ErrUnknownLayout", bad, err)
 		}
 	}
