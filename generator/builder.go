@@ -103,6 +103,9 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := theme.SetBrandColor(cfg.Site.BrandColor); err != nil {
+		return nil, nil, err
+	}
 	res := &Result{Pages: map[string]int{}, Versions: map[string]string{}}
 	byLang := map[string][]*page{}
 	index := map[string]map[string]*page{} // lang → base → page
@@ -211,7 +214,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			// has is renamed (with its links) in this one.
 			at := themes.ArchivedText{Title: p.fm.Title, Content: template.HTML(uniqueIDs(string(p.src.content), p.fm.Slug+"-", used))}
 			if p.fm.Layout == themes.LayoutConsent {
-				at.Form = &themes.Form{Purposes: formPurposes(cfg, lang)}
+				at.Form = &themes.Form{Purposes: formPurposes(cfg, lang), NoMail: cfg.SMTP == nil}
 			}
 			arch.Archive = append(arch.Archive, at)
 		}
@@ -264,7 +267,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			}
 			switch p.fm.Layout {
 			case themes.LayoutConsent:
-				pg.Form = &themes.Form{Action: b.opts.FormAction, TextVersion: res.Versions[lang], Purposes: formPurposes(cfg, lang)}
+				pg.Form = &themes.Form{Action: b.opts.FormAction, TextVersion: res.Versions[lang], Purposes: formPurposes(cfg, lang), NoMail: cfg.SMTP == nil}
 			case themes.LayoutWithdrawal:
 				pg.Form = &themes.Form{Action: b.opts.WithdrawAction, Purposes: formPurposes(cfg, lang)}
 			}
@@ -436,7 +439,7 @@ func formPurposes(cfg *config.Config, lang string) []themes.FormPurpose {
 
 func markdownData(cfg *config.Config, lang string, pages []*page) MarkdownData {
 	d := MarkdownData{
-		Lang: lang, Site: cfg.Site, Controller: cfg.Controller,
+		Lang: lang, Site: cfg.Site, Controller: cfg.Controller, Mail: cfg.SMTP != nil,
 		PolicyURL:     urlOf(pages, themes.LayoutPolicy),
 		ConsentURL:    urlOf(pages, themes.LayoutConsent),
 		WithdrawalURL: urlOf(pages, themes.LayoutWithdrawal),

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
@@ -34,12 +34,15 @@ type ReceiptCheck struct {
 	// Log, if not nil, is the decisions log; the record must be its line
 	// number seq, byte for byte, and the whole log must verify.
 	Log io.Reader
-	// Attachments checks the files a receipt may carry besides its record
-	// and layout, by attachment name: the data subject's openings of the
-	// record's commitments, an inclusion proof in a transparency log. Each
-	// is called with the verified record, its line and the attachment's
-	// bytes; an error fails the receipt. An attachment without a checker
-	// fails it too (a reader would take it for part of the proof).
+	// Tlog, if not nil, names the transparency log: the receipt's
+	// inclusion proof must verify against it ([CheckInclusion]).
+	Tlog *LogCheck
+	// Attachments checks further files a receipt may carry, by attachment
+	// name, beyond those the receipt is made again with (record, openings,
+	// inclusion proof): each is called with the verified record, its line
+	// and the attachment's bytes; an error fails the receipt. An attachment
+	// that is neither made again nor has a checker fails it too (a reader
+	// would take it for part of the proof).
 	Attachments map[string]AttachmentChecker
 }
 
@@ -64,6 +67,9 @@ type ReceiptResult struct {
 	Checked []string
 	// LogRecords is the number of records in the log, if one was given.
 	LogRecords uint64
+	// Inclusion is the checked inclusion proof, if ReceiptCheck.Tlog was
+	// given.
+	Inclusion *Inclusion
 }
 
 // Errors of [VerifyReceipt] that callers may branch on; the receipt and
@@ -100,14 +106,16 @@ func personalLink(pdf []byte, id string) string {
 //
 //  1. it carries a "record.json" attachment, a log line whose Ed25519
 //     signature verifies with c.Key (so neither the record nor the key's
-//     fingerprint in it was changed);
+//     fingerprint in it was changed); for a version-2 record also an
+//     "openings.json" whose every disclosure opens one of the record's
+//     commitments (so name, number and e-mail are the signed ones);
 //  2. what it shows is what that record says: the receipt is made again
 //     from the record, the configuration and the template with the
 //     frozen layout the receipt names (receipt.LayoutOf), and the two are
 //     compared (receipt.CompareWith: what each page shows, in order, with
 //     positions within half a point, and the attachments; not how the
 //     file is written, so a re-saved receipt verifies; the first differing
-//     printed line is named). Every other attachment must be accepted by
+//     printed line is named). Any other attachment must be accepted by
 //     its checker in c.Attachments. The
 //     withdrawal link is not part of the record: a personal link is taken
 //     from the PDF (checked to name this record, but its secret needs the
@@ -118,24 +126,27 @@ func personalLink(pdf []byte, id string) string {
 // The first failing check is returned, wrapped with what was checked
 // ("attached record: …", "printed text: …", "log: …").
 func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
-	atts, err := receipt.Attachments(pdf)
+	line, err := receipt.Attachment(pdf)
 	if err != nil {
 		return nil, fmt.Errorf("attached record: %w", err)
-	}
-	line, ok := atts[receipt.AttachmentName]
-	if !ok {
-		return nil, fmt.Errorf("attached record: %w %q", receipt.ErrNoRecord, receipt.AttachmentName)
-	}
-	layout, err := receipt.LayoutOf(pdf)
-	if err != nil {
-		return nil, fmt.Errorf("printed text: %w", err)
 	}
 	line = bytes.TrimSuffix(line, []byte("\n"))
 	rec, err := ledger.ParseLine(line, c.Key)
 	if err != nil {
 		return nil, fmt.Errorf("attached record: %w", err)
 	}
-	e := ledger.Entry{Record: *rec, Line: line}
+	var ds []string
+	if rec.V >= ledger.FormatVersion && rec.SD != nil {
+		// Version 2: who decided is in the attached openings, each checked
+		// against a commitment the signature covers.
+		if ds, err = receipt.Openings(pdf); err != nil {
+			return nil, fmt.Errorf("attached openings: %w", err)
+		}
+		if err := ledger.Disclose(rec, ds); err != nil {
+			return nil, fmt.Errorf("attached openings: %w", err)
+		}
+	}
+	e := ledger.Entry{Record: *rec, Line: line, Disclosures: ds}
 	var data func(withdrawalURL string) receipt.Data
 	personalFor := rec.ID
 	switch rec.Type {
@@ -147,20 +158,28 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 	default:
 		return nil, fmt.Errorf("attached record %s: %w (type %q)", rec.ID, ErrNotDecision, rec.Type)
 	}
+	layout, err := receipt.LayoutOf(pdf)
+	if err != nil {
+		return nil, fmt.Errorf("printed text: %w", err)
+	}
 	res := &ReceiptResult{Record: rec, Line: line, Layout: layout}
-	extra := func(name string) bool { return c.Attachments[name] != nil }
-	for _, name := range slices.Sorted(maps.Keys(atts)) {
-		if name == receipt.AttachmentName {
-			continue
+	var unknown []string
+	extra := func(name string) bool {
+		if c.Attachments[name] == nil {
+			return false
 		}
-		check := c.Attachments[name]
-		if check == nil {
-			return nil, fmt.Errorf("attachment %q: %w", name, ErrUnknownAttachment)
+		unknown = append(unknown, name)
+		return true
+	}
+	// An attached inclusion proof is made again as it is (it is checked
+	// on its own below).
+	if pf, err := receipt.AttachmentNamed(pdf, translog.ProofAttachment); err == nil {
+		base := data
+		data = func(u string) receipt.Data {
+			d := base(u)
+			d.Extra = append(d.Extra, ProofFile(pf))
+			return d
 		}
-		if err := check(rec, line, atts[name]); err != nil {
-			return nil, fmt.Errorf("attachment %q: %w", name, err)
-		}
-		res.Checked = append(res.Checked, name)
 	}
 
 	// The withdrawal link is not in the record: try the personal link the
@@ -181,6 +200,7 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 		if err != nil {
 			return nil, fmt.Errorf("printed text: make the receipt again from record %s: %w", rec.ID, err)
 		}
+		unknown = unknown[:0]
 		err = receipt.CompareWith(pdf, want, extra)
 		if err == nil {
 			res.Identical, firstErr = bytes.Equal(pdf, want), nil
@@ -191,7 +211,23 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 		}
 	}
 	if firstErr != nil {
+		if errors.Is(firstErr, receipt.ErrDiffers) && strings.Contains(firstErr.Error(), "unexpected attachment") {
+			return nil, fmt.Errorf("%w: %w", firstErr, ErrUnknownAttachment)
+		}
 		return nil, fmt.Errorf("printed text: %w", firstErr)
+	}
+	if len(unknown) > 0 {
+		atts, err := receipt.Attachments(pdf)
+		if err != nil {
+			return nil, fmt.Errorf("attachments: %w", err)
+		}
+		slices.Sort(unknown)
+		for _, name := range slices.Compact(unknown) {
+			if err := c.Attachments[name](rec, line, atts[name]); err != nil {
+				return nil, fmt.Errorf("attachment %q: %w", name, err)
+			}
+			res.Checked = append(res.Checked, name)
+		}
 	}
 
 	if c.Log != nil {
@@ -211,6 +247,11 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 			return nil, fmt.Errorf("log: %w: record %s has seq %d, the log has %d records", ErrNotInLog, rec.ID, rec.Seq, head.Count)
 		case !bytes.Equal(found, line):
 			return nil, fmt.Errorf("log: %w: line %d of the log is another record than %s", ErrNotInLog, rec.Seq, rec.ID)
+		}
+	}
+	if c.Tlog != nil {
+		if res.Inclusion, err = CheckInclusion(pdf, *c.Tlog); err != nil {
+			return nil, err
 		}
 	}
 	return res, nil

@@ -98,6 +98,7 @@ func writeFile(t *testing.T, dir, name string, b []byte) string {
 // name, a receipt from another collector's key, and a record missing from
 // the log each fail with exit 1 and a message naming what failed.
 func TestVerifyReceipt(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	cfg := filepath.Join(dir, "config.toml")
 	data := filepath.Join(dir, "data")
@@ -180,7 +181,7 @@ func TestVerifyReceipt(t *testing.T) {
 			t.Errorf("exit %d: %s", code, stderr)
 		}
 		// A log with a changed byte fails as a log.
-		bad := writeFile(t, dir, "bad.jsonl", bytes.Replace(lines, []byte("Jürgen"), []byte("Jürgan"), 1))
+		bad := writeFile(t, dir, "bad.jsonl", bytes.Replace(lines, []byte(`"decision":"granted"`), []byte(`"decision":"refused"`), 1))
 		_, stderr, code = chatconsent(t, "verify", secondPath, "--key", pub, "--config", cfg, "--log", bad)
 		if code != 1 || !strings.Contains(stderr, "log: line 1: signature does not match") {
 			t.Errorf("changed log: exit %d: %s", code, stderr)
@@ -297,6 +298,7 @@ func pdftotextFile(t *testing.T, path string) (string, error) {
 // TestTemplateMisfitAtStartup: a letterhead form without a required field
 // stops the collector at start-up, naming the file and the field.
 func TestTemplateMisfitAtStartup(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	cfg := filepath.Join(dir, "config.toml")
 	tpl, err := filepath.Abs(filepath.Join("..", "..", "collector", "receipt", "testdata", "form_missing.pdf"))
