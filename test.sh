@@ -30,6 +30,9 @@ PACKAGES=(
   # qpdf: bench/receiptoverlay stamps a template with it, and receipts
   # re-saved by another PDF tool (receipt verification by visible text)
   qpdf:qpdf
+  # mutool clean, the other re-saving tool receipts must survive
+  # (collector/receipt TestResavedReceiptsVerify)
+  mupdf-tools:mutool
   # fonts for receipts in every script a name can be written in (Latin,
   # Greek, Cyrillic, Arabic, Hebrew, ...; CJK in its own package)
   fonts-noto-core:

@@ -96,7 +96,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	}
 	info.KeyCreated = created
 	info.Public = priv.Public().(ed25519.PublicKey)
-	theme, err := themes.Load(cfg.Dir)
+	theme, err := themes.LoadSite(cfg.Dir, cfg.Site.DefaultLanguage)
 	if err != nil {
 		return nil, info, err
 	}

@@ -59,6 +59,12 @@ type FieldError struct {
 	// numbers fills the message's {numbers} (the ways to write an
 	// ambiguous phone number); never logged.
 	numbers string
+	// char fills {char} and {code} (the character of a name to blame,
+	// and its U+XXXX); never logged.
+	char rune
+	// text, if not "", selects the message instead of Code (theme string
+	// "err_"+text).
+	text string
 }
 
 // RequestError is a request that could not be decoded at all (wrong content
@@ -313,7 +319,15 @@ func phoneError(field string, err error) FieldError {
 
 // message is fe's text in the strings t of one language.
 func (fe FieldError) message(t map[string]string) string {
-	return strings.ReplaceAll(t["err_"+fe.Code], "{numbers}", fe.numbers)
+	char, code := "", ""
+	if fe.char != 0 {
+		char, code = string(fe.char), fmt.Sprintf("%U", fe.char)
+	}
+	key := fe.Code
+	if fe.text != "" {
+		key = fe.text
+	}
+	return strings.NewReplacer("{numbers}", fe.numbers, "{char}", char, "{code}", code).Replace(t["err_"+key])
 }
 
 // validEmail accepts a bare address (no display name) of at most 254 bytes.

@@ -385,12 +385,16 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 	if req.Decision != ledger.Granted && req.Decision != ledger.Refused {
 		add(FieldDecision, "decision")
 	}
-	name := strings.TrimSpace(req.Name)
-	switch {
-	case name == "":
-		add(FieldName, "name")
-	case checkText(name, maxName) != "":
-		add(FieldName, "name_invalid")
+	// One rule for names, the same as invite --name's.
+	name, nameErr := proof.CheckName(req.Name)
+	if nameErr != nil {
+		// The code stays the API's "name_invalid"; the message names the
+		// character the receipt cannot print.
+		fe := FieldError{Field: FieldName, Code: nameErr.Code, char: nameErr.Rune}
+		if fe.Code == "name_char" {
+			fe.Code, fe.text = "name_invalid", "name_char"
+		}
+		errs = append(errs, fe)
 	}
 	phoneNumber := ""
 	switch {
@@ -432,9 +436,6 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 	}
 	// Refuse now, not after the record is stored, what the receipt cannot
 	// print: every recorded decision must get its receipt.
-	if name != "" && !hasField(errs, FieldName) && receipt.Printable("name", name) != nil {
-		add(FieldName, "name_invalid")
-	}
 	if email != "" && !hasField(errs, FieldEmail) && receipt.Printable("email", email) != nil {
 		add(FieldEmail, "email")
 	}

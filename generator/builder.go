@@ -99,7 +99,7 @@ func (b *Builder) ArchiveDir() string { return b.opts.ArchiveDir }
 // where known) that caused it.
 func (b *Builder) Build() (*Site, *Result, error) {
 	cfg := b.cfg
-	theme, err := themes.Load(cfg.Dir)
+	theme, err := themes.LoadSite(cfg.Dir, cfg.Site.DefaultLanguage)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -36,7 +37,18 @@ type ReceiptCheck struct {
 	// Tlog, if not nil, names the transparency log: the receipt's
 	// inclusion proof must verify against it ([CheckInclusion]).
 	Tlog *LogCheck
+	// Attachments checks further files a receipt may carry, by attachment
+	// name, beyond those the receipt is made again with (record, openings,
+	// inclusion proof): each is called with the verified record, its line
+	// and the attachment's bytes; an error fails the receipt. An attachment
+	// that is neither made again nor has a checker fails it too (a reader
+	// would take it for part of the proof).
+	Attachments map[string]AttachmentChecker
 }
+
+// AttachmentChecker checks one extra attachment of a receipt against the
+// receipt's verified record (see [ReceiptCheck.Attachments]).
+type AttachmentChecker func(rec *ledger.Record, line, attachment []byte) error
 
 // ReceiptResult is what a valid receipt proves.
 type ReceiptResult struct {
@@ -47,6 +59,12 @@ type ReceiptResult struct {
 	// again from its record; otherwise it has the same content, written
 	// differently (e.g. saved again by a PDF tool).
 	Identical bool
+	// Layout is the name of the frozen layout the receipt was made with
+	// (receipt.LayoutOf) and made again with.
+	Layout string
+	// Checked lists the extra attachments that their checkers accepted,
+	// sorted.
+	Checked []string
 	// LogRecords is the number of records in the log, if one was given.
 	LogRecords uint64
 	// Inclusion is the checked inclusion proof, if ReceiptCheck.Tlog was
@@ -62,6 +80,9 @@ var (
 	// ErrNotInLog: the log does not hold the receipt's record at its
 	// sequence number.
 	ErrNotInLog = errors.New("the record is not in the log")
+	// ErrUnknownAttachment: the receipt carries a file that no checker
+	// of [ReceiptCheck.Attachments] knows.
+	ErrUnknownAttachment = errors.New("not a part of a receipt that this verifier can check")
 	// ErrNotDecision: the attached record is not a decision.
 	ErrNotDecision = errors.New("the attached record is not a consent decision")
 )
@@ -89,9 +110,13 @@ func personalLink(pdf []byte, id string) string {
 //     "openings.json" whose every disclosure opens one of the record's
 //     commitments (so name, number and e-mail are the signed ones);
 //  2. what it shows is what that record says: the receipt is made again
-//     from the record, the configuration and the template, and the two
-//     are compared (receipt.Compare: equal bytes, or the same document
-//     structure; the first differing printed line is named). The
+//     from the record, the configuration and the template with the
+//     frozen layout the receipt names (receipt.LayoutOf), and the two are
+//     compared (receipt.CompareWith: what each page shows, in order, with
+//     positions within half a point, and the attachments; not how the
+//     file is written, so a re-saved receipt verifies; the first differing
+//     printed line is named). Any other attachment must be accepted by
+//     its checker in c.Attachments. The
 //     withdrawal link is not part of the record: a personal link is taken
 //     from the PDF (checked to name this record, but its secret needs the
 //     private key), a consent page link from c.ConsentURLs;
@@ -133,7 +158,19 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 	default:
 		return nil, fmt.Errorf("attached record %s: %w (type %q)", rec.ID, ErrNotDecision, rec.Type)
 	}
-	res := &ReceiptResult{Record: rec, Line: line}
+	layout, err := receipt.LayoutOf(pdf)
+	if err != nil {
+		return nil, fmt.Errorf("printed text: %w", err)
+	}
+	res := &ReceiptResult{Record: rec, Line: line, Layout: layout}
+	var unknown []string
+	extra := func(name string) bool {
+		if c.Attachments[name] == nil {
+			return false
+		}
+		unknown = append(unknown, name)
+		return true
+	}
 	// An attached inclusion proof is made again as it is (it is checked
 	// on its own below).
 	if pf, err := receipt.AttachmentNamed(pdf, translog.ProofAttachment); err == nil {
@@ -159,11 +196,12 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 	}
 	var firstErr error
 	for _, u := range cands {
-		want, err := c.Stamper.Stamp(data(u))
+		want, err := c.Stamper.StampLayout(layout, data(u))
 		if err != nil {
 			return nil, fmt.Errorf("printed text: make the receipt again from record %s: %w", rec.ID, err)
 		}
-		err = receipt.Compare(pdf, want)
+		unknown = unknown[:0]
+		err = receipt.CompareWith(pdf, want, extra)
 		if err == nil {
 			res.Identical, firstErr = bytes.Equal(pdf, want), nil
 			break
@@ -173,7 +211,23 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 		}
 	}
 	if firstErr != nil {
+		if errors.Is(firstErr, receipt.ErrDiffers) && strings.Contains(firstErr.Error(), "unexpected attachment") {
+			return nil, fmt.Errorf("%w: %w", firstErr, ErrUnknownAttachment)
+		}
 		return nil, fmt.Errorf("printed text: %w", firstErr)
+	}
+	if len(unknown) > 0 {
+		atts, err := receipt.Attachments(pdf)
+		if err != nil {
+			return nil, fmt.Errorf("attachments: %w", err)
+		}
+		slices.Sort(unknown)
+		for _, name := range slices.Compact(unknown) {
+			if err := c.Attachments[name](rec, line, atts[name]); err != nil {
+				return nil, fmt.Errorf("attachment %q: %w", name, err)
+			}
+			res.Checked = append(res.Checked, name)
+		}
 	}
 
 	if c.Log != nil {

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -151,10 +152,17 @@ type ArchivedText struct {
 	Form    *Form
 }
 
-// Load loads the built-in theme with the overrides found in siteDir
+// Load is [LoadSite] with English as the fallback language.
+func Load(siteDir string) (*Theme, error) { return LoadSite(siteDir, "en") }
+
+// LoadSite loads the built-in theme with the overrides found in siteDir
 // (siteDir/layouts/*.html, siteDir/i18n/*.toml). siteDir "" means none.
-// Errors name the file and, for template and TOML errors, the line.
-func Load(siteDir string) (*Theme, error) {
+// A site adds a language the theme does not have with siteDir/i18n/LANG.toml
+// (and content/LANG/): keys it does not set are taken from the fallback
+// language (the site's default language), then from English; keys the
+// theme does not know are errors. Errors name the file and, for template
+// and TOML errors, the line.
+func LoadSite(siteDir, fallback string) (*Theme, error) {
 	base, err := fs.Sub(Default, "default")
 	if err != nil {
 		return nil, err
@@ -235,8 +243,62 @@ func Load(siteDir string) (*Theme, error) {
 		}
 		t.strings[lang] = m
 	}
+	if siteDir != "" {
+		if err := t.siteLanguages(siteDir, fallback, mark); err != nil {
+			return nil, err
+		}
+	}
 	t.sum = hex.EncodeToString(h.Sum(nil))
 	return t, nil
+}
+
+// siteLanguages adds the languages of siteDir/i18n that the theme lacks,
+// each on top of a copy of the fallback language's strings (or English's).
+func (t *Theme) siteLanguages(siteDir, fallback string, mark func(string, []byte)) error {
+	dir := filepath.Join(siteDir, "i18n")
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", dir, err)
+	}
+	type file struct{ lang, path string }
+	var files []file
+	for _, e := range entries {
+		lang, ok := strings.CutSuffix(e.Name(), ".toml")
+		if !ok || e.IsDir() || t.strings[lang] != nil {
+			continue
+		}
+		files = append(files, file{lang, filepath.Join(dir, e.Name())})
+	}
+	// The fallback language first, so that others fall back to all of it.
+	slices.SortStableFunc(files, func(a, b file) int {
+		switch {
+		case a.lang == fallback:
+			return -1
+		case b.lang == fallback:
+			return 1
+		}
+		return strings.Compare(a.lang, b.lang)
+	})
+	for _, f := range files {
+		base := t.strings[fallback]
+		if base == nil || f.lang == fallback {
+			base = t.strings["en"]
+		}
+		m := maps.Clone(base)
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", f.path, err)
+		}
+		mark(f.path, b)
+		if err := decodeStrings(f.path, b, m, base); err != nil {
+			return err
+		}
+		t.strings[f.lang] = m
+	}
+	return nil
 }
 
 var idAttrRe = regexp.MustCompile(`\sid="([^"]*)"`)

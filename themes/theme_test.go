@@ -87,3 +87,25 @@ func TestSiteOverrides(t *testing.T) {
 		t.Errorf("broken layout override: %v", err)
 	}
 }
+
+// A site adds a language the theme lacks with i18n/LANG.toml: its keys
+// win, the rest come from the site's default language; an unknown key is
+// an error naming the file.
+func TestSiteLanguageFallsBack(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "i18n"), 0o755)
+	os.WriteFile(filepath.Join(dir, "i18n", "fr.toml"), []byte("grant = \"J'accepte\"\n"), 0o644)
+	th, err := LoadSite(dir, "de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, de := th.Strings("fr"), th.Strings("de")
+	if fr["grant"] != "J'accepte" || fr["refuse"] != de["refuse"] || len(fr) != len(de) {
+		t.Errorf("fr: grant %q, refuse %q (de %q), %d keys (de %d)", fr["grant"], fr["refuse"], de["refuse"], len(fr), len(de))
+	}
+	os.WriteFile(filepath.Join(dir, "i18n", "fr.toml"), []byte("grnat = \"x\"\n"), 0o644)
+	if _, err := LoadSite(dir, "de"); err == nil || !strings.Contains(err.Error(), "fr.toml: unknown key grnat") {
+		t.Errorf("misspelt key: %v", err)
+	}
+}

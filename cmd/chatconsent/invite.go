@@ -16,6 +16,7 @@ import (
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
+	"github.com/chatconsent/chatconsent/proof"
 	"github.com/chatconsent/chatconsent/themes"
 	qrcode "github.com/skip2/go-qrcode"
 )
@@ -59,7 +60,7 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	if w := loopbackWarning(cfg.Collector.PublicURL); w != "" {
 		fmt.Fprintf(stderr, "chatconsent: warning: %s\n", w)
 	}
-	theme, err := themes.Load(cfg.Dir)
+	theme, err := themes.LoadSite(cfg.Dir, cfg.Site.DefaultLanguage)
 	if err != nil {
 		return err
 	}
@@ -76,7 +77,15 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 			return usageError("invite: --lang %q: the site has %s", *lang, strings.Join(cfg.Site.Languages, ", "))
 		}
 		mk.qr = *qr
-		return mk.print(stdout, number, strings.TrimSpace(*name), *lang)
+		nm := strings.TrimSpace(*name)
+		if nm != "" {
+			// The form's rule: a name it would refuse is refused here.
+			var nerr *proof.NameError
+			if nm, nerr = proof.CheckName(nm); nerr != nil {
+				return usageError("invite: --name %q: %v", *name, nerr)
+			}
+		}
+		return mk.print(stdout, number, nm, *lang)
 	}
 	o, err := openRecordsLog(*cfgPath, *data, *logCopy, false)
 	if err != nil {

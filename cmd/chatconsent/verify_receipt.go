@@ -129,7 +129,7 @@ func verifyReceipt(file, keyPath, logPath, cfgPath string, tf *tlogFlags, stdout
 	if !res.Identical {
 		how = "same content as the receipt made again from it (file written differently)"
 	}
-	fmt.Fprintf(stdout, "printed text: matches the record, %s\n", how)
+	fmt.Fprintf(stdout, "printed text: matches the record (layout %s), %s\n", res.Layout, how)
 	if logPath != "" {
 		fmt.Fprintf(stdout, "log %s: OK, %s; line %d is this record\n", logPath, count(uint64(res.LogRecords), "record"), r.Seq)
 	}

@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -45,24 +45,29 @@ func (d *TextDiff) Error() string {
 func (d *TextDiff) Unwrap() error { return ErrTextDiffers }
 
 // Compare checks that the receipt got shows exactly what want, the
-// receipt stamped again from the same record, shows. It returns nil if
-// the files are equal byte for byte, or if their document structures are:
-// the same pages, content (decoded), fonts, annotations, attachments and
-// catalog, whatever the object numbers, object order, compression or
-// cross-reference format (so a receipt re-saved by a PDF tool that keeps
-// the content still verifies). The document information dictionary
-// (title, producer, dates) is metadata and not compared.
+// receipt stamped again from the same record, shows, and carries the same
+// attachments. It is [CompareWith] without extra attachments.
+func Compare(got, want []byte) error { return CompareWith(got, want, nil) }
+
+// CompareWith checks that the receipt got shows what want shows and
+// carries want's attachments, whatever the object numbers, object order,
+// compression, cross-reference format or linearisation: so a receipt
+// re-saved by a PDF tool still verifies. What a reader sees is compared
+// (see visible.go): each page's drawing operators in order, with the text
+// decoded and positions within half a point, the resources they use by
+// content, the page boxes and annotations. The document information
+// (title, producer, dates) and the attachments' descriptions (the record's
+// names the layout, read by [LayoutOf]) are not compared.
+//
+// Each attachment of want must be in got with the same bytes. An
+// attachment only got has (an erasure opening, an inclusion proof) is
+// accepted only if extra(name) is true: the caller checks its content.
 //
 // A difference in the printed text is a [*TextDiff] (wrapping
 // [ErrTextDiffers]) naming the first differing line; any other difference
-// wraps [ErrDiffers] and names its place ("Root/Pages/Kids[0]/…"). A PDF
-// that cannot be read is another error.
-//
-// Why structure and not only text: the same glyph ids print other letters
-// with a changed font program, a white box or an annotation can cover a
-// line, and another attached file can be shown instead of record.json;
-// comparing the whole document catches all of these.
-func Compare(got, want []byte) error {
+// wraps [ErrDiffers] and says where. A PDF that cannot be read is another
+// error.
+func CompareWith(got, want []byte, extra func(name string) bool) error {
 	if bytes.Equal(got, want) {
 		return nil
 	}
@@ -77,37 +82,38 @@ func Compare(got, want []byte) error {
 	if err != nil {
 		return fmt.Errorf("read re-stamped receipt: %w", err)
 	}
-	gt, err := pageTexts(gctx)
-	if err != nil {
-		return fmt.Errorf("read receipt text: %w", err)
-	}
-	wt, err := pageTexts(wctx)
-	if err != nil {
-		return fmt.Errorf("read re-stamped receipt text: %w", err)
-	}
-	for i := 0; i < max(len(gt), len(wt)); i++ {
-		var g, w string
-		if i < len(gt) {
-			g = gt[i]
-		}
-		if i < len(wt) {
-			w = wt[i]
-		}
-		if g != w {
-			return &TextDiff{Line: i + 1, Got: g, Want: w}
-		}
-	}
-	groot, err := gctx.Catalog()
+	gv, err := viewOf(gctx)
 	if err != nil {
 		return fmt.Errorf("read receipt: %w", err)
 	}
-	wroot, err := wctx.Catalog()
+	wv, err := viewOf(wctx)
 	if err != nil {
 		return fmt.Errorf("read re-stamped receipt: %w", err)
 	}
-	c := &comparer{g: gctx, w: wctx, seen: map[[2]int]bool{}}
-	if err := c.obj("Root", groot, wroot); err != nil {
-		return fmt.Errorf("%w: %v", ErrDiffers, err)
+	if err := compareViews(gv, wv); err != nil {
+		return err
+	}
+	ga, _, err := attachments(gctx)
+	if err != nil {
+		return fmt.Errorf("read receipt: %w", err)
+	}
+	wa, _, err := attachments(wctx)
+	if err != nil {
+		return fmt.Errorf("read re-stamped receipt: %w", err)
+	}
+	for _, name := range slices.Sorted(maps.Keys(wa)) {
+		b, ok := ga[name]
+		switch {
+		case !ok:
+			return fmt.Errorf("%w: attachment %q is missing", ErrDiffers, name)
+		case !bytes.Equal(b, wa[name]):
+			return fmt.Errorf("%w: attachment %q is another file than the record's", ErrDiffers, name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(ga)) {
+		if _, ok := wa[name]; !ok && (extra == nil || !extra(name)) {
+			return fmt.Errorf("%w: unexpected attachment %q", ErrDiffers, name)
+		}
 	}
 	return nil
 }
@@ -186,7 +192,7 @@ func contentText(c []byte, fonts map[string]*metrics) []string {
 			}
 			return b.String()
 		}
-		uni := glyphRunes(m)
+		uni := m.runes()
 		var b strings.Builder
 		for i := 0; i+1 < len(s); i += 2 {
 			g := uint16(s[i])<<8 | uint16(s[i+1])
@@ -217,18 +223,6 @@ func contentText(c []byte, fonts map[string]*metrics) []string {
 		operands = operands[:0]
 	}
 	return out
-}
-
-// glyphRunes returns the reverse of m's character map: each glyph id to
-// the smallest code point mapped to it (as the ToUnicode map does).
-func glyphRunes(m *metrics) map[uint16]rune {
-	uni := map[uint16]rune{}
-	for r, g := range m.chars {
-		if old, ok := uni[g]; !ok || rune(r) < old {
-			uni[g] = rune(r)
-		}
-	}
-	return uni
 }
 
 // token is an operand (op == "", raw holds it; arrays are one operand) or
@@ -393,141 +387,6 @@ func pdfString(o []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// comparer compares two documents' object graphs.
-type comparer struct {
-	g, w *model.Context
-	seen map[[2]int]bool // pairs of indirect objects already compared
-}
-
-// ignoredKeys are entries that depend on how a file is written, not on
-// what it shows.
-var ignoredKeys = map[string]bool{"Length": true, "Filter": true, "DecodeParms": true}
-
-func (c *comparer) obj(path string, g, w types.Object) error {
-	gr, gIsRef := g.(types.IndirectRef)
-	wr, wIsRef := w.(types.IndirectRef)
-	if gIsRef && wIsRef {
-		key := [2]int{gr.ObjectNumber.Value(), wr.ObjectNumber.Value()}
-		if c.seen[key] {
-			return nil
-		}
-		c.seen[key] = true
-	}
-	var err error
-	if gIsRef {
-		if g, err = c.g.Dereference(gr); err != nil {
-			return fmt.Errorf("%s: %v", path, err)
-		}
-	}
-	if wIsRef {
-		if w, err = c.w.Dereference(wr); err != nil {
-			return fmt.Errorf("%s: %v", path, err)
-		}
-	}
-	switch wv := w.(type) {
-	case nil:
-		if g != nil {
-			return fmt.Errorf("%s: unexpected %s", path, short(g))
-		}
-	case types.Dict:
-		gv, ok := g.(types.Dict)
-		if !ok {
-			return fmt.Errorf("%s: %s, want a dictionary", path, short(g))
-		}
-		return c.dict(path, gv, wv)
-	case types.StreamDict:
-		gv, ok := g.(types.StreamDict)
-		if !ok {
-			return fmt.Errorf("%s: %s, want a stream", path, short(g))
-		}
-		if err := c.dict(path, gv.Dict, wv.Dict); err != nil {
-			return err
-		}
-		if err := gv.Decode(); err != nil {
-			return fmt.Errorf("%s: decode stream: %v", path, err)
-		}
-		if err := wv.Decode(); err != nil {
-			return fmt.Errorf("%s: decode stream: %v", path, err)
-		}
-		if !bytes.Equal(gv.Content, wv.Content) {
-			return fmt.Errorf("%s: stream content differs", path)
-		}
-	case types.Array:
-		gv, ok := g.(types.Array)
-		if !ok {
-			return fmt.Errorf("%s: %s, want an array", path, short(g))
-		}
-		if len(gv) != len(wv) {
-			return fmt.Errorf("%s: %d elements, want %d", path, len(gv), len(wv))
-		}
-		for i := range wv {
-			if err := c.obj(fmt.Sprintf("%s[%d]", path, i), gv[i], wv[i]); err != nil {
-				return err
-			}
-		}
-	case types.Integer, types.Float:
-		gn, ok1 := number(g)
-		wn, _ := number(w)
-		if !ok1 || math.Abs(gn-wn) > 1e-6 {
-			return fmt.Errorf("%s: %s, want %s", path, short(g), short(w))
-		}
-	case types.StringLiteral, types.HexLiteral:
-		gs, ok1 := stringBytes(g)
-		ws, ok2 := stringBytes(w)
-		if !ok1 || !ok2 || !bytes.Equal(gs, ws) {
-			return fmt.Errorf("%s: %s, want %s", path, short(g), short(w))
-		}
-	default:
-		if g == nil || g.PDFString() != w.PDFString() {
-			return fmt.Errorf("%s: %s, want %s", path, short(g), short(w))
-		}
-	}
-	return nil
-}
-
-func (c *comparer) dict(path string, g, w types.Dict) error {
-	keys := func(d types.Dict) []string {
-		var kk []string
-		for k := range d {
-			if !ignoredKeys[k] {
-				kk = append(kk, k)
-			}
-		}
-		slices.Sort(kk)
-		return kk
-	}
-	gk, wk := keys(g), keys(w)
-	for _, k := range wk {
-		if _, ok := g[k]; !ok {
-			return fmt.Errorf("%s: no /%s", path, k)
-		}
-	}
-	for _, k := range gk {
-		if _, ok := w[k]; !ok {
-			return fmt.Errorf("%s: unexpected /%s", path, k)
-		}
-	}
-	for _, k := range wk {
-		if k == "Parent" { // a back reference, compared from above
-			continue
-		}
-		if err := c.obj(path+"/"+k, g[k], w[k]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func number(o types.Object) (float64, bool) {
-	switch v := o.(type) {
-	case types.Integer:
-		return float64(v.Value()), true
-	case types.Float:
-		return v.Value(), true
-	}
-	return 0, false
-}
-
 func stringBytes(o types.Object) ([]byte, bool) {
 	switch v := o.(type) {
 	case types.StringLiteral:
@@ -538,16 +397,4 @@ func stringBytes(o types.Object) ([]byte, bool) {
 		return b, err == nil
 	}
 	return nil, false
-}
-
-// short describes an object for an error message, at most 60 bytes.
-func short(o types.Object) string {
-	if o == nil {
-		return "nothing"
-	}
-	s := o.PDFString()
-	if len(s) > 60 {
-		s = s[:57] + "..."
-	}
-	return s
 }

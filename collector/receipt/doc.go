@@ -39,7 +39,19 @@
 // and rewrites pdfcpu's output with the objects in number order, its own
 // document information (dates = Data.Time) and a content-derived file
 // identifier. Byte equality holds for one version of this package, pdfcpu
-// and the template; across versions compare [Lines] and [Attachment].
+// and the template.
+//
+// # Layouts and verification
+//
+// Every receipt names its frozen layout in the description of its record
+// attachment ([LayoutOf]; the first release's means layout "1"), and
+// [Stamper.StampLayout] makes a receipt again in that layout. [CompareWith]
+// compares what two receipts show (each page's drawing operators with the
+// text decoded and positions within half a point, resources by content,
+// page boxes, annotations) and their attachments, not how the files are
+// written: a receipt re-saved by qpdf, mutool clean or pdfcpu optimize
+// still compares equal. [Attachments] reads every attached file, so other
+// rooms can add theirs (openings, inclusion proofs) and check them.
 //
 // # pdfcpu set-up
 //

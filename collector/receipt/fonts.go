@@ -26,7 +26,12 @@ type metrics struct {
 	name   string
 	chars  map[uint32]uint16
 	widths []int
+	uni    map[uint16]rune // the reverse of chars, see runes
 }
+
+// runes returns the reverse of the character map: each glyph id to the
+// smallest code point mapped to it (as the ToUnicode map does).
+func (m *metrics) runes() map[uint16]rune { return m.uni }
 
 // covers reports whether the font has a glyph for r.
 func (m *metrics) covers(r rune) bool {
@@ -121,5 +126,11 @@ func loadMetrics(name string) (*metrics, error) {
 	if !ok {
 		return nil, fmt.Errorf("receipt: set up pdfcpu: font %s not installed", name)
 	}
-	return &metrics{name: name, chars: ttf.Chars, widths: ttf.GlyphWidths}, nil
+	m := &metrics{name: name, chars: ttf.Chars, widths: ttf.GlyphWidths, uni: map[uint16]rune{}}
+	for r, g := range m.chars {
+		if old, ok := m.uni[g]; !ok || rune(r) < old {
+			m.uni[g] = rune(r)
+		}
+	}
+	return m, nil
 }

@@ -96,12 +96,12 @@ var withdrawalLabels = map[string]labels{
 
 // labelsFor returns the labels of d's language, with the withdrawal
 // receipt's titles when d is a withdrawal; nil for an unknown language.
-func labelsFor(d Data) *labels {
-	lb, ok := labelsByLang[d.Lang]
+func labelsFor(l *layoutDef, d Data) *labels {
+	lb, ok := l.labels[d.Lang]
 	if !ok || d.Decision != "withdrawn" {
 		return lb
 	}
-	w := withdrawalLabels[d.Lang]
+	w := l.withdrawal[d.Lang]
 	c := *lb
 	c.title, c.intro, c.subjectLine, c.withdrawalText = w.title, w.intro, w.subjectLine, w.withdrawalText
 	c.withdrawn, c.purposeWithdrawn, c.ref = w.withdrawn, w.purposeWithdrawn, w.ref
@@ -186,7 +186,7 @@ var berlin = sync.OnceValues(func() (*time.Location, error) {
 // and the problem (missing value, control character, unknown language or
 // decision, too much text for one page).
 func Lines(d Data) ([]string, error) {
-	doc, err := layoutData(d)
+	doc, err := layoutData(layouts["1"], d)
 	if err != nil {
 		return nil, err
 	}
@@ -199,16 +199,16 @@ func Lines(d Data) ([]string, error) {
 
 // layoutData validates d and lays it out on the page, shrinking all text
 // sizes step by step if it does not fit at full size.
-func layoutData(d Data) ([]line, error) {
+func layoutData(l *layoutDef, d Data) ([]line, error) {
 	if err := setup(); err != nil {
 		return nil, err
 	}
-	v, err := prepare(d)
+	v, err := prepare(l, d)
 	if err != nil {
 		return nil, err
 	}
 	for scale := 1.0; scale >= minScale-1e-9; scale -= scaleStep {
-		doc, ok := compose(v, scale)
+		doc, ok := l.compose(v, scale)
 		if ok {
 			return doc, nil
 		}
@@ -230,8 +230,8 @@ type values struct {
 }
 
 // prepare validates d and returns the values to print.
-func prepare(d Data) (*values, error) {
-	lb := labelsFor(d)
+func prepare(l *layoutDef, d Data) (*values, error) {
+	lb := labelsFor(l, d)
 	if lb == nil {
 		return nil, fmt.Errorf("%w: Lang %q: want \"de\" or \"en\"", ErrInvalid, d.Lang)
 	}
@@ -338,10 +338,10 @@ func printable(field, s string, required bool) (string, error) {
 		// bidi marks, zero-width joiners …) and private-use characters
 		// would add lines, hide text or print nothing meaningful.
 		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co) {
-			return "", fmt.Errorf("%w: %s: control or formatting character %U at byte %d", ErrInvalid, field, r, i)
+			return "", &CharError{Field: field, Rune: r, At: i, Err: ErrInvalid}
 		}
 		if !regular.covers(r) {
-			return "", fmt.Errorf("%w: %s: character %U %q at byte %d", ErrUncovered, field, r, r, i)
+			return "", &CharError{Field: field, Rune: r, At: i, Err: ErrUncovered}
 		}
 	}
 	return s, nil
@@ -550,6 +550,29 @@ func fitPrefix(f *metrics, size float64, w string, max float64) int {
 // invalid UTF-8, longer than [MaxFieldBytes]). The collector calls it before
 // a decision is recorded, so that every recorded decision gets its receipt.
 func Printable(field, s string) error {
+	if err := setup(); err != nil { // the fonts' metrics; nil before
+		return err
+	}
 	_, err := printable(field, s, false)
 	return err
 }
+
+// CharError is the character of a field that a receipt cannot print:
+// Err is [ErrUncovered] (the font has no glyph for it) or [ErrInvalid] (a
+// control or invisible formatting character). At is its byte offset in
+// the field after NFC normalisation.
+type CharError struct {
+	Field string
+	Rune  rune
+	At    int
+	Err   error
+}
+
+func (e *CharError) Error() string {
+	if e.Err == ErrInvalid {
+		return fmt.Sprintf("%v: %s: control or formatting character %U at byte %d", e.Err, e.Field, e.Rune, e.At)
+	}
+	return fmt.Sprintf("%v: %s: character %U %q at byte %d", e.Err, e.Field, e.Rune, e.Rune, e.At)
+}
+
+func (e *CharError) Unwrap() error { return e.Err }

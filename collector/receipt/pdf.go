@@ -156,9 +156,9 @@ func prepareTemplate(template []byte, placements []Placement) (*prepared, error)
 }
 
 // layout returns the lines to print on each page for d.
-func (s *Stamper) layout(d Data) (map[int][]line, error) {
+func (s *Stamper) layout(l *layoutDef, d Data) (map[int][]line, error) {
 	if s.slots == nil {
-		doc, err := layoutData(d)
+		doc, err := layoutData(l, d)
 		if err != nil {
 			return nil, err
 		}
@@ -167,7 +167,7 @@ func (s *Stamper) layout(d Data) (map[int][]line, error) {
 	if err := setup(); err != nil {
 		return nil, err
 	}
-	v, err := prepare(d)
+	v, err := prepare(l, d)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (s *Stamper) layout(d Data) (map[int][]line, error) {
 
 // render prints the lines of each page onto a fresh copy of the prepared
 // template, attaches the record and writes the PDF in canonical form.
-func (s *Stamper) render(d Data, doc map[int][]line) ([]byte, error) {
+func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line) ([]byte, error) {
 	conf := newConf()
 	// No optimisation: it would drop the fonts from the page's resources,
 	// as the template's own content does not use them.
@@ -214,7 +214,7 @@ func (s *Stamper) render(d Data, doc map[int][]line) ([]byte, error) {
 		Reader:   bytes.NewReader(d.Record),
 		ID:       AttachmentName,
 		FileName: AttachmentName,
-		Desc:     "signed consent record",
+		Desc:     layoutDesc(layout),
 		ModTime:  &modTime,
 	}, false); err != nil {
 		return nil, fmt.Errorf("attach %s: %w", AttachmentName, err)
@@ -248,7 +248,7 @@ func (s *Stamper) render(d Data, doc map[int][]line) ([]byte, error) {
 	}
 	root.Update("Lang", types.StringLiteral(d.Lang))
 
-	info, err := infoDict(d)
+	info, err := infoDict(l, d)
 	if err != nil {
 		return nil, err
 	}
@@ -461,8 +461,8 @@ func setSubsetTag(xt *model.XRefTable, ref types.IndirectRef, name, tag string) 
 
 // infoDict returns the document information dictionary for d (PDF 32000
 // 14.3.3). Dates are d.Time, never the time of stamping.
-func infoDict(d Data) (types.Dict, error) {
-	lb := labelsFor(d)
+func infoDict(l *layoutDef, d Data) (types.Dict, error) {
+	lb := labelsFor(l, d)
 	loc, err := berlin()
 	if err != nil {
 		return nil, err

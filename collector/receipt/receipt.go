@@ -159,6 +159,11 @@ type Stamper struct {
 	// slots place single values on a form or positioned template; nil
 	// for the full receipt.
 	slots []slot
+	// labels and withdrawal are the labels of layouts 2 and later, by
+	// language: the built-in German and English ones unless
+	// [Stamper.WithStrings] gave the theme's.
+	labels     map[string]*labels
+	withdrawal map[string]labels
 }
 
 // New returns a Stamper for template, the bytes of a PDF; nil selects the
@@ -204,7 +209,7 @@ func New(template []byte, placements ...Placement) (*Stamper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
-	return &Stamper{template: p.pdf, keys: p.keys, slots: p.slots}, nil
+	return &Stamper{template: p.pdf, keys: p.keys, slots: p.slots, labels: labelsByLang, withdrawal: withdrawalLabels}, nil
 }
 
 // Stamp returns the receipt for d as the bytes of a one-page PDF: the
@@ -220,12 +225,21 @@ func New(template []byte, placements ...Placement) (*Stamper, error) {
 // whole (see [New]).
 //
 // Errors wrap [ErrInvalid] or [ErrUncovered] for bad Data.
-func (s *Stamper) Stamp(d Data) ([]byte, error) {
-	doc, err := s.layout(d)
+func (s *Stamper) Stamp(d Data) ([]byte, error) { return s.StampLayout(CurrentLayout, d) }
+
+// StampLayout is [Stamper.Stamp] with the frozen layout named layout (see
+// [LayoutOf]): what verification uses to make a receipt again as it was
+// made. An unknown layout is an error wrapping [ErrUnknownLayout].
+func (s *Stamper) StampLayout(layout string, d Data) ([]byte, error) {
+	l, err := s.layoutNamed(layout)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.render(d, doc)
+	doc, err := s.layout(l, d)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.render(layout, l, d, doc)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: stamp record %s: %w", d.RecordID, err)
 	}
@@ -237,7 +251,11 @@ func (s *Stamper) Stamp(d Data) ([]byte, error) {
 // form or positioned template the values in the order of the fields.
 // Errors are those of [Stamper.Stamp] for bad Data.
 func (s *Stamper) Lines(d Data) ([]string, error) {
-	doc, err := s.layout(d)
+	l, err := s.layoutNamed(CurrentLayout)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := s.layout(l, d)
 	if err != nil {
 		return nil, err
 	}

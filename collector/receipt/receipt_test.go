@@ -319,7 +319,7 @@ func TestWrap(t *testing.T) {
 	d.Controller.Address = "Gemeinschaftspraxis für Allgemeinmedizin im Ärztehaus am Marktplatz, Hinterhaus, 3. Obergeschoss links, Kurfürstendamm 234a, 10719 Berlin-Charlottenburg-Wilmersdorf"
 	d.Purposes[0].Title = strings.Repeat("Sehr langer Zweck ", 12)
 	d.TextURL = "https://praxis-mueller.example/" + strings.Repeat("einwilligungstexte/", 8) + testTextVersion
-	doc, err := layoutData(d)
+	doc, err := layoutData(layouts["1"], d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +377,7 @@ func TestShrinkAndTooLong(t *testing.T) {
 	for i := 0; i < 22; i++ {
 		d.Purposes = append(d.Purposes, Purpose{ID: fmt.Sprint(i), Title: fmt.Sprintf("Zusätzlicher Zweck Nummer %d", i), Granted: i%2 == 0})
 	}
-	doc, err := layoutData(d)
+	doc, err := layoutData(layouts["1"], d)
 	if err != nil {
 		t.Fatalf("22 extra purposes: %v", err)
 	}

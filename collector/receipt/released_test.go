@@ -3,8 +3,10 @@ package receipt
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -68,7 +70,11 @@ func TestReleasedReceipts(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, err := st.Stamp(e.Data)
+				layout, err := LayoutOf(pdf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := st.StampLayout(layout, e.Data)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -76,6 +82,28 @@ func TestReleasedReceipts(t *testing.T) {
 					t.Errorf("Compare: %v", err)
 				}
 			})
+		}
+	}
+}
+
+func TestLayoutNames(t *testing.T) {
+	t.Parallel()
+	old, err := os.ReadFile(filepath.Join("testdata", "released", "v1", "builtin-de-grant.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := LayoutOf(old); err != nil || l != "1" {
+		t.Errorf("LayoutOf(receipt without a layout attachment) = %q, %v; want \"1\"", l, err)
+	}
+	if l, err := LayoutOf(stamp(t, sample("en"))); err != nil || l != CurrentLayout {
+		t.Errorf("LayoutOf(new receipt) = %q, %v; want %q", l, err, CurrentLayout)
+	}
+	if _, err := testStamper(t).StampLayout("99", sample("en")); !errors.Is(err, ErrUnknownLayout) || !strings.Contains(err.Error(), `"99"`) {
+		t.Errorf("StampLayout(99) = %v, want ErrUnknownLayout naming it", err)
+	}
+	for _, bad := range []string{"", "layout 2", layoutDesc0 + "2", layoutDesc0 + "a b)", layoutDesc0 + ")"} {
+		if _, err := layoutIn(bad); !errors.Is(err, ErrUnknownLayout) {
+			t.Errorf("layoutIn(%q) = %v, want ErrUnknownLayout", bad, err)
 		}
 	}
 }

@@ -400,9 +400,6 @@ func CheckTemplate(cfg *config.Config) Result {
 		name = cfg.Receipt.Template
 	}
 	lang := cfg.Site.DefaultLanguage
-	if lang != "de" && lang != "en" {
-		lang = "en"
-	}
 	st, err := proof.NewStamper(cfg)
 	if err == nil {
 		var pdf []byte
