@@ -202,7 +202,7 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 	cp := s.proc.pages[lang]
 	form := &themes.Form{
 		Action: s.o.PublicURL + "v1/consent", TextVersion: cp.Version, Invite: token,
-		Values: themes.FormValues{Name: inv.Name, Phone: inv.Phone},
+		Values: themes.FormValues{Name: inv.Name, Phone: inv.Phone}, NoMail: s.o.Config.SMTP == nil,
 	}
 	for _, p := range s.o.Config.Purposes {
 		title, desc := p.Localized(lang)

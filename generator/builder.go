@@ -217,7 +217,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			// has is renamed (with its links) in this one.
 			at := themes.ArchivedText{Title: p.fm.Title, Content: template.HTML(uniqueIDs(string(p.src.content), p.fm.Slug+"-", used))}
 			if p.fm.Layout == themes.LayoutConsent {
-				at.Form = &themes.Form{Purposes: formPurposes(cfg, lang)}
+				at.Form = &themes.Form{Purposes: formPurposes(cfg, lang), NoMail: cfg.SMTP == nil}
 			}
 			arch.Archive = append(arch.Archive, at)
 		}
@@ -270,7 +270,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			}
 			switch p.fm.Layout {
 			case themes.LayoutConsent:
-				pg.Form = &themes.Form{Action: b.opts.FormAction, TextVersion: res.Versions[lang], Purposes: formPurposes(cfg, lang)}
+				pg.Form = &themes.Form{Action: b.opts.FormAction, TextVersion: res.Versions[lang], Purposes: formPurposes(cfg, lang), NoMail: cfg.SMTP == nil}
 			case themes.LayoutWithdrawal:
 				pg.Form = &themes.Form{Action: b.opts.WithdrawAction, Purposes: formPurposes(cfg, lang)}
 			}
@@ -315,7 +315,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	}
 
 	// Only now, with every page rendered, publish new versions.
-	newVersions, err := updateArchive(b.opts.ArchiveDir, texts, res.Versions, byLang, b.opts.Now)
+	newVersions, err := updateArchive(b.opts.ArchiveDir, texts, res.Versions, byLang, purposeIDs, b.opts.Now)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -442,7 +442,7 @@ func formPurposes(cfg *config.Config, lang string) []themes.FormPurpose {
 
 func markdownData(cfg *config.Config, lang string, pages []*page) MarkdownData {
 	d := MarkdownData{
-		Lang: lang, Site: cfg.Site, Controller: cfg.Controller,
+		Lang: lang, Site: cfg.Site, Controller: cfg.Controller, Mail: cfg.SMTP != nil,
 		PolicyURL:     urlOf(pages, themes.LayoutPolicy),
 		ConsentURL:    urlOf(pages, themes.LayoutConsent),
 		WithdrawalURL: urlOf(pages, themes.LayoutWithdrawal),

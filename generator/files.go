@@ -28,11 +28,12 @@ func writeFile(path string, b []byte) error {
 }
 
 // updateArchive publishes the current versions with their manifest entries.
-func updateArchive(dir string, texts map[string][]byte, versions map[string]string, byLang map[string][]*page, now func() time.Time) ([]string, error) {
+// purposes are the ids on the form, in its order.
+func updateArchive(dir string, texts map[string][]byte, versions map[string]string, byLang map[string][]*page, purposes []string, now func() time.Time) ([]string, error) {
 	info := map[string]textarchive.Version{}
 	t := now().UTC().Truncate(time.Second)
 	for lang, v := range versions {
-		vi := textarchive.Version{Lang: lang, FirstPublished: t}
+		vi := textarchive.Version{Lang: lang, FirstPublished: t, Purposes: slices.Clone(purposes)}
 		for _, p := range byLang[lang] {
 			if inTextVersion(p.fm.Layout) {
 				vi.Pages = append(vi.Pages, p.file)

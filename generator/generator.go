@@ -116,6 +116,9 @@ type MarkdownData struct {
 	Purposes   []PurposeText
 	// Site-relative URLs of the pages in this language ("" if absent).
 	PolicyURL, ConsentURL, WithdrawalURL string
+	// Mail is true when receipts are mailed (an [smtp] table), for
+	// {{ if .Mail }}…{{ end }} around what the text says about e-mail.
+	Mail bool
 }
 
 // PurposeText is a purpose in one language.

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 // TestRawHTML (issue 11 item 4): harmless inline markup renders through
@@ -228,6 +230,36 @@ func TestTypography(t *testing.T) {
 		}
 		if !strings.Contains(string(got), tt.want) {
 			t.Errorf("%s %q:\n got %s\nwant %s", tt.lang, tt.src, got, tt.want)
+		}
+	}
+}
+
+// TestNoMailPromise (issue 11 item 22): without [smtp] the form's e-mail
+// field and the notice promise no copy by mail; with it they do.
+func TestNoMailPromise(t *testing.T) {
+	t.Parallel()
+	for _, mail := range []bool{false, true} {
+		cfg, dir := testSite(t)
+		if mail {
+			cfg.SMTP = &config.SMTP{Host: "localhost", Port: 25, Security: "none", From: "laden@example.org", OwnerTo: "laden@example.org"}
+		}
+		s, res, err := NewBuilder(cfg, Options{Now: fixedNow, ArchiveDir: filepath.Join(dir, "archive")}).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		arch, _ := os.ReadFile(filepath.Join(dir, "archive", res.Versions["en"]+".html"))
+		for _, c := range []struct{ name, text, promise string }{
+			{"consent page", string(s.Files["en/consent/index.html"]), "Only if you also want the confirmation by e-mail."},
+			{"policy", string(s.Files["en/privacy/index.html"]), "we also send you the confirmation by e-mail"},
+			{"archive", string(arch), "we also send you the confirmation by e-mail"},
+			{"de policy", string(s.Files["de/datenschutz/index.html"]), "schicken wir Ihnen die Bestätigung auch per E-Mail"},
+		} {
+			if got := strings.Contains(c.text, c.promise); got != mail {
+				t.Errorf("smtp %v: %s promises mail: %v", mail, c.name, got)
+			}
+		}
+		if !mail && !strings.Contains(string(s.Files["en/consent/index.html"]), "We are not sending e-mails at the moment") {
+			t.Error("no [smtp]: the e-mail field does not say that nothing is sent")
 		}
 	}
 }

@@ -98,6 +98,9 @@ type Form struct {
 	// Intro replaces the theme's "error_intro" above Errors, e.g. for the
 	// withdrawal form ("withdraw_error_intro").
 	Intro string
+	// NoMail says that receipts are not mailed (no [smtp] in the config):
+	// the e-mail field says so instead of promising a copy by mail.
+	NoMail bool
 }
 
 // FormPurpose is one checkbox.

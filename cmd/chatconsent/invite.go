@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,6 +30,7 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	lang := fs.String("lang", "", "`language` of the page and message (default: the site's default)")
 	renew := fs.Bool("renew", false, "invite everyone whose consent needs renewal after a material change")
 	qr := fs.String("qr", "", "also write the personal link as a QR code: a PNG `file`, or - for the terminal (to invite in person)")
+	logCopy := fs.String("log", "", "with --renew: a copy of the collector's decisions.jsonl (`file`, signing.pub beside it), for inviting from a computer that is not the server")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -35,6 +39,9 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	}
 	if *qr != "" && *renew {
 		return usageError("invite: --qr goes with --phone, not --renew")
+	}
+	if *logCopy != "" && !*renew {
+		return usageError("invite: --log goes with --renew")
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -55,6 +62,11 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(stdout, "invite key %s, fingerprint %s (doctor on the server prints the one of its invite.pub: they must be equal)\n",
+		keyPath, invite.Fingerprint(priv.Public().(ed25519.PublicKey)))
+	if w := loopbackWarning(cfg.Collector.PublicURL); w != "" {
+		fmt.Fprintf(stderr, "chatconsent: warning: %s\n", w)
+	}
 	theme, err := themes.Load(cfg.Dir)
 	if err != nil {
 		return err
@@ -74,7 +86,7 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 		mk.qr = *qr
 		return mk.print(stdout, number, strings.TrimSpace(*name), *lang)
 	}
-	o, err := openRecords(*cfgPath, *data, false)
+	o, err := openRecordsLog(*cfgPath, *data, *logCopy, false)
 	if err != nil {
 		return err
 	}
@@ -95,6 +107,22 @@ func runInvite(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// loopbackWarning says what is wrong with personal links to publicURL
+// when its host is this computer (127.0.0.1, ::1, localhost): they open
+// on no one else's phone. It returns "" for any other host.
+func loopbackWarning(publicURL string) string {
+	u, err := url.Parse(publicURL)
+	if err != nil {
+		return ""
+	}
+	h := u.Hostname()
+	ip := net.ParseIP(h)
+	if !(strings.EqualFold(h, "localhost") || strings.HasSuffix(strings.ToLower(h), ".localhost") || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified()))) {
+		return ""
+	}
+	return fmt.Sprintf("collector.public_url is %s, this computer: these links open on no one else's phone; for real invites set collector.public_url in config.toml to the collector's public https address (e.g. https://consent.example.org/)", publicURL)
 }
 
 // inviter makes and prints invites.

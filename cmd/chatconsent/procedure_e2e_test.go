@@ -80,6 +80,7 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	runOK(t, "build", "--config", cfg, "--out", filepath.Join(dir, "public"))
 	out := runOK(t, "keygen", "--invite", "--config", cfg, "--data", data)
+	keygenOut := out
 	if !strings.Contains(out, "invite.key") {
 		t.Errorf("keygen --invite: %s", out)
 	}
@@ -91,6 +92,15 @@ func TestInviteAndWithdrawal(t *testing.T) {
 
 	// 1. The owner invites Jürgen.
 	out = runOK(t, "invite", "--config", cfg, "--data", data, "--phone", "0170 1234567", "--name", "Jürgen Weiß")
+	// The test site's public_url is loopback: the links open on no other
+	// phone, and invite says so (issue 11 item 16); it prints the invite
+	// key's fingerprint, as keygen --invite did (item 24).
+	if _, stderr, _ := chatconsent(t, "invite", "--config", cfg, "--data", data, "--phone", "0170 1234567"); !strings.Contains(stderr, "chatconsent: warning: collector.public_url is http://127.0.0.1:8080/, this computer") {
+		t.Errorf("no loopback warning:\n%s", stderr)
+	}
+	if fp := regexp.MustCompile(`fingerprint (SHA256:[0-9a-f]{64})`).FindStringSubmatch(keygenOut); fp == nil || !strings.Contains(out, "fingerprint "+fp[1]) {
+		t.Errorf("invite does not print the fingerprint keygen --invite printed:\n%s\n%s", keygenOut, out)
+	}
 	m := personalRe.FindStringSubmatch(out)
 	wa := whatsappRe.FindStringSubmatch(out)
 	if m == nil || wa == nil {
@@ -330,6 +340,44 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	out = runOK(t, "invite", "--config", cfg, "--data", data, "--renew")
 	if !strings.Contains(out, "1 person to ask again") || !strings.Contains(out, "+48512345678 Łukasz Wróbel: orders") || !strings.Contains(out, "https://wa.me/48512345678?text=Hello%20%C5%81ukasz") {
 		t.Errorf("invite --renew:\n%s", out)
+	}
+
+	// The README's split (issue 11 item 17): the invite key on the laptop,
+	// the log on the server. The owner copies decisions.jsonl and
+	// signing.pub from the server into log-copy/ and runs invite --renew
+	// --log there, with a data folder that holds only the invite key.
+	laptop, logCopy := filepath.Join(dir, "laptop-data"), filepath.Join(dir, "log-copy")
+	os.MkdirAll(laptop, 0o700)
+	os.MkdirAll(logCopy, 0o700)
+	for _, f := range []struct{ from, to string }{
+		{filepath.Join(data, invite.KeyFile), filepath.Join(laptop, invite.KeyFile)},
+		{filepath.Join(data, "decisions.jsonl"), filepath.Join(logCopy, "decisions.jsonl")},
+		{filepath.Join(data, "signing.pub"), filepath.Join(logCopy, "signing.pub")},
+	} {
+		b, err := os.ReadFile(f.from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(f.to, b, 0o600)
+	}
+	if _, stderr, code := chatconsent(t, "invite", "--config", cfg, "--data", laptop, "--renew"); code != 1 || !strings.Contains(stderr, "--log FILE") {
+		t.Errorf("invite --renew on the laptop without --log: exit %d\n%s", code, stderr)
+	}
+	split, stderr, code := chatconsent(t, "invite", "--config", cfg, "--data", laptop, "--renew", "--log", filepath.Join(logCopy, "decisions.jsonl"))
+	if code != 0 || !strings.Contains(split, "1 person to ask again") || !strings.Contains(split, "+48512345678 Łukasz Wróbel: orders") || !strings.Contains(split, "https://wa.me/48512345678?text=Hello%20%C5%81ukasz") {
+		t.Errorf("invite --renew --log: exit %d\n%s\n%s", code, split, stderr)
+	}
+	// The folder works as well as the file; a folder without signing.pub
+	// says what to copy.
+	if out, _, code := chatconsent(t, "invite", "--config", cfg, "--data", laptop, "--renew", "--log", logCopy); code != 0 || !strings.Contains(out, "1 person to ask again") {
+		t.Errorf("invite --renew --log DIR: exit %d\n%s", code, out)
+	}
+	os.Remove(filepath.Join(logCopy, "signing.pub"))
+	if _, stderr, code := chatconsent(t, "invite", "--config", cfg, "--data", laptop, "--renew", "--log", logCopy); code != 1 || !strings.Contains(stderr, "copy the collector's signing.pub beside the copy of its log") {
+		t.Errorf("--log without signing.pub: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code := chatconsent(t, "invite", "--config", cfg, "--data", laptop, "--phone", "0170 1234567", "--log", logCopy); code != 2 || !strings.Contains(stderr, "--log goes with --renew") {
+		t.Errorf("--log with --phone: exit %d\n%s", code, stderr)
 	}
 
 	// A refusal's thank-you page offers nothing to withdraw.

@@ -261,13 +261,36 @@ func Verify(token string, pub ed25519.PublicKey, now time.Time) (Invite, error) 
 }
 
 // GenerateKey creates the invite key pair in dir: [KeyFile] (mode 0600) and
-// [PublicKeyFile]. It never overwrites a key (ledger.ErrKeyExists).
+// [PublicKeyFile]. It never overwrites a key: an existing one gives an
+// error that matches ledger.ErrKeyExists.
 func GenerateKey(dir string) (ed25519.PrivateKey, error) {
-	return ledger.GenerateKeyFiles(filepath.Join(dir, KeyFile), filepath.Join(dir, PublicKeyFile))
+	p := filepath.Join(dir, KeyFile)
+	priv, err := ledger.GenerateKeyFiles(p, filepath.Join(dir, PublicKeyFile))
+	if errors.Is(err, ledger.ErrKeyExists) {
+		return nil, keyExistsError(p)
+	}
+	return priv, err
 }
 
-// ReadKey reads the invite key; see ledger.ReadPrivateKey.
-func ReadKey(path string) (ed25519.PrivateKey, error) { return ledger.ReadPrivateKey(path) }
+// keyExistsError says that an invite key (not the log's signing key) is
+// already there.
+type keyExistsError string
+
+func (e keyExistsError) Error() string {
+	return fmt.Sprintf("%s: an invite key already exists (it is never overwritten)", string(e))
+}
+func (e keyExistsError) Unwrap() error { return ledger.ErrKeyExists }
+
+// ReadKey reads the invite key; see ledger.ReadPrivateKey. Errors call it
+// the invite key.
+func ReadKey(path string) (ed25519.PrivateKey, error) {
+	return ledger.ReadPrivateKeyNamed(path, "invite key")
+}
+
+// Fingerprint is the invite key's fingerprint as keygen --invite, invite
+// and doctor print it ("SHA256:" and the hex SHA-256 of the public key), to
+// compare the laptop's key with the collector's invite.pub.
+func Fingerprint(pub ed25519.PublicKey) string { return "SHA256:" + ledger.Fingerprint(pub) }
 
 // ReadPublicKey reads the invite key's public half.
 func ReadPublicKey(path string) (ed25519.PublicKey, error) { return ledger.ReadPublicKey(path) }

@@ -80,28 +80,34 @@ func LoadOrCreateKey(dir string) (priv ed25519.PrivateKey, created bool, err err
 // ReadPrivateKey reads a PKCS #8 PEM Ed25519 private key. It refuses a file
 // that others can read (mode must not grant group or world access).
 func ReadPrivateKey(path string) (ed25519.PrivateKey, error) {
+	return ReadPrivateKeyNamed(path, "signing key")
+}
+
+// ReadPrivateKeyNamed is [ReadPrivateKey] for another key of the same
+// format, called what in errors (e.g. "invite key").
+func ReadPrivateKeyNamed(path, what string) (ed25519.PrivateKey, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("read signing key: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("signing key %s has mode %04o: others may read it; run: chmod 600 %s", path, st.Mode().Perm(), path)
+		return nil, fmt.Errorf("%s %s has mode %04o: others may read it; run: chmod 600 %s", what, path, st.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read signing key: %w", err)
+		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil || blk.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("read signing key %s: not a PEM \"PRIVATE KEY\"", path)
+		return nil, fmt.Errorf("read %s %s: not a PEM \"PRIVATE KEY\"", what, path)
 	}
 	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("read signing key %s: %w", path, err)
+		return nil, fmt.Errorf("read %s %s: %w", what, path, err)
 	}
 	priv, ok := k.(ed25519.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("read signing key %s: not an Ed25519 key", path)
+		return nil, fmt.Errorf("read %s %s: not an Ed25519 key", what, path)
 	}
 	return priv, nil
 }

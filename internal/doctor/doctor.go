@@ -13,7 +13,12 @@
 //   - decisions log: verifies (signatures, hash chain) if present;
 //   - receipt template: the built-in or the configured letterhead PDF can
 //     be stamped;
+//   - invite key: the collector's invite.pub reads, with its fingerprint
+//     to compare with what chatconsent invite prints on the owner's
+//     computer;
 //   - SMTP: the mail server answers, when one is configured;
+//   - receipt mail: warns when no [smtp] is configured (no receipt is
+//     mailed, the form asks for no e-mail address);
 //   - clock: not before the newest record in the log, and synchronised
 //     (systemd-timesyncd), because records carry the time of consent;
 //   - URLs: the site and the collector use HTTPS off loopback, and the
@@ -41,6 +46,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
@@ -141,6 +147,9 @@ func Run(ctx context.Context, o Options) []Result {
 		res = append(res, CheckCheckpointKey(dir))
 		res = append(res, CheckLog(dir, pub, o.Now()))
 	}
+	if usable || cfg.Invite.PublicKey != "" {
+		res = append(res, CheckInviteKey(cfg, dir))
+	}
 	res = append(res, CheckTemplate(cfg))
 	if o.SMTPAddr == "" && cfg.SMTP != nil {
 		o.SMTPAddr = net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(cfg.SMTP.Port))
@@ -150,9 +159,45 @@ func Run(ctx context.Context, o Options) []Result {
 		o.AllowedOrigins = cfg.Collector.AllowedOrigins
 	}
 	res = append(res, CheckSMTP(ctx, o.SMTPAddr, o.SMTPTLS, o.Timeout))
+	res = append(res, CheckMail(cfg))
 	res = append(res, CheckClock(o.Now(), o.TimeSyncFile))
 	res = append(res, CheckURLs(cfg, o.AllowedOrigins)...)
 	return res
+}
+
+// CheckInviteKey reads the invite key's public half the collector checks
+// invite links with (invite.public_key, default DATA/invite.pub) and
+// reports its fingerprint; without one, personal links are off (OK).
+func CheckInviteKey(cfg *config.Config, dir string) Result {
+	r := Result{Check: "invite key"}
+	p := cfg.Invite.PublicKey
+	if p == "" {
+		p = filepath.Join(dir, invite.PublicKeyFile)
+	}
+	pub, err := invite.ReadPublicKey(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && cfg.Invite.PublicKey == "":
+		r.Detail = "no " + p + ": personal invite links are off"
+	case err != nil:
+		r.Status, r.Detail = Fail, err.Error()
+		r.Fix = "copy invite.pub from the computer you invite from (chatconsent keygen --invite made it) to " + p
+	default:
+		r.Detail = fmt.Sprintf("%s, fingerprint %s (chatconsent invite prints the fingerprint of its invite key: they must be equal)", p, invite.Fingerprint(pub))
+	}
+	return r
+}
+
+// CheckMail warns when receipts cannot be mailed: without an [smtp] table
+// no one gets a receipt by mail, so the form hides its e-mail field.
+func CheckMail(cfg *config.Config) Result {
+	r := Result{Check: "receipt mail"}
+	if cfg.SMTP != nil {
+		r.Detail = "receipts are mailed to " + cfg.SMTP.OwnerTo + " and to those who give an address"
+		return r
+	}
+	r.Status, r.Detail = Warn, "no [smtp] in the config: receipts are not mailed, and the form asks for no e-mail address"
+	r.Fix = "to mail receipts, add an [smtp] table (host, port, from; see the README's configuration table)"
+	return r
 }
 
 // Failed reports whether any result must be fixed.

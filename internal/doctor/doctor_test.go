@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
@@ -75,6 +77,9 @@ func TestHealthyDeployment(t *testing.T) {
 	cfg, _ := deployment(t, goodConfig)
 	rs := Run(context.Background(), opts(cfg))
 	for _, r := range rs {
+		if r.Check == "receipt mail" {
+			continue // warns without [smtp] (issue 11 item 22): TestMailAndInviteKey
+		}
 		if r.Status != OK {
 			t.Errorf("%s: %s: %s (fix: %s)", r.Check, r.Status, r.Detail, r.Fix)
 		}
@@ -87,6 +92,41 @@ func TestHealthyDeployment(t *testing.T) {
 	}
 	for _, c := range []string{"config", "data directory", "signing key", "checkpoint key", "decisions log", "receipt template", "SMTP", "clock", "site.base_url", "collector.public_url", "origins"} {
 		find(t, rs, c)
+	}
+}
+
+// TestMailAndInviteKey (issue 11 items 22 and 24): no [smtp] is a
+// warning that says the form asks for no e-mail; the invite key's
+// fingerprint is printed, an unreadable invite.pub fails.
+func TestMailAndInviteKey(t *testing.T) {
+	t.Parallel()
+	cfg, data := deployment(t, goodConfig)
+	rs := Run(context.Background(), opts(cfg))
+	if r := find(t, rs, "receipt mail"); r.Status != Warn || !strings.Contains(r.Detail, "no [smtp]") || !strings.Contains(r.Detail, "no e-mail address") || !strings.Contains(r.Fix, "[smtp]") {
+		t.Errorf("receipt mail: %+v", r)
+	}
+	if r := find(t, rs, "invite key"); r.Status != OK || !strings.Contains(r.Detail, "personal invite links are off") {
+		t.Errorf("invite key without one: %+v", r)
+	}
+	priv, err := invite.GenerateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := invite.Fingerprint(priv.Public().(ed25519.PublicKey))
+	if r := find(t, Run(context.Background(), opts(cfg)), "invite key"); r.Status != OK || !strings.Contains(r.Detail, want) || !strings.HasPrefix(want, "SHA256:") {
+		t.Errorf("invite key: %+v, want %s", r, want)
+	}
+	os.WriteFile(filepath.Join(data, invite.PublicKeyFile), []byte("not a key"), 0o644)
+	if r := find(t, Run(context.Background(), opts(cfg)), "invite key"); r.Status != Fail || !strings.Contains(r.Fix, "copy invite.pub") {
+		t.Errorf("broken invite.pub: %+v", r)
+	}
+	// With [smtp], no warning.
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(b, "\n[smtp]\nhost = \"localhost\"\nport = 25\nsecurity = \"none\"\nfrom = \"laden@example.org\"\n"...), 0o644)
+	o := opts(cfg)
+	o.SMTPAddr = closedPort(t)
+	if r := find(t, Run(context.Background(), o), "receipt mail"); r.Status != OK {
+		t.Errorf("receipt mail with [smtp]: %+v", r)
 	}
 }
 

@@ -45,12 +45,12 @@ func (b *Book) WriteStatus(w io.Writer, p *Person, m *textarchive.Manifest) erro
 		case ledger.TypeDecision:
 			what = r.Decision + " " + strings.Join(r.Purposes, ", ")
 			if r.Decision == ledger.Granted {
-				// A grant refuses every other configured purpose (see the
+				// A grant refuses every other purpose on its form (see the
 				// package doc); one added to the config later was not on
-				// the form, so the line does not say "unticked".
+				// the form and is not named here (its state: not asked).
 				var left []string
 				for _, id := range b.purposes {
-					if !slices.Contains(r.Purposes, id) {
+					if !slices.Contains(r.Purposes, id) && Asked(m, r.TextVersion, id) {
 						left = append(left, id)
 					}
 				}

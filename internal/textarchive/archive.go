@@ -55,6 +55,14 @@ type Version struct {
 	// true): consents given on earlier versions of the same language need
 	// renewal. Absent (false) in manifests written before it existed.
 	MaterialChange bool `json:"material_change,omitempty"`
+	// Purposes are the ids of the purposes on the version's consent form,
+	// in its order: a purpose configured later was never asked of those
+	// who decided on this version. Manifests written before it existed
+	// lack it; [ReadManifest] then reads the ids from the archived
+	// document (the default theme's archive layout lists them as
+	// "<li><strong>Title</strong> (id): …"), and leaves it nil if it finds
+	// none there.
+	Purposes []string `json:"purposes,omitempty"`
 }
 
 // ErrUnknownVersion is returned by [Text] for a version not in the archive.
@@ -91,12 +99,30 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if m.Versions == nil {
 		m.Versions = map[string]Version{}
 	}
-	for v := range m.Versions {
+	for v, info := range m.Versions {
 		if !ValidVersion(v) {
 			return nil, fmt.Errorf("read archive manifest %s: %q is not a text version", p, v)
 		}
+		if info.Purposes == nil {
+			if doc, err := os.ReadFile(filepath.Join(dir, v+".html")); err == nil {
+				info.Purposes = PurposesIn(doc)
+				m.Versions[v] = info
+			}
+		}
 	}
 	return m, nil
+}
+
+var archivedPurposeRe = regexp.MustCompile(`<li><strong>[^<]*</strong> \(([a-z0-9][a-z0-9_-]*)\):`)
+
+// PurposesIn returns the purpose ids an archived document of the default
+// theme lists on its consent form, in order; nil if it lists none.
+func PurposesIn(doc []byte) []string {
+	var ids []string
+	for _, m := range archivedPurposeRe.FindAllSubmatch(doc, -1) {
+		ids = append(ids, string(m[1]))
+	}
+	return ids
 }
 
 // Text returns the archived document of version, checking that its bytes
