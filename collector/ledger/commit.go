@@ -20,6 +20,9 @@ const (
 	FieldClientIP  = "client_ip"
 	FieldUserAgent = "user_agent"
 	FieldToken     = "token"
+	// FieldNote is an owner's free-text note on an event they recorded
+	// (Record.Note): it may name the person.
+	FieldNote = "note"
 )
 
 // ErrDisclosure is wrapped by the errors of [ParseDisclosure] and
@@ -77,13 +80,14 @@ func ParseDisclosure(s string) (Disclosure, error) {
 	return d, nil
 }
 
-var personalFields = []string{FieldName, FieldPhone, FieldEmail, FieldClientIP, FieldUserAgent, FieldToken}
+var personalFields = []string{FieldName, FieldPhone, FieldEmail, FieldClientIP, FieldUserAgent, FieldToken, FieldNote}
 
 // Seal returns rec as version 2 stores it: every personal field that is
-// set (name, phone, email, client address, user agent, invite token) is
+// set (name, phone, email, client address, user agent, invite token, an
+// owner's note) is
 // cleared and replaced by a commitment in SD (sorted), under a fresh
 // random salt per field. disclosures open them, in the order of
-// [FieldName] … [FieldToken]. rec itself is not changed.
+// [FieldName] … [FieldNote]. rec itself is not changed.
 func Seal(rec Record) (sealed Record, disclosures []string, err error) {
 	var vals [][2]string
 	if s := rec.Subject; s != nil {
@@ -92,12 +96,12 @@ func Seal(rec Record) (sealed Record, disclosures []string, err error) {
 			vals = append(vals, [2]string{FieldEmail, s.Email})
 		}
 	}
-	for _, f := range [][2]string{{FieldClientIP, rec.ClientIP}, {FieldUserAgent, rec.UserAgent}, {FieldToken, rec.Token}} {
+	for _, f := range [][2]string{{FieldClientIP, rec.ClientIP}, {FieldUserAgent, rec.UserAgent}, {FieldToken, rec.Token}, {FieldNote, rec.Note}} {
 		if f[1] != "" {
 			vals = append(vals, f)
 		}
 	}
-	rec.Subject, rec.ClientIP, rec.UserAgent, rec.Token = nil, "", "", ""
+	rec.Subject, rec.ClientIP, rec.UserAgent, rec.Token, rec.Note = nil, "", "", "", ""
 	rec.SD = nil
 	var salt [saltBytes]byte
 	for _, v := range vals {
@@ -114,7 +118,7 @@ func Seal(rec Record) (sealed Record, disclosures []string, err error) {
 
 // Disclose opens a version-2 record with disclosures: each must open one
 // of rec.SD's commitments (none twice), and its value is set in rec's
-// field (Subject, ClientIP, UserAgent, Token). Errors wrap [ErrDisclosure]
+// field (Subject, ClientIP, UserAgent, Token, Note). Errors wrap [ErrDisclosure]
 // and leave rec unchanged.
 func Disclose(rec *Record, disclosures []string) error {
 	out := *rec
@@ -155,6 +159,8 @@ func Disclose(rec *Record, disclosures []string) error {
 			out.UserAgent = d.Value
 		case FieldToken:
 			out.Token = d.Value
+		case FieldNote:
+			out.Note = d.Value
 		}
 	}
 	*rec = out
@@ -174,8 +180,8 @@ func checkFields(rec *Record) error {
 	switch {
 	case rec.Subject != nil:
 		return errors.New("a version 2 record holds no subject in clear")
-	case rec.ClientIP != "" || rec.UserAgent != "" || rec.Token != "":
-		return errors.New("a version 2 record holds no client address, user agent or token in clear")
+	case rec.ClientIP != "" || rec.UserAgent != "" || rec.Token != "" || rec.Note != "":
+		return errors.New("a version 2 record holds no client address, user agent, token or note in clear")
 	case rec.SD != nil && len(rec.SD) == 0:
 		return errors.New("sd is empty")
 	}
