@@ -24,14 +24,15 @@ PACKAGES=(
   systemd:systemd-analyze
   # npm ci of axe-core for e2e/axe_test.go (pulls in nodejs)
   npm:npm
-  # re-saving receipts the way other PDF tools do (receipt verification
-  # by visible text; bench/receiptoverlay)
+  # qpdf: bench/receiptoverlay stamps a template with it, and receipts
+  # re-saved by another PDF tool (receipt verification by visible text)
   qpdf:qpdf
-  # fonts for receipts in every script the forms accept (Latin, Greek,
-  # Cyrillic, Arabic, Hebrew, ...; CJK separately)
+  # fonts for receipts in every script a name can be written in (Latin,
+  # Greek, Cyrillic, Arabic, Hebrew, ...; CJK in its own package)
   fonts-noto-core:
   fonts-noto-cjk:
-  # a MySQL-compatible database for the transparency log's SQL storage tests
+  # a MySQL-compatible server for the transparency log's SQL storage
+  # (planned; no test starts it yet)
   mariadb-server:
 )
 

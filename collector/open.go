@@ -16,7 +16,9 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/logfeed"
 	"github.com/chatconsent/chatconsent/collector/private"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/records"
@@ -42,6 +44,10 @@ type Setup struct {
 	// (ledger.Options.MaxBatch 1): the baseline the load benchmark compares
 	// group commit with. Never useful in production.
 	NoGroupCommit bool
+	// LogVersion, if not 0, is the decisions log's format version
+	// appended (ledger.FormatV1 or ledger.FormatVersion); only version-2
+	// lines go to the transparency log.
+	LogVersion int
 }
 
 // Started reports what [Open] found or did on the way.
@@ -56,6 +62,9 @@ type Started struct {
 	// MissingReceipts counts recorded decisions and withdrawals whose
 	// receipt (and mail) a crash left unmade; they are made again now.
 	MissingReceipts int
+	// TlogCaughtUp counts the entries the transparency log lacked at
+	// start and got from the decisions log.
+	TlogCaughtUp uint64
 }
 
 // Open prepares everything a collector needs: the data directory, the
@@ -160,7 +169,10 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if st.NoGroupCommit {
 		lo.MaxBatch = 1
 	}
-	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, lo)
+	if st.LogVersion != 0 {
+		lo.Version = st.LogVersion
+	}
+	feed, log, rec, err := openLogs(cfg, st, priv, lo)
 	if err != nil {
 		vault.Close()
 		if mailer != nil {
@@ -168,11 +180,12 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 		return nil, info, err
 	}
+	info.TlogCaughtUp = feed.CaughtUp()
 	info.Recovery = rec
 	info.Records = log.Head().Count
 	o := Options{
 		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
-		ConsentURLs: st.ConsentURLs, Log: log, Private: vault, Signer: priv, Theme: theme, Stamper: stamper,
+		ConsentURLs: st.ConsentURLs, Log: log, Feed: feed, Private: vault, Signer: priv, Theme: theme, Stamper: stamper,
 		Now: st.Now, Logger: st.Logger, ReceiptTTL: cfg.Receipt.LinkTTL,
 		Book: book, InviteKey: inviteKey, PolicyURLs: st.PolicyURLs, WithdrawalURLs: st.WithdrawalURLs,
 	}
@@ -183,6 +196,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		log.Close()
 		vault.Close()
+		closeTlog(feed.Log())
 		if mailer != nil {
 			mailer.Close()
 		}
@@ -221,6 +235,61 @@ func openRecord(vault *private.Store, rec *ledger.Record) ([]string, error) {
 	return nil, nil
 }
 
+// openLogs opens the decisions log (DATA/decisions.jsonl) through a store
+// that feeds its version-2 lines to the transparency log (DATA/log, signed
+// with DATA/checkpoint.key, created on first start, named after the public
+// URL), which is caught up from the file first.
+func openLogs(cfg *config.Config, st Setup, priv ed25519.PrivateKey, lo ledger.Options) (*logfeed.Store, *ledger.Log, ledger.Recovery, error) {
+	publicURL := st.PublicURL
+	if publicURL == "" {
+		publicURL = cfg.Collector.PublicURL
+	}
+	origin, err := translog.Origin(publicURL)
+	if err != nil {
+		return nil, nil, ledger.Recovery{}, err
+	}
+	key, _, err := translog.LoadOrCreateKey(st.DataDir, origin)
+	if err != nil {
+		return nil, nil, ledger.Recovery{}, err
+	}
+	to := translog.Options{Dir: filepath.Join(st.DataDir, TlogDir), Key: key, Quorum: cfg.Log.WitnessQuorum}
+	for _, w := range cfg.Log.Witnesses {
+		to.Witnesses = append(to.Witnesses, translog.WitnessConfig{URL: w.URL, Key: w.Key})
+	}
+	tl, err := translog.Open(context.Background(), to)
+	if err != nil {
+		return nil, nil, ledger.Recovery{}, err
+	}
+	path := filepath.Join(st.DataDir, LogFile)
+	fs, err := ledger.OpenFileStore(path, ledger.FileOptions{Sync: lo.Sync, Write: lo.Write})
+	if err != nil {
+		closeTlog(tl)
+		return nil, nil, ledger.Recovery{}, err
+	}
+	feed := logfeed.New(fs, tl, st.Logger)
+	log, rec, err := ledger.New(feed, ledger.NewSigner(priv), lo)
+	if err != nil {
+		fs.Close()
+		closeTlog(tl)
+		return nil, nil, rec, fmt.Errorf("%s: %w", path, err)
+	}
+	return feed, log, rec, nil
+}
+
+// TlogDir is the transparency log's folder inside the data directory,
+// served read-only under PUBLIC_URL/log/.
+const TlogDir = "log"
+
+// closeTlog closes the transparency log, waiting up to 3 s for a
+// checkpoint covering what was fed (what it misses is fed on next start).
+func closeTlog(tl *translog.Log) error {
+	// Short: SIGTERM must end within 5 s (systemd kills at 20 s), and
+	// what is not yet integrated is fed again from the file on start.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	return tl.Close(ctx)
+}
+
 // LogStats reports the records appended since start and the fsyncs
 // that took (see ledger.Log.Stats).
 func (s *Server) LogStats() (records, syncs uint64) { return s.log.Stats() }
@@ -232,6 +301,11 @@ func (s *Server) Close() error {
 	err := s.log.Close()
 	if s.o.Private != nil {
 		s.o.Private.Close()
+	}
+	if s.o.Feed != nil {
+		if terr := closeTlog(s.o.Feed.Log()); terr != nil && err == nil {
+			err = fmt.Errorf("transparency log: %w", terr)
+		}
 	}
 	if c, ok := s.o.Deliver.(io.Closer); ok {
 		c.Close()

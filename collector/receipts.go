@@ -266,7 +266,9 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string)
 			return
 		}
 	}
-	pdf, err := s.o.Stamper.Stamp(s.ReceiptData(e))
+	d := s.ReceiptData(e)
+	s.withProof(&d, e)
+	pdf, err := s.o.Stamper.Stamp(d)
 	if err != nil {
 		s.o.Logger.Error("stamp receipt", "id", id, "err", err)
 		http.Error(w, "receipt not available, try again later", http.StatusServiceUnavailable)

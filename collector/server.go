@@ -21,6 +21,7 @@
 package collector
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/rand"
@@ -44,8 +45,10 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/logfeed"
 	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/phone"
@@ -77,6 +80,10 @@ type Options struct {
 	// Disclose hook must be its Put); the server closes it. nil only for
 	// a version-1 log.
 	Private *private.Store
+	// Feed, if not nil, is Log's store feeding the transparency log: the
+	// server serves that log read-only under /log/ and puts inclusion
+	// proofs into receipts; the server closes its transparency log.
+	Feed *logfeed.Store
 	// Signer is the private key (also the root of the receipt link MAC key).
 	Signer ed25519.PrivateKey
 	// Theme renders pages; Stamper makes receipts.
@@ -202,6 +209,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/consent", s.handleInvitePage)
 	mux.HandleFunc("GET /v1/withdraw", s.handleWithdrawPage)
 	mux.HandleFunc("POST /v1/withdraw", s.handleWithdraw)
+	if s.o.Feed != nil {
+		mux.Handle("GET /log/", http.StripPrefix("/log", translog.Handler(s.o.Feed.Log().Dir())))
+	}
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	// Every state-changing request (POST) from a browser must come from an
 	// allowed origin or the collector's own pages: see origin.go.
@@ -484,8 +494,34 @@ func (s *Server) ReceiptData(e ledger.Entry) receipt.Data {
 	return proof.ReceiptData(s.o.Config, e, s.withdrawalURLFor(&e.Record))
 }
 
+// ProofWait bounds how long a receipt waits for a transparency log
+// checkpoint covering its record (at 50 decisions/s one comes within about
+// half a second); without one in time the receipt is made without the
+// inclusion proof, and the log says so.
+const ProofWait = 5 * time.Second
+
+// withProof attaches the inclusion proof of e's line (a version-2 line fed
+// to the transparency log) to d, as translog.ProofAttachment.
+func (s *Server) withProof(d *receipt.Data, e ledger.Entry) {
+	if s.o.Feed == nil || !logfeed.IsV2(e.Line) {
+		return
+	}
+	idx, err := s.o.Feed.Index(e.Record.Seq)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), ProofWait)
+		defer cancel()
+		var p *translog.Proof
+		if p, err = s.o.Feed.Log().Prove(ctx, idx); err == nil {
+			d.Extra = append(d.Extra, proof.ProofFile(p.Marshal()))
+			return
+		}
+	}
+	s.o.Logger.Warn("receipt without inclusion proof", "id", e.Record.ID, "err", err)
+}
+
 func (s *Server) writeReceipt(e ledger.Entry) error {
 	d := s.ReceiptData(e)
+	s.withProof(&d, e)
 	pdf, err := s.o.Stamper.Stamp(d)
 	if err != nil {
 		return err

@@ -21,6 +21,7 @@ const pageBudget = 30_000 // bytes
 // and bodies as transferred). It prints the figure and fails above the
 // budget.
 func TestConsentPageBudget(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	public := filepath.Join(dir, "public")
 	run(t, "build", "--config", filepath.Join(dir, "config.toml"), "--out", public)

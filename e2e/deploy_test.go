@@ -35,6 +35,7 @@ func need(t *testing.T, tool, pkg string) string {
 // tools: it parses, names an existing binary, carries the hardening the
 // README promises, and systemd-analyze rates its exposure low.
 func TestSystemdUnit(t *testing.T) {
+	t.Parallel()
 	analyze := need(t, "systemd-analyze", "systemd")
 	b, err := os.ReadFile(filepath.Join("..", "deploy", "chatconsent.service"))
 	if err != nil {
@@ -118,6 +119,7 @@ func caddyEnv(dir string) []string {
 // TestCaddyfileValid has Caddy itself parse and provision deploy/Caddyfile
 // as shipped.
 func TestCaddyfileValid(t *testing.T) {
+	t.Parallel()
 	caddy := need(t, "caddy", "caddy")
 	cmd := exec.Command(caddy, "validate", "--adapter", "caddyfile", "--config", filepath.Join("..", "deploy", "Caddyfile"))
 	cmd.Env = caddyEnv(t.TempDir())
@@ -164,6 +166,7 @@ func caddyfileFor(t *testing.T, port, httpPort int, public, upstream string) str
 // with its internal CA serves the built site and proxies a real collector,
 // and a person grants consent through it over HTTPS in Chromium.
 func TestCaddy(t *testing.T) {
+	t.Parallel()
 	caddyGrant(t, "")
 }
 
@@ -315,6 +318,7 @@ func rewriteFile(t *testing.T, path string, repl map[string]string) {
 // naming Caddy and store_ip = "full", the record holds the browser's
 // address as Caddy forwarded it (::1), not Caddy's own (127.0.0.1).
 func TestCaddyForwardedClientAddress(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		trusted string
 		want    string

@@ -50,8 +50,8 @@ var variants = []variant{
 // TestFlows clicks through the grant, refuse and bad-field flows as a
 // data subject would, in every variant.
 func TestFlows(t *testing.T) {
+	t.Parallel()
 	srv := serve(t)
-	b := newBrowser(t)
 	flows := []struct {
 		name string
 		run  func(t *testing.T, b *browserT, tb *tab, base string, v variant)
@@ -60,14 +60,19 @@ func TestFlows(t *testing.T) {
 		{"refuse", flowRefuse},
 		{"bad-field", flowBadField},
 	}
+	// One browser per variant, the variants in parallel.
 	for _, v := range variants {
-		for _, f := range flows {
-			t.Run(f.name+"/"+v.String(), func(t *testing.T) {
-				tb := b.newTab(t, v.vp, v.js)
-				f.run(t, b, tb, srv.URL, v)
-				b.assertLoopbackOnly(t, tb)
-			})
-		}
+		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			b := newBrowser(t)
+			for _, f := range flows {
+				t.Run(f.name, func(t *testing.T) {
+					tb := b.newTab(t, v.vp, v.js)
+					f.run(t, b, tb, srv.URL, v)
+					b.assertLoopbackOnly(t, tb)
+				})
+			}
+		})
 	}
 }
 

@@ -34,6 +34,7 @@ const activeJS = `(() => {
 // comes first, and every field, purpose and both decision buttons are
 // reached (WCAG 2.1.1, 2.4.1, 2.4.7). The form with errors is included.
 func TestKeyboardFocus(t *testing.T) {
+	t.Parallel()
 	srv := serve(t)
 	b := newBrowser(t)
 	for _, v := range []variant{{desktop, false, "de"}, {phone, false, "en"}} {

@@ -19,8 +19,10 @@ var inviteLinkRe = regexp.MustCompile(`https?://\S+/v1/consent\?invite=[A-Za-z0-
 // with the number pre-filled and read-only; the grant goes through; the
 // same link a second time answers 409 with a way to withdraw.
 func TestFlowInvite(t *testing.T) {
+	t.Parallel()
 	for _, v := range variants {
 		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
 			dir := site(t)
 			cfg, data := filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
 			run(t, "keygen", "--invite", "--config", cfg, "--data", data)
@@ -69,10 +71,12 @@ func TestFlowInvite(t *testing.T) {
 // TestFlowWithdrawal: grant, follow the withdrawal link on the thank-you
 // page, withdraw with one button, get the withdrawal receipt as a PDF.
 func TestFlowWithdrawal(t *testing.T) {
-	srv := serve(t)
-	b := newBrowser(t)
+	t.Parallel()
 	for _, v := range variants {
 		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := serve(t) // its own: the variants withdraw for the same number
+			b := newBrowser(t)
 			tb := b.newTab(t, v.vp, v.js)
 			flowGrant(t, b, tb, srv.URL, v)
 			if n, err := chromedp.Run(tb.ctx, chromedp.Nodes(chromedp.CSS(`a[href*="/v1/withdraw"]`), chromedp.AtLeast(0))); err != nil || len(n) == 0 {
@@ -102,10 +106,12 @@ var withdrawalPath = map[string]string{"de": "de/widerruf/", "en": "en/withdrawa
 // withdrawal page by typing the number and the reference number from the
 // thank-you page, as someone would who only kept the receipt.
 func TestFlowStaticWithdrawal(t *testing.T) {
-	srv := serve(t)
-	b := newBrowser(t)
+	t.Parallel()
 	for _, v := range variants {
 		t.Run(v.String(), func(t *testing.T) {
+			t.Parallel()
+			srv := serve(t) // its own: the variants withdraw for the same number
+			b := newBrowser(t)
 			tb := b.newTab(t, v.vp, v.js)
 			flowGrant(t, b, tb, srv.URL, v)
 			id := text(t, tb, "code")

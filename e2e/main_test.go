@@ -16,6 +16,12 @@ import (
 // binary is the chatconsent command, built once for all tests.
 var binary string
 
+// childEnv is the environment of the chatconsent processes the tests
+// start: their render cache in the tests' temporary folder, not the
+// user's. Set for the children only: os.Setenv of XDG_CACHE_HOME would also
+// move the Go build cache of the `go build` below.
+var childEnv []string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "chatconsent-browser-")
 	if err != nil {
@@ -23,6 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "chatconsent")
+	childEnv = append(os.Environ(), "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
 	out, err := exec.Command("go", "build", "-o", binary, "../cmd/chatconsent").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
@@ -58,6 +65,7 @@ func run(t *testing.T, args ...string) string {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.Command(binary, args...)
+	cmd.Env = childEnv
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("chatconsent %v: %v\n%s%s", args, err, stdout.String(), stderr.String())
@@ -87,6 +95,7 @@ func start(t *testing.T, args ...string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = childEnv
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

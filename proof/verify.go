@@ -11,6 +11,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
@@ -32,6 +33,9 @@ type ReceiptCheck struct {
 	// Log, if not nil, is the decisions log; the record must be its line
 	// number seq, byte for byte, and the whole log must verify.
 	Log io.Reader
+	// Tlog, if not nil, names the transparency log: the receipt's
+	// inclusion proof must verify against it ([CheckInclusion]).
+	Tlog *LogCheck
 }
 
 // ReceiptResult is what a valid receipt proves.
@@ -45,6 +49,9 @@ type ReceiptResult struct {
 	Identical bool
 	// LogRecords is the number of records in the log, if one was given.
 	LogRecords uint64
+	// Inclusion is the checked inclusion proof, if ReceiptCheck.Tlog was
+	// given.
+	Inclusion *Inclusion
 }
 
 // Errors of [VerifyReceipt] that callers may branch on; the receipt and
@@ -127,6 +134,16 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 		return nil, fmt.Errorf("attached record %s: %w (type %q)", rec.ID, ErrNotDecision, rec.Type)
 	}
 	res := &ReceiptResult{Record: rec, Line: line}
+	// An attached inclusion proof is made again as it is (it is checked
+	// on its own below).
+	if pf, err := receipt.AttachmentNamed(pdf, translog.ProofAttachment); err == nil {
+		base := data
+		data = func(u string) receipt.Data {
+			d := base(u)
+			d.Extra = append(d.Extra, ProofFile(pf))
+			return d
+		}
+	}
 
 	// The withdrawal link is not in the record: try the personal link the
 	// PDF shows for this record (its secret cannot be checked with the
@@ -176,6 +193,11 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 			return nil, fmt.Errorf("log: %w: record %s has seq %d, the log has %d records", ErrNotInLog, rec.ID, rec.Seq, head.Count)
 		case !bytes.Equal(found, line):
 			return nil, fmt.Errorf("log: %w: line %d of the log is another record than %s", ErrNotInLog, rec.Seq, rec.ID)
+		}
+	}
+	if c.Tlog != nil {
+		if res.Inclusion, err = CheckInclusion(pdf, *c.Tlog); err != nil {
+			return nil, err
 		}
 	}
 	return res, nil

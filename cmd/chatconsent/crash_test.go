@@ -174,6 +174,7 @@ func logIDs(t *testing.T, data string) map[string]bool {
 // and repeats: every decision it acknowledged with 201 must be in the log,
 // and the log must verify. -crash.rounds sets the number of kills.
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
+	t.Parallel()
 	cfg, data, version := crashSite(t)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 4))
 	acked := map[string]bool{}
@@ -235,6 +236,7 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 // line in the middle stops start-up naming the line, leaving the log as
 // it was.
 func TestStartRecovers(t *testing.T) {
+	t.Parallel()
 	cfg, data, version := crashSite(t)
 	args := []string{"collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data}
 	p := launch(t, args...)

@@ -212,6 +212,7 @@ func readBody(t *testing.T, resp *http.Response) string {
 }
 
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	cfg := filepath.Join(dir, "config.toml")
 	pub := filepath.Join(dir, "public")
@@ -388,6 +389,7 @@ func TestEndToEnd(t *testing.T) {
 // TestServe runs the README's first command: site and collector on one
 // address, the form posting to the same origin.
 func TestServe(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	base := start(t, "serve", "--config", filepath.Join(dir, "config.toml"), "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
 	resp, err := http.Get(base + "en/consent/")
@@ -430,6 +432,7 @@ func pdfText(t *testing.T, pdf []byte) string {
 // collector was killed right after answering) gets it at the next start,
 // from the signed log line.
 func TestMissingReceiptRemade(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	cfg, data := filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
 	version := textVersion(t, dir, "de")
@@ -463,6 +466,7 @@ func TestMissingReceiptRemade(t *testing.T) {
 // terminal and the browser while the last good build stays served, and the
 // collector accepts the text version published by a rebuild.
 func TestServeWatch(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	base, logs := startLogged(t, "serve", "--config", filepath.Join(dir, "config.toml"), "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
 	get := func(p string) (int, string) {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseInterspersedFlags(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args     []string
 		max      int

@@ -42,6 +42,7 @@ var referrerRe = regexp.MustCompile(`<meta name="referrer" content="([^"]*)">`)
 // "no-referrer" (Origin: null) it would be refused, and a page from an
 // origin not in collector.allowed_origins is refused.
 func TestCrossOriginFormPost(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	cfg := filepath.Join(dir, "config.toml")
 	pub := filepath.Join(dir, "public")

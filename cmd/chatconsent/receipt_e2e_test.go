@@ -98,6 +98,7 @@ func writeFile(t *testing.T, dir, name string, b []byte) string {
 // name, a receipt from another collector's key, and a record missing from
 // the log each fail with exit 1 and a message naming what failed.
 func TestVerifyReceipt(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	cfg := filepath.Join(dir, "config.toml")
 	data := filepath.Join(dir, "data")
@@ -297,6 +298,7 @@ func pdftotextFile(t *testing.T, path string) (string, error) {
 // TestTemplateMisfitAtStartup: a letterhead form without a required field
 // stops the collector at start-up, naming the file and the field.
 func TestTemplateMisfitAtStartup(t *testing.T) {
+	t.Parallel()
 	dir := site(t)
 	cfg := filepath.Join(dir, "config.toml")
 	tpl, err := filepath.Abs(filepath.Join("..", "..", "collector", "receipt", "testdata", "form_missing.pdf"))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"fmt"
+	"image/png"
 	"io"
 	"net"
 	"net/http"
@@ -45,10 +46,12 @@ import (
 //	capture VAR RE FILE    set VAR to RE's first group in FILE (or stdout,
 //	                       stderr); fails when RE does not match
 //	sha256 FILE            print the hex SHA-256 of FILE (or stdout)
+//	pngsize FILE           print the width and height of a PNG image
 //	exits N PROG ARGS...   run PROG like exec and fail unless its exit
 //	                       code is N (stdout and stderr kept for checks)
-//	replace FILE OLD NEW   replace OLD by NEW in FILE (Go-quoted strings
-//	                       allowed: "a\nb"); fails when OLD is not there
+//	replace FILE OLD NEW   replace every OLD by NEW in FILE (Go-quoted
+//	                       strings allowed: "a\nb"); fails when OLD is not
+//	                       there
 func TestScripts(t *testing.T) {
 	t.Parallel()
 	repo, err := filepath.Abs(filepath.Join("..", ".."))
@@ -79,6 +82,7 @@ func TestScripts(t *testing.T) {
 			"sha256":     cmdSHA256,
 			"replace":    cmdReplace,
 			"exits":      cmdExits,
+			"pngsize":    cmdPNGSize,
 		},
 	})
 }
@@ -221,7 +225,7 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 	if !bytes.Contains(b, []byte(old)) {
 		ts.Fatalf("replace: %q not in %s", old, args[0])
 	}
-	ts.Check(os.WriteFile(f, bytes.Replace(b, []byte(old), []byte(repl), 1), 0o644))
+	ts.Check(os.WriteFile(f, bytes.ReplaceAll(b, []byte(old), []byte(repl)), 0o644))
 }
 
 func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
@@ -241,4 +245,16 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	if code != want {
 		ts.Fatalf("%s: exit code %d, want %d", args[1], code, want)
 	}
+}
+
+func cmdPNGSize(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "pngsize")
+	if len(args) != 1 {
+		ts.Fatalf("usage: pngsize FILE")
+	}
+	img, err := png.Decode(strings.NewReader(ts.ReadFile(args[0])))
+	if err != nil {
+		ts.Fatalf("%s is not a PNG: %v", args[0], err)
+	}
+	fmt.Fprintf(ts.Stdout(), "%dx%d\n", img.Bounds().Dx(), img.Bounds().Dy())
 }

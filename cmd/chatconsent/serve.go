@@ -83,6 +83,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mux := http.NewServeMux()
 		mux.Handle("/v1/", h)
 		mux.Handle("/healthz", h)
+		mux.Handle("/log/", h)
 		mux.Handle("/", pv)
 		return mux
 	}

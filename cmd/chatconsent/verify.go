@@ -17,7 +17,7 @@ import (
 
 func runVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", stderr)
-	keyPath := fs.String("key", "", "public key `file` (default: signing.pub beside the log, or in the config's data folder)")
+	keyPath := fs.String("key", "", "public key `file` (default: signing.pub beside the log, or in the config's data folder); for a receipt also the checkpoint verifier key (text or file)")
 	logPath := fs.String("log", "", "for a receipt: the decisions log `file` that must hold its record")
 	cfgPath := fs.String("config", "config.toml", "the site configuration `file`: for a receipt, the one it was made with; for a log, where to find the key")
 	tf := &tlogFlags{
@@ -51,7 +51,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		if len(files) > 1 {
 			return usageError("verify: one receipt at a time; to check many against the log: chatconsent verify LOG RECEIPT.pdf...")
 		}
-		return verifyReceipt(file, *keyPath, *logPath, *cfgPath, stdout)
+		return verifyReceipt(file, *keyPath, *logPath, *cfgPath, tf, stdout)
 	}
 	if *logPath != "" {
 		return usageError("verify: --log is for checking a PDF receipt against a log; %s is not a PDF", file)

@@ -6,6 +6,7 @@ import (
 )
 
 func TestVersionText(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		info *debug.BuildInfo

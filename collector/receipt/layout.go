@@ -268,6 +268,13 @@ func prepare(d Data) (*values, error) {
 	if !json.Valid(d.Record) {
 		return nil, fmt.Errorf("%w: Record is not valid JSON", ErrInvalid)
 	}
+	names := map[string]bool{AttachmentName: true}
+	for _, f := range d.Extra {
+		if f.Name == "" || names[f.Name] || len(f.Data) == 0 {
+			return nil, fmt.Errorf("%w: attachment %q: empty, or its name is empty or taken", ErrInvalid, f.Name)
+		}
+		names[f.Name] = true
+	}
 
 	fields := []struct {
 		name     string

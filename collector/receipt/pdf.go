@@ -234,6 +234,13 @@ func (s *Stamper) render(d Data, doc map[int][]line) ([]byte, error) {
 			return nil, fmt.Errorf("attach %s: %w", OpeningsName, err)
 		}
 	}
+	for _, f := range d.Extra {
+		if err := ctx.AddAttachment(model.Attachment{
+			Reader: bytes.NewReader(f.Data), ID: f.Name, FileName: f.Name, Desc: f.Desc, ModTime: &modTime,
+		}, false); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", f.Name, err)
+		}
+	}
 
 	root, err := xt.Catalog()
 	if err != nil {

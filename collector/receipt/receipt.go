@@ -60,6 +60,16 @@ type Data struct {
 	// receipt proves who decided, with the public key alone, also after
 	// the owner erased the private copy. Empty for a version-1 record.
 	Openings []string
+	// Extra are further files attached after the record, in this order
+	// (e.g. the transparency log's inclusion proof); each name is unique
+	// and not "record.json". Nothing of them is printed.
+	Extra []File
+}
+
+// File is an attachment of a receipt besides the record.
+type File struct {
+	Name, Desc string
+	Data       []byte
 }
 
 // Controller is the controller's identity and contact details as printed
@@ -249,6 +259,12 @@ func (s *Stamper) Lines(d Data) ([]string, error) {
 // by [Stamper.Stamp]. It returns an error wrapping [ErrNoRecord] if the PDF
 // has no such attachment, and another error if pdf cannot be read.
 func Attachment(pdf []byte) ([]byte, error) {
+	return AttachmentNamed(pdf, AttachmentName)
+}
+
+// AttachmentNamed returns the bytes of the file called name attached to
+// pdf; an error wrapping [ErrNoRecord] if there is none.
+func AttachmentNamed(pdf []byte, name string) ([]byte, error) {
 	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
 		return nil, fmt.Errorf("%w: it does not start with %%PDF-", ErrNotPDF)
 	}
@@ -256,31 +272,31 @@ func Attachment(pdf []byte) ([]byte, error) {
 		return nil, err
 	}
 	conf := newConf()
-	aa, err := api.ExtractAttachmentsRaw(bytes.NewReader(pdf), "", []string{AttachmentName}, conf)
+	aa, err := api.ExtractAttachmentsRaw(bytes.NewReader(pdf), "", []string{name}, conf)
 	if err != nil {
 		// pdfcpu reports a missing attachment and a PDF without any
 		// attachments as plain errors; tell them apart from broken PDFs by
 		// listing the attachments.
-		if list, lerr := api.Attachments(bytes.NewReader(pdf), newConf()); lerr == nil && !hasAttachment(list) {
-			return nil, fmt.Errorf("%w %q", ErrNoRecord, AttachmentName)
+		if list, lerr := api.Attachments(bytes.NewReader(pdf), newConf()); lerr == nil && !hasAttachment(list, name) {
+			return nil, fmt.Errorf("%w %q", ErrNoRecord, name)
 		}
 		return nil, fmt.Errorf("receipt: damaged or cut-off PDF: %w", err)
 	}
 	for _, a := range aa {
-		if a.FileName == AttachmentName || a.ID == AttachmentName {
+		if a.FileName == name || a.ID == name {
 			b, err := io.ReadAll(a)
 			if err != nil {
-				return nil, fmt.Errorf("receipt: read attachment %s: %w", AttachmentName, err)
+				return nil, fmt.Errorf("receipt: read attachment %s: %w", name, err)
 			}
 			return b, nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q", ErrNoRecord, AttachmentName)
+	return nil, fmt.Errorf("%w %q", ErrNoRecord, name)
 }
 
-func hasAttachment(aa []model.Attachment) bool {
+func hasAttachment(aa []model.Attachment, name string) bool {
 	for _, a := range aa {
-		if a.FileName == AttachmentName || a.ID == AttachmentName {
+		if a.FileName == name || a.ID == name {
 			return true
 		}
 	}

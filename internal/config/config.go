@@ -17,6 +17,8 @@
 //	[[purposes]] id, title, description               (GDPR Art. 6(1)(a), 7(2))
 //	[smtp]       host, port, security, user, password_env, password_file, from, owner_to
 //	[invite]     public_key, key, valid_days, message
+//	[log]        witness_quorum, timestamp_url, timestamp_roots,
+//	             [[log.witnesses]] (url, key)
 //
 // Relative paths (site.archive, data_dir, receipt.template) are resolved against the folder
 // that holds config.toml, so commands work from any working directory.
@@ -53,6 +55,8 @@ type Config struct {
 	// [smtp] table (mail is off).
 	SMTP   *SMTP
 	Invite Invite
+	// Log configures the transparency log's witnesses and time-stamps.
+	Log Log
 }
 
 // Invite configures personal invite links (package collector/invite).
@@ -296,6 +300,7 @@ type file struct {
 		ValidDays *int           `toml:"valid_days"`
 		Message   localizedField `toml:"message"`
 	} `toml:"invite"`
+	Log      logFile `toml:"log"`
 	Purposes []struct {
 		ID          string         `toml:"id"`
 		Title       localizedField `toml:"title"`
@@ -587,6 +592,7 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 		c.Receipt.Template = resolve(dir, f.Receipt.Template)
 	}
 	parseReceipt(c, &f, bad)
+	c.Log = parseLog(bad, f.Log, dir)
 	parseSMTP(c, &f, dir, bad)
 
 	if len(f.Purposes) == 0 {
