@@ -103,6 +103,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err := theme.SetBrandColor(cfg.Site.BrandColor); err != nil {
 		return nil, info, err
 	}
+	if err := theme.SetLogo(cfg.Site.Logo); err != nil {
+		return nil, info, err
+	}
 	stamper, err := proof.NewStamper(cfg)
 	if err != nil {
 		return nil, info, err

@@ -1,8 +1,14 @@
 package themes
 
 import (
+	"bytes"
+	"encoding/base64"
 	"errors"
+	"image"
+	pngenc "image/png"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -57,5 +63,56 @@ func TestSetBrandColor(t *testing.T) {
 	}
 	if err := th.SetBrandColor("blue"); err == nil {
 		t.Error("a colour name accepted")
+	}
+}
+
+func TestSetLogo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var png bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 4, 2))
+	if err := pngenc.Encode(&png, img); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, b, 0o644)
+		return p
+	}
+	th, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ name, path, want string }{
+		{"missing", filepath.Join(dir, "none.png"), "no such file"},
+		{"text", write("logo.txt", []byte("hello")), "text/plain; charset=utf-8 is not an image"},
+		{"svg without .svg", write("logo.xml", []byte(`<svg xmlns="http://www.w3.org/2000/svg"/>`)), "is not an image"},
+		{"too large", write("big.png", append(png.Bytes(), make([]byte, MaxLogo)...)), "at most 64 KiB"},
+	} {
+		if err := th.SetLogo(tt.path); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+	var out strings.Builder
+	if err := th.Render(&out, LayoutPage, &Page{Lang: "de", Title: "T", SiteTitle: "Laden"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "<img") {
+		t.Error("a page without logo has an img")
+	}
+	if err := th.SetLogo(write("logo.png", png.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := th.Render(&out, LayoutPage, &Page{Lang: "de", Title: "T", SiteTitle: "Laden"}); err != nil {
+		t.Fatal(err)
+	}
+	want := `<p class="site"><img class="logo" src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(png.Bytes()) + `" alt="">Laden</p>`
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("page lacks %s", want)
+	}
+	svg := `<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"/>`
+	if err := th.SetLogo(write("logo.svg", []byte(svg))); err != nil || !strings.HasPrefix(string(th.logo), "data:image/svg+xml;base64,") {
+		t.Errorf("svg: %v %.40s", err, th.logo)
 	}
 }

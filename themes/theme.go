@@ -47,6 +47,7 @@ type Theme struct {
 	layouts map[string]*template.Template
 	strings map[string]map[string]string // lang → key → text
 	css     template.CSS
+	logo    template.URL // a data: URL, see SetLogo; "" for none
 	// sum is the SHA-256 of every source the theme was loaded from.
 	sum string
 	// ids are the id="…" values written in the layouts' sources, with
@@ -80,6 +81,9 @@ type Page struct {
 	// T holds the theme strings in Lang; set by [Theme.Render].
 	T   map[string]string
 	CSS template.CSS
+	// Logo is the site's logo as a data: URL ([Theme.SetLogo]); set by
+	// [Theme.Render].
+	Logo template.URL
 }
 
 // Alternate is one language version of a page (hreflang, RFC 8288 links).
@@ -371,7 +375,7 @@ func decodeStrings(name string, b []byte, m, known map[string]string) error {
 // Strings returns the theme's strings in lang (nil if the theme has none).
 func (t *Theme) Strings(lang string) map[string]string { return t.strings[lang] }
 
-// Render executes layout with p into w. It sets p.T and p.CSS.
+// Render executes layout with p into w. It sets p.T, p.CSS and p.Logo.
 func (t *Theme) Render(w io.Writer, layout string, p *Page) error {
 	tpl, ok := t.layouts[layout]
 	if !ok {
@@ -382,6 +386,7 @@ func (t *Theme) Render(w io.Writer, layout string, p *Page) error {
 		return fmt.Errorf("render: the theme has no strings for language %q (add i18n/%s.toml)", p.Lang, p.Lang)
 	}
 	p.CSS = t.css
+	p.Logo = t.logo
 	var buf bytes.Buffer
 	if err := tpl.ExecuteTemplate(&buf, tpl.Name(), p); err != nil {
 		return fmt.Errorf("render layout %s: %w", layout, err)

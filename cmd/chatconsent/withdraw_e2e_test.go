@@ -82,6 +82,10 @@ func TestWithdrawCLI(t *testing.T) {
 		t.Errorf("withdraw what is withdrawn: exit %d: %s", code, stderr)
 	}
 	checkReceipt(t, out)
+	// The note may name the person: the log (format 2) holds it sealed.
+	if b, _ := os.ReadFile(logPath); bytes.Contains(b, []byte("rief an")) {
+		t.Error("the owner's note stands in clear in the log")
+	}
 
 	// The collector runs: the CLI asks it, and its own state follows.
 	base = start(t, args...)

@@ -118,7 +118,7 @@ func Seal(rec Record) (sealed Record, disclosures []string, err error) {
 
 // Disclose opens a version-2 record with disclosures: each must open one
 // of rec.SD's commitments (none twice), and its value is set in rec's
-// field (Subject, ClientIP, UserAgent, Token). Errors wrap [ErrDisclosure]
+// field (Subject, ClientIP, UserAgent, Token, Note). Errors wrap [ErrDisclosure]
 // and leave rec unchanged.
 func Disclose(rec *Record, disclosures []string) error {
 	out := *rec

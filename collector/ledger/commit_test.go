@@ -216,6 +216,7 @@ func TestV2FieldsChecked(t *testing.T) {
 		{"subject in clear", func(r *Record) { r.Subject = &Subject{Name: "A", Phone: "+491701234567"} }},
 		{"client address in clear", func(r *Record) { r.ClientIP = "203.0.113.0/24" }},
 		{"token in clear", func(r *Record) { r.Token = "x" }},
+		{"owner's note in clear", func(r *Record) { r.Note = "Frau A. rief an" }},
 		{"unsorted sd", func(r *Record) { r.SD[0], r.SD[1] = r.SD[1], r.SD[0] }},
 		{"short sd", func(r *Record) { r.SD[0] = r.SD[0][:20] }},
 		{"v1 with sd", func(r *Record) { r.V = 1 }},

@@ -59,3 +59,21 @@ func TestFormatV1OwnerWithdrawal(t *testing.T) {
 		t.Errorf("fields not where expected:\n%s", want)
 	}
 }
+
+// TestSealOwnerNote: an owner's note may name the person, so version 2
+// seals it like the subject's fields; its disclosure opens it again.
+func TestSealOwnerNote(t *testing.T) {
+	t.Parallel()
+	w := decision("Jürgen Weiß")
+	w.Type, w.Decision, w.Ref, w.Via, w.By, w.Note = TypeWithdrawal, Withdrawn, w.ID, "phone", "anna", "Herr Weiß rief an"
+	sealed, ds, err := Seal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sealed.Note != "" || sealed.By != "anna" || sealed.Via != "phone" || len(sealed.SD) != 3 || len(ds) != 3 {
+		t.Fatalf("sealed %+v", sealed)
+	}
+	if err := Disclose(&sealed, ds); err != nil || sealed.Note != "Herr Weiß rief an" || sealed.Subject.Name != "Jürgen Weiß" {
+		t.Errorf("disclosed %+v, %v", sealed, err)
+	}
+}

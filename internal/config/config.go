@@ -9,7 +9,7 @@
 //
 // See README.md ("Configuration") for the owner-facing list. In short:
 //
-//	[site]       title, base_url, default_language, languages, unsafe_html, archive, brand_color
+//	[site]       title, base_url, default_language, languages, unsafe_html, archive, brand_color, logo
 //	[controller] name, address, email, phone          (GDPR Art. 4(7), 13(1)(a))
 //	[collector]  public_url, listen, data_dir, rate_per_minute, rate_burst,
 //	             allowed_origins, trusted_proxies, store_ip, store_user_agent
@@ -115,6 +115,10 @@ type Site struct {
 	// with the theme is checked where the theme is loaded
 	// (themes.Theme.SetBrandColor).
 	BrandColor string
+	// Logo is the absolute path of the shop's logo (site.logo: PNG, JPEG,
+	// WebP, GIF or SVG, at most 64 KiB), shown before the title on every
+	// page; "" for none. themes.Theme.SetLogo reads and checks it.
+	Logo string
 }
 
 // Controller is the controller in the sense of GDPR Art. 4(7), whose identity
@@ -292,6 +296,7 @@ type file struct {
 		UnsafeHTML      bool           `toml:"unsafe_html"`
 		Archive         string         `toml:"archive"`
 		BrandColor      string         `toml:"brand_color"`
+		Logo            string         `toml:"logo"`
 	} `toml:"site"`
 	Controller struct {
 		Name    string `toml:"name"`
@@ -483,6 +488,9 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 		archiveDir = DefaultArchiveDir
 	}
 	c.Site.Archive = resolve(dir, archiveDir)
+	if strings.TrimSpace(f.Site.Logo) != "" {
+		c.Site.Logo = resolve(dir, f.Site.Logo)
+	}
 
 	c.Controller = Controller(f.Controller)
 	required("controller.name", c.Controller.Name)
