@@ -18,7 +18,7 @@ func TestInitThenBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"config.toml", ".gitignore", "content/de/consent.md", "content/en/withdrawal.md"} {
+	for _, want := range []string{"config.toml", ".gitignore", "content/de/consent.md", "content/en/withdrawal.md", "content/de/impressum.md", "content/en/impressum.md"} {
 		if _, err := os.Stat(filepath.Join(dir, want)); err != nil {
 			t.Errorf("init did not write %s: %v", want, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
@@ -91,7 +92,11 @@ func newHarnessOpts(t testing.TB, mod func(*config.Config), opt func(*Options)) 
 	for v, info := range m.Versions {
 		h.versions[info.Lang] = v
 	}
-	log, _, err := ledger.Open(h.logPath, testKey(), ledger.Options{Version: ledger.FormatV1,
+	vault, err := private.Open(filepath.Join(h.data, private.Dir), private.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, _, err := ledger.Open(h.logPath, testKey(), ledger.Options{Disclose: vault.Put,
 		Sync: func(f *os.File) error {
 			if h.diskFull.Load() {
 				return syscall.ENOSPC
@@ -118,7 +123,7 @@ func newHarnessOpts(t testing.TB, mod func(*config.Config), opt func(*Options)) 
 		t.Fatal(stamperErr)
 	}
 	o := Options{
-		Config: cfg, DataDir: h.data, ArchiveDir: arch, Log: log, Signer: testKey(),
+		Config: cfg, DataDir: h.data, ArchiveDir: arch, Log: log, Private: vault, Signer: testKey(),
 		Theme: theme, Stamper: stamper, Logger: slog.New(slog.NewTextHandler(h.logs, nil)),
 		ConsentURLs:    map[string]string{"de": "https://shop.example/de/einwilligung/", "en": "https://shop.example/en/consent/"},
 		WithdrawalURLs: map[string]string{"de": "https://shop.example/de/widerruf/", "en": "https://shop.example/en/withdrawal/"},
@@ -194,8 +199,18 @@ func (h *harness) records(t testing.TB) []ledger.Record {
 	if err != nil {
 		t.Fatal(err)
 	}
+	vault, err := private.Open(filepath.Join(h.data, private.Dir), private.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vault.Close()
 	var recs []ledger.Record
 	if _, err := ledger.Verify(bytes.NewReader(b), testKey().Public().(ed25519.PublicKey), func(r *ledger.Record, _ []byte) error {
+		// The log holds commitments only; the test looks at the opened
+		// records, as the owner's commands do.
+		if _, err := openRecord(vault, r); err != nil {
+			return err
+		}
 		recs = append(recs, *r)
 		return nil
 	}); err != nil {

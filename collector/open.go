@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/records"
@@ -85,6 +86,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		return nil, info, err
 	}
+	if err := theme.SetBrandColor(cfg.Site.BrandColor); err != nil {
+		return nil, info, err
+	}
 	stamper, err := proof.NewStamper(cfg)
 	if err != nil {
 		return nil, info, err
@@ -119,19 +123,33 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 			}
 		}
 	}
+	vault, err := private.Open(filepath.Join(st.DataDir, private.Dir), private.Options{})
+	if err != nil {
+		if mailer != nil {
+			mailer.Close()
+		}
+		return nil, info, err
+	}
 	// Only the position of the first record without a receipt is kept
 	// (the backlog's cursor, see receipts.go), not the records.
 	var backlog *ledger.Head
 	var at int64 // byte position of the line being replayed
-	lo := ledger.Options{Version: ledger.FormatV1, Replay: func(rec *ledger.Record, line []byte) error {
+	var erasures []ledger.Record
+	lo := ledger.Options{Disclose: vault.Put, Replay: func(rec *ledger.Record, line []byte) error {
+		if _, err := openRecord(vault, rec); err != nil {
+			return err
+		}
 		if err := book.Add(rec, line); err != nil {
 			return err
 		}
-		if (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !have[rec.ID] {
+		if (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !have[rec.ID] && receiptable(rec) {
 			if backlog == nil {
 				backlog = &ledger.Head{Count: rec.Seq - 1, Hash: rec.Prev, Size: at}
 			}
 			info.MissingReceipts++
+		}
+		if rec.Type == ledger.TypeErasure {
+			erasures = append(erasures, *rec)
 		}
 		at += int64(len(line)) + 1
 		return nil
@@ -141,6 +159,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	}
 	log, rec, err := ledger.Open(filepath.Join(st.DataDir, LogFile), priv, lo)
 	if err != nil {
+		vault.Close()
 		if mailer != nil {
 			mailer.Close()
 		}
@@ -150,7 +169,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	info.Records = log.Head().Count
 	o := Options{
 		Config: cfg, DataDir: st.DataDir, ArchiveDir: st.ArchiveDir, PublicURL: st.PublicURL,
-		ConsentURLs: st.ConsentURLs, Log: log, Signer: priv, Theme: theme, Stamper: stamper,
+		ConsentURLs: st.ConsentURLs, Log: log, Private: vault, Signer: priv, Theme: theme, Stamper: stamper,
 		Now: st.Now, Logger: st.Logger, ReceiptTTL: cfg.Receipt.LinkTTL,
 		Book: book, InviteKey: inviteKey, PolicyURLs: st.PolicyURLs, WithdrawalURLs: st.WithdrawalURLs,
 	}
@@ -160,15 +179,43 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	s, err := New(o)
 	if err != nil {
 		log.Close()
+		vault.Close()
 		if mailer != nil {
 			mailer.Close()
 		}
 		return nil, info, err
 	}
+	// An erasure the log records but a crash cut short is finished now.
+	for i := range erasures {
+		if err := s.finishErasure(&erasures[i]); err != nil {
+			s.Close()
+			return nil, info, err
+		}
+	}
 	if backlog != nil {
 		s.receipts.markBacklog(*backlog)
 	}
 	return s, info, nil
+}
+
+// openRecord fills a version-2 record's personal fields from the private
+// store (records.Open) and returns its disclosures (nil for a version-1
+// record or one whose openings were erased).
+func openRecord(vault *private.Store, rec *ledger.Record) ([]string, error) {
+	if vault == nil || rec.SD == nil || rec.Subject != nil {
+		return nil, nil
+	}
+	ds, err := vault.Disclosures(rec.ID)
+	if err == nil {
+		if err := ledger.Disclose(rec, ds); err != nil {
+			return nil, fmt.Errorf("private store: record %s: %w", rec.ID, err)
+		}
+		return ds, nil
+	}
+	if eid, ok := vault.Erased(rec.ID); ok {
+		rec.Subject = &ledger.Subject{Phone: records.ErasedPrefix + eid}
+	}
+	return nil, nil
 }
 
 // LogStats reports the records appended since start and the fsyncs
@@ -180,6 +227,9 @@ func (s *Server) LogStats() (records, syncs uint64) { return s.log.Stats() }
 func (s *Server) Close() error {
 	s.stopReceipts()
 	err := s.log.Close()
+	if s.o.Private != nil {
+		s.o.Private.Close()
+	}
 	if c, ok := s.o.Deliver.(io.Closer); ok {
 		c.Close()
 	}

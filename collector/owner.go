@@ -215,7 +215,14 @@ func (s *Server) RecordWithdrawal(ctx context.Context, w OwnerWithdrawal) (*Owne
 func (s *Server) latestDecision(phone string) (string, error) {
 	id := ""
 	err := s.log.Scan(func(rec *ledger.Record, _ []byte) error {
-		if rec.Type == ledger.TypeDecision && rec.Subject != nil && rec.Subject.Phone == phone {
+		if rec.Type != ledger.TypeDecision {
+			return nil
+		}
+		// A version-2 record names nobody: its number is in the private store.
+		if _, err := openRecord(s.o.Private, rec); err != nil {
+			return err
+		}
+		if rec.Subject != nil && rec.Subject.Phone == phone {
 			id = rec.ID
 		}
 		return nil

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/records"
 )
 
 // Receipts off the request path.
@@ -184,6 +185,14 @@ func (s *Server) sweepReceipts(from ledger.Head) {
 		if _, queued := s.receipts.pending.Load(rec.ID); queued {
 			return nil
 		}
+		ds, err := openRecord(s.o.Private, rec)
+		if err != nil {
+			return err
+		}
+		if !receiptable(rec) {
+			return nil
+		}
+		e.Disclosures = ds
 		if _, err := os.Stat(s.receiptPath(rec.ID)); err == nil {
 			return nil
 		}
@@ -205,6 +214,13 @@ func (s *Server) sweepReceipts(from ledger.Head) {
 	default:
 		s.o.Logger.Info("made missing receipts", "count", made)
 	}
+}
+
+// receiptable reports whether a receipt can be made for rec: not for a
+// record whose person was erased (their receipts were deleted with them),
+// nor for one whose openings are missing.
+func receiptable(rec *ledger.Record) bool {
+	return rec.Subject != nil && !records.IsErased(rec.Subject.Phone)
 }
 
 func (s *Server) receiptPath(id string) string {
@@ -237,7 +253,10 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string)
 		e = v.(ledger.Entry)
 	} else {
 		e, err = s.log.Lookup(id)
-		if errors.Is(err, ledger.ErrNotFound) {
+		if err == nil {
+			e.Disclosures, err = openRecord(s.o.Private, &e.Record)
+		}
+		if errors.Is(err, ledger.ErrNotFound) || (err == nil && !receiptable(&e.Record)) {
 			s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid")
 			return
 		}

@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/durable"
@@ -72,6 +73,10 @@ type Options struct {
 	ConsentURLs map[string]string
 	// Log is the open decisions log.
 	Log *ledger.Log
+	// Private is the private store of the log's openings (the Log's
+	// Disclose hook must be its Put); the server closes it. nil only for
+	// a version-1 log.
+	Private *private.Store
 	// Signer is the private key (also the root of the receipt link MAC key).
 	Signer ed25519.PrivateKey
 	// Theme renders pages; Stamper makes receipts.

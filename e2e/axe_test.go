@@ -91,30 +91,17 @@ func checkPage(t *testing.T, tb *tab, src, lang string) {
 // and after a refusal, the archived text, the language chooser, the "not found" page and the
 // collector's server-error page.
 func TestAccessibility(t *testing.T) {
-	t.Parallel()
 	src := axeSource(t)
+	dir := site(t)
+	cfg, data := filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
+	run(t, "keygen", "--invite", "--config", cfg, "--data", data)
+	srv := start(t, "serve", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
+	b := newBrowser(t)
 	errPage := serverErrorPage(t)
 	policyPath := map[string]string{"de": "de/datenschutz/", "en": "en/privacy/"}
+	imprintPath := map[string]string{"de": "de/impressum/", "en": "en/imprint/"}
 
-	// One site, server and browser per viewport, so that the two run in
-	// parallel without sharing a number's state, each in its own browser's
-	// only tab (background tabs are throttled).
 	for _, vp := range []viewport{phone, desktop} {
-		t.Run(vp.Name, func(t *testing.T) {
-			t.Parallel()
-			dir := site(t)
-			cfg, data := filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
-			run(t, "keygen", "--invite", "--config", cfg, "--data", data)
-			srv := start(t, "serve", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data)
-			accessibility(t, vp, srv, src, cfg, data, errPage, policyPath)
-		})
-	}
-}
-
-// accessibility is TestAccessibility on one viewport.
-func accessibility(t *testing.T, vp viewport, srv *server, src, cfg, data, errPage string, policyPath map[string]string) {
-	b := newBrowser(t)
-	{
 		for _, lang := range []string{"de", "en"} {
 			v := variant{vp, true, lang}
 			open := func(t *testing.T, u string) *tab {
@@ -126,15 +113,19 @@ func accessibility(t *testing.T, vp viewport, srv *server, src, cfg, data, errPa
 				}
 				return tb
 			}
-			t.Run(lang+"/policy", func(t *testing.T) {
+			t.Run(vp.Name+"/"+lang+"/policy", func(t *testing.T) {
 				tb := open(t, srv.URL+policyPath[lang])
 				checkPage(t, tb, src, lang)
 			})
-			t.Run(lang+"/consent", func(t *testing.T) {
+			t.Run(vp.Name+"/"+lang+"/imprint", func(t *testing.T) {
+				tb := open(t, srv.URL+imprintPath[lang])
+				checkPage(t, tb, src, lang)
+			})
+			t.Run(vp.Name+"/"+lang+"/consent", func(t *testing.T) {
 				tb := open(t, srv.URL+consentPath[lang])
 				checkPage(t, tb, src, lang)
 			})
-			t.Run(lang+"/consent-with-errors", func(t *testing.T) {
+			t.Run(vp.Name+"/"+lang+"/consent-with-errors", func(t *testing.T) {
 				tb := b.newTab(t, vp, true)
 				openConsent(t, b, tb, srv.URL, v)
 				// Every kind of field error at once: no name, a bad number,
@@ -148,7 +139,7 @@ func accessibility(t *testing.T, vp viewport, srv *server, src, cfg, data, errPa
 				checkPage(t, tb, src, lang)
 			})
 			for _, d := range []string{"granted", "refused"} {
-				t.Run(lang+"/thanks-"+d, func(t *testing.T) {
+				t.Run(vp.Name+"/"+lang+"/thanks-"+d, func(t *testing.T) {
 					tb := b.newTab(t, vp, true)
 					openConsent(t, b, tb, srv.URL, v)
 					fill(t, tb, "Jürgen Weiß", "0170 1234567", "orders")
@@ -158,7 +149,7 @@ func accessibility(t *testing.T, vp viewport, srv *server, src, cfg, data, errPa
 					checkPage(t, tb, src, lang)
 				})
 			}
-			t.Run(lang+"/archive", func(t *testing.T) {
+			t.Run(vp.Name+"/"+lang+"/archive", func(t *testing.T) {
 				tb := b.newTab(t, vp, true)
 				openConsent(t, b, tb, srv.URL, v)
 				version, err := chromedp.Run(tb.ctx, chromedp.AttributeValue(chromedp.CSS(`input[name="text_version"]`), "value"))
@@ -168,11 +159,11 @@ func accessibility(t *testing.T, vp viewport, srv *server, src, cfg, data, errPa
 				tb = open(t, srv.URL+"archive/"+version.Value+".html")
 				checkPage(t, tb, src, lang)
 			})
-			t.Run(lang+"/withdrawal", func(t *testing.T) {
+			t.Run(vp.Name+"/"+lang+"/withdrawal", func(t *testing.T) {
 				tb := open(t, srv.URL+withdrawalPath[lang])
 				checkPage(t, tb, src, lang)
 			})
-			t.Run(lang+"/withdraw-personal-and-thanks", func(t *testing.T) {
+			t.Run(vp.Name+"/"+lang+"/withdraw-personal-and-thanks", func(t *testing.T) {
 				tb := b.newTab(t, vp, true)
 				openConsent(t, b, tb, srv.URL, v)
 				fill(t, tb, "Jürgen Weiß", "0170 1234567", "orders")
@@ -188,7 +179,7 @@ func accessibility(t *testing.T, vp viewport, srv *server, src, cfg, data, errPa
 				}
 				checkPage(t, tb, src, lang)
 			})
-			t.Run(lang+"/invite-and-used-invite", func(t *testing.T) {
+			t.Run(vp.Name+"/"+lang+"/invite-and-used-invite", func(t *testing.T) {
 				out := run(t, "invite", "--phone", "0170 7654321", "--name", "Jürgen Weiß", "--lang", lang, "--config", cfg, "--data", data)
 				link := inviteLinkRe.FindString(out)
 				if link == "" {
@@ -209,19 +200,19 @@ func accessibility(t *testing.T, vp viewport, srv *server, src, cfg, data, errPa
 				}
 				checkPage(t, tb, src, lang)
 			})
-			t.Run(lang+"/server-error", func(t *testing.T) {
+			t.Run(vp.Name+"/"+lang+"/server-error", func(t *testing.T) {
 				tb := open(t, errPage+lang)
 				checkPage(t, tb, src, lang)
 			})
 		}
-		t.Run("index", func(t *testing.T) {
+		t.Run(vp.Name+"/index", func(t *testing.T) {
 			tb := b.newTab(t, vp, true)
 			if err := chromedp.Do(tb.ctx, chromedp.Navigate(srv.URL)); err != nil {
 				t.Fatal(err)
 			}
 			checkPage(t, tb, src, "de")
 		})
-		t.Run("not-found", func(t *testing.T) {
+		t.Run(vp.Name+"/not-found", func(t *testing.T) {
 			tb := b.newTab(t, vp, true)
 			resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(srv.URL+"gibt-es-nicht/"))
 			if err != nil || resp.Status != http.StatusNotFound {

@@ -103,6 +103,9 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := theme.SetBrandColor(cfg.Site.BrandColor); err != nil {
+		return nil, nil, err
+	}
 	res := &Result{Pages: map[string]int{}, Versions: map[string]string{}}
 	byLang := map[string][]*page{}
 	index := map[string]map[string]*page{} // lang → base → page

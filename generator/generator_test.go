@@ -101,7 +101,7 @@ func TestBuildRepoContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Pages["de"] != 3 || res.Pages["en"] != 3 || len(res.NewVersions) != 2 || len(res.Warnings) != 0 {
+	if res.Pages["de"] != 4 || res.Pages["en"] != 4 || len(res.NewVersions) != 2 || len(res.Warnings) != 0 {
 		t.Errorf("result = %+v", res)
 	}
 	tree := readTree(t, out)

@@ -47,6 +47,7 @@ func receiptBase(cfg *config.Config, e ledger.Entry, withdrawalURL string) recei
 		KeyFingerprint: "SHA256:" + rec.Key,
 		WithdrawalURL:  withdrawalURL,
 		Record:         e.Line,
+		Openings:       e.Disclosures,
 	}
 	if rec.Subject != nil {
 		d.Name, d.Phone, d.Email = rec.Subject.Name, rec.Subject.Phone, rec.Subject.Email

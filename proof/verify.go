@@ -78,7 +78,9 @@ func personalLink(pdf []byte, id string) string {
 //
 //  1. it carries a "record.json" attachment, a log line whose Ed25519
 //     signature verifies with c.Key (so neither the record nor the key's
-//     fingerprint in it was changed);
+//     fingerprint in it was changed); for a version-2 record also an
+//     "openings.json" whose every disclosure opens one of the record's
+//     commitments (so name, number and e-mail are the signed ones);
 //  2. what it shows is what that record says: the receipt is made again
 //     from the record, the configuration and the template, and the two
 //     are compared (receipt.Compare: equal bytes, or the same document
@@ -101,7 +103,18 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attached record: %w", err)
 	}
-	e := ledger.Entry{Record: *rec, Line: line}
+	var ds []string
+	if rec.V >= ledger.FormatVersion && rec.SD != nil {
+		// Version 2: who decided is in the attached openings, each checked
+		// against a commitment the signature covers.
+		if ds, err = receipt.Openings(pdf); err != nil {
+			return nil, fmt.Errorf("attached openings: %w", err)
+		}
+		if err := ledger.Disclose(rec, ds); err != nil {
+			return nil, fmt.Errorf("attached openings: %w", err)
+		}
+	}
+	e := ledger.Entry{Record: *rec, Line: line, Disclosures: ds}
 	var data func(withdrawalURL string) receipt.Data
 	personalFor := rec.ID
 	switch rec.Type {

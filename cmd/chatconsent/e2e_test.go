@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
+	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -220,7 +223,7 @@ func TestEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stdout, "pages de 3, en 3") {
+	if !strings.Contains(stdout, "pages de 4, en 4") {
 		t.Errorf("build summary = %q", stdout)
 	}
 	page, err := os.ReadFile(filepath.Join(pub, "de", "einwilligung", "index.html"))
@@ -361,11 +364,16 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("verify: exit %d, %s %s", code, stdout, stderr)
 	}
 	logBytes, _ := os.ReadFile(logPath)
-	if !bytes.Contains(logBytes, []byte(`"name":"Jürgen Weiß","phone":"+491701234567"`)) {
-		t.Errorf("log lacks the normalised decision:\n%s", logBytes)
+	for _, v := range []string{"Jürgen", "491701234567", "1701234567"} {
+		if bytes.Contains(logBytes, []byte(v)) {
+			t.Errorf("the log holds %q in clear (format version 2 holds commitments only):\n%s", v, logBytes)
+		}
+	}
+	if p := openedSubject(t, data, logBytes); p == nil || p.Name != "Jürgen Weiß" || p.Phone != "+491701234567" {
+		t.Errorf("the private store does not open the normalised decision: %+v", p)
 	}
 	tampered := filepath.Join(dir, "tampered.jsonl")
-	os.WriteFile(tampered, bytes.Replace(logBytes, []byte("Jürgen"), []byte("Jürgan"), 1), 0o600)
+	os.WriteFile(tampered, bytes.Replace(logBytes, []byte(`"decision":"granted"`), []byte(`"decision":"refused"`), 1), 0o600)
 	_, stderr, code = chatconsent(t, "verify", "--key", filepath.Join(data, "signing.pub"), tampered)
 	if code != 1 || !strings.Contains(stderr, "line 1: signature does not match") {
 		t.Errorf("verify changed byte: exit %d, %s", code, stderr)
@@ -561,4 +569,24 @@ func TestServeWatch(t *testing.T) {
 	if strings.Contains(logs(), "panic") {
 		t.Errorf("serve panicked:\n%s", logs())
 	}
+}
+
+// openedSubject returns the subject of the first record of log, opened
+// with the private store in data.
+func openedSubject(t *testing.T, data string, log []byte) *ledger.Subject {
+	t.Helper()
+	vault, err := private.Open(filepath.Join(data, private.Dir), private.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vault.Close()
+	line := log[:bytes.IndexByte(log, '\n')]
+	var env struct{ Rec ledger.Record }
+	if err := json.Unmarshal(line, &env); err != nil {
+		t.Fatal(err)
+	}
+	if err := records.Open(&env.Rec, vault); err != nil {
+		t.Fatal(err)
+	}
+	return env.Rec.Subject
 }

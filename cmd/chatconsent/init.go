@@ -26,6 +26,6 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s\n", p)
 	}
 	cfg := filepath.Join(dir, "config.toml")
-	fmt.Fprintf(stdout, "next: edit %s and content/, then run: chatconsent serve --config %s\n", cfg, cfg)
+	fmt.Fprintf(stdout, "next: edit %s and content/ (fill in every [...] of the imprint, content/*/impressum.md: § 5 DDG), then run: chatconsent serve --config %s\n", cfg, cfg)
 	return nil
 }

@@ -181,7 +181,7 @@ func TestVerifyReceipt(t *testing.T) {
 			t.Errorf("exit %d: %s", code, stderr)
 		}
 		// A log with a changed byte fails as a log.
-		bad := writeFile(t, dir, "bad.jsonl", bytes.Replace(lines, []byte("Jürgen"), []byte("Jürgan"), 1))
+		bad := writeFile(t, dir, "bad.jsonl", bytes.Replace(lines, []byte(`"decision":"granted"`), []byte(`"decision":"refused"`), 1))
 		_, stderr, code = chatconsent(t, "verify", secondPath, "--key", pub, "--config", cfg, "--log", bad)
 		if code != 1 || !strings.Contains(stderr, "log: line 1: signature does not match") {
 			t.Errorf("changed log: exit %d: %s", code, stderr)

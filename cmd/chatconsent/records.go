@@ -8,6 +8,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/phone"
@@ -55,7 +56,18 @@ func openRecordsLog(cfgPath, data, logPath string, keepLines bool) (*owner, erro
 		if err != nil {
 			return nil, &hintError{err, "copy the collector's signing.pub beside the copy of its log (" + pubPath + ")"}
 		}
-		if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, cfg.PurposeIDs(), keepLines); err != nil {
+		// A version-2 log names nobody: the numbers are in the private
+		// store, which must be copied beside the log (DIR/private).
+		var opener records.Opener
+		if vdir := filepath.Join(filepath.Dir(logPath), private.Dir); dirExists(vdir) {
+			vault, err := private.Open(vdir, private.Options{ReadOnly: true})
+			if err != nil {
+				return nil, err
+			}
+			defer vault.Close()
+			opener = vault
+		}
+		if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, opener, cfg.PurposeIDs(), keepLines); err != nil {
 			return nil, err
 		}
 		if o.manifest, err = textarchive.ReadManifest(filepath.Join(cfg.Dir, "archive")); err != nil {
@@ -70,8 +82,16 @@ func openRecordsLog(cfgPath, data, logPath string, keepLines bool) (*owner, erro
 	logPath = filepath.Join(o.dataDir, collector.LogFile)
 	if _, err := os.Stat(logPath); errors.Is(err, os.ErrNotExist) {
 		o.book = records.New(cfg.PurposeIDs(), keepLines)
-	} else if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, cfg.PurposeIDs(), keepLines); err != nil {
-		return nil, err
+	} else {
+		// Read-only: the collector may be running and hold the store.
+		vault, err := private.Open(filepath.Join(o.dataDir, private.Dir), private.Options{ReadOnly: true})
+		if err != nil {
+			return nil, err
+		}
+		defer vault.Close()
+		if o.book, err = records.Read(ledger.FileSource(logPath), logPath, pub, vault, cfg.PurposeIDs(), keepLines); err != nil {
+			return nil, err
+		}
 	}
 	if o.manifest, err = textarchive.ReadManifest(filepath.Join(cfg.Dir, "archive")); err != nil {
 		return nil, err
@@ -105,4 +125,10 @@ func siteURLs(cfg *config.Config, layout string) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// dirExists reports whether path is a folder.
+func dirExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

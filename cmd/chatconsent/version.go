@@ -4,8 +4,18 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"slices"
 	"strings"
 )
+
+// version is the release version stamped by scripts/release.sh
+// (-ldflags "-X main.version=v1.2.3"); empty in other builds, which take
+// the module version from the build information.
+var version string
+
+// revision is the commit scripts/release.sh built from
+// (-X main.revision=…), for builds without VCS information.
+var revision string
 
 func runVersion(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("version", stderr)
@@ -13,6 +23,12 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	info, ok := debug.ReadBuildInfo()
+	if ok && version != "" {
+		info.Main.Version = version
+	}
+	if ok && revision != "" && !slices.ContainsFunc(info.Settings, func(s debug.BuildSetting) bool { return s.Key == "vcs.revision" }) {
+		info.Settings = append(info.Settings, debug.BuildSetting{Key: "vcs.revision", Value: revision})
+	}
 	fmt.Fprint(stdout, versionText(info, ok))
 	return nil
 }

@@ -22,7 +22,7 @@ func TestFormatV1OwnerWithdrawal(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(path, old, 0o600)
-	l, _, err := Open(path, testKey(t), Options{})
+	l, _, err := Open(path, testKey(t), Options{Version: FormatV1})
 	if err != nil {
 		t.Fatalf("old log does not open: %v", err)
 	}

@@ -21,12 +21,14 @@
 //     encryption (standard base64) under the subject's key, with the random
 //     96-bit nonce N, of the JSON array of the record's disclosures; the
 //     additional data is "chatconsent/openings/v1\n" SID "\n" ID, so a box
-//     cannot be moved to another record or subject.
+//     cannot be moved to another record or subject. After an erasure the
+//     line is {"id":ID,"erased":EID}: the record's openings were destroyed
+//     by the log's erasure record EID (record ids only, no personal data).
 //
 // A subject is a phone number: every record with the same number has the
-// same SID and key. The key file is apart from the ciphertexts, so an
-// erasure destroys the key first: from that moment the openings cannot be
-// read, even from a copy of openings.jsonl made before.
+// same SID and key. The key file is apart from the ciphertexts: once the
+// key is destroyed, a copy of openings.jsonl made before (a backup) cannot
+// be read either.
 //
 // # Durability
 //
@@ -34,11 +36,13 @@
 // one fdatasync per file (the two in parallel), before the log stores the
 // batch ([ledger.Options].Disclose): an acknowledged decision's openings
 // are on disk. A torn last line is cut on [Open]. [Store.Erase] rewrites
-// the keys file and then the openings file without the subjects erased,
-// each by temp file → fsync → rename → fsync of the folder: a crash leaves
-// each file old or new. The log's signed erasure record, appended before,
-// is the decision; a start after a crash erases again what the log says
-// is erased ([Store.Erase] is idempotent).
+// the openings file with the erased subjects' lines replaced by
+// tombstones, then the keys file without their keys, each by temp file →
+// fsync → rename → fsync of the folder: a crash leaves each file old or
+// new, and [Open] finishes what a crash cut short (a key without openings
+// is dropped, openings without a key too). The log's signed erasure
+// record, appended before Erase, is the decision; a start after a crash
+// erases again what the log says is erased ([Store.Erase] is idempotent).
 package private
 
 import (
@@ -58,6 +62,9 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 )
 
+// Dir is the store's folder inside a data directory.
+const Dir = "private"
+
 // File names inside the store's folder.
 const (
 	KeysFile     = "keys.jsonl"
@@ -76,9 +83,11 @@ type Store struct {
 	mu       sync.Mutex
 	keys     *ledger.FileStore
 	openings *ledger.FileStore
+	rd       *os.File            // openings.jsonl, for reading boxes
 	subjects map[string]*subject // sid → subject
 	byPhone  map[string]string   // phone → sid
 	records  map[string]opening  // record id → where its box is
+	erased   map[string]string   // record id → erasure record id
 }
 
 type subject struct {
@@ -98,7 +107,15 @@ type opening struct {
 type Options struct {
 	// Sync makes a file's data durable; nil means fdatasync(2).
 	Sync func(*os.File) error
+	// ReadOnly opens the store for reading only, without locking it (the
+	// owner's commands while the collector runs): Put and Erase fail, a
+	// torn last line is skipped, nothing left by a crash is finished off.
+	ReadOnly bool
 }
+
+// ErrReadOnly is returned by [Store.Put] and [Store.Erase] on a store
+// opened with [Options].ReadOnly.
+var ErrReadOnly = errors.New("private store opened read-only")
 
 type keyLine struct {
 	SID string `json:"sid"`
@@ -106,10 +123,11 @@ type keyLine struct {
 }
 
 type openingLine struct {
-	SID   string `json:"sid"`
-	ID    string `json:"id"`
-	Nonce []byte `json:"nonce"`
-	Box   []byte `json:"box"`
+	SID    string `json:"sid,omitempty"`
+	ID     string `json:"id"`
+	Nonce  []byte `json:"nonce,omitempty"`
+	Box    []byte `json:"box,omitempty"`
+	Erased string `json:"erased,omitempty"`
 }
 
 // Open opens (creating if needed) the private store in dir and reads its
@@ -117,8 +135,10 @@ type openingLine struct {
 // record; the openings stay on disk). Openings whose key is gone (an
 // erasure interrupted by a crash) are treated as erased.
 func Open(dir string, opts Options) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("private store: %w", err)
+	if !opts.ReadOnly {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("private store: %w", err)
+		}
 	}
 	s := &Store{dir: dir, opts: opts}
 	if err := s.load(); err != nil {
@@ -150,14 +170,23 @@ func (s *Store) openFile(name string) (*ledger.FileStore, error) {
 
 func (s *Store) load() error {
 	var err error
-	if s.keys, err = s.openFile(KeysFile); err != nil {
-		return err
+	var keys, openings ledger.Source = ledger.FileSource(filepath.Join(s.dir, KeysFile)), ledger.FileSource(filepath.Join(s.dir, OpeningsFile))
+	if !s.opts.ReadOnly {
+		if s.keys, err = s.openFile(KeysFile); err != nil {
+			return err
+		}
+		if s.openings, err = s.openFile(OpeningsFile); err != nil {
+			return err
+		}
+		keys, openings = s.keys, s.openings
 	}
-	if s.openings, err = s.openFile(OpeningsFile); err != nil {
-		return err
+	if s.rd, err = os.Open(filepath.Join(s.dir, OpeningsFile)); errors.Is(err, os.ErrNotExist) && s.opts.ReadOnly {
+		keys, openings = nil, nil // no store yet: empty
+	} else if err != nil {
+		return fmt.Errorf("private store: %w", err)
 	}
-	s.subjects, s.byPhone, s.records = map[string]*subject{}, map[string]string{}, map[string]opening{}
-	if err := eachLine(s.keys, func(n int, line []byte, _ int64) error {
+	s.subjects, s.byPhone, s.records, s.erased = map[string]*subject{}, map[string]string{}, map[string]opening{}, map[string]string{}
+	if err := eachLine(keys, func(n int, line []byte, _ int64) error {
 		var kl keyLine
 		if err := strictJSON(line, &kl); err != nil || !isID(kl.SID) || len(kl.Key) != 32 {
 			return fmt.Errorf("%s:%d: not a key line", KeysFile, n)
@@ -172,9 +201,16 @@ func (s *Store) load() error {
 		return err
 	}
 	orphans := false
-	if err := eachLine(s.openings, func(n int, line []byte, off int64) error {
+	if err := eachLine(openings, func(n int, line []byte, off int64) error {
 		var ol openingLine
-		if err := strictJSON(line, &ol); err != nil || !isID(ol.SID) || ol.ID == "" {
+		if err := strictJSON(line, &ol); err != nil || ol.ID == "" {
+			return fmt.Errorf("%s:%d: not an opening line", OpeningsFile, n)
+		}
+		if ol.Erased != "" && ol.SID == "" && ol.Box == nil {
+			s.erased[ol.ID] = ol.Erased
+			return nil
+		}
+		if !isID(ol.SID) {
 			return fmt.Errorf("%s:%d: not an opening line", OpeningsFile, n)
 		}
 		sub := s.subjects[ol.SID]
@@ -198,6 +234,9 @@ func (s *Store) load() error {
 	}); err != nil {
 		return err
 	}
+	if s.opts.ReadOnly {
+		return nil
+	}
 	if orphans {
 		// Openings without a key are what an erasure cut short by a crash
 		// (or a batch whose key never got durable) left: unreadable, so
@@ -212,6 +251,27 @@ func (s *Store) load() error {
 		}
 		s.closeFiles()
 		return s.load()
+	}
+	var lone []string
+	for sid, sub := range s.subjects {
+		if len(sub.ids) == 0 {
+			lone = append(lone, sid)
+		}
+	}
+	if len(lone) > 0 {
+		// A key without openings: its subject was erased and a crash came
+		// before the key was (or its batch never got durable).
+		if err := s.rewrite(KeysFile, &s.keys, func(line []byte) bool {
+			var v struct {
+				SID string `json:"sid"`
+			}
+			return json.Unmarshal(line, &v) == nil && len(s.subjects[v.SID].ids) > 0
+		}); err != nil {
+			return err
+		}
+		for _, sid := range lone {
+			delete(s.subjects, sid)
+		}
 	}
 	return nil
 }
@@ -269,8 +329,13 @@ func phoneOf(ds []string) string {
 	return ""
 }
 
-func eachLine(fs *ledger.FileStore, fn func(n int, line []byte, off int64) error) error {
-	r, err := fs.Read(ledger.Head{})
+// eachLine calls fn with each complete line of src (nil: none); an
+// incomplete last line is skipped.
+func eachLine(src ledger.Source, fn func(n int, line []byte, off int64) error) error {
+	if src == nil {
+		return nil
+	}
+	r, err := src.Read(ledger.Head{})
 	if err != nil {
 		return err
 	}
@@ -282,6 +347,9 @@ func eachLine(fs *ledger.FileStore, fn func(n int, line []byte, off int64) error
 	var off int64
 	for n := 1; len(b) > 0; n++ {
 		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return nil
+		}
 		if err := fn(n, b[:i], off); err != nil {
 			return err
 		}
@@ -324,6 +392,9 @@ func newID() (string, error) {
 func (s *Store) Put(batch []ledger.Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.opts.ReadOnly {
+		return ErrReadOnly
+	}
 	var keyLines, boxLines [][]byte
 	fresh := map[string]*subject{} // phone → subject new in this batch
 	type placed struct {
@@ -421,13 +492,11 @@ func (s *Store) Disclosures(id string) ([]string, error) {
 	if !ok || sub == nil {
 		return nil, fmt.Errorf("record %s: %w", id, ErrUnknown)
 	}
-	f, err := os.Open(filepath.Join(s.dir, OpeningsFile))
-	if err != nil {
-		return nil, fmt.Errorf("private store: %w", err)
+	if s.rd == nil {
+		return nil, fmt.Errorf("record %s: %w", id, ErrUnknown)
 	}
-	defer f.Close()
 	b := make([]byte, op.len)
-	if _, err := f.ReadAt(b, op.off); err != nil {
+	if _, err := s.rd.ReadAt(b, op.off); err != nil {
 		return nil, fmt.Errorf("private store: read openings of %s: %w", id, err)
 	}
 	var ol openingLine
@@ -458,14 +527,19 @@ func (s *Store) Has(id string) bool {
 }
 
 // Erase destroys, durably, the keys and openings of every subject that
-// one of the records ids belongs to: first the keys file is rewritten
-// without their keys, then the openings file without their openings (each
-// temp → fsync → rename → fsync folder). Ids the store does not know are
-// skipped, so Erase can be repeated after a crash. It returns the subjects
-// erased.
-func (s *Store) Erase(ids []string) ([]string, error) {
+// one of the records ids belongs to, by the log's erasure record erasure:
+// first the openings file is rewritten with their lines replaced by
+// tombstones ({"id":ID,"erased":ERASURE}), then the keys file without
+// their keys (each temp → fsync → rename → fsync folder). Ids the store
+// does not hold openings of are skipped, so Erase can be repeated after a
+// crash. It returns the ids of all records erased (every record of those
+// subjects, not only ids).
+func (s *Store) Erase(ids []string, erasure string) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.opts.ReadOnly {
+		return nil, ErrReadOnly
+	}
 	gone := map[string]bool{}
 	for _, id := range ids {
 		if op, ok := s.records[id]; ok {
@@ -475,38 +549,60 @@ func (s *Store) Erase(ids []string) ([]string, error) {
 	if len(gone) == 0 {
 		return nil, nil
 	}
-	keep := func(line []byte) bool {
+	var erased []string
+	if err := s.rewriteLines(OpeningsFile, &s.openings, func(line []byte) []byte {
+		var ol openingLine
+		if json.Unmarshal(line, &ol) != nil || !gone[ol.SID] {
+			return line
+		}
+		erased = append(erased, ol.ID)
+		b, _ := json.Marshal(openingLine{ID: ol.ID, Erased: erasure})
+		return b
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.rewrite(KeysFile, &s.keys, func(line []byte) bool {
 		var v struct {
 			SID string `json:"sid"`
 		}
 		return json.Unmarshal(line, &v) != nil || !gone[v.SID]
-	}
-	for _, f := range []struct {
-		name string
-		fs   **ledger.FileStore
-	}{{KeysFile, &s.keys}, {OpeningsFile, &s.openings}} {
-		if err := s.rewrite(f.name, f.fs, keep); err != nil {
-			return nil, err
-		}
+	}); err != nil {
+		return nil, err
 	}
 	s.closeFiles()
 	if err := s.load(); err != nil {
 		return nil, err
 	}
-	var sids []string
-	for sid := range gone {
-		sids = append(sids, sid)
-	}
-	return sids, nil
+	return erased, nil
+}
+
+// Erased returns the id of the erasure record that destroyed the openings
+// of record id, if it was erased.
+func (s *Store) Erased(id string) (erasure string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	erasure, ok = s.erased[id]
+	return erasure, ok
 }
 
 // rewrite replaces the file name by its lines that keep accepts, durably,
 // and reopens its store.
 func (s *Store) rewrite(name string, fs **ledger.FileStore, keep func([]byte) bool) error {
+	return s.rewriteLines(name, fs, func(line []byte) []byte {
+		if keep(line) {
+			return line
+		}
+		return nil
+	})
+}
+
+// rewriteLines replaces each line of the file name by edit's result (nil
+// drops it), durably, and reopens its store.
+func (s *Store) rewriteLines(name string, fs **ledger.FileStore, edit func([]byte) []byte) error {
 	var out []byte
 	if err := eachLine(*fs, func(_ int, line []byte, _ int64) error {
-		if keep(line) {
-			out = append(append(out, line...), '\n')
+		if l := edit(line); l != nil {
+			out = append(append(out, l...), '\n')
 		}
 		return nil
 	}); err != nil {
@@ -548,6 +644,10 @@ func (s *Store) rewrite(name string, fs **ledger.FileStore, keep func([]byte) bo
 }
 
 func (s *Store) closeFiles() {
+	if s.rd != nil {
+		s.rd.Close()
+		s.rd = nil
+	}
 	if s.keys != nil {
 		s.keys.Close()
 		s.keys = nil

@@ -65,9 +65,12 @@ func TestPutReopenErase(t *testing.T) {
 		t.Errorf("%d keys, want one per subject (2)", n)
 	}
 
-	sids, err := s.Erase([]string{id(3)})
-	if err != nil || len(sids) != 1 || sids[0] != sid {
-		t.Fatalf("Erase = %v, %v", sids, err)
+	erased, err := s.Erase([]string{id(3)}, id(100))
+	if err != nil || !slices.Equal(erased, []string{id(1), id(3)}) {
+		t.Fatalf("Erase = %v, %v", erased, err)
+	}
+	if e, ok := s.Erased(id(1)); !ok || e != id(100) {
+		t.Errorf("Erased(1) = %q, %v", e, ok)
 	}
 	for _, r := range []string{id(1), id(3)} {
 		if _, err := s.Disclosures(r); !errors.Is(err, ErrUnknown) {
@@ -80,7 +83,7 @@ func TestPutReopenErase(t *testing.T) {
 	if ds, err := s.Disclosures(id(2)); err != nil || !slices.Equal(ds, b1.Disclosures) {
 		t.Errorf("another subject's openings after erasure: %v, %v", ds, err)
 	}
-	if again, err := s.Erase([]string{id(3)}); err != nil || again != nil {
+	if again, err := s.Erase([]string{id(3)}, id(101)); err != nil || again != nil {
 		t.Errorf("second Erase = %v, %v; want nothing to do", again, err)
 	}
 	assertGone(t, dir, sid, a1.Disclosures)
@@ -108,8 +111,8 @@ func assertGone(t *testing.T, dir, sid string, ds []string) {
 	}
 }
 
-// An erasure cut by a crash after the keys were rewritten: the openings
-// cannot be read (treated as erased) and erasing again removes them.
+// An erasure cut by a crash after the openings were rewritten, before
+// the keys were: Open drops the key that has no openings left.
 func TestEraseInterrupted(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -122,17 +125,12 @@ func TestEraseInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	sidA, _, _ := s.Subject("+491701111111")
-	s.Close()
-	// The keys file as the first rename left it.
 	keys, _ := os.ReadFile(filepath.Join(dir, KeysFile))
-	lines := bytes.SplitAfter(keys, []byte("\n"))
-	var kept []byte
-	for _, l := range lines {
-		if !bytes.Contains(l, []byte(sidA)) {
-			kept = append(kept, l...)
-		}
+	if _, err := s.Erase([]string{id(1)}, id(100)); err != nil {
+		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, KeysFile), kept, 0o600)
+	s.Close()
+	os.WriteFile(filepath.Join(dir, KeysFile), keys, 0o600) // as if the second rename never came
 
 	s, err = Open(dir, Options{})
 	if err != nil {
@@ -142,12 +140,12 @@ func TestEraseInterrupted(t *testing.T) {
 	if s.Has(id(1)) || !s.Has(id(2)) {
 		t.Errorf("after the crash: has A %v, B %v; want false, true", s.Has(id(1)), s.Has(id(2)))
 	}
-	if again, err := s.Erase([]string{id(1)}); err != nil || again != nil {
-		t.Errorf("Erase again = %v, %v; want nothing left to do", again, err)
+	after, _ := os.ReadFile(filepath.Join(dir, KeysFile))
+	if bytes.Contains(after, []byte(sidA)) || bytes.Count(after, []byte("\n")) != 1 {
+		t.Errorf("keys after the crash were not finished off:\n%s", after)
 	}
-	open, _ := os.ReadFile(filepath.Join(dir, OpeningsFile))
-	if bytes.Contains(open, []byte(sidA)) || bytes.Count(open, []byte("\n")) != 1 {
-		t.Errorf("openings after the crash were not finished off:\n%s", open)
+	if e, ok := s.Erased(id(1)); !ok || e != id(100) {
+		t.Errorf("Erased = %q, %v", e, ok)
 	}
 }
 
@@ -202,4 +200,27 @@ func TestOpenRefusesForeignBox(t *testing.T) {
 	if _, err := Open(dir, Options{}); err == nil {
 		t.Error("a box moved to another record opened")
 	}
+}
+
+func TestReadOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if s, err := Open(filepath.Join(dir, "none"), Options{ReadOnly: true}); err != nil || s.Has(id(1)) {
+		t.Fatalf("read-only open of a missing store: %v", err)
+	}
+	s, _ := Open(dir, Options{})
+	a := entry(t, id(1), "A", "+491701111111")
+	s.Put([]ledger.Entry{a})
+	ro, err := Open(dir, Options{ReadOnly: true}) // while the writer holds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds, err := ro.Disclosures(id(1)); err != nil || !slices.Equal(ds, a.Disclosures) {
+		t.Errorf("read-only Disclosures = %v, %v", ds, err)
+	}
+	if err := ro.Put([]ledger.Entry{a}); !errors.Is(err, ErrReadOnly) {
+		t.Errorf("read-only Put: %v", err)
+	}
+	ro.Close()
+	s.Close()
 }

@@ -3,6 +3,7 @@ package receipt
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -217,6 +218,21 @@ func (s *Stamper) render(d Data, doc map[int][]line) ([]byte, error) {
 		ModTime:  &modTime,
 	}, false); err != nil {
 		return nil, fmt.Errorf("attach %s: %w", AttachmentName, err)
+	}
+	if len(d.Openings) > 0 {
+		ob, err := json.Marshal(d.Openings)
+		if err != nil {
+			return nil, fmt.Errorf("attach %s: %w", OpeningsName, err)
+		}
+		if err := ctx.AddAttachment(model.Attachment{
+			Reader:   bytes.NewReader(ob),
+			ID:       OpeningsName,
+			FileName: OpeningsName,
+			Desc:     "openings of the record's personal fields",
+			ModTime:  &modTime,
+		}, false); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", OpeningsName, err)
+		}
 	}
 
 	root, err := xt.Catalog()

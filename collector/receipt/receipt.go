@@ -6,6 +6,7 @@ package receipt
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,12 @@ type Data struct {
 	// Record is the exact signed log line (JSON), attached to the PDF as
 	// "record.json" byte for byte; required.
 	Record []byte
+	// Openings are, for a record of log format version 2, the disclosures
+	// of its personal fields (the data subject's own name, number, …),
+	// attached as "openings.json" (a JSON array of strings): with them the
+	// receipt proves who decided, with the public key alone, also after
+	// the owner erased the private copy. Empty for a version-1 record.
+	Openings []string
 }
 
 // Controller is the controller's identity and contact details as printed
@@ -90,6 +97,38 @@ var (
 
 // AttachmentName is the name of the embedded file holding Data.Record.
 const AttachmentName = "record.json"
+
+// OpeningsName is the name of the embedded file holding Data.Openings.
+const OpeningsName = "openings.json"
+
+// ErrNoOpenings: the PDF has no "openings.json" attachment.
+var ErrNoOpenings = errors.New("the receipt has no attachment " + OpeningsName)
+
+// Openings returns the disclosures attached to a receipt as
+// "openings.json", or an error wrapping [ErrNoOpenings].
+func Openings(pdf []byte) ([]string, error) {
+	if err := setup(); err != nil {
+		return nil, err
+	}
+	aa, err := api.ExtractAttachmentsRaw(bytes.NewReader(pdf), "", []string{OpeningsName}, newConf())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoOpenings, err)
+	}
+	for _, a := range aa {
+		if a.FileName == OpeningsName || a.ID == OpeningsName {
+			b, err := io.ReadAll(a)
+			if err != nil {
+				return nil, fmt.Errorf("receipt: read attachment %s: %w", OpeningsName, err)
+			}
+			var ds []string
+			if err := json.Unmarshal(b, &ds); err != nil {
+				return nil, fmt.Errorf("receipt: attachment %s is not a JSON array of strings: %w", OpeningsName, err)
+			}
+			return ds, nil
+		}
+	}
+	return nil, ErrNoOpenings
+}
 
 // MaxFieldBytes is the longest a string field of [Data] may be, in bytes;
 // a page holds about 5000 characters in all. Data.Record has no limit.

@@ -9,7 +9,7 @@
 //
 // See README.md ("Configuration") for the owner-facing list. In short:
 //
-//	[site]       title, base_url, default_language, languages, unsafe_html, archive
+//	[site]       title, base_url, default_language, languages, unsafe_html, archive, brand_color
 //	[controller] name, address, email, phone          (GDPR Art. 4(7), 13(1)(a))
 //	[collector]  public_url, listen, data_dir, rate_per_minute, rate_burst,
 //	             allowed_origins, trusted_proxies, store_ip, store_user_agent
@@ -88,6 +88,11 @@ type Site struct {
 	// Archive is the absolute folder of the text archive (default
 	// CONFIGDIR/archive); keep it in version control.
 	Archive string
+	// BrandColor is the shop's colour for links, buttons and the form's
+	// rule, "#rrggbb" in lower case; "" keeps the theme's. Its contrast
+	// with the theme is checked where the theme is loaded
+	// (themes.Theme.SetBrandColor).
+	BrandColor string
 }
 
 // Controller is the controller in the sense of GDPR Art. 4(7), whose identity
@@ -255,6 +260,7 @@ type file struct {
 		Languages       []string `toml:"languages"`
 		UnsafeHTML      bool     `toml:"unsafe_html"`
 		Archive         string   `toml:"archive"`
+		BrandColor      string   `toml:"brand_color"`
 	} `toml:"site"`
 	Controller struct {
 		Name    string `toml:"name"`
@@ -535,6 +541,13 @@ func Parse(name, dir string, text []byte) (*Config, error) {
 	}
 	c.Site.BaseURL = checkURL(bad, "site.base_url", f.Site.BaseURL)
 	c.Site.UnsafeHTML = f.Site.UnsafeHTML
+	if bc := strings.ToLower(strings.TrimSpace(f.Site.BrandColor)); bc != "" {
+		if !brandColorRe.MatchString(bc) {
+			bad("site.brand_color", "%q is not a colour: want six hex digits after #, e.g. \"#0b5c3b\"", f.Site.BrandColor)
+		} else {
+			c.Site.BrandColor = bc
+		}
+	}
 	archiveDir := f.Site.Archive
 	if strings.TrimSpace(archiveDir) == "" {
 		archiveDir = "archive"
@@ -862,3 +875,6 @@ func (c *Config) SiteURL(path string) string {
 	}
 	return u.Scheme + "://" + u.Host + path
 }
+
+// brandColorRe is site.brand_color's form: a CSS hex colour, #rrggbb.
+var brandColorRe = regexp.MustCompile(`^#[0-9a-f]{6}$`)

@@ -79,6 +79,48 @@ type Person struct {
 	Events []*Event
 	// Purposes maps purpose id → state; purposes never decided are absent.
 	Purposes map[string]*Purpose
+	// Erased is when the person's personal data were erased (the time of
+	// the log's erasure record), or zero. An erased person's Phone is
+	// [ErasedPrefix] and the erasure record's id; Name and Email are "".
+	Erased time.Time
+}
+
+// ErasedPrefix starts the key that stands for a number in a [Book] once
+// its openings were erased: "erased:" and the id of the erasure record.
+// Their events, purposes, times and text versions stay; who it was does
+// not.
+const ErasedPrefix = "erased:"
+
+// IsErased reports whether a Person's Phone is an erased person's key.
+func IsErased(phone string) bool { return strings.HasPrefix(phone, ErasedPrefix) }
+
+// Opener gives the openings of version-2 records: the private store
+// (package collector/private).
+type Opener interface {
+	// Disclosures returns the disclosures of record id, or an error if
+	// the store has none.
+	Disclosures(id string) ([]string, error)
+	// Erased returns the erasure record that destroyed record id's
+	// openings, if one did.
+	Erased(id string) (erasure string, ok bool)
+}
+
+// Open fills a version-2 record's personal fields from o (see
+// ledger.Disclose). A record whose openings were erased gets the Subject
+// {Phone: ErasedPrefix + erasure id}; one the store knows nothing of stays
+// as it is (no subject). Version-1 records and a nil o are left alone.
+func Open(rec *ledger.Record, o Opener) error {
+	if o == nil || rec.V < ledger.FormatVersion || rec.SD == nil || rec.Subject != nil {
+		return nil
+	}
+	ds, err := o.Disclosures(rec.ID)
+	if err == nil {
+		return ledger.Disclose(rec, ds)
+	}
+	if eid, ok := o.Erased(rec.ID); ok {
+		rec.Subject = &ledger.Subject{Phone: ErasedPrefix + eid}
+	}
+	return nil
 }
 
 // Book is the folded log. It is not safe for concurrent use.
@@ -259,8 +301,52 @@ func (b *Book) addIndex(rec *ledger.Record) error {
 			}
 			b.setMask(phone, m)
 		}
+	case ledger.TypeErasure:
+		b.eraseIndex(rec)
 	}
 	return nil
+}
+
+// eraseIndex folds an erasure into an index book: the erased decisions
+// keep their purposes under the key [ErasedPrefix] + the erasure's id
+// instead of the number (so a withdrawal by record id still works), and
+// their name, e-mail and number are dropped.
+func (b *Book) eraseIndex(rec *ledger.Record) {
+	key := ErasedPrefix + rec.ID
+	for _, id := range rec.Erased {
+		k, ok := binaryID(id)
+		var phone string
+		if ok {
+			c, found := b.compact[k]
+			if !found || !c.hasSubj {
+				continue
+			}
+			phone = c.subject[c.nameLen+c.emailLen:]
+			c.subject, c.nameLen, c.emailLen = key, 0, 0
+			b.compact[k] = c
+		} else if e := b.decisions[id]; e != nil && e.Record.Subject != nil {
+			phone = e.Record.Subject.Phone
+			e.Record.Subject = &ledger.Subject{Phone: key}
+		} else {
+			continue
+		}
+		if phone == key {
+			continue
+		}
+		if m, ok := b.mask(phone); ok {
+			old, _ := b.mask(key)
+			b.setMask(key, old|m)
+			if k, ok := numberKey(phone); ok {
+				delete(b.granted, k)
+			} else {
+				delete(b.grantedS, phone)
+			}
+		}
+		if w, ok := b.wide[phone]; ok {
+			b.wide[key] = append(b.wide[key], w...)
+			delete(b.wide, phone)
+		}
+	}
 }
 
 // compactDecision is what an index book keeps of a decision: what a
@@ -338,12 +424,18 @@ func (b *Book) intern(s string) string {
 // opened marks an invite's opening in an index book.
 var opened = &Event{}
 
-// Read verifies the log in src with pub and folds it into a new book.
-// Errors name the source (name, e.g. the file's path) and the line
-// (ledger's *LineError).
-func Read(src ledger.Source, name string, pub ed25519.PublicKey, purposes []string, keepLines bool) (*Book, error) {
+// Read verifies the log in src with pub and folds it into a new book,
+// opening version-2 records with o (may be nil: see [Open]). Errors name
+// the source (name, e.g. the file's path) and the line (ledger's
+// *LineError).
+func Read(src ledger.Source, name string, pub ed25519.PublicKey, o Opener, purposes []string, keepLines bool) (*Book, error) {
 	b := New(purposes, keepLines)
-	if _, err := ledger.VerifySource(src, ledger.NewVerifier(pub), func(rec *ledger.Record, line []byte) error { return b.Add(rec, line) }); err != nil {
+	if _, err := ledger.VerifySource(src, ledger.NewVerifier(pub), func(rec *ledger.Record, line []byte) error {
+		if err := Open(rec, o); err != nil {
+			return err
+		}
+		return b.Add(rec, line)
+	}); err != nil {
 		return nil, fmt.Errorf("read log %s: %w", name, err)
 	}
 	return b, nil
@@ -380,6 +472,10 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 		if phone == "" && d.Subject != nil {
 			phone = d.Subject.Phone
 		}
+	case ledger.TypeErasure:
+		b.events = append(b.events, e)
+		b.erase(rec)
+		return nil
 	}
 	b.events = append(b.events, e)
 	if phone == "" {
@@ -420,6 +516,45 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 		}
 	}
 	return nil
+}
+
+// erase folds an erasure record into an owner's book: the people whose
+// records it names lose number, name and e-mail (their events' subjects
+// too) and are kept under [ErasedPrefix] + its id, with their purposes.
+func (b *Book) erase(rec *ledger.Record) {
+	key := ErasedPrefix + rec.ID
+	for _, id := range rec.Erased {
+		d := b.decisions[id]
+		if d == nil || d.Record.Subject == nil {
+			continue
+		}
+		phone := d.Record.Subject.Phone
+		p := b.people[phone]
+		if p == nil {
+			continue
+		}
+		if phone != key {
+			delete(b.people, phone)
+			if q := b.people[key]; q != nil { // several numbers, one erasure
+				q.Events = append(q.Events, p.Events...)
+				for k, v := range p.Purposes {
+					q.Purposes[k] = v
+				}
+				p = q
+			}
+		}
+		p.Phone, p.Name, p.Email, p.Erased = key, "", "", rec.Time
+		for _, ev := range p.Events {
+			if ev.Record.Subject != nil {
+				ev.Record.Subject = &ledger.Subject{Phone: key}
+			}
+			ev.Record.ClientIP, ev.Record.UserAgent, ev.Record.Token = "", "", ""
+		}
+		b.people[key] = p
+	}
+	if p := b.people[key]; p != nil {
+		p.Erased = rec.Time
+	}
 }
 
 // Events returns every event in log order.

@@ -305,7 +305,7 @@ func TestRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	b, err := Read(ledger.FileSource(path), path, priv.Public().(ed25519.PublicKey), purposes, true)
+	b, err := Read(ledger.FileSource(path), path, priv.Public().(ed25519.PublicKey), nil, purposes, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,7 +316,7 @@ func TestRead(t *testing.T) {
 		t.Errorf("line = %.40s", e.Line)
 	}
 	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, 32)).Public().(ed25519.PublicKey)
-	if _, err := Read(ledger.FileSource(path), path, other, purposes, false); err == nil || !strings.Contains(err.Error(), "line 1") {
+	if _, err := Read(ledger.FileSource(path), path, other, nil, purposes, false); err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Errorf("Read with another key: %v, want a line 1 error", err)
 	}
 }

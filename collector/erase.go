@@ -1,0 +1,152 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
+)
+
+// Errors of [Erase] that callers branch on.
+var (
+	// ErrNothingToErase: the private store holds nothing of the number (never
+	// recorded, or already erased).
+	ErrNothingToErase = errors.New("no personal data of this number in the private store (never recorded, or already erased)")
+	// ErrBadReason: the reason is not one of ledger.ErasureReasons.
+	ErrBadReason = errors.New("unknown erasure reason")
+)
+
+// Erasure is what [Erase] did.
+type Erasure struct {
+	// Record is the signed erasure record appended to the log.
+	Record ledger.Record
+	// Records are the ids of the person's records whose openings were
+	// destroyed.
+	Records []string
+	// Files are the receipts and mails deleted from the data folder.
+	Files []string
+}
+
+// Erase erases the personal data of the person with phone (E.164) (GDPR
+// Art. 17): it appends a signed [ledger.TypeErasure] record naming their
+// records by id (and reason, one of ledger.ErasureReasons; "" means
+// "request"), then destroys their key and openings in vault and deletes
+// their receipts and mails from dataDir. The erasure record is the
+// decision: once it is durable, a crash before the rest is finished by
+// [FinishErasure] on the next start (the collector does that in [Open]).
+// Nothing is changed on an error before the append.
+func Erase(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason string, now time.Time) (Erasure, error) {
+	if reason == "" {
+		reason = "request"
+	}
+	if !slices.Contains(ledger.ErasureReasons, reason) {
+		return Erasure{}, fmt.Errorf("%w %q: want one of %v", ErrBadReason, reason, ledger.ErasureReasons)
+	}
+	_, ids, err := vault.Subject(phone)
+	if errors.Is(err, private.ErrUnknown) {
+		return Erasure{}, ErrNothingToErase
+	}
+	if err != nil {
+		return Erasure{}, err
+	}
+	rec := ledger.Record{Type: ledger.TypeErasure, ID: newID(), Time: now.UTC(), Erased: ids, Reason: reason}
+	es, err := log.Append(ctx, rec)
+	if err != nil {
+		return Erasure{}, fmt.Errorf("erase: append to log: %w", err)
+	}
+	e := Erasure{Record: es[0].Record}
+	e.Records, e.Files, err = FinishErasure(vault, dataDir, &e.Record)
+	return e, err
+}
+
+// FinishErasure carries out a logged erasure record: it destroys the
+// openings of its records (and of every other record of the same
+// people) and deletes their receipts and mails. It is idempotent, so a
+// start after a crash runs it again for every erasure in the log.
+func FinishErasure(vault *private.Store, dataDir string, rec *ledger.Record) (records, files []string, err error) {
+	erased, err := vault.Erase(rec.Erased, rec.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("erase: %w", err)
+	}
+	ids := append(slices.Clone(rec.Erased), erased...)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	files, err = removeCopies(dataDir, ids)
+	return erased, files, err
+}
+
+// removeCopies deletes the receipts and mails of records ids from the
+// data folder (DATA/receipts/ID.pdf; DATA/outbox/ID-*.json, in sent/ and
+// failed/ too, with .err files), then syncs the folders.
+func removeCopies(dataDir string, ids []string) ([]string, error) {
+	var removed []string
+	var errs []error
+	dirs := map[string]bool{}
+	rm := func(path string) {
+		err := os.Remove(path)
+		if err == nil {
+			removed = append(removed, path)
+			dirs[filepath.Dir(path)] = true
+		} else if !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	for _, id := range ids {
+		rm(filepath.Join(dataDir, "receipts", id+".pdf"))
+		for _, sub := range []string{"", "sent", "failed"} {
+			dir := filepath.Join(dataDir, OutboxDir, sub)
+			for _, role := range []string{"owner", "subject"} {
+				rm(filepath.Join(dir, id+"-"+role+".json"))
+				rm(filepath.Join(dir, id+"-"+role+".err"))
+			}
+		}
+	}
+	for d := range dirs {
+		if f, err := os.Open(d); err == nil {
+			if err := f.Sync(); err != nil {
+				errs = append(errs, err)
+			}
+			f.Close()
+		}
+	}
+	if len(errs) > 0 {
+		return removed, fmt.Errorf("erase copies: %w", errors.Join(errs...))
+	}
+	return removed, nil
+}
+
+// Erase is [Erase] on the running collector: its index follows at once
+// (the person's decisions stay withdrawable by record id).
+func (s *Server) Erase(ctx context.Context, phone, reason string) (Erasure, error) {
+	if s.o.Private == nil {
+		return Erasure{}, errors.New("erase: this collector has no private store (a version-1 log: run chatconsent migrate)")
+	}
+	e, err := Erase(ctx, s.log, s.o.Private, s.o.DataDir, phone, reason, s.o.Now())
+	if e.Record.ID != "" {
+		s.proc.mu.Lock()
+		if aerr := s.proc.book.Add(&e.Record, nil); aerr != nil {
+			s.o.Logger.Error("fold erasure", "id", e.Record.ID, "err", aerr)
+		}
+		s.proc.mu.Unlock()
+		s.o.Logger.Info("erasure recorded", "id", e.Record.ID, "records", len(e.Records), "files", len(e.Files), "reason", e.Record.Reason)
+	}
+	return e, err
+}
+
+// finishErasure is [FinishErasure] at start for an erasure in the log.
+func (s *Server) finishErasure(rec *ledger.Record) error {
+	if s.o.Private == nil {
+		return nil
+	}
+	erased, files, err := FinishErasure(s.o.Private, s.o.DataDir, rec)
+	if len(erased) > 0 || len(files) > 0 {
+		s.o.Logger.Info("erasure finished after a crash", "id", rec.ID, "records", len(erased), "files", len(files))
+	}
+	return err
+}
