@@ -365,11 +365,6 @@ func TestInviteAndWithdrawal(t *testing.T) {
 		}
 		os.WriteFile(f.to, b, 0o600)
 	}
-	// A version-2 log names nobody: the numbers come from the private
-	// store copied beside it.
-	if err := os.CopyFS(filepath.Join(logCopy, "private"), os.DirFS(filepath.Join(data, "private"))); err != nil {
-		t.Fatal(err)
-	}
 	if _, stderr, code := chatconsent(t, "invite", "--config", cfg, "--data", laptop, "--renew"); code != 1 || !strings.Contains(stderr, "--log FILE") {
 		t.Errorf("invite --renew on the laptop without --log: exit %d\n%s", code, stderr)
 	}
