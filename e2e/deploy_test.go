@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chromedp/chromedp"
 )
 
@@ -323,16 +325,42 @@ func TestCaddyForwardedClientAddress(t *testing.T) {
 		trusted string
 		want    string
 	}{
-		{`trusted_proxies = ["127.0.0.1"]`, `"client_ip":"::1"`},
-		{``, `"client_ip":"127.0.0.1"`}, // no trusted proxy: the TCP peer
+		{`trusted_proxies = ["127.0.0.1"]`, "::1"},
+		{``, "127.0.0.1"}, // no trusted proxy: the TCP peer
 	} {
 		data := caddyGrant(t, "store_ip = \"full\"\n"+tt.trusted+"\n")
 		log, err := os.ReadFile(filepath.Join(data, "decisions.jsonl"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(log), tt.want) {
-			t.Errorf("with %q the record lacks %s:\n%s", tt.trusted, tt.want, log)
+		// Log format 2 keeps the address as a commitment: open it with the
+		// private store, as the owner's commands do.
+		pub, err := ledger.ReadPublicKey(filepath.Join(data, "signing.pub"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _, _ := strings.Cut(string(log), "\n")
+		rec, err := ledger.ParseLine([]byte(line), pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vault, err := private.Open(filepath.Join(data, "private"), private.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := vault.Disclosures(rec.ID)
+		vault.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ledger.Disclose(rec, ds); err != nil {
+			t.Fatal(err)
+		}
+		if rec.ClientIP != tt.want {
+			t.Errorf("with %q the record's client address is %q, want %q:\n%s", tt.trusted, rec.ClientIP, tt.want, log)
+		}
+		if strings.Contains(string(log), `"client_ip"`) {
+			t.Errorf("the log holds the client address in clear:\n%s", log)
 		}
 	}
 }
