@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/chatconsent/chatconsent/collector"
@@ -67,21 +64,9 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // eraseHere opens the collector of dir in this process (no collector
-// runs on it), erases and closes it. Nothing is created that is not
-// there: no key, no log.
+// runs on it; see openHere), erases and closes it.
 func eraseHere(ctx context.Context, cfg *config.Config, dir string, req collector.OwnerErasure, stderr io.Writer) (*collector.OwnerErased, error) {
-	for _, f := range []string{ledger.PrivateKeyFile, config.LogFile} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return nil, &hintError{fmt.Errorf("erase: %w", err), "give the collector's data folder with --data DIR (it holds signing.key and decisions.jsonl)"}
-		}
-	}
-	srv, _, err := collector.Open(cfg, collector.Setup{
-		DataDir: dir, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if errors.Is(err, ledger.ErrLocked) {
-		return nil, &hintError{fmt.Errorf("erase: a collector runs on %s but does not answer on %s", dir, filepath.Join(dir, collector.OwnerSocket)),
-			"restart it with this version of chatconsent (systemctl restart chatconsent), or stop it, run this again and start it"}
-	}
+	srv, err := openHere("erase", cfg, cfg.Paths(dir), stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -97,28 +97,35 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// withdrawHere opens the collector of dir in this process (no collector
-// runs on it), records w and closes it. Nothing is created that is not
-// there: no key, no log.
+// withdrawHere opens the collector of paths in this process (no collector
+// runs on it), records w and closes it.
 func withdrawHere(ctx context.Context, cfg *config.Config, paths config.Paths, w collector.OwnerWithdrawal, stderr io.Writer) (*collector.OwnerWithdrawn, error) {
-	dir := paths.Data
-	for _, f := range []string{paths.SigningKey, paths.Log} {
-		if _, err := os.Stat(f); err != nil {
-			return nil, &hintError{fmt.Errorf("withdraw: %w", err), "give the collector's data folder with --data DIR (it holds signing.key and decisions.jsonl)"}
-		}
-	}
-	srv, _, err := collector.Open(cfg, collector.Setup{
-		DataDir: dir, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-	})
-	if errors.Is(err, ledger.ErrLocked) {
-		return nil, &hintError{fmt.Errorf("withdraw: a collector runs on %s but does not answer on %s", dir, filepath.Join(dir, collector.OwnerSocket)),
-			"restart it with this version of chatconsent (systemctl restart chatconsent), or stop it, run this again and start it"}
-	}
+	srv, err := openHere("withdraw", cfg, paths, stderr)
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
 	return srv.RecordWithdrawal(ctx, w)
+}
+
+// openHere opens the collector of paths in this process for an owner
+// command (cmd names it in errors) when no collector runs on it. Nothing
+// is created that is not there: no key, no log. A collector that holds the
+// log without answering on its owner socket (an older version) is named.
+func openHere(cmd string, cfg *config.Config, paths config.Paths, stderr io.Writer) (*collector.Server, error) {
+	for _, f := range []string{paths.SigningKey, paths.Log} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, &hintError{fmt.Errorf("%s: %w", cmd, err), "give the collector's data folder with --data DIR (it holds signing.key and decisions.jsonl)"}
+		}
+	}
+	srv, _, err := collector.Open(cfg, collector.Setup{
+		DataDir: paths.Data, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if errors.Is(err, ledger.ErrLocked) {
+		return nil, &hintError{fmt.Errorf("%s: a collector runs on %s but does not answer on %s", cmd, paths.Data, filepath.Join(paths.Data, collector.OwnerSocket)),
+			"restart it with this version of chatconsent (systemctl restart chatconsent), or stop it, run this again and start it"}
+	}
+	return srv, err
 }
 
 // withdrawError turns a refusal into the CLI's message, hint and exit code:
