@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -85,8 +86,9 @@ func FinishErasure(vault *private.Store, dataDir string, rec *ledger.Record) (re
 }
 
 // removeCopies deletes the receipts and mails of records ids from the
-// data folder (DATA/receipts/ID.pdf; DATA/outbox/ID-*.json, in sent/ and
-// failed/ too, with .err files), then syncs the folders.
+// data folder (DATA/receipts/ID.pdf; DATA/outbox/ID-*.json, resends
+// included, in sent/ and failed/ too, with .err files), then syncs the
+// folders.
 func removeCopies(dataDir string, ids []string) ([]string, error) {
 	var removed []string
 	var errs []error
@@ -104,9 +106,12 @@ func removeCopies(dataDir string, ids []string) ([]string, error) {
 		rm(filepath.Join(dataDir, config.ReceiptsDir, id+".pdf"))
 		for _, sub := range []string{"", "sent", "failed"} {
 			dir := filepath.Join(dataDir, config.OutboxDir, sub)
-			for _, role := range []string{"owner", "subject"} {
-				rm(filepath.Join(dir, id+"-"+role+".json"))
-				rm(filepath.Join(dir, id+"-"+role+".err"))
+			// ID-owner, ID-subject, and the resends' ID-resendN-ROLE.
+			mails, _ := filepath.Glob(filepath.Join(dir, id+"-*"))
+			for _, m := range mails {
+				if strings.HasSuffix(m, ".json") || strings.HasSuffix(m, ".err") {
+					rm(m)
+				}
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/outbox"
@@ -25,6 +26,7 @@ type Mailer struct {
 	cfg    *config.Config
 	theme  *themes.Theme
 	box    *outbox.Outbox
+	rmu    sync.Mutex // one resend at a time: it counts the resends in the outbox
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -98,6 +100,44 @@ func (m *Mailer) Outbox() *outbox.Outbox { return m.box }
 // Message-ID derive from the record id, so delivering the same receipt
 // twice queues nothing new.
 func (m *Mailer) Deliver(d receipt.Data, pdf []byte) error {
+	return m.queue(d, pdf, mailSet{date: d.Time, subject: "mail_subject", body: "mail_body", ownerSubject: "mail_owner_subject", ownerBody: "mail_owner_body"})
+}
+
+// Resend queues the receipt pdf for d again, with the fresh link, as
+// [Mailer.Deliver] does but under new outbox ids and Message-IDs
+// (RECORDID-resendN-owner, RECORDID-resendN-subject: N counts the
+// resends of the record, from 1), so the outbox sends it although the
+// first mails are in sent/. Texts are the theme's mail_resend_* and
+// mail_owner_resend_* strings.
+func (m *Mailer) Resend(d receipt.Data, pdf []byte, link ReceiptLink) (Resent, error) {
+	m.rmu.Lock()
+	defer m.rmu.Unlock()
+	n := 1
+	for m.box.Known(fmt.Sprintf("%s-resend%d-owner", d.RecordID, n)) {
+		n++
+	}
+	set := mailSet{
+		tag: fmt.Sprintf("resend%d", n), date: link.Made, link: &link,
+		subject: "mail_resend_subject", body: "mail_resend_body", ownerSubject: "mail_owner_resend_subject", ownerBody: "mail_owner_resend_body",
+	}
+	if err := m.queue(d, pdf, set); err != nil {
+		return Resent{}, err
+	}
+	return Resent{N: n, Subject: d.Email, Owner: m.cfg.SMTP.OwnerTo}, nil
+}
+
+// mailSet is one sending of a receipt: the outbox id's tag ("" for the
+// first sending), the mails' date, their texts' i18n keys, and the fresh
+// receipt link of a resend.
+type mailSet struct {
+	tag, subject, body, ownerSubject, ownerBody string
+	date                                        time.Time
+	link                                        *ReceiptLink
+}
+
+// queue stores the mails of set for d in the outbox: the owner's, and the
+// data subject's if d.Email is set.
+func (m *Mailer) queue(d receipt.Data, pdf []byte, set mailSet) error {
 	from, err := mail.ParseAddress(m.cfg.SMTP.From)
 	if err != nil {
 		return fmt.Errorf("smtp.from: %w", err)
@@ -106,21 +146,24 @@ func (m *Mailer) Deliver(d receipt.Data, pdf []byte) error {
 	type copyFor struct {
 		role, lang, to, subjectKey, bodyKey string
 	}
-	copies := []copyFor{{"owner", m.ownerLang(), m.cfg.SMTP.OwnerTo, "mail_owner_subject", "mail_owner_body"}}
+	copies := []copyFor{{"owner", m.ownerLang(), m.cfg.SMTP.OwnerTo, set.ownerSubject, set.ownerBody}}
 	if d.Email != "" {
-		copies = append(copies, copyFor{"subject", d.Lang, d.Email, "mail_subject", "mail_body"})
+		copies = append(copies, copyFor{"subject", d.Lang, d.Email, set.subject, set.body})
 	}
 	for _, c := range copies {
 		t := m.theme.Strings(c.lang)
 		if t == nil {
 			return fmt.Errorf("mail: the theme has no strings for language %q", c.lang)
 		}
-		r := m.replacer(d, t)
+		r := m.replacer(d, t, set.link)
 		id := d.RecordID + "-" + c.role
+		if set.tag != "" {
+			id = d.RecordID + "-" + set.tag + "-" + c.role
+		}
 		err := m.box.Enqueue(&outbox.Mail{
 			ID:             id,
 			MessageID:      "consent-" + id + "@" + domain,
-			Date:           d.Time,
+			Date:           set.date,
 			From:           m.cfg.SMTP.From,
 			To:             []string{c.to},
 			Subject:        oneLine(r.Replace(t[c.subjectKey])),
@@ -145,8 +188,10 @@ func (m *Mailer) ownerLang() string {
 }
 
 // replacer fills the placeholders of the mail texts for d in the
-// language of t.
-func (m *Mailer) replacer(d receipt.Data, t map[string]string) *strings.Replacer {
+// language of t; link, if not nil, fills {receipt_url},
+// {receipt_expires} and {sent_to} (the person's address, or
+// mail_resend_no_email).
+func (m *Mailer) replacer(d receipt.Data, t map[string]string, link *ReceiptLink) *strings.Replacer {
 	decision := t["mail_"+d.Decision] // mail_granted, mail_refused, mail_withdrawn
 	if decision == "" {
 		decision = d.Decision
@@ -169,22 +214,35 @@ func (m *Mailer) replacer(d receipt.Data, t map[string]string) *strings.Replacer
 	if d.Controller.Email != "" {
 		withdrawal = append(withdrawal, t["mail_email"]+": "+d.Controller.Email)
 	}
-	when := d.Time.UTC().Format(time.RFC3339)
-	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil && t["mail_time_layout"] != "" {
-		when = d.Time.In(loc).Format(t["mail_time_layout"])
-	}
 	email := d.Email
 	if email == "" {
 		email = "–"
 	}
+	var url, expires, sentTo string
+	if link != nil {
+		url, expires, sentTo = link.URL, mailTime(link.Expires, t), d.Email
+		if sentTo == "" {
+			sentTo = t["mail_resend_no_email"]
+		}
+	}
 	return strings.NewReplacer(
+		"{receipt_url}", url, "{receipt_expires}", expires, "{sent_to}", sentTo,
 		"{name}", d.Name, "{phone}", d.Phone, "{email}", email,
 		"{controller}", d.Controller.Name, "{controller_address}", d.Controller.Address,
 		"{controller_email}", d.Controller.Email,
 		"{decision}", decision, "{purposes}", strings.Join(purposes, "\n"),
-		"{time}", when, "{record_id}", d.RecordID,
+		"{time}", mailTime(d.Time, t), "{record_id}", d.RecordID,
 		"{withdrawal}", strings.Join(withdrawal, "\n"), "{withdrawal_url}", d.WithdrawalURL,
 	)
+}
+
+// mailTime formats at in Berlin time with the language's
+// mail_time_layout (RFC 3339 in UTC without one).
+func mailTime(at time.Time, t map[string]string) string {
+	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil && t["mail_time_layout"] != "" {
+		return at.In(loc).Format(t["mail_time_layout"])
+	}
+	return at.UTC().Format(time.RFC3339)
 }
 
 // oneLine keeps a header on one line whatever the data holds.

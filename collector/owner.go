@@ -92,23 +92,6 @@ func (e *WithdrawalError) Error() string {
 
 func (e *WithdrawalError) Unwrap() error { return e.Err }
 
-// ownerErrors maps the error codes of the owner socket to the errors.
-var ownerErrors = map[string]error{
-	"no_such_number": ErrNoSuchNumber, "nothing_in_force": ErrNothingInForce,
-	"not_in_force": ErrNotInForce, "unknown_purpose": ErrUnknownPurpose,
-	"purpose_missing": ErrPurposeMissing, "bad_channel": ErrBadChannel,
-	"bad_number": ErrBadNumber, "bad_owner": ErrBadOwner, "bad_note": ErrBadNote,
-}
-
-func ownerErrorCode(err error) string {
-	for code, e := range ownerErrors {
-		if errors.Is(err, e) {
-			return code
-		}
-	}
-	return ""
-}
-
 var ownerNameRe = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}._@-]{0,63}$`)
 
 // ValidOwnerName reports whether name can name an owner in the log: 1 to

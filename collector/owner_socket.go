@@ -22,14 +22,18 @@ import (
 // data directory, DATA/owner.sock (mode 0600 in a 0700 folder): whoever
 // may open it may read and write the data folder anyway (the collector's
 // user, root), so the file's permissions are the authentication and
-// nothing listens on the network. It speaks HTTP:
+// nothing listens on the network. It speaks HTTP, one route per owner
+// operation, each a method of [Server] that a console can call as well:
 //
-//	POST /owner/v1/withdraw   an [OwnerWithdrawal] as JSON
-//	  201 an [OwnerWithdrawn]
-//	  4xx {"error": "...", "code": "...", "detail": "...", "in_force": [...]}
-//	POST /owner/v1/erase      an [OwnerErasure] as JSON (GDPR Art. 17)
-//	  201 an [OwnerErased]
-//	  4xx {"error": "...", "code": "bad_number"|"bad_reason"|"nothing_to_erase"}
+//	POST /owner/v1/withdraw   an [OwnerWithdrawal] → 201 an [OwnerWithdrawn]  ([Server.RecordWithdrawal])
+//	POST /owner/v1/erase      an [OwnerErasure]    → 201 an [OwnerErased]     ([Server.EraseNumber], GDPR Art. 17)
+//	POST /owner/v1/resend     an [OwnerResend]     → 201 an [OwnerResent]     ([Server.ResendReceipt])
+//
+// A refusal is 4xx {"error": "...", "code": "...", "detail": "...",
+// "in_force": [...]} (detail and in_force for a withdrawal), with the
+// codes of [ownerRefusals]; anything else 503 {"error", "code":
+// "unavailable"}. [OwnerClient] turns a refusal back into the same
+// sentinel error.
 
 // OwnerSocket is the owner socket's name inside the data directory.
 const OwnerSocket = "owner.sock"
@@ -37,6 +41,30 @@ const OwnerSocket = "owner.sock"
 // ErrNoCollector is returned by [DialOwner] when no collector answers on
 // the data directory's owner socket.
 var ErrNoCollector = errors.New("no collector answers on the owner socket")
+
+// ownerRefusals are the refusals of the owner operations: the wire code
+// and HTTP status of each sentinel error.
+var ownerRefusals = []struct {
+	code   string
+	err    error
+	status int
+}{
+	{"no_such_number", ErrNoSuchNumber, http.StatusNotFound},
+	{"nothing_in_force", ErrNothingInForce, http.StatusConflict},
+	{"not_in_force", ErrNotInForce, http.StatusConflict},
+	{"unknown_purpose", ErrUnknownPurpose, http.StatusBadRequest},
+	{"purpose_missing", ErrPurposeMissing, http.StatusBadRequest},
+	{"bad_channel", ErrBadChannel, http.StatusBadRequest},
+	{"bad_number", ErrBadNumber, http.StatusBadRequest},
+	{"bad_owner", ErrBadOwner, http.StatusBadRequest},
+	{"bad_note", ErrBadNote, http.StatusBadRequest},
+	{"bad_reason", ErrBadReason, http.StatusBadRequest},
+	{"nothing_to_erase", ErrNothingToErase, http.StatusNotFound},
+	{"bad_record_id", ErrBadRecordID, http.StatusBadRequest},
+	{"no_such_record", ErrNoSuchRecord, http.StatusNotFound},
+	{"no_receipt", ErrNoReceipt, http.StatusConflict},
+	{"erased", ErrErased, http.StatusGone},
+}
 
 // ListenOwner creates DATA/owner.sock for [Server.OwnerHandler]. Call it
 // only after [Open] succeeded: the collector then holds the log's lock,
@@ -62,56 +90,47 @@ func ListenOwner(dataDir string) (net.Listener, error) {
 // network address: it trusts whoever can connect.
 func (s *Server) OwnerHandler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /owner/v1/withdraw", func(w http.ResponseWriter, r *http.Request) {
-		var req OwnerWithdrawal
-		dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "malformed request: " + err.Error(), "code": "bad_request"})
-			return
-		}
-		res, err := s.RecordWithdrawal(r.Context(), req)
-		var we *WithdrawalError
-		switch {
-		case errors.As(err, &we):
-			status := http.StatusBadRequest
-			if errors.Is(err, ErrNoSuchNumber) {
-				status = http.StatusNotFound
-			} else if errors.Is(err, ErrNothingInForce) || errors.Is(err, ErrNotInForce) {
-				status = http.StatusConflict
-			}
-			writeJSON(w, status, map[string]any{"error": we.Err.Error(), "code": ownerErrorCode(err), "detail": we.Detail, "in_force": we.InForce})
-		case err != nil:
-			s.o.Logger.Error("owner withdrawal", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": err.Error(), "code": "unavailable"})
-		default:
-			writeJSON(w, http.StatusCreated, res)
-		}
-	})
-	mux.HandleFunc("POST /owner/v1/erase", func(w http.ResponseWriter, r *http.Request) {
-		var req OwnerErasure
-		dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "malformed request: " + err.Error(), "code": "bad_request"})
-			return
-		}
-		res, err := s.EraseNumber(r.Context(), req)
-		switch {
-		case errors.Is(err, ErrBadNumber):
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "code": "bad_number"})
-		case errors.Is(err, ErrBadReason):
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "code": "bad_reason"})
-		case errors.Is(err, ErrNothingToErase):
-			writeJSON(w, http.StatusNotFound, map[string]any{"error": err.Error(), "code": "nothing_to_erase"})
-		case err != nil:
-			s.o.Logger.Error("owner erasure", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"error": err.Error(), "code": "unavailable"})
-		default:
-			writeJSON(w, http.StatusCreated, res)
-		}
-	})
+	mux.Handle("POST /owner/v1/withdraw", ownerRoute(s, "owner withdrawal", s.RecordWithdrawal))
+	mux.Handle("POST /owner/v1/erase", ownerRoute(s, "owner erasure", s.EraseNumber))
+	mux.Handle("POST /owner/v1/resend", ownerRoute(s, "owner receipt resend", s.ResendReceipt))
 	return mux
+}
+
+// ownerRoute is the one handler of every owner operation: the request as
+// strict JSON (16 KiB at most), op, then 201 with its result or the
+// refusal (see [ownerRefusals]). what names the operation in the
+// collector's log, which gets the error only (no request data).
+func ownerRoute[Req, Res any](s *Server, what string, op func(context.Context, Req) (*Res, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		dec := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "malformed request: " + err.Error(), "code": "bad_request"})
+			return
+		}
+		res, err := op(r.Context(), req)
+		if err == nil {
+			writeJSON(w, http.StatusCreated, res)
+			return
+		}
+		body := map[string]any{"error": err.Error(), "code": "unavailable"}
+		status := http.StatusServiceUnavailable
+		for _, rf := range ownerRefusals {
+			if errors.Is(err, rf.err) {
+				body["code"], status = rf.code, rf.status
+				break
+			}
+		}
+		var we *WithdrawalError
+		if errors.As(err, &we) {
+			body["error"], body["detail"], body["in_force"] = we.Err.Error(), we.Detail, we.InForce
+		}
+		if status == http.StatusServiceUnavailable {
+			s.o.Logger.Error(what, "err", err)
+		}
+		writeJSON(w, status, body)
+	})
 }
 
 // OwnerClient talks to a running collector through its owner socket.
@@ -139,80 +158,95 @@ func DialOwner(dataDir string) (*OwnerClient, error) {
 	return &OwnerClient{c: &http.Client{Transport: tr, Timeout: 2 * time.Minute}}, nil
 }
 
+// Close releases the client's connections.
+func (c *OwnerClient) Close() { c.c.CloseIdleConnections() }
+
 // Withdraw asks the collector to record w (see [Server.RecordWithdrawal]);
 // a refusal comes back as the same [*WithdrawalError].
 func (c *OwnerClient) Withdraw(ctx context.Context, w OwnerWithdrawal) (*OwnerWithdrawn, error) {
-	b, _ := json.Marshal(w)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://collector/owner/v1/withdraw", bytes.NewReader(b))
+	var res OwnerWithdrawn
+	err := c.call(ctx, "withdraw", w, &res)
+	var re *ownerRefusal
+	if errors.As(err, &re) {
+		return nil, &WithdrawalError{Err: re.sentinel, Detail: re.Detail, InForce: re.InForce}
+	}
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.c.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("ask the collector: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, fmt.Errorf("ask the collector: %w", err)
-	}
-	if resp.StatusCode == http.StatusCreated {
-		var res OwnerWithdrawn
-		if err := json.Unmarshal(body, &res); err != nil {
-			return nil, fmt.Errorf("the collector's answer: %w", err)
-		}
-		return &res, nil
-	}
-	var e struct {
-		Error, Code, Detail string
-		InForce             []string `json:"in_force"`
-	}
-	if err := json.Unmarshal(body, &e); err != nil {
-		return nil, fmt.Errorf("the collector answered %s", resp.Status)
-	}
-	if sentinel, ok := ownerErrors[e.Code]; ok {
-		return nil, &WithdrawalError{Err: sentinel, Detail: e.Detail, InForce: e.InForce}
-	}
-	return nil, fmt.Errorf("the collector: %s", e.Error)
+	return &res, nil
 }
-
-// Close releases the client's connections.
-func (c *OwnerClient) Close() { c.c.CloseIdleConnections() }
 
 // Erase asks the collector to erase a number (see [Server.EraseNumber]);
 // a refusal comes back wrapping the same sentinel error.
 func (c *OwnerClient) Erase(ctx context.Context, e OwnerErasure) (*OwnerErased, error) {
-	b, _ := json.Marshal(e)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://collector/owner/v1/erase", bytes.NewReader(b))
-	if err != nil {
+	var res OwnerErased
+	if err := c.call(ctx, "erase", e, &res); err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.c.Do(req)
+	return &res, nil
+}
+
+// ResendReceipt asks the collector to send a receipt again (see
+// [Server.ResendReceipt]); a refusal comes back wrapping the same
+// sentinel error.
+func (c *OwnerClient) ResendReceipt(ctx context.Context, r OwnerResend) (*OwnerResent, error) {
+	var res OwnerResent
+	if err := c.call(ctx, "resend", r, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ownerRefusal is a refusal that came back over the owner socket: the
+// collector's message, wrapping the sentinel error its code names.
+type ownerRefusal struct {
+	Msg      string   `json:"error"`
+	Code     string   `json:"code"`
+	Detail   string   `json:"detail"`
+	InForce  []string `json:"in_force"`
+	sentinel error
+}
+
+func (e *ownerRefusal) Error() string { return e.Msg }
+func (e *ownerRefusal) Unwrap() error { return e.sentinel }
+
+// call posts req as JSON to /owner/v1/OP and decodes a 201's body into
+// res; a refusal is an [*ownerRefusal], anything else an error saying
+// what the collector answered.
+func (c *OwnerClient) call(ctx context.Context, op string, req, res any) error {
+	b, err := json.Marshal(req)
 	if err != nil {
-		return nil, fmt.Errorf("ask the collector: %w", err)
+		return err
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://collector/owner/v1/"+op, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	resp, err := c.c.Do(hr)
+	if err != nil {
+		return fmt.Errorf("ask the collector: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("ask the collector: %w", err)
+		return fmt.Errorf("ask the collector: %w", err)
 	}
 	if resp.StatusCode == http.StatusCreated {
-		var res OwnerErased
-		if err := json.Unmarshal(body, &res); err != nil {
-			return nil, fmt.Errorf("the collector's answer: %w", err)
+		if err := json.Unmarshal(body, res); err != nil {
+			return fmt.Errorf("the collector's answer: %w", err)
 		}
-		return &res, nil
+		return nil
 	}
-	var ans struct{ Error, Code string }
-	if err := json.Unmarshal(body, &ans); err != nil {
-		return nil, fmt.Errorf("the collector answered %s", resp.Status)
+	var re ownerRefusal
+	if err := json.Unmarshal(body, &re); err != nil {
+		return fmt.Errorf("the collector answered %s", resp.Status)
 	}
-	for code, sentinel := range map[string]error{"bad_number": ErrBadNumber, "bad_reason": ErrBadReason, "nothing_to_erase": ErrNothingToErase} {
-		if ans.Code == code {
-			return nil, fmt.Errorf("%w (%s)", sentinel, ans.Error)
+	for _, rf := range ownerRefusals {
+		if rf.code == re.Code {
+			re.sentinel = rf.err
+			return &re
 		}
 	}
-	return nil, fmt.Errorf("the collector: %s", ans.Error)
+	return fmt.Errorf("the collector: %s", re.Msg)
 }

@@ -257,7 +257,7 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string)
 			e.Disclosures, err = openRecord(s.o.Private, &e.Record)
 		}
 		if errors.Is(err, ledger.ErrNotFound) || (err == nil && !receiptable(&e.Record)) {
-			s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid")
+			s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid", "")
 			return
 		}
 		if err != nil {
@@ -267,7 +267,7 @@ func (s *Server) serveReceipt(w http.ResponseWriter, r *http.Request, id string)
 		}
 	}
 	if e.Disclosures != nil && s.o.Private != nil && !s.o.Private.Has(id) {
-		s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid") // erased
+		s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid", "") // erased
 		return
 	}
 	d := s.ReceiptData(e)

@@ -556,9 +556,16 @@ func (s *Server) deliver(d receipt.Data, pdf []byte) error {
 // ReceiptURL returns the receipt's link, valid for ReceiptTTL: the expiry
 // (Unix seconds) and an HMAC-SHA256 over id and expiry (RFC 2104), so it
 // cannot be guessed from the record id.
-func (s *Server) ReceiptURL(id string) string {
-	exp := s.o.Now().Add(s.o.ReceiptTTL).Unix()
-	return fmt.Sprintf("%sv1/receipts/%s.pdf?e=%d&k=%s", s.o.PublicURL, id, exp, s.linkMAC(id, exp))
+func (s *Server) ReceiptURL(id string) string { return s.receiptLink(id).URL }
+
+// receiptLink is [Server.ReceiptURL] with its times.
+func (s *Server) receiptLink(id string) ReceiptLink {
+	now := s.o.Now()
+	exp := now.Add(s.o.ReceiptTTL).Unix()
+	return ReceiptLink{
+		URL:     fmt.Sprintf("%sv1/receipts/%s.pdf?e=%d&k=%s", s.o.PublicURL, id, exp, s.linkMAC(id, exp)),
+		Expires: time.Unix(exp, 0).UTC(), Made: now.UTC(),
+	}
 }
 
 func (s *Server) linkMAC(id string, exp int64) string {
@@ -572,24 +579,29 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	exp, err := strconv.ParseInt(r.URL.Query().Get("e"), 10, 64)
 	k := r.URL.Query().Get("k")
 	if !ok || len(id) != 32 || err != nil || !hmac.Equal([]byte(k), []byte(s.linkMAC(id, exp))) {
-		s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid")
+		s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid", "")
 		return
 	}
 	if s.o.Now().Unix() > exp {
-		s.receiptLinkRefused(w, r, http.StatusGone, "receipt_expired")
+		// The link was ours: its id is the person's to quote when they
+		// ask for the receipt again (chatconsent receipt resend ID).
+		s.receiptLinkRefused(w, r, http.StatusGone, "receipt_expired", id)
 		return
 	}
 	s.serveReceipt(w, r, id)
 }
 
 // receiptLinkRefused answers a wrong or expired receipt link with a page in
-// the browser's language that says what to do instead.
-func (s *Server) receiptLinkRefused(w http.ResponseWriter, r *http.Request, status int, code string) {
+// the browser's language that says what to do instead: whom to ask
+// ({controller_email}) and, for a link that was genuine, with which
+// record id ({record_id}, from id).
+func (s *Server) receiptLinkRefused(w http.ResponseWriter, r *http.Request, status int, code, id string) {
 	lang := s.clientLang(r, nil)
 	t := s.o.Theme.Strings(lang)
+	msg := strings.NewReplacer("{controller_email}", s.o.Config.Controller.Email, "{record_id}", id).Replace(t[code])
 	s.render(w, status, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: t["receipt_link_title"],
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
+		Content: template.HTML("<p>" + template.HTMLEscapeString(msg) + "</p>"),
 	})
 }
 

@@ -160,10 +160,8 @@ func (b *Outbox) Enqueue(m *Mail) error {
 		return fmt.Errorf("outbox: mail %s: message id, from, to and date are required", m.ID)
 	}
 	name := m.ID + ".json"
-	for _, d := range []string{"", "sent", "failed"} {
-		if _, err := os.Stat(filepath.Join(b.dir, d, name)); err == nil {
-			return nil
-		}
+	if b.Known(m.ID) {
+		return nil
 	}
 	j, err := json.Marshal(m)
 	if err != nil {
@@ -174,6 +172,17 @@ func (b *Outbox) Enqueue(m *Mail) error {
 	}
 	b.Wake()
 	return nil
+}
+
+// Known reports whether a mail with id is waiting, sent or failed: one
+// that [Outbox.Enqueue] would not store again.
+func (b *Outbox) Known(id string) bool {
+	for _, d := range []string{"", "sent", "failed"} {
+		if _, err := os.Stat(filepath.Join(b.dir, d, id+".json")); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Wake makes the delivery loop look at the outbox now; mails waiting for
