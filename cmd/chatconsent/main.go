@@ -51,6 +51,8 @@ Usage:
   chatconsent erase   NUMBER [--reason request|retention|withdrawn|objection|unlawful|legal|child]
                       [--config FILE] [--data DIR]
         erase a person's personal data (GDPR Art. 17): the signed records stay, whose they were goes
+  chatconsent receipt resend ID [--config FILE] [--data DIR]
+        send a receipt again with a new link (ID: the Vorgangsnummer), to the person's e-mail and to you
   chatconsent retention [--apply] [--config FILE] [--data DIR]
         who is due for erasure under retention.proof_years, and when; --apply erases them now
   chatconsent text    VERSION [--config FILE] [--data DIR]
@@ -136,6 +138,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runWithdraw(ctx, rest, stdout, stderr)
 	case "erase":
 		return runErase(ctx, rest, stdout, stderr)
+	case "receipt":
+		return runReceipt(ctx, rest, stdout, stderr)
 	case "retention":
 		return runRetention(ctx, rest, stdout, stderr)
 	case "text":

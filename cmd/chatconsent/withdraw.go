@@ -118,8 +118,11 @@ func openHere(cmd string, cfg *config.Config, paths config.Paths, stderr io.Writ
 			return nil, &hintError{fmt.Errorf("%s: %w", cmd, err), "give the collector's data folder with --data DIR (it holds signing.key and decisions.jsonl)"}
 		}
 	}
+	// The consent pages' links, as collect has them: a receipt or mail
+	// made here links them (a site without content/ here gets none).
+	consent, _ := siteURLs(cfg, "consent")
 	srv, _, err := collector.Open(cfg, collector.Setup{
-		DataDir: paths.Data, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		DataDir: paths.Data, ConsentURLs: consent, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if errors.Is(err, ledger.ErrLocked) {
 		return nil, &hintError{fmt.Errorf("%s: a collector runs on %s but does not answer on %s", cmd, paths.Data, filepath.Join(paths.Data, collector.OwnerSocket)),
