@@ -418,7 +418,10 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	}
 }
 
-// A wrong or expired receipt link gets a page in the browser's language.
+// A wrong or expired receipt link gets a page in the browser's language
+// that says whom to ask for the receipt again, and (a genuine link's)
+// with which Vorgangsnummer: the owner sends it with chatconsent receipt
+// resend ID.
 func TestReceiptLinkRefused(t *testing.T) {
 	h := newHarness(t, nil)
 	id := strings.Repeat("ab", 16)
@@ -429,12 +432,18 @@ func TestReceiptLinkRefused(t *testing.T) {
 		want              string
 	}{
 		{"wrong secret", "?e=99999999999&k=nope", "en", 404, "This link to the confirmation is not valid."},
+		{"wrong secret's contact", "?e=99999999999&k=nope", "en", 404, "write to datenschutz@fahrradladen.example and give your reference number (it is on"},
 		{"expired", fmt.Sprintf("?e=%d&k=%s", past, h.srv.linkMAC(id, past)), "de", 410, "aus Sicherheitsgründen abgelaufen"},
+		{"expired's contact", fmt.Sprintf("?e=%d&k=%s", past, h.srv.linkMAC(id, past)), "de", 410, "Schreiben Sie dazu an datenschutz@fahrradladen.example und nennen Sie Ihre Vorgangsnummer " + id + "."},
+		{"expired, English", fmt.Sprintf("?e=%d&k=%s", past, h.srv.linkMAC(id, past)), "en", 410, "with a new link: write to datenschutz@fahrradladen.example and give your reference number " + id + "."},
 	}
 	for _, tt := range tests {
 		w := h.do("GET", "/v1/receipts/"+id+".pdf"+tt.query, "", "", "Accept-Language", tt.lang)
 		if w.Code != tt.status || !strings.Contains(w.Body.String(), tt.want) || !strings.Contains(w.Body.String(), `<html lang="`+tt.lang+`">`) {
-			t.Errorf("%s: %d, want %d with %q in a %s page", tt.name, w.Code, tt.status, tt.want, tt.lang)
+			t.Errorf("%s: %d, want %d with %q in a %s page:\n%s", tt.name, w.Code, tt.status, tt.want, tt.lang, w.Body)
+		}
+		if strings.Contains(w.Body.String(), "{controller_email}") || strings.Contains(w.Body.String(), "{record_id}") {
+			t.Errorf("%s: a placeholder left:\n%s", tt.name, w.Body)
 		}
 		checkSecurityHeaders(t, w)
 	}
