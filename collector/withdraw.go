@@ -406,6 +406,13 @@ func (s *Server) withdrawRefused(w http.ResponseWriter, enc int, lang string, er
 // record alone (so that the receipt can be stamped again from it): the
 // purposes withdrawn, Ref naming the decision, and the decision's personal
 // withdrawal link for what may still be granted.
+//
+// What is still granted (layout 3) is not in the record: it is the
+// decision's number's state when the receipt is made, normally right
+// after the withdrawal.
 func (s *Server) withdrawalReceiptData(e ledger.Entry) receipt.Data {
-	return proof.WithdrawalReceiptData(s.o.Config, e, s.WithdrawalURL(e.Record.Ref))
+	d := proof.WithdrawalReceiptData(s.o.Config, e, s.WithdrawalURL(e.Record.Ref))
+	_, still := s.decision(e.Record.Ref)
+	d.StillGranted = proof.StillGranted(s.o.Config, e.Record.Lang, still)
+	return d
 }

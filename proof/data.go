@@ -52,7 +52,21 @@ func receiptBase(cfg *config.Config, e ledger.Entry, withdrawalURL string) recei
 	if rec.Subject != nil {
 		d.Name, d.Phone, d.Email = rec.Subject.Name, rec.Subject.Phone, rec.Subject.Email
 	}
+	// Layout 3 says that a decision came through the personal link sent
+	// to the number.
+	d.ViaInvite = rec.Type == ledger.TypeDecision && rec.Invite != ""
 	return d
+}
+
+// StillGranted returns the purpose ids still granted after a withdrawal
+// (as the collector's book gives them) as a withdrawal receipt of layout 3
+// lists them, titled in lang.
+func StillGranted(cfg *config.Config, lang string, ids []string) []receipt.Purpose {
+	var out []receipt.Purpose
+	for _, id := range ids {
+		out = append(out, receipt.Purpose{ID: id, Title: cfg.PurposeTitle(id, lang), Granted: true})
+	}
+	return out
 }
 
 // WithdrawalReceiptData turns a withdrawal's log entry into what its

@@ -89,13 +89,25 @@ var (
 
 // personalLink returns the personal withdrawal link of record id that
 // pdf prints (".../v1/withdraw?id=ID&k=MAC", possibly wrapped over two
-// lines), or "".
+// lines; from layout 3 on the target of a link annotation, the page
+// printing only its short form), or "".
 func personalLink(pdf []byte, id string) string {
+	re, err := regexp.Compile(`^https?://[^\s]*?v1/withdraw\?id=` + regexp.QuoteMeta(id) + `&k=[A-Za-z0-9_-]{43}$`)
+	if err != nil {
+		return ""
+	}
+	if links, err := receipt.Links(pdf); err == nil {
+		for _, l := range links {
+			if re.MatchString(l) {
+				return l
+			}
+		}
+	}
 	lines, err := receipt.Text(pdf)
 	if err != nil {
 		return ""
 	}
-	re, err := regexp.Compile(`https?://[^\s]*?v1/withdraw\?id=` + regexp.QuoteMeta(id) + `&k=[A-Za-z0-9_-]{43}`)
+	re, err = regexp.Compile(`https?://[^\s]*?v1/withdraw\?id=` + regexp.QuoteMeta(id) + `&k=[A-Za-z0-9_-]{43}`)
 	if err != nil {
 		return ""
 	}
@@ -153,7 +165,25 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 	case ledger.TypeDecision:
 		data = func(u string) receipt.Data { return ReceiptData(c.Config, e, u) }
 	case ledger.TypeWithdrawal:
-		data = func(u string) receipt.Data { return WithdrawalReceiptData(c.Config, e, u) }
+		// What is still granted after the withdrawal (layout 3) is not in
+		// the record: it is read from the receipt, among the configured
+		// purposes the withdrawal did not withdraw, and the comparison
+		// below checks that the receipt lists exactly these.
+		var cands []receipt.Purpose
+		for _, p := range c.Config.Purposes {
+			if !slices.Contains(rec.Purposes, p.ID) {
+				cands = append(cands, StillGranted(c.Config, rec.Lang, []string{p.ID})...)
+			}
+		}
+		still, err := c.Stamper.StillGrantedShown(pdf, rec.Lang, cands)
+		if err != nil {
+			return nil, fmt.Errorf("printed text: %w", err)
+		}
+		data = func(u string) receipt.Data {
+			d := WithdrawalReceiptData(c.Config, e, u)
+			d.StillGranted = still
+			return d
+		}
 		personalFor = rec.Ref
 	default:
 		return nil, fmt.Errorf("attached record %s: %w (type %q)", rec.ID, ErrNotDecision, rec.Type)

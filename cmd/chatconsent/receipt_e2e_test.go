@@ -16,6 +16,7 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
 
+	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
@@ -265,12 +266,17 @@ func TestVerifyReceipt(t *testing.T) {
 		}
 	})
 	t.Run("withdrawal receipt", func(t *testing.T) {
-		// The grant's receipt prints its personal withdrawal link
-		// (wrapped over two lines); withdraw a purpose with it.
-		text := regexp.MustCompile(`\n\s*`).ReplaceAllString(pdfText(t, good), "")
+		// The grant's receipt links its personal withdrawal link (layout
+		// 3: a link annotation over the short form printed, and a QR
+		// code); withdraw a purpose with it.
+		links, err := receipt.Links([]byte(good))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(links, "\n")
 		m := regexp.MustCompile(`v1/withdraw\?id=([0-9a-f]{32})&k=([A-Za-z0-9_-]{43})`).FindStringSubmatch(text)
 		if m == nil {
-			t.Fatalf("no personal withdrawal link on the receipt:\n%s", text)
+			t.Fatalf("no personal withdrawal link on the receipt:\n%s\n%s", text, pdfText(t, []byte(good)))
 		}
 		code, html := postForm(t, base+"v1/withdraw", url.Values{"id": {m[1]}, "k": {m[2]}, "purpose": {"orders"}, "lang": {"de"}})
 		rm := receiptRe.FindStringSubmatch(html)

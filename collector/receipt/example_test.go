@@ -54,15 +54,17 @@ func ExampleLines() {
 	// ■ granted: Appointment reminders
 	// □ not granted: Newsletter
 	// Evidence
-	// Record ID: rec-42
+	// Reference number: rec-42
 	// Text version (SHA-256): 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 	// Signing key: SHA256:x7Qk2c1mZ5pYVb0Rj8sWnE4uT6aL9dF3gH1iK2oP0qM
 	// The signed record is attached to this PDF as “record.json”.
 	// Withdrawal
 	// You can withdraw consent at any time, with effect for the future (GDPR Art. 7(3)):
-	// Online: https://praxis.example/withdraw
+	// Online: praxis.example/withdraw
 	// Email: privacy@praxis.example
 	// Post: Praxis Dr. Weiß, Hauptstraße 1, 10115 Berlin
+	// QR code: withdrawal link
+	// Praxis Dr. Weiß · Hauptstraße 1, 10115 Berlin
 }
 
 func ExampleStamper_Stamp() {

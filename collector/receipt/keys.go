@@ -39,6 +39,12 @@ var labelKeys = []struct {
 	{"receipt_withdrawn", func(l *labels) *string { return &l.withdrawn }},
 	{"receipt_purpose_withdrawn", func(l *labels) *string { return &l.purposeWithdrawn }},
 	{"receipt_ref", func(l *labels) *string { return &l.ref }},
+	// Layout 3.
+	{"receipt_reference", func(l *labels) *string { return &l.reference }},
+	{"receipt_via_invite", func(l *labels) *string { return &l.viaInvite }},
+	{"receipt_purpose_still_granted", func(l *labels) *string { return &l.purposeStill }},
+	{"receipt_none_still_granted", func(l *labels) *string { return &l.noneStill }},
+	{"receipt_qr", func(l *labels) *string { return &l.qr }},
 }
 
 // withdrawalOnly are the labels only a withdrawal receipt prints (key

@@ -54,6 +54,14 @@ type line struct {
 	gray float64
 	x, y float64 // start of the baseline, in points
 	text string
+	// uri, if not "", puts a link annotation to it over the text from
+	// linkFrom points after x to its end (layout 3).
+	uri      string
+	linkFrom float64
+	// qr, if not nil, makes the line a QR code instead of text: its
+	// modules (true is dark), (x, y) its lower-left corner, size its side
+	// in points; text is the address it encodes.
+	qr [][]bool
 }
 
 // labels are the fixed texts of a receipt in one language.
@@ -69,6 +77,10 @@ type labels struct {
 	attached, withdrawalText, subjectLine      string
 	// For withdrawal receipts (Data.Decision "withdrawn").
 	withdrawn, purposeWithdrawn, ref string
+	// Layout 3 only (layouts 1 and 2 never print them): the record
+	// number's one name, a grant through a personal link, what a
+	// withdrawal leaves granted, the caption of the QR code.
+	reference, viaInvite, purposeStill, noneStill, qr string
 }
 
 // withdrawalLabels are the labels that differ on a withdrawal receipt
@@ -137,6 +149,12 @@ var labelsByLang = map[string]*labels{
 		attached:       "Der signierte Datensatz ist dieser PDF-Datei als Anhang „record.json“ beigefügt.",
 		withdrawalText: "Eine Einwilligung können Sie jederzeit mit Wirkung für die Zukunft widerrufen (Art. 7 Abs. 3 DSGVO):",
 		subjectLine:    "Nachweis der Einwilligung nach Art. 7 Abs. 1 DSGVO",
+		// Layout 3 (the theme's receipt_* keys of the same name).
+		reference:    "Vorgangsnummer",
+		viaInvite:    "Erteilt über den Link, der an diese Nummer gesendet wurde.",
+		purposeStill: "■ weiterhin erteilt",
+		noneStill:    "Keine Einwilligung mehr erteilt.",
+		qr:           "QR-Code: Link zum Widerruf",
 	},
 	"en": {
 		title:          "Consent receipt",
@@ -166,6 +184,12 @@ var labelsByLang = map[string]*labels{
 		attached:       "The signed record is attached to this PDF as “record.json”.",
 		withdrawalText: "You can withdraw consent at any time, with effect for the future (GDPR Art. 7(3)):",
 		subjectLine:    "Proof of consent under GDPR Art. 7(1)",
+		// Layout 3 (the theme's receipt_* keys of the same name).
+		reference:    "Reference number",
+		viaInvite:    "Given through the link sent to this number.",
+		purposeStill: "■ still granted",
+		noneStill:    "No consent remains granted.",
+		qr:           "QR code: withdrawal link",
 	},
 }
 
@@ -175,8 +199,9 @@ var berlin = sync.OnceValues(func() (*time.Location, error) {
 	return time.LoadLocation("Europe/Berlin")
 })
 
-// Lines returns the text lines a receipt for d prints, top to bottom,
-// exactly as set on the page: long values are wrapped at spaces (or, for a
+// Lines returns the text lines a receipt for d prints on the built-in
+// template in [CurrentLayout] with the built-in labels, top to bottom
+// (the QR code is not a line), exactly as set on the page: long values are wrapped at spaces (or, for a
 // word longer than a line, between characters), and a wrapped line is one
 // element. It is the basis for tests and for verifying a receipt by
 // re-stamping its record.
@@ -186,20 +211,26 @@ var berlin = sync.OnceValues(func() (*time.Location, error) {
 // and the problem (missing value, control character, unknown language or
 // decision, too much text for one page).
 func Lines(d Data) ([]string, error) {
-	doc, err := layoutData(layouts["1"], d)
+	l := *layouts[CurrentLayout]
+	if l.fromStrings {
+		l.labels, l.withdrawal = labelsByLang, withdrawalLabels
+	}
+	doc, err := layoutData(&l, d, l.plain)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(doc))
-	for i, l := range doc {
-		out[i] = l.text
+	out := make([]string, 0, len(doc))
+	for _, l := range doc {
+		if l.qr == nil {
+			out = append(out, l.text)
+		}
 	}
 	return out, nil
 }
 
 // layoutData validates d and lays it out on the page, shrinking all text
 // sizes step by step if it does not fit at full size.
-func layoutData(l *layoutDef, d Data) ([]line, error) {
+func layoutData(l *layoutDef, d Data, footer bool) ([]line, error) {
 	if err := setup(); err != nil {
 		return nil, err
 	}
@@ -207,6 +238,7 @@ func layoutData(l *layoutDef, d Data) ([]line, error) {
 	if err != nil {
 		return nil, err
 	}
+	v.footer = footer
 	for scale := 1.0; scale >= minScale-1e-9; scale -= scaleStep {
 		doc, ok := l.compose(v, scale)
 		if ok {
@@ -227,6 +259,11 @@ type values struct {
 	recordID, textVersion, textURL, key     string
 	withdrawalURL                           string
 	ref                                     string
+	// Layout 3: a grant through a personal link; a withdrawal and the
+	// titles of what it leaves granted; whether the withdrawal link gets
+	// a QR code; whether the footer (controller) is printed.
+	viaInvite, withdrawal, qr, footer bool
+	still                             []string
 }
 
 // prepare validates d and returns the values to print.
@@ -239,10 +276,11 @@ func prepare(l *layoutDef, d Data) (*values, error) {
 	switch d.Decision {
 	case "granted":
 		v.decision = lb.granted
+		v.viaInvite, v.qr = d.ViaInvite, true
 	case "refused":
 		v.decision = lb.refused
 	case "withdrawn":
-		v.decision = lb.withdrawn
+		v.decision, v.withdrawal, v.qr = lb.withdrawn, true, true
 	default:
 		return nil, fmt.Errorf("%w: Decision %q: want \"granted\", \"refused\" or \"withdrawn\"", ErrInvalid, d.Decision)
 	}
@@ -316,6 +354,13 @@ func prepare(l *layoutDef, d Data) (*values, error) {
 		v.purposeLabels = append(v.purposeLabels, label)
 		v.purposes = append(v.purposes, s)
 	}
+	for i, p := range d.StillGranted {
+		s, err := printable(fmt.Sprintf("StillGranted[%d].Title", i), p.Title, true)
+		if err != nil {
+			return nil, err
+		}
+		v.still = append(v.still, s)
+	}
 	return v, nil
 }
 
@@ -375,6 +420,7 @@ func isE164(s string) bool {
 // composer places lines top-down at one scale.
 type composer struct {
 	scale float64
+	width float64 // the text width if not 0 (beside layout 3's QR code)
 	y     float64
 	lines []line
 	full  bool // a line fell below the bottom margin; the rest is skipped
@@ -435,6 +481,14 @@ func compose(v *values, scale float64) (doc []line, ok bool) {
 	return c.lines, true
 }
 
+// lineWidth is the width lines are wrapped to.
+func (c *composer) lineWidth() float64 {
+	if c.width > 0 {
+		return c.width
+	}
+	return textWidth
+}
+
 // heading starts a section: a gap, then the heading in bold.
 func (c *composer) heading(s string) {
 	c.y -= 8 * c.scale
@@ -452,7 +506,7 @@ func (c *composer) field(st style, label, value string) {
 	}
 	prefix := label + ": "
 	indent := (*st.font).width(prefix, st.size*c.scale)
-	if indent > hangingMax*textWidth {
+	if indent > hangingMax*c.lineWidth() {
 		indent = indentStep * c.scale
 	}
 	c.block(st, prefix+value, indent)
@@ -465,7 +519,8 @@ func (c *composer) block(st style, s string, indent float64) {
 		return
 	}
 	f, size := *st.font, st.size*c.scale
-	for i, t := range wrap(f, size, s, textWidth, textWidth-indent) {
+	w := c.lineWidth()
+	for i, t := range wrap(f, size, s, w, w-indent) {
 		x := marginX
 		if i > 0 {
 			x += indent

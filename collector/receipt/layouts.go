@@ -35,7 +35,13 @@ import (
 // Go. Layout 2 prints the same lines with the labels of the theme's i18n
 // files (the receipt_* keys, see [Stamper.WithStrings]), so a site adds a
 // language with a file.
-const CurrentLayout = "2"
+//
+// Layout 3 (issue 14) adds what makes a receipt usable by a person: the
+// record number as "Vorgangsnummer" in groups of four, links as link
+// annotations in a short form and a QR code of the withdrawal link, the
+// controller in the footer of the built-in template, a grant's invite
+// link and a withdrawal's remaining consent (see compose3).
+const CurrentLayout = "3"
 
 // Descriptions of the record attachment: the first release's, and the
 // start of one naming a layout.
@@ -57,12 +63,20 @@ type layoutDef struct {
 	// fromStrings: the labels are the Stamper's (the theme's strings),
 	// not labels and withdrawal.
 	fromStrings bool
+	// fields are the values of a form or positioned template; nil for
+	// fieldValues.
+	fields func(v *values) map[string][]string
+	// links: the lines of the link fields get link annotations. plain:
+	// on the built-in template, the template without the program's name
+	// and the controller in the footer.
+	links, plain bool
 }
 
 // layouts holds every released layout. Never change one: add another.
 var layouts = map[string]*layoutDef{
 	"1": {labels: labelsByLang, withdrawal: withdrawalLabels, compose: compose},
 	"2": {compose: compose, fromStrings: true},
+	"3": {compose: compose3, fromStrings: true, fields: fieldValues3, links: true, plain: true},
 }
 
 // Layouts returns the names of the layouts this version can print and

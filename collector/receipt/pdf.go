@@ -158,7 +158,7 @@ func prepareTemplate(template []byte, placements []Placement) (*prepared, error)
 // layout returns the lines to print on each page for d.
 func (s *Stamper) layout(l *layoutDef, d Data) (map[int][]line, error) {
 	if s.slots == nil {
-		doc, err := layoutData(l, d)
+		doc, err := layoutData(l, d, l.plain && s.plain != nil)
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +171,7 @@ func (s *Stamper) layout(l *layoutDef, d Data) (map[int][]line, error) {
 	if err != nil {
 		return nil, err
 	}
-	return placeSlots(v, s.slots)
+	return placeSlots(l, v, s.slots)
 }
 
 // render prints the lines of each page onto a fresh copy of the prepared
@@ -181,7 +181,11 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 	// No optimisation: it would drop the fonts from the page's resources,
 	// as the template's own content does not use them.
 	conf.Optimize = false
-	ctx, err := api.ReadValidateAndOptimize(bytes.NewReader(s.template), conf)
+	tpl, keys := s.template, s.keys
+	if l.plain && s.plain != nil {
+		tpl, keys = s.plain.pdf, s.plain.keys
+	}
+	ctx, err := api.ReadValidateAndOptimize(bytes.NewReader(tpl), conf)
 	if err != nil {
 		return nil, fmt.Errorf("read template: %w", err)
 	}
@@ -200,11 +204,14 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 		if err != nil {
 			return nil, fmt.Errorf("template: %w", err)
 		}
-		content, err := contentStream(doc[pg], s.keys[pg], box.LL)
+		content, err := contentStream(doc[pg], keys[pg], box.LL)
 		if err != nil {
 			return nil, err
 		}
 		if err := wrapContents(ctx, page, content); err != nil {
+			return nil, err
+		}
+		if err := addLinks(ctx, page, doc[pg], box.LL); err != nil {
 			return nil, err
 		}
 	}
@@ -333,6 +340,10 @@ func contentStream(doc []line, keys map[string]string, origin types.Point) ([]by
 	var b bytes.Buffer
 	b.WriteString("Q\n") // ends the template's graphics state, see wrapContents
 	for _, l := range doc {
+		if l.qr != nil {
+			b.WriteString(qrContent(l, [2]float64{origin.X, origin.Y}))
+			continue
+		}
 		fmt.Fprintf(&b, "BT /%s %s Tf %s g %s %s Td <", keys[l.font.name], num(l.size), num(l.gray), num(origin.X+l.x), num(origin.Y+l.y))
 		for _, r := range l.text {
 			g, ok := l.font.chars[uint32(r)]
@@ -345,6 +356,51 @@ func contentStream(doc []line, keys map[string]string, origin types.Point) ([]by
 	}
 	return b.Bytes(), nil
 }
+
+// addLinks adds a link annotation (PDF 32000 12.5.6.5) over each line of
+// doc that has a uri: the rectangle from linkFrom to the end of the text,
+// from 0.25 em below the baseline to 0.95 em above it, without a border.
+func addLinks(ctx *model.Context, page types.Dict, doc []line, origin types.Point) error {
+	var annots types.Array
+	for _, l := range doc {
+		if l.uri == "" || l.qr != nil {
+			continue
+		}
+		uri, err := types.Escape(l.uri)
+		if err != nil {
+			return fmt.Errorf("link %q: %w", l.uri, err)
+		}
+		x0 := origin.X + l.x + l.linkFrom
+		x1 := origin.X + l.x + l.font.width(l.text, l.size)
+		y := origin.Y + l.y
+		annot := types.Dict{
+			"Type":    types.Name("Annot"),
+			"Subtype": types.Name("Link"),
+			"Rect":    types.Array{types.Float(round3(x0)), types.Float(round3(y - 0.25*l.size)), types.Float(round3(x1)), types.Float(round3(y + 0.95*l.size))},
+			"Border":  types.Array{types.Integer(0), types.Integer(0), types.Integer(0)},
+			"A":       types.Dict{"S": types.Name("URI"), "URI": types.StringLiteral(*uri)},
+		}
+		ref, err := ctx.IndRefForNewObject(annot)
+		if err != nil {
+			return fmt.Errorf("link annotation: %w", err)
+		}
+		annots = append(annots, *ref)
+	}
+	if len(annots) == 0 {
+		return nil
+	}
+	if old, ok := page.Find("Annots"); ok {
+		arr, err := ctx.DereferenceArray(old)
+		if err != nil {
+			return fmt.Errorf("template page annotations: %w", err)
+		}
+		annots = append(slices.Clone(arr), annots...)
+	}
+	page.Update("Annots", annots)
+	return nil
+}
+
+func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 
 // num formats a number for a content stream: at most 3 decimals, no
 // trailing zeros.

@@ -135,8 +135,11 @@ func fieldValues(v *values) map[string][]string {
 }
 
 // placeSlots lays out v's values into slots, page by page.
-func placeSlots(v *values, slots []slot) (map[int][]line, error) {
+func placeSlots(l *layoutDef, v *values, slots []slot) (map[int][]line, error) {
 	vals := fieldValues(v)
+	if l.fields != nil {
+		vals = l.fields(v)
+	}
 	pages := map[int][]line{}
 	for _, sl := range slots {
 		var ll []line
@@ -148,6 +151,12 @@ func placeSlots(v *values, slots []slot) (map[int][]line, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+		if l.links {
+			uri := map[string]string{FieldTextURL: v.textURL, FieldWithdrawalURL: v.withdrawalURL}[sl.field]
+			for i := range ll {
+				ll[i].uri = uri
+			}
 		}
 		pages[sl.page] = append(pages[sl.page], ll...)
 	}

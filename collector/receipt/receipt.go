@@ -1,6 +1,7 @@
 package receipt
 
 //go:generate go run ./internal/gentemplate -o template.pdf
+//go:generate go run ./internal/gentemplate -plain -o template3.pdf
 //go:generate go run ./internal/gentestdata -o testdata
 
 import (
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
@@ -51,6 +53,16 @@ type Data struct {
 	KeyFingerprint string
 	// WithdrawalURL is a link for withdrawing consent; may be "".
 	WithdrawalURL string
+	// ViaInvite marks a decision made through a personal invite link
+	// (the record's "invite"); layout 3 says that the grant came through
+	// the link sent to the number.
+	ViaInvite bool `json:",omitempty"`
+	// StillGranted lists, on a withdrawal receipt of layout 3, the
+	// purposes still granted after the withdrawal (Granted is ignored);
+	// empty prints that no consent remains. Not in the signed record: the
+	// collector takes it from the log's state, a verifier from the log or
+	// the receipt.
+	StillGranted []Purpose `json:",omitempty"`
 	// Record is the exact signed log line (JSON), attached to the PDF as
 	// "record.json" byte for byte; required.
 	Record []byte
@@ -147,6 +159,22 @@ const MaxFieldBytes = 2048
 //go:embed template.pdf
 var defaultTemplate []byte
 
+// plainTemplateFile is the built-in template of layouts 3 and later: the
+// rules of template.pdf without the program's name, for the controller's
+// (go generate: gentemplate -plain).
+//
+//go:embed template3.pdf
+var plainTemplateFile []byte
+
+// plainTemplate is plainTemplateFile prepared once per process.
+var plainTemplate = sync.OnceValues(func() (*prepared, error) {
+	p, err := prepareTemplate(plainTemplateFile, nil)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: built-in template of layout 3: %w", err)
+	}
+	return p, nil
+})
+
 // Stamper prints receipts onto a template PDF. It holds only immutable data
 // and is safe for concurrent use.
 type Stamper struct {
@@ -164,6 +192,10 @@ type Stamper struct {
 	// [Stamper.WithStrings] gave the theme's.
 	labels     map[string]*labels
 	withdrawal map[string]labels
+	// plain is, for the built-in template, the template of layouts 3
+	// and later (template3.pdf: no program name in the footer); nil for
+	// the owner's template.
+	plain *prepared
 }
 
 // New returns a Stamper for template, the bytes of a PDF; nil selects the
@@ -209,7 +241,13 @@ func New(template []byte, placements ...Placement) (*Stamper, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
-	return &Stamper{template: p.pdf, keys: p.keys, slots: p.slots, labels: labelsByLang, withdrawal: withdrawalLabels}, nil
+	st := &Stamper{template: p.pdf, keys: p.keys, slots: p.slots, labels: labelsByLang, withdrawal: withdrawalLabels}
+	if bytes.Equal(template, defaultTemplate) {
+		if st.plain, err = plainTemplate(); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // Stamp returns the receipt for d as the bytes of a one-page PDF: the
@@ -267,7 +305,9 @@ func (s *Stamper) Lines(d Data) ([]string, error) {
 	var out []string
 	for _, p := range pages {
 		for _, l := range doc[p] {
-			out = append(out, l.text)
+			if l.qr == nil {
+				out = append(out, l.text)
+			}
 		}
 	}
 	return out, nil

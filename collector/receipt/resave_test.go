@@ -95,7 +95,7 @@ func TestResavedReceiptsVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if relWant, err = st.Stamp(e.Data); err != nil {
+			if relWant, err = st.StampLayout("1", e.Data); err != nil {
 				t.Fatal(err)
 			}
 		}

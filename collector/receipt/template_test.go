@@ -126,7 +126,11 @@ func TestCustomTemplates(t *testing.T) {
 				t.Fatalf("Stamp: %v", err)
 			}
 			got := extract(t, pdf)
-			want := append(normalize(lines(t, d)), "TEMPLATE MARK")
+			sl, err := s.Lines(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append(normalize(sl), "TEMPLATE MARK")
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("extracted:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}

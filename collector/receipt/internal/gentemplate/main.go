@@ -36,14 +36,15 @@ const (
 
 func main() {
 	out := flag.String("o", "template.pdf", "output file")
+	plain := flag.Bool("plain", false, "leave out the \"chatconsent\" footer (the template of receipt layout 3, which prints the controller there)")
 	flag.Parse()
-	if err := run(*out); err != nil {
+	if err := run(*out, *plain); err != nil {
 		fmt.Fprintln(os.Stderr, "gentemplate: error:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string) error {
+func run(out string, plain bool) error {
 	// A private pdfcpu configuration directory with Go Regular installed;
 	// never the user's home.
 	dir, err := os.MkdirTemp("", "gentemplate-")
@@ -87,7 +88,9 @@ func run(out string) error {
 	// Top rule, 20 mm from the top edge; footer rule and text at the bottom.
 	fmt.Fprintf(&c, "q 0.6 G 0.5 w %.2f %.2f m %.2f %.2f l S Q\n", marginX, height-56.69, width-marginX, height-56.69)
 	fmt.Fprintf(&c, "q 0.6 G 0.5 w %.2f %.2f m %.2f %.2f l S Q\n", marginX, 48.0, width-marginX, 48.0)
-	fmt.Fprintf(&c, "BT /F0 8 Tf 0.45 g %.2f %.2f Td (%s) Tj ET\n", marginX, 36.0, footer)
+	if !plain {
+		fmt.Fprintf(&c, "BT /F0 8 Tf 0.45 g %.2f %.2f Td (%s) Tj ET\n", marginX, 36.0, footer)
+	}
 
 	sd, err := xt.NewStreamDictForBuf(c.Bytes())
 	if err != nil {
@@ -118,6 +121,9 @@ func run(out string) error {
 		"Resources": types.Dict{
 			"Font": types.Dict{"F0": *goRegular},
 		},
+	}
+	if plain {
+		page["Resources"] = types.Dict{}
 	}
 	pageRef, err := xt.IndRefForNewObject(page)
 	if err != nil {

@@ -1,0 +1,315 @@
+package receipt
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// Layout 3 (issue 14, step 4): what layout 2 prints, made usable by a
+// person:
+//
+//   - the record number is called as on the pages ("Vorgangsnummer",
+//     "Reference number", theme key receipt_reference) and printed in
+//     groups of four ("ed00 3a8f …"); every spelling is accepted where a
+//     number is asked for (collector.NormalizeRecordID);
+//   - links print in a short form on one line ("rad.example/v1/withdraw?…")
+//     under a link annotation (PDF 32000 12.5.6.5) with the whole address,
+//     so a phone viewer opens the link, never a truncated one; the
+//     withdrawal link is also a QR code beside the withdrawal section;
+//   - on the built-in template the footer names the controller (the
+//     template without the program's name, template3.pdf);
+//   - a grant made through a personal invite link says so
+//     (receipt_via_invite), and a withdrawal receipt lists what is still
+//     granted after it (receipt_purpose_still_granted, or
+//     receipt_none_still_granted).
+
+// QR code geometry: its side in points (25 mm) and the gap to the text.
+const (
+	qrSide = 70.87
+	qrGap  = 12.0
+)
+
+// footerY is the baseline of layout 3's footer on the built-in template,
+// below its bottom rule (at 48 pt).
+const footerY = 36.0
+
+// compose3 lays out v in layout 3; ok is false if the text runs below
+// the bottom margin.
+func compose3(v *values, scale float64) (doc []line, ok bool) {
+	c := &composer{scale: scale, y: topY}
+	lb := v.lb
+
+	c.block(styleTitle, lb.title, 0)
+	c.text(styleNote, lb.intro)
+
+	c.heading(lb.controller)
+	c.text(styleBody, v.ctrlName)
+	if v.ctrlAddr != "" {
+		c.text(styleBody, v.ctrlAddr)
+	}
+	c.field(styleBody, lb.email, v.ctrlMail)
+	c.field(styleBody, lb.phone, v.ctrlPhone)
+
+	c.heading(lb.subject)
+	c.field(styleBody, lb.name, v.name)
+	c.field(styleBody, lb.phone, v.phone)
+	c.field(styleBody, lb.email, v.email)
+
+	c.heading(lb.decision)
+	c.text(styleStrong, v.decision)
+	if v.viaInvite {
+		c.text(styleBody, lb.viaInvite)
+	}
+	c.field(styleBody, lb.time, v.when)
+	c.field(styleBody, lb.ref, groupID(v.ref))
+
+	c.heading(lb.purposes)
+	if len(v.purposes) == 0 {
+		c.text(styleBody, lb.noPurposes)
+	}
+	for i, title := range v.purposes {
+		c.field(styleBody, v.purposeLabels[i], title)
+	}
+	if v.withdrawal {
+		for _, title := range v.still {
+			c.field(styleBody, lb.purposeStill, title)
+		}
+		if len(v.still) == 0 {
+			c.text(styleBody, lb.noneStill)
+		}
+	}
+
+	c.heading(lb.evidence)
+	c.field(styleBody, lb.reference, groupID(v.recordID))
+	c.field(styleBody, lb.textVersion, v.textVersion)
+	c.link(styleBody, lb.textURL, v.textURL)
+	c.field(styleBody, lb.keyFP, v.key)
+	c.text(styleBody, lb.attached)
+
+	c.y -= 8 * c.scale
+	top := c.y
+	var qrLines []line
+	if v.qr && v.withdrawalURL != "" {
+		side := qrSide * c.scale
+		x := marginX + textWidth - side
+		q, err := qrLine(v.withdrawalURL, x, top-side, side)
+		if err != nil {
+			return nil, false
+		}
+		qrLines = append(qrLines, q)
+		c.width = textWidth - side - qrGap*c.scale
+	}
+	c.text(styleHeading, lb.withdrawal)
+	c.text(styleBody, lb.withdrawalText)
+	c.link(styleBody, lb.online, v.withdrawalURL)
+	c.field(styleBody, lb.email, v.ctrlMail)
+	if v.ctrlAddr != "" {
+		c.field(styleBody, lb.post, v.ctrlName+", "+v.ctrlAddr)
+	}
+	c.width = 0
+	if len(qrLines) > 0 {
+		// The caption under the QR code, right-aligned, and below the
+		// section's last line, so it is read after it.
+		capSize := styleNote.size * 0.85 * c.scale
+		capY := min(qrLines[0].y-capSize*1.2, c.y)
+		if capY < bottomY {
+			return nil, false
+		}
+		c.lines = append(c.lines, qrLines[0], line{font: regular, size: capSize, gray: styleNote.gray,
+			x: marginX + textWidth - regular.width(lb.qr, capSize), y: capY, text: lb.qr})
+		c.y = capY - capSize*styleNote.leading
+	}
+	if v.footer {
+		c.lines = append(c.lines, footerLine(v))
+	}
+	if c.full {
+		return nil, false
+	}
+	return c.lines, true
+}
+
+// footerLine is layout 3's footer on the built-in template: the
+// controller's name and address, shrunk to fit one line.
+func footerLine(v *values) line {
+	s := v.ctrlName
+	if v.ctrlAddr != "" {
+		s += " · " + v.ctrlAddr
+	}
+	size := 8.0
+	for size > 4 && regular.width(s, size) > textWidth {
+		size -= 0.5
+	}
+	return line{font: regular, size: size, gray: 0.45, x: marginX, y: footerY, text: s}
+}
+
+// link sets "label: short" on one line, the short form of address under
+// a link annotation to the whole address; nothing if address is "".
+func (c *composer) link(st style, label, address string) {
+	if address == "" || c.full {
+		return
+	}
+	f, size := *st.font, st.size*c.scale
+	prefix := label + ": "
+	short := fitShort(f, size, shortURL(address), c.lineWidth()-f.width(prefix, size))
+	if c.y < bottomY {
+		c.full = true
+		return
+	}
+	c.lines = append(c.lines, line{font: f, size: size, gray: st.gray, x: marginX, y: c.y, text: prefix + short,
+		uri: address, linkFrom: f.width(prefix, size)})
+	c.y -= size * st.leading
+}
+
+// groupID prints a record number of 32 hex digits in groups of four
+// ("ed00 3a8f 4ae1 …"), as a person reads it out; anything else as it is.
+func groupID(id string) string {
+	if len(id) != 32 || !isHex(id) {
+		return id
+	}
+	var b strings.Builder
+	for i := 0; i < len(id); i += 4 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(id[i : i+4])
+	}
+	return b.String()
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// shortURL is the printed form of a link: without the scheme, the query
+// as "?…", and in the path every run of more than 12 letters, digits, "-"
+// or "_" cut to its first 8 and "…" ("rad.example/archive/ee73e170….html").
+func shortURL(address string) string {
+	s := address
+	if u, err := url.Parse(address); err == nil && u.Host != "" {
+		s = u.Host + shortenRuns(u.EscapedPath())
+		if u.RawQuery != "" {
+			s += "?…"
+		}
+		return s
+	}
+	return shortenRuns(s)
+}
+
+// shortenRuns cuts every run of more than 12 letters, digits, "-" or "_"
+// in s to its first 8 and "…".
+func shortenRuns(s string) string {
+	word := func(r rune) bool {
+		return r == '-' || r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+	}
+	var b strings.Builder
+	rs := []rune(s)
+	for i := 0; i < len(rs); {
+		if !word(rs[i]) {
+			b.WriteRune(rs[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(rs) && word(rs[j]) {
+			j++
+		}
+		if j-i > 12 {
+			b.WriteString(string(rs[i : i+8]))
+			b.WriteRune('…')
+		} else {
+			b.WriteString(string(rs[i:j]))
+		}
+		i = j
+	}
+	return b.String()
+}
+
+// fitShort cuts s (with "…") until it fits into max points.
+func fitShort(f *metrics, size float64, s string, max float64) string {
+	if f.width(s, size) <= max {
+		return s
+	}
+	for len(s) > 0 {
+		_, n := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-n]
+		if f.width(s+"…", size) <= max {
+			return s + "…"
+		}
+	}
+	return "…"
+}
+
+// qrLine is a QR code of address (error correction level M, about 15 %)
+// as a line to draw: side points wide, its lower-left corner at (x, y).
+func qrLine(address string, x, y, side float64) (line, error) {
+	q, err := qrcode.New(address, qrcode.Medium)
+	if err != nil {
+		return line{}, fmt.Errorf("%w: QR code of the withdrawal link: %v", ErrInvalid, err)
+	}
+	q.DisableBorder = true
+	return line{x: x, y: y, size: side, qr: q.Bitmap(), text: address}, nil
+}
+
+// qrContent draws a QR code's dark modules as filled rectangles, one per
+// horizontal run, in black.
+func qrContent(l line, origin [2]float64) string {
+	var b strings.Builder
+	n := len(l.qr)
+	if n == 0 {
+		return ""
+	}
+	m := l.size / float64(n)
+	b.WriteString("q 0 g\n")
+	for row, mods := range l.qr {
+		y := origin[1] + l.y + float64(n-1-row)*m
+		for col := 0; col < len(mods); {
+			if !mods[col] {
+				col++
+				continue
+			}
+			end := col
+			for end < len(mods) && mods[end] {
+				end++
+			}
+			fmt.Fprintf(&b, "%s %s %s %s re\n", num(origin[0]+l.x+float64(col)*m), num(y), num(float64(end-col)*m), num(m))
+			col = end
+		}
+	}
+	b.WriteString("f Q\n")
+	return b.String()
+}
+
+// fieldValues3 is fieldValues for layout 3: record numbers grouped, links
+// short (the slot's lines get the link annotation, see placeSlots), and
+// on a withdrawal what is still granted after the purposes withdrawn.
+func fieldValues3(v *values) map[string][]string {
+	m := fieldValues(v)
+	set := func(name, s string) {
+		if s != "" {
+			m[name] = []string{s}
+		}
+	}
+	set(FieldRecordID, groupID(v.recordID))
+	set(FieldRef, groupID(v.ref))
+	set(FieldTextURL, shortURL(v.textURL))
+	set(FieldWithdrawalURL, shortURL(v.withdrawalURL))
+	if v.withdrawal {
+		for _, t := range v.still {
+			m[FieldPurposes] = append(m[FieldPurposes], v.lb.purposeStill+": "+t)
+		}
+		if len(v.still) == 0 {
+			m[FieldPurposes] = append(m[FieldPurposes], v.lb.noneStill)
+		}
+	}
+	return m
+}
