@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/outbox"
@@ -25,8 +26,10 @@ type Mailer struct {
 	cfg    *config.Config
 	theme  *themes.Theme
 	box    *outbox.Outbox
+	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{}
+	start  sync.Once
+	done   chan struct{} // closed when delivery stopped (or never started)
 }
 
 // MailerOptions tune [OpenMailer]; zero values take defaults.
@@ -38,9 +41,11 @@ type MailerOptions struct {
 	Sender outbox.Sender
 }
 
-// OpenMailer opens DATA/outbox and starts delivering in the background
-// (until [Mailer.Close]); mails a previous run left waiting go out first.
-// It returns nil and no error if cfg has no [smtp] table: mail is off and
+// OpenMailer opens DATA/outbox; [Mailer.Start] starts delivering in the
+// background (until [Mailer.Close]), mails a previous run left waiting
+// first. [Open] starts it only after the log's erasures are carried out,
+// so that a mail of an erased person that a restored backup brought back
+// is deleted, never sent. It returns nil and no error if cfg has no [smtp] table: mail is off and
 // nothing is queued. A password that cannot be read is an error now.
 func OpenMailer(cfg *config.Config, outboxDir string, theme *themes.Theme, logger *slog.Logger, o MailerOptions) (*Mailer, error) {
 	if cfg.SMTP == nil {
@@ -73,18 +78,25 @@ func OpenMailer(cfg *config.Config, outboxDir string, theme *themes.Theme, logge
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Mailer{cfg: cfg, theme: theme, box: box, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(m.done)
-		box.Run(ctx)
-	}()
-	return m, nil
+	return &Mailer{cfg: cfg, theme: theme, box: box, ctx: ctx, cancel: cancel, done: make(chan struct{})}, nil
+}
+
+// Start starts delivering the outbox in the background; a second call
+// does nothing, and so does one after [Mailer.Close].
+func (m *Mailer) Start() {
+	m.start.Do(func() {
+		go func() {
+			defer close(m.done)
+			m.box.Run(m.ctx)
+		}()
+	})
 }
 
 // Close stops delivering; waiting mails stay in the outbox for the next
 // start.
 func (m *Mailer) Close() error {
 	m.cancel()
+	m.start.Do(func() { close(m.done) }) // never started: nothing to wait for
 	<-m.done
 	return nil
 }
