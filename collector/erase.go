@@ -184,14 +184,15 @@ func (s *Server) Erase(ctx context.Context, phone, reason string) (Erasure, erro
 	return e, err
 }
 
-// finishErasure is [FinishErasure] at start for an erasure in the log.
+// finishErasure is [FinishErasure] at start for an erasure in the log
+// (see [Open]: the log is the erasure list a restore replays).
 func (s *Server) finishErasure(rec *ledger.Record) error {
 	if s.o.Private == nil {
 		return nil
 	}
 	erased, files, err := FinishErasure(s.o.Private, s.o.Paths.Data, rec)
 	if len(erased) > 0 || len(files) > 0 {
-		s.o.Logger.Info("erasure finished after a crash", "id", rec.ID, "records", len(erased), "files", len(files))
+		s.o.Logger.Info("erasure carried out again at start (after a crash, or data restored from a backup)", "id", rec.ID, "records", len(erased), "files", len(files))
 	}
 	return err
 }

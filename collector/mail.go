@@ -27,8 +27,10 @@ type Mailer struct {
 	theme  *themes.Theme
 	box    *outbox.Outbox
 	rmu    sync.Mutex // one resend at a time: it counts the resends in the outbox
+	ctx    context.Context
 	cancel context.CancelFunc
-	done   chan struct{}
+	start  sync.Once
+	done   chan struct{} // closed when delivery stopped (or never started)
 }
 
 // MailerOptions tune [OpenMailer]; zero values take defaults.
@@ -40,9 +42,11 @@ type MailerOptions struct {
 	Sender outbox.Sender
 }
 
-// OpenMailer opens DATA/outbox and starts delivering in the background
-// (until [Mailer.Close]); mails a previous run left waiting go out first.
-// It returns nil and no error if cfg has no [smtp] table: mail is off and
+// OpenMailer opens DATA/outbox; [Mailer.Start] starts delivering in the
+// background (until [Mailer.Close]), mails a previous run left waiting
+// first. [Open] starts it only after the log's erasures are carried out,
+// so that a mail of an erased person that a restored backup brought back
+// is deleted, never sent. It returns nil and no error if cfg has no [smtp] table: mail is off and
 // nothing is queued. A password that cannot be read is an error now.
 func OpenMailer(cfg *config.Config, outboxDir string, theme *themes.Theme, logger *slog.Logger, o MailerOptions) (*Mailer, error) {
 	if cfg.SMTP == nil {
@@ -75,18 +79,25 @@ func OpenMailer(cfg *config.Config, outboxDir string, theme *themes.Theme, logge
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Mailer{cfg: cfg, theme: theme, box: box, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(m.done)
-		box.Run(ctx)
-	}()
-	return m, nil
+	return &Mailer{cfg: cfg, theme: theme, box: box, ctx: ctx, cancel: cancel, done: make(chan struct{})}, nil
+}
+
+// Start starts delivering the outbox in the background; a second call
+// does nothing, and so does one after [Mailer.Close].
+func (m *Mailer) Start() {
+	m.start.Do(func() {
+		go func() {
+			defer close(m.done)
+			m.box.Run(m.ctx)
+		}()
+	})
 }
 
 // Close stops delivering; waiting mails stay in the outbox for the next
 // start.
 func (m *Mailer) Close() error {
 	m.cancel()
+	m.start.Do(func() { close(m.done) }) // never started: nothing to wait for
 	<-m.done
 	return nil
 }

@@ -207,12 +207,19 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 		return nil, info, err
 	}
-	// An erasure the log records but a crash cut short is finished now.
+	// The log is the erasure list: every erasure in it is carried out
+	// again, which finishes one a crash cut short and deletes what a
+	// restored older backup of private/, receipts/ or outbox/ brought
+	// back. Only then does the mailer start, so no restored mail of an
+	// erased person goes out.
 	for i := range erasures {
 		if err := s.finishErasure(&erasures[i]); err != nil {
 			s.Close()
 			return nil, info, err
 		}
+	}
+	if mailer != nil {
+		mailer.Start()
 	}
 	if backlog != nil {
 		s.receipts.markBacklog(*backlog)

@@ -158,7 +158,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	var keys [][32]byte
 	datas := map[string]MarkdownData{}
 	for _, lang := range cfg.Site.Languages {
-		data := markdownData(cfg, lang, byLang[lang])
+		data := markdownData(cfg, lang, byLang[lang], theme.Strings(lang))
 		datas[lang] = data
 		dk := hashOf("%#v", data)
 		for _, p := range byLang[lang] {
@@ -407,7 +407,7 @@ func (b *Builder) indexPages(theme *themes.Theme, byLang map[string][]*page) (in
 		}
 	}
 	links.WriteString("</ul>")
-	d := markdownData(cfg, lang, byLang[lang])
+	d := markdownData(cfg, lang, byLang[lang], theme.Strings(lang))
 	index = &themes.Page{
 		Lang: lang, Title: cfg.Site.TitleIn(lang), SiteTitle: cfg.Site.TitleIn(lang),
 		PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
@@ -440,9 +440,9 @@ func formPurposes(cfg *config.Config, lang string) []themes.FormPurpose {
 	return ps
 }
 
-func markdownData(cfg *config.Config, lang string, pages []*page) MarkdownData {
+func markdownData(cfg *config.Config, lang string, pages []*page, strs map[string]string) MarkdownData {
 	d := MarkdownData{
-		Lang: lang, Site: cfg.Site, Controller: cfg.Controller, Mail: cfg.SMTP != nil, Retention: cfg.Retention,
+		Lang: lang, Site: cfg.Site, Controller: cfg.Controller, Mail: cfg.SMTP != nil, Retention: retentionText(cfg.Retention, strs),
 		PolicyURL:     urlOf(pages, themes.LayoutPolicy),
 		ConsentURL:    urlOf(pages, themes.LayoutConsent),
 		WithdrawalURL: urlOf(pages, themes.LayoutWithdrawal),

@@ -41,6 +41,8 @@ package generator
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chatconsent/chatconsent/internal/config"
@@ -117,10 +119,34 @@ type MarkdownData struct {
 	// {{ if .Mail }}…{{ end }} around what the text says about e-mail.
 	Mail bool
 	// Retention is config.toml's [retention], for the notice's storage
-	// section: {{ .Retention.ProofYears }} is the number of years the
-	// proof keeps personal data after the end of the year of a person's
-	// last event, so the text says what the collector does.
-	Retention config.Retention
+	// section, so the text says what the collector does.
+	Retention RetentionText
+}
+
+// RetentionText is retention.proof_years as a notice states it.
+type RetentionText struct {
+	// ProofYears is retention.proof_years: how many full years after the
+	// end of the year of a person's last event the proof keeps their
+	// personal data ({{ .Retention.ProofYears }}, digits only).
+	ProofYears int
+	// ProofPeriod is ProofYears with its unit in the page's language,
+	// plural-correct ({{ .Retention.ProofPeriod }}: "1 Jahr", "3 Jahre",
+	// "1 year", "3 years"), from the theme's strings years_one (for 1) and
+	// years_other, where {n} stands for the number.
+	ProofPeriod string
+}
+
+// retentionText returns r for a page whose theme strings are t.
+func retentionText(r config.Retention, t map[string]string) RetentionText {
+	key := "years_other"
+	if r.ProofYears == 1 {
+		key = "years_one"
+	}
+	f := t[key]
+	if f == "" {
+		f = "{n}"
+	}
+	return RetentionText{ProofYears: r.ProofYears, ProofPeriod: strings.ReplaceAll(f, "{n}", strconv.Itoa(r.ProofYears))}
 }
 
 // PurposeText is a purpose in one language.

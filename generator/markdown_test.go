@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	texttemplate "text/template"
+
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 // scrollableTablesRegexp is the first, regexp-based scrollableTables: the
@@ -94,6 +96,7 @@ func TestPlaceholders(t *testing.T) {
 		"{{ if .Controller.Phone }}Tel. {{ .Controller.Phone }}{{ else }}kein Telefon{{ end }}",
 		"{{/* a comment */}}text",
 		"kept {{ .Retention.ProofYears }} years",
+		"kept {{ .Retention.ProofPeriod }}",
 	}
 	for _, src := range ok {
 		tpl := texttemplate.Must(texttemplate.New("p.md").Parse(src))
@@ -125,6 +128,26 @@ func TestPlaceholders(t *testing.T) {
 		}
 		if err := checkPlaceholders(tpl); err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "p.md:") {
 			t.Errorf("%q: %v, want %q", tt.src, err, tt.want)
+		}
+	}
+}
+
+// TestRetentionText: the period in the page's language, plural-correct,
+// and digits alone where a language has no strings for it.
+func TestRetentionText(t *testing.T) {
+	de := map[string]string{"years_one": "{n} Jahr", "years_other": "{n} Jahre"}
+	for _, tt := range []struct {
+		years int
+		strs  map[string]string
+		want  string
+	}{
+		{1, de, "1 Jahr"}, {3, de, "3 Jahre"}, {10, de, "10 Jahre"},
+		{1, map[string]string{"years_one": "{n} year", "years_other": "{n} years"}, "1 year"},
+		{3, nil, "3"},
+	} {
+		got := retentionText(config.Retention{ProofYears: tt.years}, tt.strs)
+		if got.ProofPeriod != tt.want || got.ProofYears != tt.years {
+			t.Errorf("%d years: %+v, want %q", tt.years, got, tt.want)
 		}
 	}
 }

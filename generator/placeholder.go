@@ -9,7 +9,7 @@ import (
 )
 
 // knownPlaceholders lists, for error messages, what content may use.
-const knownPlaceholders = "known: .Controller.Name, .Controller.Address, .Controller.Email, .Controller.Phone, .Site.Title, .PolicyURL, .ConsentURL, .WithdrawalURL, .Lang, .Mail, .Retention.ProofYears, {{ range .Purposes }} with .ID, .Title, .Description {{ end }}, {{ if … }}; see the README, Content"
+const knownPlaceholders = "known: .Controller.Name, .Controller.Address, .Controller.Email, .Controller.Phone, .Site.Title, .PolicyURL, .ConsentURL, .WithdrawalURL, .Lang, .Mail, .Retention.ProofYears, .Retention.ProofPeriod, {{ range .Purposes }} with .ID, .Title, .Description {{ end }}, {{ if … }}; see the README, Content"
 
 var (
 	// text/template's errors: "template: NAME:LINE[:COL]: [executing "NAME"
@@ -50,7 +50,7 @@ var (
 	topFields = map[string]bool{
 		"Controller.Name": true, "Controller.Address": true, "Controller.Email": true, "Controller.Phone": true,
 		"Site.Title": true, "PolicyURL": true, "ConsentURL": true, "WithdrawalURL": true, "Lang": true, "Mail": true,
-		"Retention.ProofYears": true,
+		"Retention.ProofYears": true, "Retention.ProofPeriod": true,
 	}
 	purposeFields = map[string]bool{"ID": true, "Title": true, "Description": true}
 )

@@ -24,7 +24,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := o.person(fs.Arg(0))
+	p, err := o.person(fs.Arg(0), true)
 	if err != nil {
 		return err
 	}

@@ -39,12 +39,12 @@ Usage:
   chatconsent invite  [--config FILE] [--data DIR] --renew [--log COPY]
         print a personal consent link and a WhatsApp click-to-chat link (--qr: also as a QR code);
         --renew: for everyone whose consent needs renewal (--log: from a copy of the server's log)
-  chatconsent status  [--config FILE] [--data DIR] NUMBER
-        the state of each purpose for a number, and its events
+  chatconsent status  [--config FILE] [--data DIR] NUMBER|RECORD-ID
+        the state of each purpose for a number (or an erased person, by record id), and its events
   chatconsent list    [--config FILE] [--data DIR] [--since DATE] [--format table|csv|csv-excel|json]
         all decisions and withdrawals
-  chatconsent export  [--config FILE] [--data DIR] NUMBER
-        everything about a number as JSON (GDPR Art. 15), with Kantara consent receipts
+  chatconsent export  [--config FILE] [--data DIR] NUMBER|RECORD-ID
+        everything about a number (or record id) as JSON (GDPR Art. 15), with Kantara consent receipts
   chatconsent withdraw NUMBER (--purpose ID... | --all) --via phone|whatsapp|email|letter|in-person
                       [--note TEXT] [--by OWNER] [--config FILE] [--data DIR]
         record a withdrawal that reached you by phone, WhatsApp, e-mail, letter or in person

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/private"
@@ -95,17 +96,39 @@ func openRecordsLog(cfgPath, data, logPath string, keepLines bool) (*owner, erro
 	return o, nil
 }
 
-// person finds a number as typed (normalised like the form does).
-func (o *owner) person(number string) (*records.Person, error) {
-	e164, err := phone.Parse(number, phone.DefaultRegion)
-	if err != nil {
-		return nil, usageError("%q: %v", number, err)
+// person finds a number as typed (normalised like the form does), or a
+// record id (all 32 digits, or the first 6 or more, as list and status
+// print them): the way to an erased person, whom no number finds. Digits
+// that can be a number are a number first. forExport says, for a number
+// that nothing is held of, what that means for an access request.
+func (o *owner) person(arg string, forExport bool) (*records.Person, error) {
+	id, isID := records.NormalizeRecordID(arg)
+	if isID && (len(id) == 32 || strings.ContainsAny(id, "abcdef")) {
+		p, _, err := o.book.PersonByRecord(id)
+		if err != nil {
+			return nil, fmt.Errorf("%w in %s", err, o.paths.Log)
+		}
+		return p, nil
 	}
-	p := o.book.Person(e164)
-	if p == nil {
-		return nil, fmt.Errorf("no records for %s in %s", e164, o.paths.Log)
+	e164, perr := phone.Parse(arg, phone.DefaultRegion)
+	if perr == nil {
+		if p := o.book.Person(e164); p != nil {
+			return p, nil
+		}
 	}
-	return p, nil
+	if isID { // digits only: perhaps the start of a record id
+		if p, _, err := o.book.PersonByRecord(id); err == nil {
+			return p, nil
+		}
+	}
+	if perr != nil {
+		return nil, usageError("%q: %v", arg, perr)
+	}
+	hint := "the log holds no numbers, only salted commitments that cannot be tested against one, and the private store opens none with " + e164 + ": it was never recorded, or its personal data were erased. An erased person's events are listed by chatconsent list as \"erased on DATE\"; chatconsent status RECORD-ID shows them (the record number is on the person's receipt)"
+	if forExport {
+		hint = "for an access request (GDPR Art. 15) about " + e164 + " this is the answer: no personal data linked to this number are held. " + hint + ", and chatconsent export RECORD-ID gives what is left of them"
+	}
+	return nil, &hintError{fmt.Errorf("no records for %s in %s", e164, o.paths.Log), hint}
 }
 
 // siteURLs returns, per language, the absolute URL of the page with layout.

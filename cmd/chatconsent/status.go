@@ -16,7 +16,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p, err := o.person(fs.Arg(0))
+	p, err := o.person(fs.Arg(0), false)
 	if err != nil {
 		return err
 	}

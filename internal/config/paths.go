@@ -36,6 +36,8 @@ type Paths struct {
 	Data string
 	// Archive is the text archive, site.archive (default CONFIGDIR/archive).
 	Archive string
+	// Content is the site's content folder, CONFIGDIR/content (LANG/*.md).
+	Content string
 	// Log is DATA/decisions.jsonl.
 	Log string
 	// Receipts and Texts are the collector's receipts and text copies
@@ -74,6 +76,7 @@ func (c *Config) Paths(data string) Paths {
 	p := Paths{
 		Data:             data,
 		Archive:          c.Site.Archive,
+		Content:          filepath.Join(c.Dir, "content"),
 		Log:              filepath.Join(data, LogFile),
 		Receipts:         filepath.Join(data, ReceiptsDir),
 		Texts:            filepath.Join(data, TextsDir),

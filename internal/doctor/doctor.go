@@ -22,7 +22,10 @@
 //   - clock: not before the newest record in the log, and synchronised
 //     (systemd-timesyncd), because records carry the time of consent;
 //   - URLs: the site and the collector use HTTPS off loopback, and the
-//     collector accepts posts from the site's origin.
+//     collector accepts posts from the site's origin;
+//   - notice periods: warns where content/ states a period for keeping
+//     the proof of consent ("zwei Jahre", "24 months") other than
+//     retention.proof_years ([CheckProofPeriods]).
 //
 // Nothing here changes the deployment; the one file written is a probe in
 // the data directory, removed at once.
@@ -148,6 +151,7 @@ func Run(ctx context.Context, o Options) []Result {
 		res = append(res, CheckInviteKey(paths))
 	}
 	res = append(res, CheckTemplate(cfg))
+	res = append(res, CheckProofPeriods(paths.Content, cfg.Retention.ProofYears))
 	if o.SMTPAddr == "" && cfg.SMTP != nil {
 		o.SMTPAddr = net.JoinHostPort(cfg.SMTP.Host, strconv.Itoa(cfg.SMTP.Port))
 		o.SMTPTLS = cfg.SMTP.Security == "tls"

@@ -1,12 +1,16 @@
 package records
 
 import (
+	"encoding/json"
+	"errors"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 // erasure of Jürgen's records of history(), an hour after the last.
@@ -164,6 +168,93 @@ func TestRetention(t *testing.T) {
 	for _, d := range b2.Retention(3, time.Time{}) {
 		if IsErased(d.Person.Phone) {
 			t.Errorf("an erased person is due: %+v", d)
+		}
+	}
+}
+
+// TestPersonByRecord: any of a person's record ids, in full or its first
+// digits, leads to them; for an erased person also the erasure record's
+// id, and their status then shows the erasure as the last event.
+func TestPersonByRecord(t *testing.T) {
+	t.Parallel()
+	recs := append(history(), erasure())
+	recs[2].ID = "ab" + strings.Repeat("0", 30) // Łukasz: shares "a" with id(0)
+	b := book(t, recs)
+	erased := ErasedPrefix + id(9)
+	for _, tt := range []struct {
+		prefix, phone, full string
+		err                 error
+	}{
+		{id(1), erased, id(1), nil},
+		{id(3)[:12], erased, id(3), nil},
+		{id(9), erased, id(9), nil}, // the erasure record itself
+		{"ab0000", lukasz.Phone, recs[2].ID, nil},
+		{"aaaaaa", erased, id(0), nil},
+		{"cccccc", "", "", ErrNoRecord},
+	} {
+		p, full, err := b.PersonByRecord(tt.prefix)
+		if tt.err != nil {
+			if !errors.Is(err, tt.err) {
+				t.Errorf("%q: %v, want %v", tt.prefix, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || p.Phone != tt.phone || full != tt.full {
+			t.Errorf("%q: %v %q %v, want %s %s", tt.prefix, p, full, err, tt.phone, tt.full)
+		}
+	}
+	if _, _, err := b.PersonByRecord("a"); !errors.Is(err, ErrAmbiguousRecord) {
+		t.Errorf("a prefix of two people's ids: %v, want ErrAmbiguousRecord", err)
+	}
+	var sb strings.Builder
+	p, _, _ := b.PersonByRecord(id(1))
+	if err := b.WriteStatus(&sb, p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if out := sb.String(); !regexp.MustCompile(`erasure +` + id(9) + `  number, name and e-mail erased \(reason: request\)`).MatchString(out) {
+		t.Errorf("status by record id lacks the erasure event:\n%s", out)
+	}
+	for _, tt := range []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"AAAA-AAAA aaaa", "aaaaaaaaaaaa", true}, {"abc12", "abc12", false}, {"+491701234567", "+491701234567", false},
+		{strings.Repeat("a", 33), strings.Repeat("a", 33), false}, {"ghijkl", "ghijkl", false},
+	} {
+		if got, ok := NormalizeRecordID(tt.in); got != tt.want || ok != tt.ok {
+			t.Errorf("NormalizeRecordID(%q) = %q, %v, want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestExportErased: an erased person's export (found by record id) holds
+// their events' facts and says that no personal data are held any more,
+// without a name, number or e-mail address anywhere in it.
+func TestExportErased(t *testing.T) {
+	t.Parallel()
+	b := book(t, append(history(), erasure()))
+	p, _, err := b.PersonByRecord(id(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{Controller: config.Controller{Name: "Laden GmbH", Email: "dsb@laden.example"}}
+	x, err := b.Export(p, ExportOptions{Config: cfg, Now: t0.Add(50 * time.Hour),
+		Text: func(v string) ([]byte, error) { return []byte("<p>text</p>"), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Erased == nil || !x.Erased.Equal(t0.Add(49*time.Hour)) || x.Erasure != id(9) || !strings.Contains(x.Note, "erased on 2026-03-03") ||
+		!strings.Contains(x.Note, "No personal data of this person are held any more") {
+		t.Errorf("erased export: erased %v erasure %q note %q", x.Erased, x.Erasure, x.Note)
+	}
+	if len(x.Events) != 4 || x.Events[3].Record.Type != ledger.TypeErasure || len(x.Status) != 2 || len(x.Receipts) != 1 || x.Receipts[0].PIIPrincipalID != "erased" {
+		t.Errorf("erased export's facts: %d events, status %+v, receipts %+v", len(x.Events), x.Status, x.Receipts)
+	}
+	raw, _ := json.Marshal(x)
+	for _, v := range []string{jurgen.Name, jurgen.Phone, jurgen.Email, "TOKEN"} {
+		if strings.Contains(string(raw), v) {
+			t.Errorf("erased export holds %q:\n%s", v, raw)
 		}
 	}
 }

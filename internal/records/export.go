@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -28,7 +29,16 @@ type Export struct {
 	// Texts maps text version → the archived document (HTML) shown.
 	Texts    map[string]string `json:"texts"`
 	Receipts []ConsentReceipt  `json:"consent_receipts"`
+	// Erased is when the person's personal data were erased (GDPR Art.
+	// 17), by the log's erasure record Erasure; Subject is then empty and
+	// Note says what that means for the access request.
+	Erased  *time.Time `json:"erased,omitempty"`
+	Erasure string     `json:"erasure,omitempty"`
+	Note    string     `json:"note,omitempty"`
 }
+
+// ErasedNote is an erased person's [Export].Note.
+const ErasedNote = "The personal data of this person (name, WhatsApp number, e-mail address, client address, user agent, invite token, notes) were erased on %s: their key and openings are destroyed, their receipts and mails deleted. No personal data of this person are held any more. What remains are the signed records below: record ids, times, decisions, purposes, languages and text versions, with salted commitments that cannot be tested against a number without the salts (which were erased too). They identify nobody, except together with the person's own receipt, which carries the openings of their fields."
 
 // ExportSubject identifies the data subject.
 type ExportSubject struct {
@@ -74,6 +84,11 @@ func (b *Book) Export(p *Person, o ExportOptions) (*Export, error) {
 		Format: "chatconsent-export-v1", Generated: o.Now.UTC(), Controller: o.Config.Controller,
 		Subject: ExportSubject{Phone: p.Phone, Name: p.Name, Email: p.Email},
 		Texts:   map[string]string{}, Status: []ExportStatus{}, Receipts: []ConsentReceipt{},
+	}
+	if IsErased(p.Phone) {
+		t := p.Erased.UTC()
+		x.Subject, x.Erased, x.Erasure = ExportSubject{}, &t, strings.TrimPrefix(p.Phone, ErasedPrefix)
+		x.Note = fmt.Sprintf(ErasedNote, p.Erased.In(Berlin()).Format("2006-01-02"))
 	}
 	for _, s := range b.Status(p, o.Manifest) {
 		x.Status = append(x.Status, ExportStatus{Purpose: s.ID, State: s.Shown, Since: s.Since, Event: s.Event, Decision: s.Decision, TextVersion: s.TextVersion})
@@ -163,13 +178,13 @@ func KantaraReceipt(rec *ledger.Record, o ExportOptions) ConsentReceipt {
 		method = "web form via personal invite link sent by WhatsApp (invite " + rec.Invite + ")"
 	}
 	pii := []string{"name", "WhatsApp number", "WhatsApp profile", "content of messages and files"}
-	if rec.Subject.Email != "" {
+	if rec.Subject != nil && rec.Subject.Email != "" {
 		pii = slices.Insert(pii, 2, "e-mail address")
 	}
 	cr := ConsentReceipt{
 		Version: "KI-CR-v1.1.0", Jurisdiction: "DE", ConsentTimestamp: rec.Time.Unix(),
 		CollectionMethod: method, ConsentReceiptID: rec.ID, Language: rec.Lang,
-		PIIPrincipalID: rec.Subject.Phone,
+		PIIPrincipalID: principal(rec.Subject),
 		PIIControllers: []PIIController{{
 			PIIController: cfg.Controller.Name, Contact: cfg.Controller.Name,
 			Address: Address{cfg.Controller.Address}, Email: cfg.Controller.Email, Phone: cfg.Controller.Phone,
@@ -192,6 +207,14 @@ func KantaraReceipt(rec *ledger.Record, o ExportOptions) ConsentReceipt {
 	}
 	cr.Services = []Service{svc}
 	return cr
+}
+
+// principal is a receipt's piiPrincipalId: the number, or "erased".
+func principal(s *ledger.Subject) string {
+	if s == nil || IsErased(s.Phone) {
+		return "erased"
+	}
+	return s.Phone
 }
 
 // MarshalIndent is json.MarshalIndent with two spaces and a final newline.

@@ -477,7 +477,7 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 		}
 	case ledger.TypeErasure:
 		b.events = append(b.events, e)
-		b.erase(rec)
+		b.erase(e)
 		return nil
 	}
 	b.events = append(b.events, e)
@@ -521,10 +521,12 @@ func (b *Book) Add(rec *ledger.Record, line []byte) error {
 	return nil
 }
 
-// erase folds an erasure record into an owner's book: the people whose
+// erase folds an erasure event into an owner's book: the people whose
 // records it names lose number, name and e-mail (their events' subjects
-// too) and are kept under [ErasedPrefix] + its id, with their purposes.
-func (b *Book) erase(rec *ledger.Record) {
+// too) and are kept under [ErasedPrefix] + its id, with their purposes;
+// the erasure is their last event.
+func (b *Book) erase(e *Event) {
+	rec := &e.Record
 	key := ErasedPrefix + rec.ID
 	for _, id := range rec.Erased {
 		d := b.decisions[id]
@@ -557,6 +559,7 @@ func (b *Book) erase(rec *ledger.Record) {
 	}
 	if p := b.people[key]; p != nil {
 		p.Erased = rec.Time
+		p.Events = append(p.Events, e)
 	}
 }
 

@@ -79,6 +79,8 @@ func (b *Book) WriteStatus(w io.Writer, p *Person, m *textarchive.Manifest) erro
 				what += ": " + strconv.Quote(r.Note)
 			}
 			what += ")"
+		case ledger.TypeErasure:
+			what = "number, name and e-mail erased (reason: " + r.Reason + "); purposes, times and text versions kept"
 		default:
 			what = r.Type
 		}
