@@ -220,7 +220,7 @@ func TestInviteAndWithdrawal(t *testing.T) {
 	if code != 200 || !strings.HasPrefix(pdf, "%PDF-") {
 		t.Fatalf("withdrawal receipt: %d", code)
 	}
-	if text := pdfText(t, []byte(pdf)); !strings.Contains(text, "Widerrufsbestätigung") || !strings.Contains(text, decisionID) || !strings.Contains(text, "widerrufen") {
+	if text := pdfText(t, []byte(pdf)); !strings.Contains(text, "Widerrufsbestätigung") || !strings.Contains(text, groupedID(decisionID)) || !strings.Contains(text, "widerrufen") {
 		t.Errorf("withdrawal receipt text:\n%s", text)
 	}
 	st = status("+491701234567")
@@ -574,4 +574,16 @@ func collectSite(t *testing.T) (dir, cfg, data string, args []string) {
 	dir = site(t)
 	cfg, data = filepath.Join(dir, "config.toml"), filepath.Join(dir, "data")
 	return dir, cfg, data, []string{"collect", "--config", cfg, "--addr", "127.0.0.1:0", "--data", data}
+}
+
+// groupedID is id as receipt layout 3 prints it: in blocks of four, for reading aloud.
+func groupedID(id string) string {
+	var b strings.Builder
+	for i := 0; i < len(id); i += 4 {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(id[i:min(i+4, len(id))])
+	}
+	return b.String()
 }
