@@ -602,6 +602,13 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 		s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid", "")
 		return
 	}
+	if s.o.Private != nil {
+		if _, erased := s.o.Private.Erased(id); erased {
+			// Nothing to send again either: say what happened.
+			s.receiptLinkRefused(w, r, http.StatusGone, "receipt_erased", "")
+			return
+		}
+	}
 	if s.o.Now().Unix() > exp {
 		// The link was ours: its id is the person's to quote when they
 		// ask for the receipt again (chatconsent receipt resend ID).
