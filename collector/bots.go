@@ -15,12 +15,12 @@ import (
 // it was caught; nothing is written. A person whose browser filled the
 // field by mistake is not bound by anything either: without a record there
 // is no consent.
-func (s *Server) honeypot(w http.ResponseWriter, r *http.Request, enc int, req *Request) {
+func (s *Server) honeypot(w http.ResponseWriter, r *http.Request, enc int, req *Request, emailDropped bool) {
 	s.o.Logger.Info("honeypot field filled; answered as if recorded, nothing written")
 	id := newID()
 	url := s.ReceiptURL(id)
 	if enc == encJSON {
-		writeJSON(w, http.StatusCreated, map[string]any{"id": id, "receipt_url": url})
+		writeJSON(w, http.StatusCreated, createdJSON(id, url, emailDropped))
 		return
 	}
 	lang := s.clientLang(r, req)
@@ -30,7 +30,7 @@ func (s *Server) honeypot(w http.ResponseWriter, r *http.Request, enc int, req *
 	}
 	s.render(w, http.StatusOK, themes.LayoutThanks, &themes.Page{
 		Lang: lang, Title: s.o.Theme.Strings(lang)["thanks_title"],
-		Result: &themes.Result{Decision: decision, RecordID: id, ReceiptURL: url},
+		Result: &themes.Result{Decision: decision, RecordID: id, ReceiptURL: url, EmailDropped: emailDropped},
 	})
 }
 

@@ -164,6 +164,10 @@ func TestResendReceiptSocket(t *testing.T) {
 	if !errors.Is(err, ErrErased) || !strings.Contains(err.Error(), "erased on "+time.Now().Format("2006-01")) || !strings.Contains(err.Error(), "nothing to send") {
 		t.Errorf("resend for an erased person: %v", err)
 	}
+	// The link mailed before says what happened, in the browser's language.
+	if w := h.do("GET", u.RequestURI(), "", "", "Accept-Language", "de"); w.Code != 410 || !strings.Contains(w.Body.String(), "Diese Bestätigung gibt es nicht mehr") {
+		t.Errorf("the new link after the erasure: %d\n%.300s", w.Code, w.Body)
+	}
 	if _, err := c.ResendReceipt(ctx, OwnerResend{ID: er.ID}); !errors.Is(err, ErrNoReceipt) {
 		t.Errorf("resend of the erasure record: %v", err)
 	}

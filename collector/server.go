@@ -313,6 +313,15 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, ferrs := s.validate(req)
 	ferrs = s.bindInvite(rec, inv, req, ferrs)
+	// Without mail an e-mail address could never be used: it is not
+	// kept (GDPR Art. 5(1)(c), data minimisation), and the thank-you page
+	// says so. The form asks to leave it empty then, and checks it as
+	// ever (the field is there); a person who typed a good one all the
+	// same gets their decision recorded and learns that no mail comes.
+	emailDropped := s.o.Deliver == nil && strings.TrimSpace(req.Email) != ""
+	if emailDropped && rec != nil {
+		rec.Subject.Email = ""
+	}
 	if len(ferrs) > 0 {
 		s.o.Logger.Info("invalid request", "fields", fieldNames(ferrs))
 		if enc == encJSON {
@@ -323,7 +332,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if bot {
-		s.honeypot(w, r, enc, req)
+		s.honeypot(w, r, enc, req, emailDropped)
 		return
 	}
 	lim := s.o.Config.Collector.Limits
@@ -347,17 +356,28 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := entries[0]
-	s.o.Logger.Info("decision recorded", "id", e.Record.ID, "seq", e.Record.Seq, "decision", e.Record.Decision)
+	s.o.Logger.Info("decision recorded", "id", e.Record.ID, "seq", e.Record.Seq, "decision", e.Record.Decision, "email_dropped", emailDropped)
 	s.queueReceipt(e)
 	url := s.ReceiptURL(e.Record.ID)
 	if enc == encJSON {
-		writeJSON(w, http.StatusCreated, map[string]any{"id": e.Record.ID, "receipt_url": url})
+		writeJSON(w, http.StatusCreated, createdJSON(e.Record.ID, url, emailDropped))
 		return
 	}
 	s.render(w, http.StatusOK, themes.LayoutThanks, &themes.Page{
 		Lang: rec.Lang, Title: s.o.Theme.Strings(rec.Lang)["thanks_title"],
-		Result: &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url, WithdrawalURL: s.personalWithdrawalURL(rec)},
+		Result: &themes.Result{Decision: rec.Decision, RecordID: rec.ID, ReceiptURL: url, WithdrawalURL: s.personalWithdrawalURL(rec), EmailDropped: emailDropped},
 	})
+}
+
+// createdJSON is the 201 answer to a JSON decision: id and receipt_url,
+// and "email_dropped": true when the e-mail address sent was not stored
+// (no mail is configured).
+func createdJSON(id, url string, emailDropped bool) map[string]any {
+	m := map[string]any{"id": id, "receipt_url": url}
+	if emailDropped {
+		m["email_dropped"] = true
+	}
+	return m
 }
 
 func fieldNames(fe []FieldError) []string {
@@ -581,6 +601,13 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	if !ok || len(id) != 32 || err != nil || !hmac.Equal([]byte(k), []byte(s.linkMAC(id, exp))) {
 		s.receiptLinkRefused(w, r, http.StatusNotFound, "receipt_invalid", "")
 		return
+	}
+	if s.o.Private != nil {
+		if _, erased := s.o.Private.Erased(id); erased {
+			// Nothing to send again either: say what happened.
+			s.receiptLinkRefused(w, r, http.StatusGone, "receipt_erased", "")
+			return
+		}
 	}
 	if s.o.Now().Unix() > exp {
 		// The link was ours: its id is the person's to quote when they

@@ -132,8 +132,12 @@ func (f *Form) ErrorFor(field string) string {
 
 // Result is what the thank-you page shows. Decision is "granted",
 // "refused" or "withdrawn"; WithdrawalURL, if set, is the person's own
-// withdrawal link.
-type Result struct{ Decision, RecordID, ReceiptURL, WithdrawalURL string }
+// withdrawal link. EmailDropped says that the e-mail address the person
+// typed was not stored, since no e-mail is sent (no [smtp]).
+type Result struct {
+	Decision, RecordID, ReceiptURL, WithdrawalURL string
+	EmailDropped                                  bool
+}
 
 // WithdrawLink is the form behind a personal withdrawal link (GDPR
 // Art. 7(3)): the decision is known, the person only picks the purposes.

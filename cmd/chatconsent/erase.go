@@ -9,7 +9,6 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/records"
 )
 
@@ -36,15 +35,7 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		dir = cfg.Collector.DataDir
 	}
 	req := collector.OwnerErasure{Phone: fs.Arg(0), Reason: *reason}
-	var res *collector.OwnerErased
-	c, err := collector.DialOwner(dir)
-	switch {
-	case err == nil:
-		defer c.Close()
-		res, err = c.Erase(ctx, req)
-	case errors.Is(err, collector.ErrNoCollector):
-		res, err = eraseHere(ctx, cfg, dir, req, stderr)
-	}
+	res, _, err := ownerOp(ctx, "erase", cfg, cfg.Paths(dir), stderr, req, (*collector.OwnerClient).Erase, (*collector.Server).EraseNumber)
 	switch {
 	case errors.Is(err, collector.ErrBadNumber):
 		return &exitError{2, fmt.Errorf("erase: %w; nothing changed", err)}
@@ -61,15 +52,4 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "the records stay in the log as commitments; the person's own receipts still prove their decisions\n")
 	fmt.Fprintf(stdout, "backups made before now still hold the erased data: see the README, \"Backups and erasure\"\n")
 	return nil
-}
-
-// eraseHere opens the collector of dir in this process (no collector
-// runs on it; see openHere), erases and closes it.
-func eraseHere(ctx context.Context, cfg *config.Config, dir string, req collector.OwnerErasure, stderr io.Writer) (*collector.OwnerErased, error) {
-	srv, err := openHere("erase", cfg, cfg.Paths(dir), stderr)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Close()
-	return srv.EraseNumber(ctx, req)
 }

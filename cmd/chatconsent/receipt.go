@@ -7,7 +7,6 @@ import (
 	"io"
 
 	"github.com/chatconsent/chatconsent/collector"
-	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/records"
 )
 
@@ -44,16 +43,7 @@ func runReceiptResend(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	paths := cfg.Paths(*data)
 	req := collector.OwnerResend{ID: fs.Arg(0)}
-	var res *collector.OwnerResent
-	c, err := collector.DialOwner(paths.Data)
-	running := err == nil
-	switch {
-	case err == nil:
-		defer c.Close()
-		res, err = c.ResendReceipt(ctx, req)
-	case errors.Is(err, collector.ErrNoCollector):
-		res, err = resendHere(ctx, cfg, paths, req, stderr)
-	}
+	res, running, err := ownerOp(ctx, "receipt resend", cfg, paths, stderr, req, (*collector.OwnerClient).ResendReceipt, (*collector.Server).ResendReceipt)
 	switch {
 	case errors.Is(err, collector.ErrBadRecordID):
 		return &exitError{2, fmt.Errorf("receipt resend: %w; nothing sent", err)}
@@ -91,15 +81,4 @@ func runReceiptResend(ctx context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintf(stdout, "new link, valid until %s (Berlin time); older links stay as they were:\n  %s\n", until, res.URL)
 	fmt.Fprintf(stdout, "the receipt: %s\n", res.Receipt)
 	return nil
-}
-
-// resendHere opens the collector of paths in this process (no collector
-// runs on it; see openHere), sends the receipt again and closes it.
-func resendHere(ctx context.Context, cfg *config.Config, paths config.Paths, req collector.OwnerResend, stderr io.Writer) (*collector.OwnerResent, error) {
-	srv, err := openHere("receipt resend", cfg, paths, stderr)
-	if err != nil {
-		return nil, err
-	}
-	defer srv.Close()
-	return srv.ResendReceipt(ctx, req)
 }

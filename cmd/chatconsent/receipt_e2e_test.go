@@ -41,6 +41,24 @@ func textVersion(t *testing.T, dir, lang string) string {
 // replaced by base.
 func decide(t *testing.T, base, body string) []byte {
 	t.Helper()
+	_, link := decideLink(t, base, body)
+	u := strings.Replace(link, "http://127.0.0.1:8080/", base, 1)
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pdf := readBody(t, resp)
+	if resp.StatusCode != 200 || !strings.HasPrefix(pdf, "%PDF-") {
+		t.Fatalf("receipt %s: %d", u, resp.StatusCode)
+	}
+	return []byte(pdf)
+}
+
+// decideLink posts a decision as JSON to the collector at base and
+// returns its record id and receipt link (as the collector's public URL
+// has it).
+func decideLink(t *testing.T, base, body string) (id, receiptURL string) {
+	t.Helper()
 	resp, err := http.Post(base+"v1/consent", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -53,16 +71,7 @@ func decide(t *testing.T, base, body string) []byte {
 	if err := json.Unmarshal([]byte(b), &created); err != nil || resp.StatusCode != 201 {
 		t.Fatalf("post: %d %s", resp.StatusCode, b)
 	}
-	u := strings.Replace(created.ReceiptURL, "http://127.0.0.1:8080/", base, 1)
-	resp, err = http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pdf := readBody(t, resp)
-	if resp.StatusCode != 200 || !strings.HasPrefix(pdf, "%PDF-") {
-		t.Fatalf("receipt %s: %d", u, resp.StatusCode)
-	}
-	return []byte(pdf)
+	return created.ID, created.ReceiptURL
 }
 
 // goGlyphs returns s as the receipt's content stream shows it: glyph ids

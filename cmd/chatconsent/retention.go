@@ -58,15 +58,7 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	erased := 0
 	for _, d := range dueNow {
 		req := collector.OwnerErasure{Phone: d.Person.Phone, Reason: "retention"}
-		var res *collector.OwnerErased
-		c, err := collector.DialOwner(o.paths.Data)
-		switch {
-		case err == nil:
-			res, err = c.Erase(ctx, req)
-			c.Close()
-		case errors.Is(err, collector.ErrNoCollector):
-			res, err = eraseHere(ctx, o.cfg, o.paths.Data, req, stderr)
-		}
+		res, _, err := ownerOp(ctx, "retention", o.cfg, o.paths, stderr, req, (*collector.OwnerClient).Erase, (*collector.Server).EraseNumber)
 		if errors.Is(err, collector.ErrNothingToErase) {
 			continue // erased meanwhile
 		}

@@ -64,18 +64,9 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	paths := cfg.Paths(*data)
-	dir := paths.Data
 	w := collector.OwnerWithdrawal{Phone: fs.Arg(0), Purposes: purposes, All: *all, Via: *via, Note: *note, By: *by}
 
-	var res *collector.OwnerWithdrawn
-	c, err := collector.DialOwner(dir)
-	switch {
-	case err == nil:
-		defer c.Close()
-		res, err = c.Withdraw(ctx, w)
-	case errors.Is(err, collector.ErrNoCollector):
-		res, err = withdrawHere(ctx, cfg, paths, w, stderr)
-	}
+	res, _, err := ownerOp(ctx, "withdraw", cfg, paths, stderr, w, (*collector.OwnerClient).Withdraw, (*collector.Server).RecordWithdrawal)
 	if err != nil {
 		return withdrawError(err, fs.Arg(0))
 	}
@@ -97,15 +88,30 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// withdrawHere opens the collector of paths in this process (no collector
-// runs on it), records w and closes it.
-func withdrawHere(ctx context.Context, cfg *config.Config, paths config.Paths, w collector.OwnerWithdrawal, stderr io.Writer) (*collector.OwnerWithdrawn, error) {
-	srv, err := openHere("withdraw", cfg, paths, stderr)
+// ownerOp runs an owner operation (cmd names it in errors) on the
+// collector of paths: through its owner socket while it runs (remote),
+// else in this process (here, on the collector openHere opens and closes
+// again). running reports which.
+func ownerOp[Req, Res any](ctx context.Context, cmd string, cfg *config.Config, paths config.Paths, stderr io.Writer, req Req,
+	remote func(*collector.OwnerClient, context.Context, Req) (*Res, error),
+	here func(*collector.Server, context.Context, Req) (*Res, error),
+) (res *Res, running bool, err error) {
+	c, err := collector.DialOwner(paths.Data)
+	switch {
+	case err == nil:
+		defer c.Close()
+		res, err = remote(c, ctx, req)
+		return res, true, err
+	case !errors.Is(err, collector.ErrNoCollector):
+		return nil, false, err
+	}
+	srv, err := openHere(cmd, cfg, paths, stderr)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer srv.Close()
-	return srv.RecordWithdrawal(ctx, w)
+	res, err = here(srv, ctx, req)
+	return res, false, err
 }
 
 // openHere opens the collector of paths in this process for an owner
