@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chatconsent/chatconsent/internal/smtptest"
 )
 
 // TestEraseCLI erases one person through the running collector: the
@@ -21,6 +24,10 @@ import (
 func TestEraseCLI(t *testing.T) {
 	t.Parallel()
 	dir, cfg, data, args := collectSite(t)
+	// With mail on, so the person's e-mail address is kept (and must go):
+	// without [smtp] the collector drops it at once.
+	srv := smtptest.Start(t, "127.0.0.1:0")
+	withSMTPNoAuth(t, cfg, srv.Addr)
 	base, _, stop := startStoppable(t, args...)
 	de := textVersion(t, dir, "de")
 	pdfA := decide(t, base, `{"decision":"granted","name":"Jürgen Weiß","phone":"0170 1234567","email":"jw@example.org","purpose":["orders","documents"],"lang":"de","text_version":"`+de+`"}`)
@@ -53,7 +60,7 @@ func TestEraseCLI(t *testing.T) {
 	}
 
 	out := runOK(t, "erase", "+49 170 1234567", "--config", cfg, "--data", data)
-	for _, w := range []string{"erased +491701234567 on ", "the openings of 1 record are destroyed, 1 receipt or mail file deleted", "erasure record "} {
+	for _, w := range []string{"erased +491701234567 on ", "the openings of 1 record are destroyed, 3 receipt and mail files deleted", "erasure record "} {
 		if !strings.Contains(out, w) {
 			t.Errorf("erase output lacks %q:\n%s", w, out)
 		}
@@ -154,5 +161,27 @@ func waitReceipts(t *testing.T, data string, n int) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%d receipts after 20 s, want %d", len(m), n)
 		}
+	}
+}
+
+// withSMTPNoAuth appends an [smtp] table for the test server at addr,
+// without login, so parallel tests need no password in the environment.
+func withSMTPNoAuth(t *testing.T, cfg, addr string) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(addr)
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(`
+[smtp]
+host = "127.0.0.1"
+port = ` + port + `
+security = "none"
+from = "Fahrradladen Beispiel <noreply@fahrradladen.example>"
+owner_to = "inhaber@fahrradladen.example"
+`); err != nil {
+		t.Fatal(err)
 	}
 }
