@@ -43,7 +43,6 @@ type Builder struct {
 	opts     Options
 	basePath string
 	md       map[bool]*converters // by unsafe_html
-	cache    *renderCache
 	sources  map[string]*source  // content file path → parsed source
 	pages    map[string]rendered // output path → last rendering
 
@@ -170,18 +169,10 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			keys = append(keys, k)
 		}
 	}
-	if b.cache == nil {
-		b.cache = openRenderCache(b.opts.CacheFile, cfg.Site.UnsafeHTML)
-	}
 	contents := make([]template.HTML, len(todo))
-	var hits atomic.Int64
 	if err := parallel(len(todo), func(i int) error {
 		var err error
-		var hit bool
-		contents[i], hit, err = renderMarkdown(md, b.cache, todo[i], datas[todo[i].lang], reserved)
-		if hit {
-			hits.Add(1)
-		}
+		contents[i], err = renderMarkdown(md, todo[i], datas[todo[i].lang], reserved)
 		return err
 	}); err != nil {
 		return nil, nil, err
@@ -192,8 +183,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			p.src.body = nil
 		}
 	}
-	res.Cached = int(hits.Load())
-	res.Rendered = len(todo) - res.Cached
+	res.Rendered = len(todo)
 
 	langNames := map[string]string{}
 	for _, lang := range cfg.Site.Languages {
@@ -323,11 +313,6 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	res.NewVersions = newVersions
 	if err := writeConsentPages(b.opts.ArchiveDir, res.Versions, byLang); err != nil {
 		return nil, nil, err
-	}
-	if !b.oneShot { // Build saves it while it writes the output
-		if err := b.cache.save(); err != nil {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("render cache %s: %v", b.opts.CacheFile, err))
-		}
 	}
 	return site, res, nil
 }
@@ -521,40 +506,34 @@ func (b *Builder) readPages(lang string) ([]*page, error) {
 }
 
 // renderMarkdown executes the page body as a text/template, then converts it
-// with goldmark, or takes the conversion from the cache (hit). Template
-// errors carry FILE:LINE of the content file.
-func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownData, reserved []string) (html template.HTML, hit bool, err error) {
+// with goldmark. Template errors carry FILE:LINE of the content file.
+func renderMarkdown(md *converters, p *page, data MarkdownData, reserved []string) (html template.HTML, err error) {
 	src := p.src.body
 	in := mdInput{file: p.full, line: p.src.line, reserved: reserved, footnotePrefix: p.fm.Slug + "-"}
 	if bytes.Contains(src, []byte("{{")) {
 		// Pad with newlines so template line numbers match the file's.
 		tpl, err := texttemplate.New(p.full).Option("missingkey=error").Parse(strings.Repeat("\n", p.src.line-1) + string(src))
 		if err != nil {
-			return "", false, placeholderError(err)
+			return "", placeholderError(err)
 		}
 		if err := checkPlaceholders(tpl); err != nil {
-			return "", false, err
+			return "", err
 		}
 		var buf bytes.Buffer
 		if err := tpl.Execute(&buf, data); err != nil {
-			return "", false, placeholderError(err)
+			return "", placeholderError(err)
 		}
 		src = buf.Bytes()
 		in.line = 1 // padded
 		in.body, in.bodyLine = p.src.body, p.src.line
 	} // else: no placeholder, and no template needed to say so
-	k := cache.key(p.lang, fmt.Appendf(nil, "%q %s\x00%s", in.reserved, in.footnotePrefix, src))
-	if b, ok := cache.get(k); ok {
-		return template.HTML(bytesToString(b)), true, nil
-	}
 	b, err := md.convert(p.lang, src, in)
 	if errors.Is(err, ErrMarkdown) {
-		return "", false, err // names file:line:column
+		return "", err // names file:line:column
 	} else if err != nil {
-		return "", false, fmt.Errorf("%s: render Markdown: %w", p.full, err)
+		return "", fmt.Errorf("%s: render Markdown: %w", p.full, err)
 	}
-	cache.put(k, b)
-	return template.HTML(bytesToString(b)), false, nil
+	return template.HTML(b), nil
 }
 
 func (b *Builder) converters(unsafe bool) *converters {
