@@ -43,8 +43,8 @@ type Builder struct {
 	opts     Options
 	basePath string
 	md       map[bool]*converters // by unsafe_html
-	sources  map[string]*source  // content file path → parsed source
-	pages    map[string]rendered // output path → last rendering
+	sources  map[string]*source   // content file path → parsed source
+	pages    map[string]rendered  // output path → last rendering
 
 	// oneShot builders keep nothing for a next build.
 	oneShot bool
