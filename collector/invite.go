@@ -131,7 +131,7 @@ func (s *Server) inviteRefused(w http.ResponseWriter, enc int, lang, token strin
 	}
 	s.render(w, status, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: t[code+"_title"], FormNotSeen: true,
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
+		Content: themes.Text(t[code]).HTML(),
 	})
 }
 
@@ -147,8 +147,7 @@ func (s *Server) inviteUsed(w http.ResponseWriter, enc int, lang, token string) 
 	link := s.o.PublicURL + "v1/withdraw?" + invite.Param + "=" + url.QueryEscape(token)
 	s.render(w, http.StatusConflict, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: t["invite_used_title"], FormNotSeen: true,
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t["invite_used"]) + `</p><p><a class="button" href="` +
-			template.HTMLEscapeString(link) + `">` + template.HTMLEscapeString(t["withdraw_link"]) + "</a></p>"),
+		Content: themes.Message{Paragraphs: []string{t["invite_used"]}, Link: &themes.Link{URL: link, Text: t["withdraw_link"]}}.HTML(),
 	})
 }
 

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -200,7 +199,7 @@ func (s *Server) renderWithdrawLink(w http.ResponseWriter, status int, lang stri
 	}
 	s.render(w, status, themes.LayoutWithdrawLink, &themes.Page{
 		Lang: lang, Title: t["withdraw_title"],
-		Content:      template.HTML("<p>" + template.HTMLEscapeString(t["withdraw_intro"]) + "</p>"),
+		Content:      themes.Text(t["withdraw_intro"]).HTML(),
 		WithdrawLink: wl,
 	})
 }
@@ -398,7 +397,7 @@ func (s *Server) withdrawRefused(w http.ResponseWriter, enc int, lang string, er
 	}
 	s.render(w, status, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: title, BackURL: s.o.WithdrawalURLs[lang],
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
+		Content: themes.Text(t[code]).HTML(),
 	})
 }
 

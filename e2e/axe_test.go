@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -256,7 +255,7 @@ func serverErrorPage(t *testing.T) string {
 		err := th.Render(&b, themes.LayoutError, &themes.Page{
 			Lang: lang, Title: s["server_error_title"], SiteTitle: "Fahrradladen Beispiel",
 			ConsentURL: "/" + consentPath[lang],
-			Content:    template.HTML("<p>" + template.HTMLEscapeString(s["server_error"]) + "</p>"),
+			Content:    themes.Text(s["server_error"]).HTML(),
 		})
 		if err != nil {
 			http.Error(w, err.Error(), 500)

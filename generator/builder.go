@@ -379,30 +379,28 @@ func parallelN(workers, n int, fn func(i int) error) error {
 func (b *Builder) indexPages(theme *themes.Theme, byLang map[string][]*page) (index, notFound *themes.Page) {
 	cfg := b.cfg
 	lang := cfg.Site.DefaultLanguage
-	var links strings.Builder
-	links.WriteString("<ul>")
+	var list themes.LinkList
 	for _, l := range cfg.Site.Languages {
 		for _, layout := range []string{themes.LayoutConsent, themes.LayoutPolicy, themes.LayoutWithdrawal} {
 			for _, p := range byLang[l] {
 				if p.fm.Layout == layout {
-					fmt.Fprintf(&links, `<li><a href="%s" hreflang="%s" lang="%s">%s</a></li>`,
-						template.HTMLEscapeString(p.url), l, l, template.HTMLEscapeString(p.fm.Title))
+					list = append(list, themes.LangLink{URL: p.url, Text: p.fm.Title, Lang: l})
 				}
 			}
 		}
 	}
-	links.WriteString("</ul>")
+	links := list.HTML()
 	d := markdownData(cfg, lang, byLang[lang])
 	index = &themes.Page{
 		Lang: lang, Title: cfg.Site.TitleIn(lang), SiteTitle: cfg.Site.TitleIn(lang),
 		PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
-		Content: template.HTML(links.String()),
+		Content: links,
 	}
 	t := theme.Strings(lang)
 	notFound = &themes.Page{
 		Lang: lang, Title: t["not_found_title"], SiteTitle: cfg.Site.TitleIn(lang),
 		PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t["not_found"]) + "</p>" + links.String()),
+		Content: themes.Text(t["not_found"]).HTML() + links,
 	}
 	return index, notFound
 }
