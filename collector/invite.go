@@ -177,7 +177,7 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	token := q.Get(invite.Param)
 	if token == "" {
-		lang := s.pageLang(q.Get("lang"))
+		lang := s.pageLang(q.Get(FieldLang))
 		if u := s.o.ConsentURLs[lang]; u != "" {
 			http.Redirect(w, r, u, http.StatusSeeOther)
 			return
@@ -187,10 +187,10 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 	}
 	inv, err := s.verifyInvite(token)
 	if err != nil {
-		s.inviteRefused(w, encForm, s.pageLang(q.Get("lang"), tokenLang(inv, token)), token, err)
+		s.inviteRefused(w, encForm, s.pageLang(q.Get(FieldLang), tokenLang(inv, token)), token, err)
 		return
 	}
-	lang := s.pageLang(q.Get("lang"), inv.Lang)
+	lang := s.pageLang(q.Get(FieldLang), inv.Lang)
 	if r.Method == http.MethodGet && !linkPreview(r.UserAgent()) {
 		if err := s.logOpening(r.Context(), *openingRecord(inv, s.o.Now())); err != nil {
 			s.o.Logger.Error("append invite", "err", err)

@@ -95,9 +95,8 @@ func TestAccessibility(t *testing.T) {
 	errPage := serverErrorPage(t)
 	policyPath := map[string]string{"de": "de/datenschutz/", "en": "en/privacy/"}
 
-	// One site, server and browser per viewport, so that the two run in
-	// parallel without sharing a number's state, each in its own browser's
-	// only tab (background tabs are throttled).
+	// One site, server and browser context per viewport, so that the two
+	// run in parallel without sharing a number's state.
 	for _, vp := range []viewport{phone, desktop} {
 		t.Run(vp.Name, func(t *testing.T) {
 			t.Parallel()
