@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -113,6 +114,10 @@ func TestAccessibility(t *testing.T) {
 func accessibility(t *testing.T, vp viewport, srv *server, src, cfg, data, errPage string, policyPath map[string]string) {
 	imprintPath := map[string]string{"de": "de/impressum/", "en": "en/imprint/"}
 	b := newBrowser(t)
+	// One tab for every page of the viewport, each page opened in turn: a
+	// tab per page cost a renderer and a JavaScript check each.
+	shared := b.newTabFor(t, vp, true, 10*time.Minute)
+	b = &browserT{ctx: b.ctx, downloads: b.downloads, guard: b.guard, tab: shared}
 	{
 		for _, lang := range []string{"de", "en"} {
 			v := variant{vp, true, lang}

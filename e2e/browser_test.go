@@ -54,6 +54,10 @@ type browserT struct {
 	ctx       context.Context // the browser's first tab; parent of new tabs
 	downloads string          // folder downloads go to
 	guard     *outsideGuard
+	// tab, if set, is the one tab newTab returns (with its viewport and
+	// JavaScript setting), its network log reset: subtests that open
+	// pages in turn share it.
+	tab *tab
 }
 
 // outsideGuard is an HTTP proxy on 127.0.0.1 that Chromium must use for
@@ -312,12 +316,24 @@ func (n *netLog) mimeTypes() map[string]string {
 	return m
 }
 
-// newTab opens a tab with the viewport and JavaScript on or off.
+// newTab opens a tab with the viewport and JavaScript on or off; its
+// actions must end within 2 minutes.
 func (b *browserT) newTab(t *testing.T, vp viewport, js bool) *tab {
+	t.Helper()
+	if b.tab != nil {
+		b.tab.net.reset()
+		return b.tab
+	}
+	return b.newTabFor(t, vp, js, 2*time.Minute)
+}
+
+// newTabFor is [browserT.newTab] for a tab that lives for d, e.g. one tab
+// that a test's subtests share.
+func (b *browserT) newTabFor(t *testing.T, vp viewport, js bool, d time.Duration) *tab {
 	t.Helper()
 	nl := &netLog{bytes: map[network.RequestID]float64{}, reqURL: map[network.RequestID]string{}, mimeType: map[network.RequestID]string{}}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(nl.listen))
-	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancelT := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelT(); cancel() })
 	opts := []chromedp.EmulateViewportOption{}
 	if vp.Mobile {
