@@ -1,7 +1,11 @@
 package chatconsent
 
 import (
+	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +15,7 @@ const module = "github.com/chatconsent/chatconsent/"
 
 // leaves are the shared leaf packages every room may import: they import
 // nothing of ours (checked below) and hold no feature.
-var leaves = []string{"internal/durable"}
+var leaves = []string{"internal/durable", "internal/fields", "internal/httpsec"}
 
 // TestArrows keeps the import rules of README's architecture section:
 // arrows point down only. The log and receipt rooms import nothing of ours
@@ -73,4 +77,42 @@ func goListDeps(t *testing.T, pkgs ...string) []string {
 		t.Fatalf("go %s names none of our packages", strings.Join(args, " "))
 	}
 	return ours
+}
+
+// TestNoHTMLFromStrings keeps issue 10's seam 7: HTML answers are built
+// with html/template (themes.Message, themes.LinkList, the layouts), never
+// by concatenating escaped strings. It fails on an escaping helper or a
+// template.HTML conversion of a string literal in any non-test file.
+func TestNoHTMLFromStrings(t *testing.T) {
+	t.Parallel()
+	var bad []string
+	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && p != "." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			for _, s := range []string{"HTMLEscapeString(", "html.EscapeString(", "template.HTML(\"", "template.HTML(`"} {
+				if strings.Contains(line, s) {
+					bad = append(bad, fmt.Sprintf("%s:%d: %s", p, i+1, strings.TrimSpace(line)))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bad {
+		t.Errorf("HTML built from strings (use html/template): %s", b)
+	}
 }

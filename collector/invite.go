@@ -131,7 +131,7 @@ func (s *Server) inviteRefused(w http.ResponseWriter, enc int, lang, token strin
 	}
 	s.render(w, status, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: t[code+"_title"], FormNotSeen: true,
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
+		Content: themes.Text(t[code]).HTML(),
 	})
 }
 
@@ -147,8 +147,7 @@ func (s *Server) inviteUsed(w http.ResponseWriter, enc int, lang, token string) 
 	link := s.o.PublicURL + "v1/withdraw?" + invite.Param + "=" + url.QueryEscape(token)
 	s.render(w, http.StatusConflict, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: t["invite_used_title"], FormNotSeen: true,
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t["invite_used"]) + `</p><p><a class="button" href="` +
-			template.HTMLEscapeString(link) + `">` + template.HTMLEscapeString(t["withdraw_link"]) + "</a></p>"),
+		Content: themes.Message{Paragraphs: []string{t["invite_used"]}, Link: &themes.Link{URL: link, Text: t["withdraw_link"]}}.HTML(),
 	})
 }
 
@@ -178,7 +177,7 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	token := q.Get(invite.Param)
 	if token == "" {
-		lang := s.pageLang(q.Get("lang"))
+		lang := s.pageLang(q.Get(FieldLang))
 		if u := s.o.ConsentURLs[lang]; u != "" {
 			http.Redirect(w, r, u, http.StatusSeeOther)
 			return
@@ -188,10 +187,10 @@ func (s *Server) handleInvitePage(w http.ResponseWriter, r *http.Request) {
 	}
 	inv, err := s.verifyInvite(token)
 	if err != nil {
-		s.inviteRefused(w, encForm, s.pageLang(q.Get("lang"), tokenLang(inv, token)), token, err)
+		s.inviteRefused(w, encForm, s.pageLang(q.Get(FieldLang), tokenLang(inv, token)), token, err)
 		return
 	}
-	lang := s.pageLang(q.Get("lang"), inv.Lang)
+	lang := s.pageLang(q.Get(FieldLang), inv.Lang)
 	if r.Method == http.MethodGet && !linkPreview(r.UserAgent()) {
 		if err := s.logOpening(r.Context(), *openingRecord(inv, s.o.Now())); err != nil {
 			s.o.Logger.Error("append invite", "err", err)

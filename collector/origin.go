@@ -2,7 +2,6 @@ package collector
 
 import (
 	"fmt"
-	"html/template"
 	"mime"
 	"net/http"
 	"strings"
@@ -106,6 +105,6 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, lang, titleKey, ms
 	t := s.o.Theme.Strings(lang)
 	s.render(w, status, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: t[titleKey],
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t[msgKey]) + "</p>"),
+		Content: themes.Text(t[msgKey]).HTML(),
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/chatconsent/chatconsent/internal/fields"
 	"github.com/chatconsent/chatconsent/internal/phone"
 )
 
@@ -21,19 +22,20 @@ import (
 // form's fields, and anything more is refused with 413.
 const MaxBodyBytes = 8 << 10
 
-// Field names of a decision, shared by the HTML form and the JSON body.
+// Field names of a decision, shared by the HTML form and the JSON body;
+// the table of every field is package internal/fields.
 const (
-	FieldDecision    = "decision"
-	FieldName        = "name"
-	FieldPhone       = "phone"
-	FieldEmail       = "email"
-	FieldPurpose     = "purpose"
-	FieldLang        = "lang"
-	FieldTextVersion = "text_version"
+	FieldDecision    = fields.Decision
+	FieldName        = fields.Name
+	FieldPhone       = fields.Phone
+	FieldEmail       = fields.Email
+	FieldPurpose     = fields.Purpose
+	FieldLang        = fields.Lang
+	FieldTextVersion = fields.TextVersion
 	// FieldHoneypot is a field hidden from people; bots fill it in.
-	FieldHoneypot = "website"
+	FieldHoneypot = fields.Honeypot
 	// FieldInvite carries a personal invite token (package invite).
-	FieldInvite = "invite"
+	FieldInvite = fields.Invite
 )
 
 // Request is a decoded, not yet validated, decision.
@@ -269,11 +271,11 @@ func safeName(s string) string {
 	}, strings.ToValidUTF8(s, "?"))
 }
 
-// Limits on text fields, in runes.
+// Limits on text fields, in runes (from the field table).
 const (
-	maxName  = 200
-	maxPhone = 40
-	maxEmail = 254
+	maxName  = fields.MaxName
+	maxPhone = fields.MaxPhone
+	maxEmail = fields.MaxEmail
 )
 
 // checkText reports why s cannot be stored: invalid UTF-8, control

@@ -31,7 +31,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"os"
@@ -51,6 +50,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/durable"
+	"github.com/chatconsent/chatconsent/internal/httpsec"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
@@ -202,22 +202,42 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-// Handler returns the collector's routes.
+// route is one of the collector's routes: a net/http ServeMux pattern
+// ("METHOD /path") and its handler.
+type route struct {
+	pattern string
+	h       http.Handler
+}
+
+// routes lists the collector's public routes, in the order
+// [Server.Handler] registers them; /log/ is there only with a
+// transparency log.
+func (s *Server) routes() []route {
+	rs := []route{
+		{"POST /v1/consent", s.withCORS(http.HandlerFunc(s.handleConsent))},
+		{"OPTIONS /v1/consent", http.HandlerFunc(s.handlePreflight)},
+		{"GET /v1/receipts/{file}", http.HandlerFunc(s.handleReceipt)},
+		{"GET /v1/consent", http.HandlerFunc(s.handleInvitePage)},
+		{"GET /v1/withdraw", http.HandlerFunc(s.handleWithdrawPage)},
+		{"POST /v1/withdraw", http.HandlerFunc(s.handleWithdraw)},
+	}
+	if s.o.Feed != nil {
+		rs = append(rs, route{"GET /log/", http.StripPrefix("/log", translog.Handler(s.o.Feed.Log().Dir()))})
+	}
+	return append(rs, route{"GET /healthz", http.HandlerFunc(s.handleHealth)})
+}
+
+// Handler returns the collector's routes. Every answer,
+// the mux's own 404 and 405 included, carries the security headers of
+// [httpsec.Handler]; every state-changing request (POST) from a browser
+// must come from an allowed origin or the collector's own pages (see
+// origin.go).
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/consent", s.withCORS(http.HandlerFunc(s.handleConsent)))
-	mux.HandleFunc("OPTIONS /v1/consent", s.handlePreflight)
-	mux.HandleFunc("GET /v1/receipts/{file}", s.handleReceipt)
-	mux.HandleFunc("GET /v1/consent", s.handleInvitePage)
-	mux.HandleFunc("GET /v1/withdraw", s.handleWithdrawPage)
-	mux.HandleFunc("POST /v1/withdraw", s.handleWithdraw)
-	if s.o.Feed != nil {
-		mux.Handle("GET /log/", http.StripPrefix("/log", translog.Handler(s.o.Feed.Log().Dir())))
+	for _, r := range s.routes() {
+		mux.Handle(r.pattern, r.h)
 	}
-	mux.HandleFunc("GET /healthz", s.handleHealth)
-	// Every state-changing request (POST) from a browser must come from an
-	// allowed origin or the collector's own pages: see origin.go.
-	return securityHeaders(s.cop.Handler(mux))
+	return httpsec.Handler(s.cop.Handler(mux))
 }
 
 // handleHealth answers "ok" while the log takes records, else 503 with the
@@ -260,24 +280,7 @@ func (s *Server) refuseBody(w http.ResponseWriter, r *http.Request, enc int, err
 	t := s.o.Theme.Strings(lang)
 	s.render(w, re.Status, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: t["error_title"],
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t[introKey]) + "</p>" +
-			`<p class="hint">` + template.HTMLEscapeString(t["technical_detail"]+": "+re.Error()) + "</p>"),
-	})
-}
-
-// securityHeaders sets the headers every answer carries, errors included:
-// no sniffing, no framing, a referrer only to this origin (so that a
-// same-origin form post carries its Origin), and a CSP that allows nothing
-// but inline styles and form posts to this origin.
-func securityHeaders(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "same-origin")
-		hd.Set("Content-Security-Policy", "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		hd.Set("Cache-Control", "no-store")
-		h.ServeHTTP(w, r)
+		Content: themes.Message{Paragraphs: []string{t[introKey]}, Hint: t["technical_detail"] + ": " + re.Error()}.HTML(),
 	})
 }
 
@@ -628,7 +631,7 @@ func (s *Server) receiptLinkRefused(w http.ResponseWriter, r *http.Request, stat
 	msg := strings.NewReplacer("{controller_email}", s.o.Config.Controller.Email, "{record_id}", id).Replace(t[code])
 	s.render(w, status, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: t["receipt_link_title"],
-		Content: template.HTML("<p>" + template.HTMLEscapeString(msg) + "</p>"),
+		Content: themes.Text(msg).HTML(),
 	})
 }
 
@@ -641,7 +644,7 @@ func (s *Server) unavailable(w http.ResponseWriter, enc int, lang string) {
 	t := s.o.Theme.Strings(lang)
 	s.render(w, http.StatusServiceUnavailable, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: t["server_error_title"],
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t["server_error"]) + "</p>"),
+		Content: themes.Text(t["server_error"]).HTML(),
 	})
 }
 
@@ -707,8 +710,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	json.NewEncoder(w).Encode(v)
 }
 
-// StaticHandler serves a built site with the collector's security headers,
-// for the one-process trial ("chatconsent serve").
+// StaticHandler serves a built site with the collector's security headers
+// ([httpsec.Handler]).
 func StaticHandler(root http.FileSystem) http.Handler {
-	return securityHeaders(http.FileServer(root))
+	return httpsec.Handler(http.FileServer(root))
 }

@@ -2,7 +2,6 @@ package collector
 
 import (
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
+	"github.com/chatconsent/chatconsent/internal/fields"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/proof"
@@ -22,9 +22,9 @@ import (
 // lang and invite.
 const (
 	// FieldID is the record id of the decision to withdraw from.
-	FieldID = "id"
+	FieldID = fields.ID
 	// FieldKey is the MAC of a personal withdrawal link.
-	FieldKey = "k"
+	FieldKey = fields.Key
 	// WithdrawAll, as a purpose of a withdrawal, withdraws every purpose
 	// still granted (config refuses it as a purpose id).
 	WithdrawAll = "all"
@@ -173,10 +173,10 @@ func (s *Server) handleWithdrawPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d, left, _, _, err := s.findDecision(req)
 	if err != nil {
-		s.withdrawRefused(w, encForm, s.pageLang(q.Get("lang")), err)
+		s.withdrawRefused(w, encForm, s.pageLang(q.Get(FieldLang)), err)
 		return
 	}
-	lang := s.pageLang(q.Get("lang"), d.Lang)
+	lang := s.pageLang(q.Get(FieldLang), d.Lang)
 	if len(left) == 0 {
 		s.withdrawRefused(w, encForm, lang, errNothing)
 		return
@@ -200,7 +200,7 @@ func (s *Server) renderWithdrawLink(w http.ResponseWriter, status int, lang stri
 	}
 	s.render(w, status, themes.LayoutWithdrawLink, &themes.Page{
 		Lang: lang, Title: t["withdraw_title"],
-		Content:      template.HTML("<p>" + template.HTMLEscapeString(t["withdraw_intro"]) + "</p>"),
+		Content:      themes.Text(t["withdraw_intro"]).HTML(),
 		WithdrawLink: wl,
 	})
 }
@@ -398,7 +398,7 @@ func (s *Server) withdrawRefused(w http.ResponseWriter, enc int, lang string, er
 	}
 	s.render(w, status, themes.LayoutError, &themes.Page{
 		Lang: lang, Title: title, BackURL: s.o.WithdrawalURLs[lang],
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t[code]) + "</p>"),
+		Content: themes.Text(t[code]).HTML(),
 	})
 }
 

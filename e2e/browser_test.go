@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -52,6 +54,10 @@ type browserT struct {
 	ctx       context.Context // the browser's first tab; parent of new tabs
 	downloads string          // folder downloads go to
 	guard     *outsideGuard
+	// tab, if set, is the one tab newTab returns (with its viewport and
+	// JavaScript setting), its network log reset: subtests that open
+	// pages in turn share it.
+	tab *tab
 }
 
 // outsideGuard is an HTTP proxy on 127.0.0.1 that Chromium must use for
@@ -66,6 +72,13 @@ type outsideGuard struct {
 }
 
 func newOutsideGuard(t *testing.T) *outsideGuard {
+	g := newSharedGuard()
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+// newSharedGuard is an [outsideGuard] the caller closes.
+func newSharedGuard() *outsideGuard {
 	g := &outsideGuard{}
 	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
@@ -73,7 +86,6 @@ func newOutsideGuard(t *testing.T) *outsideGuard {
 		g.mu.Unlock()
 		http.Error(w, "no requests off the machine in tests", http.StatusForbidden)
 	}))
-	t.Cleanup(g.srv.Close)
 	return g
 }
 
@@ -102,23 +114,47 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// newBrowser starts a headless Chromium with an empty profile. extra adds
-// allocator options (e.g. chromedp.IgnoreCertErrors for Caddy's local CA).
-func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browserT {
-	t.Helper()
-	guard := newOutsideGuard(t)
-	profile := t.TempDir()
+// shared is the one Chromium process the package's browsers live in, each
+// in a browser context of its own (own cookies, storage, cache and
+// downloads, as a fresh profile would have): starting a Chromium per test
+// cost a dozen processes on two cores. Started by the first
+// [newBrowser] without options; stopped by TestMain.
+var shared struct {
+	once  sync.Once
+	ctx   context.Context // the browser's first tab
+	guard *outsideGuard
+	err   error
+	stop  func()
+}
+
+// stopShared ends the shared Chromium, if it was started, and logs what
+// Chromium itself tried to fetch from outside.
+func stopShared() {
+	if shared.stop != nil {
+		shared.stop()
+	}
+}
+
+// startChromium starts a headless Chromium with an empty profile in a
+// temporary folder and the guard as its proxy. extra adds allocator
+// options (e.g. chromedp.IgnoreCertErrors for Caddy's local CA). stop ends
+// the browser and removes the profile.
+func startChromium(exec string, guard *outsideGuard, extra ...chromedp.ExecAllocatorOption) (ctx context.Context, stop func(), err error) {
+	profile, err := os.MkdirTemp("", "chatconsent-chromium-")
+	if err != nil {
+		return nil, nil, err
+	}
 	// Spell checking would download a dictionary; a profile preference is
 	// the only switch for it.
 	if err := os.MkdirAll(filepath.Join(profile, "Default"), 0o700); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	prefs := `{"browser":{"enable_spellchecking":false},"spellcheck":{"dictionaries":[],"use_spelling_service":false}}`
 	if err := os.WriteFile(filepath.Join(profile, "Default", "Preferences"), []byte(prefs), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(exec),
 		chromedp.UserDataDir(profile),
 		chromedp.NoSandbox, // CI runs as root
 		chromedp.Headless,
@@ -143,18 +179,67 @@ func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browserT {
 	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
-	b := &browserT{ctx: ctx, guard: guard}
-	t.Cleanup(func() {
+	stop = func() {
 		cancel()
 		cancelA()
-		b.reportStopped(t)
-	})
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
+		os.RemoveAll(profile)
 	}
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		stop()
+		return nil, nil, fmt.Errorf("start chromium: %w", err)
+	}
+	return ctx, stop, nil
+}
+
+// newBrowser returns a browser for the test: a browser context of its own
+// in the shared Chromium, or, with extra allocator options, a Chromium of
+// its own (e.g. chromedp.IgnoreCertErrors for Caddy's local CA).
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browserT {
+	t.Helper()
+	exec := chromiumPath(t)
+	var parent context.Context
+	var guard *outsideGuard
+	if len(extra) == 0 {
+		shared.once.Do(func() {
+			shared.guard = newSharedGuard()
+			var stop func()
+			shared.ctx, stop, shared.err = startChromium(exec, shared.guard)
+			shared.stop = func() {
+				if stop != nil {
+					stop()
+				}
+				shared.guard.srv.Close()
+				if r := shared.guard.requests(); len(r) > 0 {
+					fmt.Fprintf(os.Stderr, "Chromium's own requests stopped at the guard proxy (not from the pages): %q\n", r)
+				}
+			}
+		})
+		if shared.err != nil {
+			t.Fatal(shared.err)
+		}
+		parent, guard = shared.ctx, shared.guard
+	} else {
+		guard = newOutsideGuard(t)
+		ctx, stop, err := startChromium(exec, guard, extra...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			stop()
+			(&browserT{guard: guard}).reportStopped(t)
+		})
+		parent = ctx
+	}
+	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil { // creates the browser context and its first tab
+		t.Fatalf("new browser context: %v", err)
+	}
+	b := &browserT{ctx: ctx, guard: guard}
 	dl := t.TempDir()
 	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dl, EventsEnabled: new(true),
+		BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
 	}); err != nil {
 		t.Fatalf("set download behaviour: %v", err)
 	}
@@ -231,12 +316,24 @@ func (n *netLog) mimeTypes() map[string]string {
 	return m
 }
 
-// newTab opens a tab with the viewport and JavaScript on or off.
+// newTab opens a tab with the viewport and JavaScript on or off; its
+// actions must end within 2 minutes.
 func (b *browserT) newTab(t *testing.T, vp viewport, js bool) *tab {
+	t.Helper()
+	if b.tab != nil {
+		b.tab.net.reset()
+		return b.tab
+	}
+	return b.newTabFor(t, vp, js, 2*time.Minute)
+}
+
+// newTabFor is [browserT.newTab] for a tab that lives for d, e.g. one tab
+// that a test's subtests share.
+func (b *browserT) newTabFor(t *testing.T, vp viewport, js bool, d time.Duration) *tab {
 	t.Helper()
 	nl := &netLog{bytes: map[network.RequestID]float64{}, reqURL: map[network.RequestID]string{}, mimeType: map[network.RequestID]string{}}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(nl.listen))
-	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancelT := context.WithTimeout(ctx, d)
 	t.Cleanup(func() { cancelT(); cancel() })
 	opts := []chromedp.EmulateViewportOption{}
 	if vp.Mobile {
@@ -302,10 +399,17 @@ func (b *browserT) download(t *testing.T, tb *tab, click chromedp.Action[chromed
 	if err := chromedp.Do(tb.ctx, click); err != nil {
 		t.Fatalf("click the receipt link: %v", err)
 	}
+	// Browser events come from every tab of the shared Chromium: this
+	// tab's download is the one its main frame (whose id is the tab's
+	// target id) started.
+	frame := cdp.FrameID(chromedp.FromContext(tb.ctx).Target.TargetID)
 	var guid string
 	for ev, err := range begin {
 		if err != nil {
 			t.Fatalf("no download started: %v", err)
+		}
+		if ev.FrameID != frame {
+			continue
 		}
 		guid = ev.GUID
 		if !strings.HasSuffix(ev.SuggestedFilename, ".pdf") {

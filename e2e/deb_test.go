@@ -24,7 +24,12 @@ import (
 // runs chatconsent version and doctor against it, and purges the package
 // again. It needs root (CI runs as root); as root, anything missing is a
 // failure, never a skip.
+//
+// It runs in parallel with the browser tests (nothing else here touches
+// dpkg, the chatconsent user or /var/lib/chatconsent): built in series it
+// held them all back while release.sh compiled the static binary and nfpm.
 func TestDebianPackage(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: installs a Debian package (CI runs as root)")
 	}

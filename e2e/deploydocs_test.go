@@ -33,6 +33,7 @@ func readmeBlock(t *testing.T, marker string) string {
 // dated copy per night, so a log cut short on the server does not cut the
 // older copies, which Restore uses as witnesses.
 func TestDeployGuideCopies(t *testing.T) {
+	t.Parallel()
 	need(t, "rsync", "rsync")
 	dir := t.TempDir()
 	server := filepath.Join(dir, "server")

@@ -17,7 +17,7 @@ import (
 var binary string
 
 // childEnv is the environment of the chatconsent processes the tests
-// start: their render cache in the tests' temporary folder, not the
+// start: their user cache folder in the tests' temporary folder, not the
 // user's. Set for the children only: os.Setenv of XDG_CACHE_HOME would also
 // move the Go build cache of the `go build` below.
 var childEnv []string
@@ -36,6 +36,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	stopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -43,9 +43,8 @@ type Builder struct {
 	opts     Options
 	basePath string
 	md       map[bool]*converters // by unsafe_html
-	cache    *renderCache
-	sources  map[string]*source  // content file path → parsed source
-	pages    map[string]rendered // output path → last rendering
+	sources  map[string]*source   // content file path → parsed source
+	pages    map[string]rendered  // output path → last rendering
 
 	// oneShot builders keep nothing for a next build.
 	oneShot bool
@@ -170,18 +169,10 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			keys = append(keys, k)
 		}
 	}
-	if b.cache == nil {
-		b.cache = openRenderCache(b.opts.CacheFile, cfg.Site.UnsafeHTML)
-	}
 	contents := make([]template.HTML, len(todo))
-	var hits atomic.Int64
 	if err := parallel(len(todo), func(i int) error {
 		var err error
-		var hit bool
-		contents[i], hit, err = renderMarkdown(md, b.cache, todo[i], datas[todo[i].lang], reserved)
-		if hit {
-			hits.Add(1)
-		}
+		contents[i], err = renderMarkdown(md, todo[i], datas[todo[i].lang], reserved)
 		return err
 	}); err != nil {
 		return nil, nil, err
@@ -192,8 +183,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 			p.src.body = nil
 		}
 	}
-	res.Cached = int(hits.Load())
-	res.Rendered = len(todo) - res.Cached
+	res.Rendered = len(todo)
 
 	langNames := map[string]string{}
 	for _, lang := range cfg.Site.Languages {
@@ -324,11 +314,6 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	if err := writeConsentPages(b.opts.ArchiveDir, res.Versions, byLang); err != nil {
 		return nil, nil, err
 	}
-	if !b.oneShot { // Build saves it while it writes the output
-		if err := b.cache.save(); err != nil {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("render cache %s: %v", b.opts.CacheFile, err))
-		}
-	}
 	return site, res, nil
 }
 
@@ -394,30 +379,28 @@ func parallelN(workers, n int, fn func(i int) error) error {
 func (b *Builder) indexPages(theme *themes.Theme, byLang map[string][]*page) (index, notFound *themes.Page) {
 	cfg := b.cfg
 	lang := cfg.Site.DefaultLanguage
-	var links strings.Builder
-	links.WriteString("<ul>")
+	var list themes.LinkList
 	for _, l := range cfg.Site.Languages {
 		for _, layout := range []string{themes.LayoutConsent, themes.LayoutPolicy, themes.LayoutWithdrawal} {
 			for _, p := range byLang[l] {
 				if p.fm.Layout == layout {
-					fmt.Fprintf(&links, `<li><a href="%s" hreflang="%s" lang="%s">%s</a></li>`,
-						template.HTMLEscapeString(p.url), l, l, template.HTMLEscapeString(p.fm.Title))
+					list = append(list, themes.LangLink{URL: p.url, Text: p.fm.Title, Lang: l})
 				}
 			}
 		}
 	}
-	links.WriteString("</ul>")
+	links := list.HTML()
 	d := markdownData(cfg, lang, byLang[lang], theme.Strings(lang))
 	index = &themes.Page{
 		Lang: lang, Title: cfg.Site.TitleIn(lang), SiteTitle: cfg.Site.TitleIn(lang),
 		PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
-		Content: template.HTML(links.String()),
+		Content: links,
 	}
 	t := theme.Strings(lang)
 	notFound = &themes.Page{
 		Lang: lang, Title: t["not_found_title"], SiteTitle: cfg.Site.TitleIn(lang),
 		PolicyURL: d.PolicyURL, ConsentURL: d.ConsentURL, WithdrawalURL: d.WithdrawalURL,
-		Content: template.HTML("<p>" + template.HTMLEscapeString(t["not_found"]) + "</p>" + links.String()),
+		Content: themes.Text(t["not_found"]).HTML() + links,
 	}
 	return index, notFound
 }
@@ -521,40 +504,34 @@ func (b *Builder) readPages(lang string) ([]*page, error) {
 }
 
 // renderMarkdown executes the page body as a text/template, then converts it
-// with goldmark, or takes the conversion from the cache (hit). Template
-// errors carry FILE:LINE of the content file.
-func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownData, reserved []string) (html template.HTML, hit bool, err error) {
+// with goldmark. Template errors carry FILE:LINE of the content file.
+func renderMarkdown(md *converters, p *page, data MarkdownData, reserved []string) (html template.HTML, err error) {
 	src := p.src.body
 	in := mdInput{file: p.full, line: p.src.line, reserved: reserved, footnotePrefix: p.fm.Slug + "-"}
 	if bytes.Contains(src, []byte("{{")) {
 		// Pad with newlines so template line numbers match the file's.
 		tpl, err := texttemplate.New(p.full).Option("missingkey=error").Parse(strings.Repeat("\n", p.src.line-1) + string(src))
 		if err != nil {
-			return "", false, placeholderError(err)
+			return "", placeholderError(err)
 		}
 		if err := checkPlaceholders(tpl); err != nil {
-			return "", false, err
+			return "", err
 		}
 		var buf bytes.Buffer
 		if err := tpl.Execute(&buf, data); err != nil {
-			return "", false, placeholderError(err)
+			return "", placeholderError(err)
 		}
 		src = buf.Bytes()
 		in.line = 1 // padded
 		in.body, in.bodyLine = p.src.body, p.src.line
 	} // else: no placeholder, and no template needed to say so
-	k := cache.key(p.lang, fmt.Appendf(nil, "%q %s\x00%s", in.reserved, in.footnotePrefix, src))
-	if b, ok := cache.get(k); ok {
-		return template.HTML(bytesToString(b)), true, nil
-	}
 	b, err := md.convert(p.lang, src, in)
 	if errors.Is(err, ErrMarkdown) {
-		return "", false, err // names file:line:column
+		return "", err // names file:line:column
 	} else if err != nil {
-		return "", false, fmt.Errorf("%s: render Markdown: %w", p.full, err)
+		return "", fmt.Errorf("%s: render Markdown: %w", p.full, err)
 	}
-	cache.put(k, b)
-	return template.HTML(bytesToString(b)), false, nil
+	return template.HTML(b), nil
 }
 
 func (b *Builder) converters(unsafe bool) *converters {

@@ -65,9 +65,6 @@ type Options struct {
 	WithdrawAction string
 	// Now gives the time recorded as a version's first publication.
 	Now func() time.Time
-	// CacheFile keeps rendered Markdown between runs (see [CacheFile]);
-	// "" keeps it only in the [Builder].
-	CacheFile string
 }
 
 func (o *Options) defaults(cfg *config.Config) {
@@ -97,10 +94,8 @@ type Result struct {
 	// NewVersions lists versions first published by this build, sorted.
 	NewVersions []string
 	// Rendered counts the pages whose Markdown was rendered again (the
-	// others came from a [Builder]'s memory or the cache file).
+	// others came from a [Builder]'s memory of its last build).
 	Rendered int
-	// Cached counts the pages whose Markdown came from the cache file.
-	Cached int
 	// Warnings are problems that did not stop the build, e.g. a page that
 	// has no translation.
 	Warnings []string
@@ -168,14 +163,7 @@ func Build(cfg *config.Config, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The render cache (a cache: no fsync) is written while the output is.
-	saved := make(chan error, 1)
-	go func() { saved <- b.cache.save() }()
-	err = writeSite(site, b.opts.ArchiveDir, filepath.Clean(opts.OutDir))
-	if serr := <-saved; serr != nil {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("render cache %s: %v", b.opts.CacheFile, serr))
-	}
-	if err != nil {
+	if err := writeSite(site, b.opts.ArchiveDir, filepath.Clean(opts.OutDir)); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -29,7 +29,7 @@ func TestGoldenCollectorPages(t *testing.T) {
 		{"thanks_en_refused.html", LayoutThanks, &Page{Lang: "en", Title: "Thank you", SiteTitle: "S",
 			Result: &Result{Decision: "refused", RecordID: "0123456789abcdef0123456789abcdef", ReceiptURL: "/r.pdf"}}},
 		{"error_de.html", LayoutError, &Page{Lang: "de", Title: "Es ist ein Fehler aufgetreten", SiteTitle: "S", ConsentURL: "/de/einwilligung/",
-			Content: "<p>Später erneut versuchen.</p>"}},
+			Content: Text("Später erneut versuchen.").HTML()}},
 		{"withdrawal_errors_en.html", LayoutWithdrawal, &Page{Lang: "en", Title: "Withdraw", SiteTitle: "S", Form: &Form{
 			Action: "/v1/withdraw", Purposes: purposes, Values: FormValues{Phone: "+49 170", RecordID: "<x>"},
 			Errors: []FieldError{{Field: "id", Message: "Unknown reference number."}},

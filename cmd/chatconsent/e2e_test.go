@@ -27,11 +27,12 @@ import (
 // binary is the chatconsent command built once for the end-to-end tests.
 var binary string
 
-// cacheDir is the render cache of every chatconsent process the tests start.
+// cacheDir is the user cache folder of every chatconsent process the tests
+// start (the binary keeps nothing there today; no child may write the user's).
 var cacheDir string
 
-// childEnv is the environment of a chatconsent process the tests start: the
-// binary's render cache goes to the test's folder, not the user's. It is set
+// childEnv is the environment of a chatconsent process the tests start: its
+// user cache folder is the test's, not the user's. It is set
 // only for the children, never with os.Setenv: moving XDG_CACHE_HOME for this
 // process would also move the Go build cache of `go build` and recompile
 // every dependency on every run. It reads the environment at each call, so

@@ -43,13 +43,13 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printKey(stdout, p, priv)
-	return keygenCheckpoint(p.Data, cfg, stdout)
+	return keygenCheckpoint(p, cfg, stdout)
 }
 
 // keygenCheckpoint creates the transparency log's checkpoint key beside the
 // signing key (if there is none) and prints its verifier key. The origin
 // comes from collector.public_url; without a config, "chatconsent/log".
-func keygenCheckpoint(dir string, cfg *config.Config, stdout io.Writer) error {
+func keygenCheckpoint(p config.Paths, cfg *config.Config, stdout io.Writer) error {
 	origin := "chatconsent/log"
 	if cfg != nil {
 		o, err := translog.Origin(cfg.Collector.PublicURL)
@@ -58,15 +58,15 @@ func keygenCheckpoint(dir string, cfg *config.Config, stdout io.Writer) error {
 		}
 		origin = o
 	}
-	if _, _, err := translog.LoadOrCreateKey(dir, origin); err != nil {
+	if _, _, err := translog.LoadOrCreateKey(p.Data, origin); err != nil {
 		return err
 	}
-	vkey, err := translog.VerifierKey(dir)
+	vkey, err := translog.VerifierKey(p.Data)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "checkpoint key %s (keep it secret, mode 0600)\nverifier key   %s\n  (publish it: auditors and data subjects check the log and receipts with it)\n",
-		filepath.Join(dir, translog.SignerKeyFile), vkey)
+		p.CheckpointKey, vkey)
 	return nil
 }
 

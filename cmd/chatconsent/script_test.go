@@ -69,7 +69,7 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("PORT", port)
-			// The render cache of the scripts' chatconsent processes.
+			// The scripts' chatconsent processes never see the user's cache folder.
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			return nil
 		},

@@ -49,10 +49,10 @@ func checkpointVerifier(flagVal, loc, cfgPath string) (note.Verifier, error) {
 	}
 	var cands []string
 	if !strings.Contains(loc, "://") {
-		cands = append(cands, filepath.Join(loc, translog.VerifierKeyFile), filepath.Join(filepath.Dir(filepath.Clean(loc)), translog.VerifierKeyFile))
+		cands = append(cands, filepath.Join(loc, config.CheckpointVerifierKeyFile), filepath.Join(filepath.Dir(filepath.Clean(loc)), config.CheckpointVerifierKeyFile))
 	}
 	if c, err := config.Load(cfgPath); err == nil {
-		cands = append(cands, filepath.Join(c.Collector.DataDir, translog.VerifierKeyFile))
+		cands = append(cands, c.Paths("").CheckpointVerifierKey)
 	}
 	for _, c := range cands {
 		if _, err := os.Stat(c); err == nil {

@@ -52,7 +52,6 @@ func Handler(dir string) http.Handler {
 		h := w.Header()
 		h.Set("Content-Type", ctype)
 		h.Set("Cache-Control", cache)
-		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Access-Control-Allow-Origin", "*")
 		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 	})

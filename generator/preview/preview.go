@@ -21,10 +21,8 @@ package preview
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
-	"html"
+	"html/template"
 	"mime"
 	"net/http"
 	"os"
@@ -36,6 +34,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/generator"
+	"github.com/chatconsent/chatconsent/internal/httpsec"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
@@ -89,8 +88,14 @@ func (s *Server) bump() {
 	s.changed = make(chan struct{})
 }
 
-// ServeHTTP serves the events stream, the archive and the site's files.
+// ServeHTTP serves the events stream, the archive and the site's files,
+// with the collector's security headers ([httpsec.Handler]); a page's CSP
+// also allows its reload script by hash.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	httpsec.Handler(http.HandlerFunc(s.serve)).ServeHTTP(w, r)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == EventsPath {
 		s.events(w, r)
 		return
@@ -100,13 +105,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "strict-origin")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-
 	rel, ok := strings.CutPrefix(r.URL.Path, s.basePath)
 	if !ok {
 		rel = strings.TrimPrefix(r.URL.Path, "/")
@@ -143,7 +141,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	h.Set("Content-Type", ct)
+	w.Header().Set("Content-Type", ct)
 	w.Write(b)
 }
 
@@ -151,9 +149,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // build, the error banner.
 func (s *Server) page(w http.ResponseWriter, status int, b []byte, buildErr error, gen uint64) {
 	script := Script(gen)
-	sum := sha256.Sum256([]byte(script))
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-"+
-		base64.StdEncoding.EncodeToString(sum[:])+"'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("Content-Security-Policy", httpsec.CSPWithScript(script))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	doc := string(b)
 	if buildErr != nil {
@@ -190,11 +186,18 @@ func Script(gen uint64) string {
 	return `(function(){var g="` + strconv.FormatUint(gen, 10) + `";new EventSource("` + EventsPath + `").onmessage=function(e){if(e.data!==g)location.reload()}})();`
 }
 
-// Banner is the error box shown on pages after a failed build.
+// bannerTpl is the error box shown on pages after a failed build; the
+// error text is escaped by html/template.
+var bannerTpl = template.Must(template.New("banner").Parse(`<div role="alert" id="chatconsent-build-error" style="position:sticky;top:0;z-index:9;margin:0 0 1rem;padding:.75rem 1rem;background:#fff0f0;border:3px solid #a4161a;color:#1a1a1a;font:14px/1.4 system-ui,sans-serif">` +
+	`<strong>chatconsent serve: the last build failed.</strong> Showing the last good build. Fix the file and save; this page reloads by itself.` +
+	`<pre style="white-space:pre-wrap;overflow-wrap:anywhere;margin:.5rem 0 0;font:13px/1.4 ui-monospace,monospace">{{.}}</pre></div>`))
+
+// Banner is the error box shown on pages after a failed build, with err's
+// text.
 func Banner(err error) string {
-	return `<div role="alert" id="chatconsent-build-error" style="position:sticky;top:0;z-index:9;margin:0 0 1rem;padding:.75rem 1rem;background:#fff0f0;border:3px solid #a4161a;color:#1a1a1a;font:14px/1.4 system-ui,sans-serif">` +
-		`<strong>chatconsent serve: the last build failed.</strong> Showing the last good build. Fix the file and save; this page reloads by itself.` +
-		`<pre style="white-space:pre-wrap;overflow-wrap:anywhere;margin:.5rem 0 0;font:13px/1.4 ui-monospace,monospace">` + html.EscapeString(err.Error()) + `</pre></div>`
+	var b strings.Builder
+	_ = bannerTpl.Execute(&b, err.Error()) // a fixed template into a strings.Builder cannot fail
+	return b.String()
 }
 
 // events streams the build generation: once on connect, then on every
@@ -205,8 +208,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	ping := time.NewTicker(25 * time.Second)
 	defer ping.Stop()

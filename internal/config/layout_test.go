@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
@@ -17,5 +18,18 @@ func TestLayoutMatchesLedger(t *testing.T) {
 	}
 	if ledger.FileName != config.LogFile {
 		t.Errorf("ledger names the log %s, config %s", ledger.FileName, config.LogFile)
+	}
+}
+
+// TestLayoutMatchesTranslog: translog's folder helpers (GenerateKey,
+// LoadOrCreateKey, VerifierKey) name the checkpoint keys as config does.
+func TestLayoutMatchesTranslog(t *testing.T) {
+	t.Parallel()
+	if translog.SignerKeyFile != config.CheckpointKeyFile || translog.VerifierKeyFile != config.CheckpointVerifierKeyFile {
+		t.Errorf("translog names the checkpoint keys %s, %s; config %s, %s", translog.SignerKeyFile, translog.VerifierKeyFile, config.CheckpointKeyFile, config.CheckpointVerifierKeyFile)
+	}
+	p := (&config.Config{Dir: "/site"}).Paths("/d")
+	if p.CheckpointKey != "/d/checkpoint.key" || p.CheckpointVerifierKey != "/d/checkpoint.vkey" {
+		t.Errorf("Paths: checkpoint keys %s, %s", p.CheckpointKey, p.CheckpointVerifierKey)
 	}
 }

@@ -14,16 +14,18 @@ const (
 // Names inside the data folder (collector.data_dir or --data); [Paths]
 // joins them. They are the data folder's on-disk layout: keep them.
 const (
-	LogFile              = "decisions.jsonl" // the signed JSONL log (collector/ledger)
-	SigningKeyFile       = "signing.key"     // Ed25519, PKCS #8 PEM, mode 0600
-	SigningPublicKeyFile = "signing.pub"     // PKIX PEM
-	InviteKeyFile        = "invite.key"      // default of invite.key
-	InvitePublicKeyFile  = "invite.pub"      // default of invite.public_key
-	ReceiptsDir          = "receipts"        // ID.pdf, the owner's copy of each receipt
-	TextsDir             = "texts"           // VERSION.html, the collector's copy of each accepted text
-	OutboxDir            = "outbox"          // mails waiting (collector/outbox)
-	PrivateDir           = "private"         // the private store of the subjects' data
-	TransparencyDir      = "log"             // the transparency log's tiles and checkpoints (collector/translog)
+	LogFile                   = "decisions.jsonl" // the signed JSONL log (collector/ledger)
+	SigningKeyFile            = "signing.key"     // Ed25519, PKCS #8 PEM, mode 0600
+	SigningPublicKeyFile      = "signing.pub"     // PKIX PEM
+	InviteKeyFile             = "invite.key"      // default of invite.key
+	InvitePublicKeyFile       = "invite.pub"      // default of invite.public_key
+	ReceiptsDir               = "receipts"        // ID.pdf, the owner's copy of each receipt
+	TextsDir                  = "texts"           // VERSION.html, the collector's copy of each accepted text
+	OutboxDir                 = "outbox"          // mails waiting (collector/outbox)
+	PrivateDir                = "private"         // the private store of the subjects' data
+	TransparencyDir           = "log"             // the transparency log's tiles and checkpoints (collector/translog)
+	CheckpointKeyFile         = "checkpoint.key"  // the transparency log's checkpoint signing key (signed-note format), mode 0600
+	CheckpointVerifierKeyFile = "checkpoint.vkey" // its verifier key (signed-note format)
 )
 
 // Paths are the absolute files and folders one run of chatconsent reads
@@ -50,6 +52,9 @@ type Paths struct {
 	// SigningKey and SigningPublicKey are the log's key pair
 	// (DATA/signing.key, DATA/signing.pub).
 	SigningKey, SigningPublicKey string
+	// CheckpointKey and CheckpointVerifierKey are the transparency log's
+	// checkpoint key pair (DATA/checkpoint.key, DATA/checkpoint.vkey).
+	CheckpointKey, CheckpointVerifierKey string
 	// InviteKey is invite.key, else DATA/invite.key; InvitePublicKey is
 	// invite.public_key, else DATA/invite.pub.
 	InviteKey, InvitePublicKey string
@@ -74,19 +79,21 @@ func (c *Config) Paths(data string) Paths {
 	}
 	data = filepath.Clean(data)
 	p := Paths{
-		Data:             data,
-		Archive:          c.Site.Archive,
-		Content:          filepath.Join(c.Dir, "content"),
-		Log:              filepath.Join(data, LogFile),
-		Receipts:         filepath.Join(data, ReceiptsDir),
-		Texts:            filepath.Join(data, TextsDir),
-		Outbox:           filepath.Join(data, OutboxDir),
-		Private:          filepath.Join(data, PrivateDir),
-		Transparency:     filepath.Join(data, TransparencyDir),
-		SigningKey:       filepath.Join(data, SigningKeyFile),
-		SigningPublicKey: filepath.Join(data, SigningPublicKeyFile),
-		InviteKey:        c.Invite.Key,
-		InvitePublicKey:  c.Invite.PublicKey,
+		Data:                  data,
+		Archive:               c.Site.Archive,
+		Content:               filepath.Join(c.Dir, "content"),
+		Log:                   filepath.Join(data, LogFile),
+		Receipts:              filepath.Join(data, ReceiptsDir),
+		Texts:                 filepath.Join(data, TextsDir),
+		Outbox:                filepath.Join(data, OutboxDir),
+		Private:               filepath.Join(data, PrivateDir),
+		Transparency:          filepath.Join(data, TransparencyDir),
+		SigningKey:            filepath.Join(data, SigningKeyFile),
+		SigningPublicKey:      filepath.Join(data, SigningPublicKeyFile),
+		CheckpointKey:         filepath.Join(data, CheckpointKeyFile),
+		CheckpointVerifierKey: filepath.Join(data, CheckpointVerifierKeyFile),
+		InviteKey:             c.Invite.Key,
+		InvitePublicKey:       c.Invite.PublicKey,
 	}
 	if p.Archive == "" { // a Config not made by Parse
 		p.Archive = filepath.Join(c.Dir, DefaultArchiveDir)

@@ -1,0 +1,69 @@
+package collector
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chatconsent/chatconsent/collector/invite"
+	"github.com/chatconsent/chatconsent/internal/fields"
+)
+
+// TestDecodersMatchFieldTable: the consent and withdrawal decoders take
+// exactly the fields of internal/fields' table for their form (the
+// single-valued ones once, the repeated one as a list), and the invite
+// link's query parameter is the table's invite field.
+func TestDecodersMatchFieldTable(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		form   fields.Form
+		single map[string]*string
+	}{
+		{fields.Consent, (&Request{}).fields()},
+		{fields.Withdrawal, (&WithdrawRequest{}).fields()},
+	} {
+		var want, wantRepeated []string
+		for _, f := range fields.Of(tt.form) {
+			if f.Repeated {
+				wantRepeated = append(wantRepeated, f.Name)
+			} else {
+				want = append(want, f.Name)
+			}
+		}
+		slices.Sort(want)
+		if got := slices.Sorted(maps.Keys(tt.single)); !slices.Equal(got, want) {
+			t.Errorf("form %d: the decoder takes %q, the table has %q", tt.form, got, want)
+		}
+		// The one repeated field the decoders know.
+		if !slices.Equal(wantRepeated, []string{FieldPurpose}) {
+			t.Errorf("form %d: repeated fields %q, the decoder repeats only %q", tt.form, wantRepeated, FieldPurpose)
+		}
+	}
+	if invite.Param != fields.Invite {
+		t.Errorf("invite links use ?%s=, the table's field is %q", invite.Param, fields.Invite)
+	}
+}
+
+// TestFieldLimitsDecoded: through the handler, a name at the table's
+// limit is taken and one rune more is refused naming the field; a number
+// one rune over its limit likewise.
+func TestFieldLimitsDecoded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	for _, tt := range []struct {
+		field, value string
+		status       int
+		want         string
+	}{
+		{fields.Name, strings.Repeat("a", fields.MaxName), 201, `"id"`},
+		{fields.Name, strings.Repeat("a", fields.MaxName+1), 400, `"field":"name","code":"name_invalid"`},
+		{fields.Phone, strings.Repeat("1", fields.MaxPhone+1), 400, `"field":"phone","code":"phone_invalid"`},
+		{fields.Email, strings.Repeat("a", fields.MaxEmail-len("@x.de")+1) + "@x.de", 400, `"field":"email"`},
+	} {
+		w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de", tt.field, tt.value))
+		if w.Code != tt.status || !strings.Contains(w.Body.String(), tt.want) {
+			t.Errorf("%s of %d runes: %d %.200s; want %d with %s", tt.field, len([]rune(tt.value)), w.Code, w.Body, tt.status, tt.want)
+		}
+	}
+}
