@@ -169,3 +169,22 @@ func (s *FileStore) Redact(ids map[string]bool, v Verifier, crash func(step stri
 	}
 	return n, nil
 }
+
+// Redacter is a [Store] whose version-1 history lines can be redacted in
+// place (the [FileStore]; a wrapping store passes it on).
+type Redacter interface {
+	Redact(ids map[string]bool, v Verifier, crash func(step string) bool) (int, error)
+}
+
+// Redact redacts the version-1 history lines of the records ids through
+// the log's store ([FileStore.Redact]), while the log takes appends; it
+// returns the number of lines redacted now. A store that cannot redact
+// returns an error if there is anything to redact, which it cannot tell:
+// so it always does.
+func (l *Log) Redact(ids map[string]bool, crash func(step string) bool) (int, error) {
+	r, ok := l.store.(Redacter)
+	if !ok {
+		return 0, errors.New("redact: the log's store cannot redact lines")
+	}
+	return r.Redact(ids, l.verify, crash)
+}

@@ -58,8 +58,8 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 
 // VerifyRedacted is [VerifyWith] that also reports redacted lines (see
 // [RedactLine] and the package doc, "Migration and redaction"):
-// redacted, if not nil, is called with each one's seq and the hash it
-// stands for; fn is not called for them. A redacted line is attested by
+// redacted, if not nil, is called with each one's seq, the hash it
+// stands for and the line (without "\n"); fn is not called for them. A redacted line is attested by
 // its hash only (its signature can no longer be checked): the hash must
 // be the "prev" of the next line (else the error names the redacted line
 // and wraps [ErrRedactedHash]) and, where the log holds it, the
@@ -68,7 +68,7 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 // line in a run of redacted lines). A redacted line at the end of the log
 // wraps [ErrRedactedLast]. After a problem right behind redacted lines,
 // the head returned is the one before them.
-func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error, redacted func(seq uint64, hash string) error) (Head, error) {
+func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error, redacted func(seq uint64, hash string, line []byte) error) (Head, error) {
 	var h Head
 	// runStart is the head before the run of redacted lines that ends
 	// with the last line (if it was redacted): a problem right after
@@ -138,7 +138,7 @@ func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) e
 					return at, &LineError{n, err}
 				}
 				if redacted != nil {
-					if err := redacted(seqs[i], hashes[i]); err != nil {
+					if err := redacted(seqs[i], hashes[i], line[:len(line)-1]); err != nil {
 						return at, &LineError{n, err}
 					}
 				}

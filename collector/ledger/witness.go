@@ -40,7 +40,7 @@ func VerifyLines(r io.Reader, pub ed25519.PublicKey) (*Lines, error) {
 	h, err := VerifyRedacted(r, NewVerifier(pub), func(_ *Record, line []byte) error {
 		ls.hashes = append(ls.hashes, sha256.Sum256(line))
 		return nil
-	}, func(_ uint64, hash string) error {
+	}, func(_ uint64, hash string, _ []byte) error {
 		var b [sha256.Size]byte
 		hex.Decode(b[:], []byte(hash))
 		ls.hashes = append(ls.hashes, b)
