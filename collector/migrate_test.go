@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io/fs"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
@@ -202,6 +205,23 @@ func TestMigrateFolder(t *testing.T) {
 	if !strings.Contains(string(b), "Bernd Brot") {
 		t.Error("Bernd's history line (not erased) lost its text")
 	}
+	// Anna's remaining consent is still withdrawable by its record id
+	// (her personal link), and the withdrawal records nobody.
+	u, _ := url.Parse(srv.WithdrawalURL(annaDec))
+	r := httptest.NewRequest("POST", "/v1/withdraw", strings.NewReader(`{"id":"`+annaDec+`","k":"`+u.Query().Get("k")+`","purpose":["orders"]}`))
+	r.RemoteAddr = "192.0.2.1:4711"
+	r.Header.Set("Content-Type", ctJSON)
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, r)
+	if w.Code != 201 {
+		t.Fatalf("withdraw by record id after erasure: %d %s", w.Code, w.Body)
+	}
+	if _, left := srv.decision(annaDec); len(left) != 0 {
+		t.Errorf("left after withdrawing: %v", left)
+	}
+	if found := holds(t, data, annaValues); len(found) > 0 {
+		t.Errorf("after the withdrawal the data folder holds: %v", found)
+	}
 	// A restart folds the same (history from the re-records).
 	closeServer(srv)
 	srv, err = openFolder(t, cfg, data)
@@ -340,5 +360,68 @@ func TestMigrateRefuses(t *testing.T) {
 	l.Close()
 	if _, err := Migrate(cfg.Paths(v2), priv, time.Now(), MigrateOptions{}); !errors.Is(err, ledger.ErrNothingToMigrate) {
 		t.Errorf("version-2 log: %v", err)
+	}
+}
+
+// TestMigrateMixedFolder: a version-1 log to which a collector of this
+// version appended version-2 lines before migrate existed (the openings of
+// those are in the private store already). Migrate re-records both kinds
+// in order; then the version-1 person and the version-2 person can each be
+// erased, and the other's records stay as they were.
+func TestMigrateMixedFolder(t *testing.T) {
+	t.Parallel()
+	cfg, data := v1Folder(t)
+	priv := signingKey(t, data)
+	vault, err := private.Open(filepath.Join(data, private.Dir), private.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := ledger.Open(filepath.Join(data, config.LogFile), priv, ledger.Options{Disclose: vault.Put})
+	if err != nil {
+		t.Fatal(err)
+	}
+	carla := strings.Repeat("c", 31) + "1"
+	if _, err := l.Append(context.Background(), ledger.Record{Type: ledger.TypeDecision, ID: carla, Time: time.Now().UTC(), Decision: ledger.Granted,
+		Purposes: []string{"orders"}, Subject: &ledger.Subject{Name: "Carla Cremer", Phone: "+491703333333"}, Lang: "de", TextVersion: strings.Repeat("ab", 32)}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	vault.Close()
+	mig, err := Migrate(cfg.Paths(data), priv, time.Now(), MigrateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mig.History != 4 || mig.V1 != 3 || mig.Lines != 5 {
+		t.Fatalf("migration %+v", mig)
+	}
+	srv, err := openFolder(t, cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := srv.decision(carla); d == nil || d.Subject.GetPhone() != "+491703333333" {
+		t.Fatalf("Carla after migration: %+v", d)
+	}
+	if _, err := srv.EraseNumber(context.Background(), OwnerErasure{Phone: "0170 3333333"}); err != nil {
+		t.Fatal(err)
+	}
+	if found := holds(t, data, []string{"Carla Cremer", "+491703333333"}); len(found) > 0 {
+		t.Errorf("after erasing Carla: %v", found)
+	}
+	if d, _ := srv.decision(annaDec); d == nil || d.Subject.GetPhone() != "+491701111111" {
+		t.Errorf("Anna after Carla's erasure: %+v", d)
+	}
+	if _, err := srv.EraseNumber(context.Background(), OwnerErasure{Phone: "0170 1111111"}); err != nil {
+		t.Fatal(err)
+	}
+	if found := holds(t, data, annaValues); len(found) > 0 {
+		t.Errorf("after erasing Anna: %v", found)
+	}
+	b, _ := os.ReadFile(filepath.Join(data, config.LogFile))
+	ls, err := ledger.VerifyLines(bytes.NewReader(b), priv.Public().(ed25519.PublicKey))
+	if err != nil || ls.Redacted != 2 || ls.Head.Count != 11 {
+		t.Fatalf("log: %+v %v", ls.Head, err)
+	}
+	if d, _ := srv.decision(berndDec); d == nil || d.Subject.GetPhone() != "+491702222222" {
+		t.Errorf("Bernd: %+v", d)
 	}
 }
