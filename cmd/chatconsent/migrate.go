@@ -49,6 +49,8 @@ func runMigrate(args []string, stdout, stderr io.Writer) error {
 		return &hintError{fmt.Errorf("migrate: %s: %w; nothing changed", paths.Log, err), "nothing to do: start the collector"}
 	case errors.Is(err, ledger.ErrEmpty):
 		return &hintError{fmt.Errorf("migrate: %s: %w; nothing changed", paths.Log, err), "a new collector starts with an empty log in format 2: just start it"}
+	case errors.Is(err, ledger.ErrTorn):
+		return &hintError{fmt.Errorf("migrate: %s: %w; nothing changed", paths.Log, err), "a crash cut the last line short: start the collector once (it moves the torn line aside, then stops and asks for migrate), and run chatconsent migrate again"}
 	case errors.As(err, &le):
 		return &hintError{fmt.Errorf("migrate: %s: %w; nothing changed", paths.Log, err), fmt.Sprintf("the log does not verify, so it cannot be migrated: look at line %d (chatconsent verify %s) and restore it from a backup", le.Line, paths.Log)}
 	case err != nil:
