@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"net/http/httptest"
@@ -19,9 +20,11 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/private"
+	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
+	"github.com/chatconsent/chatconsent/proof"
 )
 
 var (
@@ -423,5 +426,82 @@ func TestMigrateMixedFolder(t *testing.T) {
 	}
 	if d, _ := srv.decision(berndDec); d == nil || d.Subject.GetPhone() != "+491702222222" {
 		t.Errorf("Bernd: %+v", d)
+	}
+}
+
+// TestV1ReceiptAfterRedaction: the receipt a collector stamped on a
+// version-1 line still proves the decision against the log after the
+// person was erased and their line redacted (its hash is the line's).
+func TestV1ReceiptAfterRedaction(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(filepath.Join("..", "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Collector.RatePerMinute = 0
+	arch := filepath.Join("..", "archive")
+	m, err := textarchive.ReadManifest(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	srv, _, err := Open(cfg, Setup{DataDir: data, ArchiveDir: arch, LogVersion: ledger.FormatV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := func(method, target, body string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, target, strings.NewReader(body))
+		r.RemoteAddr = "192.0.2.1:4711"
+		if body != "" {
+			r.Header.Set("Content-Type", ctJSON)
+		}
+		w := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(w, r)
+		return w
+	}
+	w := serve("POST", "/v1/consent", `{"decision":"granted","name":"Anna Alt","phone":"0170 1111111","email":"anna@example.org","purpose":["orders"],"lang":"de","text_version":"`+m.Latest("de")+`"}`)
+	if w.Code != 201 {
+		t.Fatalf("post: %d %s", w.Code, w.Body)
+	}
+	var res struct {
+		ReceiptURL string `json:"receipt_url"`
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(res.ReceiptURL)
+	w = serve("GET", u.RequestURI(), "")
+	if w.Code != 200 {
+		t.Fatalf("receipt: %d", w.Code)
+	}
+	pdf := w.Body.Bytes()
+	srv.Close()
+	if _, err := Migrate(cfg.Paths(data), signingKey(t, data), time.Now(), MigrateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err = openFolder(t, cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.EraseNumber(context.Background(), OwnerErasure{Phone: "0170 1111111"}); err != nil {
+		t.Fatal(err)
+	}
+	if found := holds(t, data, []string{"Anna Alt", "+491701111111", "anna@example.org"}); len(found) > 0 {
+		t.Errorf("after erasure: %v", found)
+	}
+	log, _ := os.ReadFile(filepath.Join(data, config.LogFile))
+	if !ledger.IsRedacted(bytes.SplitN(log, []byte("\n"), 2)[0]) {
+		t.Fatalf("line 1 is not redacted")
+	}
+	st, err := receipt.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := proof.VerifyReceipt(pdf, proof.ReceiptCheck{Config: cfg, Stamper: st, Key: signingKey(t, data).Public().(ed25519.PublicKey), Log: bytes.NewReader(log)})
+	if err != nil {
+		t.Fatalf("the version-1 receipt against the redacted log: %v", err)
+	}
+	if got.Record.Subject.GetPhone() != "+491701111111" || got.Record.V != ledger.FormatV1 {
+		t.Errorf("receipt record %+v", got.Record)
 	}
 }

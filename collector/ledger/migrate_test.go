@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -446,5 +447,56 @@ func TestFileStoreRedact(t *testing.T) {
 	e, err := l.Lookup(id32(1))
 	if err != nil || e.Record.V != FormatVersion || e.Record.Migrated == "" {
 		t.Fatalf("lookup: %+v %v", e.Record, err)
+	}
+}
+
+// benchLog is a version-1 log of n decisions of n/2 people, migrated.
+func benchLog(b *testing.B, n int) (v1, migrated []byte) {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), FileName)
+	l, _, err := Open(path, testKey(b), Options{Version: FormatV1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	recs := make([]Record, n)
+	for i := range recs {
+		recs[i] = decision("Jürgen Weiß")
+		recs[i].ID = fmt.Sprintf("%032x", i+1)
+		recs[i].Subject = &Subject{Name: fmt.Sprintf("Kunde %d", i/2), Phone: fmt.Sprintf("+49170%07d", i/2)}
+	}
+	if _, err := l.Append(context.Background(), recs...); err != nil {
+		b.Fatal(err)
+	}
+	l.Close()
+	v1, _ = os.ReadFile(path)
+	_, migrated = migrate(b, v1)
+	return v1, migrated
+}
+
+// BenchmarkMigrate: planning the migration of a 10,000-line version-1 log
+// (verify, seal, sign); the private store's Put and the file's
+// replacement come on top.
+func BenchmarkMigrate(b *testing.B) {
+	v1, _ := benchLog(b, 10000)
+	s, v := NewSigner(testKey(b)), NewVerifier(pub(b))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Migrate(v1, s, v, strings.Repeat("e", 32), migrationTime, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRedact: one erasure's redaction in a migrated log of 10,000
+// version-1 lines (20,001 lines): verify, redact two lines, verify again.
+func BenchmarkRedact(b *testing.B) {
+	_, m := benchLog(b, 10000)
+	v := NewVerifier(pub(b))
+	ids := map[string]bool{fmt.Sprintf("%032x", 5001): true, fmt.Sprintf("%032x", 5002): true}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, n, err := Redact(m, v, ids); err != nil || n != 2 {
+			b.Fatal(n, err)
+		}
 	}
 }
