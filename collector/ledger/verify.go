@@ -59,8 +59,9 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 // VerifyRedacted is [VerifyWith] that also reports redacted lines (see
 // [RedactLine] and the package doc, "Migration and redaction"):
 // redacted, if not nil, is called with each one's seq, the hash it
-// stands for and the line (without "\n"); fn is not called for them. A redacted line is attested by
-// its hash only (its signature can no longer be checked): the hash must
+// stands for and the line (without "\n"); fn is not called for them. A
+// redacted line is attested by its hash only (its signature can no
+// longer be checked): the hash must
 // be the "prev" of the next line (else the error names the redacted line
 // and wraps [ErrRedactedHash]) and, where the log holds it, the
 // "migrated" hash of its signed re-record after the migration record
