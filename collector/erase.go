@@ -46,6 +46,10 @@ type Erasure struct {
 // [FinishErasure] on the next start (the collector does that in [Open]).
 // Nothing is changed on an error before the append.
 func Erase(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason string, now time.Time) (Erasure, error) {
+	return eraseWith(ctx, log, vault, dataDir, phone, reason, now, nil)
+}
+
+func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason string, now time.Time, crash func(string) bool) (Erasure, error) {
 	if reason == "" {
 		reason = "request"
 	}
@@ -65,15 +69,18 @@ func Erase(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, 
 		return Erasure{}, fmt.Errorf("erase: append to log: %w", err)
 	}
 	e := Erasure{Record: es[0].Record}
-	e.Records, e.Files, err = FinishErasure(vault, dataDir, &e.Record)
+	e.Records, e.Files, err = FinishErasure(log, vault, dataDir, &e.Record, crash)
 	return e, err
 }
 
 // FinishErasure carries out a logged erasure record: it destroys the
 // openings of its records (and of every other record of the same
-// people) and deletes their receipts and mails. It is idempotent, so a
-// start after a crash runs it again for every erasure in the log.
-func FinishErasure(vault *private.Store, dataDir string, rec *ledger.Record) (records, files []string, err error) {
+// people), redacts their version-1 lines in a migrated log (the clear
+// text of the history; see package ledger, "Migration and redaction") and
+// deletes their receipts and mails. It is idempotent, so a start after a
+// crash runs it again for every erasure in the log. crash is the
+// redaction's test hook (ledger.FileStore.Replace), nil in production.
+func FinishErasure(log *ledger.Log, vault *private.Store, dataDir string, rec *ledger.Record, crash func(step string) bool) (records, files []string, err error) {
 	erased, err := vault.Erase(rec.Erased, rec.ID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("erase: %w", err)
@@ -81,6 +88,13 @@ func FinishErasure(vault *private.Store, dataDir string, rec *ledger.Record) (re
 	ids := append(slices.Clone(rec.Erased), erased...)
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
+	set := map[string]bool{}
+	for _, id := range ids {
+		set[id] = true
+	}
+	if _, err := log.Redact(set, crash); err != nil {
+		return erased, nil, fmt.Errorf("erase: redact the version-1 lines: %w", err)
+	}
 	files, err = removeCopies(dataDir, ids)
 	return erased, files, err
 }
@@ -171,7 +185,7 @@ func (s *Server) Erase(ctx context.Context, phone, reason string) (Erasure, erro
 		return Erasure{}, errors.New("erase: this collector has no private store (a version-1 log: run chatconsent migrate)")
 	}
 	s.eraseMu.Lock()
-	e, err := Erase(ctx, s.log, s.o.Private, s.o.Paths.Data, phone, reason, s.o.Now())
+	e, err := eraseWith(ctx, s.log, s.o.Private, s.o.Paths.Data, phone, reason, s.o.Now(), s.redactCrash)
 	s.eraseMu.Unlock()
 	if e.Record.ID != "" {
 		s.proc.mu.Lock()
@@ -190,7 +204,7 @@ func (s *Server) finishErasure(rec *ledger.Record) error {
 	if s.o.Private == nil {
 		return nil
 	}
-	erased, files, err := FinishErasure(s.o.Private, s.o.Paths.Data, rec)
+	erased, files, err := FinishErasure(s.log, s.o.Private, s.o.Paths.Data, rec, s.redactCrash)
 	if len(erased) > 0 || len(files) > 0 {
 		s.o.Logger.Info("erasure carried out again at start (after a crash, or data restored from a backup)", "id", rec.ID, "records", len(erased), "files", len(files))
 	}

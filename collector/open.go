@@ -152,7 +152,16 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	var backlog *ledger.Head
 	var at int64 // byte position of the line being replayed
 	var erasures []ledger.Record
+	v1 := false // a version-1 line that no migration record followed yet
 	lo := ledger.Options{Disclose: vault.Put, Replay: func(rec *ledger.Record, line []byte) error {
+		switch {
+		case rec.V == ledger.FormatV1:
+			v1 = true
+		case rec.Type == ledger.TypeMigration:
+			// The history is folded again from its re-records (the book
+			// starts afresh): what was found before them is forgotten.
+			v1, backlog, info.MissingReceipts, erasures = false, nil, 0, nil
+		}
 		if _, err := openRecord(vault, rec); err != nil {
 			return err
 		}
@@ -170,6 +179,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 		at += int64(len(line)) + 1
 		return nil
+	}, ReplayRedacted: func(_ uint64, line []byte) error {
+		at += int64(len(line)) + 1
+		return nil
 	}}
 	if st.NoGroupCommit {
 		lo.MaxBatch = 1
@@ -184,6 +196,15 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 			mailer.Close()
 		}
 		return nil, info, err
+	}
+	if v1 && lo.Version != ledger.FormatV1 {
+		log.Close()
+		vault.Close()
+		closeTlog(feed.Log())
+		if mailer != nil {
+			mailer.Close()
+		}
+		return nil, info, fmt.Errorf("%s: %w", paths.Log, ErrNotMigrated)
 	}
 	info.TlogCaughtUp = feed.CaughtUp()
 	info.Recovery = rec

@@ -132,6 +132,9 @@ type Server struct {
 	inflight     atomic.Int64 // decisions being handled; receipts wait for 0
 	eraseMu      sync.RWMutex // held by an erasure (write) and a receipt's writing (read)
 	proc         procedure
+	// redactCrash is the crash tests' hook into the redaction of
+	// version-1 lines during an erasure (ledger.FileStore.Replace).
+	redactCrash func(step string) bool
 }
 
 // New checks the options and returns a server. The archive's manifest is

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
@@ -58,7 +59,14 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	l, _, err := ledger.Open(filepath.Join(*data, ledger.FileName), priv, ledger.Options{Version: ledger.FormatV1})
+	// Format 2, as this version writes it (the collector refuses an
+	// unmigrated format-1 log): the openings go to the private store.
+	vault, err := private.Open(filepath.Join(*data, private.Dir), private.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer vault.Close()
+	l, _, err := ledger.Open(filepath.Join(*data, ledger.FileName), priv, ledger.Options{Disclose: vault.Put})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -88,7 +89,7 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 	}
 	srv, info, err := collector.Open(cfg, st)
 	if err != nil {
-		return err
+		return notMigrated(err, filepath.Join(cfg.Dir, "config.toml"), st.DataDir)
 	}
 	defer srv.Close()
 	if info.KeyCreated {

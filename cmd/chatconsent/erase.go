@@ -42,7 +42,7 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case errors.Is(err, collector.ErrBadReason):
 		return &exitError{2, fmt.Errorf("erase: --reason %q: want one of %s; nothing changed", *reason, strings.Join(ledger.ErasureReasons, ", "))}
 	case errors.Is(err, collector.ErrNothingToErase):
-		return &hintError{fmt.Errorf("erase: %s: %w; nothing changed", fs.Arg(0), err), "check the number with: chatconsent list (erased people show as \"erased on DATE\"; people recorded only in a log from before format 2 cannot be erased yet, see the README, \"Old logs\")"}
+		return &hintError{fmt.Errorf("erase: %s: %w; nothing changed", fs.Arg(0), err), "check the number with: chatconsent list (erased people show as \"erased on DATE\")"}
 	case err != nil:
 		return err
 	}

@@ -53,6 +53,9 @@ Usage:
         erase a person's personal data (GDPR Art. 17): the signed records stay, whose they were goes
   chatconsent receipt resend ID [--config FILE] [--data DIR]
         send a receipt again with a new link (ID: the Vorgangsnummer), to the person's e-mail and to you
+  chatconsent migrate [--config FILE] [--data DIR]
+        move a data folder from log format 1 (names and numbers in clear) to format 2, once,
+        with the collector stopped; the old lines keep verifying, erase then works for everyone
   chatconsent retention [--apply] [--config FILE] [--data DIR]
         who is due for erasure under retention.proof_years, and when; --apply erases them now
   chatconsent text    VERSION [--config FILE] [--data DIR]
@@ -140,6 +143,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runErase(ctx, rest, stdout, stderr)
 	case "receipt":
 		return runReceipt(ctx, rest, stdout, stderr)
+	case "migrate":
+		return runMigrate(rest, stdout, stderr)
 	case "retention":
 		return runRetention(ctx, rest, stdout, stderr)
 	case "text":

@@ -77,6 +77,9 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("verify %s: %w", file, err)
 	}
 	fmt.Fprintf(stdout, "%s: OK, %s, key SHA256:%s\n", file, count(lines.Head.Count, "record"), ledger.Fingerprint(pub))
+	if lines.Redacted > 0 {
+		fmt.Fprintf(stdout, "%s: %s of format 1 redacted (erased people): attested by their hash only (the next line's prev and their signed re-record)\n", file, count(lines.Redacted, "line"))
+	}
 	for _, w := range files[1:] {
 		if err := checkWitness(lines, w, pub, stdout); err != nil {
 			h := ""

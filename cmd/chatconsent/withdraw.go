@@ -134,7 +134,7 @@ func openHere(cmd string, cfg *config.Config, paths config.Paths, stderr io.Writ
 		return nil, &hintError{fmt.Errorf("%s: a collector runs on %s but does not answer on %s", cmd, paths.Data, filepath.Join(paths.Data, collector.OwnerSocket)),
 			"restart it with this version of chatconsent (systemctl restart chatconsent), or stop it, run this again and start it"}
 	}
-	return srv, err
+	return srv, notMigrated(err, filepath.Join(cfg.Dir, "config.toml"), paths.Data)
 }
 
 // withdrawError turns a refusal into the CLI's message, hint and exit code:

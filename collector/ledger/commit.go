@@ -175,7 +175,13 @@ func checkFields(rec *Record) error {
 		if rec.SD != nil {
 			return errors.New("a version 1 record has no commitments (sd)")
 		}
+		if rec.History != 0 || rec.Migrated != "" || rec.Type == TypeMigration {
+			return errors.New("a version 1 record is no migration and no re-record")
+		}
 		return nil
+	}
+	if err := checkMigration(rec); err != nil {
+		return err
 	}
 	switch {
 	case rec.Subject != nil:

@@ -36,6 +36,52 @@
 // added to version 1 later; they are omitted when empty, so lines written before
 // them are unchanged and still verify.
 //
+// # Migration and redaction (version-1 logs)
+//
+// A version-1 line holds name, number and e-mail in clear, and its
+// signature and the next line's "prev" cover exactly those bytes, so it
+// can be neither rewritten nor shortened without breaking the proof. Two
+// ways were open: keep the version-1 file read-only beside a new version-2
+// log, or re-record its lines as version 2 with a signed link to them. The
+// first cannot erase anyone recorded in version 1 (the clear text stays);
+// so [Migrate] re-records, and does it in the same file, which keeps every
+// reader, position and receipt valid and handles a file in which the
+// collector already appended version-2 lines after the version-1 ones:
+//
+//   - after the history (all lines so far), a signed version-2
+//     [TypeMigration] record with "history" (the number of history lines,
+//     Seq-1) and "migrated" (the [LineHash] of the last one, equal to its
+//     "prev"): the signed tie to the history;
+//   - then one re-record per history line, in order: the same record (type,
+//     id, time, decision, purposes, texts, references) as version 2, its
+//     personal fields replaced by commitments under fresh salts (their
+//     openings go to the private store, as for any version-2 record), and
+//     "migrated" the LineHash of the line it re-records. History line j is
+//     re-recorded by line History+1+j.
+//
+// Readers fold the log from the migration record on (the records package
+// starts afresh there); the history stays verifiable as it was. A log
+// holds at most one migration record, and a re-record outside the
+// re-recorded range is an error.
+//
+// Erasure then needs the history's clear text gone: [Redact] replaces an
+// erased person's version-1 lines by redacted lines,
+//
+//	{"redacted":"HASH","seq":SEQ,"pad":"   …"}
+//
+// where HASH is the LineHash of the line replaced (see [RedactLine] and
+// [ParseRedacted]), padded with spaces to the original length, so no byte
+// position in the file moves. A redacted line's signature can no longer be
+// checked; its hash is attested twice by signed lines: the next line's
+// "prev" and its re-record's "migrated" (the second also covers a run of
+// redacted lines). [Verify] checks both and says how many lines were
+// redacted ([VerifyRedacted], [Lines].Redacted); a person's receipt, which
+// carries their original line, still matches its hash ([Lines.Witness]).
+// Only history lines of a migrated log are redacted, and never the last
+// line. The file is replaced durably ([FileStore.Replace]: temp file,
+// fsync, rename, fsync of the folder), so a crash leaves the old file or
+// the new one.
+//
 // # Keys
 //
 // The signing key is an Ed25519 key stored as PKCS #8 PEM ("signing.key",

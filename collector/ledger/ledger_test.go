@@ -342,6 +342,9 @@ func FuzzVerify(f *testing.F) {
 		f.Add(old)
 		f.Add(old[:len(old)-40]) // a torn tail
 	}
+	if red, err := os.ReadFile(filepath.Join("testdata", "v1-redacted.jsonl")); err == nil {
+		f.Add(red)
+	}
 	f.Add([]byte("\n\n"))
 	p := pub(f)
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -47,6 +47,9 @@ type Options struct {
 	// in-memory state (used invites, decisions) from the log instead of
 	// keeping a second store. An error stops Open.
 	Replay func(rec *Record, line []byte) error
+	// ReplayRedacted, if not nil, is called by [Open] with every redacted
+	// line (see [RedactLine]) in its place among the Replay calls.
+	ReplayRedacted func(seq uint64, line []byte) error
 	// Verifier checks the store's lines in [New]; nil means the Ed25519
 	// verifier matching a signer from [NewSigner].
 	Verifier Verifier
@@ -167,7 +170,11 @@ func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
 	if err != nil {
 		return nil, rec, err
 	}
-	head, err := VerifyWith(r, v, opts.Replay)
+	var onRedacted func(uint64, string, []byte) error
+	if opts.ReplayRedacted != nil {
+		onRedacted = func(seq uint64, _ string, line []byte) error { return opts.ReplayRedacted(seq, line) }
+	}
+	head, err := VerifyRedacted(r, v, opts.Replay, onRedacted)
 	r.Close()
 	if err != nil && !errors.Is(err, ErrTorn) { // a torn tail is cut below
 		return nil, rec, fmt.Errorf("verify log: %w", err)

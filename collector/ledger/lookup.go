@@ -16,7 +16,8 @@ var ErrNotFound = errors.New("no record with this id")
 // line, checking the line's signature. It scans the file from the start
 // (cost proportional to the log's size) with its own file handle, so it
 // does not hold up appends; it is meant for rare look-ups such as a receipt
-// made on demand.
+// made on demand. In a migrated log it returns the re-record of a history
+// line (see [Migrate]), not the history line: the last line with the id.
 func (l *Log) Lookup(id string) (Entry, error) {
 	r, err := l.store.Read(Head{})
 	if err != nil {
@@ -30,6 +31,9 @@ func lookup(r io.Reader, v Verifier, id string) (Entry, error) {
 	q, _ := json.Marshal(id)
 	needle := append([]byte(`"id":`), q...)
 	br := bufio.NewReaderSize(r, 64<<10)
+	// In a migrated log the same id is on a history line and on its
+	// re-record: the re-record (the last) is the record.
+	var found *Entry
 	for n := 1; ; n++ {
 		line, err := readLine(br)
 		if len(line) > 0 && line[len(line)-1] == '\n' && bytes.Contains(line, needle) {
@@ -39,10 +43,13 @@ func lookup(r io.Reader, v Verifier, id string) (Entry, error) {
 				return Entry{}, &LineError{n, perr}
 			}
 			if rec.ID == id {
-				return Entry{Record: *rec, Line: bytes.Clone(body)}, nil
+				found = &Entry{Record: *rec, Line: bytes.Clone(body)}
 			}
 		}
 		if err == io.EOF {
+			if found != nil {
+				return *found, nil
+			}
 			return Entry{}, fmt.Errorf("%w: %q", ErrNotFound, id)
 		}
 		if err != nil {
@@ -83,7 +90,13 @@ func (l *Log) ScanFrom(from Head, fn func(e Entry) error) error {
 	at := from
 	for n := from.Count + 1; ; n++ {
 		line, err := readLine(br)
-		if len(line) > 0 && line[len(line)-1] == '\n' {
+		if len(line) > 0 && line[len(line)-1] == '\n' && IsRedacted(line) {
+			seq, hash, perr := ParseRedacted(line[:len(line)-1])
+			if perr != nil {
+				return fmt.Errorf("scan log: %w", &LineError{int(n), perr})
+			}
+			at = Head{Count: seq, Hash: hash, Size: at.Size + int64(len(line))}
+		} else if len(line) > 0 && line[len(line)-1] == '\n' {
 			body := line[:len(line)-1]
 			rec, perr := ParseLineWith(body, l.verify)
 			if perr != nil {

@@ -38,6 +38,11 @@ const (
 	// were, except the person, from their receipt. It holds no personal
 	// data.
 	TypeErasure = "erasure"
+	// TypeMigration starts the re-recording of a log's history (its
+	// lines before this record, version 1 with personal data in clear) as
+	// version-2 records: see [Migrate] and the package doc. Readers fold
+	// the log from this record on; the lines before are history.
+	TypeMigration = "migration"
 )
 
 // Decisions stored in [Record.Decision].
@@ -125,6 +130,14 @@ type Record struct {
 	Erased []string `json:"erased,omitempty"`
 	// Reason is, on an erasure, why: one of [ErasureReasons].
 	Reason string `json:"reason,omitempty"`
+	// History is, on a [TypeMigration] record, the number of lines before
+	// it (the log's history, re-recorded after it); it equals Seq-1.
+	History uint64 `json:"history,omitempty"`
+	// Migrated is, on a [TypeMigration] record, the [LineHash] of the last
+	// line before it (equal to Prev: the signed tie to the history); on a
+	// re-record (the records after a migration record), the LineHash of
+	// the history line it re-records.
+	Migrated string `json:"migrated,omitempty"`
 }
 
 // ErasureReasons are the values of [Record.Reason] on an erasure: the

@@ -104,6 +104,20 @@ func OpenFileStore(path string, opts FileOptions) (*FileStore, error) {
 		}
 		return nil, fmt.Errorf("lock log %s: %w", path, err)
 	}
+	// Replace renames a new file over the log: a file opened before that
+	// and locked after it is no longer the log. Open the log again.
+	if st, err := f.Stat(); err == nil {
+		if cur, err := os.Stat(path); err == nil && !os.SameFile(st, cur) {
+			f.Close()
+			return OpenFileStore(path, opts)
+		}
+	}
+	// A crash during Replace can leave its temporary file (which may hold
+	// lines redacted since); the lock holder removes it.
+	if err := removeTemps(path); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("remove unfinished copies of %s: %w", path, err)
+	}
 	head, err := scanHead(f)
 	if err != nil {
 		f.Close()

@@ -53,7 +53,31 @@ func VerifySource(src Source, v Verifier, fn func(rec *Record, line []byte) erro
 
 // VerifyWith is [Verify] with any [Verifier].
 func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error) (Head, error) {
+	return VerifyRedacted(r, v, fn, nil)
+}
+
+// VerifyRedacted is [VerifyWith] that also reports redacted lines (see
+// [RedactLine] and the package doc, "Migration and redaction"):
+// redacted, if not nil, is called with each one's seq, the hash it
+// stands for and the line (without "\n"); fn is not called for them. A
+// redacted line is attested by its hash only (its signature can no
+// longer be checked): the hash must
+// be the "prev" of the next line (else the error names the redacted line
+// and wraps [ErrRedactedHash]) and, where the log holds it, the
+// "migrated" hash of its signed re-record after the migration record
+// (else [ErrNotAttested], naming the redacted line: this catches a changed
+// line in a run of redacted lines). A redacted line at the end of the log
+// wraps [ErrRedactedLast]. After a problem right behind redacted lines,
+// the head returned is the one before them.
+func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error, redacted func(seq uint64, hash string, line []byte) error) (Head, error) {
 	var h Head
+	// runStart is the head before the run of redacted lines that ends
+	// with the last line (if it was redacted): a problem right after
+	// redacted lines leaves them unconfirmed, so the head returned then is
+	// the one before them (a prefix that verifies again).
+	var runStart Head
+	lastRedacted := false
+	var m migrationCheck
 	br := bufio.NewReaderSize(r, 64<<10)
 	n := 0 // lines checked
 	for {
@@ -84,23 +108,64 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 		recs := make([]*Record, len(lines))
 		hashes := make([]string, len(lines))
 		perrs := make([]error, len(lines))
+		seqs := make([]uint64, len(lines)) // of redacted lines, else 0
 		parallelLines(len(lines), func(i int) {
 			body := lines[i][:len(lines[i])-1]
+			if IsRedacted(body) {
+				seqs[i], hashes[i], perrs[i] = ParseRedacted(body)
+				return
+			}
 			recs[i], perrs[i] = ParseLineWith(body, v)
 			hashes[i] = LineHash(body)
 		})
 		for i, line := range lines {
 			n++
+			at := h
+			if lastRedacted {
+				at = runStart
+			}
 			if perrs[i] != nil {
-				return h, &LineError{n, perrs[i]}
+				return at, &LineError{n, perrs[i]}
 			}
 			rec := recs[i]
+			if rec == nil { // redacted
+				if seqs[i] != h.Count+1 {
+					return at, &LineError{n, fmt.Errorf("%w: seq %d, want %d", ErrSequence, seqs[i], h.Count+1)}
+				}
+				if !lastRedacted {
+					runStart = h
+				}
+				if err := m.redacted(seqs[i], hashes[i], runStart); err != nil {
+					return at, &LineError{n, err}
+				}
+				if redacted != nil {
+					if err := redacted(seqs[i], hashes[i], line[:len(line)-1]); err != nil {
+						return at, &LineError{n, err}
+					}
+				}
+				lastRedacted = true
+				h.Count++
+				h.Hash = hashes[i]
+				h.Size += int64(len(line))
+				continue
+			}
 			if rec.Seq != h.Count+1 {
-				return h, &LineError{n, fmt.Errorf("%w: seq %d, want %d", ErrSequence, rec.Seq, h.Count+1)}
+				return at, &LineError{n, fmt.Errorf("%w: seq %d, want %d", ErrSequence, rec.Seq, h.Count+1)}
 			}
 			if rec.Prev != h.Hash {
+				if lastRedacted {
+					return at, &LineError{n - 1, ErrRedactedHash}
+				}
 				return h, &LineError{n, ErrBrokenChain}
 			}
+			if err := m.record(rec); err != nil {
+				var ne *notAttested
+				if errors.As(err, &ne) {
+					return ne.at, &LineError{int(ne.seq), ne.err}
+				}
+				return at, &LineError{n, err}
+			}
+			lastRedacted = false
 			if fn != nil {
 				if err := fn(rec, line[:len(line)-1]); err != nil {
 					return h, &LineError{n, err}
@@ -109,6 +174,11 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 			h.Count++
 			h.Hash = hashes[i]
 			h.Size += int64(len(line))
+		}
+		if lastRedacted && (rerr == io.EOF || errors.Is(rerr, ErrTorn)) {
+			// Nothing signed follows a redacted line: its hash is not
+			// fixed, whatever comes after it (a torn write included).
+			return runStart, &LineError{n, ErrRedactedLast}
 		}
 		switch {
 		case rerr == nil:
@@ -122,6 +192,13 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 			rec, err := ParseLineWith(tail, v)
 			if err != nil || rec.Seq != h.Count+1 || rec.Prev != h.Hash {
 				return h, &LineError{n + 1, ErrTorn}
+			}
+			if err := m.record(rec); err != nil {
+				var ne *notAttested
+				if errors.As(err, &ne) {
+					return ne.at, &LineError{int(ne.seq), ne.err}
+				}
+				return h, &LineError{n + 1, err}
 			}
 			if fn != nil {
 				if err := fn(rec, tail); err != nil {

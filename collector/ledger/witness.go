@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,16 +25,26 @@ var (
 // line), to check witnesses against: the file alone cannot show that lines
 // were dropped from its end, a signed line kept elsewhere can.
 type Lines struct {
-	Head   Head
-	hashes [][sha256.Size]byte
+	Head Head
+	// Redacted counts the redacted lines (see [RedactLine]): attested by
+	// their hash only. A witness of one (the person's receipt) still
+	// matches: the hash is the original line's.
+	Redacted uint64
+	hashes   [][sha256.Size]byte
 }
 
 // VerifyLines is [Verify] that also keeps each line's hash for
 // [Lines.Witness].
 func VerifyLines(r io.Reader, pub ed25519.PublicKey) (*Lines, error) {
 	ls := &Lines{}
-	h, err := Verify(r, pub, func(_ *Record, line []byte) error {
+	h, err := VerifyRedacted(r, NewVerifier(pub), func(_ *Record, line []byte) error {
 		ls.hashes = append(ls.hashes, sha256.Sum256(line))
+		return nil
+	}, func(_ uint64, hash string, _ []byte) error {
+		var b [sha256.Size]byte
+		hex.Decode(b[:], []byte(hash))
+		ls.hashes = append(ls.hashes, b)
+		ls.Redacted++
 		return nil
 	})
 	ls.Head = h

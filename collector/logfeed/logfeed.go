@@ -189,3 +189,14 @@ func (s *Store) Index(seq uint64) (uint64, error) {
 	}
 	return seq - 1 - s.v1, nil
 }
+
+// Redact implements [ledger.Redacter] with the inner store's: only
+// version-1 lines are redacted, and those were never fed, so the
+// transparency log is not touched.
+func (s *Store) Redact(ids map[string]bool, v ledger.Verifier, crash func(step string) bool) (int, error) {
+	r, ok := s.Store.(ledger.Redacter)
+	if !ok {
+		return 0, errors.New("redact: the log's store cannot redact lines")
+	}
+	return r.Redact(ids, v, crash)
+}

@@ -423,6 +423,15 @@ func (b *Book) intern(s string) string {
 	return s
 }
 
+// reset empties the book, keeping how it was made.
+func (b *Book) reset() {
+	nb := New(b.purposes, b.keepLines)
+	if b.index {
+		nb = NewIndex(b.purposes)
+	}
+	*b = *nb
+}
+
 // opened marks an invite's opening in an index book.
 var opened = &Event{}
 
@@ -446,7 +455,16 @@ func Read(src ledger.Source, name string, pub ed25519.PublicKey, o Opener, purpo
 // Add folds one record in. line is kept only if the book keeps lines. A
 // record that contradicts the log so far (a withdrawal of an unknown
 // decision) is an error; unknown event types are kept but change nothing.
+// A migration record empties the book: the log's history is folded again
+// from its re-records, which follow.
 func (b *Book) Add(rec *ledger.Record, line []byte) error {
+	if rec.Type == ledger.TypeMigration {
+		// The records before a migration (a version-1 history) are
+		// re-recorded after it, in order (see package ledger, "Migration
+		// and redaction"): the book starts afresh and folds those.
+		b.reset()
+		return nil
+	}
 	if b.index {
 		return b.addIndex(rec)
 	}
