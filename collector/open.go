@@ -257,7 +257,14 @@ func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.Pri
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}
-	to := translog.Options{Dir: paths.Transparency, Key: key, Quorum: cfg.Log.WitnessQuorum}
+	to := translog.Options{Dir: paths.Transparency, Key: key, Quorum: cfg.Log.WitnessQuorum, Logger: st.Logger}
+	if cfg.Log.TimestampURL != "" {
+		roots, err := translog.ReadRoots(cfg.Log.TimestampRoots)
+		if err != nil {
+			return nil, nil, ledger.Recovery{}, fmt.Errorf("log.timestamp_roots: %w", err)
+		}
+		to.Timestamp = translog.TimestampOptions{URL: cfg.Log.TimestampURL, Roots: roots}
+	}
 	for _, w := range cfg.Log.Witnesses {
 		to.Witnesses = append(to.Witnesses, translog.WitnessConfig{URL: w.URL, Key: w.Key})
 	}
