@@ -159,6 +159,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	datas := map[string]MarkdownData{}
 	for _, lang := range cfg.Site.Languages {
 		data := markdownData(cfg, lang, byLang[lang])
+		data.LogKey = b.opts.LogKey
 		datas[lang] = data
 		dk := hashOf("%#v", data)
 		for _, p := range byLang[lang] {
@@ -312,6 +313,9 @@ func (b *Builder) Build() (*Site, *Result, error) {
 		if _, ok := site.Files[out]; !ok {
 			delete(b.pages, out)
 		}
+	}
+	if k := strings.TrimSpace(b.opts.LogKey); k != "" {
+		site.Files[LogKeyFile] = []byte(k + "\n")
 	}
 
 	// Only now, with every page rendered, publish new versions.
@@ -533,6 +537,9 @@ func renderMarkdown(md *converters, cache *renderCache, p *page, data MarkdownDa
 			return "", false, placeholderError(err)
 		}
 		if err := checkPlaceholders(tpl); err != nil {
+			return "", false, err
+		}
+		if err := checkLogKey(tpl, data.LogKey != ""); err != nil {
 			return "", false, err
 		}
 		var buf bytes.Buffer

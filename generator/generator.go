@@ -66,7 +66,18 @@ type Options struct {
 	// CacheFile keeps rendered Markdown between runs (see [CacheFile]);
 	// "" keeps it only in the [Builder].
 	CacheFile string
+	// LogKey is the transparency log's checkpoint verifier key
+	// (signed-note format, name+hash+base64; DATA/checkpoint.vkey): the
+	// site publishes it as [LogKeyFile] and content may name it with
+	// {{ .LogKey }}. "" means there is none yet: no file, and a content
+	// file that prints {{ .LogKey }} fails the build (inside
+	// {{ if .LogKey }} … {{ end }} it is simply left out).
+	LogKey string
 }
+
+// LogKeyFile is where the built site publishes the checkpoint verifier key
+// (one line, text), e.g. https://example.org/log-key.txt.
+const LogKeyFile = "log-key.txt"
 
 func (o *Options) defaults(cfg *config.Config) {
 	if o.ContentDir == "" {
@@ -121,6 +132,9 @@ type MarkdownData struct {
 	// proof keeps personal data after the end of the year of a person's
 	// last event, so the text says what the collector does.
 	Retention config.Retention
+	// LogKey is the checkpoint verifier key ([Options].LogKey), for the
+	// notice: data subjects and auditors check receipts and the log with it.
+	LogKey string
 }
 
 // PurposeText is a purpose in one language.

@@ -94,6 +94,7 @@ func TestPlaceholders(t *testing.T) {
 		"{{ if .Controller.Phone }}Tel. {{ .Controller.Phone }}{{ else }}kein Telefon{{ end }}",
 		"{{/* a comment */}}text",
 		"kept {{ .Retention.ProofYears }} years",
+		"{{ if .LogKey }}key {{ .LogKey }}{{ end }}",
 	}
 	for _, src := range ok {
 		tpl := texttemplate.Must(texttemplate.New("p.md").Parse(src))
