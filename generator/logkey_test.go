@@ -65,4 +65,3 @@ func TestLogKey(t *testing.T) {
 		t.Errorf("the notice's else branch is missing")
 	}
 }
-
