@@ -69,6 +69,9 @@ type Started struct {
 	// TlogCaughtUp counts the entries the transparency log lacked at
 	// start and got from the decisions log.
 	TlogCaughtUp uint64
+	// Trusted counts the log's lines proven at start by the transparency
+	// log's own last checkpoint (its root) instead of their signatures.
+	Trusted uint64
 }
 
 // Open prepares everything a collector needs: the data directory, the
@@ -177,7 +180,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if st.LogVersion != 0 {
 		lo.Version = st.LogVersion
 	}
-	feed, log, rec, err := openLogs(cfg, st, paths, priv, lo)
+	feed, log, rec, err := openLogs(cfg, st, paths, priv, &lo)
 	if err != nil {
 		vault.Close()
 		if mailer != nil {
@@ -186,6 +189,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		return nil, info, err
 	}
 	info.TlogCaughtUp = feed.CaughtUp()
+	if lo.Trust != nil {
+		info.Trusted = lo.Trust.Entries
+	}
 	info.Recovery = rec
 	info.Records = log.Head().Count
 	o := Options{
@@ -244,7 +250,7 @@ func openRecord(vault *private.Store, rec *ledger.Record) ([]string, error) {
 // that feeds its version-2 lines to the transparency log (DATA/log, signed
 // with DATA/checkpoint.key, created on first start, named after the public
 // URL), which is caught up from the file first.
-func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.PrivateKey, lo ledger.Options) (*logfeed.Store, *ledger.Log, ledger.Recovery, error) {
+func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.PrivateKey, lo *ledger.Options) (*logfeed.Store, *ledger.Log, ledger.Recovery, error) {
 	publicURL := st.PublicURL
 	if publicURL == "" {
 		publicURL = cfg.Collector.PublicURL
@@ -272,6 +278,18 @@ func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.Pri
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}
+	// Trusted start (issue 13, step 7): the lines the log's own last
+	// checkpoint covers are proven by its root, one signature for all of
+	// them; only the lines after it have their signatures checked. A log
+	// that does not extend that checkpoint does not open.
+	cp, err := tl.LastCheckpoint(context.Background())
+	if err != nil {
+		closeTlog(tl)
+		return nil, nil, ledger.Recovery{}, err
+	}
+	if cp != nil && cp.Size > 0 {
+		lo.Trust = &ledger.Trust{Entries: cp.Size, Root: cp.Hash}
+	}
 	path := paths.Log
 	fs, err := ledger.OpenFileStore(path, ledger.FileOptions{Sync: lo.Sync, Write: lo.Write})
 	if err != nil {
@@ -279,7 +297,7 @@ func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.Pri
 		return nil, nil, ledger.Recovery{}, err
 	}
 	feed := logfeed.New(fs, tl, st.Logger)
-	log, rec, err := ledger.New(feed, ledger.NewSigner(priv), lo)
+	log, rec, err := ledger.New(feed, ledger.NewSigner(priv), *lo)
 	if err != nil {
 		fs.Close()
 		closeTlog(tl)

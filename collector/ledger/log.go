@@ -59,6 +59,10 @@ type Options struct {
 	// durably first (the private store); an error fails the batch and
 	// nothing of it is stored.
 	Disclose func(batch []Entry) error
+	// Trust, if not nil, lets [New] check the lines its root proves by
+	// that root instead of their signatures (see [Trust]): a start-up that
+	// trusts the collector's own last checkpoint.
+	Trust *Trust
 }
 
 // Log is the single writer of a log: it numbers, chains and signs records
@@ -167,7 +171,7 @@ func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
 	if err != nil {
 		return nil, rec, err
 	}
-	head, err := VerifyWith(r, v, opts.Replay)
+	head, err := VerifyTrusting(r, v, opts.Trust, opts.Replay)
 	r.Close()
 	if err != nil && !errors.Is(err, ErrTorn) { // a torn tail is cut below
 		return nil, rec, fmt.Errorf("verify log: %w", err)

@@ -53,6 +53,13 @@ func VerifySource(src Source, v Verifier, fn func(rec *Record, line []byte) erro
 
 // VerifyWith is [Verify] with any [Verifier].
 func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error) (Head, error) {
+	return VerifyTrusting(r, v, nil, fn)
+}
+
+// VerifyTrusting is [VerifyWith] that, with a non-nil t, checks the lines
+// t proves by its root instead of their signatures (see [Trust]).
+func VerifyTrusting(r io.Reader, v Verifier, t *Trust, fn func(rec *Record, line []byte) error) (Head, error) {
+	ts := newTrustState(t)
 	var h Head
 	br := bufio.NewReaderSize(r, 64<<10)
 	n := 0 // lines checked
@@ -84,9 +91,19 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 		recs := make([]*Record, len(lines))
 		hashes := make([]string, len(lines))
 		perrs := make([]error, len(lines))
+		trusted := ts.mark(lines)
+		var leaves [][]byte
+		if trusted != nil {
+			leaves = make([][]byte, len(lines))
+		}
 		parallelLines(len(lines), func(i int) {
 			body := lines[i][:len(lines[i])-1]
-			recs[i], perrs[i] = ParseLineWith(body, v)
+			if trusted != nil && trusted[i] {
+				recs[i], perrs[i] = ParseLineWith(body, trusting{v})
+				leaves[i] = leafHash(body)
+			} else {
+				recs[i], perrs[i] = ParseLineWith(body, v)
+			}
 			hashes[i] = LineHash(body)
 		})
 		for i, line := range lines {
@@ -101,6 +118,11 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 			if rec.Prev != h.Hash {
 				return h, &LineError{n, ErrBrokenChain}
 			}
+			if trusted != nil && trusted[i] {
+				if err := ts.add(leaves[i]); err != nil {
+					return h, &LineError{n, err}
+				}
+			}
 			if fn != nil {
 				if err := fn(rec, line[:len(line)-1]); err != nil {
 					return h, &LineError{n, err}
@@ -114,6 +136,9 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 		case rerr == nil:
 			continue
 		case rerr == io.EOF:
+			if err := ts.finish(); err != nil {
+				return h, &LineError{n, err}
+			}
 			return h, nil
 		case errors.Is(rerr, ErrTorn):
 			// Torn only if the line is not a whole record: a crash can cut
@@ -121,7 +146,13 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 			// line is never thrown away.
 			rec, err := ParseLineWith(tail, v)
 			if err != nil || rec.Seq != h.Count+1 || rec.Prev != h.Hash {
+				if err := ts.finish(); err != nil {
+					return h, &LineError{n, err}
+				}
 				return h, &LineError{n + 1, ErrTorn}
+			}
+			if err := ts.finish(); err != nil {
+				return h, &LineError{n, err}
 			}
 			if fn != nil {
 				if err := fn(rec, tail); err != nil {

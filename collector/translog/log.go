@@ -456,3 +456,22 @@ func (l *Log) Dir() string { return l.dir }
 // StateDir is Tessera's private folder inside a log folder; it is never
 // published.
 const StateDir = ".state"
+
+// LastCheckpoint reads the published checkpoint from the log's folder and
+// verifies its signature with the log's own key (witnesses are not asked
+// for: the log trusts what it signed itself). It returns nil, nil for a
+// log that has published none yet.
+func (l *Log) LastCheckpoint(ctx context.Context) (*Checkpoint, error) {
+	raw, err := l.reader.ReadCheckpoint(ctx)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the transparency log's checkpoint: %w", err)
+	}
+	cp, err := OpenCheckpoint(raw, l.verif, nil, 0)
+	if err != nil {
+		return nil, fmt.Errorf("the transparency log's own checkpoint: %w", err)
+	}
+	return cp, nil
+}
