@@ -68,7 +68,10 @@ type countingVerifier struct {
 	n *atomic.Int64
 }
 
-func (c countingVerifier) Verify(msg, sig []byte) bool { c.n.Add(1); return c.Verifier.Verify(msg, sig) }
+func (c countingVerifier) Verify(msg, sig []byte) bool {
+	c.n.Add(1)
+	return c.Verifier.Verify(msg, sig)
+}
 
 func openTrusting(t *testing.T, path string, tr *Trust) (int64, error) {
 	t.Helper()
