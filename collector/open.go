@@ -46,6 +46,11 @@ type Setup struct {
 	// (ledger.Options.MaxBatch 1): the baseline the load benchmark compares
 	// group commit with. Never useful in production.
 	NoGroupCommit bool
+	// NoTlog leaves the transparency log out: decisions go to the JSONL
+	// file only, receipts carry no inclusion proof, nothing is served under
+	// /log/. It is the baseline bench/load.sh compares the fed log with
+	// (issue 13: ≥ 0.7× of it). Never useful in production.
+	NoTlog bool
 	// LogVersion, if not 0, is the decisions log's format version
 	// appended (ledger.FormatV1 or ledger.FormatVersion); only version-2
 	// lines go to the transparency log.
@@ -69,6 +74,9 @@ type Started struct {
 	// TlogCaughtUp counts the entries the transparency log lacked at
 	// start and got from the decisions log.
 	TlogCaughtUp uint64
+	// Trusted counts the log's lines proven at start by the transparency
+	// log's own last checkpoint (its root) instead of their signatures.
+	Trusted uint64
 }
 
 // Open prepares everything a collector needs: the data directory, the
@@ -189,7 +197,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if st.LogVersion != 0 {
 		lo.Version = st.LogVersion
 	}
-	feed, log, rec, err := openLogs(cfg, st, paths, priv, lo)
+	feed, log, rec, err := openLogs(cfg, st, paths, priv, &lo)
 	if err != nil {
 		vault.Close()
 		if mailer != nil {
@@ -200,13 +208,20 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if v1 && lo.Version != ledger.FormatV1 {
 		log.Close()
 		vault.Close()
-		closeTlog(feed.Log())
+		if feed != nil {
+			closeTlog(feed.Log())
+		}
 		if mailer != nil {
 			mailer.Close()
 		}
 		return nil, info, fmt.Errorf("%s: %w", paths.Log, ErrNotMigrated)
 	}
-	info.TlogCaughtUp = feed.CaughtUp()
+	if feed != nil {
+		info.TlogCaughtUp = feed.CaughtUp()
+	}
+	if lo.Trust != nil {
+		info.Trusted = lo.Trust.Entries
+	}
 	info.Recovery = rec
 	info.Records = log.Head().Count
 	o := Options{
@@ -222,7 +237,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		log.Close()
 		vault.Close()
-		closeTlog(feed.Log())
+		if feed != nil {
+			closeTlog(feed.Log())
+		}
 		if mailer != nil {
 			mailer.Close()
 		}
@@ -272,7 +289,19 @@ func openRecord(vault *private.Store, rec *ledger.Record) ([]string, error) {
 // that feeds its version-2 lines to the transparency log (DATA/log, signed
 // with DATA/checkpoint.key, created on first start, named after the public
 // URL), which is caught up from the file first.
-func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.PrivateKey, lo ledger.Options) (*logfeed.Store, *ledger.Log, ledger.Recovery, error) {
+func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.PrivateKey, lo *ledger.Options) (*logfeed.Store, *ledger.Log, ledger.Recovery, error) {
+	if st.NoTlog {
+		fs, err := ledger.OpenFileStore(paths.Log, ledger.FileOptions{Sync: lo.Sync, Write: lo.Write})
+		if err != nil {
+			return nil, nil, ledger.Recovery{}, err
+		}
+		log, rec, err := ledger.New(fs, ledger.NewSigner(priv), *lo)
+		if err != nil {
+			fs.Close()
+			return nil, nil, rec, fmt.Errorf("%s: %w", paths.Log, err)
+		}
+		return nil, log, rec, nil
+	}
 	publicURL := st.PublicURL
 	if publicURL == "" {
 		publicURL = cfg.Collector.PublicURL
@@ -285,13 +314,32 @@ func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.Pri
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}
-	to := translog.Options{Dir: paths.Transparency, Key: key, Quorum: cfg.Log.WitnessQuorum}
+	to := translog.Options{Dir: paths.Transparency, Key: key, Quorum: cfg.Log.WitnessQuorum, Logger: st.Logger}
+	if cfg.Log.TimestampURL != "" {
+		roots, err := translog.ReadRoots(cfg.Log.TimestampRoots)
+		if err != nil {
+			return nil, nil, ledger.Recovery{}, fmt.Errorf("log.timestamp_roots: %w", err)
+		}
+		to.Timestamp = translog.TimestampOptions{URL: cfg.Log.TimestampURL, Roots: roots}
+	}
 	for _, w := range cfg.Log.Witnesses {
 		to.Witnesses = append(to.Witnesses, translog.WitnessConfig{URL: w.URL, Key: w.Key})
 	}
 	tl, err := translog.Open(context.Background(), to)
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
+	}
+	// Trusted start (issue 13, step 7): the lines the log's own last
+	// checkpoint covers are proven by its root, one signature for all of
+	// them; only the lines after it have their signatures checked. A log
+	// that does not extend that checkpoint does not open.
+	cp, err := tl.LastCheckpoint(context.Background())
+	if err != nil {
+		closeTlog(tl)
+		return nil, nil, ledger.Recovery{}, err
+	}
+	if cp != nil && cp.Size > 0 {
+		lo.Trust = &ledger.Trust{Entries: cp.Size, Root: cp.Hash}
 	}
 	path := paths.Log
 	fs, err := ledger.OpenFileStore(path, ledger.FileOptions{Sync: lo.Sync, Write: lo.Write})
@@ -300,7 +348,7 @@ func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.Pri
 		return nil, nil, ledger.Recovery{}, err
 	}
 	feed := logfeed.New(fs, tl, st.Logger)
-	log, rec, err := ledger.New(feed, ledger.NewSigner(priv), lo)
+	log, rec, err := ledger.New(feed, ledger.NewSigner(priv), *lo)
 	if err != nil {
 		fs.Close()
 		closeTlog(tl)

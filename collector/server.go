@@ -542,10 +542,26 @@ func (s *Server) withProof(d *receipt.Data, e ledger.Entry) {
 		var p *translog.Proof
 		if p, err = s.o.Feed.Log().Prove(ctx, idx); err == nil {
 			d.Extra = append(d.Extra, proof.ProofFile(p.Marshal()))
+			s.withTimestamp(ctx, d, e, p.Checkpoint)
 			return
 		}
 	}
 	s.o.Logger.Warn("receipt without inclusion proof", "id", e.Record.ID, "err", err)
+}
+
+// withTimestamp attaches the RFC 3161 token over checkpoint (that of the
+// receipt's inclusion proof) to d, as translog.TimestampAttachment, if
+// log.timestamp_url is set and the authority answers within ctx.
+func (s *Server) withTimestamp(ctx context.Context, d *receipt.Data, e ledger.Entry, checkpoint []byte) {
+	if s.o.Config == nil || s.o.Config.Log.TimestampURL == "" {
+		return
+	}
+	tsr, err := s.o.Feed.Log().Timestamp(ctx, checkpoint)
+	if err != nil {
+		s.o.Logger.Warn("receipt without time-stamp token", "id", e.Record.ID, "err", err)
+		return
+	}
+	d.Extra = append(d.Extra, proof.TimestampFile(tsr))
 }
 
 func (s *Server) writeReceipt(e ledger.Entry) error {

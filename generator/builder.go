@@ -158,6 +158,7 @@ func (b *Builder) Build() (*Site, *Result, error) {
 	datas := map[string]MarkdownData{}
 	for _, lang := range cfg.Site.Languages {
 		data := markdownData(cfg, lang, byLang[lang], theme.Strings(lang))
+		data.LogKey = b.opts.LogKey
 		datas[lang] = data
 		dk := hashOf("%#v", data)
 		for _, p := range byLang[lang] {
@@ -302,6 +303,9 @@ func (b *Builder) Build() (*Site, *Result, error) {
 		if _, ok := site.Files[out]; !ok {
 			delete(b.pages, out)
 		}
+	}
+	if k := strings.TrimSpace(b.opts.LogKey); k != "" {
+		site.Files[LogKeyFile] = []byte(k + "\n")
 	}
 
 	// Only now, with every page rendered, publish new versions.
@@ -515,6 +519,9 @@ func renderMarkdown(md *converters, p *page, data MarkdownData, reserved []strin
 			return "", placeholderError(err)
 		}
 		if err := checkPlaceholders(tpl); err != nil {
+			return "", err
+		}
+		if err := checkLogKey(tpl, data.LogKey != ""); err != nil {
 			return "", err
 		}
 		var buf bytes.Buffer

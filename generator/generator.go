@@ -65,7 +65,18 @@ type Options struct {
 	WithdrawAction string
 	// Now gives the time recorded as a version's first publication.
 	Now func() time.Time
+	// LogKey is the transparency log's checkpoint verifier key
+	// (signed-note format, name+hash+base64; DATA/checkpoint.vkey): the
+	// site publishes it as [LogKeyFile] and content may name it with
+	// {{ .LogKey }}. "" means there is none yet: no file, and a content
+	// file that prints {{ .LogKey }} fails the build (inside
+	// {{ if .LogKey }} … {{ end }} it is simply left out).
+	LogKey string
 }
+
+// LogKeyFile is where the built site publishes the checkpoint verifier key
+// (one line, text), e.g. https://example.org/log-key.txt.
+const LogKeyFile = "log-key.txt"
 
 func (o *Options) defaults(cfg *config.Config) {
 	if o.ContentDir == "" {
@@ -116,6 +127,9 @@ type MarkdownData struct {
 	// Retention is config.toml's [retention], for the notice's storage
 	// section, so the text says what the collector does.
 	Retention RetentionText
+	// LogKey is the checkpoint verifier key ([Options].LogKey), for the
+	// notice: data subjects and auditors check receipts and the log with it.
+	LogKey string
 }
 
 // RetentionText is retention.proof_years as a notice states it.

@@ -97,6 +97,7 @@ func TestPlaceholders(t *testing.T) {
 		"{{/* a comment */}}text",
 		"kept {{ .Retention.ProofYears }} years",
 		"kept {{ .Retention.ProofPeriod }}",
+		"{{ if .LogKey }}key {{ .LogKey }}{{ end }}",
 	}
 	for _, src := range ok {
 		tpl := texttemplate.Must(texttemplate.New("p.md").Parse(src))

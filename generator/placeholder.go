@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -9,7 +10,7 @@ import (
 )
 
 // knownPlaceholders lists, for error messages, what content may use.
-const knownPlaceholders = "known: .Controller.Name, .Controller.Address, .Controller.Email, .Controller.Phone, .Site.Title, .PolicyURL, .ConsentURL, .WithdrawalURL, .Lang, .Mail, .Retention.ProofYears, .Retention.ProofPeriod, {{ range .Purposes }} with .ID, .Title, .Description {{ end }}, {{ if … }}; see the README, Content"
+const knownPlaceholders = "known: .Controller.Name, .Controller.Address, .Controller.Email, .Controller.Phone, .Site.Title, .PolicyURL, .ConsentURL, .WithdrawalURL, .Lang, .Mail, .Retention.ProofYears, .Retention.ProofPeriod, .LogKey, {{ range .Purposes }} with .ID, .Title, .Description {{ end }}, {{ if … }}; see the README, Content"
 
 var (
 	// text/template's errors: "template: NAME:LINE[:COL]: [executing "NAME"
@@ -50,7 +51,7 @@ var (
 	topFields = map[string]bool{
 		"Controller.Name": true, "Controller.Address": true, "Controller.Email": true, "Controller.Phone": true,
 		"Site.Title": true, "PolicyURL": true, "ConsentURL": true, "WithdrawalURL": true, "Lang": true, "Mail": true,
-		"Retention.ProofYears": true, "Retention.ProofPeriod": true,
+		"Retention.ProofYears": true, "Retention.ProofPeriod": true, "LogKey": true,
 	}
 	purposeFields = map[string]bool{"ID": true, "Title": true, "Description": true}
 )
@@ -133,4 +134,59 @@ func checkPlaceholders(tpl *texttemplate.Template) error {
 		return bad(n, "not a placeholder")
 	}
 	return walk(tree.Root, false)
+}
+
+// ErrNoLogKey is wrapped when a content file prints {{ .LogKey }} but the
+// build has no checkpoint verifier key.
+var ErrNoLogKey = errors.New("no checkpoint verifier key yet")
+
+// checkLogKey refuses a template that prints {{ .LogKey }} outside an
+// {{ if .LogKey }} when there is no key: the notice would name an empty
+// key.
+func checkLogKey(tpl *texttemplate.Template, have bool) error {
+	if have {
+		return nil
+	}
+	tree := tpl.Tree
+	var find func(n parse.Node, guarded bool) parse.Node
+	find = func(n parse.Node, guarded bool) parse.Node {
+		isKey := func(p *parse.PipeNode) bool {
+			if p == nil || len(p.Cmds) != 1 || len(p.Cmds[0].Args) != 1 {
+				return false
+			}
+			f, ok := p.Cmds[0].Args[0].(*parse.FieldNode)
+			return ok && strings.Join(f.Ident, ".") == "LogKey"
+		}
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n == nil {
+				return nil
+			}
+			for _, c := range n.Nodes {
+				if r := find(c, guarded); r != nil {
+					return r
+				}
+			}
+		case *parse.ActionNode:
+			if !guarded && isKey(n.Pipe) {
+				return n
+			}
+		case *parse.IfNode:
+			if r := find(n.List, guarded || isKey(n.Pipe)); r != nil {
+				return r
+			}
+			return find(n.ElseList, guarded)
+		case *parse.RangeNode:
+			if r := find(n.List, guarded); r != nil {
+				return r
+			}
+			return find(n.ElseList, guarded)
+		}
+		return nil
+	}
+	if n := find(tree.Root, false); n != nil {
+		loc, _ := tree.ErrorContext(n)
+		return fmt.Errorf("%s: placeholder {{ .LogKey }}: %w: run chatconsent keygen (it writes DATA/checkpoint.vkey; the collector does on its first start), copy that file from the collector's data folder, or give build --log-key KEY; or write {{ if .LogKey }} … {{ end }} around it", loc, ErrNoLogKey)
+	}
+	return nil
 }

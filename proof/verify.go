@@ -211,6 +211,14 @@ func VerifyReceipt(pdf []byte, c ReceiptCheck) (*ReceiptResult, error) {
 			return d
 		}
 	}
+	if tsr, err := receipt.AttachmentNamed(pdf, translog.TimestampAttachment); err == nil {
+		base := data
+		data = func(u string) receipt.Data {
+			d := base(u)
+			d.Extra = append(d.Extra, TimestampFile(tsr))
+			return d
+		}
+	}
 
 	// The withdrawal link is not in the record: try the personal link the
 	// PDF shows for this record (its secret cannot be checked with the

@@ -26,6 +26,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	addr := fs.String("addr", "", "listen `host:port` (default: collector.listen from the config)")
 	data := dataFlag(fs)
 	noGroup := fs.Bool("no-group-commit", false, "one fsync per decision instead of one per batch (for benchmarks only: much slower)")
+	noTlog := fs.Bool("no-tlog", false, "do not feed the transparency log: the JSONL file only, receipts without inclusion proof (for benchmarks only: the baseline of bench/load.sh)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -62,7 +63,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy, WithdrawalURLs: withdrawal, NoGroupCommit: *noGroup}, *addr, false, nil, stdout, stderr)
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy, WithdrawalURLs: withdrawal, NoGroupCommit: *noGroup, NoTlog: *noTlog}, *addr, false, nil, stdout, stderr)
 }
 
 // stoppedLine says what this run wrote: the log's lines are decisions,
@@ -109,10 +110,16 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		fmt.Fprintf(stderr, "chatconsent: warning: the log needs a repair that could not be written: %v; decisions are refused (503) until there is space, /healthz says so\n", info.Recovery.Pending)
 	}
 	fmt.Fprintf(stdout, "log %s: %s\n", info.Paths.Log, count(info.Records, "record"))
+	if info.Trusted > 0 {
+		fmt.Fprintf(stdout, "  %s proven by the transparency log's last checkpoint (their signatures are checked by chatconsent verify)\n", count(info.Trusted, "entry", "entries"))
+	}
 	if l := cfg.Collector.Limits; l.RatePerMinute > 0 {
 		fmt.Fprintf(stdout, "rate limit: %d decisions per minute per client, bursts of %d\n", l.RatePerMinute, l.RateBurst)
 	} else {
 		fmt.Fprintf(stdout, "rate limit: off (collector.rate_per_minute = 0)\n")
+	}
+	if st.NoTlog {
+		fmt.Fprintf(stderr, "chatconsent: warning: --no-tlog: the transparency log is not fed, receipts carry no inclusion proof (benchmark mode)\n")
 	}
 	if st.NoGroupCommit {
 		fmt.Fprintf(stderr, "chatconsent: warning: --no-group-commit: one fsync per decision (benchmark mode)\n")

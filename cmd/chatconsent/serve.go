@@ -51,7 +51,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	// The forms post to the same origin: one process, one address.
-	opts := generator.Options{FormAction: "/v1/consent", WithdrawAction: "/v1/withdraw", ArchiveDir: scratch}
+	key, err := siteLogKey("", cfg, *data)
+	if err != nil {
+		return err
+	}
+	opts := generator.Options{FormAction: "/v1/consent", WithdrawAction: "/v1/withdraw", ArchiveDir: scratch, LogKey: key}
 	builder := generator.NewBuilder(cfg, opts)
 	start := time.Now()
 	site, res, err := builder.Build()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +40,32 @@ type tlogFlags struct {
 	older     listFlag
 	witnesses listFlag
 	quorum    *int
+	tsRoots   *string // nil for mirror
+}
+
+// timestampRoots returns the time-stamp roots to check tokens against:
+// --timestamp-roots, or log.timestamp_roots of the config (explicit is
+// false then); nil if neither.
+func timestampRoots(tf *tlogFlags, cfgPath string) (roots *x509.CertPool, from string, explicit bool, err error) {
+	if tf.tsRoots != nil && *tf.tsRoots != "" {
+		r, err := translog.ReadRoots(*tf.tsRoots)
+		return r, *tf.tsRoots, true, err
+	}
+	if c, err := config.Load(cfgPath); err == nil && c.Log.TimestampRoots != "" {
+		r, err := translog.ReadRoots(c.Log.TimestampRoots)
+		return r, c.Log.TimestampRoots, false, err
+	}
+	return nil, "", false, nil
+}
+
+// printStamp says what a verified time-stamp shows.
+func printStamp(w io.Writer, indent string, st *translog.Stamp, roots string) {
+	q := ""
+	if st.Qualified {
+		q = ", qualified"
+	}
+	fmt.Fprintf(w, "%stime-stamped: the checkpoint of %s existed at %s (RFC 3161 token by %s, policy %s%s; checked against %s)\n",
+		indent, count(st.Size, "entry", "entries"), st.Time.UTC().Format(time.RFC3339), st.TSA, st.Policy, q, roots)
 }
 
 // checkpointVerifier finds the checkpoint verifier key: --checkpoint-key, or
@@ -125,9 +152,13 @@ func verifyTlog(loc, keyPath, cfgPath string, tf *tlogFlags, stdout io.Writer) e
 			}
 		}
 	}
+	roots, rootsFrom, _, err := timestampRoots(tf, cfgPath)
+	if err != nil {
+		return err
+	}
 	var n atomic.Uint64
 	start := time.Now()
-	rep, err := translog.VerifyLog(ctx, src, v, translog.VerifyOptions{Older: older, Witnesses: ws, Quorum: q,
+	rep, err := translog.VerifyLog(ctx, src, v, translog.VerifyOptions{Older: older, Witnesses: ws, Quorum: q, TimestampRoots: roots,
 		Entry: func(i uint64, e []byte) error {
 			n.Add(1)
 			if check != nil {
@@ -154,6 +185,9 @@ func verifyTlog(loc, keyPath, cfgPath string, tf *tlogFlags, stdout io.Writer) e
 	}
 	for _, s := range rep.Older {
 		fmt.Fprintf(stdout, "  extends the older checkpoint of size %d\n", s)
+	}
+	if rep.Timestamp != nil {
+		printStamp(stdout, "  ", rep.Timestamp, rootsFrom)
 	}
 	return nil
 }

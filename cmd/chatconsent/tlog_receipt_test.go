@@ -21,9 +21,18 @@ import (
 // its receipt's path and the data folder.
 func tlogReceipt(t *testing.T) (pdfPath, data string) {
 	t.Helper()
+	return tlogReceiptWith(t, nil)
+}
+
+// tlogReceiptWith is tlogReceipt with the config changed by mod first.
+func tlogReceiptWith(t *testing.T, mod func(*config.Config)) (pdfPath, data string) {
+	t.Helper()
 	cfg, err := config.Load(filepath.Join("..", "..", "config.toml"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if mod != nil {
+		mod(cfg)
 	}
 	arch := filepath.Join("..", "..", "archive")
 	m, err := textarchive.ReadManifest(arch)

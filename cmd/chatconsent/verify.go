@@ -24,6 +24,7 @@ func runVerify(args []string, stdout, stderr io.Writer) error {
 		vkey:   fs.String("checkpoint-key", "", "transparency log: the checkpoint verifier `key` (text or file; default checkpoint.vkey of the data folder)"),
 		quorum: fs.Int("quorum", -1, "transparency log: how many of the --witness keys must have cosigned the checkpoint (default: all)"),
 	}
+	tf.tsRoots = fs.String("timestamp-roots", "", "transparency log: a PEM `file` of the time-stamp authority's root certificates to check the checkpoint's RFC 3161 token against (default: log.timestamp_roots of the config)")
 	fs.Var(&tf.older, "older", "transparency log: an older checkpoint `file` the log must extend (repeatable)")
 	fs.Var(&tf.witnesses, "witness", "transparency log: a witness's verifier `key` (text or file; repeatable)")
 	// Flags may follow the file: chatconsent verify RECEIPT.pdf --log FILE.

@@ -190,6 +190,9 @@ func verifyInclusion(file, vkey, logPath, cfgPath string, tf *tlogFlags, stdout 
 	if len(cp.Cosigners) > 0 {
 		fmt.Fprintf(stdout, "cosigned by: %s\n", strings.Join(cp.Cosigners, ", "))
 	}
+	if err := verifyReceiptStamp(file, pdf, inc, cfgPath, tf, stdout); err != nil {
+		return false, err
+	}
 	return true, nil
 }
 
@@ -208,4 +211,31 @@ func consentURLs(cfg *config.Config) (map[string][]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// verifyReceiptStamp checks the receipt's RFC 3161 token over its proof's
+// checkpoint, if it has one, against the time-stamp roots
+// (--timestamp-roots or log.timestamp_roots); a missing token is an error
+// only when --timestamp-roots was given.
+func verifyReceiptStamp(file string, pdf []byte, inc *proof.Inclusion, cfgPath string, tf *tlogFlags, stdout io.Writer) error {
+	roots, from, explicit, err := timestampRoots(tf, cfgPath)
+	if err != nil {
+		return err
+	}
+	if roots == nil {
+		if _, err := receipt.AttachmentNamed(pdf, translog.TimestampAttachment); err == nil {
+			fmt.Fprintf(stdout, "time-stamp token: not checked (no time-stamp roots; give --timestamp-roots PEM)\n")
+		}
+		return nil
+	}
+	st, err := proof.CheckTimestamp(pdf, inc, roots)
+	if errors.Is(err, proof.ErrNoTimestamp) && !explicit {
+		return nil
+	}
+	if err != nil {
+		return &hintError{fmt.Errorf("verify %s: %w", file, err),
+			"the token must be by an authority under the roots given, over exactly the checkpoint in the receipt's inclusion proof"}
+	}
+	printStamp(stdout, "", st, from)
+	return nil
 }

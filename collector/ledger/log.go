@@ -62,6 +62,10 @@ type Options struct {
 	// durably first (the private store); an error fails the batch and
 	// nothing of it is stored.
 	Disclose func(batch []Entry) error
+	// Trust, if not nil, lets [New] check the lines its root proves by
+	// that root instead of their signatures (see [Trust]): a start-up that
+	// trusts the collector's own last checkpoint.
+	Trust *Trust
 }
 
 // Log is the single writer of a log: it numbers, chains and signs records
@@ -174,7 +178,7 @@ func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
 	if opts.ReplayRedacted != nil {
 		onRedacted = func(seq uint64, _ string, line []byte) error { return opts.ReplayRedacted(seq, line) }
 	}
-	head, err := VerifyRedacted(r, v, opts.Replay, onRedacted)
+	head, err := verify(r, v, opts.Trust, opts.Replay, onRedacted)
 	r.Close()
 	if err != nil && !errors.Is(err, ErrTorn) { // a torn tail is cut below
 		return nil, rec, fmt.Errorf("verify log: %w", err)

@@ -53,7 +53,13 @@ func VerifySource(src Source, v Verifier, fn func(rec *Record, line []byte) erro
 
 // VerifyWith is [Verify] with any [Verifier].
 func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error) (Head, error) {
-	return VerifyRedacted(r, v, fn, nil)
+	return verify(r, v, nil, fn, nil)
+}
+
+// VerifyTrusting is [VerifyWith] that, with a non-nil t, checks the lines
+// t proves by its root instead of their signatures (see [Trust]).
+func VerifyTrusting(r io.Reader, v Verifier, t *Trust, fn func(rec *Record, line []byte) error) (Head, error) {
+	return verify(r, v, t, fn, nil)
 }
 
 // VerifyRedacted is [VerifyWith] that also reports redacted lines (see
@@ -70,6 +76,13 @@ func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error
 // wraps [ErrRedactedLast]. After a problem right behind redacted lines,
 // the head returned is the one before them.
 func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error, redacted func(seq uint64, hash string, line []byte) error) (Head, error) {
+	return verify(r, v, nil, fn, redacted)
+}
+
+// verify is [VerifyTrusting] and [VerifyRedacted] in one: redacted lines
+// are format-1 lines, so they never count among the trusted format-2 ones.
+func verify(r io.Reader, v Verifier, t *Trust, fn func(rec *Record, line []byte) error, redacted func(seq uint64, hash string, line []byte) error) (Head, error) {
+	ts := newTrustState(t)
 	var h Head
 	// runStart is the head before the run of redacted lines that ends
 	// with the last line (if it was redacted): a problem right after
@@ -109,13 +122,23 @@ func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) e
 		hashes := make([]string, len(lines))
 		perrs := make([]error, len(lines))
 		seqs := make([]uint64, len(lines)) // of redacted lines, else 0
+		trusted := ts.mark(lines)
+		var leaves [][]byte
+		if trusted != nil {
+			leaves = make([][]byte, len(lines))
+		}
 		parallelLines(len(lines), func(i int) {
 			body := lines[i][:len(lines[i])-1]
 			if IsRedacted(body) {
 				seqs[i], hashes[i], perrs[i] = ParseRedacted(body)
 				return
 			}
-			recs[i], perrs[i] = ParseLineWith(body, v)
+			if trusted != nil && trusted[i] {
+				recs[i], perrs[i] = ParseLineWith(body, trusting{v})
+				leaves[i] = leafHash(body)
+			} else {
+				recs[i], perrs[i] = ParseLineWith(body, v)
+			}
 			hashes[i] = LineHash(body)
 		})
 		for i, line := range lines {
@@ -166,6 +189,11 @@ func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) e
 				return at, &LineError{n, err}
 			}
 			lastRedacted = false
+			if trusted != nil && trusted[i] {
+				if err := ts.add(leaves[i]); err != nil {
+					return h, &LineError{n, err}
+				}
+			}
 			if fn != nil {
 				if err := fn(rec, line[:len(line)-1]); err != nil {
 					return h, &LineError{n, err}
@@ -184,6 +212,9 @@ func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) e
 		case rerr == nil:
 			continue
 		case rerr == io.EOF:
+			if err := ts.finish(); err != nil {
+				return h, &LineError{n, err}
+			}
 			return h, nil
 		case errors.Is(rerr, ErrTorn):
 			// Torn only if the line is not a whole record: a crash can cut
@@ -191,6 +222,9 @@ func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) e
 			// line is never thrown away.
 			rec, err := ParseLineWith(tail, v)
 			if err != nil || rec.Seq != h.Count+1 || rec.Prev != h.Hash {
+				if err := ts.finish(); err != nil {
+					return h, &LineError{n, err}
+				}
 				return h, &LineError{n + 1, ErrTorn}
 			}
 			if err := m.record(rec); err != nil {
@@ -199,6 +233,9 @@ func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) e
 					return ne.at, &LineError{int(ne.seq), ne.err}
 				}
 				return h, &LineError{n + 1, err}
+			}
+			if err := ts.finish(); err != nil {
+				return h, &LineError{n, err}
 			}
 			if fn != nil {
 				if err := fn(rec, tail); err != nil {

@@ -12,8 +12,10 @@
 //
 // In the log folder: "checkpoint" (the latest signed, cosigned checkpoint),
 // "tile/<L>/<N>[.p/<W>]" (hash tiles), "tile/entries/<N>[.p/<W>]" (entry
-// bundles: uint16-length-prefixed entries), "checkpoint.tsr" (the RFC 3161
-// token over the checkpoint, if configured) — exactly what [Handler] serves
+// bundles: uint16-length-prefixed entries), "timestamp/<N>.checkpoint" and
+// "timestamp/<N>.tsr" (a checkpoint of size N and the RFC 3161 token over
+// it, if time-stamping is configured; see [TimestampDir]) and
+// "timestamp/latest" — exactly what [Handler] serves
 // and [Mirror] copies — and Tessera's private ".state" folder (tree size and
 // root, locks), never served. The checkpoint key lives beside the ledger's
 // signing key: [SignerKeyFile] (0600) and [VerifierKeyFile].
@@ -58,4 +60,13 @@
 // log extends every older checkpoint given (a cut or rewritten history, or
 // a fork signed with the same key, fails naming both sizes). [VerifyProof]
 // checks a receipt's tlog-proof offline.
+//
+// # Trusted time
+//
+// With [Options].Timestamp the log asks an RFC 3161 time-stamp authority
+// (RFC 3161 §3.4, HTTP) for a token over each new published checkpoint,
+// checks it ([VerifyTimestamp]) and keeps it ([TimestampPaths]);
+// [Log.Timestamp] gives a receipt the token of its proof's checkpoint, and
+// [VerifyLog] with TimestampRoots checks the newest one offline. Tokens are
+// parsed with github.com/digitorus/timestamp and github.com/digitorus/pkcs7.
 package translog

@@ -15,7 +15,9 @@ import (
 // its files: "checkpoint" (text/plain; charset=utf-8, not cached), and
 // "tile/<L>/<N>[.p/<W>]", "tile/entries/<N>[.p/<W>]"
 // (application/octet-stream, immutable, cached for a year), plus the
-// checkpoint's RFC 3161 time-stamp token "checkpoint.tsr" if there is one.
+// checkpoint time-stamps ([TimestampDir]: "timestamp/<N>.tsr",
+// application/timestamp-reply, and "timestamp/<N>.checkpoint", both
+// immutable; "timestamp/latest", not cached) if there are any.
 // Mount it with http.StripPrefix so that request paths are relative to the
 // log's prefix. Any other name (Tessera's .state folder, temporary files) is
 // 404; methods other than GET and HEAD are 405.
@@ -28,8 +30,8 @@ func Handler(dir string) http.Handler {
 		}
 		name := strings.TrimPrefix(r.URL.Path, "/")
 		ctype, cache := "application/octet-stream", "public, max-age=31536000, immutable"
-		if name == TimestampFile {
-			ctype, cache = "application/timestamp-reply", "no-cache"
+		if tsType, tsCache, ok := timestampResource(name); ok {
+			ctype, cache = tsType, tsCache
 		} else {
 			res, err := ParsePath(name)
 			if err != nil {
@@ -57,6 +59,22 @@ func Handler(dir string) http.Handler {
 	})
 }
 
-// TimestampFile is the name, beside "checkpoint", of the RFC 3161
-// time-stamp token over the checkpoint (if time-stamping is configured).
-const TimestampFile = "checkpoint.tsr"
+// timestampResource says whether name is one of the time-stamp files and
+// how it is served.
+func timestampResource(name string) (ctype, cache string, ok bool) {
+	if name == TimestampLatest {
+		return "text/plain; charset=utf-8", "no-cache", true
+	}
+	rest, ok := strings.CutPrefix(name, TimestampDir+"/")
+	if !ok {
+		return "", "", false
+	}
+	for ext, ct := range map[string]string{".tsr": "application/timestamp-reply", ".checkpoint": "text/plain; charset=utf-8"} {
+		if n, ok := strings.CutSuffix(rest, ext); ok {
+			if _, err := ParseLatest([]byte(n + "\n")); err == nil {
+				return ct, "public, max-age=31536000, immutable", true
+			}
+		}
+	}
+	return "", "", false
+}

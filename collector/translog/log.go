@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -53,8 +54,15 @@ type Options struct {
 	Witnesses      []WitnessConfig
 	Quorum         int
 	WitnessTimeout time.Duration
-	// HTTPClient talks to the witnesses (nil: http.DefaultClient).
+	// HTTPClient talks to the witnesses and the time-stamp authority (nil:
+	// http.DefaultClient).
 	HTTPClient *http.Client
+	// Timestamp, if its URL is set, has every new checkpoint time-stamped
+	// (RFC 3161) and the tokens kept beside it ([TimestampDir]).
+	Timestamp TimestampOptions
+	// Logger hears about an unreachable time-stamp authority (nil:
+	// slog.Default). It never gets entries.
+	Logger *slog.Logger
 }
 
 // Errors callers branch on.
@@ -94,6 +102,8 @@ type Log struct {
 	closed  bool
 	idle    chan struct{}
 
+	ts *stamper // nil: no time-stamping
+
 	cpMu   sync.Mutex
 	cpSize uint64
 	cpRaw  []byte
@@ -105,6 +115,9 @@ type Log struct {
 func Open(ctx context.Context, o Options) (*Log, error) {
 	if o.Key.Signer == nil || o.Key.Verifier == nil {
 		return nil, errors.New("translog: no checkpoint signer")
+	}
+	if o.Timestamp.URL != "" && o.Timestamp.Roots == nil {
+		return nil, errors.New("translog: time-stamping needs the authority's root certificates")
 	}
 	if o.BatchMaxSize == 0 {
 		o.BatchMaxSize = DefaultBatchMaxSize
@@ -161,6 +174,10 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 		cpWake: make(chan struct{}),
 	}
 	l.cond = sync.NewCond(&l.mu)
+	if o.Timestamp.URL != "" {
+		l.ts = newStamper(actx, o.Timestamp, o.Dir, o.HTTPClient, o.Logger)
+		go l.stampLoop(actx)
+	}
 	go l.feeder(actx)
 	go l.watchCheckpoint(actx)
 	return l, nil
@@ -439,3 +456,22 @@ func (l *Log) Dir() string { return l.dir }
 // StateDir is Tessera's private folder inside a log folder; it is never
 // published.
 const StateDir = ".state"
+
+// LastCheckpoint reads the published checkpoint from the log's folder and
+// verifies its signature with the log's own key (witnesses are not asked
+// for: the log trusts what it signed itself). It returns nil, nil for a
+// log that has published none yet.
+func (l *Log) LastCheckpoint(ctx context.Context) (*Checkpoint, error) {
+	raw, err := l.reader.ReadCheckpoint(ctx)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the transparency log's checkpoint: %w", err)
+	}
+	cp, err := OpenCheckpoint(raw, l.verif, nil, 0)
+	if err != nil {
+		return nil, fmt.Errorf("the transparency log's own checkpoint: %w", err)
+	}
+	return cp, nil
+}

@@ -2,9 +2,12 @@ package translog
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/transparency-dev/tessera/api/layout"
 	"golang.org/x/mod/sumdb/note"
@@ -25,6 +28,12 @@ type MirrorReport struct {
 // It then verifies the copy ([VerifyLog]) and returns an error if that
 // fails.
 func Mirror(ctx context.Context, src Source, logV note.Verifier, dir string) (*MirrorReport, error) {
+	// The newest time-stamp first (it is of a published checkpoint, so the
+	// checkpoint read next is at least as large); copied after the tiles.
+	tsSize, tsCP, tsTSR, tsErr := ReadTimestamp(ctx, src)
+	if tsErr != nil && !errors.Is(tsErr, fs.ErrNotExist) {
+		return nil, fmt.Errorf("time-stamp: %w", tsErr)
+	}
 	raw, err := src.ReadCheckpoint(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
@@ -75,6 +84,18 @@ func Mirror(ctx context.Context, src Source, logV note.Verifier, dir string) (*M
 			return src.ReadTile(ctx, r.Level, r.Index, r.Width)
 		}); err != nil {
 			return nil, err
+		}
+	}
+	if tsErr == nil && tsSize <= size {
+		cpName, tsrName := TimestampPaths(tsSize)
+		for _, f := range []struct {
+			name string
+			data []byte
+		}{{tsrName, tsTSR}, {cpName, tsCP}, {TimestampLatest, []byte(strconv.FormatUint(tsSize, 10) + "\n")}} {
+			if err := writeFileAtomic(filepath.Join(dir, filepath.FromSlash(f.name)), f.data, 0o644); err != nil {
+				return nil, err
+			}
+			rep.Written++
 		}
 	}
 	if _, err := VerifyLog(ctx, stagedSource{DirSource(dir), raw}, logV, VerifyOptions{}); err != nil {

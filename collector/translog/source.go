@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,8 +24,49 @@ type Source interface {
 	ReadEntryBundle(ctx context.Context, index uint64, p uint8) ([]byte, error)
 }
 
-// DirSource reads a log folder (the data folder's log/, or a mirror).
-func DirSource(dir string) Source { return client.FileFetcher{Root: dir} }
+// DirSource reads a log folder (the data folder's log/, or a mirror). It
+// is a [FileSource].
+func DirSource(dir string) Source { return dirSource{client.FileFetcher{Root: dir}} }
+
+type dirSource struct{ client.FileFetcher }
+
+func (d dirSource) ReadFile(_ context.Context, name string) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, fmt.Errorf("%q: not a file of the log: %w", short(name), fs.ErrNotExist)
+	}
+	return os.ReadFile(filepath.Join(d.Root, filepath.FromSlash(name)))
+}
+
+// httpSource reads a log's URL; it is a [FileSource].
+type httpSource struct {
+	*client.HTTPFetcher
+	base *url.URL
+	hc   *http.Client
+}
+
+func (h httpSource) ReadFile(ctx context.Context, name string) ([]byte, error) {
+	u, err := h.base.Parse(name)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotFound:
+		return nil, fmt.Errorf("get %s: %w", u, fs.ErrNotExist)
+	default:
+		return nil, fmt.Errorf("get %s: %s", u, resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+}
 
 // OpenSource opens loc: an http(s) URL of the log's prefix (".../log/"),
 // a log folder, or a data folder holding one in "log".
@@ -39,7 +82,11 @@ func OpenSource(loc string, hc *http.Client) (Source, error) {
 		if hc == nil {
 			hc = http.DefaultClient
 		}
-		return client.NewHTTPFetcher(u, hc)
+		f, err := client.NewHTTPFetcher(u, hc)
+		if err != nil {
+			return nil, err
+		}
+		return httpSource{f, u, hc}, nil
 	}
 	for _, d := range []string{loc, filepath.Join(loc, "log")} {
 		if _, err := os.Stat(filepath.Join(d, "checkpoint")); err == nil {

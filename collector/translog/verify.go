@@ -3,8 +3,10 @@ package translog
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"runtime"
 	"sort"
 	"sync"
@@ -36,6 +38,11 @@ type VerifyOptions struct {
 	Entry func(index uint64, entry []byte) error
 	// Workers fetch and check bundles in parallel (0: the number of CPUs).
 	Workers int
+	// TimestampRoots, if set, demands the log's newest time-stamped
+	// checkpoint ([ReadTimestamp]): its RFC 3161 token must verify against
+	// these roots and be over exactly that checkpoint, which the log must
+	// extend. The log's source must be a [FileSource].
+	TimestampRoots *x509.CertPool
 }
 
 // Report says what [VerifyLog] checked.
@@ -45,6 +52,9 @@ type Report struct {
 	Tiles      int // tile files compared
 	Bundles    int
 	Older      []uint64 // sizes of the older checkpoints proven extended
+	// Timestamp is the verified time-stamp of the newest time-stamped
+	// checkpoint (with VerifyOptions.TimestampRoots).
+	Timestamp *Stamp
 }
 
 // VerifyLog checks a published log completely, from its files alone: the
@@ -55,6 +65,17 @@ type Report struct {
 // checkpoint's root is the root of that prefix. Any single changed byte of
 // a tile, bundle or checkpoint fails.
 func VerifyLog(ctx context.Context, src Source, logV note.Verifier, o VerifyOptions) (*Report, error) {
+	// The time-stamp first: it is of a published checkpoint, so a
+	// checkpoint read after it is at least as large.
+	var stamp *Stamp
+	if o.TimestampRoots != nil {
+		st, stamped, err := verifyStamped(ctx, src, logV, o.TimestampRoots)
+		if err != nil {
+			return nil, err
+		}
+		stamp = st
+		o.Older = append(o.Older[:len(o.Older):len(o.Older)], stamped)
+	}
 	raw, err := src.ReadCheckpoint(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
@@ -67,7 +88,7 @@ func VerifyLog(ctx context.Context, src Source, logV note.Verifier, o VerifyOpti
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Checkpoint: cp}
+	rep := &Report{Checkpoint: cp, Timestamp: stamp}
 	size := cp.Size
 	workers := o.Workers
 	if workers <= 0 {
@@ -173,6 +194,31 @@ func VerifyLog(ctx context.Context, src Source, logV note.Verifier, o VerifyOpti
 		return nil, fmt.Errorf("the %d entries hash to another root than the checkpoint's: %w", size, ErrTampered)
 	}
 	return rep, nil
+}
+
+// verifyStamped reads and checks the newest time-stamped checkpoint of src.
+func verifyStamped(ctx context.Context, src Source, logV note.Verifier, roots *x509.CertPool) (*Stamp, []byte, error) {
+	size, raw, tsr, err := ReadTimestamp(ctx, src)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("time-stamp roots given, but the log has no time-stamped checkpoint: %w", err)
+		}
+		return nil, nil, err
+	}
+	cpName, tsrName := TimestampPaths(size)
+	c, err := OpenCheckpoint(raw, logV, nil, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", cpName, err)
+	}
+	if c.Size != size {
+		return nil, nil, fmt.Errorf("%s holds a checkpoint of size %d: %w", cpName, c.Size, ErrBadTimestamp)
+	}
+	st, err := VerifyTimestamp(tsr, raw, roots)
+	if err != nil {
+		return nil, nil, fmt.Errorf("time-stamp token of the checkpoint of size %d (%s): %w", size, tsrName, err)
+	}
+	st.Size = size
+	return st, raw, nil
 }
 
 // openOlder verifies older checkpoints and sorts them by size; one larger
