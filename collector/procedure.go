@@ -24,7 +24,7 @@ type procedure struct {
 	inviteKey ed25519.PublicKey // nil: invites are off
 
 	mu      sync.Mutex
-	book    *records.Book
+	book    *records.Index
 	pending map[string]bool // invite ids with a decision being appended
 	opening map[string]bool // invite ids whose opening is being appended
 	// wmu serialises withdrawals (check, then append) so that two clicks
