@@ -136,6 +136,13 @@ func (s *Server) decision(id string) (*ledger.Record, []string) {
 	return &c, s.proc.book.Withdrawable(id)
 }
 
+// hasDecision reports whether the index holds the decision with id.
+func (s *Server) hasDecision(id string) bool {
+	s.proc.mu.Lock()
+	defer s.proc.mu.Unlock()
+	return s.proc.book.Decision(id) != nil
+}
+
 // decisionOf returns the decision a withdrawal id refers to, or id itself.
 func (s *Server) decisionOf(id string) string {
 	s.proc.mu.Lock()
