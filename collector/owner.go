@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/phone"
+	"github.com/chatconsent/chatconsent/internal/records"
 )
 
 // Owner actions: a withdrawal that reached the owner by phone, WhatsApp,
@@ -25,7 +26,8 @@ var WithdrawalChannels = []string{"phone", "whatsapp", "email", "letter", "in-pe
 
 // OwnerWithdrawal is a withdrawal the owner records for a data subject.
 type OwnerWithdrawal struct {
-	// Phone is the number as typed (normalised like the form does).
+	// Phone is the number as typed (normalised like the form does), or
+	// the 32 digits of a decision's or withdrawal's record id.
 	Phone string `json:"phone"`
 	// Purposes to withdraw; empty only with All.
 	Purposes []string `json:"purpose,omitempty"`
@@ -100,7 +102,8 @@ var ownerNameRe = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}._@-]{0,63}$`)
 func ValidOwnerName(name string) bool { return ownerNameRe.MatchString(name) }
 
 // RecordWithdrawal appends a withdrawal the owner received (w.Via) for the
-// number w.Phone, naming the owner w.By: of w.Purposes, or with w.All of
+// number w.Phone (or, given all 32 digits of a record id there, for that
+// decision's number, also after its erasure), naming the owner w.By: of w.Purposes, or with w.All of
 // every purpose in force. It refers to the number's latest decision (whose
 // purposes are the ones in force, see package records), stamps the
 // withdrawal receipt and hands it to the mailer (the person's copy when
@@ -123,19 +126,26 @@ func (s *Server) RecordWithdrawal(ctx context.Context, w OwnerWithdrawal) (*Owne
 	if w.All && len(w.Purposes) > 0 {
 		return refuse(ErrPurposeMissing, "give purposes or all, not both", nil)
 	}
-	number, err := phone.Parse(w.Phone, s.o.DefaultRegion)
-	if err != nil {
-		return refuse(ErrBadNumber, fmt.Sprintf("%q: %v", w.Phone, err), nil)
-	}
-	// Outside the withdrawal lock: a whole pass over the log. A decision
-	// appended meanwhile changes nothing below, since what is in force is
-	// kept per number.
-	ref, err := s.latestDecision(number)
-	if err != nil {
-		return nil, err
-	}
-	if ref == "" {
-		return refuse(ErrNoSuchNumber, number, nil)
+	var number, ref string
+	if id, ok := records.NormalizeRecordID(w.Phone); ok && len(id) == 32 && s.hasDecision(s.decisionOf(id)) {
+		// A record id (all 32 digits) of a decision or withdrawal: the way
+		// to an erased person's consent, which no number finds any more.
+		ref = s.decisionOf(id)
+	} else {
+		n, err := phone.Parse(w.Phone, s.o.DefaultRegion)
+		if err != nil {
+			return refuse(ErrBadNumber, fmt.Sprintf("%q: %v", w.Phone, err), nil)
+		}
+		number = n
+		// Outside the withdrawal lock: a whole pass over the log. A
+		// decision appended meanwhile changes nothing below, since what is
+		// in force is kept per number.
+		if ref, err = s.latestDecision(number); err != nil {
+			return nil, err
+		}
+		if ref == "" {
+			return refuse(ErrNoSuchNumber, number, nil)
+		}
 	}
 	s.proc.wmu.Lock()
 	defer s.proc.wmu.Unlock()
@@ -143,8 +153,15 @@ func (s *Server) RecordWithdrawal(ctx context.Context, w OwnerWithdrawal) (*Owne
 	if d == nil {
 		return refuse(ErrNoSuchNumber, number, nil)
 	}
+	who := number
+	if number == "" { // by record id: the decision's number, unless erased
+		number, who = "erased", "an erased person (decision "+d.ID+")"
+		if sub := liveSubject(d.Subject); sub != nil {
+			number, who = sub.Phone, sub.Phone
+		}
+	}
 	if len(left) == 0 {
-		return refuse(ErrNothingInForce, number, nil)
+		return refuse(ErrNothingInForce, who, nil)
 	}
 	if !w.All && len(w.Purposes) == 0 {
 		return refuse(ErrPurposeMissing, "", left)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -168,4 +169,29 @@ func TestOwnerSocket(t *testing.T) {
 		t.Fatalf("listen over a dead socket file: %v", err)
 	}
 	ln2.Close()
+}
+
+// TestRecordWithdrawalByRecordID: the owner can name the decision by its
+// record id (or a withdrawal's) instead of the number; an id the log does
+// not hold is read as a number, and refused as one.
+func TestRecordWithdrawalByRecordID(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de", "purpose", []string{"orders", "documents"}))
+	if w.Code != 201 {
+		t.Fatalf("grant: %d %s", w.Code, w.Body)
+	}
+	id := h.records(t)[0].ID
+	res, err := h.srv.RecordWithdrawal(context.Background(), OwnerWithdrawal{Phone: strings.ToUpper(id[:8]) + "-" + id[8:], Purposes: []string{"documents"}, Via: "letter", By: "anna"})
+	if err != nil || res.Ref != id || res.Phone != "+491701234567" || !slices.Equal(res.Withdrawn, []string{"documents"}) {
+		t.Fatalf("by decision id: %+v, %v", res, err)
+	}
+	// The withdrawal's own id leads to the same decision.
+	res, err = h.srv.RecordWithdrawal(context.Background(), OwnerWithdrawal{Phone: res.ID, All: true, Via: "letter", By: "anna"})
+	if err != nil || res.Ref != id || !slices.Equal(res.Withdrawn, []string{"orders"}) {
+		t.Fatalf("by withdrawal id: %+v, %v", res, err)
+	}
+	if _, err := h.srv.RecordWithdrawal(context.Background(), OwnerWithdrawal{Phone: strings.Repeat("ab", 16), All: true, Via: "letter", By: "anna"}); !errors.Is(err, ErrBadNumber) {
+		t.Errorf("an unknown record id: %v, want ErrBadNumber", err)
+	}
 }

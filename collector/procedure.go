@@ -24,7 +24,7 @@ type procedure struct {
 	inviteKey ed25519.PublicKey // nil: invites are off
 
 	mu      sync.Mutex
-	book    *records.Book
+	book    *records.Index
 	pending map[string]bool // invite ids with a decision being appended
 	opening map[string]bool // invite ids whose opening is being appended
 	// wmu serialises withdrawals (check, then append) so that two clicks
@@ -134,6 +134,13 @@ func (s *Server) decision(id string) (*ledger.Record, []string) {
 	}
 	c := *d
 	return &c, s.proc.book.Withdrawable(id)
+}
+
+// hasDecision reports whether the index holds the decision with id.
+func (s *Server) hasDecision(id string) bool {
+	s.proc.mu.Lock()
+	defer s.proc.mu.Unlock()
+	return s.proc.book.Decision(id) != nil
 }
 
 // decisionOf returns the decision a withdrawal id refers to, or id itself.

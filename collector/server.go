@@ -100,8 +100,9 @@ type Options struct {
 	// ReceiptWorkers stamp receipts off the request path (default 1);
 	// ReceiptQueue bounds the entries waiting for them (default 256).
 	ReceiptWorkers, ReceiptQueue int
-	// Book is the log folded so far (see records); nil means an empty log.
-	Book *records.Book
+	// Book is the log folded so far into the collector's index
+	// (records.Index); nil means an empty log.
+	Book *records.Index
 	// InviteKey is the invite key's public half; nil turns personal
 	// invite links off.
 	InviteKey ed25519.PublicKey

@@ -75,7 +75,7 @@ func WithdrawalReceiptData(cfg *config.Config, e ledger.Entry, withdrawalURL str
 	d := receiptBase(cfg, e, withdrawalURL)
 	d.Decision, d.Ref = ledger.Withdrawn, e.Record.Ref
 	// In the record's order: the collector writes them in the configured
-	// order, removed purposes last (Book.Withdrawable).
+	// order, removed purposes last (records.Index.Withdrawable).
 	for _, id := range e.Record.Purposes {
 		d.Purposes = append(d.Purposes, receipt.Purpose{ID: id, Title: cfg.PurposeTitle(id, e.Record.Lang), Withdrawn: true})
 	}

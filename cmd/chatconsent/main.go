@@ -45,7 +45,7 @@ Usage:
         all decisions and withdrawals
   chatconsent export  [--config FILE] [--data DIR] NUMBER|RECORD-ID
         everything about a number (or record id) as JSON (GDPR Art. 15), with Kantara consent receipts
-  chatconsent withdraw NUMBER (--purpose ID... | --all) --via phone|whatsapp|email|letter|in-person
+  chatconsent withdraw NUMBER|RECORD-ID (--purpose ID... | --all) --via phone|whatsapp|email|letter|in-person
                       [--note TEXT] [--by OWNER] [--config FILE] [--data DIR]
         record a withdrawal that reached you by phone, WhatsApp, e-mail, letter or in person
   chatconsent erase   NUMBER [--reason request|retention|withdrawn|objection|unlawful|legal|child]

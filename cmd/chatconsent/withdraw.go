@@ -70,7 +70,11 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return withdrawError(err, fs.Arg(0))
 	}
-	fmt.Fprintf(stdout, "withdrawn for %s: %s (via %s, recorded by %s)\n", res.Phone, strings.Join(res.Withdrawn, ", "), w.Via, w.By)
+	who := res.Phone
+	if who == "erased" {
+		who = "an erased person (decision " + res.Ref + ")"
+	}
+	fmt.Fprintf(stdout, "withdrawn for %s: %s (via %s, recorded by %s)\n", who, strings.Join(res.Withdrawn, ", "), w.Via, w.By)
 	if len(res.StillGranted) > 0 {
 		fmt.Fprintf(stdout, "still granted: %s\n", strings.Join(res.StillGranted, ", "))
 	} else {

@@ -74,26 +74,37 @@ func ProofPeriods(contentDir string) ([]Period, error) {
 		sc := bufio.NewScanner(f)
 		sc.Buffer(nil, 1<<20)
 		for n := 1; sc.Scan(); n++ {
-			line := placeholderRe.ReplaceAllString(sc.Text(), " ")
-			low := strings.ToLower(line)
-			if !containsAny(low, proofWords) && (!containsAny(low, keepWords) || containsAny(low, otherWords)) {
-				continue
-			}
-			for _, m := range periodRe.FindAllStringSubmatch(line, -1) {
-				num := strings.ToLower(m[1])
-				v, err := strconv.Atoi(num)
-				if err != nil {
-					v = numberWords[num]
-				}
-				if u := strings.ToLower(m[2]); strings.HasPrefix(u, "jahr") || strings.HasPrefix(u, "year") {
-					v *= 12
-				}
-				out = append(out, Period{File: path, Line: n, Text: m[1] + " " + m[2], Months: v})
+			for _, p := range periodsIn(sc.Text()) {
+				p.File, p.Line = path, n
+				out = append(out, p)
 			}
 		}
 		return sc.Err()
 	})
 	return out, err
+}
+
+// periodsIn returns the periods one line of content states for keeping
+// the proof (File and Line unset).
+func periodsIn(line string) []Period {
+	line = placeholderRe.ReplaceAllString(line, " ")
+	low := strings.ToLower(line)
+	if !containsAny(low, proofWords) && (!containsAny(low, keepWords) || containsAny(low, otherWords)) {
+		return nil
+	}
+	var out []Period
+	for _, m := range periodRe.FindAllStringSubmatch(line, -1) {
+		num := strings.ToLower(m[1])
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			v = numberWords[num]
+		}
+		if u := strings.ToLower(m[2]); strings.HasPrefix(u, "jahr") || strings.HasPrefix(u, "year") {
+			v *= 12
+		}
+		out = append(out, Period{Text: m[1] + " " + m[2], Months: v})
+	}
+	return out
 }
 
 func containsAny(s string, words []string) bool {

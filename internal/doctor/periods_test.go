@@ -70,3 +70,19 @@ func TestShippedContentPeriods(t *testing.T) {
 		t.Errorf("no content folder: %v %s", r.Status, r.Detail)
 	}
 }
+
+// FuzzProofPeriods: any content line is read without a panic, and every
+// period found is a number and a unit from the line.
+func FuzzProofPeriods(f *testing.F) {
+	for _, s := range []string{"Den Nachweis bewahren wir zwei Jahre auf.", "Nachweis: 24 Monate, 3 years", "{{ .Retention.ProofPeriod }} Nachweis", "proof 99999999999999999999 years", "Nachweis\x00drei\u00a0Jahre"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		for _, p := range periodsIn(line) {
+			w := strings.Fields(p.Text)
+			if len(w) != 2 || !strings.Contains(strings.ToLower(line), strings.ToLower(w[0])) || !strings.Contains(strings.ToLower(line), strings.ToLower(w[1])) {
+				t.Fatalf("%q: %+v", line, p)
+			}
+		}
+	})
+}

@@ -258,3 +258,23 @@ func TestExportErased(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNormalizeRecordID: whatever is typed, an accepted id is 6 to 32
+// lower-case hex digits, and normalising is idempotent.
+func FuzzNormalizeRecordID(f *testing.F) {
+	for _, s := range []string{"", "AAAA-AAAA aaaa", "+491701234567", strings.Repeat("f", 32), "ä1b2c3d4", "abc\x00def"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := NormalizeRecordID(s)
+		if !ok {
+			return
+		}
+		if len(got) < MinRecordPrefix || len(got) > 32 || strings.Trim(got, "0123456789abcdef") != "" {
+			t.Fatalf("NormalizeRecordID(%q) = %q, accepted", s, got)
+		}
+		if again, ok := NormalizeRecordID(got); !ok || again != got {
+			t.Fatalf("not idempotent: %q → %q → %q", s, got, again)
+		}
+	})
+}
