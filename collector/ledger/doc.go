@@ -59,6 +59,12 @@
 //     "migrated" the LineHash of the line it re-records. History line j is
 //     re-recorded by line History+1+j.
 //
+// The migration is an explicit step (chatconsent migrate, with the
+// collector stopped), not part of a start: it replaces the log file once,
+// and the owner should take it knowingly, after a backup. The collector
+// refuses an unmigrated version-1 log and names the command, so the step
+// cannot be forgotten either.
+//
 // Readers fold the log from the migration record on (the records package
 // starts afresh there); the history stays verifiable as it was. A log
 // holds at most one migration record, and a re-record outside the

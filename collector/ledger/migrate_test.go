@@ -500,3 +500,89 @@ func BenchmarkRedact(b *testing.B) {
 		}
 	}
 }
+
+// Every byte flip and truncation of the golden's migration record and of
+// a re-record is rejected (their signatures cover history and migrated).
+func TestMangledMigrationLinesRejected(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "v1-redacted.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Split(b, []byte("\n"))
+	for _, ln := range []int{5, 6} {
+		line := lines[ln-1]
+		if _, err := ParseLine(line, pub(t)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range line {
+			for _, bit := range []byte{0x01, 0x20, 0x80} {
+				m := bytes.Clone(line)
+				m[i] ^= bit
+				if _, err := ParseLine(m, pub(t)); err == nil {
+					t.Fatalf("line %d: flip %#x at byte %d accepted", ln, bit, i)
+				}
+			}
+		}
+		for i := range len(line) {
+			if _, err := ParseLine(line[:i], pub(t)); err == nil {
+				t.Fatalf("line %d: truncation to %d bytes accepted", ln, i)
+			}
+		}
+	}
+}
+
+// A migration record must state its history and tie to the line before
+// it; a re-record is only where the history is re-recorded.
+func TestMigrationRecordsChecked(t *testing.T) {
+	_, out := migrate(t, v1PeopleLog(t))
+	s := NewSigner(testKey(t))
+	lines := bytes.SplitAfter(out, []byte("\n"))
+	resign := func(i int, edit func(r *Record)) []byte {
+		rec, err := ParseLine(bytes.TrimSuffix(lines[i], []byte("\n")), pub(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(rec)
+		l, err := encodeLine(rec, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(bytes.Join(append(append([][]byte{}, lines[:i]...), append(l, '\n')), nil), bytes.Join(lines[i+1:], nil)...)
+	}
+	for _, tc := range []struct {
+		name string
+		log  []byte
+		line int
+		want error
+	}{
+		{"history off by one", resign(4, func(r *Record) { r.History = 3 }), 5, ErrBadJSON},
+		{"migrated is not prev", resign(4, func(r *Record) { r.Migrated = strings.Repeat("0", 64) }), 5, ErrBadJSON},
+		// The last line, so that no later prev notices the change.
+		{"re-record without migrated", resign(8, func(r *Record) { r.Migrated = "" }), 9, ErrMigration},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Verify(bytes.NewReader(tc.log), pub(t), nil)
+			var le *LineError
+			if !errors.As(err, &le) || le.Line != tc.line || !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want line %d: %v", err, tc.line, tc.want)
+			}
+		})
+	}
+	// A second migration record (a log migrated twice) is refused.
+	m2 := append(bytes.Clone(out), resignedMigration(t, out)...)
+	if _, err := Verify(bytes.NewReader(m2), pub(t), nil); !errors.Is(err, ErrMigration) {
+		t.Errorf("second migration record: %v", err)
+	}
+}
+
+// resignedMigration returns a second migration record after log.
+func resignedMigration(t *testing.T, log []byte) []byte {
+	h := headOf(t, log)
+	rec := Record{V: FormatVersion, Seq: h.Count + 1, Prev: h.Hash, Key: NewSigner(testKey(t)).Name(), Type: TypeMigration,
+		ID: strings.Repeat("f", 32), Time: migrationTime, History: h.Count, Migrated: h.Hash}
+	l, err := encodeLine(&rec, NewSigner(testKey(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(l, '\n')
+}
