@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
-# Collector memory at start on a log whose receipts are all missing (the
-# backlog of issue 11 item 9), and how long SIGTERM takes while it works
-# on that backlog.
-# Usage: bench/startmem.sh [N]   (default 100000 decisions; from anywhere)
+# Collector start-up time and memory on a large log.
+#
+#   bench/startmem.sh [N]      (default 100000) a format-1 log whose receipts
+#                              are all missing (the backlog of issue 11 item 9),
+#                              and how long SIGTERM takes while it works on it
+#   bench/startmem.sh N v2     a format-2 log (private store, checkpointed
+#                              transparency log, every receipt present): the
+#                              trusted start-up of issue 13 step 7, where the
+#                              log's own last checkpoint proves the lines it
+#                              covers (see bench/README.md)
+#
+# From anywhere; it builds the binary and the data folder in a temp folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
+mode=${2:-v1}
 tmp=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 pid=
 go build -o "$tmp/chatconsent" ./cmd/chatconsent
-go run ./bench/backlog -n "$n" -config config.toml -data "$tmp/data"
+case "$mode" in
+v1) go run ./bench/backlog -n "$n" -config config.toml -data "$tmp/data" ;;
+v2) go run ./bench/backlog -n "$n" -config config.toml -data "$tmp/data" -v2 -receipts ;;
+*) echo "usage: bench/startmem.sh [N] [v1|v2]" >&2; exit 2 ;;
+esac
 ls -l "$tmp/data/decisions.jsonl" | awk '{printf "log: %.1f MB\n", $5/1e6}'
 "$tmp/chatconsent" collect --config config.toml --addr 127.0.0.1:0 --data "$tmp/data" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
@@ -21,11 +34,18 @@ until grep -q '^listening on' "$tmp/out"; do
 done
 echo "listening after $(echo "$(date +%s.%N) - $start" | bc) s"
 grep -E 'VmHWM|VmRSS' /proc/$pid/status | sed 's/^/at start: /'
-sleep 5
-grep -E 'VmHWM|VmRSS' /proc/$pid/status | sed 's/^/after 5 s of making receipts: /'
-echo "receipts made: $(ls "$tmp/data/receipts" | grep -c '\.pdf$' || true)"
+if [ "$mode" = v1 ]; then
+  sleep 5
+  grep -E 'VmHWM|VmRSS' /proc/$pid/status | sed 's/^/after 5 s of making receipts: /'
+  echo "receipts made: $(ls "$tmp/data/receipts" | grep -c '\.pdf$' || true)"
+fi
 t0=$(date +%s.%N)
 kill -TERM "$pid"
 wait "$pid" || true
 echo "SIGTERM to exit: $(echo "$(date +%s.%N) - $t0" | bc) s"
 pid=
+if [ "$mode" = v2 ]; then
+  # The whole log, every signature (what the trusted start skips).
+  /usr/bin/time -f 'verify of the whole log: %e s, max RSS %M KiB' \
+    "$tmp/chatconsent" verify "$tmp/data" --key "$tmp/data/signing.pub" >/dev/null
+fi

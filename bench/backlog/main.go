@@ -3,7 +3,13 @@
 // for idle time) or a restore without DATA/receipts. bench/startmem.sh
 // measures the collector's memory at start on it.
 //
-//	go run ./bench/backlog -n 100000 -config config.toml -data DIR
+// With -v2 the log is in format 2 (openings in the private store) and its
+// transparency log is built and checkpointed, as a collector leaves them;
+// with -receipts every record gets an (empty) receipt file, so a start has
+// no backlog to work on: bench/startmem.sh N v2 measures the trusted
+// start-up of issue 13 step 7 on it.
+//
+//	go run ./bench/backlog -n 100000 -config config.toml -data DIR [-v2 -receipts]
 package main
 
 import (
@@ -18,6 +24,8 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/private"
+	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
@@ -26,6 +34,8 @@ func main() {
 	n := flag.Int("n", 100000, "number of decisions")
 	cfgPath := flag.String("config", "config.toml", "site configuration `file` (for its text archive)")
 	data := flag.String("data", "", "data `folder` to create (must not exist)")
+	v2 := flag.Bool("v2", false, "format 2 with the private store and a checkpointed transparency log")
+	withReceipts := flag.Bool("receipts", false, "write an empty receipt file per record (no backlog at start)")
 	flag.Parse()
 	if *data == "" {
 		log.Fatal("backlog: -data is required")
@@ -58,7 +68,34 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	l, _, err := ledger.Open(filepath.Join(*data, ledger.FileName), priv, ledger.Options{Version: ledger.FormatV1})
+	lo := ledger.Options{Version: ledger.FormatV1}
+	var tl *translog.Log
+	var vault *private.Store
+	if *v2 {
+		lo.Version = ledger.FormatVersion
+		paths := cfg.Paths(*data)
+		if vault, err = private.Open(paths.Private, private.Options{}); err != nil {
+			log.Fatal(err)
+		}
+		lo.Disclose = vault.Put
+		origin, err := translog.Origin(cfg.Collector.PublicURL)
+		if err != nil {
+			log.Fatal(err)
+		}
+		k, _, err := translog.LoadOrCreateKey(*data, origin)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if tl, err = translog.Open(context.Background(), translog.Options{Dir: paths.Transparency, Key: k}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if *withReceipts {
+		if err := os.MkdirAll(filepath.Join(*data, config.ReceiptsDir), 0o700); err != nil {
+			log.Fatal(err)
+		}
+	}
+	l, _, err := ledger.Open(filepath.Join(*data, ledger.FileName), priv, lo)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -76,12 +113,37 @@ func main() {
 				Lang:    cfg.Site.DefaultLanguage, TextVersion: version,
 			})
 		}
-		if _, err := l.Append(context.Background(), recs...); err != nil {
+		es, err := l.Append(context.Background(), recs...)
+		if err != nil {
 			log.Fatal(err)
+		}
+		for _, e := range es {
+			if tl != nil {
+				if err := tl.Feed(e.Record.Seq-1, e.Line); err != nil {
+					log.Fatal(err)
+				}
+			}
+			if *withReceipts {
+				if err := os.WriteFile(filepath.Join(*data, config.ReceiptsDir, e.Record.ID+".pdf"), nil, 0o600); err != nil {
+					log.Fatal(err)
+				}
+			}
 		}
 	}
 	if err := l.Close(); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s: %d decisions, no receipts\n", *data, *n)
+	if tl != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+		defer cancel()
+		if err := tl.Close(ctx); err != nil {
+			log.Fatal(err)
+		}
+		vault.Close()
+	}
+	what := "no receipts"
+	if *withReceipts {
+		what = "empty receipt files"
+	}
+	fmt.Printf("%s: %d decisions (format %d), %s\n", *data, *n, lo.Version, what)
 }
