@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Load benchmark of the collector: the real binary on loopback, wrk on the
 # same machine, N concurrent clients posting valid JSON decisions, fsync on,
-# rate limit off. Runs group commit (the default) and --no-group-commit
-# (one fsync per decision), then the disk's raw write+fdatasync limit.
+# rate limit off. Runs, in one run: group commit with the transparency log
+# fed (the default), group commit to the JSONL file only (--no-tlog, the
+# baseline issue 13 compares with: the fed log must reach ≥ 0.7× of it),
+# --no-group-commit (one fsync per decision), then the disk's raw
+# write+fdatasync limit.
 #
 #   bench/load.sh [SECONDS=10] [CLIENTS=64]
 #
@@ -52,16 +55,22 @@ run() {
   records=$(wc -l <"$data/decisions.jsonl")
   cpu=$(awk -v t="$ticks" -v n="$records" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0f", t/hz*1e6/n}')
   "$work/chatconsent" verify "$data/decisions.jsonl" >/dev/null
+  # The transparency log, if fed: every tile, entry and signature.
+  [ -d "$data/log" ] && "$work/chatconsent" verify "$data" --key "$data/signing.pub" >/dev/null
   local rps p50 p99 non2xx
   rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-$mode")
   p50=$(awk '$1=="50%" {print $2}' "$work/wrk-$mode")
   p99=$(awk '$1=="99%" {print $2}' "$work/wrk-$mode")
   non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk-$mode")
+  echo "$rps" >"$work/rps-$mode"
   printf '%-13s %8s acked/s  p50 %-8s p99 %-8s peak RSS %-9s collector CPU %4s µs/decision  %s records in %s fsyncs, verify OK, non-2xx %s\n' \
     "$mode" "$rps" "$p50" "$p99" "$hwm" "$cpu" "$records" "$fsyncs" "${non2xx:-0}"
   grep -E 'Socket errors|timeout' "$work/wrk-$mode" || true
 }
-run group-commit
+run with-tlog
+run jsonl-only --no-tlog
+awk -v a="$(cat "$work/rps-with-tlog")" -v b="$(cat "$work/rps-jsonl-only")" \
+  'BEGIN {r = (b > 0) ? a / b : 0; printf "with-tlog / jsonl-only: %.2f× (issue 13: at least 0.70×) %s\n", r, (r >= 0.7) ? "OK" : "BELOW"}'
 run one-fsync --no-group-commit
 go run ./bench/disk -dir "$work" -seconds 5
 echo "after: $(uptime | sed 's/.*load average/load average/')"

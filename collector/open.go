@@ -46,6 +46,11 @@ type Setup struct {
 	// (ledger.Options.MaxBatch 1): the baseline the load benchmark compares
 	// group commit with. Never useful in production.
 	NoGroupCommit bool
+	// NoTlog leaves the transparency log out: decisions go to the JSONL
+	// file only, receipts carry no inclusion proof, nothing is served under
+	// /log/. It is the baseline bench/load.sh compares the fed log with
+	// (issue 13: ≥ 0.7× of it). Never useful in production.
+	NoTlog bool
 	// LogVersion, if not 0, is the decisions log's format version
 	// appended (ledger.FormatV1 or ledger.FormatVersion); only version-2
 	// lines go to the transparency log.
@@ -188,7 +193,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 		return nil, info, err
 	}
-	info.TlogCaughtUp = feed.CaughtUp()
+	if feed != nil {
+		info.TlogCaughtUp = feed.CaughtUp()
+	}
 	if lo.Trust != nil {
 		info.Trusted = lo.Trust.Entries
 	}
@@ -207,7 +214,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err != nil {
 		log.Close()
 		vault.Close()
-		closeTlog(feed.Log())
+		if feed != nil {
+			closeTlog(feed.Log())
+		}
 		if mailer != nil {
 			mailer.Close()
 		}
@@ -251,6 +260,18 @@ func openRecord(vault *private.Store, rec *ledger.Record) ([]string, error) {
 // with DATA/checkpoint.key, created on first start, named after the public
 // URL), which is caught up from the file first.
 func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.PrivateKey, lo *ledger.Options) (*logfeed.Store, *ledger.Log, ledger.Recovery, error) {
+	if st.NoTlog {
+		fs, err := ledger.OpenFileStore(paths.Log, ledger.FileOptions{Sync: lo.Sync, Write: lo.Write})
+		if err != nil {
+			return nil, nil, ledger.Recovery{}, err
+		}
+		log, rec, err := ledger.New(fs, ledger.NewSigner(priv), *lo)
+		if err != nil {
+			fs.Close()
+			return nil, nil, rec, fmt.Errorf("%s: %w", paths.Log, err)
+		}
+		return nil, log, rec, nil
+	}
 	publicURL := st.PublicURL
 	if publicURL == "" {
 		publicURL = cfg.Collector.PublicURL

@@ -3,12 +3,15 @@ package collector
 import (
 	"bytes"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
 // TestTlogTrustedStart: a restart trusts the log's own last checkpoint for
@@ -64,5 +67,46 @@ func TestTlogTrustedStart(t *testing.T) {
 	}
 	if _, err := open(); err != nil {
 		t.Fatalf("the original log again: %v", err)
+	}
+}
+
+// TestNoTlog: the benchmark baseline (collect --no-tlog) records decisions
+// in the JSONL file only: no transparency log folder, nothing under /log/.
+func TestNoTlog(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(filepath.Join("..", "config.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Collector.RatePerMinute = 0
+	arch := filepath.Join("..", "archive")
+	m, err := textarchive.ReadManifest(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions := map[string]string{}
+	for v, info := range m.Versions {
+		versions[info.Lang] = v
+	}
+	data := t.TempDir()
+	srv, info, err := Open(cfg, Setup{DataDir: data, ArchiveDir: arch, LogVersion: ledger.FormatVersion, NoTlog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := decideAll(t, srv.Handler(), versions)
+	ts := httptest.NewServer(srv.Handler())
+	code := get(ts, "/log/checkpoint", "GET")
+	ts.Close()
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(jsonlV2Lines(t, data)); got != n || info.Trusted != 0 {
+		t.Fatalf("%d lines for %d decisions, trusted %d", got, n, info.Trusted)
+	}
+	if _, err := os.Stat(filepath.Join(data, config.TransparencyDir)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a transparency log folder with --no-tlog: %v", err)
+	}
+	if code != http.StatusNotFound {
+		t.Fatalf("GET /log/checkpoint: %d, want 404", code)
 	}
 }

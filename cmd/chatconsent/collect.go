@@ -25,6 +25,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	addr := fs.String("addr", "", "listen `host:port` (default: collector.listen from the config)")
 	data := dataFlag(fs)
 	noGroup := fs.Bool("no-group-commit", false, "one fsync per decision instead of one per batch (for benchmarks only: much slower)")
+	noTlog := fs.Bool("no-tlog", false, "do not feed the transparency log: the JSONL file only, receipts without inclusion proof (for benchmarks only: the baseline of bench/load.sh)")
 	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy, WithdrawalURLs: withdrawal, NoGroupCommit: *noGroup}, *addr, false, nil, stdout, stderr)
+	return startCollector(ctx, cfg, collector.Setup{DataDir: *data, ConsentURLs: consent, PolicyURLs: policy, WithdrawalURLs: withdrawal, NoGroupCommit: *noGroup, NoTlog: *noTlog}, *addr, false, nil, stdout, stderr)
 }
 
 // stoppedLine says what this run wrote: the log's lines are decisions,
@@ -115,6 +116,9 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		fmt.Fprintf(stdout, "rate limit: %d decisions per minute per client, bursts of %d\n", l.RatePerMinute, l.RateBurst)
 	} else {
 		fmt.Fprintf(stdout, "rate limit: off (collector.rate_per_minute = 0)\n")
+	}
+	if st.NoTlog {
+		fmt.Fprintf(stderr, "chatconsent: warning: --no-tlog: the transparency log is not fed, receipts carry no inclusion proof (benchmark mode)\n")
 	}
 	if st.NoGroupCommit {
 		fmt.Fprintf(stderr, "chatconsent: warning: --no-group-commit: one fsync per decision (benchmark mode)\n")
