@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -124,6 +125,28 @@ func TestTlogReceiptTimestamp(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, config.TransparencyDir, translog.TimestampLatest)); err != nil {
 		t.Fatalf("no published time-stamp: %v", err)
+	}
+	// Nothing published under /log/, time-stamps included, names anyone.
+	tsFiles := 0
+	filepath.WalkDir(filepath.Join(data, config.TransparencyDir), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if strings.Contains(p, translog.TimestampDir) {
+			tsFiles++
+		}
+		b, _ := os.ReadFile(p)
+		for _, pp := range tlogPeople {
+			for _, pd := range []string{pp.name, pp.phone, pp.e164, pp.email} {
+				if bytes.Contains(b, []byte(pd)) {
+					t.Errorf("%s holds %q", p, pd)
+				}
+			}
+		}
+		return nil
+	})
+	if tsFiles < 3 {
+		t.Errorf("%d time-stamp files published, want a checkpoint, its token and latest", tsFiles)
 	}
 	if s := logs.String(); strings.Contains(s, "time-stamp") {
 		t.Fatalf("time-stamp warnings with the authority up:\n%s", s)
