@@ -175,7 +175,7 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 	}
 	l.cond = sync.NewCond(&l.mu)
 	if o.Timestamp.URL != "" {
-		l.ts = newStamper(o.Timestamp, o.Dir, o.HTTPClient, o.Logger)
+		l.ts = newStamper(actx, o.Timestamp, o.Dir, o.HTTPClient, o.Logger)
 		go l.stampLoop(actx)
 	}
 	go l.feeder(actx)

@@ -45,6 +45,7 @@ var ErrNoTimestamp = errors.New("no time-stamp token")
 // the tokens (the files [TimestampDir] names) and gives receipts the token
 // of their proof's checkpoint.
 type stamper struct {
+	ctx    context.Context // ends when the log closes
 	o      TimestampOptions
 	dir    string
 	hc     *http.Client
@@ -64,7 +65,7 @@ type stampCall struct {
 	err  error
 }
 
-func newStamper(o TimestampOptions, dir string, hc *http.Client, logger *slog.Logger) *stamper {
+func newStamper(ctx context.Context, o TimestampOptions, dir string, hc *http.Client, logger *slog.Logger) *stamper {
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimestampTimeout
 	}
@@ -77,7 +78,7 @@ func newStamper(o TimestampOptions, dir string, hc *http.Client, logger *slog.Lo
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &stamper{o: o, dir: dir, hc: hc, logger: logger, byCP: map[string]*stampCall{}}
+	s := &stamper{ctx: ctx, o: o, dir: dir, hc: hc, logger: logger, byCP: map[string]*stampCall{}}
 	if b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(TimestampLatest))); err == nil {
 		if n, err := ParseLatest(b); err == nil {
 			s.latest = n
@@ -121,7 +122,7 @@ func (s *stamper) get(ctx context.Context, raw []byte, size uint64, wait bool) (
 
 func (s *stamper) run(c *stampCall, raw []byte, size uint64) {
 	defer close(c.done)
-	ctx, cancel := context.WithTimeout(context.Background(), s.o.Timeout)
+	ctx, cancel := context.WithTimeout(s.ctx, s.o.Timeout)
 	defer cancel()
 	tsr, _, err := RequestTimestamp(ctx, s.hc, s.o.URL, raw, s.o.Roots)
 	if err == nil {
@@ -132,6 +133,9 @@ func (s *stamper) run(c *stampCall, raw []byte, size uint64) {
 	if err != nil {
 		c.err = err
 		delete(s.byCP, string(raw)) // the next ask tries again
+		if s.ctx.Err() != nil {
+			return // the log closed: not the authority's fault
+		}
 		s.downUntil = time.Now().Add(s.o.Retry)
 		if !s.down {
 			s.down = true
