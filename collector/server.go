@@ -132,6 +132,7 @@ type Server struct {
 	inflight     atomic.Int64 // decisions being handled; receipts wait for 0
 	eraseMu      sync.RWMutex // held by an erasure (write) and a receipt's writing (read)
 	proc         procedure
+	mounts       []mount // see Mount (console.go)
 }
 
 // New checks the options and returns a server. The archive's manifest is
@@ -215,6 +216,9 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /log/", http.StripPrefix("/log", translog.Handler(s.o.Feed.Log().Dir())))
 	}
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	for _, m := range s.mounts {
+		mux.Handle(m.pattern, m.h)
+	}
 	// Every state-changing request (POST) from a browser must come from an
 	// allowed origin or the collector's own pages: see origin.go.
 	return securityHeaders(s.cop.Handler(mux))

@@ -51,6 +51,9 @@ Usage:
   chatconsent erase   NUMBER [--reason request|retention|withdrawn|objection|unlawful|legal|child]
                       [--config FILE] [--data DIR]
         erase a person's personal data (GDPR Art. 17): the signed records stay, whose they were goes
+  chatconsent owner   add NAME | list | remove NAME [--config FILE] [--data DIR]
+        who may sign in to the owner console (PUBLIC_URL/owner/) with a passkey; add prints a
+        one-time enrolment link (15 minutes)
   chatconsent retention [--apply] [--config FILE] [--data DIR]
         who is due for erasure under retention.proof_years, and when; --apply erases them now
   chatconsent text    VERSION [--config FILE] [--data DIR]
@@ -136,6 +139,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runWithdraw(ctx, rest, stdout, stderr)
 	case "erase":
 		return runErase(ctx, rest, stdout, stderr)
+	case "owner":
+		return runOwner(rest, stdout, stderr)
 	case "retention":
 		return runRetention(ctx, rest, stdout, stderr)
 	case "text":

@@ -24,6 +24,7 @@ const (
 	OutboxDir            = "outbox"          // mails waiting (collector/outbox)
 	PrivateDir           = "private"         // the private store of the subjects' data
 	TransparencyDir      = "log"             // the transparency log's tiles and checkpoints (collector/translog)
+	OwnersFile           = "owners.json"     // the console's owners and their passkeys (collector/console)
 )
 
 // Paths are the absolute files and folders one run of chatconsent reads
@@ -45,6 +46,9 @@ type Paths struct {
 	Private string
 	// Transparency is DATA/log, the transparency log (tiles, checkpoint).
 	Transparency string
+	// Owners is DATA/owners.json, the owner console's owners, their
+	// passkeys and pending enrolments (collector/console).
+	Owners string
 	// SigningKey and SigningPublicKey are the log's key pair
 	// (DATA/signing.key, DATA/signing.pub).
 	SigningKey, SigningPublicKey string
@@ -80,6 +84,7 @@ func (c *Config) Paths(data string) Paths {
 		Outbox:           filepath.Join(data, OutboxDir),
 		Private:          filepath.Join(data, PrivateDir),
 		Transparency:     filepath.Join(data, TransparencyDir),
+		Owners:           filepath.Join(data, OwnersFile),
 		SigningKey:       filepath.Join(data, SigningKeyFile),
 		SigningPublicKey: filepath.Join(data, SigningPublicKeyFile),
 		InviteKey:        c.Invite.Key,

@@ -22,26 +22,26 @@ func TestPaths(t *testing.T) {
 	}{
 		{"defaults", good, "", Paths{
 			Data: "/site/data", Archive: "/site/archive", Log: "/site/data/decisions.jsonl",
-			Receipts: "/site/data/receipts", Texts: "/site/data/texts", Outbox: "/site/data/outbox", Private: "/site/data/private", Transparency: "/site/data/log",
+			Receipts: "/site/data/receipts", Texts: "/site/data/texts", Outbox: "/site/data/outbox", Private: "/site/data/private", Transparency: "/site/data/log", Owners: "/site/data/owners.json",
 			SigningKey: "/site/data/signing.key", SigningPublicKey: "/site/data/signing.pub",
 			InviteKey: "/site/data/invite.key", InvitePublicKey: "/site/data/invite.pub",
 		}},
 		{"site.archive", withArchive, "", Paths{
 			Data: "/site/data", Archive: "/site/proof", Log: "/site/data/decisions.jsonl",
-			Receipts: "/site/data/receipts", Texts: "/site/data/texts", Outbox: "/site/data/outbox", Private: "/site/data/private", Transparency: "/site/data/log",
+			Receipts: "/site/data/receipts", Texts: "/site/data/texts", Outbox: "/site/data/outbox", Private: "/site/data/private", Transparency: "/site/data/log", Owners: "/site/data/owners.json",
 			SigningKey: "/site/data/signing.key", SigningPublicKey: "/site/data/signing.pub",
 			InviteKey: "/site/data/invite.key", InvitePublicKey: "/site/data/invite.pub",
 		}},
 		{"data_dir and invite keys from the config", withKeys, "", Paths{
 			Data: "/srv/cc", Archive: "/site/archive", Log: "/srv/cc/decisions.jsonl",
-			Receipts: "/srv/cc/receipts", Texts: "/srv/cc/texts", Outbox: "/srv/cc/outbox", Private: "/srv/cc/private", Transparency: "/srv/cc/log",
+			Receipts: "/srv/cc/receipts", Texts: "/srv/cc/texts", Outbox: "/srv/cc/outbox", Private: "/srv/cc/private", Transparency: "/srv/cc/log", Owners: "/srv/cc/owners.json",
 			SigningKey: "/srv/cc/signing.key", SigningPublicKey: "/srv/cc/signing.pub",
 			InviteKey: "/home/o/invite.key", InvitePublicKey: "/site/keys/invite.pub", InvitePublicKeySet: true,
 		}},
 		{"--data wins, relative to the working directory", withKeys, "copy/", Paths{
 			Data: filepath.Join(wd, "copy"), Archive: "/site/archive", Log: filepath.Join(wd, "copy", "decisions.jsonl"),
 			Receipts: filepath.Join(wd, "copy", "receipts"), Texts: filepath.Join(wd, "copy", "texts"),
-			Outbox: filepath.Join(wd, "copy", "outbox"), Private: filepath.Join(wd, "copy", "private"), Transparency: filepath.Join(wd, "copy", "log"),
+			Outbox: filepath.Join(wd, "copy", "outbox"), Private: filepath.Join(wd, "copy", "private"), Transparency: filepath.Join(wd, "copy", "log"), Owners: filepath.Join(wd, "copy", "owners.json"),
 			SigningKey: filepath.Join(wd, "copy", "signing.key"), SigningPublicKey: filepath.Join(wd, "copy", "signing.pub"),
 			InviteKey: "/home/o/invite.key", InvitePublicKey: "/site/keys/invite.pub", InvitePublicKeySet: true,
 		}},
