@@ -435,6 +435,10 @@ func TestConsoleErase(t *testing.T) {
 	if book.Person("+491707654321") != nil {
 		t.Error("the number is still known after the erasure")
 	}
+	evs := book.Events()
+	if last := evs[len(evs)-1].Record; last.Type != ledger.TypeErasure || last.By != "anna" || last.Reason != "request" {
+		t.Errorf("the log's last record: %+v, want an erasure by anna", last)
+	}
 	resp = f.do("GET", "/owner/", "", "Cookie", cookie)
 	body, _ = io.ReadAll(resp.Body)
 	if strings.Contains(string(body), "Max Muster") || !strings.Contains(string(body), "gelöscht") {

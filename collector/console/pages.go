@@ -380,7 +380,7 @@ func (c *Console) erase(w http.ResponseWriter, r *http.Request, s *session) {
 		c.erasePage(w, r, s)
 		return
 	}
-	res, err := c.srv.EraseNumber(r.Context(), collector.OwnerErasure{Phone: r.PostFormValue("n"), Reason: r.PostFormValue("reason")})
+	res, err := c.srv.EraseNumber(r.Context(), collector.OwnerErasure{Phone: r.PostFormValue("n"), Reason: r.PostFormValue("reason"), By: s.owner})
 	switch {
 	case errors.Is(err, collector.ErrNothingToErase), errors.Is(err, collector.ErrBadNumber):
 		c.renderError(w, r, http.StatusNotFound, "console_no_person")
