@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/console"
+	"github.com/chatconsent/chatconsent/collector/owners"
 	"github.com/chatconsent/chatconsent/internal/records"
 )
 
@@ -43,7 +44,7 @@ func runOwner(args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat(paths.Data); err != nil {
 		return &hintError{fmt.Errorf("owner %s: %w", sub, err), "give the collector's data folder with --data DIR"}
 	}
-	store := console.OpenStore(paths.Owners)
+	store := owners.OpenStore(paths.Owners)
 	switch sub {
 	case "add":
 		_, origin, err := console.RelyingParty(cfg.Collector.PublicURL)
@@ -51,10 +52,10 @@ func runOwner(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		secret, err := store.Add(fs.Arg(0), time.Now())
-		if errors.Is(err, console.ErrBadOwnerName) {
+		if errors.Is(err, owners.ErrBadOwnerName) {
 			return usageError("owner add: %v", err)
 		}
-		if errors.Is(err, console.ErrOwnerExists) {
+		if errors.Is(err, owners.ErrOwnerExists) {
 			return &hintError{err, "to give them a new passkey, remove them first: chatconsent owner remove " + fs.Arg(0)}
 		}
 		if err != nil {
@@ -79,7 +80,7 @@ func runOwner(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "%s\n", count(uint64(len(owners)), "owner", "owners"))
 	case "remove":
 		if err := store.Remove(fs.Arg(0)); err != nil {
-			if errors.Is(err, console.ErrNoSuchOwner) {
+			if errors.Is(err, owners.ErrNoSuchOwner) {
 				return &hintError{err, "chatconsent owner list names the owners"}
 			}
 			return err

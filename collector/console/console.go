@@ -1,11 +1,14 @@
 package console
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/chatconsent/chatconsent/collector/owners"
 	"log/slog"
 	"net"
 	"net/http"
@@ -45,7 +48,7 @@ const (
 // Console is the owner console's HTTP handler, mounted at [Prefix].
 type Console struct {
 	srv    *collector.Server
-	store  *Store
+	store  *owners.Store
 	wa     *webauthn.WebAuthn
 	origin string // scheme://host[:port] the console is used at
 	now    func() time.Time
@@ -121,7 +124,7 @@ func New(srv *collector.Server) (*Console, error) {
 		return nil, fmt.Errorf("console: %w", err)
 	}
 	c := &Console{
-		srv: srv, store: OpenStore(srv.Paths().Owners), wa: wa, origin: origin,
+		srv: srv, store: owners.OpenStore(srv.Paths().Owners), wa: wa, origin: origin,
 		now: srv.Now, log: srv.Logger(),
 		sessions: map[string]*session{}, ceremonies: map[string]*ceremony{}, limiters: map[string]*rateEntry{},
 	}
@@ -240,7 +243,7 @@ func (c *Console) session(r *http.Request) *session {
 // startSession ends the request's old session, if any, and starts a new
 // one with a new random id for o: an id set before sign-in (session
 // fixation) never becomes a signed-in session.
-func (c *Console) startSession(w http.ResponseWriter, r *http.Request, o *Owner) {
+func (c *Console) startSession(w http.ResponseWriter, r *http.Request, o *owners.Owner) {
 	id := newSecret(32)
 	c.mu.Lock()
 	if ck, err := r.Cookie(CookieName); err == nil {
@@ -371,7 +374,7 @@ func (c *Console) signInFinish(w http.ResponseWriter, r *http.Request) {
 		refuse("unknown or expired challenge", nil)
 		return
 	}
-	var owner *Owner
+	var owner *owners.Owner
 	user, cred, err := c.wa.ValidatePasskeyLogin(func(_, handle []byte) (webauthn.User, error) {
 		o, err := c.store.ByID(hex.EncodeToString(handle))
 		if err != nil {
@@ -459,4 +462,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// newSecret returns n random bytes, base64url.
+func newSecret(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -3,6 +3,7 @@ package console
 import (
 	"encoding/json"
 	"errors"
+	"github.com/chatconsent/chatconsent/collector/owners"
 	"io"
 	"log/slog"
 	"net/http"
@@ -160,11 +161,11 @@ func TestEnrolmentLinkOnceAndExpires(t *testing.T) {
 	if got := page(secret); got != http.StatusGone {
 		t.Errorf("used link: %d, want 410", got)
 	}
-	if _, err := f.c.store.Enrol(secret, f.now, webauthn.Credential{ID: []byte("k2")}); !errors.Is(err, ErrEnrolmentUsed) {
-		t.Errorf("second enrolment with the link: %v, want ErrEnrolmentUsed", err)
+	if _, err := f.c.store.Enrol(secret, f.now, webauthn.Credential{ID: []byte("k2")}); !errors.Is(err, owners.ErrEnrolmentUsed) {
+		t.Errorf("second enrolment with the link: %v, want owners.ErrEnrolmentUsed", err)
 	}
-	if _, err := f.c.store.Add("anna", f.now); !errors.Is(err, ErrOwnerExists) {
-		t.Errorf("owner add of an owner with a passkey: %v, want ErrOwnerExists", err)
+	if _, err := f.c.store.Add("anna", f.now); !errors.Is(err, owners.ErrOwnerExists) {
+		t.Errorf("owner add of an owner with a passkey: %v, want owners.ErrOwnerExists", err)
 	}
 
 	old, _ := f.c.store.Add("ben", f.now)
@@ -172,7 +173,7 @@ func TestEnrolmentLinkOnceAndExpires(t *testing.T) {
 	if got := page(old); got != http.StatusGone {
 		t.Errorf("replaced link: %d, want 410", got)
 	}
-	f.now = f.now.Add(EnrolmentTTL - time.Second)
+	f.now = f.now.Add(owners.EnrolmentTTL - time.Second)
 	if got := page(newer); got != 200 {
 		t.Errorf("link at 14:59: %d, want 200", got)
 	}
@@ -180,8 +181,8 @@ func TestEnrolmentLinkOnceAndExpires(t *testing.T) {
 	if got := page(newer); got != http.StatusGone {
 		t.Errorf("link at 15:00: %d, want 410", got)
 	}
-	if _, err := f.c.store.Enrol(newer, f.now, webauthn.Credential{ID: []byte("k3")}); !errors.Is(err, ErrEnrolmentStale) {
-		t.Errorf("enrolment after 15 minutes: %v, want ErrEnrolmentStale", err)
+	if _, err := f.c.store.Enrol(newer, f.now, webauthn.Credential{ID: []byte("k3")}); !errors.Is(err, owners.ErrEnrolmentStale) {
+		t.Errorf("enrolment after 15 minutes: %v, want owners.ErrEnrolmentStale", err)
 	}
 	// The enrolment ceremony itself refuses a used link too.
 	resp := f.do("POST", "/owner/enrol/begin?t="+url.QueryEscape(secret), "{}", "Content-Type", "application/json")
@@ -233,7 +234,7 @@ func TestRemovedOwnerSessionEnds(t *testing.T) {
 			t.Fatalf("before: %d", resp.StatusCode)
 		}
 	}
-	if err := OpenStore(filepath.Join(f.data, config.OwnersFile)).Remove("anna"); err != nil {
+	if err := owners.OpenStore(filepath.Join(f.data, config.OwnersFile)).Remove("anna"); err != nil {
 		t.Fatal(err)
 	}
 	if resp := f.do("GET", "/owner/", "", "Cookie", CookieName+"="+anna); resp.StatusCode != http.StatusSeeOther || location(resp) != "/owner/signin" {
@@ -242,8 +243,8 @@ func TestRemovedOwnerSessionEnds(t *testing.T) {
 	if resp := f.do("GET", "/owner/", "", "Cookie", CookieName+"="+ben); resp.StatusCode != 200 {
 		t.Errorf("other owner's session after the removal: %d, want 200", resp.StatusCode)
 	}
-	if err := OpenStore(filepath.Join(f.data, config.OwnersFile)).Remove("anna"); !errors.Is(err, ErrNoSuchOwner) {
-		t.Errorf("second removal: %v, want ErrNoSuchOwner", err)
+	if err := owners.OpenStore(filepath.Join(f.data, config.OwnersFile)).Remove("anna"); !errors.Is(err, owners.ErrNoSuchOwner) {
+		t.Errorf("second removal: %v, want owners.ErrNoSuchOwner", err)
 	}
 }
 

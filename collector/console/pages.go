@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/base64"
 	"errors"
+	"github.com/chatconsent/chatconsent/collector/owners"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -126,9 +127,9 @@ func (c *Console) enrolPage(w http.ResponseWriter, r *http.Request) {
 	o, err := c.store.Enrolling(enrolSecret(r), c.now())
 	if err != nil {
 		key := "console_enrol_used"
-		if errors.Is(err, ErrEnrolmentStale) {
+		if errors.Is(err, owners.ErrEnrolmentStale) {
 			key = "console_enrol_expired"
-		} else if !errors.Is(err, ErrEnrolmentUsed) {
+		} else if !errors.Is(err, owners.ErrEnrolmentUsed) {
 			c.log.Error("console: read owners", "err", err)
 			key = "console_unavailable"
 		}

@@ -1,4 +1,12 @@
-package console
+// Package owners keeps who may sign in to the owner console
+// (collector/console): DATA/owners.json (config.Paths.Owners), one JSON
+// object {"v":1,"owners":[…]} with each owner's name, WebAuthn user
+// handle, passkeys (github.com/go-webauthn/webauthn's Credential, public
+// keys only) and pending enrolment (the SHA-256 of the link's secret and
+// its expiry). The CLI and the collector both change it, each change under
+// an exclusive flock(2) of owners.json.lock and written durably (package
+// internal/durable).
+package owners
 
 import (
 	"crypto/rand"
@@ -259,13 +267,6 @@ func (s *Store) UpdateCredential(id string, cred webauthn.Credential) error {
 	})
 }
 
-// webauthnUser adapts an [Owner] to webauthn.User.
-type webauthnUser struct{ o *Owner }
-
-func (u webauthnUser) WebAuthnID() []byte {
-	b, _ := hex.DecodeString(u.o.ID)
-	return b
-}
-func (u webauthnUser) WebAuthnName() string                       { return u.o.Name }
-func (u webauthnUser) WebAuthnDisplayName() string                { return u.o.Name }
-func (u webauthnUser) WebAuthnCredentials() []webauthn.Credential { return u.o.Credentials }
+// ValidName reports whether name can name an owner: the rule of the log's
+// "by" (collector.ValidOwnerName).
+func ValidName(name string) bool { return ownerNameRe.MatchString(name) }
