@@ -38,7 +38,19 @@ const (
 	// were, except the person, from their receipt. It holds no personal
 	// data.
 	TypeErasure = "erasure"
+	// TypeOwner records a change of who may act as owner in the console
+	// (package collector/console), from version 2 on: Action is one of
+	// [OwnerActions], Owner the owner's name and By who made the change
+	// (the login name of whoever ran `chatconsent owner`, or the owner
+	// for their own passkey). Owners' names are the controller's staff,
+	// never data subjects; the record holds no personal data of theirs.
+	TypeOwner = "owner"
 )
+
+// OwnerActions are the values of [Record.Action] on a [TypeOwner] record:
+// the owner was added (an enrolment link made), enrolled a passkey, or was
+// removed (their passkeys and sessions end).
+var OwnerActions = []string{"added", "enrolled", "removed"}
 
 // Decisions stored in [Record.Decision].
 const (
@@ -125,6 +137,10 @@ type Record struct {
 	Erased []string `json:"erased,omitempty"`
 	// Reason is, on an erasure, why: one of [ErasureReasons].
 	Reason string `json:"reason,omitempty"`
+	// Action is, on a [TypeOwner] record, what changed: one of
+	// [OwnerActions]; Owner names the owner it changed.
+	Action string `json:"action,omitempty"`
+	Owner  string `json:"owner,omitempty"`
 }
 
 // ErasureReasons are the values of [Record.Reason] on an erasure: the
