@@ -111,6 +111,7 @@ func (s *Server) OwnerHandler() http.Handler {
 			writeJSON(w, http.StatusCreated, res)
 		}
 	})
+	s.ownerRoutes(mux) // POST /owner/v1/owner (owner_events.go)
 	return mux
 }
 

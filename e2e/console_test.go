@@ -8,6 +8,7 @@ package e2e
 import (
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -213,4 +214,15 @@ func TestConsolePasskey(t *testing.T) {
 	}
 	axe("erase confirmation")
 	assertLocalOnly(t, tb)
+	// Accountability: the owner's addition and passkey are signed records
+	// naming her; the withdrawal names her in "by".
+	lg, err := os.ReadFile(filepath.Join(data, "decisions.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"action":"added","owner":"anna"`, `"by":"anna","action":"enrolled","owner":"anna"`, `"via":"phone","by":"anna"`} {
+		if !strings.Contains(string(lg), want) {
+			t.Errorf("the log lacks %s", want)
+		}
+	}
 }

@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "erase":
 		return runErase(ctx, rest, stdout, stderr)
 	case "owner":
-		return runOwner(rest, stdout, stderr)
+		return runOwner(ctx, rest, stdout, stderr)
 	case "retention":
 		return runRetention(ctx, rest, stdout, stderr)
 	case "text":

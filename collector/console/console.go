@@ -448,6 +448,12 @@ func (c *Console) enrolFinish(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "passkey not accepted"})
 		return
 	}
+	// The signed record first: the log may say too much, never too little.
+	if err := c.srv.OwnerEnrolled(r.Context(), o.Name); err != nil {
+		c.log.Error("console: owner record", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the enrolment could not be recorded; try again"})
+		return
+	}
 	o, err = c.store.Enrol(secret, c.now(), *cred)
 	if err != nil {
 		writeJSON(w, http.StatusGone, map[string]string{"error": err.Error()})
