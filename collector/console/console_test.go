@@ -1,9 +1,11 @@
 package console
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"github.com/chatconsent/chatconsent/collector/owners"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/chatconsent/chatconsent/collector"
+	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
@@ -459,5 +463,51 @@ func TestNoCookieOutsideOwner(t *testing.T) {
 	}
 	if resp := f.do("POST", "/v1/withdraw", "phone=1&id=2&purpose=all&lang=de"); len(resp.Cookies()) != 0 {
 		t.Errorf("POST /v1/withdraw set cookies %v", resp.Cookies())
+	}
+}
+
+// TestConsoleInvite: without invite.key the page says how to make one;
+// with it a personal link for the number, the wa.me message and a QR
+// code, as `chatconsent invite` makes them; a renewal link's message says
+// that the texts changed.
+func TestConsoleInvite(t *testing.T) {
+	f := newFixture(t)
+	ck, csrf := f.signIn(t, "anna")
+	cookie := CookieName + "=" + ck
+	post := func(form string) (int, string) {
+		resp := f.do("POST", "/owner/invite", "csrf="+csrf+"&"+form, "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, html.UnescapeString(string(b))
+	}
+	if st, body := post("phone=0170+1234567&lang=de"); st != http.StatusServiceUnavailable || !strings.Contains(body, "keygen --invite") {
+		t.Errorf("without invite.key: %d\n%s", st, body)
+	}
+	p := f.srv.Paths()
+	priv, err := invite.GenerateKey(p.InviteKey, p.InvitePublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, body := post("phone=0170+1234567&name=J%C3%BCrgen&lang=en")
+	if st != 200 {
+		t.Fatalf("invite: %d\n%s", st, body)
+	}
+	m := regexp.MustCompile(`https://consent\.example/v1/consent\?invite=([A-Za-z0-9_.~%-]+)`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no personal link in\n%s", body)
+	}
+	inv, err := invite.Verify(m[1], priv.Public().(ed25519.PublicKey), f.now)
+	if err != nil || inv.Phone != "+491701234567" || inv.Name != "Jürgen" || inv.Lang != "en" {
+		t.Errorf("the link's invite: %+v, %v", inv, err)
+	}
+	for _, want := range []string{`href="https://wa.me/491701234567?text=Hello%20J%C3%BCrgen`, `src="data:image/png;base64,`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("invite page lacks %s", want)
+		}
+	}
+	if _, body := post("phone=0170+1234567&lang=en&renew=1"); !strings.Contains(body, "has changed. Please decide again here: https://consent.example/v1/consent?invite=") {
+		t.Errorf("a renewal link's message does not say what changed:\n%s", body)
+	}
+	if st, _ := post("phone=abc&lang=de"); st != http.StatusBadRequest {
+		t.Errorf("a bad number: %d, want 400", st)
 	}
 }

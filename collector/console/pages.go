@@ -407,6 +407,15 @@ type inviteForm struct {
 	// The result:
 	Link, WhatsApp, Message, Expires string
 	QR                               template.URL // a data: URL of the link's QR code (PNG)
+	// Renew marks a renewal invite (its message says the texts changed).
+	Renew bool
+	// Renewals are the people whose consent needs renewal after a
+	// material change, one button each.
+	Renewals []renewal
+}
+
+type renewal struct {
+	Phone, Name, Lang, Purposes string
 }
 
 type langOption struct{ Code, Name string }
@@ -425,9 +434,32 @@ func (c *Console) languages() []langOption {
 	return out
 }
 
+// renewals lists who needs to be asked again (chatconsent invite --renew).
+func (c *Console) renewals() []renewal {
+	b, m, err := c.srv.OwnerBook()
+	if err != nil {
+		c.log.Error("console: read log", "err", err)
+		return nil
+	}
+	var out []renewal
+	for _, p := range b.NeedsRenewal(m) {
+		rn := renewal{Phone: p.Phone, Name: p.Name, Lang: c.srv.Config().Site.DefaultLanguage}
+		var ids []string
+		for _, st := range b.Status(p, m) {
+			if st.Renewal {
+				ids = append(ids, st.ID)
+				rn.Lang = st.Lang
+			}
+		}
+		rn.Purposes = strings.Join(ids, ", ")
+		out = append(out, rn)
+	}
+	return out
+}
+
 func (c *Console) invitePage(w http.ResponseWriter, r *http.Request, s *session) {
 	pg := c.newPage(r, s, "console_invite_title")
-	pg.Data = &inviteForm{Lang: c.lang(r), Languages: c.languages()}
+	pg.Data = &inviteForm{Lang: c.lang(r), Languages: c.languages(), Renewals: c.renewals()}
 	if _, err := invite.ReadKey(c.srv.Paths().InviteKey); err != nil {
 		pg.Error = pg.S("console_invite_nokey")
 	}
@@ -439,7 +471,7 @@ func (c *Console) invitePage(w http.ResponseWriter, r *http.Request, s *session)
 func (c *Console) inviteMake(w http.ResponseWriter, r *http.Request, s *session) {
 	cfg := c.srv.Config()
 	pg := c.newPage(r, s, "console_invite_title")
-	f := &inviteForm{Phone: r.PostFormValue("phone"), Name: r.PostFormValue("name"), Lang: r.PostFormValue("lang"), Languages: c.languages()}
+	f := &inviteForm{Phone: r.PostFormValue("phone"), Name: r.PostFormValue("name"), Lang: r.PostFormValue("lang"), Languages: c.languages(), Renew: r.PostFormValue("renew") == "1"}
 	pg.Data = f
 	fail := func(status int, key string) {
 		pg.Error = pg.S(key)
@@ -480,8 +512,11 @@ func (c *Console) inviteMake(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	tpl := cfg.Invite.Message[f.Lang]
-	if tpl == "" {
+	if tpl == "" || f.Renew {
 		tpl = c.srv.Theme().Strings(f.Lang)["invite_message"]
+	}
+	if f.Renew {
+		tpl = c.srv.Theme().Strings(f.Lang)["console_renew_message"]
 	}
 	f.Message = invite.Message(tpl, name, f.Link, cfg.Controller.Name)
 	f.WhatsApp = invite.WhatsAppURL(number, f.Message)
@@ -492,6 +527,6 @@ func (c *Console) inviteMake(w http.ResponseWriter, r *http.Request, s *session)
 			f.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 		}
 	}
-	c.log.Info("console: invite made", "invite", inv.ID, "owner", s.ownerID[:8])
+	c.log.Info("console: invite made", "invite", inv.ID, "renewal", f.Renew, "owner", s.ownerID[:8])
 	c.render(w, http.StatusOK, "invite", pg)
 }
