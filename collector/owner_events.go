@@ -73,7 +73,7 @@ func (s *Server) ChangeOwner(ctx context.Context, c OwnerChange) (*OwnerChanged,
 	default:
 		return nil, fmt.Errorf("owner change: action %q is not add or remove", c.Action)
 	}
-	id, err := s.ownerRecord(ctx, action, c.Name, c.By)
+	id, err := s.ownerRecord(ctx, action, c.Name, c.By, "")
 	if err != nil {
 		return nil, err
 	}
@@ -93,18 +93,27 @@ func (s *Server) ChangeOwner(ctx context.Context, c OwnerChange) (*OwnerChanged,
 // "enrolled", by name): the console calls it when an enrolment link was
 // used.
 func (s *Server) OwnerEnrolled(ctx context.Context, name string) error {
-	_, err := s.ownerRecord(ctx, "enrolled", name, name)
+	_, err := s.ownerRecord(ctx, "enrolled", name, name, "")
+	return err
+}
+
+// OwnerInvited appends the owner record of a personal invite link the
+// owner name made in the console (action "invited"): it names the
+// invite's id, never the number, which the invite's opening record
+// commits to.
+func (s *Server) OwnerInvited(ctx context.Context, name, inviteID string) error {
+	_, err := s.ownerRecord(ctx, "invited", name, name, inviteID)
 	return err
 }
 
 // ownerRecord appends a [ledger.TypeOwner] record and returns its id; a
 // version-1 log has none ("" and no error, the journal says so).
-func (s *Server) ownerRecord(ctx context.Context, action, name, by string) (string, error) {
+func (s *Server) ownerRecord(ctx context.Context, action, name, by, inviteID string) (string, error) {
 	if s.o.Private == nil {
 		s.o.Logger.Warn("owner change not in the log: a version-1 log has no owner records", "action", action)
 		return "", nil
 	}
-	rec := ledger.Record{Type: ledger.TypeOwner, ID: newID(), Time: s.o.Now().UTC(), Action: action, Owner: name, By: by}
+	rec := ledger.Record{Type: ledger.TypeOwner, ID: newID(), Time: s.o.Now().UTC(), Action: action, Owner: name, By: by, Invite: inviteID}
 	es, err := s.log.Append(ctx, rec)
 	if err != nil {
 		return "", fmt.Errorf("append the owner record to the log: %w", err)

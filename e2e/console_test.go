@@ -220,7 +220,7 @@ func TestConsolePasskey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"action":"added","owner":"anna"`, `"by":"anna","action":"enrolled","owner":"anna"`, `"via":"phone","by":"anna"`} {
+	for _, want := range []string{`"action":"added","owner":"anna"`, `"by":"anna","action":"enrolled","owner":"anna"`, `"action":"invited","owner":"anna"`, `"via":"phone","by":"anna"`} {
 		if !strings.Contains(string(lg), want) {
 			t.Errorf("the log lacks %s", want)
 		}

@@ -499,6 +499,11 @@ func TestConsoleInvite(t *testing.T) {
 	if err != nil || inv.Phone != "+491701234567" || inv.Name != "Jürgen" || inv.Lang != "en" {
 		t.Errorf("the link's invite: %+v, %v", inv, err)
 	}
+	book, _, _ := f.srv.OwnerBook()
+	evs := book.Events()
+	if last := evs[len(evs)-1].Record; last.Type != ledger.TypeOwner || last.Action != "invited" || last.Owner != "anna" || last.Invite != inv.ID || last.Subject != nil {
+		t.Errorf("the log's last record: %+v, want anna's invite %s naming nobody", last, inv.ID)
+	}
 	for _, want := range []string{`href="https://wa.me/491701234567?text=Hello%20J%C3%BCrgen`, `src="data:image/png;base64,`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("invite page lacks %s", want)

@@ -511,6 +511,14 @@ func (c *Console) inviteMake(w http.ResponseWriter, r *http.Request, s *session)
 		fail(http.StatusInternalServerError, "console_unavailable")
 		return
 	}
+	// Accountability: the signed record of who made the link, before it
+	// is shown.
+	if err := c.srv.OwnerInvited(r.Context(), s.owner, inv.ID); err != nil {
+		c.log.Error("console: owner record", "err", err)
+		f.Link = ""
+		fail(http.StatusServiceUnavailable, "console_unavailable")
+		return
+	}
 	tpl := cfg.Invite.Message[f.Lang]
 	if tpl == "" || f.Renew {
 		tpl = c.srv.Theme().Strings(f.Lang)["invite_message"]

@@ -217,8 +217,26 @@ func checkOwnerFields(rec *Record) error {
 		return fmt.Errorf("owner record: action %q is not one of %v", rec.Action, OwnerActions)
 	case rec.Owner == "" || rec.By == "":
 		return errors.New("owner record: owner and by are required")
-	case rec.SD != nil || rec.Purposes != nil || rec.Decision != "" || rec.Ref != "" || rec.Erased != nil:
-		return errors.New("owner record: only action, owner and by describe it")
+	case rec.SD != nil || rec.Purposes != nil || rec.Decision != "" || rec.Ref != "" || rec.Erased != nil || rec.Expires != nil:
+		return errors.New("owner record: only action, owner, by and invite describe it")
+	case (rec.Action == "invited") != (rec.Invite != ""):
+		return errors.New("owner record: an invite id goes with action invited, and only with it")
+	case rec.Invite != "" && !isID(rec.Invite):
+		return errors.New("owner record: the invite id is not 32 lower-case hex digits")
 	}
 	return nil
+}
+
+// isID reports whether s is a record or invite id: 32 lower-case hex
+// digits.
+func isID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

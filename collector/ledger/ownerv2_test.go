@@ -12,13 +12,14 @@ import (
 )
 
 // ownerRecords are the records of the golden log of owner events: an
-// owner added, her passkey, an erasure she made (naming her in "by"),
-// her removal.
+// owner added, her passkey, an invite link she made, an erasure she made
+// (naming her in "by"), her removal.
 func ownerRecords() []Record {
 	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	return []Record{
 		{Type: TypeOwner, ID: "000000000000000000000000000000a1", Time: t0, Action: "added", Owner: "anna", By: "root"},
 		{Type: TypeOwner, ID: "000000000000000000000000000000a2", Time: t0.Add(5 * time.Minute), Action: "enrolled", Owner: "anna", By: "anna"},
+		{Type: TypeOwner, ID: "000000000000000000000000000000a5", Time: t0.Add(10 * time.Minute), Action: "invited", Owner: "anna", By: "anna", Invite: "000000000000000000000000000000b1"},
 		{Type: TypeErasure, ID: "000000000000000000000000000000a3", Time: t0.Add(time.Hour), Erased: []string{"0000000000000000000000000000000a"}, Reason: "request", By: "anna"},
 		{Type: TypeOwner, ID: "000000000000000000000000000000a4", Time: t0.Add(2 * time.Hour), Action: "removed", Owner: "anna", By: "root"},
 	}
@@ -95,6 +96,9 @@ func TestOwnerFieldsChecked(t *testing.T) {
 		{"commitments", func(r *Record) { r.SD = []string{"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} }},
 		{"action on a decision", func(r *Record) { r.Type = TypeDecision }},
 		{"owner on an erasure", func(r *Record) { r.Type, r.Action, r.Erased = TypeErasure, "", []string{"x"} }},
+		{"invite id on added", func(r *Record) { r.Invite = "000000000000000000000000000000b1" }},
+		{"invited without invite id", func(r *Record) { r.Action = "invited" }},
+		{"invited with a bad invite id", func(r *Record) { r.Action, r.Invite = "invited", "B1" }},
 	} {
 		r := good
 		tt.edit(&r)

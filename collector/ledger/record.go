@@ -49,8 +49,11 @@ const (
 
 // OwnerActions are the values of [Record.Action] on a [TypeOwner] record:
 // the owner was added (an enrolment link made), enrolled a passkey, or was
-// removed (their passkeys and sessions end).
-var OwnerActions = []string{"added", "enrolled", "removed"}
+// removed (their passkeys and sessions end); or the owner made a personal
+// invite link in the console ("invited": Invite is its id, which the
+// invite's opening record repeats with the number's commitment, so the
+// owner record itself names nobody).
+var OwnerActions = []string{"added", "enrolled", "removed", "invited"}
 
 // Decisions stored in [Record.Decision].
 const (
