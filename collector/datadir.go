@@ -33,7 +33,7 @@ func (e *DataDirError) Hint() string { return e.hint }
 
 // setupFiles may be in a data folder before its first start: keys made by
 // keygen and the folders the collector makes.
-var setupFiles = []string{config.InviteKeyFile, config.InvitePublicKeyFile, config.CheckpointKeyFile, config.CheckpointVerifierKeyFile, config.ReceiptsDir, config.TextsDir, config.OutboxDir}
+var setupFiles = []string{config.InviteKeyFile, config.InvitePublicKeyFile, config.CheckpointKeyFile, config.CheckpointVerifierKeyFile, config.ReceiptsDir, config.TextsDir, config.OutboxDir, config.OwnersFile, config.OwnersFile + ".lock"}
 
 // checkDataDir allows a signing key to be created in dir only on first
 // setup: dir is absent or holds nothing of a collector but the keys of

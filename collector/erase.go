@@ -44,17 +44,21 @@ type Erasure struct {
 // their receipts and mails from dataDir. The erasure record is the
 // decision: once it is durable, a crash before the rest is finished by
 // [FinishErasure] on the next start (the collector does that in [Open]).
-// Nothing is changed on an error before the append.
-func Erase(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason string, now time.Time) (Erasure, error) {
-	return eraseWith(ctx, log, vault, dataDir, phone, reason, now, nil)
+// by, if not "", names the owner who erased (the record's "by", see
+// [ValidOwnerName]). Nothing is changed on an error before the append.
+func Erase(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason, by string, now time.Time) (Erasure, error) {
+	return eraseWith(ctx, log, vault, dataDir, phone, reason, by, now, nil)
 }
 
-func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason string, now time.Time, crash func(string) bool) (Erasure, error) {
+func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason, by string, now time.Time, crash func(string) bool) (Erasure, error) {
 	if reason == "" {
 		reason = "request"
 	}
 	if !slices.Contains(ledger.ErasureReasons, reason) {
 		return Erasure{}, fmt.Errorf("%w %q: want one of %v", ErrBadReason, reason, ledger.ErasureReasons)
+	}
+	if by != "" && !ValidOwnerName(by) {
+		return Erasure{}, fmt.Errorf("%w: %q", ErrBadOwner, by)
 	}
 	_, ids, err := vault.Subject(phone)
 	if errors.Is(err, private.ErrUnknown) {
@@ -63,7 +67,7 @@ func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataD
 	if err != nil {
 		return Erasure{}, err
 	}
-	rec := ledger.Record{Type: ledger.TypeErasure, ID: newID(), Time: now.UTC(), Erased: ids, Reason: reason}
+	rec := ledger.Record{Type: ledger.TypeErasure, ID: newID(), Time: now.UTC(), Erased: ids, Reason: reason, By: by}
 	es, err := log.Append(ctx, rec)
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase: append to log: %w", err)
@@ -149,6 +153,9 @@ type OwnerErasure struct {
 	Phone string `json:"phone"`
 	// Reason is one of ledger.ErasureReasons ("" means "request").
 	Reason string `json:"reason,omitempty"`
+	// By, if set, names the owner who asked (the erasure record's "by",
+	// see [ValidOwnerName]), e.g. the one signed in to the console.
+	By string `json:"by,omitempty"`
 }
 
 // OwnerErased is what [Server.EraseNumber] did.
@@ -168,7 +175,7 @@ func (s *Server) EraseNumber(ctx context.Context, req OwnerErasure) (*OwnerErase
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q: %v", ErrBadNumber, req.Phone, err)
 	}
-	e, err := s.Erase(ctx, number, req.Reason)
+	e, err := s.erase(ctx, number, req.Reason, req.By)
 	if err != nil {
 		return nil, err
 	}
@@ -179,13 +186,18 @@ func (s *Server) EraseNumber(ctx context.Context, req OwnerErasure) (*OwnerErase
 // (the person's decisions stay withdrawable by record id). Erasures are
 // one at a time.
 func (s *Server) Erase(ctx context.Context, phone, reason string) (Erasure, error) {
+	return s.erase(ctx, phone, reason, "")
+}
+
+// erase is [Server.Erase] naming the owner by ("" for none).
+func (s *Server) erase(ctx context.Context, phone, reason, by string) (Erasure, error) {
 	s.proc.wmu.Lock() // no withdrawal of theirs between the look-up and the erasure
 	defer s.proc.wmu.Unlock()
 	if s.o.Private == nil {
 		return Erasure{}, errors.New("erase: this collector has no private store (a version-1 log: run chatconsent migrate)")
 	}
 	s.eraseMu.Lock()
-	e, err := eraseWith(ctx, s.log, s.o.Private, s.o.Paths.Data, phone, reason, s.o.Now(), s.redactCrash)
+	e, err := eraseWith(ctx, s.log, s.o.Private, s.o.Paths.Data, phone, reason, by, s.o.Now(), s.redactCrash)
 	s.eraseMu.Unlock()
 	if e.Record.ID != "" {
 		s.proc.mu.Lock()

@@ -93,6 +93,7 @@ func (s *Server) OwnerHandler() http.Handler {
 	mux.Handle("POST /owner/v1/withdraw", ownerRoute(s, "owner withdrawal", s.RecordWithdrawal))
 	mux.Handle("POST /owner/v1/erase", ownerRoute(s, "owner erasure", s.EraseNumber))
 	mux.Handle("POST /owner/v1/resend", ownerRoute(s, "owner receipt resend", s.ResendReceipt))
+	s.ownerRoutes(mux) // POST /owner/v1/owner (owner_events.go)
 	return mux
 }
 

@@ -136,6 +136,7 @@ type Server struct {
 	// redactCrash is the crash tests' hook into the redaction of
 	// version-1 lines during an erasure (ledger.FileStore.Replace).
 	redactCrash func(step string) bool
+	mounts      []mount // see Mount (console.go)
 }
 
 // New checks the options and returns a server. The archive's manifest is
@@ -241,7 +242,19 @@ func (s *Server) Handler() http.Handler {
 	for _, r := range s.routes() {
 		mux.Handle(r.pattern, r.h)
 	}
-	return httpsec.Handler(s.cop.Handler(mux))
+	public := httpsec.Handler(s.cop.Handler(mux))
+	if len(s.mounts) == 0 {
+		return public
+	}
+	// The console under its prefix gets the same headers and cross-origin
+	// check but may set its session cookie (Path=/owner/ only): the
+	// data subjects' routes above never set one.
+	top := http.NewServeMux()
+	top.Handle("/", public)
+	for _, m := range s.mounts {
+		top.Handle(m.pattern, httpsec.WithCookies(s.cop.Handler(m.h)))
+	}
+	return top
 }
 
 // handleHealth answers "ok" while the log takes records, else 503 with the

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector"
+	"github.com/chatconsent/chatconsent/collector/console"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
@@ -93,6 +94,9 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		return notMigrated(err, filepath.Join(cfg.Dir, "config.toml"), st.DataDir)
 	}
 	defer srv.Close()
+	if err := console.Attach(srv); err != nil {
+		fmt.Fprintf(stderr, "chatconsent: warning: the owner console is off: %v\n", err)
+	}
 	if info.KeyCreated {
 		fmt.Fprintf(stdout, "created a new signing key\n")
 	}

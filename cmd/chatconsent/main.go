@@ -56,6 +56,9 @@ Usage:
   chatconsent migrate [--config FILE] [--data DIR]
         move a data folder from log format 1 (names and numbers in clear) to format 2, once,
         with the collector stopped; the old lines keep verifying, erase then works for everyone
+  chatconsent owner   add NAME | list | remove NAME [--config FILE] [--data DIR]
+        who may sign in to the owner console (PUBLIC_URL/owner/) with a passkey; add prints a
+        one-time enrolment link (15 minutes)
   chatconsent retention [--apply] [--config FILE] [--data DIR]
         who is due for erasure under retention.proof_years, and when; --apply erases them now
   chatconsent text    VERSION [--config FILE] [--data DIR]
@@ -145,6 +148,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runReceipt(ctx, rest, stdout, stderr)
 	case "migrate":
 		return runMigrate(rest, stdout, stderr)
+	case "owner":
+		return runOwner(ctx, rest, stdout, stderr)
 	case "retention":
 		return runRetention(ctx, rest, stdout, stderr)
 	case "text":

@@ -94,6 +94,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mux.Handle("/v1/", h)
 		mux.Handle("/healthz", h)
 		mux.Handle("/log/", h)
+		mux.Handle("/owner/", h) // the owner console (collector/console)
 		mux.Handle("/", pv)
 		return mux
 	}

@@ -171,6 +171,9 @@ func Disclose(rec *Record, disclosures []string) error {
 // or whose commitments are not canonical (sorted, unique, 32 bytes of
 // base64url each), and a version-1 record with commitments.
 func checkFields(rec *Record) error {
+	if err := checkOwnerFields(rec); err != nil {
+		return err
+	}
 	if rec.V == FormatV1 {
 		if rec.SD != nil {
 			return errors.New("a version 1 record has no commitments (sd)")
@@ -201,4 +204,45 @@ func checkFields(rec *Record) error {
 		}
 	}
 	return nil
+}
+
+// checkOwnerFields refuses an owner record ([TypeOwner]) that is not
+// version 2 or lacks its action, owner or by, and action or owner on any
+// other record.
+func checkOwnerFields(rec *Record) error {
+	if rec.Type != TypeOwner {
+		if rec.Action != "" || rec.Owner != "" {
+			return errors.New("only an owner record has action and owner")
+		}
+		return nil
+	}
+	switch {
+	case rec.V == FormatV1:
+		return errors.New("owner records exist from version 2 on")
+	case !slices.Contains(OwnerActions, rec.Action):
+		return fmt.Errorf("owner record: action %q is not one of %v", rec.Action, OwnerActions)
+	case rec.Owner == "" || rec.By == "":
+		return errors.New("owner record: owner and by are required")
+	case rec.SD != nil || rec.Purposes != nil || rec.Decision != "" || rec.Ref != "" || rec.Erased != nil || rec.Expires != nil:
+		return errors.New("owner record: only action, owner, by and invite describe it")
+	case (rec.Action == "invited") != (rec.Invite != ""):
+		return errors.New("owner record: an invite id goes with action invited, and only with it")
+	case rec.Invite != "" && !isID(rec.Invite):
+		return errors.New("owner record: the invite id is not 32 lower-case hex digits")
+	}
+	return nil
+}
+
+// isID reports whether s is a record or invite id: 32 lower-case hex
+// digits.
+func isID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for _, c := range s {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }

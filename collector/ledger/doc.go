@@ -35,6 +35,10 @@
 // Ref). The fields Invite, Ref, Via, Token, Expires, By and Note were
 // added to version 1 later; they are omitted when empty, so lines written before
 // them are unchanged and still verify.
+// Version 2 adds [TypeErasure] (the openings of records destroyed, GDPR
+// Art. 17; By names the owner who asked, if one did) and [TypeOwner] (an
+// owner of the console added, enrolled or removed: Action, Owner, By; see
+// testdata/v2-owner.jsonl). Action and Owner occur on owner records only.
 //
 // # Migration and redaction (version-1 logs)
 //

@@ -43,7 +43,22 @@ const (
 	// version-2 records: see [Migrate] and the package doc. Readers fold
 	// the log from this record on; the lines before are history.
 	TypeMigration = "migration"
+	// TypeOwner records a change of who may act as owner in the console
+	// (package collector/console), from version 2 on: Action is one of
+	// [OwnerActions], Owner the owner's name and By who made the change
+	// (the login name of whoever ran `chatconsent owner`, or the owner
+	// for their own passkey). Owners' names are the controller's staff,
+	// never data subjects; the record holds no personal data of theirs.
+	TypeOwner = "owner"
 )
+
+// OwnerActions are the values of [Record.Action] on a [TypeOwner] record:
+// the owner was added (an enrolment link made), enrolled a passkey, or was
+// removed (their passkeys and sessions end); or the owner made a personal
+// invite link in the console ("invited": Invite is its id, which the
+// invite's opening record repeats with the number's commitment, so the
+// owner record itself names nobody).
+var OwnerActions = []string{"added", "enrolled", "removed", "invited"}
 
 // Decisions stored in [Record.Decision].
 const (
@@ -138,6 +153,10 @@ type Record struct {
 	// re-record (the records after a migration record), the LineHash of
 	// the history line it re-records.
 	Migrated string `json:"migrated,omitempty"`
+	// Action is, on a [TypeOwner] record, what changed: one of
+	// [OwnerActions]; Owner names the owner it changed.
+	Action string `json:"action,omitempty"`
+	Owner  string `json:"owner,omitempty"`
 }
 
 // ErasureReasons are the values of [Record.Reason] on an erasure: the

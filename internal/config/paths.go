@@ -26,6 +26,7 @@ const (
 	TransparencyDir           = "log"             // the transparency log's tiles and checkpoints (collector/translog)
 	CheckpointKeyFile         = "checkpoint.key"  // the transparency log's checkpoint signing key (signed-note format), mode 0600
 	CheckpointVerifierKeyFile = "checkpoint.vkey" // its verifier key (signed-note format)
+	OwnersFile                = "owners.json"     // the console's owners and their passkeys (collector/console)
 )
 
 // Paths are the absolute files and folders one run of chatconsent reads
@@ -49,6 +50,9 @@ type Paths struct {
 	Private string
 	// Transparency is DATA/log, the transparency log (tiles, checkpoint).
 	Transparency string
+	// Owners is DATA/owners.json, the owner console's owners, their
+	// passkeys and pending enrolments (collector/console).
+	Owners string
 	// SigningKey and SigningPublicKey are the log's key pair
 	// (DATA/signing.key, DATA/signing.pub).
 	SigningKey, SigningPublicKey string

@@ -58,6 +58,16 @@ func Set(h http.Header) {
 	}
 }
 
+// WithCookies returns next with [Headers] set on every answer before next
+// runs, and its cookies kept: only for the owner console, whose session
+// cookie is its sign-in (data subjects' routes go through [Handler]).
+func WithCookies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Set(w.Header())
+		next.ServeHTTP(w, r)
+	})
+}
+
 // Handler returns next with [Headers] set on every answer before next
 // runs, and every Set-Cookie header removed before the answer's headers
 // are sent. The returned writer unwraps to next's (for
