@@ -92,6 +92,7 @@ func (c *Config) Paths(data string) Paths {
 		Outbox:                filepath.Join(data, OutboxDir),
 		Private:               filepath.Join(data, PrivateDir),
 		Transparency:          filepath.Join(data, TransparencyDir),
+		Owners:                filepath.Join(data, OwnersFile),
 		SigningKey:            filepath.Join(data, SigningKeyFile),
 		SigningPublicKey:      filepath.Join(data, SigningPublicKeyFile),
 		CheckpointKey:         filepath.Join(data, CheckpointKeyFile),
