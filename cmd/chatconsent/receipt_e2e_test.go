@@ -129,7 +129,7 @@ func TestVerifyReceipt(t *testing.T) {
 
 	t.Run("good", func(t *testing.T) {
 		stdout, stderr, code := chatconsent(t, "verify", goodPath, "--key", pub, "--config", cfg)
-		if code != 0 || !strings.Contains(stdout, goodPath+": OK") || !strings.Contains(stdout, "printed text: matches the record (layout 2), identical") {
+		if code != 0 || !strings.Contains(stdout, goodPath+": OK") || !strings.Contains(stdout, "printed text: matches the record (layout 3), identical") {
 			t.Errorf("exit %d\n%s%s", code, stdout, stderr)
 		}
 		// The key defaults to signing.pub beside the log.

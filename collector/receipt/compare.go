@@ -162,11 +162,8 @@ func pageTexts(ctx *model.Context) ([]string, error) {
 					}
 					if bf := d.NameEntry("BaseFont"); bf != nil {
 						_, name, _ := strings.Cut(*bf, "+")
-						switch name {
-						case fontRegular:
-							fonts[key] = regular
-						case fontBold:
-							fonts[key] = bold
+						if f := fontNamed(name); f != nil {
+							fonts[key] = f
 						}
 					}
 				}

@@ -2,6 +2,7 @@ package receipt
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -19,11 +20,22 @@ const (
 	fontBold    = "Go-Bold"
 )
 
+// Names of the fonts of layout 3 and later: the Go fonts with "-" set as
+// the hyphen glyph (the soft hyphen's, 333 units wide) instead of Go's
+// minus-wide hyphen-minus glyph, and their ToUnicode maps saying so. A
+// font of its own, because the fonts of layouts 1 and 2 are frozen with
+// their receipts.
+const (
+	fontRegular3 = "GoRegular-Hyphen"
+	fontBold3    = "Go-Bold-Hyphen"
+)
+
 // metrics is the part of a font that layout and encoding need: the
 // character-to-glyph map and the advance widths in PDF glyph space
 // (1000 units per em). It is filled once and only read afterwards.
 type metrics struct {
-	name   string
+	name   string // the BaseFont after the subset tag
+	ttf    string // the font installed in pdfcpu it is embedded from
 	chars  map[uint32]uint16
 	widths []int
 	uni    map[uint16]rune // the reverse of chars, see runes
@@ -67,6 +79,8 @@ var (
 	configDir string   // pdfcpu's configuration directory; set once by setup
 	regular   *metrics // read-only after setupOnce
 	bold      *metrics // read-only after setupOnce
+	regular3  *metrics // layout 3's, read-only after setupOnce
+	bold3     *metrics // layout 3's, read-only after setupOnce
 )
 
 // setup installs the Go fonts into a private pdfcpu configuration directory,
@@ -115,6 +129,33 @@ func doSetup() error {
 	if bold, err = loadMetrics(fontBold); err != nil {
 		return err
 	}
+	regular3, bold3 = withHyphen(regular, fontRegular3), withHyphen(bold, fontBold3)
+	return nil
+}
+
+// withHyphen returns m, named name, with "-" printed in the glyph of the
+// soft hyphen (U+00AD), which is the typographic hyphen of the Go fonts.
+func withHyphen(m *metrics, name string) *metrics {
+	c := &metrics{name: name, ttf: m.ttf, chars: maps.Clone(m.chars), widths: m.widths, uni: map[uint16]rune{}}
+	if g, ok := m.chars[0xAD]; ok {
+		c.chars['-'] = g
+	}
+	for r, g := range c.chars {
+		if old, ok := c.uni[g]; !ok || rune(r) < old {
+			c.uni[g] = rune(r)
+		}
+	}
+	return c
+}
+
+// fontNamed returns the receipt font whose BaseFont (after the subset
+// tag) is name, or nil.
+func fontNamed(name string) *metrics {
+	for _, m := range []*metrics{regular, bold, regular3, bold3} {
+		if m != nil && m.name == name {
+			return m
+		}
+	}
 	return nil
 }
 
@@ -126,7 +167,7 @@ func loadMetrics(name string) (*metrics, error) {
 	if !ok {
 		return nil, fmt.Errorf("receipt: set up pdfcpu: font %s not installed", name)
 	}
-	m := &metrics{name: name, chars: ttf.Chars, widths: ttf.GlyphWidths, uni: map[uint16]rune{}}
+	m := &metrics{name: name, ttf: name, chars: ttf.Chars, widths: ttf.GlyphWidths, uni: map[uint16]rune{}}
 	for r, g := range m.chars {
 		if old, ok := m.uni[g]; !ok || rune(r) < old {
 			m.uni[g] = rune(r)

@@ -168,9 +168,9 @@ var plainTemplateFile []byte
 
 // plainTemplate is plainTemplateFile prepared once per process.
 var plainTemplate = sync.OnceValues(func() (*prepared, error) {
-	p, err := prepareTemplate(plainTemplateFile, nil)
+	p, err := prepareTemplate(plainTemplateFile, nil, []*metrics{regular3, bold3})
 	if err != nil {
-		return nil, fmt.Errorf("receipt: built-in template of layout 3: %w", err)
+		return nil, fmt.Errorf("built-in template of layout 3: %w", err)
 	}
 	return p, nil
 })
@@ -192,10 +192,13 @@ type Stamper struct {
 	// [Stamper.WithStrings] gave the theme's.
 	labels     map[string]*labels
 	withdrawal map[string]labels
-	// plain is, for the built-in template, the template of layouts 3
-	// and later (template3.pdf: no program name in the footer); nil for
-	// the owner's template.
+	// plain is the template of layouts 3 and later, with their fonts
+	// (see fontRegular3); for the built-in template template3.pdf (no
+	// program name in the footer).
 	plain *prepared
+	// builtin: the template is the built-in one (layout 3 prints the
+	// controller in its footer).
+	builtin bool
 }
 
 // New returns a Stamper for template, the bytes of a PDF; nil selects the
@@ -237,15 +240,18 @@ func New(template []byte, placements ...Placement) (*Stamper, error) {
 		}
 		template = defaultTemplate
 	}
-	p, err := prepareTemplate(template, placements)
+	p, err := prepareTemplate(template, placements, []*metrics{regular, bold})
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
 	st := &Stamper{template: p.pdf, keys: p.keys, slots: p.slots, labels: labelsByLang, withdrawal: withdrawalLabels}
-	if bytes.Equal(template, defaultTemplate) {
-		if st.plain, err = plainTemplate(); err != nil {
-			return nil, err
-		}
+	if st.builtin = bytes.Equal(template, defaultTemplate); st.builtin {
+		st.plain, err = plainTemplate()
+	} else {
+		st.plain, err = prepareTemplate(template, placements, []*metrics{regular3, bold3})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
 	}
 	return st, nil
 }

@@ -1,0 +1,175 @@
+package receipt
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const personal = "https://rad.example/v1/withdraw?id=ed003a8f4ae177a3f31344e910a5320c&k=SyHSaelhs65WYYiIz3MqDAmXf8PsFq0SkY2hv_VGJyc"
+
+// TestLayout3: what layout 3 prints for a person (issue 14, step 4), as
+// pdftotext extracts it and a phone reads it.
+func TestLayout3(t *testing.T) {
+	t.Parallel()
+	d := sample("de")
+	d.RecordID = "ed003a8f4ae177a3f31344e910a5320c"
+	d.WithdrawalURL = personal
+	d.ViaInvite = true
+	d.Name = "Anna-Lena Weiß-Öztürk"
+	pdf := stamp(t, d)
+	got := extract(t, pdf)
+	for _, want := range []string{
+		"Vorgangsnummer: ed00 3a8f 4ae1 77a3 f313 44e9 10a5 320c",
+		"Erteilt über den Link, der an diese Nummer gesendet wurde.",
+		"Online: rad.example/v1/withdraw?…",
+		"Archivierter Text: praxis-mueller.example/einwilligung/texte/9f86d081",
+		"QR-Code: Link zum Widerruf",
+		// The footer names the controller, not the program.
+		"Zahnarztpraxis Dr. Müller & Partner · Friedrichstraße 123, 10117 Berlin, Deutschland",
+		// The hyphen prints in the hyphen glyph and extracts as "-".
+		"Name: Anna-Lena Weiß-Öztürk",
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("no line %q in\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+	joined := strings.Join(got, "\n")
+	if strings.Contains(joined, "chatconsent") || strings.Contains(joined, "&k=") {
+		t.Errorf("the program's name or the link's secret printed:\n%s", joined)
+	}
+	// Links are link annotations with the whole address.
+	links, err := Links(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{d.TextURL, personal}; !slices.Equal(links, want) {
+		t.Errorf("Links = %q, want %q", links, want)
+	}
+	// "-" is the hyphen glyph (the soft hyphen's), not Go's minus-wide one.
+	if g := regular3.chars['-']; g != regular.chars[0xAD] || g == regular.chars['-'] || regular3.uni[g] != '-' {
+		t.Errorf("layout 3 prints \"-\" as glyph %d (ToUnicode %U)", g, regular3.uni[g])
+	}
+	// Every font is embedded.
+	out, err := exec.Command("pdffonts", writeTemp(t, pdf)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdffonts: %v\n%s", err, out)
+	}
+	rows := strings.Split(strings.TrimSpace(string(out)), "\n")[2:]
+	for _, r := range rows {
+		if f := strings.Fields(r); len(f) < 7 || f[len(f)-5] != "yes" {
+			t.Errorf("font not embedded: %s", r)
+		}
+	}
+	if len(rows) != 2 || !strings.Contains(string(out), "GoRegular-Hyphen") {
+		t.Errorf("pdffonts:\n%s", out)
+	}
+	// The QR code reads back as the whole withdrawal link.
+	zbar, err := exec.LookPath("zbarimg")
+	if err != nil {
+		t.Fatal("zbarimg not found: apt-get install zbar-tools (test.sh does)")
+	}
+	png := filepath.Join(t.TempDir(), "page")
+	if out, err := exec.Command("pdftoppm", "-r", "150", "-png", "-singlefile", writeTemp(t, pdf), png).CombinedOutput(); err != nil {
+		t.Fatalf("pdftoppm: %v\n%s", err, out)
+	}
+	qr, err := exec.Command(zbar, "-q", "--raw", png+".png").Output()
+	if err != nil {
+		t.Fatalf("zbarimg: %v", err)
+	}
+	if got := strings.TrimSpace(string(qr)); got != personal {
+		t.Errorf("QR code reads %q, want %q", got, personal)
+	}
+	if len(pdf) > 250_000 {
+		t.Errorf("receipt is %d bytes, want under 250 KB", len(pdf))
+	}
+}
+
+// A withdrawal receipt of layout 3 says what is still granted.
+func TestLayout3Withdrawal(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		lang  string
+		still []Purpose
+		want  string
+	}{
+		{"de", []Purpose{{ID: "newsletter", Title: "Newsletter mit Praxisneuigkeiten"}}, "■ weiterhin erteilt: Newsletter mit Praxisneuigkeiten"},
+		{"en", []Purpose{{ID: "newsletter", Title: "Newsletter mit Praxisneuigkeiten"}}, "■ still granted: Newsletter mit Praxisneuigkeiten"},
+		{"de", nil, "Keine Einwilligung mehr erteilt."},
+		{"en", nil, "No consent remains granted."},
+	} {
+		d := sample(tt.lang)
+		d.Decision, d.Ref, d.WithdrawalURL = "withdrawn", "0123456789abcdef0123456789abcdef", personal
+		d.Purposes = []Purpose{{ID: "reminders", Title: "Terminerinnerungen per WhatsApp", Withdrawn: true}}
+		d.StillGranted = tt.still
+		pdf := stamp(t, d)
+		if got := extract(t, pdf); !slices.Contains(got, tt.want) {
+			t.Errorf("%s: no line %q in\n%s", tt.lang, tt.want, strings.Join(got, "\n"))
+		}
+		shown, err := testStamper(t).StillGrantedShown(pdf, tt.lang, []Purpose{{ID: "newsletter", Title: "Newsletter mit Praxisneuigkeiten"}, {ID: "x", Title: "Terminerinnerungen"}})
+		if err != nil || len(shown) != len(tt.still) {
+			t.Errorf("%s: StillGrantedShown = %v, %v; want %v", tt.lang, shown, err, tt.still)
+		}
+	}
+}
+
+// Layouts 1 and 2 keep printing what they printed: the released receipts
+// (TestReleasedReceipts) verify, and a receipt stamped in layout 2 today
+// is byte for byte one of its release.
+func TestOldLayoutsUnchanged(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "released", "v2")
+	for _, e := range readReleased(t, dir) {
+		if e.Template != "" {
+			continue
+		}
+		want, err := os.ReadFile(filepath.Join(dir, e.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := testStamper(t).StampLayout("2", e.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: layout 2 stamps other bytes today", e.File)
+		}
+	}
+}
+
+func TestShortURLAndGroups(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		personal: "rad.example/v1/withdraw?…",
+		"https://rad.example/archive/ee73e1701fb392cf97247624400065f2ad3818c69d4771aa71a2aea4ca98233b.html": "rad.example/archive/ee73e170….html",
+		"https://rad.example/de/einwilligung/":                      "rad.example/de/einwilligung/",
+		"https://sehr-lange-domain-name.example/widerruf-formular/": "sehr-lange-domain-name.example/widerruf-formular/",
+		"not a url": "not a url",
+	} {
+		if got := shortURL(in); got != want {
+			t.Errorf("shortURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"ed003a8f4ae177a3f31344e910a5320c": "ed00 3a8f 4ae1 77a3 f313 44e9 10a5 320c",
+		"01JDQ8ZK3T6V9X2B4N7M5C8R0W":       "01JDQ8ZK3T6V9X2B4N7M5C8R0W",
+		"":                                 "",
+	} {
+		if got := groupID(in); got != want {
+			t.Errorf("groupID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func writeTemp(t *testing.T, b []byte) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "r.pdf")
+	if err := os.WriteFile(f, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
