@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"unicode"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	pfont "github.com/pdfcpu/pdfcpu/pkg/font"
@@ -39,14 +40,34 @@ type metrics struct {
 	chars  map[uint32]uint16
 	widths []int
 	uni    map[uint16]rune // the reverse of chars, see runes
+	// fallback prints the characters the font lacks (layout 3's regular
+	// font: Noto Sans); nil for none.
+	fallback *metrics
+	// The font descriptor's values, glyph space: set for the fallback
+	// font, which the package embeds itself.
+	bbox                       [4]int
+	ascent, descent, capHeight int
 }
 
 // runes returns the reverse of the character map: each glyph id to the
 // smallest code point mapped to it (as the ToUnicode map does).
 func (m *metrics) runes() map[uint16]rune { return m.uni }
 
-// covers reports whether the font has a glyph for r.
+// covers reports whether the font or its fallback has a glyph for r.
 func (m *metrics) covers(r rune) bool {
+	return m.coversOwn(r) || m.inFallback(r)
+}
+
+// inFallback reports whether r prints in the fallback font: the font
+// lacks it and the fallback has it. A combining mark left after NFC
+// (U+0301 after "q") does not: without shaping (GPOS mark positioning)
+// it would not sit on its letter, so it stays refused.
+func (m *metrics) inFallback(r rune) bool {
+	return m.fallback != nil && !m.coversOwn(r) && m.fallback.coversOwn(r) && !unicode.Is(unicode.Mn, r)
+}
+
+// coversOwn reports whether the font itself has a glyph for r.
+func (m *metrics) coversOwn(r rune) bool {
 	_, ok := m.chars[uint32(r)]
 	return ok
 }
@@ -56,9 +77,13 @@ func (m *metrics) covers(r rune) bool {
 func (m *metrics) width(s string, size float64) float64 {
 	w := 0
 	for _, r := range s {
-		g := m.chars[uint32(r)]
-		if int(g) < len(m.widths) {
-			w += m.widths[g]
+		f := m
+		if m.inFallback(r) {
+			f = m.fallback
+		}
+		g := f.chars[uint32(r)]
+		if int(g) < len(f.widths) {
+			w += f.widths[g]
 		}
 	}
 	return float64(w) * size / 1000
@@ -130,6 +155,10 @@ func doSetup() error {
 		return err
 	}
 	regular3, bold3 = withHyphen(regular, fontRegular3), withHyphen(bold, fontBold3)
+	if fallback, err = loadFallback(); err != nil {
+		return err
+	}
+	regular3.fallback = fallback
 	return nil
 }
 
@@ -151,7 +180,7 @@ func withHyphen(m *metrics, name string) *metrics {
 // fontNamed returns the receipt font whose BaseFont (after the subset
 // tag) is name, or nil.
 func fontNamed(name string) *metrics {
-	for _, m := range []*metrics{regular, bold, regular3, bold3} {
+	for _, m := range []*metrics{regular, bold, regular3, bold3, fallback} {
 		if m != nil && m.name == name {
 			return m
 		}

@@ -2,6 +2,8 @@ package receipt
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -201,5 +203,112 @@ func BenchmarkStampNames(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestFallbackNames: names in Latin scripts beyond the Go fonts
+// (Vietnamese, Romanian, …) print in the embedded Noto Sans subset:
+// pdftotext reads them back exactly, every font is embedded, the receipt
+// is reproducible, compares equal to itself made again, and stays under
+// 250 KB; a changed letter is named by the comparison.
+func TestFallbackNames(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{
+		"Nguyễn Thị Ánh",
+		"Trần Văn Đức",
+		"Phạm Thị Hương Giang",
+		"Ștefan Țurcanu",
+		"Ǧorǧ Ŀluís",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			d := sample("de")
+			d.Name, d.WithdrawalURL = name, personal
+			pdf := stamp(t, d)
+			if got := extract(t, pdf); !slices.Contains(got, "Name: "+name) {
+				t.Errorf("no line %q in\n%s", "Name: "+name, strings.Join(got, "\n"))
+			}
+			text, err := Text(pdf)
+			if err != nil || !slices.Contains(text, "Name: "+name) {
+				t.Errorf("Text = %q, %v; want the line %q", text, err, "Name: "+name)
+			}
+			out, err := exec.Command("pdffonts", writeTemp(t, pdf)).CombinedOutput()
+			if err != nil {
+				t.Fatalf("pdffonts: %v\n%s", err, out)
+			}
+			needs := strings.ContainsFunc(name, func(r rune) bool { return !regular.coversOwn(r) })
+			if needs != strings.Contains(string(out), "+NotoSans-Regular") {
+				t.Errorf("no Noto Sans subset:\n%s", out)
+			}
+			for _, r := range strings.Split(strings.TrimSpace(string(out)), "\n")[2:] {
+				if f := strings.Fields(r); len(f) < 7 || f[len(f)-5] != "yes" || f[len(f)-3] != "yes" {
+					t.Errorf("font not embedded or without ToUnicode: %s", r)
+				}
+			}
+			again := stamp(t, d)
+			if !bytes.Equal(pdf, again) {
+				t.Error("two stamps differ")
+			}
+			if err := Compare(pdf, again); err != nil {
+				t.Errorf("Compare: %v", err)
+			}
+			if len(pdf) > 250_000 {
+				t.Errorf("%d bytes, want under 250 KB", len(pdf))
+			}
+			for _, rs := range resavers {
+				if err := Compare(resave(t, pdf, rs.run), pdf); err != nil {
+					t.Errorf("Compare(re-saved by %s) = %v", rs.name, err)
+				}
+			}
+			other := d
+			other.Name = strings.Replace(name, " ", "x ", 1)
+			if err := Compare(stamp(t, other), pdf); err == nil {
+				t.Error("a receipt of another name compares equal")
+			}
+		})
+	}
+	// What needs shaping or another script still fails, naming it.
+	for _, name := range []string{"q\u0301", "محمد", "דוד", "张伟", "Anna 😀"} {
+		if err := Printable("name", name); !errors.Is(err, ErrUncovered) {
+			t.Errorf("Printable(%q) = %v, want ErrUncovered", name, err)
+		}
+	}
+}
+
+func TestSubsetTTF(t *testing.T) {
+	t.Parallel()
+	if err := setup(); err != nil {
+		t.Fatal(err)
+	}
+	g := fallback.chars['ễ']
+	sub, err := subsetTTF(notoTTF, map[uint16]bool{g: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sub) >= len(notoTTF)/4 {
+		t.Errorf("subset is %d bytes of %d", len(sub), len(notoTTF))
+	}
+	// The glyph's outline is kept, an unused one's is empty (loca).
+	glyphLen := func(ttf []byte, g int) int {
+		be := binary.BigEndian
+		for i := 0; i < int(be.Uint16(ttf[4:])); i++ {
+			rec := ttf[12+16*i:]
+			if string(rec[:4]) == "loca" {
+				loca := ttf[be.Uint32(rec[8:]):]
+				return int(be.Uint32(loca[4*g+4:])) - int(be.Uint32(loca[4*g:]))
+			}
+		}
+		return -1
+	}
+	if n := glyphLen(sub, int(g)); n <= 0 {
+		t.Errorf("glyph %d of the subset: %d bytes", g, n)
+	}
+	if n := glyphLen(sub, int(fallback.chars['A'])); n != 0 {
+		t.Errorf("unused glyph A kept: %d bytes", n)
+	}
+	for _, bad := range [][]byte{nil, notoTTF[:11], append([]byte{0, 1, 0, 0, 0, 1}, make([]byte, 30)...)} {
+		if _, err := subsetTTF(bad, map[uint16]bool{1: true}); err == nil {
+			t.Errorf("subsetTTF(%d bytes) = nil error", len(bad))
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -206,7 +207,18 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 		if err != nil {
 			return nil, fmt.Errorf("template: %w", err)
 		}
-		content, err := contentStream(doc[pg], keys[pg], box.LL)
+		pageKeys := keys[pg]
+		if l.plain {
+			key, err := embedFallback(ctx, page, attrs, doc[pg])
+			if err != nil {
+				return nil, err
+			}
+			if key != "" {
+				pageKeys = maps.Clone(pageKeys)
+				pageKeys[fallback.name] = key
+			}
+		}
+		content, err := contentStream(doc[pg], pageKeys, box.LL)
 		if err != nil {
 			return nil, err
 		}
@@ -347,12 +359,21 @@ func contentStream(doc []line, keys map[string]string, origin types.Point) ([]by
 			continue
 		}
 		fmt.Fprintf(&b, "BT /%s %s Tf %s g %s %s Td <", keys[l.font.name], num(l.size), num(l.gray), num(origin.X+l.x), num(origin.Y+l.y))
-		for _, r := range l.text {
-			g, ok := l.font.chars[uint32(r)]
-			if !ok { // labels included; data was checked already
-				return nil, fmt.Errorf("%w: %U %q in %q", ErrUncovered, r, r, l.text)
+		rr := []run{{l.font, l.text}}
+		if l.font.fallback != nil {
+			rr = runs(l.font, l.text)
+		}
+		for i, rn := range rr {
+			if i > 0 { // the fallback font and back, within the line
+				fmt.Fprintf(&b, "> Tj /%s %s Tf <", keys[rn.font.name], num(l.size))
 			}
-			fmt.Fprintf(&b, "%04X", g)
+			for _, r := range rn.text {
+				g, ok := rn.font.chars[uint32(r)]
+				if !ok { // labels included; data was checked already
+					return nil, fmt.Errorf("%w: %U %q in %q", ErrUncovered, r, r, l.text)
+				}
+				fmt.Fprintf(&b, "%04X", g)
+			}
 		}
 		b.WriteString("> Tj ET\n")
 	}
