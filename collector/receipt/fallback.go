@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
+	"golang.org/x/text/unicode/bidi"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
@@ -27,21 +31,32 @@ import (
 //go:embed fonts/NotoSans-Regular.ttf
 var notoTTF []byte
 
-// fontFallback is its PostScript name.
-const fontFallback = "NotoSans-Regular"
+// notoHebrewTTF is Noto Sans Hebrew Regular (OFL, the same source), the
+// fallback of the fallback: Hebrew names, right to left (see visual).
+//
+//go:embed fonts/NotoSansHebrew-Regular.ttf
+var notoHebrewTTF []byte
 
-// fallback is the metrics of notoTTF; read-only after setup.
-var fallback *metrics
+// fontFallback and fontHebrew are their PostScript names.
+const (
+	fontFallback = "NotoSans-Regular"
+	fontHebrew   = "NotoSansHebrew-Regular"
+)
 
-// loadFallback reads the character map and advance widths of notoTTF.
-func loadFallback() (*metrics, error) {
-	f, err := sfnt.Parse(notoTTF)
+// fallback and hebrew are the metrics of notoTTF and notoHebrewTTF
+// (fallback.fallback is hebrew); read-only after setup.
+var fallback, hebrew *metrics
+
+// loadFallback reads the character map and advance widths of the TrueType
+// font ttf called name.
+func loadFallback(ttf []byte, name string) (*metrics, error) {
+	f, err := sfnt.Parse(ttf)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: fallback font: %w", err)
 	}
 	var buf sfnt.Buffer
 	upem := float64(f.UnitsPerEm())
-	m := &metrics{name: fontFallback, ttf: fontFallback, chars: map[uint32]uint16{}, uni: map[uint16]rune{}}
+	m := &metrics{name: name, ttf: name, chars: map[uint32]uint16{}, uni: map[uint16]rune{}, program: ttf}
 	m.widths = make([]int, f.NumGlyphs())
 	var b sfnt.Buffer
 	bounds, err := f.Bounds(&b, fixed.Int26_6(f.UnitsPerEm())<<6, 0)
@@ -94,10 +109,7 @@ type run struct {
 func runs(f *metrics, s string) []run {
 	var out []run
 	for _, r := range s {
-		rf := f
-		if f.inFallback(r) {
-			rf = f.fallback
-		}
+		rf := f.fontFor(r)
 		if n := len(out); n > 0 && out[n-1].font == rf {
 			out[n-1].text += string(r)
 			continue
@@ -107,54 +119,64 @@ func runs(f *metrics, s string) []run {
 	return out
 }
 
-// embedFallback adds the subset of the fallback font that doc uses to ctx
-// and to the font resources of page (under a new key), and returns the
-// key; "" if doc does not use it.
-func embedFallback(ctx *model.Context, page types.Dict, attrs *model.InheritedPageAttrs, doc []line) (string, error) {
-	used := map[uint16]bool{}
-	chars := map[uint32]uint16{}
+// embedFallback adds the subsets of the fallback fonts that doc uses to
+// ctx and to the font resources of page (under new keys), and returns the
+// keys by font name; nil if doc uses none.
+func embedFallback(ctx *model.Context, page types.Dict, attrs *model.InheritedPageAttrs, doc []line) (map[string]string, error) {
+	used := map[*metrics]map[uint16]bool{}
+	chars := map[*metrics]map[uint32]uint16{}
 	for _, l := range doc {
 		if l.qr != nil || l.font.fallback == nil {
 			continue
 		}
 		for _, rn := range runs(l.font, l.text) {
-			if rn.font != fallback {
+			if rn.font == l.font {
 				continue
 			}
+			if used[rn.font] == nil {
+				used[rn.font], chars[rn.font] = map[uint16]bool{}, map[uint32]uint16{}
+			}
 			for _, r := range rn.text {
-				g := fallback.chars[uint32(r)]
-				used[g], chars[uint32(r)] = true, g
+				g := rn.font.chars[uint32(r)]
+				used[rn.font][g], chars[rn.font][uint32(r)] = true, g
 			}
 		}
 	}
 	if len(used) == 0 {
-		return "", nil
-	}
-	ref, err := fallbackFont(ctx, used, chars)
-	if err != nil {
-		return "", fmt.Errorf("fallback font: %w", err)
+		return nil, nil
 	}
 	_, have, err := pageFonts(ctx, attrs)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	key := have.NewIDForPrefix("CF", 0)
-	if err := addFontResources(ctx, page, attrs, map[string]string{fallback.name: key}, map[string]types.IndirectRef{fallback.name: *ref}); err != nil {
-		return "", err
+	keys, refs := map[string]string{}, map[string]types.IndirectRef{}
+	for i, f := range []*metrics{fallback, hebrew} {
+		if used[f] == nil {
+			continue
+		}
+		ref, err := fallbackFont(ctx, f, used[f], chars[f])
+		if err != nil {
+			return nil, fmt.Errorf("fallback font %s: %w", f.name, err)
+		}
+		key := have.NewIDForPrefix("CF", i)
+		have[key] = nil // reserve the name
+		keys[f.name], refs[f.name] = key, *ref
 	}
-	return key, nil
+	if err := addFontResources(ctx, page, attrs, keys, refs); err != nil {
+		return nil, err
+	}
+	return keys, nil
 }
 
 // fallbackFont writes the Type0 font (PDF 32000 9.7: Identity-H, a
 // CIDFontType2 with the identity CID-to-glyph map) of the glyphs used,
 // with their widths and a ToUnicode map of chars, and returns its
 // reference.
-func fallbackFont(ctx *model.Context, used map[uint16]bool, chars map[uint32]uint16) (*types.IndirectRef, error) {
-	prog, err := subsetTTF(notoTTF, used)
+func fallbackFont(ctx *model.Context, f *metrics, used map[uint16]bool, chars map[uint32]uint16) (*types.IndirectRef, error) {
+	prog, err := subsetTTF(f.program, used)
 	if err != nil {
 		return nil, err
 	}
-	f := fallback
 	base := types.Name(subsetTag(f.name, used) + "+" + f.name)
 	file := types.StreamDict{Dict: types.Dict{"Length1": types.Integer(len(prog))}, Content: prog}
 	if err := file.Encode(); err != nil {
@@ -343,4 +365,94 @@ func checksum(b []byte) uint32 {
 		s += binary.BigEndian.Uint32(w[:])
 	}
 	return s
+}
+
+// visual returns the line s (logical order, as typed) in the order its
+// characters are drawn from left to right: the runs of right-to-left text
+// (Hebrew) reversed, by the Unicode bidirectional algorithm (UAX #9,
+// golang.org/x/text/unicode/bidi) with a left-to-right paragraph, so
+// "Name: דוד כהן" draws the name from right to left after its label. A
+// stretch of right-to-left runs with numbers between them (embedded
+// levels) is reversed as a whole. Brackets are not mirrored.
+func visual(s string) string {
+	if !strings.ContainsFunc(s, isRTL) {
+		return s
+	}
+	var p bidi.Paragraph
+	if _, err := p.SetString(s, bidi.DefaultDirection(bidi.LeftToRight)); err != nil {
+		return s
+	}
+	o, err := p.Order()
+	if err != nil {
+		return s
+	}
+	type part struct {
+		text string
+		rtl  bool
+	}
+	var parts []part
+	for i := 0; i < o.NumRuns(); i++ {
+		r := o.Run(i)
+		parts = append(parts, part{r.String(), r.Direction() == bidi.RightToLeft})
+	}
+	strongL := func(t string) bool {
+		return strings.ContainsFunc(t, func(r rune) bool { return unicode.IsLetter(r) && !isRTL(r) })
+	}
+	// x/text (v0.43) leaves the neutrals after a right-to-left run in it
+	// where left-to-right letters or the end follow; by rule N1 of UAX #9
+	// they take the paragraph's direction there.
+	for i := range parts {
+		if !parts[i].rtl || i+1 < len(parts) && !strongL(parts[i+1].text) {
+			continue
+		}
+		t := parts[i].text
+		last := strings.LastIndexFunc(t, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) })
+		if last < 0 {
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(t[last:])
+		if cut := last + n; cut < len(t) {
+			parts[i].text = t[:cut]
+			if i+1 < len(parts) {
+				parts[i+1].text = t[cut:] + parts[i+1].text
+			} else {
+				parts = append(parts, part{t[cut:], false})
+			}
+		}
+	}
+	var b strings.Builder
+	for i := 0; i < len(parts); {
+		if !parts[i].rtl {
+			b.WriteString(parts[i].text)
+			i++
+			continue
+		}
+		// The right-to-left stretch: up to the last RTL run reached
+		// through runs without left-to-right letters.
+		end := i + 1
+		for j := i + 1; j < len(parts) && (parts[j].rtl || !strongL(parts[j].text)); j++ {
+			if parts[j].rtl {
+				end = j + 1
+			}
+		}
+		for j := end - 1; j >= i; j-- {
+			if parts[j].rtl {
+				b.WriteString(reverseRunes(parts[j].text))
+			} else {
+				b.WriteString(parts[j].text)
+			}
+		}
+		i = end
+	}
+	return b.String()
+}
+
+// isRTL reports whether r is a letter of a right-to-left script that the
+// receipt prints (Hebrew).
+func isRTL(r rune) bool { return unicode.Is(unicode.Hebrew, r) }
+
+func reverseRunes(s string) string {
+	rs := []rune(s)
+	slices.Reverse(rs)
+	return string(rs)
 }

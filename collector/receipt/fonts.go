@@ -47,23 +47,33 @@ type metrics struct {
 	// font, which the package embeds itself.
 	bbox                       [4]int
 	ascent, descent, capHeight int
+	program                    []byte // the TrueType font
 }
 
 // runes returns the reverse of the character map: each glyph id to the
 // smallest code point mapped to it (as the ToUnicode map does).
 func (m *metrics) runes() map[uint16]rune { return m.uni }
 
-// covers reports whether the font or its fallback has a glyph for r.
-func (m *metrics) covers(r rune) bool {
-	return m.coversOwn(r) || m.inFallback(r)
-}
+// covers reports whether the font or a fallback has a glyph for r.
+func (m *metrics) covers(r rune) bool { return m.fontFor(r) != nil }
 
-// inFallback reports whether r prints in the fallback font: the font
-// lacks it and the fallback has it. A combining mark left after NFC
-// (U+0301 after "q") does not: without shaping (GPOS mark positioning)
-// it would not sit on its letter, so it stays refused.
-func (m *metrics) inFallback(r rune) bool {
-	return m.fallback != nil && !m.coversOwn(r) && m.fallback.coversOwn(r) && !unicode.Is(unicode.Mn, r)
+// fontFor returns the font r prints in: m, else the first of its chain of
+// fallbacks that has it, else nil. A combining mark left after NFC
+// (U+0301 after "q") never prints in a fallback: without shaping (GPOS
+// mark positioning) it would not sit on its letter, so it stays refused.
+func (m *metrics) fontFor(r rune) *metrics {
+	if m.coversOwn(r) {
+		return m
+	}
+	if unicode.Is(unicode.Mn, r) {
+		return nil
+	}
+	for f := m.fallback; f != nil; f = f.fallback {
+		if f.coversOwn(r) {
+			return f
+		}
+	}
+	return nil
 }
 
 // coversOwn reports whether the font itself has a glyph for r.
@@ -77,9 +87,9 @@ func (m *metrics) coversOwn(r rune) bool {
 func (m *metrics) width(s string, size float64) float64 {
 	w := 0
 	for _, r := range s {
-		f := m
-		if m.inFallback(r) {
-			f = m.fallback
+		f := m.fontFor(r)
+		if f == nil {
+			f = m
 		}
 		g := f.chars[uint32(r)]
 		if int(g) < len(f.widths) {
@@ -155,10 +165,13 @@ func doSetup() error {
 		return err
 	}
 	regular3, bold3 = withHyphen(regular, fontRegular3), withHyphen(bold, fontBold3)
-	if fallback, err = loadFallback(); err != nil {
+	if fallback, err = loadFallback(notoTTF, fontFallback); err != nil {
 		return err
 	}
-	regular3.fallback = fallback
+	if hebrew, err = loadFallback(notoHebrewTTF, fontHebrew); err != nil {
+		return err
+	}
+	regular3.fallback, fallback.fallback = fallback, hebrew
 	return nil
 }
 
@@ -180,7 +193,7 @@ func withHyphen(m *metrics, name string) *metrics {
 // fontNamed returns the receipt font whose BaseFont (after the subset
 // tag) is name, or nil.
 func fontNamed(name string) *metrics {
-	for _, m := range []*metrics{regular, bold, regular3, bold3, fallback} {
+	for _, m := range []*metrics{regular, bold, regular3, bold3, fallback, hebrew} {
 		if m != nil && m.name == name {
 			return m
 		}

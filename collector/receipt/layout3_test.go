@@ -219,17 +219,29 @@ func TestFallbackNames(t *testing.T) {
 		"Phạm Thị Hương Giang",
 		"Ștefan Țurcanu",
 		"Ǧorǧ Ŀluís",
+		// Right to left, in Noto Sans Hebrew: drawn in visual order,
+		// extracted by pdftotext in logical order.
+		"דוד כהן",
+		"שרה לוי",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			d := sample("de")
 			d.Name, d.WithdrawalURL = name, personal
 			pdf := stamp(t, d)
-			if got := extract(t, pdf); !slices.Contains(got, "Name: "+name) {
+			// pdftotext marks right-to-left text with embedding controls.
+			got := strings.Split(strings.Map(func(r rune) rune {
+				if r >= 0x202A && r <= 0x202E {
+					return -1
+				}
+				return r
+			}, strings.Join(extract(t, pdf), "\n")), "\n")
+			if !slices.Contains(got, "Name: "+name) {
 				t.Errorf("no line %q in\n%s", "Name: "+name, strings.Join(got, "\n"))
 			}
+			rtl := strings.ContainsFunc(name, isRTL)
 			text, err := Text(pdf)
-			if err != nil || !slices.Contains(text, "Name: "+name) {
+			if err != nil || !rtl && !slices.Contains(text, "Name: "+name) {
 				t.Errorf("Text = %q, %v; want the line %q", text, err, "Name: "+name)
 			}
 			out, err := exec.Command("pdffonts", writeTemp(t, pdf)).CombinedOutput()
@@ -237,7 +249,11 @@ func TestFallbackNames(t *testing.T) {
 				t.Fatalf("pdffonts: %v\n%s", err, out)
 			}
 			needs := strings.ContainsFunc(name, func(r rune) bool { return !regular.coversOwn(r) })
-			if needs != strings.Contains(string(out), "+NotoSans-Regular") {
+			font := "+NotoSans-Regular"
+			if rtl {
+				font = "+NotoSansHebrew-Regular"
+			}
+			if needs != strings.Contains(string(out), font) {
 				t.Errorf("no Noto Sans subset:\n%s", out)
 			}
 			for _, r := range strings.Split(strings.TrimSpace(string(out)), "\n")[2:] {
@@ -268,9 +284,23 @@ func TestFallbackNames(t *testing.T) {
 		})
 	}
 	// What needs shaping or another script still fails, naming it.
-	for _, name := range []string{"q\u0301", "محمد", "דוד", "张伟", "Anna 😀"} {
+	for _, name := range []string{"q\u0301", "محمد", "דָּוִד", "张伟", "Anna 😀"} {
 		if err := Printable("name", name); !errors.Is(err, ErrUncovered) {
 			t.Errorf("Printable(%q) = %v, want ErrUncovered", name, err)
+		}
+	}
+}
+
+func TestVisual(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"Name: Jürgen":           "Name: Jürgen",
+		"Name: דוד כהן":          "Name: ןהכ דוד",
+		"Name: Miriam דוד 2 כהן": "Name: Miriam ןהכ 2 דוד",
+		"דוד, Berlin":            "דוד, Berlin",
+	} {
+		if got := visual(in); got != want {
+			t.Errorf("visual(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -209,13 +209,13 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 		}
 		pageKeys := keys[pg]
 		if l.plain {
-			key, err := embedFallback(ctx, page, attrs, doc[pg])
+			fk, err := embedFallback(ctx, page, attrs, doc[pg])
 			if err != nil {
 				return nil, err
 			}
-			if key != "" {
+			if fk != nil {
 				pageKeys = maps.Clone(pageKeys)
-				pageKeys[fallback.name] = key
+				maps.Copy(pageKeys, fk)
 			}
 		}
 		content, err := contentStream(doc[pg], pageKeys, box.LL)
@@ -361,7 +361,7 @@ func contentStream(doc []line, keys map[string]string, origin types.Point) ([]by
 		fmt.Fprintf(&b, "BT /%s %s Tf %s g %s %s Td <", keys[l.font.name], num(l.size), num(l.gray), num(origin.X+l.x), num(origin.Y+l.y))
 		rr := []run{{l.font, l.text}}
 		if l.font.fallback != nil {
-			rr = runs(l.font, l.text)
+			rr = runs(l.font, visual(l.text))
 		}
 		for i, rn := range rr {
 			if i > 0 { // the fallback font and back, within the line
