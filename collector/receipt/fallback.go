@@ -240,6 +240,9 @@ func subsetTTF(ttf []byte, used map[uint16]bool) ([]byte, error) {
 	}
 	tables := map[string][]byte{}
 	n := int(be.Uint16(ttf[4:]))
+	if 12+16*n > len(ttf) {
+		return nil, errors.New("table directory out of range")
+	}
 	for i := 0; i < n; i++ {
 		rec := ttf[12+16*i:]
 		off, ln := be.Uint32(rec[8:]), be.Uint32(rec[12:])
@@ -254,6 +257,9 @@ func subsetTTF(ttf []byte, used map[uint16]bool) ([]byte, error) {
 	}
 	numGlyphs := int(be.Uint16(maxp[4:]))
 	long := be.Uint16(head[50:]) == 1
+	if long && len(loca) < 4*(numGlyphs+1) || !long && len(loca) < 2*(numGlyphs+1) {
+		return nil, errors.New("loca table too short")
+	}
 	offset := func(g int) (int, int) {
 		if long {
 			return int(be.Uint32(loca[4*g:])), int(be.Uint32(loca[4*g+4:]))
@@ -268,7 +274,7 @@ func subsetTTF(ttf []byte, used map[uint16]bool) ([]byte, error) {
 		}
 		keep[g] = true
 		a, b := offset(g)
-		if b-a < 10 || b > len(glyf) || int16(be.Uint16(glyf[a:])) >= 0 {
+		if b-a < 10 || a < 0 || b > len(glyf) || int16(be.Uint16(glyf[a:])) >= 0 {
 			return
 		}
 		// A composite glyph: keep its components (OpenType glyf table).

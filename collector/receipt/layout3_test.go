@@ -342,3 +342,28 @@ func TestSubsetTTF(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSubsetTTF: a damaged font is an error, never a panic.
+func FuzzSubsetTTF(f *testing.F) {
+	if err := setup(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(notoHebrewTTF, uint16(5))
+	f.Add(notoHebrewTTF[:2000], uint16(1))
+	f.Fuzz(func(t *testing.T, ttf []byte, g uint16) {
+		subsetTTF(ttf, map[uint16]bool{g: true})
+	})
+}
+
+// FuzzLinks: reading the links of a damaged receipt is an error, never a
+// panic.
+func FuzzLinks(f *testing.F) {
+	d := sample("de")
+	d.WithdrawalURL = personal
+	pdf := stamp(f, d)
+	f.Add(pdf)
+	f.Add(pdf[:len(pdf)/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		Links(b)
+	})
+}
