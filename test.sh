@@ -33,6 +33,9 @@ PACKAGES=(
   # mutool clean, the other re-saving tool receipts must survive
   # (collector/receipt TestResavedReceiptsVerify)
   mupdf-tools:mutool
+  # zbarimg reads the QR code of a layout-3 receipt's withdrawal link back
+  # from its rendered page (collector/receipt TestLayout3)
+  zbar-tools:zbarimg
   # fonts for receipts in every script a name can be written in (Latin,
   # Greek, Cyrillic, Arabic, Hebrew, ...; CJK in its own package)
   fonts-noto-core:

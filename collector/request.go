@@ -16,6 +16,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/internal/fields"
 	"github.com/chatconsent/chatconsent/internal/phone"
+	"github.com/chatconsent/chatconsent/proof"
 )
 
 // MaxBodyBytes bounds a decision request's body: a few KiB is plenty for the
@@ -323,7 +324,7 @@ func phoneError(field string, err error) FieldError {
 func (fe FieldError) message(t map[string]string) string {
 	char, code := "", ""
 	if fe.char != 0 {
-		char, code = string(fe.char), fmt.Sprintf("%U", fe.char)
+		char, code = string(fe.char), proof.CharCode(fe.char)
 	}
 	key := fe.Code
 	if fe.text != "" {

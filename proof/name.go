@@ -7,6 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/runenames"
+
 	"github.com/chatconsent/chatconsent/collector/receipt"
 )
 
@@ -31,14 +33,28 @@ func (e *NameError) Error() string {
 	case e.Code == "name":
 		return "the name is empty"
 	case e.Rune != 0 && e.Code == "name_char":
-		return fmt.Sprintf("the character \"%c\" (%U) cannot be printed on the receipt; type the name without it, for example in Latin letters as in a passport", e.Rune, e.Rune)
+		return fmt.Sprintf("the character \"%c\" (%s) cannot be printed on the receipt; type the name without it, for example in Latin letters as in a passport", e.Rune, CharCode(e.Rune))
 	case e.Rune != 0:
-		return fmt.Sprintf("the name contains the invisible or control character %U; type it again without it", e.Rune)
+		return fmt.Sprintf("the name contains the invisible or control character %s; type it again without it", CharCode(e.Rune))
 	}
 	return fmt.Sprintf("the name is not valid: %v", e.Err)
 }
 
 func (e *NameError) Unwrap() error { return e.Err }
+
+// CharCode names a character for a person who has to find it in what
+// they typed: its code point and its Unicode name, "U+1F600 GRINNING
+// FACE" (just "U+XXXX" for a character without a name).
+func CharCode(r rune) string {
+	switch n := runenames.Name(r); {
+	case n == "<CJK Ideograph>":
+		// The name Unicode derives for them (rule NR2).
+		return fmt.Sprintf("%U CJK UNIFIED IDEOGRAPH-%04X", r, r)
+	case n != "" && !strings.HasPrefix(n, "<"):
+		return fmt.Sprintf("%U %s", r, n)
+	}
+	return fmt.Sprintf("%U", r)
+}
 
 // CheckName applies the one rule for a data subject's name, the same for
 // the consent form and for invite --name (issue 11 item 15): not empty

@@ -162,11 +162,8 @@ func pageTexts(ctx *model.Context) ([]string, error) {
 					}
 					if bf := d.NameEntry("BaseFont"); bf != nil {
 						_, name, _ := strings.Cut(*bf, "+")
-						switch name {
-						case fontRegular:
-							fonts[key] = regular
-						case fontBold:
-							fonts[key] = bold
+						if f := fontNamed(name); f != nil {
+							fonts[key] = f
 						}
 					}
 				}
@@ -177,12 +174,18 @@ func pageTexts(ctx *model.Context) ([]string, error) {
 	return out, nil
 }
 
-// contentText returns the strings shown in a content stream. fonts maps
-// resource names of Go fonts to their metrics; other fonts are Latin-1.
+// contentText returns the text of a content stream, one string per text
+// object (BT … ET; a receipt line). fonts maps
+// resource names of the receipt fonts to their metrics; other fonts are
+// Latin-1.
 func contentText(c []byte, fonts map[string]*metrics) []string {
 	var out []string
 	var operands [][]byte
 	font := ""
+	// The strings shown between BT and ET are one line: a line of layout
+	// 3 switches to the fallback font and back within it.
+	inText := false
+	var cur *strings.Builder
 	decode := func(s []byte) string {
 		m := fonts[font]
 		if m == nil {
@@ -211,14 +214,30 @@ func contentText(c []byte, fonts map[string]*metrics) []string {
 			continue
 		case tok.op == "Tf" && len(operands) >= 2 && bytes.HasPrefix(operands[len(operands)-2], []byte("/")):
 			font = string(operands[len(operands)-2][1:])
+		case tok.op == "BT":
+			inText, cur = true, nil
+		case tok.op == "ET":
+			if cur != nil {
+				out = append(out, cur.String())
+			}
+			inText, cur = false, nil
 		case tok.op == "Tj" || tok.op == "'" || tok.op == `"` || tok.op == "TJ":
-			var sb strings.Builder
+			if cur != nil && (tok.op == "'" || tok.op == `"`) { // a new line
+				out = append(out, cur.String())
+				cur = nil
+			}
+			if cur == nil {
+				cur = &strings.Builder{}
+			}
 			for _, o := range operands {
 				if s, ok := pdfString(o); ok {
-					sb.WriteString(decode(s))
+					cur.WriteString(decode(s))
 				}
 			}
-			out = append(out, sb.String())
+			if !inText {
+				out = append(out, cur.String())
+				cur = nil
+			}
 		}
 		operands = operands[:0]
 	}

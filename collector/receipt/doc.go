@@ -29,6 +29,27 @@
 // characters fail with [ErrInvalid]; text is printed in Unicode normal form
 // C, so decomposed input ("u" + combining diaeresis) prints as "ü".
 //
+// # Layout 3
+//
+// Receipts of [CurrentLayout] ("3") print the record number as
+// "Vorgangsnummer" in groups of four, links in a short form under link
+// annotations with the whole address ([Links] reads them back), a QR code
+// of the withdrawal link drawn as filled rectangles, the controller in the
+// footer of the built-in template (template3.pdf, without the program's
+// name), whether a grant came through an invite link ([Data].ViaInvite)
+// and, on a withdrawal, what is still granted ([Data].StillGranted,
+// read back by [Stamper.StillGrantedShown]). Its fonts are the Go fonts
+// with "-" in the typographic hyphen glyph, embedded as fonts of their own
+// (GoRegular-Hyphen, Go-Bold-Hyphen), so the fonts of layouts 1 and 2 stay
+// byte for byte as their receipts have them. A character of a value that
+// the Go fonts lack prints in Noto Sans, then Noto Sans Hebrew (embedded
+// in the binary, fonts/; a subset of the glyphs shown per receipt, see
+// subsetTTF), and a line with right-to-left text is drawn in visual order
+// (UAX #9 with golang.org/x/text/unicode/bidi). Nothing is shaped: scripts
+// that need it (Arabic, Hebrew points, combining marks without a composed
+// form) and those without a font here (CJK, emoji) fail with
+// [ErrUncovered], which is what [Printable] and so the form refuse.
+//
 // # Reproducible output
 //
 // [Stamper.Stamp] gives the same bytes for the same [Data] and template, so

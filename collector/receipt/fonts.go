@@ -2,9 +2,11 @@ package receipt
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
+	"unicode"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	pfont "github.com/pdfcpu/pdfcpu/pkg/font"
@@ -19,22 +21,63 @@ const (
 	fontBold    = "Go-Bold"
 )
 
+// Names of the fonts of layout 3 and later: the Go fonts with "-" set as
+// the hyphen glyph (the soft hyphen's, 333 units wide) instead of Go's
+// minus-wide hyphen-minus glyph, and their ToUnicode maps saying so. A
+// font of its own, because the fonts of layouts 1 and 2 are frozen with
+// their receipts.
+const (
+	fontRegular3 = "GoRegular-Hyphen"
+	fontBold3    = "Go-Bold-Hyphen"
+)
+
 // metrics is the part of a font that layout and encoding need: the
 // character-to-glyph map and the advance widths in PDF glyph space
 // (1000 units per em). It is filled once and only read afterwards.
 type metrics struct {
-	name   string
+	name   string // the BaseFont after the subset tag
+	ttf    string // the font installed in pdfcpu it is embedded from
 	chars  map[uint32]uint16
 	widths []int
 	uni    map[uint16]rune // the reverse of chars, see runes
+	// fallback prints the characters the font lacks (layout 3's regular
+	// font: Noto Sans); nil for none.
+	fallback *metrics
+	// The font descriptor's values, glyph space: set for the fallback
+	// font, which the package embeds itself.
+	bbox                       [4]int
+	ascent, descent, capHeight int
+	program                    []byte // the TrueType font
 }
 
 // runes returns the reverse of the character map: each glyph id to the
 // smallest code point mapped to it (as the ToUnicode map does).
 func (m *metrics) runes() map[uint16]rune { return m.uni }
 
-// covers reports whether the font has a glyph for r.
-func (m *metrics) covers(r rune) bool {
+// covers reports whether the font or a fallback has a glyph for r.
+func (m *metrics) covers(r rune) bool { return m.fontFor(r) != nil }
+
+// fontFor returns the font r prints in: m, else the first of its chain of
+// fallbacks that has it, else nil. A combining mark left after NFC
+// (U+0301 after "q") never prints in a fallback: without shaping (GPOS
+// mark positioning) it would not sit on its letter, so it stays refused.
+func (m *metrics) fontFor(r rune) *metrics {
+	if m.coversOwn(r) {
+		return m
+	}
+	if unicode.Is(unicode.Mn, r) {
+		return nil
+	}
+	for f := m.fallback; f != nil; f = f.fallback {
+		if f.coversOwn(r) {
+			return f
+		}
+	}
+	return nil
+}
+
+// coversOwn reports whether the font itself has a glyph for r.
+func (m *metrics) coversOwn(r rune) bool {
 	_, ok := m.chars[uint32(r)]
 	return ok
 }
@@ -44,9 +87,13 @@ func (m *metrics) covers(r rune) bool {
 func (m *metrics) width(s string, size float64) float64 {
 	w := 0
 	for _, r := range s {
-		g := m.chars[uint32(r)]
-		if int(g) < len(m.widths) {
-			w += m.widths[g]
+		f := m.fontFor(r)
+		if f == nil {
+			f = m
+		}
+		g := f.chars[uint32(r)]
+		if int(g) < len(f.widths) {
+			w += f.widths[g]
 		}
 	}
 	return float64(w) * size / 1000
@@ -67,6 +114,8 @@ var (
 	configDir string   // pdfcpu's configuration directory; set once by setup
 	regular   *metrics // read-only after setupOnce
 	bold      *metrics // read-only after setupOnce
+	regular3  *metrics // layout 3's, read-only after setupOnce
+	bold3     *metrics // layout 3's, read-only after setupOnce
 )
 
 // setup installs the Go fonts into a private pdfcpu configuration directory,
@@ -115,6 +164,40 @@ func doSetup() error {
 	if bold, err = loadMetrics(fontBold); err != nil {
 		return err
 	}
+	regular3, bold3 = withHyphen(regular, fontRegular3), withHyphen(bold, fontBold3)
+	if fallback, err = loadFallback(notoTTF, fontFallback); err != nil {
+		return err
+	}
+	if hebrew, err = loadFallback(notoHebrewTTF, fontHebrew); err != nil {
+		return err
+	}
+	regular3.fallback, fallback.fallback = fallback, hebrew
+	return nil
+}
+
+// withHyphen returns m, named name, with "-" printed in the glyph of the
+// soft hyphen (U+00AD), which is the typographic hyphen of the Go fonts.
+func withHyphen(m *metrics, name string) *metrics {
+	c := &metrics{name: name, ttf: m.ttf, chars: maps.Clone(m.chars), widths: m.widths, uni: map[uint16]rune{}}
+	if g, ok := m.chars[0xAD]; ok {
+		c.chars['-'] = g
+	}
+	for r, g := range c.chars {
+		if old, ok := c.uni[g]; !ok || rune(r) < old {
+			c.uni[g] = rune(r)
+		}
+	}
+	return c
+}
+
+// fontNamed returns the receipt font whose BaseFont (after the subset
+// tag) is name, or nil.
+func fontNamed(name string) *metrics {
+	for _, m := range []*metrics{regular, bold, regular3, bold3, fallback, hebrew} {
+		if m != nil && m.name == name {
+			return m
+		}
+	}
 	return nil
 }
 
@@ -126,7 +209,7 @@ func loadMetrics(name string) (*metrics, error) {
 	if !ok {
 		return nil, fmt.Errorf("receipt: set up pdfcpu: font %s not installed", name)
 	}
-	m := &metrics{name: name, chars: ttf.Chars, widths: ttf.GlyphWidths, uni: map[uint16]rune{}}
+	m := &metrics{name: name, ttf: name, chars: ttf.Chars, widths: ttf.GlyphWidths, uni: map[uint16]rune{}}
 	for r, g := range m.chars {
 		if old, ok := m.uni[g]; !ok || rune(r) < old {
 			m.uni[g] = rune(r)

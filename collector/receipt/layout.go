@@ -273,6 +273,12 @@ func prepare(l *layoutDef, d Data) (*values, error) {
 		return nil, fmt.Errorf("%w: Lang %q: want \"de\" or \"en\"", ErrInvalid, d.Lang)
 	}
 	v := &values{lb: lb}
+	// What the values print in: the Go font, from layout 3 on with the
+	// fallback font for the characters it lacks.
+	font := regular
+	if l.plain {
+		font = regular3
+	}
 	switch d.Decision {
 	case "granted":
 		v.decision = lb.granted
@@ -333,14 +339,14 @@ func prepare(l *layoutDef, d Data) (*values, error) {
 		{"Ref", d.Ref, &v.ref, false},
 	}
 	for _, f := range fields {
-		s, err := printable(f.name, f.in, f.required)
+		s, err := printableIn(font, f.name, f.in, f.required)
 		if err != nil {
 			return nil, err
 		}
 		*f.out = s
 	}
 	for i, p := range d.Purposes {
-		s, err := printable(fmt.Sprintf("Purposes[%d].Title", i), p.Title, true)
+		s, err := printableIn(font, fmt.Sprintf("Purposes[%d].Title", i), p.Title, true)
 		if err != nil {
 			return nil, err
 		}
@@ -355,7 +361,7 @@ func prepare(l *layoutDef, d Data) (*values, error) {
 		v.purposes = append(v.purposes, s)
 	}
 	for i, p := range d.StillGranted {
-		s, err := printable(fmt.Sprintf("StillGranted[%d].Title", i), p.Title, true)
+		s, err := printableIn(font, fmt.Sprintf("StillGranted[%d].Title", i), p.Title, true)
 		if err != nil {
 			return nil, err
 		}
@@ -365,8 +371,13 @@ func prepare(l *layoutDef, d Data) (*values, error) {
 }
 
 // printable returns s in Unicode normal form C after checking that it can
-// be printed as one line of the regular font.
+// be printed as one line of the Go font (labels, which print in bold too).
 func printable(field, s string, required bool) (string, error) {
+	return printableIn(regular, field, s, required)
+}
+
+// printableIn is printable in font f (and its fallback).
+func printableIn(f *metrics, field, s string, required bool) (string, error) {
 	if len(s) > MaxFieldBytes {
 		return "", fmt.Errorf("%w: %s: %d bytes, more than %d", ErrInvalid, field, len(s), MaxFieldBytes)
 	}
@@ -385,7 +396,7 @@ func printable(field, s string, required bool) (string, error) {
 		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Co) {
 			return "", &CharError{Field: field, Rune: r, At: i, Err: ErrInvalid}
 		}
-		if !regular.covers(r) {
+		if !f.covers(r) {
 			return "", &CharError{Field: field, Rune: r, At: i, Err: ErrUncovered}
 		}
 	}
@@ -608,7 +619,7 @@ func Printable(field, s string) error {
 	if err := setup(); err != nil { // the fonts' metrics; nil before
 		return err
 	}
-	_, err := printable(field, s, false)
+	_, err := printableIn(regular3, field, s, false)
 	return err
 }
 

@@ -37,58 +37,67 @@ const (
 // below its bottom rule (at 48 pt).
 const footerY = 36.0
 
+// The text styles of layout 3: those of layouts 1 and 2 in its fonts.
+var (
+	style3Title   = style{&bold3, 18, 1.3, 0}
+	style3Heading = style{&bold3, 11, 1.35, 0}
+	style3Body    = style{&regular3, 10, 1.4, 0}
+	style3Strong  = style{&bold3, 10, 1.4, 0}
+	style3Note    = style{&regular3, 8.5, 1.4, 0.3}
+)
+
 // compose3 lays out v in layout 3; ok is false if the text runs below
 // the bottom margin.
 func compose3(v *values, scale float64) (doc []line, ok bool) {
 	c := &composer{scale: scale, y: topY}
 	lb := v.lb
 
-	c.block(styleTitle, lb.title, 0)
-	c.text(styleNote, lb.intro)
+	c.block(style3Title, lb.title, 0)
+	c.text(style3Note, lb.intro)
 
-	c.heading(lb.controller)
-	c.text(styleBody, v.ctrlName)
+	c.heading3(lb.controller)
+	c.text(style3Body, v.ctrlName)
 	if v.ctrlAddr != "" {
-		c.text(styleBody, v.ctrlAddr)
+		c.text(style3Body, v.ctrlAddr)
 	}
-	c.field(styleBody, lb.email, v.ctrlMail)
-	c.field(styleBody, lb.phone, v.ctrlPhone)
+	c.field(style3Body, lb.email, v.ctrlMail)
+	c.field(style3Body, lb.phone, v.ctrlPhone)
 
-	c.heading(lb.subject)
-	c.field(styleBody, lb.name, v.name)
-	c.field(styleBody, lb.phone, v.phone)
-	c.field(styleBody, lb.email, v.email)
+	c.heading3(lb.subject)
+	c.field(style3Body, lb.name, v.name)
+	c.field(style3Body, lb.phone, v.phone)
+	c.field(style3Body, lb.email, v.email)
 
-	c.heading(lb.decision)
-	c.text(styleStrong, v.decision)
+	c.heading3(lb.decision)
+	c.text(style3Strong, v.decision)
 	if v.viaInvite {
-		c.text(styleBody, lb.viaInvite)
+		c.text(style3Body, lb.viaInvite)
 	}
-	c.field(styleBody, lb.time, v.when)
-	c.field(styleBody, lb.ref, groupID(v.ref))
+	c.field(style3Body, lb.time, v.when)
+	c.field(style3Body, lb.ref, groupID(v.ref))
 
-	c.heading(lb.purposes)
+	c.heading3(lb.purposes)
 	if len(v.purposes) == 0 {
-		c.text(styleBody, lb.noPurposes)
+		c.text(style3Body, lb.noPurposes)
 	}
 	for i, title := range v.purposes {
-		c.field(styleBody, v.purposeLabels[i], title)
+		c.field(style3Body, v.purposeLabels[i], title)
 	}
 	if v.withdrawal {
 		for _, title := range v.still {
-			c.field(styleBody, lb.purposeStill, title)
+			c.field(style3Body, lb.purposeStill, title)
 		}
 		if len(v.still) == 0 {
-			c.text(styleBody, lb.noneStill)
+			c.text(style3Body, lb.noneStill)
 		}
 	}
 
-	c.heading(lb.evidence)
-	c.field(styleBody, lb.reference, groupID(v.recordID))
-	c.field(styleBody, lb.textVersion, v.textVersion)
-	c.link(styleBody, lb.textURL, v.textURL)
-	c.field(styleBody, lb.keyFP, v.key)
-	c.text(styleBody, lb.attached)
+	c.heading3(lb.evidence)
+	c.field(style3Body, lb.reference, groupID(v.recordID))
+	c.field(style3Body, lb.textVersion, v.textVersion)
+	c.link(style3Body, lb.textURL, v.textURL)
+	c.field(style3Body, lb.keyFP, v.key)
+	c.text(style3Body, lb.attached)
 
 	c.y -= 8 * c.scale
 	top := c.y
@@ -103,25 +112,25 @@ func compose3(v *values, scale float64) (doc []line, ok bool) {
 		qrLines = append(qrLines, q)
 		c.width = textWidth - side - qrGap*c.scale
 	}
-	c.text(styleHeading, lb.withdrawal)
-	c.text(styleBody, lb.withdrawalText)
-	c.link(styleBody, lb.online, v.withdrawalURL)
-	c.field(styleBody, lb.email, v.ctrlMail)
+	c.text(style3Heading, lb.withdrawal)
+	c.text(style3Body, lb.withdrawalText)
+	c.link(style3Body, lb.online, v.withdrawalURL)
+	c.field(style3Body, lb.email, v.ctrlMail)
 	if v.ctrlAddr != "" {
-		c.field(styleBody, lb.post, v.ctrlName+", "+v.ctrlAddr)
+		c.field(style3Body, lb.post, v.ctrlName+", "+v.ctrlAddr)
 	}
 	c.width = 0
 	if len(qrLines) > 0 {
 		// The caption under the QR code, right-aligned, and below the
 		// section's last line, so it is read after it.
-		capSize := styleNote.size * 0.85 * c.scale
+		capSize := style3Note.size * 0.85 * c.scale
 		capY := min(qrLines[0].y-capSize*1.2, c.y)
 		if capY < bottomY {
 			return nil, false
 		}
-		c.lines = append(c.lines, qrLines[0], line{font: regular, size: capSize, gray: styleNote.gray,
-			x: marginX + textWidth - regular.width(lb.qr, capSize), y: capY, text: lb.qr})
-		c.y = capY - capSize*styleNote.leading
+		c.lines = append(c.lines, qrLines[0], line{font: regular3, size: capSize, gray: style3Note.gray,
+			x: marginX + textWidth - regular3.width(lb.qr, capSize), y: capY, text: lb.qr})
+		c.y = capY - capSize*style3Note.leading
 	}
 	if v.footer {
 		c.lines = append(c.lines, footerLine(v))
@@ -132,6 +141,12 @@ func compose3(v *values, scale float64) (doc []line, ok bool) {
 	return c.lines, true
 }
 
+// heading3 is heading in layout 3's fonts.
+func (c *composer) heading3(s string) {
+	c.y -= 8 * c.scale
+	c.text(style3Heading, s)
+}
+
 // footerLine is layout 3's footer on the built-in template: the
 // controller's name and address, shrunk to fit one line.
 func footerLine(v *values) line {
@@ -140,10 +155,10 @@ func footerLine(v *values) line {
 		s += " · " + v.ctrlAddr
 	}
 	size := 8.0
-	for size > 4 && regular.width(s, size) > textWidth {
+	for size > 4 && regular3.width(s, size) > textWidth {
 		size -= 0.5
 	}
-	return line{font: regular, size: size, gray: 0.45, x: marginX, y: footerY, text: s}
+	return line{font: regular3, size: size, gray: 0.45, x: marginX, y: footerY, text: s}
 }
 
 // link sets "label: short" on one line, the short form of address under
@@ -191,8 +206,8 @@ func isHex(s string) bool {
 }
 
 // shortURL is the printed form of a link: without the scheme, the query
-// as "?…", and in the path every run of more than 12 letters, digits, "-"
-// or "_" cut to its first 8 and "…" ("rad.example/archive/ee73e170….html").
+// as "?…", and in the path every token cut to its first 8 characters and
+// "…" ("rad.example/archive/ee73e170….html"; see shortenRuns).
 func shortURL(address string) string {
 	s := address
 	if u, err := url.Parse(address); err == nil && u.Host != "" {
@@ -205,8 +220,9 @@ func shortURL(address string) string {
 	return shortenRuns(s)
 }
 
-// shortenRuns cuts every run of more than 12 letters, digits, "-" or "_"
-// in s to its first 8 and "…".
+// shortenRuns cuts every token in s (a run of more than 12 letters,
+// digits, "-" or "_" with a digit in it: a hash, an id, a secret) to its
+// first 8 and "…"; words are kept.
 func shortenRuns(s string) string {
 	word := func(r rune) bool {
 		return r == '-' || r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
@@ -223,7 +239,7 @@ func shortenRuns(s string) string {
 		for j < len(rs) && word(rs[j]) {
 			j++
 		}
-		if j-i > 12 {
+		if j-i > 12 && strings.ContainsAny(string(rs[i:j]), "0123456789") {
 			b.WriteString(string(rs[i : i+8]))
 			b.WriteRune('…')
 		} else {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -60,7 +61,9 @@ type prepared struct {
 // its widths, its ToUnicode map and its CIDSet); the whole fonts add about
 // 135 KB to each receipt (170 KB instead of 37 KB). Each Stamp copies the
 // font streams as they are.
-func prepareTemplate(template []byte, placements []Placement) (*prepared, error) {
+//
+// fonts are the fonts to embed: regular and bold, or layout 3's.
+func prepareTemplate(template []byte, placements []Placement, fonts []*metrics) (*prepared, error) {
 	conf := newConf()
 	conf.Cmd = model.VALIDATE
 	ctx, err := api.ReadValidateAndOptimize(bytes.NewReader(template), conf)
@@ -105,12 +108,12 @@ func prepareTemplate(template []byte, placements []Placement) (*prepared, error)
 		if err != nil {
 			return nil, fmt.Errorf("template page %d: %w", pg, err)
 		}
-		if p.keys[pg], err = fontKeys(ctx, attrs); err != nil {
+		if p.keys[pg], err = fontKeys(ctx, attrs, fonts); err != nil {
 			return nil, err
 		}
 	}
-	refs := map[string]types.IndirectRef{}
-	for _, f := range []*metrics{regular, bold} {
+	refs, byTTF := map[string]types.IndirectRef{}, map[string]types.IndirectRef{}
+	for _, f := range fonts {
 		used := map[uint16]bool{}
 		for _, g := range f.chars {
 			used[g] = true
@@ -118,8 +121,8 @@ func prepareTemplate(template []byte, placements []Placement) (*prepared, error)
 		tag := subsetTag(f.name, used)
 		// EnsureFontDict builds the font program, widths, ToUnicode map
 		// and CIDSet from the glyphs recorded as used, then forgets them.
-		xt.UsedGIDs[f.name] = used
-		ref, err := pdffont.EnsureFontDict(xt, f.name, "", "", false, nil)
+		xt.UsedGIDs[f.ttf] = used
+		ref, err := pdffont.EnsureFontDict(xt, f.ttf, "", "", false, nil)
 		if err != nil {
 			return nil, fmt.Errorf("embed font %s: %w", f.name, err)
 		}
@@ -131,11 +134,11 @@ func prepareTemplate(template []byte, placements []Placement) (*prepared, error)
 		if err := setToUnicode(xt, *ref, f); err != nil {
 			return nil, err
 		}
-		refs[f.name] = *ref
+		refs[f.name], byTTF[f.ttf] = *ref, *ref
 	}
 	// A no-op while EnsureFontDict has consumed the glyph record, as in
 	// pdfcpu v0.15.0; it completes the fonts should a later version not.
-	if err := pdffont.UpdateUserfonts(xt, refs); err != nil {
+	if err := pdffont.UpdateUserfonts(xt, byTTF); err != nil {
 		return nil, fmt.Errorf("embed fonts: %w", err)
 	}
 	for _, pg := range pages {
@@ -158,7 +161,7 @@ func prepareTemplate(template []byte, placements []Placement) (*prepared, error)
 // layout returns the lines to print on each page for d.
 func (s *Stamper) layout(l *layoutDef, d Data) (map[int][]line, error) {
 	if s.slots == nil {
-		doc, err := layoutData(l, d, l.plain && s.plain != nil)
+		doc, err := layoutData(l, d, l.plain && s.builtin)
 		if err != nil {
 			return nil, err
 		}
@@ -204,7 +207,18 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 		if err != nil {
 			return nil, fmt.Errorf("template: %w", err)
 		}
-		content, err := contentStream(doc[pg], keys[pg], box.LL)
+		pageKeys := keys[pg]
+		if l.plain {
+			fk, err := embedFallback(ctx, page, attrs, doc[pg])
+			if err != nil {
+				return nil, err
+			}
+			if fk != nil {
+				pageKeys = maps.Clone(pageKeys)
+				maps.Copy(pageKeys, fk)
+			}
+		}
+		content, err := contentStream(doc[pg], pageKeys, box.LL)
 		if err != nil {
 			return nil, err
 		}
@@ -303,16 +317,16 @@ func pageFonts(ctx *model.Context, attrs *model.InheritedPageAttrs) (res, fonts 
 
 // fontKeys returns a resource name for each font that the template's page
 // does not use yet.
-func fontKeys(ctx *model.Context, attrs *model.InheritedPageAttrs) (map[string]string, error) {
-	_, fonts, err := pageFonts(ctx, attrs)
+func fontKeys(ctx *model.Context, attrs *model.InheritedPageAttrs, fonts []*metrics) (map[string]string, error) {
+	_, have, err := pageFonts(ctx, attrs)
 	if err != nil {
 		return nil, err
 	}
 	keys := map[string]string{}
-	for i, name := range []string{fontRegular, fontBold} {
-		key := fonts.NewIDForPrefix("CC", i)
-		fonts[key] = nil // reserve the name
-		keys[name] = key
+	for i, f := range fonts {
+		key := have.NewIDForPrefix("CC", i)
+		have[key] = nil // reserve the name
+		keys[f.name] = key
 	}
 	return keys, nil
 }
@@ -345,12 +359,21 @@ func contentStream(doc []line, keys map[string]string, origin types.Point) ([]by
 			continue
 		}
 		fmt.Fprintf(&b, "BT /%s %s Tf %s g %s %s Td <", keys[l.font.name], num(l.size), num(l.gray), num(origin.X+l.x), num(origin.Y+l.y))
-		for _, r := range l.text {
-			g, ok := l.font.chars[uint32(r)]
-			if !ok { // labels included; data was checked already
-				return nil, fmt.Errorf("%w: %U %q in %q", ErrUncovered, r, r, l.text)
+		rr := []run{{l.font, l.text}}
+		if l.font.fallback != nil {
+			rr = runs(l.font, visual(l.text))
+		}
+		for i, rn := range rr {
+			if i > 0 { // the fallback font and back, within the line
+				fmt.Fprintf(&b, "> Tj /%s %s Tf <", keys[rn.font.name], num(l.size))
 			}
-			fmt.Fprintf(&b, "%04X", g)
+			for _, r := range rn.text {
+				g, ok := rn.font.chars[uint32(r)]
+				if !ok { // labels included; data was checked already
+					return nil, fmt.Errorf("%w: %U %q in %q", ErrUncovered, r, r, l.text)
+				}
+				fmt.Fprintf(&b, "%04X", g)
+			}
 		}
 		b.WriteString("> Tj ET\n")
 	}

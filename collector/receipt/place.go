@@ -158,6 +158,12 @@ func placeSlots(l *layoutDef, v *values, slots []slot) (map[int][]line, error) {
 				ll[i].uri = uri
 			}
 		}
+		if l.plain {
+			// Layout 3's fonts: the same glyphs but "-" (narrower).
+			for i := range ll {
+				ll[i].font = map[*metrics]*metrics{regular: regular3, bold: bold3}[ll[i].font]
+			}
+		}
 		pages[sl.page] = append(pages[sl.page], ll...)
 	}
 	return pages, nil

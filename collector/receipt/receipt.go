@@ -168,9 +168,9 @@ var plainTemplateFile []byte
 
 // plainTemplate is plainTemplateFile prepared once per process.
 var plainTemplate = sync.OnceValues(func() (*prepared, error) {
-	p, err := prepareTemplate(plainTemplateFile, nil)
+	p, err := prepareTemplate(plainTemplateFile, nil, []*metrics{regular3, bold3})
 	if err != nil {
-		return nil, fmt.Errorf("receipt: built-in template of layout 3: %w", err)
+		return nil, fmt.Errorf("built-in template of layout 3: %w", err)
 	}
 	return p, nil
 })
@@ -192,10 +192,13 @@ type Stamper struct {
 	// [Stamper.WithStrings] gave the theme's.
 	labels     map[string]*labels
 	withdrawal map[string]labels
-	// plain is, for the built-in template, the template of layouts 3
-	// and later (template3.pdf: no program name in the footer); nil for
-	// the owner's template.
+	// plain is the template of layouts 3 and later, with their fonts
+	// (see fontRegular3); for the built-in template template3.pdf (no
+	// program name in the footer).
 	plain *prepared
+	// builtin: the template is the built-in one (layout 3 prints the
+	// controller in its footer).
+	builtin bool
 }
 
 // New returns a Stamper for template, the bytes of a PDF; nil selects the
@@ -223,7 +226,8 @@ type Stamper struct {
 // meant to stop start-up rather than the first decision.
 //
 // New validates the template once and embeds Go Regular and Go Bold into it
-// with all their glyphs, so that Stamp only adds text: subsetting the fonts
+// with all their glyphs (twice: once as layouts 1 and 2 have them, once as
+// layout 3's fonts, see the package documentation), so that Stamp only adds text: subsetting the fonts
 // for each receipt measured 7 ms a receipt instead of 2 ms (see
 // BenchmarkStamp), for a file a quarter of the size. New also performs the
 // process-wide pdfcpu set-up on first use (see the package documentation).
@@ -237,15 +241,18 @@ func New(template []byte, placements ...Placement) (*Stamper, error) {
 		}
 		template = defaultTemplate
 	}
-	p, err := prepareTemplate(template, placements)
+	p, err := prepareTemplate(template, placements, []*metrics{regular, bold})
 	if err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
 	st := &Stamper{template: p.pdf, keys: p.keys, slots: p.slots, labels: labelsByLang, withdrawal: withdrawalLabels}
-	if bytes.Equal(template, defaultTemplate) {
-		if st.plain, err = plainTemplate(); err != nil {
-			return nil, err
-		}
+	if st.builtin = bytes.Equal(template, defaultTemplate); st.builtin {
+		st.plain, err = plainTemplate()
+	} else {
+		st.plain, err = prepareTemplate(template, placements, []*metrics{regular3, bold3})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
 	}
 	return st, nil
 }
@@ -259,7 +266,7 @@ func New(template []byte, placements ...Placement) (*Stamper, error) {
 //
 // The output depends only on d and the template: stamping the same Data
 // twice gives the same bytes, so a verifier can re-stamp a record and
-// compare. A receipt is about 170 KB, most of it the two fonts, embedded
+// compare. A receipt is about 175 KB, most of it the two fonts, embedded
 // whole (see [New]).
 //
 // Errors wrap [ErrInvalid] or [ErrUncovered] for bad Data.

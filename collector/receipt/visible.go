@@ -177,11 +177,8 @@ func (v *view) pageOps(ctx *model.Context, page int, content []byte, res types.D
 			}
 			if bf := d.NameEntry("BaseFont"); bf != nil {
 				_, name, _ := strings.Cut(*bf, "+")
-				switch name {
-				case fontRegular:
-					fonts[key] = regular
-				case fontBold:
-					fonts[key] = bold
+				if f := fontNamed(name); f != nil {
+					fonts[key] = f
 				}
 			}
 		}

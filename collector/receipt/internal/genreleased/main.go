@@ -197,6 +197,11 @@ func run(out, src string) error {
 					grant = ee[0]
 				}
 				d := proof.Data(cfg, ee[0], url)
+				if kind == "withdrawal" {
+					// What the collector's book says after it (layout 3
+					// prints it): the grant's other purpose.
+					d.StillGranted = proof.StillGranted(cfg, lang, []string{"orders"})
+				}
 				pdf, err := st.Stamp(d)
 				if err != nil {
 					return fmt.Errorf("%s %s %s: %w", tpl, lang, kind, err)
