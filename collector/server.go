@@ -376,7 +376,11 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := entries[0]
-	s.o.Logger.Info("decision recorded", "id", e.Record.ID, "seq", e.Record.Seq, "decision", e.Record.Decision, "email_dropped", emailDropped)
+	attrs := []any{"id", e.Record.ID, "seq", e.Record.Seq, "decision", e.Record.Decision}
+	if emailDropped { // only then: scripts match the line's usual end
+		attrs = append(attrs, "email_dropped", true)
+	}
+	s.o.Logger.Info("decision recorded", attrs...)
 	s.queueReceipt(e)
 	url := s.ReceiptURL(e.Record.ID)
 	if enc == encJSON {
