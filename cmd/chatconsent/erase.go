@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os/user"
 	"strings"
 
 	"github.com/chatconsent/chatconsent/collector"
@@ -19,12 +20,21 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("erase", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
 	data := fs.String("data", "", "data `folder` (default: collector.data_dir from the config)")
+	by := fs.String("by", "", "the owner who erases (default: your login name); signed into the erasure record")
 	reason := fs.String("reason", "request", "why, in one word: "+strings.Join(ledger.ErasureReasons, "|")+" (the log takes no free text: it could name the person)")
 	if err := parse(fs, args, 1); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
 		return usageError("erase: want one NUMBER")
+	}
+	if *by == "" {
+		if u, err := user.Current(); err == nil {
+			*by = u.Username
+		}
+	}
+	if !collector.ValidOwnerName(*by) {
+		return usageError("erase: --by %q: 1 to 64 letters, digits, . _ @ - (who erases)", *by)
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -34,7 +44,7 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if dir == "" {
 		dir = cfg.Collector.DataDir
 	}
-	req := collector.OwnerErasure{Phone: fs.Arg(0), Reason: *reason}
+	req := collector.OwnerErasure{Phone: fs.Arg(0), Reason: *reason, By: *by}
 	res, _, err := ownerOp(ctx, "erase", cfg, cfg.Paths(dir), stderr, req, (*collector.OwnerClient).Erase, (*collector.Server).EraseNumber)
 	switch {
 	case errors.Is(err, collector.ErrBadNumber):

@@ -49,7 +49,7 @@ Usage:
                       [--note TEXT] [--by OWNER] [--config FILE] [--data DIR]
         record a withdrawal that reached you by phone, WhatsApp, e-mail, letter or in person
   chatconsent erase   NUMBER [--reason request|retention|withdrawn|objection|unlawful|legal|child]
-                      [--config FILE] [--data DIR]
+                      [--by OWNER] [--config FILE] [--data DIR]
         erase a person's personal data (GDPR Art. 17): the signed records stay, whose they were goes
   chatconsent receipt resend ID [--config FILE] [--data DIR]
         send a receipt again with a new link (ID: the Vorgangsnummer), to the person's e-mail and to you
