@@ -299,4 +299,3 @@ func TestAWSErrors(t *testing.T) {
 		})
 	}
 }
-
