@@ -265,6 +265,13 @@ func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.Pri
 		return nil, nil, ledger.Recovery{}, err
 	}
 	to := translog.Options{Dir: paths.Transparency, Key: key, Quorum: cfg.Log.WitnessQuorum}
+	if a := cfg.Log.AWS; cfg.Log.Storage == config.StorageAWS && a != nil {
+		dsn, err := a.DSN(os.Getenv)
+		if err != nil {
+			return nil, nil, ledger.Recovery{}, err
+		}
+		to.AWS = &translog.AWSOptions{Bucket: a.Bucket, Prefix: a.Prefix, Endpoint: a.Endpoint, Region: a.Region, DSN: dsn}
+	}
 	for _, w := range cfg.Log.Witnesses {
 		to.Witnesses = append(to.Witnesses, translog.WitnessConfig{URL: w.URL, Key: w.Key})
 	}

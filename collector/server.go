@@ -212,7 +212,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/withdraw", s.handleWithdrawPage)
 	mux.HandleFunc("POST /v1/withdraw", s.handleWithdraw)
 	if s.o.Feed != nil {
-		mux.Handle("GET /log/", http.StripPrefix("/log", translog.Handler(s.o.Feed.Log().Dir())))
+		tl := s.o.Feed.Log()
+		h := translog.Handler(tl.Dir())
+		if tl.Dir() == "" { // in a bucket (log.storage = "aws")
+			h = translog.SourceHandler(tl.Source())
+		}
+		mux.Handle("GET /log/", http.StripPrefix("/log", h))
 	}
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	// Every state-changing request (POST) from a browser must come from an

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -266,7 +267,55 @@ func TestDrivers(t *testing.T) {
 			if rep.Tiles != 5 || rep.Bundles != 4 {
 				t.Fatalf("compared %d tiles and %d bundles, want 5 and 4", rep.Tiles, rep.Bundles)
 			}
+
+			// The collector serves the log from its storage under /log/.
+			ts := httptest.NewServer(http.StripPrefix("/log", SourceHandler(l.Source())))
+			defer ts.Close()
+			served, err := OpenSource(ts.URL+"/log/", ts.Client())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep, err := VerifyLog(ctx, served, k.Verifier, VerifyOptions{Entry: checkEntries(t)}); err != nil || rep.Entries != total {
+				t.Fatalf("verify the served log: %+v, %v", rep, err)
+			}
+			for path, want := range map[string]int{"checkpoint": 200, "tile/0/003.p/232": 200, "tile/0/999": 404,
+				"tile/entries/005": 404, "checkpoint.tsr": 404, ".state/treeState": 404} {
+				resp, err := ts.Client().Get(ts.URL + "/log/" + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != want {
+					t.Errorf("GET /log/%s: %d, want %d", path, resp.StatusCode, want)
+				}
+			}
 		})
+	}
+}
+
+// failingSource is a storage that does not answer.
+type failingSource struct{}
+
+func (failingSource) ReadCheckpoint(context.Context) ([]byte, error) {
+	return nil, errors.New("connection refused")
+}
+func (failingSource) ReadTile(context.Context, uint64, uint64, uint8) ([]byte, error) {
+	return nil, errors.New("connection refused")
+}
+func (failingSource) ReadEntryBundle(context.Context, uint64, uint8) ([]byte, error) {
+	return nil, errors.New("connection refused")
+}
+
+// TestSourceHandlerUnavailable: a storage that does not answer is 503, not
+// 500 or 404.
+func TestSourceHandlerUnavailable(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"/checkpoint", "/tile/0/000", "/tile/entries/000.p/3"} {
+		w := httptest.NewRecorder()
+		SourceHandler(failingSource{}).ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if w.Code != http.StatusServiceUnavailable || strings.Contains(w.Body.String(), "refused") {
+			t.Errorf("GET %s: %d %q, want 503 without the storage's error", path, w.Code, w.Body)
+		}
 	}
 }
 

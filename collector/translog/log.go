@@ -78,6 +78,7 @@ var (
 // adds them to Tessera in batches, so Feed never waits for the disk.
 type Log struct {
 	dir    string // "" with AWS
+	bucket Source // the bucket's objects, with AWS
 	signer note.Signer
 	verif  note.Verifier
 	add    func(context.Context, *tessera.Entry) tessera.IndexFuture
@@ -123,6 +124,7 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 	}
 	verif := o.Key.Verifier
 	var driver tessera.Driver
+	var bucket Source
 	where := o.Dir
 	if o.AWS != nil {
 		o.Dir = ""
@@ -131,11 +133,11 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 			where += " under " + o.AWS.Prefix
 		}
 		o.CheckpointInterval = max(o.CheckpointInterval, AWSMinCheckpointInterval)
-		d, err := awsDriver(ctx, o.AWS, o.HTTPClient)
+		d, src, err := awsDriver(ctx, o.AWS, o.HTTPClient)
 		if err != nil {
 			return nil, fmt.Errorf("open transparency log %s: %w", where, err)
 		}
-		driver = d
+		driver, bucket = d, src
 	} else {
 		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 			return nil, fmt.Errorf("create transparency log folder: %w", err)
@@ -175,7 +177,7 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 		return nil, fmt.Errorf("read transparency log size: %w", err)
 	}
 	l := &Log{
-		dir: o.Dir, signer: o.Key.Signer, verif: verif,
+		dir: o.Dir, bucket: bucket, signer: o.Key.Signer, verif: verif,
 		add: app.Add, stop: stop, reader: reader, cancel: cancel,
 		batch: int(o.BatchMaxSize), next: size, done: size, wv: wv, quorum: o.Quorum,
 		cpWake: make(chan struct{}),
@@ -435,7 +437,11 @@ func (l *Log) Prove(ctx context.Context, index uint64) (*Proof, error) {
 		if err != nil {
 			return nil, err
 		}
-		pb, err := client.NewProofBuilder(ctx, cp.Size, l.reader.ReadTile)
+		readTile := l.reader.ReadTile
+		if l.bucket != nil {
+			readTile = l.bucket.ReadTile // falls back from removed partial tiles
+		}
+		pb, err := client.NewProofBuilder(ctx, cp.Size, readTile)
 		if err != nil {
 			return nil, err
 		}
@@ -453,8 +459,8 @@ func (l *Log) Prove(ctx context.Context, index uint64) (*Proof, error) {
 // Source returns a reader of the log's published files (its folder, or its
 // bucket through Tessera's reader with AWS).
 func (l *Log) Source() Source {
-	if l.dir == "" {
-		return l.reader
+	if l.bucket != nil {
+		return l.bucket
 	}
 	return DirSource(l.dir)
 }
