@@ -8,6 +8,8 @@
 # write+fdatasync limit.
 #
 #   bench/load.sh [SECONDS=10] [CLIENTS=64]
+#   AWS=1 bench/load.sh ...   also with log.storage = "aws": Debian's
+#                             mariadbd and gofakes3 (go install) on loopback
 #
 # Needs wrk (Debian package wrk). Prints one summary line per mode; see
 # bench/README.md for recorded figures.
@@ -18,8 +20,14 @@ clients=${2:-64}
 command -v wrk >/dev/null || { echo "load.sh: needs wrk (apt-get install wrk)" >&2; exit 1; }
 
 work=$(mktemp -d)
-pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+pid="" dbpid="" s3pid=""
+cleanup() {
+  # "|| true": a killed child's status must not end the cleanup (set -e).
+  for p in "$pid" "$s3pid" "$dbpid"; do
+    if [ -n "$p" ]; then kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; fi
+  done
+  rm -rf "$work"
+}
 trap cleanup EXIT
 
 go build -o "$work/chatconsent" ./cmd/chatconsent
@@ -72,5 +80,37 @@ run jsonl-only --no-tlog
 awk -v a="$(cat "$work/rps-with-tlog")" -v b="$(cat "$work/rps-jsonl-only")" \
   'BEGIN {r = (b > 0) ? a / b : 0; printf "with-tlog / jsonl-only: %.2f× (issue 13: at least 0.70×) %s\n", r, (r >= 0.7) ? "OK" : "BELOW"}'
 run one-fsync --no-group-commit
+if [ "${AWS:-0}" = 1 ]; then
+  # The transparency log on Tessera's AWS driver: MariaDB and an S3 server
+  # on loopback (same machine: the driver's cost, not a network's).
+  db="$work/mariadb" user=$(id -un)
+  mariadb-install-db --no-defaults --datadir="$db/data" --auth-root-authentication-method=normal \
+    --skip-test-db --user="$user" >"$db.install" 2>&1 || { cat "$db.install"; exit 1; }
+  dbport=$((20000 + RANDOM % 20000)) s3port=$((40000 + RANDOM % 20000))
+  "$(command -v mariadbd || echo /usr/sbin/mariadbd)" --no-defaults --datadir="$db/data" --socket="$db/sock" \
+    --pid-file="$db/pid" --skip-networking=0 --bind-address=127.0.0.1 --port="$dbport" \
+    --skip-grant-tables --user="$user" >"$db.log" 2>&1 &
+  dbpid=$!
+  for _ in $(seq 300); do
+    mariadb --no-defaults --socket="$db/sock" -e "CREATE DATABASE bench" 2>/dev/null && break
+    sleep 0.1
+  done
+  GOBIN="$work" go install github.com/johannesboyne/gofakes3/cmd/gofakes3@v1.2.0
+  "$work/gofakes3" -backend memory -host "127.0.0.1:$s3port" -initialbucket bench -quiet &
+  s3pid=$!
+  cat >>"$work/config.toml" <<EOF
+
+[log]
+storage = "aws"
+
+[log.aws]
+bucket = "bench"
+prefix = "log"
+endpoint = "http://127.0.0.1:$s3port"
+region = "us-east-1"
+mysql_dsn = "root@tcp(127.0.0.1:$dbport)/bench"
+EOF
+  AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench run aws-group-commit
+fi
 go run ./bench/disk -dir "$work" -seconds 5
 echo "after: $(uptime | sed 's/.*load average/load average/')"

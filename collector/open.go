@@ -285,6 +285,36 @@ func openRecord(vault *private.Store, rec *ledger.Record) ([]string, error) {
 	return nil, nil
 }
 
+// tlogOptions turns [log] into the transparency log's options: the data
+// folder's log/, or with log.storage = "aws" the bucket and database, the
+// database password from getenv(config.MySQLPasswordEnv).
+func tlogOptions(lc config.Log, paths config.Paths, key translog.Key, getenv func(string) string) (translog.Options, error) {
+	to := translog.Options{Dir: paths.Transparency, Key: key, Quorum: lc.WitnessQuorum}
+	if a := lc.AWS; lc.Storage == config.StorageAWS && a != nil {
+		dsn, err := a.DSN(getenv)
+		if err != nil {
+			return to, err
+		}
+		to.AWS = &translog.AWSOptions{Bucket: a.Bucket, Prefix: a.Prefix, Endpoint: a.Endpoint, Region: a.Region, DSN: dsn}
+	}
+	if lc.TimestampURL != "" {
+		if to.AWS != nil {
+			// The time-stamp tokens are files beside the tiles (timestamp/N.tsr);
+			// the bucket driver has no place for them yet.
+			return to, errors.New("log.timestamp_url: time-stamps need log.storage = \"posix\" for now (the AWS driver keeps no files of ours)")
+		}
+		roots, err := translog.ReadRoots(lc.TimestampRoots)
+		if err != nil {
+			return to, fmt.Errorf("log.timestamp_roots: %w", err)
+		}
+		to.Timestamp = translog.TimestampOptions{URL: lc.TimestampURL, Roots: roots}
+	}
+	for _, w := range lc.Witnesses {
+		to.Witnesses = append(to.Witnesses, translog.WitnessConfig{URL: w.URL, Key: w.Key})
+	}
+	return to, nil
+}
+
 // openLogs opens the decisions log (DATA/decisions.jsonl) through a store
 // that feeds its version-2 lines to the transparency log (DATA/log, signed
 // with DATA/checkpoint.key, created on first start, named after the public
@@ -314,17 +344,11 @@ func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.Pri
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}
-	to := translog.Options{Dir: paths.Transparency, Key: key, Quorum: cfg.Log.WitnessQuorum, Logger: st.Logger}
-	if cfg.Log.TimestampURL != "" {
-		roots, err := translog.ReadRoots(cfg.Log.TimestampRoots)
-		if err != nil {
-			return nil, nil, ledger.Recovery{}, fmt.Errorf("log.timestamp_roots: %w", err)
-		}
-		to.Timestamp = translog.TimestampOptions{URL: cfg.Log.TimestampURL, Roots: roots}
+	to, err := tlogOptions(cfg.Log, paths, key, os.Getenv)
+	if err != nil {
+		return nil, nil, ledger.Recovery{}, err
 	}
-	for _, w := range cfg.Log.Witnesses {
-		to.Witnesses = append(to.Witnesses, translog.WitnessConfig{URL: w.URL, Key: w.Key})
-	}
+	to.Logger = st.Logger
 	tl, err := translog.Open(context.Background(), to)
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err

@@ -227,7 +227,12 @@ func (s *Server) routes() []route {
 		{"POST /v1/withdraw", http.HandlerFunc(s.handleWithdraw)},
 	}
 	if s.o.Feed != nil {
-		rs = append(rs, route{"GET /log/", http.StripPrefix("/log", translog.Handler(s.o.Feed.Log().Dir()))})
+		tl := s.o.Feed.Log()
+		h := translog.Handler(tl.Dir())
+		if tl.Dir() == "" { // in a bucket (log.storage = "aws")
+			h = translog.SourceHandler(tl.Source())
+		}
+		rs = append(rs, route{"GET /log/", http.StripPrefix("/log", h)})
 	}
 	return append(rs, route{"GET /healthz", http.HandlerFunc(s.handleHealth)})
 }

@@ -223,6 +223,9 @@ func runMirror(args []string, stdout, stderr io.Writer) error {
 			if cfg, err = loadConfig(*cfgPath); err != nil {
 				return err
 			}
+			if cfg.Log.Storage == config.StorageAWS {
+				return usageError("mirror: the log is in bucket %s (log.storage = \"aws\"), not in the data folder: give --from the collector's PUBLIC_URL/log/", cfg.Log.AWS.Bucket)
+			}
 		}
 		loc = cfg.Paths(*data).Transparency
 	}

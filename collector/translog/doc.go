@@ -51,6 +51,23 @@
 // with [ErrMisplaced] (verify names the entry, whose seq then differs from
 // index+1).
 //
+// # The AWS driver
+//
+// With [Options.AWS] the same tree is kept by Tessera's storage/aws in a
+// MySQL-compatible database and an S3-compatible bucket ([AWSOptions]),
+// objects named as in the folder (under a prefix). There the future of
+// Add resolves once the batch's indices are committed in the database (one
+// transaction locking the SeqCoord row: durable, not yet in the tree); a
+// separate job integrates sequenced batches into the bucket under the
+// IntCoord row lock, and checkpoints are published at most once a second
+// ([AWSMinCheckpointInterval]). The feeder's rules are unchanged: a failed
+// batch's transaction assigns nothing, and every index is checked. The
+// bucket is read by [Log.Source] (its own S3 reader, which falls back from
+// a removed partial tile to the full one) and served by [SourceHandler].
+// The driver lets several processes append to one log; chatconsent does
+// not, since a log mirrors one JSONL file: one collector per database and
+// prefix.
+//
 // # Verifying
 //
 // [VerifyLog] checks a log from its files alone (a folder, a mirror, a

@@ -3,12 +3,15 @@ package translog
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Handler serves the log folder dir read-only, exactly as tlog-tiles names
@@ -22,6 +25,43 @@ import (
 // log's prefix. Any other name (Tessera's .state folder, temporary files) is
 // 404; methods other than GET and HEAD are 405.
 func Handler(dir string) http.Handler {
+	return serve(func(_ *http.Request, name string, _ Resource) ([]byte, error) {
+		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+	})
+}
+
+// SourceHandler serves a log through its [Source] as [Handler] serves a
+// folder (used for a log in a bucket: [Log.Source] with [AWSOptions]).
+// There is no time-stamp token: "checkpoint.tsr" is 404. A resource the
+// storage does not have is 404; a storage that does not answer is 503.
+func SourceHandler(src Source) http.Handler {
+	return serve(func(r *http.Request, name string, res Resource) ([]byte, error) {
+		var b []byte
+		var err error
+		switch res.Kind {
+		case KindCheckpoint:
+			b, err = src.ReadCheckpoint(r.Context())
+		case KindTile:
+			b, err = src.ReadTile(r.Context(), res.Level, res.Index, res.Width)
+		case KindEntries:
+			b, err = src.ReadEntryBundle(r.Context(), res.Index, res.Width)
+		default:
+			return nil, fs.ErrNotExist
+		}
+		var nsk *s3types.NoSuchKey
+		if errors.As(err, &nsk) || errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", name, fs.ErrNotExist)
+		}
+		if err != nil {
+			return nil, errUnavailable
+		}
+		return b, nil
+	})
+}
+
+var errUnavailable = errors.New("log storage unavailable")
+
+func serve(read func(r *http.Request, name string, res Resource) ([]byte, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -30,10 +70,12 @@ func Handler(dir string) http.Handler {
 		}
 		name := strings.TrimPrefix(r.URL.Path, "/")
 		ctype, cache := "application/octet-stream", "public, max-age=31536000, immutable"
+		var res Resource
 		if tsType, tsCache, ok := timestampResource(name); ok {
 			ctype, cache = tsType, tsCache
 		} else {
-			res, err := ParsePath(name)
+			var err error
+			res, err = ParsePath(name)
 			if err != nil {
 				http.NotFound(w, r)
 				return
@@ -42,9 +84,13 @@ func Handler(dir string) http.Handler {
 				ctype, cache = "text/plain; charset=utf-8", "no-cache"
 			}
 		}
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		b, err := read(r, name, res)
 		if errors.Is(err, fs.ErrNotExist) {
 			http.NotFound(w, r)
+			return
+		}
+		if errors.Is(err, errUnavailable) {
+			http.Error(w, "the log's storage does not answer; try again shortly", http.StatusServiceUnavailable)
 			return
 		}
 		if err != nil {

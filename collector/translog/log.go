@@ -38,8 +38,11 @@ type WitnessConfig struct {
 // Options configure [Open].
 type Options struct {
 	// Dir is the log's folder (DATA/log): exactly what is published, plus
-	// Tessera's private ".state" folder.
+	// Tessera's private ".state" folder. Unused with AWS.
 	Dir string
+	// AWS, if set, stores the log with Tessera's AWS driver (a database and
+	// an S3 bucket) instead of in Dir; see [AWSOptions].
+	AWS *AWSOptions
 	// Key signs checkpoints; its name is the log's origin.
 	Key Key
 	// BatchMaxSize and BatchMaxAge bound Tessera's sequencing batches;
@@ -79,10 +82,11 @@ var (
 )
 
 // Log is the writing side of the transparency log: Tessera's POSIX driver in
-// one folder. Entries are fed in order with [Log.Feed]; a feeder goroutine
+// one folder, or its AWS driver ([AWSOptions]). Entries are fed in order with [Log.Feed]; a feeder goroutine
 // adds them to Tessera in batches, so Feed never waits for the disk.
 type Log struct {
-	dir    string
+	dir    string // "" with AWS
+	bucket Source // the bucket's objects, with AWS
 	signer note.Signer
 	verif  note.Verifier
 	add    func(context.Context, *tessera.Entry) tessera.IndexFuture
@@ -131,13 +135,31 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 	if o.WitnessTimeout == 0 {
 		o.WitnessTimeout = DefaultWitnessTimeout
 	}
-	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create transparency log folder: %w", err)
-	}
 	verif := o.Key.Verifier
-	driver, err := posix.New(ctx, posix.Config{Path: o.Dir, HTTPClient: o.HTTPClient})
-	if err != nil {
-		return nil, fmt.Errorf("open transparency log %s: %w", o.Dir, err)
+	var driver tessera.Driver
+	var bucket Source
+	where := o.Dir
+	if o.AWS != nil {
+		o.Dir = ""
+		where = "in bucket " + o.AWS.Bucket
+		if o.AWS.Prefix != "" {
+			where += " under " + o.AWS.Prefix
+		}
+		o.CheckpointInterval = max(o.CheckpointInterval, AWSMinCheckpointInterval)
+		d, src, err := awsDriver(ctx, o.AWS, o.HTTPClient)
+		if err != nil {
+			return nil, fmt.Errorf("open transparency log %s: %w", where, err)
+		}
+		driver, bucket = d, src
+	} else {
+		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create transparency log folder: %w", err)
+		}
+		d, err := posix.New(ctx, posix.Config{Path: o.Dir, HTTPClient: o.HTTPClient})
+		if err != nil {
+			return nil, fmt.Errorf("open transparency log %s: %w", o.Dir, err)
+		}
+		driver = d
 	}
 	opts := tessera.NewAppendOptions().
 		WithCheckpointSigner(o.Key.Signer).
@@ -160,7 +182,7 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 	app, stop, reader, err := tessera.NewAppender(actx, driver, opts)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("open transparency log %s: %w", o.Dir, err)
+		return nil, fmt.Errorf("open transparency log %s: %w", where, err)
 	}
 	size, err := reader.IntegratedSize(actx)
 	if err != nil {
@@ -168,7 +190,7 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 		return nil, fmt.Errorf("read transparency log size: %w", err)
 	}
 	l := &Log{
-		dir: o.Dir, signer: o.Key.Signer, verif: verif,
+		dir: o.Dir, bucket: bucket, signer: o.Key.Signer, verif: verif,
 		add: app.Add, stop: stop, reader: reader, cancel: cancel,
 		batch: int(o.BatchMaxSize), next: size, done: size, wv: wv, quorum: o.Quorum,
 		cpWake: make(chan struct{}),
@@ -432,7 +454,11 @@ func (l *Log) Prove(ctx context.Context, index uint64) (*Proof, error) {
 		if err != nil {
 			return nil, err
 		}
-		pb, err := client.NewProofBuilder(ctx, cp.Size, l.reader.ReadTile)
+		readTile := l.reader.ReadTile
+		if l.bucket != nil {
+			readTile = l.bucket.ReadTile // falls back from removed partial tiles
+		}
+		pb, err := client.NewProofBuilder(ctx, cp.Size, readTile)
 		if err != nil {
 			return nil, err
 		}
@@ -447,10 +473,16 @@ func (l *Log) Prove(ctx context.Context, index uint64) (*Proof, error) {
 	return nil, fmt.Errorf("inclusion proof of entry %d: %w", index, lastErr)
 }
 
-// Source returns a reader of the log's published files.
-func (l *Log) Source() Source { return DirSource(l.dir) }
+// Source returns a reader of the log's published files (its folder, or its
+// bucket through Tessera's reader with AWS).
+func (l *Log) Source() Source {
+	if l.bucket != nil {
+		return l.bucket
+	}
+	return DirSource(l.dir)
+}
 
-// Dir returns the log's folder.
+// Dir returns the log's folder ("" with AWS: the files are in the bucket).
 func (l *Log) Dir() string { return l.dir }
 
 // StateDir is Tessera's private folder inside a log folder; it is never

@@ -109,3 +109,69 @@ func TestParseLogErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestParseLogStorage(t *testing.T) {
+	t.Parallel()
+	c, err := Parse("c.toml", "/site", []byte(good))
+	if err != nil || c.Log.Storage != StoragePOSIX || c.Log.AWS != nil {
+		t.Fatalf("default storage: %q %+v, %v", c.Log.Storage, c.Log.AWS, err)
+	}
+	text := good + "\n[log]\nstorage = \"aws\"\n[log.aws]\nbucket = \"consent-logs\"\nprefix = \"site-a/log\"\n" +
+		"endpoint = \"http://127.0.0.1:9000\"\nregion = \"eu-central-1\"\nmysql_dsn = \"chatconsent@tcp(db.example.org:3306)/site_a\"\n"
+	c, err = Parse("c.toml", "/site", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := LogAWS{Bucket: "consent-logs", Prefix: "site-a/log", Endpoint: "http://127.0.0.1:9000", Region: "eu-central-1",
+		MySQLDSN: "chatconsent@tcp(db.example.org:3306)/site_a"}
+	if c.Log.Storage != StorageAWS || c.Log.AWS == nil || *c.Log.AWS != want {
+		t.Fatalf("log = %q %+v, want aws %+v", c.Log.Storage, c.Log.AWS, want)
+	}
+	for _, tt := range []struct{ env, want string }{
+		{"", "chatconsent@tcp(db.example.org:3306)/site_a"},
+		{"s3cr:t@x", "chatconsent:s3cr:t@x@tcp(db.example.org:3306)/site_a"},
+	} {
+		got, err := c.Log.AWS.DSN(func(k string) string {
+			if k == MySQLPasswordEnv {
+				return tt.env
+			}
+			return ""
+		})
+		if err != nil || got != tt.want {
+			t.Errorf("DSN with password %q = %q, %v; want %q", tt.env, got, err, tt.want)
+		}
+	}
+}
+
+func TestParseLogStorageErrors(t *testing.T) {
+	t.Parallel()
+	aws := func(kv string) string {
+		return "\n[log]\nstorage = \"aws\"\n[log.aws]\n" + kv
+	}
+	const dsn = "mysql_dsn = \"u@tcp(db:3306)/site_a\"\n"
+	tests := []struct{ name, text, want string }{
+		{"unknown storage", "\n[log]\nstorage = \"gcp\"\n", `c.toml:17: invalid configuration: log.storage: "gcp": want "posix"`},
+		{"aws without table", "\n[log]\nstorage = \"aws\"\n", `c.toml:17: invalid configuration: log.storage: "aws" needs a [log.aws] table`},
+		{"table without aws", "\n[log.aws]\nbucket = \"b-1\"\n", `c.toml: invalid configuration: log.aws: [log.aws] is set but log.storage is "posix"`},
+		{"no bucket", aws(dsn), `log.aws.bucket: missing (required)`},
+		{"bad bucket", aws("bucket = \"Consent_Logs\"\n" + dsn), `c.toml:19: invalid configuration: log.aws.bucket: "Consent_Logs" is not an S3 bucket name`},
+		{"bad prefix", aws("bucket = \"b-1\"\nprefix = \"/site-a/\"\n" + dsn), `c.toml:20: invalid configuration: log.aws.prefix: "/site-a/": no leading`},
+		{"bad endpoint", aws("bucket = \"b-1\"\nendpoint = \"s3.example.org\"\n" + dsn), `c.toml:20: invalid configuration: log.aws.endpoint: "s3.example.org" is not the base URL`},
+		{"no dsn", aws("bucket = \"b-1\"\n"), `log.aws.mysql_dsn: missing (required)`},
+		{"bad dsn", aws("bucket = \"b-1\"\nmysql_dsn = \"db:3306\"\n"), `c.toml:20: invalid configuration: log.aws.mysql_dsn: not a MySQL DSN`},
+		{"password in dsn", aws("bucket = \"b-1\"\nmysql_dsn = \"u:pw@tcp(db:3306)/site_a\"\n"), `c.toml:20: invalid configuration: log.aws.mysql_dsn: holds a password: leave it out of the file and set CHATCONSENT_LOG_MYSQL_PASSWORD`},
+		{"no database", aws("bucket = \"b-1\"\nmysql_dsn = \"u@tcp(db:3306)/\"\n"), `log.aws.mysql_dsn: names no database`},
+		{"unknown key", aws("bucket = \"b-1\"\n" + dsn + "password = \"x\"\n"), `c.toml:21: invalid configuration: unknown key log.aws.password`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("c.toml", "/site", []byte(good+tt.text))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+			if err != nil && !errors.Is(err, ErrInvalid) {
+				t.Errorf("err does not wrap ErrInvalid: %v", err)
+			}
+		})
+	}
+}
