@@ -163,6 +163,7 @@ func (c *Console) routes() {
 	m.Handle("GET /owner/invite", c.auth(c.invitePage))
 	m.Handle("POST /owner/invite", c.auth(c.inviteMake))
 	m.Handle("POST /owner/withdraw", c.auth(c.withdraw))
+	m.Handle("POST /owner/resend", c.auth(c.resend))
 	m.Handle("GET /owner/erase", c.auth(c.erasePage))
 	m.Handle("POST /owner/erase", c.auth(c.erase))
 	m.Handle("POST /owner/signout", c.auth(c.signOut))

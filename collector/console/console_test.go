@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -514,5 +515,54 @@ func TestConsoleInvite(t *testing.T) {
 	}
 	if st, _ := post("phone=abc&lang=de"); st != http.StatusBadRequest {
 		t.Errorf("a bad number: %d, want 400", st)
+	}
+}
+
+// TestConsoleResend: "send again" on a person's page is the operation of
+// `chatconsent receipt resend`: without mail it sends nothing and says so,
+// the receipt gets a new link; an id of no record is refused; after the
+// person's erasure the operation refuses with its own page.
+func TestConsoleResend(t *testing.T) {
+	f := newFixture(t)
+	f.grant(t, "0170 1234567", "Erika Mustermann")
+	ck, csrf := f.signIn(t, "anna")
+	cookie := CookieName + "=" + ck
+	book, _, err := f.srv.OwnerBook()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := book.Person("+491701234567").Events[0].Record.ID
+	resp := f.do("GET", "/owner/person?n=%2B491701234567", "", "Cookie", cookie)
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), `action="/owner/resend"`) || !strings.Contains(string(body), `name="id" value="`+id+`"`) || !strings.Contains(string(body), "Erneut senden") {
+		t.Fatalf("person page lacks the send-again button for %s:\n%s", id, body)
+	}
+	resp = f.do("POST", "/owner/resend", "csrf="+csrf+"&n=%2B491701234567&id="+id, "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(location(resp), "done=resent_nomail") {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("resend: %d → %q\n%s", resp.StatusCode, location(resp), b)
+	}
+	resp = f.do("GET", location(resp), "", "Cookie", cookie)
+	body, _ = io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), "Es ist kein E-Mail-Versand eingerichtet") {
+		t.Errorf("person page after the resend lacks the notice:\n%s", body)
+	}
+	// Without the session's token: refused, as every console POST.
+	resp = f.do("POST", "/owner/resend", "n=%2B491701234567&id="+id, "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
+	if resp.StatusCode == http.StatusSeeOther {
+		t.Errorf("resend without the CSRF token: %d", resp.StatusCode)
+	}
+	resp = f.do("POST", "/owner/resend", "csrf="+csrf+"&n=%2B491701234567&id=0123456789abcdef0123456789abcdef", "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
+	body, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "Diese Bestätigung kann nicht erneut gesendet werden.") {
+		t.Errorf("resend of an unknown id: %d\n%s", resp.StatusCode, body)
+	}
+	if _, err := f.srv.EraseNumber(context.Background(), collector.OwnerErasure{Phone: "+491701234567"}); err != nil {
+		t.Fatal(err)
+	}
+	resp = f.do("POST", "/owner/resend", "csrf="+csrf+"&n=%2B491701234567&id="+id, "Cookie", cookie, "Sec-Fetch-Site", "same-origin")
+	body, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusGone || !strings.Contains(string(body), "Die Person wurde gelöscht") || strings.Contains(string(body), `action="/owner/resend"`) {
+		t.Errorf("resend after the erasure: %d (want 410, the erased message and no button)\n%s", resp.StatusCode, body)
 	}
 }

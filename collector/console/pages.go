@@ -228,6 +228,9 @@ func (c *Console) peoplePage(w http.ResponseWriter, r *http.Request, s *session)
 
 type eventRow struct {
 	When, What, Purposes, Via, By, ID string
+	// Receipt: the event has a receipt that can be sent again (a
+	// decision or a withdrawal).
+	Receipt bool
 }
 
 // personKey finds the person of ?n= (a number as typed, or an erased
@@ -276,7 +279,8 @@ func (c *Console) showPerson(w http.ResponseWriter, r *http.Request, s *session,
 		case rec.Type == ledger.TypeErasure:
 			what = pg.S("console_state_erased")
 		}
-		evs = append(evs, eventRow{When: c.when(rec.Time), What: what, Purposes: strings.Join(rec.Purposes, ", "), Via: rec.Via, By: rec.By, ID: rec.ID})
+		evs = append(evs, eventRow{When: c.when(rec.Time), What: what, Purposes: strings.Join(rec.Purposes, ", "), Via: rec.Via, By: rec.By, ID: rec.ID,
+			Receipt: rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal})
 	}
 	slices.Reverse(evs) // newest first
 	row := personRow{Key: p.Phone, Phone: p.Phone, Name: p.Name, States: states(p)}
@@ -354,6 +358,31 @@ func (c *Console) withdraw(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	c.log.Info("console: withdrawal recorded", "id", res.ID, "via", req.Via, "owner", s.ownerID[:8])
 	http.Redirect(w, r, Prefix+"person?n="+url.QueryEscape(res.Phone)+"&done=withdrawn", http.StatusSeeOther)
+}
+
+// resend sends a decision's or withdrawal's receipt again through the
+// same operation as `chatconsent receipt resend` (collector.Server.
+// ResendReceipt): a fresh link, to the person's e-mail and the owner.
+func (c *Console) resend(w http.ResponseWriter, r *http.Request, s *session) {
+	res, err := c.srv.ResendReceipt(r.Context(), collector.OwnerResend{ID: r.PostFormValue("id")})
+	if err != nil {
+		key := "console_err_resend"
+		if errors.Is(err, collector.ErrErased) {
+			// The person's page is gone with the number: say it on its own.
+			c.renderError(w, r, http.StatusGone, "console_err_resend_erased")
+			return
+		} else if !errors.Is(err, collector.ErrBadRecordID) && !errors.Is(err, collector.ErrNoSuchRecord) && !errors.Is(err, collector.ErrNoReceipt) {
+			c.log.Error("console: resend", "err", err)
+		}
+		c.showPerson(w, r, s, http.StatusConflict, c.srv.Theme().Strings(c.lang(r))[key], "")
+		return
+	}
+	done := "resent"
+	if res.MailOff {
+		done = "resent_nomail"
+	}
+	c.log.Info("console: receipt sent again", "id", res.ID, "mail_off", res.MailOff, "owner", s.ownerID[:8])
+	http.Redirect(w, r, Prefix+"person?n="+url.QueryEscape(r.PostFormValue("n"))+"&done="+done, http.StatusSeeOther)
 }
 
 func (c *Console) erasePage(w http.ResponseWriter, r *http.Request, s *session) {
