@@ -198,22 +198,26 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		lo.Version = st.LogVersion
 	}
 	feed, log, rec, err := openLogs(cfg, st, paths, priv, &lo)
-	if err != nil {
-		vault.Close()
-		if mailer != nil {
-			mailer.Close()
+	// undo closes what was opened, for a start that fails before the
+	// server owns it all (after New, Server.Close does it).
+	undo := func() {
+		if log != nil {
+			log.Close()
 		}
-		return nil, info, err
-	}
-	if v1 && lo.Version != ledger.FormatV1 {
-		log.Close()
-		vault.Close()
 		if feed != nil {
 			closeTlog(feed.Log())
 		}
+		vault.Close()
 		if mailer != nil {
 			mailer.Close()
 		}
+	}
+	if err != nil {
+		undo()
+		return nil, info, err
+	}
+	if v1 && lo.Version != ledger.FormatV1 {
+		undo()
 		return nil, info, fmt.Errorf("%s: %w", paths.Log, ErrNotMigrated)
 	}
 	if feed != nil {
@@ -235,14 +239,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	}
 	s, err := New(o)
 	if err != nil {
-		log.Close()
-		vault.Close()
-		if feed != nil {
-			closeTlog(feed.Log())
-		}
-		if mailer != nil {
-			mailer.Close()
-		}
+		undo()
 		return nil, info, err
 	}
 	// The log is the erasure list: every erasure in it is carried out
