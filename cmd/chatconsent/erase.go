@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/user"
 	"strings"
 
 	"github.com/chatconsent/chatconsent/collector"
@@ -28,13 +27,8 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() != 1 {
 		return usageError("erase: want one NUMBER")
 	}
-	if *by == "" {
-		if u, err := user.Current(); err == nil {
-			*by = u.Username
-		}
-	}
-	if !collector.ValidOwnerName(*by) {
-		return usageError("erase: --by %q: 1 to 64 letters, digits, . _ @ - (who erases)", *by)
+	if err := ownerName("erase", by); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {

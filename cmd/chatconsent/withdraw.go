@@ -51,13 +51,8 @@ func runWithdraw(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *all && len(purposes) > 0:
 		return usageError("withdraw: give --purpose ID or --all, not both")
 	}
-	if *by == "" {
-		if u, err := user.Current(); err == nil {
-			*by = u.Username
-		}
-	}
-	if !collector.ValidOwnerName(*by) {
-		return usageError("withdraw: --by %q: 1 to 64 letters, digits, . _ @ - (who records this)", *by)
+	if err := ownerName("withdraw", by); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -165,4 +160,19 @@ func withdrawError(err error, number string) error {
 		return &exitError{2, &hintError{fmt.Errorf("withdraw: --purpose %q: no such purpose; nothing written", we.Detail), "in force for this number: " + inForce}}
 	}
 	return &exitError{2, fmt.Errorf("withdraw: %w; nothing written", err)}
+}
+
+// ownerName fills an empty --by with the login name and checks it
+// (collector.ValidOwnerName): the owner a signed withdrawal or erasure
+// names. cmd prefixes the usage error.
+func ownerName(cmd string, by *string) error {
+	if *by == "" {
+		if u, err := user.Current(); err == nil {
+			*by = u.Username
+		}
+	}
+	if !collector.ValidOwnerName(*by) {
+		return usageError("%s: --by %q: 1 to 64 letters, digits, . _ @ - (who records this)", cmd, *by)
+	}
+	return nil
 }
