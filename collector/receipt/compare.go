@@ -118,6 +118,23 @@ func CompareWith(got, want []byte, extra func(name string) bool) error {
 	return nil
 }
 
+// openPDF reads a receipt for its attachments, links or layout: an error
+// wrapping [ErrNotPDF] if pdf is not a PDF at all, else one saying it is
+// damaged.
+func openPDF(pdf []byte) (*model.Context, error) {
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		return nil, fmt.Errorf("%w: it does not start with %%PDF-", ErrNotPDF)
+	}
+	if err := setup(); err != nil {
+		return nil, err
+	}
+	ctx, err := readForCompare(pdf)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: damaged or cut-off PDF: %w", err)
+	}
+	return ctx, nil
+}
+
 func readForCompare(pdf []byte) (*model.Context, error) {
 	conf := newConf()
 	conf.Cmd = model.VALIDATE
@@ -152,24 +169,11 @@ func pageTexts(ctx *model.Context) ([]string, error) {
 		if err != nil && !errors.Is(err, model.ErrNoContent) {
 			return nil, fmt.Errorf("page %d: %w", p, err)
 		}
-		fonts := map[string]*metrics{}
+		var fd types.Dict
 		if attrs.Resources != nil {
-			if fd, err := ctx.DereferenceDict(attrs.Resources["Font"]); err == nil {
-				for key, o := range fd {
-					d, err := ctx.DereferenceDict(o)
-					if err != nil || d == nil {
-						continue
-					}
-					if bf := d.NameEntry("BaseFont"); bf != nil {
-						_, name, _ := strings.Cut(*bf, "+")
-						if f := fontNamed(name); f != nil {
-							fonts[key] = f
-						}
-					}
-				}
-			}
+			fd, _ = ctx.DereferenceDict(attrs.Resources["Font"])
 		}
-		out = append(out, contentText(content, fonts)...)
+		out = append(out, contentText(content, fontsOf(ctx, fd))...)
 	}
 	return out, nil
 }
@@ -416,4 +420,24 @@ func stringBytes(o types.Object) ([]byte, bool) {
 		return b, err == nil
 	}
 	return nil, false
+}
+
+// fontsOf maps the resource names of a page's font dictionary fd (nil:
+// none) to the metrics of the fonts this package embeds, by BaseFont
+// (without a subset tag "ABCDEF+"); other fonts are left out.
+func fontsOf(ctx *model.Context, fd types.Dict) map[string]*metrics {
+	fonts := map[string]*metrics{}
+	for key, o := range fd {
+		d, err := ctx.DereferenceDict(o)
+		if err != nil || d == nil {
+			continue
+		}
+		if bf := d.NameEntry("BaseFont"); bf != nil {
+			_, name, _ := strings.Cut(*bf, "+")
+			if f := fontNamed(name); f != nil {
+				fonts[key] = f
+			}
+		}
+	}
+	return fonts
 }

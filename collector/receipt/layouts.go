@@ -1,7 +1,6 @@
 package receipt
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -176,15 +175,9 @@ func layoutDesc(name string) string { return layoutDesc0 + name + ")" }
 // [ErrUnknownLayout]; a PDF without a record attachment one wrapping
 // [ErrNoRecord].
 func LayoutOf(pdf []byte) (string, error) {
-	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
-		return "", fmt.Errorf("%w: it does not start with %%PDF-", ErrNotPDF)
-	}
-	if err := setup(); err != nil {
-		return "", err
-	}
-	ctx, err := readForCompare(pdf)
+	ctx, err := openPDF(pdf)
 	if err != nil {
-		return "", fmt.Errorf("receipt: damaged or cut-off PDF: %w", err)
+		return "", err
 	}
 	_, descs, err := attachments(ctx)
 	if err != nil {
@@ -215,15 +208,9 @@ func layoutIn(desc string) (string, error) {
 // PDF without attachments gives an empty map; one that cannot be read is
 // an error ([ErrNotPDF] if it is not a PDF at all).
 func Attachments(pdf []byte) (map[string][]byte, error) {
-	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
-		return nil, fmt.Errorf("%w: it does not start with %%PDF-", ErrNotPDF)
-	}
-	if err := setup(); err != nil {
-		return nil, err
-	}
-	ctx, err := readForCompare(pdf)
+	ctx, err := openPDF(pdf)
 	if err != nil {
-		return nil, fmt.Errorf("receipt: damaged or cut-off PDF: %w", err)
+		return nil, err
 	}
 	aa, _, err := attachments(ctx)
 	return aa, err

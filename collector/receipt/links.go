@@ -1,7 +1,6 @@
 package receipt
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"unicode"
@@ -13,15 +12,9 @@ import (
 // withdrawal links, of which the page prints only a short form. A PDF
 // that cannot be read is an error ([ErrNotPDF] if it is not a PDF at all).
 func Links(pdf []byte) ([]string, error) {
-	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
-		return nil, fmt.Errorf("%w: it does not start with %%PDF-", ErrNotPDF)
-	}
-	if err := setup(); err != nil {
-		return nil, err
-	}
-	ctx, err := readForCompare(pdf)
+	ctx, err := openPDF(pdf)
 	if err != nil {
-		return nil, fmt.Errorf("receipt: damaged or cut-off PDF: %w", err)
+		return nil, err
 	}
 	var out []string
 	for p := 1; p <= ctx.PageCount; p++ {

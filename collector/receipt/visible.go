@@ -168,21 +168,7 @@ func (v *view) pageOps(ctx *model.Context, page int, content []byte, res types.D
 		}
 		return d
 	}
-	fonts := map[string]*metrics{}
-	if fd := category("Font"); fd != nil {
-		for key, o := range fd {
-			d, err := ctx.DereferenceDict(o)
-			if err != nil || d == nil {
-				continue
-			}
-			if bf := d.NameEntry("BaseFont"); bf != nil {
-				_, name, _ := strings.Cut(*bf, "+")
-				if f := fontNamed(name); f != nil {
-					fonts[key] = f
-				}
-			}
-		}
-	}
+	fonts := fontsOf(ctx, category("Font"))
 	var out []drawOp
 	var operands [][]byte
 	font := ""
