@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 // TestCheckDataDir: a signing key is created only on first setup, never
@@ -21,7 +21,7 @@ func TestCheckDataDir(t *testing.T) {
 		for _, f := range files {
 			content := "x"
 			if f == "empty-log" {
-				f, content = ledger.FileName, ""
+				f, content = config.LogFile, ""
 			}
 			if err := os.WriteFile(filepath.Join(dir, f), []byte(content), 0o600); err != nil {
 				t.Fatal(err)
@@ -29,7 +29,7 @@ func TestCheckDataDir(t *testing.T) {
 		}
 		return dir
 	}
-	live := mk("live", ledger.PrivateKeyFile, ledger.PublicKeyFile, ledger.FileName)
+	live := mk("live", config.SigningKeyFile, config.SigningPublicKeyFile, config.LogFile)
 	fresh := filepath.Join(root, "fresh") // no collector anywhere yet
 	tests := []struct {
 		name, dir, configured string
@@ -42,9 +42,9 @@ func TestCheckDataDir(t *testing.T) {
 		{"first setup: an empty log", mk("emptylog", "empty-log"), "", ""},
 		{"a typo beside the live folder", filepath.Join(root, "liv"), live, "did you mean --data " + live},
 		{"an existing empty folder that is not the configured one", mk("empty"), live, "did you mean --data " + live},
-		{"a log without its key", mk("nokey", ledger.FileName), "", "restore signing.key"},
-		{"a public key without the private one", mk("pubonly", ledger.PublicKeyFile), "", "restore signing.key"},
-		{"a torn tail without the key", mk("torn", ledger.FileName+".torn"), "", "restore signing.key"},
+		{"a log without its key", mk("nokey", config.LogFile), "", "restore signing.key"},
+		{"a public key without the private one", mk("pubonly", config.SigningPublicKeyFile), "", "restore signing.key"},
+		{"a torn tail without the key", mk("torn", config.LogFile+".torn"), "", "restore signing.key"},
 		{"some other folder", mk("home", ".bashrc", "notes.txt"), "", "keygen --data"},
 	}
 	for _, tt := range tests {

@@ -53,7 +53,7 @@ func v1Folder(t *testing.T) (*config.Config, string) {
 	if err := os.MkdirAll(filepath.Join(data, config.ReceiptsDir), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	priv, _, err := ledger.LoadOrCreateKey(data)
+	priv, _, err := ledger.LoadOrCreateKey(filepath.Join(data, config.SigningKeyFile), filepath.Join(data, config.SigningPublicKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func closeServer(srv *Server) {
 
 func signingKey(t *testing.T, data string) ed25519.PrivateKey {
 	t.Helper()
-	priv, err := ledger.ReadPrivateKey(filepath.Join(data, ledger.PrivateKeyFile))
+	priv, err := ledger.ReadPrivateKey(filepath.Join(data, config.SigningKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func TestMigrateRefuses(t *testing.T) {
 	// while it is open.
 	v2 := filepath.Join(t.TempDir(), "data")
 	os.MkdirAll(v2, 0o700)
-	priv, _, err := ledger.LoadOrCreateKey(v2)
+	priv, _, err := ledger.LoadOrCreateKey(filepath.Join(v2, config.SigningKeyFile), filepath.Join(v2, config.SigningPublicKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err := os.MkdirAll(paths.Data, 0o700); err != nil {
 		return nil, info, fmt.Errorf("data directory: %w", err)
 	}
-	priv, created, err := ledger.LoadOrCreateKey(paths.Data)
+	priv, created, err := ledger.LoadOrCreateKey(paths.SigningKey, paths.SigningPublicKey)
 	if err != nil {
 		return nil, info, err
 	}
@@ -337,7 +337,7 @@ func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.Pri
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}
-	key, _, err := translog.LoadOrCreateKey(paths.Data, origin)
+	key, _, err := translog.LoadOrCreateKey(paths.CheckpointKey, paths.CheckpointVerifierKey, origin)
 	if err != nil {
 		return nil, nil, ledger.Recovery{}, err
 	}

@@ -260,7 +260,7 @@ func TestTlogReceiptProof(t *testing.T) {
 	defer srv.Close()
 	n := decideAll(t, srv.Handler(), versions)
 	lines := jsonlV2Lines(t, data)
-	vkey, err := translog.VerifierKey(data)
+	vkey, err := translog.VerifierKey(filepath.Join(data, config.CheckpointVerifierKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,7 +97,7 @@ func TestTlogReceiptTimestamp(t *testing.T) {
 	srv, data, versions := openStampedCollector(t, a, &logs)
 	defer srv.Close()
 	decideAll(t, srv.Handler(), versions)
-	vkey, _ := translog.VerifierKey(data)
+	vkey, _ := translog.VerifierKey(filepath.Join(data, config.CheckpointVerifierKeyFile))
 	v, err := translog.ParseVerifier(vkey)
 	if err != nil {
 		t.Fatal(err)

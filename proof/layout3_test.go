@@ -34,7 +34,7 @@ func layout3(t *testing.T, file string, edit func(*receipt.Data)) ([]byte, Recei
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := ledger.ReadPublicKey(filepath.Join(dir, ledger.PublicKeyFile))
+	pub, err := ledger.ReadPublicKey(filepath.Join(dir, config.SigningPublicKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestVerifyReleasedReceipts(t *testing.T) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		pub, err := ledger.ReadPublicKey(filepath.Join(dir, ledger.PublicKeyFile))
+		pub, err := ledger.ReadPublicKey(filepath.Join(dir, config.SigningPublicKeyFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +57,7 @@ func TestVerifyReleasedReceipts(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				log, err := os.Open(filepath.Join(dir, ledger.FileName))
+				log, err := os.Open(filepath.Join(dir, config.LogFile))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -33,7 +33,7 @@ func released(t *testing.T, file string) ([]byte, ReceiptCheck) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := ledger.ReadPublicKey(filepath.Join(dir, ledger.PublicKeyFile))
+	pub, err := ledger.ReadPublicKey(filepath.Join(dir, config.SigningPublicKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}

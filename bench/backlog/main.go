@@ -64,7 +64,8 @@ func main() {
 	if err := os.MkdirAll(*data, 0o700); err != nil {
 		log.Fatal(err)
 	}
-	priv, _, err := ledger.LoadOrCreateKey(*data)
+	paths := cfg.Paths(*data)
+	priv, _, err := ledger.LoadOrCreateKey(paths.SigningKey, paths.SigningPublicKey)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -72,7 +73,6 @@ func main() {
 	// unmigrated format-1 log): the openings go to the private store.
 	// With -v2 the transparency log is fed and checkpointed as well.
 	lo := ledger.Options{Version: ledger.FormatVersion}
-	paths := cfg.Paths(*data)
 	vault, err := private.Open(paths.Private, private.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -85,7 +85,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		k, _, err := translog.LoadOrCreateKey(*data, origin)
+		k, _, err := translog.LoadOrCreateKey(paths.CheckpointKey, paths.CheckpointVerifierKey, origin)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	l, _, err := ledger.Open(filepath.Join(*data, ledger.FileName), priv, lo)
+	l, _, err := ledger.Open(paths.Log, priv, lo)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 		// collector, the key stays with whoever invites (invite.key).
 		return keygenInvite(filepath.Join(p.Data, config.InviteKeyFile), filepath.Join(p.Data, config.InvitePublicKeyFile), stdout)
 	}
-	priv, err := ledger.GenerateKeyFiles(p.SigningKey, p.SigningPublicKey)
+	priv, err := ledger.GenerateKey(p.SigningKey, p.SigningPublicKey)
 	if err != nil {
 		return err
 	}
@@ -58,10 +58,10 @@ func keygenCheckpoint(p config.Paths, cfg *config.Config, stdout io.Writer) erro
 		}
 		origin = o
 	}
-	if _, _, err := translog.LoadOrCreateKey(p.Data, origin); err != nil {
+	if _, _, err := translog.LoadOrCreateKey(p.CheckpointKey, p.CheckpointVerifierKey, origin); err != nil {
 		return err
 	}
-	vkey, err := translog.VerifierKey(p.Data)
+	vkey, err := translog.VerifierKey(p.CheckpointVerifierKey)
 	if err != nil {
 		return err
 	}

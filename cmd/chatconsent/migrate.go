@@ -9,6 +9,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 // runMigrate moves a data folder from log format 1 to 2 (collector
@@ -60,7 +61,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) error {
 		paths.Log, count(m.History, "line"), m.V1, m.V1Personal, m.Record)
 	fmt.Fprintf(stdout, "the history lines are kept unchanged and still verify; %s appended (the migration record and a format-2 re-record of each line, personal data as commitments)\n", count(uint64(m.Lines), "line"))
 	fmt.Fprintf(stdout, "the openings of the format-1 records are now in %s; chatconsent erase works for everyone (it redacts their format-1 lines)\n", paths.Private)
-	fmt.Fprintf(stdout, "old backups of %s still hold the format-1 clear text: see the README, \"Old logs\"\n", ledger.FileName)
+	fmt.Fprintf(stdout, "old backups of %s still hold the format-1 clear text: see the README, \"Old logs\"\n", config.LogFile)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 // TestEraseCLIMigrated is TestEraseCLI for a data folder from before log
@@ -24,7 +25,7 @@ func TestEraseCLIMigrated(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(data, "receipts"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	priv, _, err := ledger.LoadOrCreateKey(data)
+	priv, _, err := ledger.LoadOrCreateKey(filepath.Join(data, config.SigningKeyFile), filepath.Join(data, config.SigningPublicKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}

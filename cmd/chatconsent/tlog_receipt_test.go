@@ -79,12 +79,12 @@ func tlogReceiptWith(t *testing.T, mod func(*config.Config)) (pdfPath, data stri
 func TestVerifyReceiptProof(t *testing.T) {
 	t.Parallel()
 	pdf, data := tlogReceipt(t)
-	vkey, err := translog.VerifierKey(data)
+	vkey, err := translog.VerifierKey(filepath.Join(data, config.CheckpointVerifierKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	noConfig := filepath.Join(t.TempDir(), "none.toml")
-	for _, key := range []string{vkey, filepath.Join(data, translog.VerifierKeyFile)} {
+	for _, key := range []string{vkey, filepath.Join(data, config.CheckpointVerifierKeyFile)} {
 		out, err := runCLI(t, "verify", pdf, "--key", key, "--config", noConfig)
 		if err != nil {
 			t.Fatalf("verify --key %s: %v\n%s", key, err, out)
@@ -94,7 +94,7 @@ func TestVerifyReceiptProof(t *testing.T) {
 		}
 	}
 	other := t.TempDir()
-	otherKey, err := translog.GenerateKey(other, "127.0.0.1:8080/log")
+	otherKey, err := translog.GenerateKey(filepath.Join(other, config.CheckpointKeyFile), filepath.Join(other, config.CheckpointVerifierKeyFile), "127.0.0.1:8080/log")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/translog"
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 // tlogData makes a data folder with a signing key, a checkpoint key, n
@@ -21,7 +22,7 @@ func tlogData(t *testing.T, n int) (string, []byte) {
 	t.Helper()
 	ctx := context.Background()
 	data := t.TempDir()
-	priv, err := ledger.GenerateKey(data)
+	priv, err := ledger.GenerateKey(filepath.Join(data, config.SigningKeyFile), filepath.Join(data, config.SigningPublicKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func tlogData(t *testing.T, n int) (string, []byte) {
 		t.Fatal(err)
 	}
 	defer lg.Close()
-	k, _, err := translog.LoadOrCreateKey(data, "c.example.org/log")
+	k, _, err := translog.LoadOrCreateKey(filepath.Join(data, config.CheckpointKeyFile), filepath.Join(data, config.CheckpointVerifierKeyFile), "c.example.org/log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestVerifyAndMirrorTlog(t *testing.T) {
 	}
 	older := filepath.Join(t.TempDir(), "checkpoint-150")
 	os.WriteFile(older, half, 0o644)
-	keys := []string{"--key", filepath.Join(data, ledger.PublicKeyFile), "--checkpoint-key", filepath.Join(data, translog.VerifierKeyFile)}
+	keys := []string{"--key", filepath.Join(data, config.SigningPublicKeyFile), "--checkpoint-key", filepath.Join(data, config.CheckpointVerifierKeyFile)}
 	out, err = runCLI(t, append([]string{"verify", dst, "--older", older}, keys...)...)
 	if err != nil || !strings.Contains(out, "extends the older checkpoint of size 150") || !strings.Contains(out, "entries/s") {
 		t.Fatalf("verify MIRROR --older: %v\n%s", err, out)
@@ -105,7 +106,7 @@ func TestVerifyAndMirrorTlog(t *testing.T) {
 	newer := filepath.Join(t.TempDir(), "checkpoint-300")
 	cp, _ := os.ReadFile(filepath.Join(dst, "checkpoint"))
 	os.WriteFile(newer, cp, 0o644)
-	if _, err := runCLI(t, "verify", cut, "--older", newer, "--checkpoint-key", filepath.Join(data, translog.VerifierKeyFile)); err == nil {
+	if _, err := runCLI(t, "verify", cut, "--older", newer, "--checkpoint-key", filepath.Join(data, config.CheckpointVerifierKeyFile)); err == nil {
 		t.Fatal("a log of another key verified with this checkpoint key")
 	}
 }
@@ -117,7 +118,7 @@ func TestKeygenPrintsCheckpointKey(t *testing.T) {
 	if err != nil || !strings.Contains(out, "verifier key   chatconsent/log+") {
 		t.Fatalf("keygen: %v\n%s", err, out)
 	}
-	st, err := os.Stat(filepath.Join(data, translog.SignerKeyFile))
+	st, err := os.Stat(filepath.Join(data, config.CheckpointKeyFile))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("checkpoint key: %v %v", st, err)
 	}

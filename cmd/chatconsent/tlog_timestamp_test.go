@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/tsatest"
@@ -58,7 +57,7 @@ func TestVerifyTlogTimestamp(t *testing.T) {
 		!strings.Contains(err.Error(), "size 300") || !strings.Contains(err.Error(), "other bytes") {
 		t.Fatalf("token over other bytes: %v", err)
 	}
-	if _, err := runCLI(t, "verify", data, "--timestamp-roots", filepath.Join(data, ledger.PublicKeyFile)); err == nil || !strings.Contains(err.Error(), "no PEM CERTIFICATE") {
+	if _, err := runCLI(t, "verify", data, "--timestamp-roots", filepath.Join(data, config.SigningPublicKeyFile)); err == nil || !strings.Contains(err.Error(), "no PEM CERTIFICATE") {
 		t.Fatalf("roots not PEM: %v", err)
 	}
 }
@@ -73,7 +72,7 @@ func TestVerifyReceiptTimestamp(t *testing.T) {
 	pdf, data := tlogReceiptWith(t, func(c *config.Config) {
 		c.Log.TimestampURL, c.Log.TimestampRoots = a.URL, a.RootsFile
 	})
-	vkey, err := translog.VerifierKey(data)
+	vkey, err := translog.VerifierKey(filepath.Join(data, config.CheckpointVerifierKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +91,7 @@ func TestVerifyReceiptTimestamp(t *testing.T) {
 		t.Fatalf("another authority's root: %v", err)
 	}
 	// The whole receipt, with the collector's public key and config.
-	out, err = runCLI(t, "verify", pdf, "--key", filepath.Join(data, ledger.PublicKeyFile), "--config", filepath.Join("..", "..", "config.toml"))
+	out, err = runCLI(t, "verify", pdf, "--key", filepath.Join(data, config.SigningPublicKeyFile), "--config", filepath.Join("..", "..", "config.toml"))
 	if err != nil {
 		t.Fatalf("verify the receipt with its config: %v\n%s", err, out)
 	}

@@ -260,7 +260,7 @@ func Verify(token string, pub ed25519.PublicKey, now time.Time) (Invite, error) 
 // an existing one gives an error that matches ledger.ErrKeyExists and calls
 // it the invite key.
 func GenerateKey(keyPath, pubPath string) (ed25519.PrivateKey, error) {
-	priv, err := ledger.GenerateKeyFiles(keyPath, pubPath)
+	priv, err := ledger.GenerateKey(keyPath, pubPath)
 	if errors.Is(err, ledger.ErrKeyExists) {
 		return nil, keyExistsError(keyPath)
 	}

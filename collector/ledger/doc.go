@@ -94,9 +94,11 @@
 //
 // # Keys
 //
-// The signing key is an Ed25519 key stored as PKCS #8 PEM ("signing.key",
-// mode 0600) beside its public key as PKIX PEM ("signing.pub"). See
-// [LoadOrCreateKey] and [ReadPublicKey].
+// The signing key is an Ed25519 key stored as PKCS #8 PEM (mode 0600)
+// beside its public key as PKIX PEM. See [LoadOrCreateKey] and
+// [ReadPublicKey]. The files' names ("signing.key", "signing.pub") and the
+// log's ("decisions.jsonl") are the data folder's layout, which
+// internal/config's Paths owns: this package takes paths from its caller.
 //
 // # Signing and storage
 //

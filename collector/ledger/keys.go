@@ -13,26 +13,16 @@ import (
 	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
-// Key file names inside a data directory.
-const (
-	PrivateKeyFile = "signing.key"
-	PublicKeyFile  = "signing.pub"
-)
-
-// ErrKeyExists is returned by [GenerateKey] when dir already holds a key.
+// ErrKeyExists is returned by [GenerateKey] when the private key file exists.
 var ErrKeyExists = errors.New("a signing key already exists")
 
-// GenerateKey creates a new Ed25519 key pair in dir: the private key as
-// PKCS #8 PEM with mode 0600, the public key as PKIX PEM with mode 0644. It
-// never overwrites an existing key ([ErrKeyExists]).
-func GenerateKey(dir string) (ed25519.PrivateKey, error) {
-	return GenerateKeyFiles(filepath.Join(dir, PrivateKeyFile), filepath.Join(dir, PublicKeyFile))
-}
-
-// GenerateKeyFiles is [GenerateKey] with the two file names given, for keys
-// other than the log's (e.g. the invite key). The folder of privPath is
-// created with mode 0700 if needed.
-func GenerateKeyFiles(privPath, pubPath string) (ed25519.PrivateKey, error) {
+// GenerateKey creates a new Ed25519 key pair: the private key in privPath
+// as PKCS #8 PEM with mode 0600, the public key in pubPath as PKIX PEM with
+// mode 0644. The folder of privPath is created with mode 0700 if needed.
+// It never overwrites an existing key ([ErrKeyExists]). The log's key
+// pair and the invite key use it; the caller names the files (the data
+// folder's layout is internal/config's).
+func GenerateKey(privPath, pubPath string) (ed25519.PrivateKey, error) {
 	if err := os.MkdirAll(filepath.Dir(privPath), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", filepath.Dir(privPath), err)
 	}
@@ -60,17 +50,18 @@ func GenerateKeyFiles(privPath, pubPath string) (ed25519.PrivateKey, error) {
 	return priv, nil
 }
 
-// LoadOrCreateKey reads dir's private key, generating one first if none
-// exists. created reports whether a key was generated.
-func LoadOrCreateKey(dir string) (priv ed25519.PrivateKey, created bool, err error) {
-	priv, err = ReadPrivateKey(filepath.Join(dir, PrivateKeyFile))
+// LoadOrCreateKey reads the private key in privPath, generating a key pair
+// first ([GenerateKey], the public key in pubPath) if none exists. created
+// reports whether a key was generated.
+func LoadOrCreateKey(privPath, pubPath string) (priv ed25519.PrivateKey, created bool, err error) {
+	priv, err = ReadPrivateKey(privPath)
 	if err == nil {
 		return priv, false, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, false, err
 	}
-	priv, err = GenerateKey(dir)
+	priv, err = GenerateKey(privPath, pubPath)
 	if err != nil {
 		return nil, false, err
 	}

@@ -302,27 +302,28 @@ func TestConcurrentAppendsGroupCommit(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	dir := t.TempDir()
-	priv, created, err := LoadOrCreateKey(dir)
+	privPath, pubPath := filepath.Join(dir, "signing.key"), filepath.Join(dir, "signing.pub")
+	priv, created, err := LoadOrCreateKey(privPath, pubPath)
 	if err != nil || !created {
 		t.Fatalf("LoadOrCreateKey = %v, %v", created, err)
 	}
-	st, _ := os.Stat(filepath.Join(dir, PrivateKeyFile))
+	st, _ := os.Stat(privPath)
 	if got := st.Mode().Perm(); got != 0o600 {
 		t.Errorf("key mode = %o, want 600", got)
 	}
-	again, created, err := LoadOrCreateKey(dir)
+	again, created, err := LoadOrCreateKey(privPath, pubPath)
 	if err != nil || created || !again.Equal(priv) {
 		t.Errorf("second load: created=%v err=%v equal=%v", created, err, again.Equal(priv))
 	}
-	if _, err := GenerateKey(dir); !errors.Is(err, ErrKeyExists) {
+	if _, err := GenerateKey(privPath, pubPath); !errors.Is(err, ErrKeyExists) {
 		t.Errorf("GenerateKey over existing = %v, want ErrKeyExists", err)
 	}
-	p, err := ReadPublicKey(filepath.Join(dir, PublicKeyFile))
+	p, err := ReadPublicKey(pubPath)
 	if err != nil || !p.Equal(priv.Public()) {
 		t.Errorf("ReadPublicKey = %v", err)
 	}
-	os.Chmod(filepath.Join(dir, PrivateKeyFile), 0o644)
-	if _, err := ReadPrivateKey(filepath.Join(dir, PrivateKeyFile)); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	os.Chmod(privPath, 0o644)
+	if _, err := ReadPrivateKey(privPath); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("world-readable key: err = %v", err)
 	}
 }

@@ -11,9 +11,6 @@ import (
 	"syscall"
 )
 
-// FileName is the decisions log's name inside a data directory.
-const FileName = "decisions.jsonl"
-
 // ErrLocked is returned by [Open] when another process holds the log.
 var ErrLocked = errors.New("log is in use by another process")
 

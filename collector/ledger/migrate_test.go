@@ -43,7 +43,7 @@ func v1People() []Record {
 // v1PeopleLog writes v1People as a version-1 log (deterministic bytes).
 func v1PeopleLog(t testing.TB) []byte {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), FileName)
+	path := filepath.Join(t.TempDir(), "decisions.jsonl")
 	l, _, err := Open(path, testKey(t), Options{Version: FormatV1})
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +364,7 @@ func TestReplaceCrash(t *testing.T) {
 	for _, step := range append(ReplaceSteps, "none") {
 		t.Run(step, func(t *testing.T) {
 			dir := t.TempDir()
-			path := filepath.Join(dir, FileName)
+			path := filepath.Join(dir, "decisions.jsonl")
 			if err := os.WriteFile(path, log, 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -414,7 +414,7 @@ func headOf(t *testing.T, b []byte) Head {
 // goes on taking appends.
 func TestFileStoreRedact(t *testing.T) {
 	_, out := migrate(t, v1PeopleLog(t))
-	path := filepath.Join(t.TempDir(), FileName)
+	path := filepath.Join(t.TempDir(), "decisions.jsonl")
 	if err := os.WriteFile(path, out, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +453,7 @@ func TestFileStoreRedact(t *testing.T) {
 // benchLog is a version-1 log of n decisions of n/2 people, migrated.
 func benchLog(b *testing.B, n int) (v1, migrated []byte) {
 	b.Helper()
-	path := filepath.Join(b.TempDir(), FileName)
+	path := filepath.Join(b.TempDir(), "decisions.jsonl")
 	l, _, err := Open(path, testKey(b), Options{Version: FormatV1})
 	if err != nil {
 		b.Fatal(err)

@@ -14,13 +14,14 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/translog"
+	"github.com/chatconsent/chatconsent/internal/config"
 )
 
 var priv = ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize))
 
 func openTL(t *testing.T, dir string) *translog.Log {
 	t.Helper()
-	k, _, err := translog.LoadOrCreateKey(dir, "c.example.org/log")
+	k, _, err := translog.LoadOrCreateKey(filepath.Join(dir, config.CheckpointKeyFile), filepath.Join(dir, config.CheckpointVerifierKeyFile), "c.example.org/log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func closeTL(t *testing.T, tl *translog.Log) {
 // openLedger opens the JSONL log in dir through a Store feeding tl.
 func openLedger(t *testing.T, dir string, tl *translog.Log, version int) (*ledger.Log, *Store) {
 	t.Helper()
-	fs, err := ledger.OpenFileStore(filepath.Join(dir, ledger.FileName), ledger.FileOptions{})
+	fs, err := ledger.OpenFileStore(filepath.Join(dir, config.LogFile), ledger.FileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func appendN(t *testing.T, l *ledger.Log, n int) {
 // v2Lines returns the version-2 lines of the JSONL file in dir.
 func v2Lines(t *testing.T, dir string) [][]byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, ledger.FileName))
+	b, err := os.ReadFile(filepath.Join(dir, config.LogFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestFeedAndCatchUp(t *testing.T) {
 	checkTL(t, dir, tl, v2Lines(t, dir))
 
 	// Three lines appended while the transparency log was not fed.
-	fs, err := ledger.OpenFileStore(filepath.Join(dir, ledger.FileName), ledger.FileOptions{})
+	fs, err := ledger.OpenFileStore(filepath.Join(dir, config.LogFile), ledger.FileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,12 +191,12 @@ func TestAhead(t *testing.T) {
 	appendN(t, l, 2)
 	l.Close()
 	closeTL(t, tl)
-	if err := os.Remove(filepath.Join(dir, ledger.FileName)); err != nil {
+	if err := os.Remove(filepath.Join(dir, config.LogFile)); err != nil {
 		t.Fatal(err)
 	}
 	tl = openTL(t, dir)
 	defer closeTL(t, tl)
-	fs, err := ledger.OpenFileStore(filepath.Join(dir, ledger.FileName), ledger.FileOptions{})
+	fs, err := ledger.OpenFileStore(filepath.Join(dir, config.LogFile), ledger.FileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

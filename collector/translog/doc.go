@@ -17,8 +17,10 @@
 // it, if time-stamping is configured; see [TimestampDir]) and
 // "timestamp/latest" — exactly what [Handler] serves
 // and [Mirror] copies — and Tessera's private ".state" folder (tree size and
-// root, locks), never served. The checkpoint key lives beside the ledger's
-// signing key: [SignerKeyFile] (0600) and [VerifierKeyFile].
+// root, locks), never served. The checkpoint key pair (see [GenerateKey]) lives
+// beside the ledger's signing key; its files' names ("checkpoint.key",
+// "checkpoint.vkey") are the data folder's layout, which internal/config's
+// Paths owns: this package takes paths from its caller.
 //
 // # Durability, read from Tessera v1.0.4's source
 //

@@ -13,17 +13,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
-// Key file names inside a data directory, beside the ledger's signing key.
-const (
-	// SignerKeyFile holds the checkpoint signing key in signed-note format
-	// ("PRIVATE+KEY+<origin>+<hash>+<base64>"), mode 0600.
-	SignerKeyFile = "checkpoint.key"
-	// VerifierKeyFile holds the matching verifier key
-	// ("<origin>+<hash>+<base64>"), mode 0644: the key a data subject or
-	// auditor needs, published and printed by keygen and doctor.
-	VerifierKeyFile = "checkpoint.vkey"
-)
-
 // ErrKeyExists is returned by [GenerateKey] when the folder already holds a
 // checkpoint key.
 var ErrKeyExists = errors.New("a checkpoint key already exists")
@@ -43,25 +32,31 @@ func Origin(publicURL string) (string, error) {
 	return o, nil
 }
 
-// GenerateKey creates a new Ed25519 checkpoint key named origin in dir
-// (the signer key with mode 0600, the verifier key with mode 0644) and
-// returns the verifier key text. It never overwrites an existing key
+// GenerateKey creates a new Ed25519 checkpoint key named origin and
+// returns the verifier key text. The signer key goes to signerPath in
+// signed-note format ("PRIVATE+KEY+<origin>+<hash>+<base64>"), mode 0600;
+// the verifier key ("<origin>+<hash>+<base64>", the key a data subject or
+// auditor needs, published and printed by keygen and doctor) to
+// verifierPath, mode 0644. The folder of signerPath is created with mode
+// 0700 if needed. It never overwrites an existing signer key
 // ([ErrKeyExists]).
-func GenerateKey(dir, origin string) (vkey string, err error) {
+func GenerateKey(signerPath, verifierPath, origin string) (vkey string, err error) {
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
 	if err != nil {
 		return "", fmt.Errorf("generate checkpoint key for %q: %w", origin, err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("create %s: %w", dir, err)
+	if dir := filepath.Dir(signerPath); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", fmt.Errorf("create %s: %w", dir, err)
+		}
 	}
-	if err := createNew(filepath.Join(dir, SignerKeyFile), []byte(skey+"\n"), 0o600); err != nil {
+	if err := createNew(signerPath, []byte(skey+"\n"), 0o600); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return "", fmt.Errorf("%s: %w", filepath.Join(dir, SignerKeyFile), ErrKeyExists)
+			return "", fmt.Errorf("%s: %w", signerPath, ErrKeyExists)
 		}
 		return "", err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, VerifierKeyFile), []byte(vkey+"\n"), 0o644); err != nil {
+	if err := writeFileAtomic(verifierPath, []byte(vkey+"\n"), 0o644); err != nil {
 		return "", err
 	}
 	return vkey, nil
@@ -73,18 +68,18 @@ type Key struct {
 	Verifier note.Verifier
 }
 
-// LoadOrCreateKey reads the checkpoint key from dir, creating a key named
-// origin first if there is none. An existing key keeps its name even if
-// origin changed since (a log's identity never changes).
-func LoadOrCreateKey(dir, origin string) (k Key, created bool, err error) {
-	p := filepath.Join(dir, SignerKeyFile)
-	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-		if _, err := GenerateKey(dir, origin); err != nil && !errors.Is(err, ErrKeyExists) {
+// LoadOrCreateKey reads the checkpoint signer key in signerPath, creating a
+// key named origin first ([GenerateKey], the verifier key in verifierPath)
+// if there is none. An existing key keeps its name even if origin changed
+// since (a log's identity never changes).
+func LoadOrCreateKey(signerPath, verifierPath, origin string) (k Key, created bool, err error) {
+	if _, err := os.Stat(signerPath); errors.Is(err, os.ErrNotExist) {
+		if _, err := GenerateKey(signerPath, verifierPath, origin); err != nil && !errors.Is(err, ErrKeyExists) {
 			return Key{}, false, err
 		}
 		created = true
 	}
-	k, err = ReadKey(p)
+	k, err = ReadKey(signerPath)
 	return k, created, err
 }
 
@@ -115,9 +110,9 @@ func ParseVerifier(arg string) (note.Verifier, error) {
 	return v, nil
 }
 
-// VerifierKey returns the verifier key text stored in dir.
-func VerifierKey(dir string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(dir, VerifierKeyFile))
+// VerifierKey returns the verifier key text stored in the file path.
+func VerifierKey(path string) (string, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("read checkpoint verifier key: %w", err)
 	}

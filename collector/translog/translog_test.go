@@ -22,7 +22,7 @@ import (
 
 func testKey(t testing.TB, dir string) Key {
 	t.Helper()
-	k, _, err := LoadOrCreateKey(dir, "c.example.org/log")
+	k, _, err := LoadOrCreateKey(filepath.Join(dir, "checkpoint.key"), filepath.Join(dir, "checkpoint.vkey"), "c.example.org/log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,18 +425,19 @@ func TestKeysAndOrigin(t *testing.T) {
 		t.Error("Origin of a non-URL: no error")
 	}
 	dir := t.TempDir()
-	vkey, err := GenerateKey(dir, "c.example.org/log")
+	skeyPath, vkeyPath := filepath.Join(dir, "checkpoint.key"), filepath.Join(dir, "checkpoint.vkey")
+	vkey, err := GenerateKey(skeyPath, vkeyPath, "c.example.org/log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := GenerateKey(dir, "c.example.org/log"); !errors.Is(err, ErrKeyExists) {
+	if _, err := GenerateKey(skeyPath, vkeyPath, "c.example.org/log"); !errors.Is(err, ErrKeyExists) {
 		t.Fatalf("second key: %v, want ErrKeyExists", err)
 	}
-	st, _ := os.Stat(filepath.Join(dir, SignerKeyFile))
+	st, _ := os.Stat(skeyPath)
 	if st.Mode().Perm() != 0o600 {
 		t.Errorf("signer key mode %v", st.Mode().Perm())
 	}
-	v, err := ParseVerifier(filepath.Join(dir, VerifierKeyFile))
+	v, err := ParseVerifier(vkeyPath)
 	if err != nil || v.Name() != "c.example.org/log" || !strings.HasPrefix(vkey, "c.example.org/log+") {
 		t.Fatalf("verifier %v, %v (%s)", v, err, vkey)
 	}

@@ -147,7 +147,7 @@ func TestWitnesses(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	k := testKey(t, dir)
-	vkey, _ := VerifierKey(dir)
+	vkey, _ := VerifierKey(filepath.Join(dir, "checkpoint.vkey"))
 	w1 := startWitness(t, "w1.example/witness", k.Verifier.Name(), vkey)
 	w2 := startWitness(t, "w2.example/witness", k.Verifier.Name(), vkey)
 	ws := []WitnessConfig{{URL: w1.url, Key: w1.vkey}, {URL: w2.url, Key: w2.vkey}}

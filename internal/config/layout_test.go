@@ -1,35 +1,57 @@
 package config_test
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
-	"github.com/chatconsent/chatconsent/collector/ledger"
-	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
-// TestLayoutMatchesLedger: ledger's own folder helpers (GenerateKey,
-// LoadOrCreateKey, used by the collector until the ledger takes a Signer)
-// name the key files as config does.
-func TestLayoutMatchesLedger(t *testing.T) {
+// TestLayoutOnlyHere: the data folder's file names are spelled in this
+// package only. The log's and the transparency log's packages take paths
+// from their callers (GenerateKey, LoadOrCreateKey, VerifierKey, Open), so
+// none of their non-test files may hold one of the names as a string.
+func TestLayoutOnlyHere(t *testing.T) {
 	t.Parallel()
-	if ledger.PrivateKeyFile != config.SigningKeyFile || ledger.PublicKeyFile != config.SigningPublicKeyFile {
-		t.Errorf("ledger names the keys %s, %s; config %s, %s", ledger.PrivateKeyFile, ledger.PublicKeyFile, config.SigningKeyFile, config.SigningPublicKeyFile)
+	names := []string{
+		config.LogFile, config.SigningKeyFile, config.SigningPublicKeyFile,
+		config.CheckpointKeyFile, config.CheckpointVerifierKeyFile,
+		config.InviteKeyFile, config.InvitePublicKeyFile, config.OwnersFile,
 	}
-	if ledger.FileName != config.LogFile {
-		t.Errorf("ledger names the log %s, config %s", ledger.FileName, config.LogFile)
-	}
-}
-
-// TestLayoutMatchesTranslog: translog's folder helpers (GenerateKey,
-// LoadOrCreateKey, VerifierKey) name the checkpoint keys as config does.
-func TestLayoutMatchesTranslog(t *testing.T) {
-	t.Parallel()
-	if translog.SignerKeyFile != config.CheckpointKeyFile || translog.VerifierKeyFile != config.CheckpointVerifierKeyFile {
-		t.Errorf("translog names the checkpoint keys %s, %s; config %s, %s", translog.SignerKeyFile, translog.VerifierKeyFile, config.CheckpointKeyFile, config.CheckpointVerifierKeyFile)
+	for _, dir := range []string{"../../collector/ledger", "../../collector/translog"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no Go files in %s (%v)", dir, err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(strings.TrimSpace(line), "//") {
+					continue
+				}
+				for _, n := range names {
+					if strings.Contains(line, `"`+n+`"`) {
+						t.Errorf("%s:%d spells %q; take the path from internal/config's Paths", f, i+1, n)
+					}
+				}
+			}
+		}
 	}
 	p := (&config.Config{Dir: "/site"}).Paths("/d")
-	if p.CheckpointKey != "/d/checkpoint.key" || p.CheckpointVerifierKey != "/d/checkpoint.vkey" {
-		t.Errorf("Paths: checkpoint keys %s, %s", p.CheckpointKey, p.CheckpointVerifierKey)
+	for got, want := range map[string]string{
+		p.Log: "/d/decisions.jsonl", p.SigningKey: "/d/signing.key", p.SigningPublicKey: "/d/signing.pub",
+		p.CheckpointKey: "/d/checkpoint.key", p.CheckpointVerifierKey: "/d/checkpoint.vkey",
+	} {
+		if got != want {
+			t.Errorf("Paths: %s, want %s", got, want)
+		}
 	}
 }

@@ -43,7 +43,6 @@ import (
 	"net/textproto"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -144,7 +143,7 @@ func Run(ctx context.Context, o Options) []Result {
 	if usable {
 		key, pub := CheckKey(paths)
 		res = append(res, key)
-		res = append(res, CheckCheckpointKey(paths.Data))
+		res = append(res, CheckCheckpointKey(paths))
 		res = append(res, CheckLog(paths, pub, o.Now()))
 	}
 	if usable || cfg.Invite.PublicKey != "" {
@@ -310,12 +309,13 @@ func CheckKey(p config.Paths) (Result, ed25519.PublicKey) {
 	return r, want
 }
 
-// CheckCheckpointKey checks the transparency log's checkpoint key in dir
-// (mode 0600, its verifier key beside it) and names the verifier key, the
-// one auditors and data subjects check checkpoints and receipts with.
-func CheckCheckpointKey(dir string) Result {
+// CheckCheckpointKey checks the transparency log's checkpoint key
+// (paths.CheckpointKey, mode 0600, and its verifier key
+// paths.CheckpointVerifierKey) and names the verifier key, the one
+// auditors and data subjects check checkpoints and receipts with.
+func CheckCheckpointKey(paths config.Paths) Result {
 	r := Result{Check: "checkpoint key"}
-	p := filepath.Join(dir, translog.SignerKeyFile)
+	p, dir := paths.CheckpointKey, paths.Data
 	st, err := os.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		r.Status, r.Detail = Warn, p+" is missing"
@@ -335,13 +335,13 @@ func CheckCheckpointKey(dir string) Result {
 		r.Status, r.Detail, r.Fix = Fail, err.Error(), "restore "+p+" from your backup"
 		return r
 	}
-	vkey, err := translog.VerifierKey(dir)
+	vkey, err := translog.VerifierKey(paths.CheckpointVerifierKey)
 	if err != nil {
-		r.Status, r.Detail, r.Fix = Fail, err.Error(), "restore "+filepath.Join(dir, translog.VerifierKeyFile)+" from your backup"
+		r.Status, r.Detail, r.Fix = Fail, err.Error(), "restore "+paths.CheckpointVerifierKey+" from your backup"
 		return r
 	}
 	if v, err := translog.ParseVerifier(vkey); err != nil || v.Name() != k.Verifier.Name() || v.KeyHash() != k.Verifier.KeyHash() {
-		r.Status, r.Detail = Fail, translog.VerifierKeyFile+" does not belong to "+p
+		r.Status, r.Detail = Fail, paths.CheckpointVerifierKey+" does not belong to "+p
 		r.Fix = "restore the matching pair from one backup"
 		return r
 	}

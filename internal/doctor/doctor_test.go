@@ -49,10 +49,10 @@ func deployment(t *testing.T, cfgText string) (string, string) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	if _, err := translog.GenerateKey(data, "c.example.org/log"); err != nil {
+	if _, err := translog.GenerateKey(filepath.Join(data, config.CheckpointKeyFile), filepath.Join(data, config.CheckpointVerifierKeyFile), "c.example.org/log"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ledger.GenerateKey(data); err != nil {
+	if _, err := ledger.GenerateKey(filepath.Join(data, config.SigningKeyFile), filepath.Join(data, config.SigningPublicKeyFile)); err != nil {
 		t.Fatal(err)
 	}
 	return cfg, data
@@ -171,18 +171,18 @@ func TestFailingChecks(t *testing.T) {
 			return o
 		}, nil},
 		{"key missing", "signing key", "missing", "restore it from your backup", func(t *testing.T, cfg, data string) Options {
-			os.Remove(filepath.Join(data, ledger.PrivateKeyFile))
+			os.Remove(filepath.Join(data, config.SigningKeyFile))
 			return opts(cfg)
 		}, nil},
 		{"key readable by others", "signing key", "mode 0644", "chmod 600", func(t *testing.T, cfg, data string) Options {
-			os.Chmod(filepath.Join(data, ledger.PrivateKeyFile), 0o644)
+			os.Chmod(filepath.Join(data, config.SigningKeyFile), 0o644)
 			return opts(cfg)
 		}, []string{"decisions log"}},
 		{"public key of another pair", "signing key", "does not belong", "matching pair", func(t *testing.T, cfg, data string) Options {
 			other := t.TempDir()
-			ledger.GenerateKey(other)
-			b, _ := os.ReadFile(filepath.Join(other, ledger.PublicKeyFile))
-			os.WriteFile(filepath.Join(data, ledger.PublicKeyFile), b, 0o644)
+			ledger.GenerateKey(filepath.Join(other, config.SigningKeyFile), filepath.Join(other, config.SigningPublicKeyFile))
+			b, _ := os.ReadFile(filepath.Join(other, config.SigningPublicKeyFile))
+			os.WriteFile(filepath.Join(data, config.SigningPublicKeyFile), b, 0o644)
 			return opts(cfg)
 		}, nil},
 		{"log tampered", "decisions log", "signature", "restore the log", func(t *testing.T, cfg, data string) Options {
@@ -359,11 +359,11 @@ func rewrite(t *testing.T, path, old, new string) {
 // writeLog appends one decision dated at to the log in data.
 func writeLog(t *testing.T, data string, at time.Time) string {
 	t.Helper()
-	priv, err := ledger.ReadPrivateKey(filepath.Join(data, ledger.PrivateKeyFile))
+	priv, err := ledger.ReadPrivateKey(filepath.Join(data, config.SigningKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(data, ledger.FileName)
+	p := filepath.Join(data, config.LogFile)
 	l, _, err := ledger.Open(p, priv, ledger.Options{Version: ledger.FormatV1})
 	if err != nil {
 		t.Fatal(err)

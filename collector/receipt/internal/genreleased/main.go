@@ -131,10 +131,10 @@ func run(out, src string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, ledger.PublicKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(out, config.SigningPublicKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
 		return err
 	}
-	logPath := filepath.Join(out, ledger.FileName)
+	logPath := filepath.Join(out, config.LogFile)
 	os.Remove(logPath)
 	log, _, err := ledger.Open(logPath, priv, ledger.Options{})
 	if err != nil {
