@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/chatconsent/chatconsent/internal/fields"
 )
 
 // Layout names every theme provides.
@@ -106,6 +108,50 @@ type Form struct {
 	// NoMail says that receipts are not mailed (no [smtp] in the config):
 	// the e-mail field says so instead of promising a copy by mail.
 	NoMail bool
+	// table is internal/fields' table the inputs come from; nil means
+	// fields.All (tests give a copy with a field more).
+	table []fields.Field
+}
+
+// Input is one text input of a form as the layouts render it: a row of
+// internal/fields' table with the value to re-fill, the theme string of
+// its hint in this form's state, and its error message.
+type Input struct {
+	fields.Field
+	Value    string
+	Hint     string // theme string key, "" for no hint
+	Error    string
+	ReadOnly bool
+}
+
+// ConsentInputs are the consent form's text inputs (fields.Inputs of
+// fields.Consent): the layout ranges over them.
+func (f *Form) ConsentInputs() []Input { return f.inputs(fields.Consent) }
+
+// WithdrawalInputs are the withdrawal form's text inputs.
+func (f *Form) WithdrawalInputs() []Input { return f.inputs(fields.Withdrawal) }
+
+func (f *Form) inputs(form fields.Form) []Input {
+	table := f.table
+	if table == nil {
+		table = fields.All
+	}
+	var out []Input
+	for _, fd := range fields.Inputs(table, form) {
+		in := Input{Field: fd, Value: f.Values.Get(fd.Name), Error: f.ErrorFor(fd.Name), Hint: fd.Hint}
+		switch {
+		case fd.Hint == "":
+		case form == fields.Withdrawal:
+			in.Hint = "withdraw_" + fd.Hint
+		case fd.FromInvite && f.Invite != "":
+			in.Hint = "invite_" + fd.Hint
+		case fd.Check == fields.CheckEmail && f.NoMail:
+			in.Hint = fd.Hint + "_nomail"
+		}
+		in.ReadOnly = form == fields.Consent && fd.FromInvite && f.Invite != ""
+		out = append(out, in)
+	}
+	return out
 }
 
 // FormPurpose is one checkbox.
@@ -114,8 +160,29 @@ type FormPurpose struct {
 	Checked                bool
 }
 
-// FormValues re-fills the form after an error.
-type FormValues struct{ Name, Phone, Email, RecordID string }
+// FormValues re-fills the form after an error: the values of the table's
+// inputs ([Form.ConsentInputs]) by field name. Name, Phone, Email and
+// RecordID are kept as members for layouts that name them
+// (.Values.Name); Other holds the value of any other input of the table.
+type FormValues struct {
+	Name, Phone, Email, RecordID string
+	Other                        map[string]string
+}
+
+// Get returns the value of the input named field.
+func (v FormValues) Get(field string) string {
+	switch field {
+	case fields.Name:
+		return v.Name
+	case fields.Phone:
+		return v.Phone
+	case fields.Email:
+		return v.Email
+	case fields.ID:
+		return v.RecordID
+	}
+	return v.Other[field]
+}
 
 // FieldError is a message for one field, in the page's language.
 type FieldError struct{ Field, Message string }
@@ -323,13 +390,23 @@ func (t *Theme) addIDs(srcs ...[]byte) {
 
 // ElementIDs returns the element ids the layouts can write (the form's
 // fields, their hints and errors, <main id="main">), given the site's
-// purpose ids: content must not use them for its headings. An id written
-// with a template action other than {{.ID}} is not known here.
+// purpose ids: content must not use them for its headings. The text
+// inputs' ids come from internal/fields' table; another id written with a
+// template action other than {{.ID}} is not known here.
 func (t *Theme) ElementIDs(purposeIDs []string) []string {
 	var out []string
 	add := func(id string) {
 		if !strings.Contains(id, "{{") && !slices.Contains(out, id) {
 			out = append(out, id)
+		}
+	}
+	// The text inputs the layouts render from internal/fields' table
+	// (their ids are written as {{.Name}}).
+	for _, f := range fields.Inputs(fields.All, fields.Consent|fields.Withdrawal) {
+		add(f.Name)
+		add(f.Name + "-error")
+		if f.Hint != "" {
+			add(f.Name + "-hint")
 		}
 	}
 	for _, id := range t.ids {
