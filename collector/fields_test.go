@@ -2,6 +2,7 @@ package collector
 
 import (
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -65,5 +66,47 @@ func TestFieldLimitsDecoded(t *testing.T) {
 		if w.Code != tt.status || !strings.Contains(w.Body.String(), tt.want) {
 			t.Errorf("%s of %d runes: %d %.200s; want %d with %s", tt.field, len([]rune(tt.value)), w.Code, w.Body, tt.status, tt.want)
 		}
+	}
+}
+
+// TestFieldAddedToTable: a text field added to (a copy of) internal/fields'
+// table is decoded from a form and a JSON body without touching the
+// decoders, checked by its row (required, limit), and refused by the
+// decoders of the real table.
+func TestFieldAddedToTable(t *testing.T) {
+	t.Parallel()
+	table := slices.Clone(fields.All)
+	table = append(table, fields.Field{
+		Name: "company", Forms: fields.Consent, MaxRunes: 5, Required: true,
+		Input: "text", Label: "company_label", Check: fields.CheckText,
+	})
+	form := &Request{}
+	if err := decodeFormFields(url.Values{"company": {"ACME"}, fields.Name: {"Ada"}}, form.fieldsIn(table), &form.Purposes); err != nil {
+		t.Fatalf("form with the new field: %v", err)
+	}
+	if form.Other("company") != "ACME" || form.Name != "Ada" {
+		t.Errorf("decoded company %q, name %q", form.Other("company"), form.Name)
+	}
+	js := &Request{}
+	if err := decodeJSONFields([]byte(`{"company":"ACME","name":"Ada"}`), js.fieldsIn(table), &js.Purposes); err != nil || js.Other("company") != "ACME" {
+		t.Fatalf("JSON with the new field: %q, %v", js.Other("company"), err)
+	}
+	if err := decodeFormFields(url.Values{"company": {"ACME"}}, (&Request{}).fields(), new([]string)); err == nil {
+		t.Error("the real table's decoder took a field it does not have")
+	}
+	for _, tt := range []struct{ value, code string }{{"ACME", ""}, {"  ", "company"}, {"ACME Ltd", "company_invalid"}, {"A\u202eB", "company_invalid"}} {
+		req := &Request{}
+		decodeFormFields(url.Values{"company": {tt.value}}, req.fieldsIn(table), &req.Purposes)
+		errs := checkOther(table, req)
+		var got string
+		if len(errs) > 0 {
+			got = errs[0].Field + ":" + errs[0].Code
+		}
+		if want := map[bool]string{true: "", false: "company:" + tt.code}[tt.code == ""]; got != want || len(errs) > 1 {
+			t.Errorf("company %q: errors %v, want %q", tt.value, errs, want)
+		}
+	}
+	if v := otherValues(form); v["company"] != "ACME" {
+		t.Errorf("re-filled values %v", v)
 	}
 }

@@ -50,6 +50,19 @@ type Request struct {
 	TextVersion string   `json:"text_version"`
 	Honeypot    string   `json:"website"`
 	Invite      string   `json:"invite"`
+	// other holds the single-valued consent fields of internal/fields'
+	// table that have no member above (a field added to the table): they
+	// are decoded and checked by their row, and re-shown on the form; the
+	// record stores the subject's typed fields only.
+	other map[string]*string
+}
+
+// Other returns the value of a field of the table without a member.
+func (req *Request) Other(name string) string {
+	if p := req.other[name]; p != nil {
+		return *p
+	}
+	return ""
 }
 
 // FieldError names one bad field. Code is a stable machine-readable reason
@@ -165,13 +178,40 @@ func decodeForm(b []byte) (*Request, error) {
 	return req, nil
 }
 
-// fields maps each single-valued field name to where it is decoded.
-func (req *Request) fields() map[string]*string {
-	return map[string]*string{
+// fields maps each single-valued field of the consent form in
+// internal/fields' table to where it is decoded.
+func (req *Request) fields() map[string]*string { return req.fieldsIn(fields.All) }
+
+func (req *Request) fieldsIn(table []fields.Field) map[string]*string {
+	members := map[string]*string{
 		FieldDecision: &req.Decision, FieldName: &req.Name, FieldPhone: &req.Phone,
 		FieldEmail: &req.Email, FieldLang: &req.Lang, FieldTextVersion: &req.TextVersion,
 		FieldHoneypot: &req.Honeypot, FieldInvite: &req.Invite,
 	}
+	return singleFields(table, fields.Consent, members, &req.other)
+}
+
+// singleFields returns, for the single-valued fields of form in table,
+// where each is decoded: its request member in members, else a new string
+// kept in *other. A member whose field is not in the table is not
+// decoded (the decoders take the table's fields only).
+func singleFields(table []fields.Field, form fields.Form, members map[string]*string, other *map[string]*string) map[string]*string {
+	m := map[string]*string{}
+	for _, f := range fields.OfTable(table, form) {
+		if f.Repeated {
+			continue
+		}
+		p, ok := members[f.Name]
+		if !ok {
+			if *other == nil {
+				*other = map[string]*string{}
+			}
+			p = new(string)
+			(*other)[f.Name] = p
+		}
+		m[f.Name] = p
+	}
+	return m
 }
 
 // decodeFormFields stores parsed form values: each name in single at most
@@ -340,4 +380,38 @@ func validEmail(s string) bool {
 	}
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".")
+}
+
+// checkOther checks the consent fields of table that the request has no
+// member for by their row (fields.CheckText): a required one must not be
+// empty (code NAME, theme string "err_NAME"), and the text must pass
+// [checkText] with the row's limit (code NAME_invalid).
+func checkOther(table []fields.Field, req *Request) []FieldError {
+	var errs []FieldError
+	for _, f := range fields.OfTable(table, fields.Consent) {
+		if _, ok := req.other[f.Name]; !ok || f.Check != fields.CheckText {
+			continue
+		}
+		v := req.Other(f.Name)
+		switch {
+		case f.Required && strings.TrimSpace(v) == "":
+			errs = append(errs, FieldError{Field: f.Name, Code: f.Name})
+		case v != "" && checkText(v, f.MaxRunes) != "":
+			errs = append(errs, FieldError{Field: f.Name, Code: f.Name + "_invalid"})
+		}
+	}
+	return errs
+}
+
+// otherValues are the values of req's fields without a member, to re-fill
+// the form ([themes.FormValues].Other).
+func otherValues(req *Request) map[string]string {
+	if len(req.other) == 0 {
+		return nil
+	}
+	m := map[string]string{}
+	for k, p := range req.other {
+		m[k] = *p
+	}
+	return m
 }

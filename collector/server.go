@@ -50,6 +50,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/durable"
+	"github.com/chatconsent/chatconsent/internal/fields"
 	"github.com/chatconsent/chatconsent/internal/httpsec"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
@@ -461,6 +462,7 @@ func (s *Server) validate(req *Request) (*ledger.Record, []FieldError) {
 	if email != "" && (checkText(email, maxEmail) != "" || !validEmail(email)) {
 		add(FieldEmail, "email")
 	}
+	errs = append(errs, checkOther(fields.All, req)...)
 	var purposes []string
 	known := cfg.PurposeIDs()
 	for _, p := range req.Purposes {
@@ -697,7 +699,7 @@ func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string
 	form := &themes.Form{
 		Action:      s.o.PublicURL + "v1/consent",
 		TextVersion: req.TextVersion,
-		Values:      themes.FormValues{Name: req.Name, Phone: req.Phone, Email: req.Email},
+		Values:      themes.FormValues{Name: req.Name, Phone: req.Phone, Email: req.Email, Other: otherValues(req)},
 		Invite:      req.Invite,
 		NoMail:      s.o.Config.SMTP == nil,
 	}

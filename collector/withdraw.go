@@ -43,11 +43,16 @@ type WithdrawRequest struct {
 	Lang     string   `json:"lang"`
 	Invite   string   `json:"invite"`
 	Key      string   `json:"k"`
+	// other holds withdrawal fields of internal/fields' table without a
+	// member above; nothing reads them yet.
+	other map[string]*string
 }
 
-// fields lists the request's single-valued fields by name.
+// fields maps each single-valued field of the withdrawal form in
+// internal/fields' table to where it is decoded.
 func (w *WithdrawRequest) fields() map[string]*string {
-	return map[string]*string{FieldPhone: &w.Phone, FieldID: &w.ID, FieldLang: &w.Lang, FieldInvite: &w.Invite, FieldKey: &w.Key}
+	members := map[string]*string{FieldPhone: &w.Phone, FieldID: &w.ID, FieldLang: &w.Lang, FieldInvite: &w.Invite, FieldKey: &w.Key}
+	return singleFields(fields.All, fields.Withdrawal, members, &w.other)
 }
 
 // DecodeWithdrawForm parses an application/x-www-form-urlencoded

@@ -11,8 +11,9 @@ import (
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
-// The configuration validates field names against its own list; it must
-// be the receipt package's.
+// The configuration validates [[receipt.fields]] names before the receipt
+// package sees them: both lists are internal/fields' receipt column, and
+// neither may grow a list of its own.
 func TestFieldNamesAgree(t *testing.T) {
 	if !slices.Equal(config.ReceiptFieldNames, receipt.FieldNames) {
 		t.Errorf("config.ReceiptFieldNames = %v\nreceipt.FieldNames = %v", config.ReceiptFieldNames, receipt.FieldNames)

@@ -9,41 +9,41 @@ import (
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/chatconsent/chatconsent/internal/fields"
 )
 
 // Names of the values a form or positioned template shows: the AcroForm
-// field names of a form template and the Field of a [Placement]. The site
-// configuration (internal/config: ReceiptFieldNames) lists the same names.
+// field names of a form template and the Field of a [Placement]. They are
+// internal/fields' receipt column, which the site configuration
+// (internal/config: ReceiptFieldNames) reads too.
 const (
-	FieldController        = "controller"         // controller's name
-	FieldControllerAddress = "controller_address" // one line
-	FieldControllerEmail   = "controller_email"
-	FieldControllerPhone   = "controller_phone"
-	FieldName              = "name"     // data subject
-	FieldPhone             = "phone"    // E.164
-	FieldEmail             = "email"    // may be empty
-	FieldDecision          = "decision" // "Einwilligung erteilt" / "Consent granted" …
-	FieldTime              = "time"     // Europe/Berlin with UTC offset
-	FieldPurposes          = "purposes" // one line per purpose: "■ granted: Title"
-	FieldRecordID          = "record_id"
-	FieldTextVersion       = "text_version" // SHA-256 of the texts shown
-	FieldTextURL           = "text_url"
-	FieldKey               = "key" // signing key fingerprint
-	FieldWithdrawalURL     = "withdrawal_url"
-	FieldRef               = "ref" // on a withdrawal receipt: the decision withdrawn from
+	FieldController        = fields.Controller        // controller's name
+	FieldControllerAddress = fields.ControllerAddress // one line
+	FieldControllerEmail   = fields.ControllerEmail
+	FieldControllerPhone   = fields.ControllerPhone
+	FieldName              = fields.Name     // data subject
+	FieldPhone             = fields.Phone    // E.164
+	FieldEmail             = fields.Email    // may be empty
+	FieldDecision          = fields.Decision // "Einwilligung erteilt" / "Consent granted" …
+	FieldTime              = fields.Time     // Europe/Berlin with UTC offset
+	FieldPurposes          = fields.Purposes // one line per purpose: "■ granted: Title"
+	FieldRecordID          = fields.RecordID
+	FieldTextVersion       = fields.TextVersion // SHA-256 of the texts shown
+	FieldTextURL           = fields.TextURL
+	FieldKey               = fields.SigningKey // signing key fingerprint
+	FieldWithdrawalURL     = fields.WithdrawalURL
+	FieldRef               = fields.Ref // on a withdrawal receipt: the decision withdrawn from
 )
 
-// FieldNames lists every value name, in the order of the full receipt.
-var FieldNames = []string{
-	FieldController, FieldControllerAddress, FieldControllerEmail, FieldControllerPhone,
-	FieldName, FieldPhone, FieldEmail, FieldDecision, FieldTime, FieldPurposes,
-	FieldRecordID, FieldTextVersion, FieldTextURL, FieldKey, FieldWithdrawalURL, FieldRef,
-}
+// FieldNames lists every value name, in the order of the full receipt
+// (internal/fields.ReceiptNames of its table).
+var FieldNames = fields.ReceiptNames(fields.All)
 
 // RequiredFields must each appear on a form or positioned template:
 // without them a receipt does not say who decided what, when, or which
-// record proves it.
-var RequiredFields = []string{FieldName, FieldPhone, FieldDecision, FieldPurposes, FieldTime, FieldRecordID}
+// record proves it (internal/fields.ReceiptRequired of its table).
+var RequiredFields = fields.ReceiptRequired(fields.All)
 
 // Placement prints one value at a fixed position of the owner's template
 // ("stamping at configured positions"). Coordinates are PDF points from

@@ -38,6 +38,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/chatconsent/chatconsent/internal/fields"
 )
 
 // Config is a validated site configuration.
@@ -176,16 +178,13 @@ type ReceiptField struct {
 
 // ReceiptFieldNames are the values a receipt template can show, as named in
 // [[receipt.fields]] field = "…" and as AcroForm field names of a form
-// template. The receipt package prints them (collector/receipt: Field*).
-var ReceiptFieldNames = []string{
-	"controller", "controller_address", "controller_email", "controller_phone",
-	"name", "phone", "email", "decision", "time", "purposes",
-	"record_id", "text_version", "text_url", "key", "withdrawal_url", "ref",
-}
+// template: internal/fields' receipt column, which the receipt package
+// prints (collector/receipt: FieldNames).
+var ReceiptFieldNames = fields.ReceiptNames(fields.All)
 
 // RequiredReceiptFields must each be placed at least once: without them a
 // receipt does not say who decided what, when, or which record proves it.
-var RequiredReceiptFields = []string{"name", "phone", "decision", "purposes", "time", "record_id"}
+var RequiredReceiptFields = fields.ReceiptRequired(fields.All)
 
 // SMTP is the mail server that delivers receipts (the [smtp] table).
 type SMTP struct {

@@ -207,9 +207,11 @@ var All = []Field{
 }
 
 // Of returns the fields of form, in the order of [All].
-func Of(form Form) []Field { return of(All, form) }
+func Of(form Form) []Field { return OfTable(All, form) }
 
-func of(table []Field, form Form) []Field {
+// OfTable returns the fields of form in table (a copy of [All] with a
+// field more, in tests), in table order.
+func OfTable(table []Field, form Form) []Field {
 	var out []Field
 	for _, f := range table {
 		if f.Forms&form != 0 {
@@ -233,7 +235,7 @@ func Lookup(form Form, name string) (Field, bool) {
 // fields with an Input, in table order.
 func Inputs(table []Field, form Form) []Field {
 	var out []Field
-	for _, f := range of(table, form) {
+	for _, f := range OfTable(table, form) {
 		if f.Input != "" {
 			out = append(out, f)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -13,6 +14,7 @@ import (
 	_ "time/tzdata" // Europe/Berlin without the system's zoneinfo
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/fields"
 )
 
 // Berlin is the zone times are shown in; stored times stay UTC.
@@ -75,8 +77,44 @@ func (b *Book) Rows(since time.Time) []Row {
 	return rows
 }
 
-// CSVHeader is the first line [WriteCSV] writes.
-var CSVHeader = []string{"time_utc", "time_berlin", "type", "id", "phone", "name", "email", "decision", "purposes", "lang", "text_version", "invite", "ref"}
+// CSVHeader is the first line [WriteCSV] writes: the record's time, type
+// and id, the data subject's columns (internal/fields' export column:
+// phone, name, email), then the decision's.
+var CSVHeader = slices.Concat(
+	[]string{"time_utc", "time_berlin", "type", "id"},
+	fields.ExportColumns(fields.All),
+	[]string{"decision", "purposes", "lang", "text_version", "invite", "ref"},
+)
+
+// Subject returns the row's value of the data subject's column col (one
+// of internal/fields' export columns), "" for an unknown column.
+func (r Row) Subject(col string) string {
+	switch col {
+	case fields.Phone:
+		return r.Phone
+	case fields.Name:
+		return r.Name
+	case fields.Email:
+		return r.Email
+	}
+	return ""
+}
+
+// subjectCells are the data subject's cells of a CSV line: typed text
+// that a spreadsheet could run as a formula is defused ([safeCell]),
+// except in the column that identifies the person (the number, E.164 by
+// construction, whose "+" is kept).
+func subjectCells(r Row) []string {
+	var out []string
+	for _, col := range fields.ExportColumns(fields.All) {
+		v := r.Subject(col)
+		if !slices.ContainsFunc(fields.All, func(f fields.Field) bool { return f.Export == col && f.IdentifiesPerson }) {
+			v = safeCell(v)
+		}
+		out = append(out, v)
+	}
+	return out
+}
 
 // WriteCSV writes rows as CSV (RFC 4180, comma, CRLF line ends as
 // spreadsheets expect) with a header line. Purposes are separated by
@@ -104,11 +142,11 @@ func writeCSV(w io.Writer, rows []Row, comma rune) error {
 		return err
 	}
 	for _, r := range rows {
-		rec := []string{
-			r.Time.UTC().Format(time.RFC3339), r.Time.In(Berlin()).Format("2006-01-02 15:04:05"),
-			r.Type, r.ID, r.Phone, safeCell(r.Name), safeCell(r.Email), r.Decision,
-			strings.Join(r.Purposes, " "), r.Lang, r.TextVersion, r.Invite, r.Ref,
-		}
+		rec := slices.Concat(
+			[]string{r.Time.UTC().Format(time.RFC3339), r.Time.In(Berlin()).Format("2006-01-02 15:04:05"), r.Type, r.ID},
+			subjectCells(r),
+			[]string{r.Decision, strings.Join(r.Purposes, " "), r.Lang, r.TextVersion, r.Invite, r.Ref},
+		)
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

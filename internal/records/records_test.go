@@ -20,6 +20,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/fields"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
@@ -531,4 +532,23 @@ func FuzzNumberKey(f *testing.F) {
 			t.Fatalf("numberKey(%q) = %d, which stands for %q", phone, k, back)
 		}
 	})
+}
+
+// TestCSVSubjectFromTable: the CSV's subject columns are internal/fields'
+// export columns, and a row has a value for each.
+func TestCSVSubjectFromTable(t *testing.T) {
+	t.Parallel()
+	cols := fields.ExportColumns(fields.All)
+	if got := CSVHeader[4 : 4+len(cols)]; !slices.Equal(got, cols) {
+		t.Errorf("CSV subject columns %q, the table's %q", got, cols)
+	}
+	r := Row{Phone: "+491701234567", Name: "=Ada", Email: "a@example.org"}
+	for _, c := range cols {
+		if r.Subject(c) == "" {
+			t.Errorf("Row has no value for the table's column %q", c)
+		}
+	}
+	if got := subjectCells(r); !slices.Equal(got, []string{"+491701234567", "'=Ada", "a@example.org"}) {
+		t.Errorf("subject cells %q", got)
+	}
 }
