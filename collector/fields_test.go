@@ -110,3 +110,26 @@ func TestFieldAddedToTable(t *testing.T) {
 		t.Errorf("re-filled values %v", v)
 	}
 }
+
+// TestErrorLinksOnPage: the error summary of the consent form links each
+// error to an element on the page: a text input of the table by its
+// name, a hidden field (here a stale text version) to the buttons.
+func TestErrorLinksOnPage(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	body := strings.Replace(h.formBody("de", ""), "phone=0170+1234567", "phone=", 1)
+	body = strings.Replace(body, h.versions["de"], strings.Repeat("0", 64), 1)
+	w := h.do("POST", "/v1/consent", ctForm, body)
+	got := w.Body.String()
+	for _, want := range []string{`<a href="#phone">`, `<a href="#decision">`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%d: the error summary lacks %s:\n%s", w.Code, want, got)
+		}
+	}
+	if strings.Contains(got, `href="#text_version"`) {
+		t.Error("an error links to the hidden text_version field")
+	}
+	if !onPage(fields.Email) || onPage(fields.Honeypot) || onPage(fields.Lang) {
+		t.Error("onPage: email should be on the page, website and lang not")
+	}
+}

@@ -415,3 +415,13 @@ func otherValues(req *Request) map[string]string {
 	}
 	return m
 }
+
+// onPage reports whether the consent form shows field where a person can
+// see it (an element with the field's name as id): its text inputs (from
+// internal/fields' table), the purposes' fieldset and the buttons.
+func onPage(field string) bool {
+	if field == FieldPurpose || field == FieldDecision {
+		return true
+	}
+	return slices.ContainsFunc(fields.Inputs(fields.All, fields.Consent), func(f fields.Field) bool { return f.Name == field })
+}

@@ -713,8 +713,10 @@ func (s *Server) renderFormErrors(w http.ResponseWriter, status int, lang string
 			msg = t["err_field"] + " (" + e.Field + ")"
 		}
 		field := e.Field
-		if field == FieldTextVersion || field == FieldLang || field == FieldHoneypot || field == "" {
-			field = "decision"
+		if !onPage(field) {
+			// A hidden field (text version, language, honeypot): the
+			// error links to the buttons.
+			field = FieldDecision
 		}
 		form.Errors = append(form.Errors, themes.FieldError{Field: field, Message: msg})
 	}
