@@ -127,15 +127,13 @@ func (s *shaper) shape(text string) []glyph {
 }
 
 // texts returns, for reading receipts back (Text, Compare), the text of
-// every glyph the shaper can produce for a single letter: the font's
-// character map, each Arabic letter's contextual forms (shaped between
-// tatweels) and the lam-alef ligatures. It is computed once, on first use.
+// every glyph the shaper can produce for a single letter: each Arabic
+// letter's contextual forms (shaped between tatweels), the lam-alef
+// ligatures, and the font's character map for the other glyphs. It is
+// computed once, on first use.
 func (s *shaper) texts() map[uint16]string {
 	s.decodeOnce.Do(func() {
 		m := map[uint16]string{}
-		for g, r := range s.base.uni {
-			m[g] = string(r)
-		}
 		add := func(text, want string, n int) {
 			for _, g := range s.shape(text) {
 				if _, ok := m[g.id]; !ok && g.text == want && len([]rune(g.text)) == n {
@@ -146,7 +144,7 @@ func (s *shaper) texts() map[uint16]string {
 		const tatweel = "\u0640"
 		var letters []rune
 		for r := range s.base.chars {
-			if unicode.Is(unicode.Arabic, rune(r)) && unicode.IsLetter(rune(r)) {
+			if unicode.Is(unicode.Arabic, rune(r)) && unicode.IsLetter(rune(r)) && !presentationForm(rune(r)) {
 				letters = append(letters, rune(r))
 			}
 		}
@@ -162,9 +160,24 @@ func (s *shaper) texts() map[uint16]string {
 			add(la, reverseRunes(la), 2)
 			add(tatweel+la, reverseRunes(la), 2)
 		}
+		// Then the rest of the character map; a glyph of a contextual
+		// form is also mapped from its presentation form (U+FE8E …),
+		// which the letter took the place of above.
+		for g, r := range s.base.uni {
+			if _, ok := m[g]; !ok {
+				m[g] = string(r)
+			}
+		}
 		s.decode = m
 	})
 	return s.decode
+}
+
+// presentationForm reports whether r is one of Unicode's Arabic
+// presentation forms (compatibility characters for joined forms and
+// ligatures).
+func presentationForm(r rune) bool {
+	return 0xFB50 <= r && r <= 0xFDFF || 0xFE70 <= r && r <= 0xFEFF
 }
 
 // glyphText returns the text glyph g of m stands for.
