@@ -356,7 +356,11 @@ func contentStream(doc []line, keys map[string]string, origin types.Point) ([]by
 	b.WriteString("Q\n") // ends the template's graphics state, see wrapContents
 	for _, l := range doc {
 		if l.qr != nil {
-			b.WriteString(qrContent(l, [2]float64{origin.X, origin.Y}))
+			q, err := qrContent(l, [2]float64{origin.X, origin.Y})
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(q)
 			continue
 		}
 		fmt.Fprintf(&b, "BT /%s %s Tf %s g %s %s Td ", keys[l.font.name], num(l.size), num(l.gray), num(origin.X+l.x), num(origin.Y+l.y))
@@ -385,7 +389,7 @@ func contentStream(doc []line, keys map[string]string, origin types.Point) ([]by
 				if !ok {
 					return nil, fmt.Errorf("%w: %U %q in %q", ErrUncovered, r, r, l.text)
 				}
-				fmt.Fprintf(&b, "%04X", g)
+				writeGlyph(&b, g)
 			}
 			b.WriteString("> Tj ")
 		}
@@ -394,13 +398,19 @@ func contentStream(doc []line, keys map[string]string, origin types.Point) ([]by
 	return b.Bytes(), nil
 }
 
+// writeGlyph writes glyph id g as four hex digits ("%04X").
+func writeGlyph(b *bytes.Buffer, g uint16) {
+	const hex = "0123456789ABCDEF"
+	b.Write([]byte{hex[g>>12], hex[g>>8&15], hex[g>>4&15], hex[g&15]})
+}
+
 // shownShaped writes shaped glyphs as a TJ array: their ids, and where
 // the shaped advance differs from the glyph's width (kerning) the
 // difference in thousandths of an em (PDF 32000 9.4.3).
 func shownShaped(b *bytes.Buffer, f *metrics, gs []glyph) {
 	b.WriteString("[<")
 	for _, g := range gs {
-		fmt.Fprintf(b, "%04X", g.id)
+		writeGlyph(b, g.id)
 		w := 0
 		if int(g.id) < len(f.widths) {
 			w = f.widths[g.id]
@@ -461,6 +471,11 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 // trailing zeros.
 func num(f float64) string {
 	return strconv.FormatFloat(math.Round(f*1000)/1000, 'f', -1, 64)
+}
+
+// appendNum appends num(f) to b.
+func appendNum(b []byte, f float64) []byte {
+	return strconv.AppendFloat(b, math.Round(f*1000)/1000, 'f', -1, 64)
 }
 
 // wrapContents makes the page's content "q", the template's content, then
