@@ -108,13 +108,21 @@ type run struct {
 // characters f lacks).
 func runs(f *metrics, s string) []run {
 	var out []run
-	for _, r := range s {
+	start := 0
+	var cur *metrics
+	for i, r := range s {
 		rf := f.fontFor(r)
-		if n := len(out); n > 0 && out[n-1].font == rf {
-			out[n-1].text += string(r)
+		if i == 0 {
+			cur = rf
 			continue
 		}
-		out = append(out, run{rf, string(r)})
+		if rf != cur {
+			out = append(out, run{cur, s[start:i]})
+			start, cur = i, rf
+		}
+	}
+	if len(s) > 0 {
+		out = append(out, run{cur, s[start:]})
 	}
 	return out
 }
