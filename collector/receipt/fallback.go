@@ -1,12 +1,15 @@
 package receipt
 
 import (
+	"bytes"
+	"compress/zlib"
 	_ "embed"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -212,11 +215,13 @@ func fallbackFont(ctx *model.Context, f *metrics, used map[uint16]bool, tu []byt
 		for g, n := range newID {
 			binary.BigEndian.PutUint16(m[2*int(g):], n)
 		}
-		sd := types.StreamDict{Dict: types.Dict{"Filter": types.Name("FlateDecode")},
-			FilterPipeline: []types.PDFFilter{{Name: "FlateDecode"}}, Content: m}
-		if err := sd.Encode(); err != nil {
+		raw, err := deflate(m)
+		if err != nil {
 			return nil, err
 		}
+		n := int64(len(raw))
+		sd := types.StreamDict{Dict: types.Dict{"Filter": types.Name("FlateDecode"), "Length": types.Integer(n)},
+			FilterPipeline: []types.PDFFilter{{Name: "FlateDecode"}}, Content: m, Raw: raw, StreamLength: &n}
 		ref, err := ctx.IndRefForNewObject(sd)
 		if err != nil {
 			return nil, err
@@ -282,6 +287,29 @@ func fallbackFont(ctx *model.Context, f *metrics, used map[uint16]bool, tu []byt
 		"Type": types.Name("Font"), "Subtype": types.Name("Type0"), "BaseFont": base,
 		"Encoding": types.Name("Identity-H"), "DescendantFonts": types.Array{*cidRef}, "ToUnicode": *tuRef,
 	})
+}
+
+// deflaters are zlib writers at BestSpeed, reused: a new one costs more
+// (its state, cleared) than compressing a CIDToGIDMap of mostly zeros.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed)
+	return w
+}}
+
+// deflate returns b compressed in the zlib format (FlateDecode, PDF
+// 32000 7.4.4).
+func deflate(b []byte) ([]byte, error) {
+	var out bytes.Buffer
+	w := deflaters.Get().(*zlib.Writer)
+	defer deflaters.Put(w)
+	w.Reset(&out)
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // subsetTTF returns the TrueType font ttf with only the outlines of the
