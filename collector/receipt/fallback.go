@@ -1,15 +1,12 @@
 package receipt
 
 import (
-	"bytes"
-	"compress/zlib"
 	_ "embed"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -215,7 +212,7 @@ func fallbackFont(ctx *model.Context, f *metrics, used map[uint16]bool, tu []byt
 		for g, n := range newID {
 			binary.BigEndian.PutUint16(m[2*int(g):], n)
 		}
-		raw, err := deflate(m)
+		raw, err := deflateWith(&fastDeflaters, m)
 		if err != nil {
 			return nil, err
 		}
@@ -287,29 +284,6 @@ func fallbackFont(ctx *model.Context, f *metrics, used map[uint16]bool, tu []byt
 		"Type": types.Name("Font"), "Subtype": types.Name("Type0"), "BaseFont": base,
 		"Encoding": types.Name("Identity-H"), "DescendantFonts": types.Array{*cidRef}, "ToUnicode": *tuRef,
 	})
-}
-
-// deflaters are zlib writers at BestSpeed, reused: a new one costs more
-// (its state, cleared) than compressing a CIDToGIDMap of mostly zeros.
-var deflaters = sync.Pool{New: func() any {
-	w, _ := zlib.NewWriterLevel(nil, zlib.BestSpeed)
-	return w
-}}
-
-// deflate returns b compressed in the zlib format (FlateDecode, PDF
-// 32000 7.4.4).
-func deflate(b []byte) ([]byte, error) {
-	var out bytes.Buffer
-	w := deflaters.Get().(*zlib.Writer)
-	defer deflaters.Put(w)
-	w.Reset(&out)
-	if _, err := w.Write(b); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
 }
 
 // subsetTTF returns the TrueType font ttf with only the outlines of the

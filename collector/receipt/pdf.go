@@ -231,14 +231,7 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 		}
 	}
 
-	modTime := d.Time
-	if err := ctx.AddAttachment(model.Attachment{
-		Reader:   bytes.NewReader(d.Record),
-		ID:       AttachmentName,
-		FileName: AttachmentName,
-		Desc:     layoutDesc(layout),
-		ModTime:  &modTime,
-	}, false); err != nil {
+	if err := attach(ctx, AttachmentName, layoutDesc(layout), d.Record, d.Time); err != nil {
 		return nil, fmt.Errorf("attach %s: %w", AttachmentName, err)
 	}
 	if len(d.Openings) > 0 {
@@ -246,20 +239,12 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 		if err != nil {
 			return nil, fmt.Errorf("attach %s: %w", OpeningsName, err)
 		}
-		if err := ctx.AddAttachment(model.Attachment{
-			Reader:   bytes.NewReader(ob),
-			ID:       OpeningsName,
-			FileName: OpeningsName,
-			Desc:     "openings of the record's personal fields",
-			ModTime:  &modTime,
-		}, false); err != nil {
+		if err := attach(ctx, OpeningsName, "openings of the record's personal fields", ob, d.Time); err != nil {
 			return nil, fmt.Errorf("attach %s: %w", OpeningsName, err)
 		}
 	}
 	for _, f := range d.Extra {
-		if err := ctx.AddAttachment(model.Attachment{
-			Reader: bytes.NewReader(f.Data), ID: f.Name, FileName: f.Name, Desc: f.Desc, ModTime: &modTime,
-		}, false); err != nil {
+		if err := attach(ctx, f.Name, f.Desc, f.Data, d.Time); err != nil {
 			return nil, fmt.Errorf("attach %s: %w", f.Name, err)
 		}
 	}
