@@ -50,11 +50,23 @@ func CharCode(r rune) string {
 	case n == "<CJK Ideograph>":
 		// The name Unicode derives for them (rule NR2).
 		return fmt.Sprintf("%U CJK UNIFIED IDEOGRAPH-%04X", r, r)
+	case n == "<Hangul Syllable>" && r >= 0xAC00 && r <= 0xD7A3:
+		// Rule NR1 (Unicode 3.12): the short names of its jamo.
+		i := int(r - 0xAC00)
+		return fmt.Sprintf("%U HANGUL SYLLABLE %s%s%s", r, jamoL[i/588], jamoV[i%588/28], jamoT[i%28])
 	case n != "" && !strings.HasPrefix(n, "<"):
 		return fmt.Sprintf("%U %s", r, n)
 	}
 	return fmt.Sprintf("%U", r)
 }
+
+// The short names of the leading consonants, vowels and trailing
+// consonants of Hangul syllables (Unicode, Jamo.txt).
+var (
+	jamoL = []string{"G", "GG", "N", "D", "DD", "R", "M", "B", "BB", "S", "SS", "", "J", "JJ", "C", "K", "T", "P", "H"}
+	jamoV = []string{"A", "AE", "YA", "YAE", "EO", "E", "YEO", "YE", "O", "WA", "WAE", "OE", "YO", "U", "WEO", "WE", "WI", "YU", "EU", "YI", "I"}
+	jamoT = []string{"", "G", "GG", "GS", "N", "NJ", "NH", "D", "L", "LG", "LM", "LB", "LS", "LT", "LP", "LH", "M", "B", "BS", "S", "SS", "NG", "J", "C", "K", "T", "P", "H"}
+)
 
 // CheckName applies the one rule for a data subject's name, the same for
 // the consent form and for invite --name (issue 11 item 15): not empty

@@ -199,12 +199,11 @@ func contentText(c []byte, fonts map[string]*metrics) []string {
 			}
 			return b.String()
 		}
-		uni := m.runes()
 		var b strings.Builder
 		for i := 0; i+1 < len(s); i += 2 {
 			g := uint16(s[i])<<8 | uint16(s[i+1])
-			if r, ok := uni[g]; ok {
-				b.WriteRune(r)
+			if t, ok := m.glyphText(g); ok {
+				b.WriteString(t)
 			} else {
 				b.WriteRune(utf8.RuneError)
 			}

@@ -108,13 +108,21 @@ type run struct {
 // characters f lacks).
 func runs(f *metrics, s string) []run {
 	var out []run
-	for _, r := range s {
+	start := 0
+	var cur *metrics
+	for i, r := range s {
 		rf := f.fontFor(r)
-		if n := len(out); n > 0 && out[n-1].font == rf {
-			out[n-1].text += string(r)
+		if i == 0 {
+			cur = rf
 			continue
 		}
-		out = append(out, run{rf, string(r)})
+		if rf != cur {
+			out = append(out, run{cur, s[start:i]})
+			start, cur = i, rf
+		}
+	}
+	if len(s) > 0 {
+		out = append(out, run{cur, s[start:]})
 	}
 	return out
 }
@@ -124,17 +132,27 @@ func runs(f *metrics, s string) []run {
 // keys by font name; nil if doc uses none.
 func embedFallback(ctx *model.Context, page types.Dict, attrs *model.InheritedPageAttrs, doc []line) (map[string]string, error) {
 	used := map[*metrics]map[uint16]bool{}
-	chars := map[*metrics]map[uint32]uint16{}
+	chars := map[*metrics]map[uint32]uint16{} // the ToUnicode map of a font not shaped
+	texts := map[*metrics]map[uint16]string{} // of a shaped font: each glyph's letters
 	for _, l := range doc {
 		if l.qr != nil || l.font.fallback == nil {
 			continue
 		}
-		for _, rn := range runs(l.font, l.text) {
-			if rn.font == l.font {
+		for _, rn := range runs(l.font, visual(l.text)) {
+			if rn.font == l.font || rn.font == nil {
 				continue
 			}
 			if used[rn.font] == nil {
-				used[rn.font], chars[rn.font] = map[uint16]bool{}, map[uint32]uint16{}
+				used[rn.font], chars[rn.font], texts[rn.font] = map[uint16]bool{}, map[uint32]uint16{}, map[uint16]string{}
+			}
+			if rn.font.shaper != nil {
+				for _, g := range shapedRun(rn.font, rn.text) {
+					used[rn.font][g.id] = true
+					if t, ok := texts[rn.font][g.id]; !ok || t == "" {
+						texts[rn.font][g.id] = g.text
+					}
+				}
+				continue
 			}
 			for _, r := range rn.text {
 				g := rn.font.chars[uint32(r)]
@@ -150,11 +168,15 @@ func embedFallback(ctx *model.Context, page types.Dict, attrs *model.InheritedPa
 		return nil, err
 	}
 	keys, refs := map[string]string{}, map[string]types.IndirectRef{}
-	for i, f := range []*metrics{fallback, hebrew} {
+	for i, f := range []*metrics{fallback, hebrew, arabic, cjk} {
 		if used[f] == nil {
 			continue
 		}
-		ref, err := fallbackFont(ctx, f, used[f], chars[f])
+		tu := toUnicodeCMap(chars[f])
+		if f.shaper != nil {
+			tu = toUnicodeTexts(texts[f])
+		}
+		ref, err := fallbackFont(ctx, f, used[f], tu)
 		if err != nil {
 			return nil, fmt.Errorf("fallback font %s: %w", f.name, err)
 		}
@@ -169,13 +191,45 @@ func embedFallback(ctx *model.Context, page types.Dict, attrs *model.InheritedPa
 }
 
 // fallbackFont writes the Type0 font (PDF 32000 9.7: Identity-H, a
-// CIDFontType2 with the identity CID-to-glyph map) of the glyphs used,
-// with their widths and a ToUnicode map of chars, and returns its
-// reference.
-func fallbackFont(ctx *model.Context, f *metrics, used map[uint16]bool, chars map[uint32]uint16) (*types.IndirectRef, error) {
-	prog, err := subsetTTF(f.program, used)
-	if err != nil {
-		return nil, err
+// CIDFontType2 whose CIDs are the font's glyph ids) of the glyphs used,
+// with their widths and the ToUnicode map tu, and returns its reference.
+// A compact font's subset renumbers its glyphs, and a CIDToGIDMap stream
+// maps the CIDs to them; the others keep their glyph ids (the identity
+// map).
+func fallbackFont(ctx *model.Context, f *metrics, used map[uint16]bool, tu []byte) (*types.IndirectRef, error) {
+	var prog []byte
+	var cidToGID types.Object = types.Name("Identity")
+	if f.compact {
+		p, newID, err := subsetCompact(f.program, used)
+		if err != nil {
+			return nil, err
+		}
+		maxCID := 0
+		for g := range newID {
+			maxCID = max(maxCID, int(g))
+		}
+		m := make([]byte, 2*(maxCID+1))
+		for g, n := range newID {
+			binary.BigEndian.PutUint16(m[2*int(g):], n)
+		}
+		raw, err := deflateWith(&fastDeflaters, m)
+		if err != nil {
+			return nil, err
+		}
+		n := int64(len(raw))
+		sd := types.StreamDict{Dict: types.Dict{"Filter": types.Name("FlateDecode"), "Length": types.Integer(n)},
+			FilterPipeline: []types.PDFFilter{{Name: "FlateDecode"}}, Content: m, Raw: raw, StreamLength: &n}
+		ref, err := ctx.IndRefForNewObject(sd)
+		if err != nil {
+			return nil, err
+		}
+		prog, cidToGID = p, *ref
+	} else {
+		p, err := subsetTTF(f.program, used)
+		if err != nil {
+			return nil, err
+		}
+		prog = p
 	}
 	base := types.Name(subsetTag(f.name, used) + "+" + f.name)
 	file := types.StreamDict{Dict: types.Dict{"Length1": types.Integer(len(prog))}, Content: prog}
@@ -203,22 +257,26 @@ func fallbackFont(ctx *model.Context, f *metrics, used map[uint16]bool, chars ma
 	slices.Sort(gids)
 	var w types.Array
 	for _, g := range gids {
-		w = append(w, types.Integer(g), types.Array{types.Integer(f.widths[g])})
+		width := 0
+		if g < len(f.widths) {
+			width = f.widths[g]
+		}
+		w = append(w, types.Integer(g), types.Array{types.Integer(width)})
 	}
 	cid := types.Dict{
 		"Type": types.Name("Font"), "Subtype": types.Name("CIDFontType2"), "BaseFont": base,
 		"CIDSystemInfo":  types.Dict{"Registry": types.StringLiteral("Adobe"), "Ordering": types.StringLiteral("Identity"), "Supplement": types.Integer(0)},
-		"FontDescriptor": *descRef, "W": w, "CIDToGIDMap": types.Name("Identity"),
+		"FontDescriptor": *descRef, "W": w, "CIDToGIDMap": cidToGID,
 	}
 	cidRef, err := ctx.IndRefForNewObject(cid)
 	if err != nil {
 		return nil, err
 	}
-	tu := types.StreamDict{Dict: types.NewDict(), Content: toUnicodeCMap(chars)}
-	if err := tu.Encode(); err != nil {
+	tuStream := types.StreamDict{Dict: types.NewDict(), Content: tu}
+	if err := tuStream.Encode(); err != nil {
 		return nil, err
 	}
-	tuRef, err := ctx.IndRefForNewObject(tu)
+	tuRef, err := ctx.IndRefForNewObject(tuStream)
 	if err != nil {
 		return nil, err
 	}
@@ -330,6 +388,13 @@ func subsetTTF(ttf []byte, used map[uint16]bool) ([]byte, error) {
 			out[t] = b
 		}
 	}
+	return writeTTF(out), nil
+}
+
+// writeTTF returns a TrueType font of the tables out (by tag), in the
+// order of their tags, each padded to four bytes.
+func writeTTF(out map[string][]byte) []byte {
+	be := binary.BigEndian
 	tags := make([]string, 0, len(out))
 	for t := range out {
 		tags = append(tags, t)
@@ -359,7 +424,167 @@ func subsetTTF(ttf []byte, used map[uint16]bool) ([]byte, error) {
 			body = append(body, 0)
 		}
 	}
-	return append(hdr, body...), nil
+	return append(hdr, body...)
+}
+
+// ttfTables returns the tables of the TrueType font ttf by tag.
+func ttfTables(ttf []byte) (map[string][]byte, error) {
+	be := binary.BigEndian
+	if len(ttf) < 12 {
+		return nil, errors.New("font too short")
+	}
+	tables := map[string][]byte{}
+	n := int(be.Uint16(ttf[4:]))
+	if 12+16*n > len(ttf) {
+		return nil, errors.New("table directory out of range")
+	}
+	for i := 0; i < n; i++ {
+		rec := ttf[12+16*i:]
+		off, ln := be.Uint32(rec[8:]), be.Uint32(rec[12:])
+		if uint64(off)+uint64(ln) > uint64(len(ttf)) {
+			return nil, fmt.Errorf("table %q out of range", rec[:4])
+		}
+		tables[string(rec[:4])] = ttf[off : off+ln]
+	}
+	return tables, nil
+}
+
+// subsetCompact returns the TrueType font ttf with only glyph 0, the
+// glyphs used and the components of composite ones, renumbered in the
+// order of their old ids (the components' references rewritten), and
+// newID, each kept glyph's new id by its old one. hmtx, hhea and maxp
+// are cut to the glyphs kept; the other tables a PDF viewer needs are
+// copied (as by subsetTTF).
+func subsetCompact(ttf []byte, used map[uint16]bool) (prog []byte, newID map[uint16]uint16, err error) {
+	be := binary.BigEndian
+	tables, err := ttfTables(ttf)
+	if err != nil {
+		return nil, nil, err
+	}
+	head, maxp, hhea, hmtx, loca, glyf := tables["head"], tables["maxp"], tables["hhea"], tables["hmtx"], tables["loca"], tables["glyf"]
+	if len(head) < 54 || len(maxp) < 6 || len(hhea) < 36 || loca == nil || glyf == nil {
+		return nil, nil, errors.New("not a TrueType font with glyf outlines")
+	}
+	numGlyphs := int(be.Uint16(maxp[4:]))
+	nhm := int(be.Uint16(hhea[34:]))
+	long := be.Uint16(head[50:]) == 1
+	if long && len(loca) < 4*(numGlyphs+1) || !long && len(loca) < 2*(numGlyphs+1) {
+		return nil, nil, errors.New("loca table too short")
+	}
+	if nhm < 1 || nhm > numGlyphs || len(hmtx) < 4*nhm+2*(numGlyphs-nhm) {
+		return nil, nil, errors.New("hmtx table too short")
+	}
+	offset := func(g int) (int, int, error) {
+		var a, b int
+		if long {
+			a, b = int(be.Uint32(loca[4*g:])), int(be.Uint32(loca[4*g+4:]))
+		} else {
+			a, b = 2*int(be.Uint16(loca[2*g:])), 2*int(be.Uint16(loca[2*g+2:]))
+		}
+		if a > b || b > len(glyf) {
+			return 0, 0, fmt.Errorf("glyph %d out of range", g)
+		}
+		return a, b, nil
+	}
+	// components calls f with the offset of each component's glyph id in
+	// the composite glyph data d (OpenType glyf table).
+	components := func(d []byte, f func(at int)) {
+		if len(d) < 10 || int16(be.Uint16(d)) >= 0 {
+			return
+		}
+		for p := 10; p+4 <= len(d); {
+			flags := be.Uint16(d[p:])
+			f(p + 2)
+			p += 4
+			if flags&0x0001 != 0 {
+				p += 4
+			} else {
+				p += 2
+			}
+			switch {
+			case flags&0x0008 != 0:
+				p += 2
+			case flags&0x0040 != 0:
+				p += 4
+			case flags&0x0080 != 0:
+				p += 8
+			}
+			if flags&0x0020 == 0 {
+				break
+			}
+		}
+	}
+	keep := map[int]bool{}
+	var add func(g int) error
+	add = func(g int) error {
+		if g >= numGlyphs || keep[g] {
+			return nil
+		}
+		keep[g] = true
+		a, b, err := offset(g)
+		if err != nil {
+			return err
+		}
+		var cerr error
+		components(glyf[a:b], func(at int) {
+			if err := add(int(be.Uint16(glyf[a+at:]))); err != nil && cerr == nil {
+				cerr = err
+			}
+		})
+		return cerr
+	}
+	if err := add(0); err != nil {
+		return nil, nil, err
+	}
+	for g := range used {
+		if err := add(int(g)); err != nil {
+			return nil, nil, err
+		}
+	}
+	old := make([]int, 0, len(keep))
+	for g := range keep {
+		old = append(old, g)
+	}
+	slices.Sort(old)
+	newID = make(map[uint16]uint16, len(old))
+	for i, g := range old {
+		newID[uint16(g)] = uint16(i)
+	}
+	n := len(old)
+	newLoca := make([]byte, 4*(n+1))
+	newHmtx := make([]byte, 4*n)
+	var newGlyf []byte
+	for i, g := range old {
+		be.PutUint32(newLoca[4*i:], uint32(len(newGlyf)))
+		a, b, _ := offset(g)
+		start := len(newGlyf)
+		newGlyf = append(newGlyf, glyf[a:b]...)
+		d := newGlyf[start:]
+		components(d, func(at int) { be.PutUint16(d[at:], newID[be.Uint16(d[at:])]) })
+		for len(newGlyf)%4 != 0 {
+			newGlyf = append(newGlyf, 0)
+		}
+		if g < nhm {
+			copy(newHmtx[4*i:], hmtx[4*g:4*g+4])
+		} else {
+			copy(newHmtx[4*i:], hmtx[4*(nhm-1):4*(nhm-1)+2])
+			copy(newHmtx[4*i+2:], hmtx[4*nhm+2*(g-nhm):4*nhm+2*(g-nhm)+2])
+		}
+	}
+	be.PutUint32(newLoca[4*n:], uint32(len(newGlyf)))
+	newHead := slices.Clone(head)
+	be.PutUint32(newHead[8:], 0) // checkSumAdjustment
+	be.PutUint16(newHead[50:], 1)
+	newMaxp, newHhea := slices.Clone(maxp), slices.Clone(hhea)
+	be.PutUint16(newMaxp[4:], uint16(n))
+	be.PutUint16(newHhea[34:], uint16(n))
+	out := map[string][]byte{"head": newHead, "loca": newLoca, "glyf": newGlyf, "maxp": newMaxp, "hhea": newHhea, "hmtx": newHmtx}
+	for _, t := range []string{"cvt ", "fpgm", "prep", "OS/2", "name"} {
+		if b, ok := tables[t]; ok {
+			out[t] = b
+		}
+	}
+	return writeTTF(out), newID, nil
 }
 
 // checksum is a TrueType table checksum (the sum of its uint32 words).
@@ -454,8 +679,8 @@ func visual(s string) string {
 }
 
 // isRTL reports whether r is a letter of a right-to-left script that the
-// receipt prints (Hebrew).
-func isRTL(r rune) bool { return unicode.Is(unicode.Hebrew, r) }
+// receipt prints (Hebrew, Arabic).
+func isRTL(r rune) bool { return unicode.In(r, unicode.Hebrew, unicode.Arabic) }
 
 func reverseRunes(s string) string {
 	rs := []rune(s)

@@ -39,7 +39,7 @@ type metrics struct {
 	ttf    string // the font installed in pdfcpu it is embedded from
 	chars  map[uint32]uint16
 	widths []int
-	uni    map[uint16]rune // the reverse of chars, see runes
+	uni    map[uint16]rune // the reverse of chars (smallest code point), see glyphText
 	// fallback prints the characters the font lacks (layout 3's regular
 	// font: Noto Sans); nil for none.
 	fallback *metrics
@@ -48,11 +48,13 @@ type metrics struct {
 	bbox                       [4]int
 	ascent, descent, capHeight int
 	program                    []byte // the TrueType font
+	// shaper shapes the runs of this font (Arabic); nil: one glyph per
+	// character from the character map.
+	shaper *shaper
+	// compact: subsets are renumbered (subsetCompact), for a font with
+	// too many glyphs to keep their ids (CJK).
+	compact bool
 }
-
-// runes returns the reverse of the character map: each glyph id to the
-// smallest code point mapped to it (as the ToUnicode map does).
-func (m *metrics) runes() map[uint16]rune { return m.uni }
 
 // covers reports whether the font or a fallback has a glyph for r.
 func (m *metrics) covers(r rune) bool { return m.fontFor(r) != nil }
@@ -86,16 +88,38 @@ func (m *metrics) coversOwn(r rune) bool {
 // Callers check coverage first; a missing rune counts as glyph 0.
 func (m *metrics) width(s string, size float64) float64 {
 	w := 0
+	// A run of a shaped font is measured as shaped (joined letters,
+	// ligatures, kerning).
+	var pend []rune
+	var pf *metrics
+	flush := func() {
+		if pf != nil {
+			for _, g := range pf.shaper.shape(string(pend)) {
+				w += g.adv
+			}
+		}
+		pend, pf = pend[:0], nil
+	}
 	for _, r := range s {
 		f := m.fontFor(r)
 		if f == nil {
 			f = m
 		}
+		if f.shaper != nil {
+			if pf != f {
+				flush()
+				pf = f
+			}
+			pend = append(pend, r)
+			continue
+		}
+		flush()
 		g := f.chars[uint32(r)]
 		if int(g) < len(f.widths) {
 			w += f.widths[g]
 		}
 	}
+	flush()
 	return float64(w) * size / 1000
 }
 
@@ -171,7 +195,14 @@ func doSetup() error {
 	if hebrew, err = loadFallback(notoHebrewTTF, fontHebrew); err != nil {
 		return err
 	}
-	regular3.fallback, fallback.fallback = fallback, hebrew
+	if arabic, err = loadShaped(notoArabicTTF, fontArabic); err != nil {
+		return err
+	}
+	if cjk, err = loadFallback(droidTTF, fontCJK); err != nil {
+		return err
+	}
+	cjk.compact = true
+	regular3.fallback, fallback.fallback, hebrew.fallback, arabic.fallback = fallback, hebrew, arabic, cjk
 	return nil
 }
 
@@ -193,7 +224,7 @@ func withHyphen(m *metrics, name string) *metrics {
 // fontNamed returns the receipt font whose BaseFont (after the subset
 // tag) is name, or nil.
 func fontNamed(name string) *metrics {
-	for _, m := range []*metrics{regular, bold, regular3, bold3, fallback, hebrew} {
+	for _, m := range []*metrics{regular, bold, regular3, bold3, fallback, hebrew, arabic, cjk} {
 		if m != nil && m.name == name {
 			return m
 		}

@@ -61,7 +61,7 @@ type line struct {
 	// qr, if not nil, makes the line a QR code instead of text: its
 	// modules (true is dark), (x, y) its lower-left corner, size its side
 	// in points; text is the address it encodes.
-	qr [][]bool
+	qr *qrCode
 }
 
 // labels are the fixed texts of a receipt in one language.
@@ -264,6 +264,7 @@ type values struct {
 	// a QR code; whether the footer (controller) is printed.
 	viaInvite, withdrawal, qr, footer bool
 	still                             []string
+	qrCode                            *qrCode // the withdrawal link's, once compose3 placed it
 }
 
 // prepare validates d and returns the values to print.

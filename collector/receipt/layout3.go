@@ -105,11 +105,10 @@ func compose3(v *values, scale float64) (doc []line, ok bool) {
 	if v.qr && v.withdrawalURL != "" {
 		side := qrSide * c.scale
 		x := marginX + textWidth - side
-		q, err := qrLine(v.withdrawalURL, x, top-side, side)
-		if err != nil {
-			return nil, false
+		if v.qrCode == nil {
+			v.qrCode = startQR(v.withdrawalURL)
 		}
-		qrLines = append(qrLines, q)
+		qrLines = append(qrLines, line{x: x, y: top - side, size: side, qr: v.qrCode, text: v.withdrawalURL})
 		c.width = textWidth - side - qrGap*c.scale
 	}
 	c.text(style3Heading, lb.withdrawal)
@@ -265,29 +264,57 @@ func fitShort(f *metrics, size float64, s string, max float64) string {
 	return "…"
 }
 
-// qrLine is a QR code of address (error correction level M, about 15 %)
-// as a line to draw: side points wide, its lower-left corner at (x, y).
-func qrLine(address string, x, y, side float64) (line, error) {
-	q, err := qrcode.New(address, qrcode.Medium)
-	if err != nil {
-		return line{}, fmt.Errorf("%w: QR code of the withdrawal link: %v", ErrInvalid, err)
-	}
-	q.DisableBorder = true
-	return line{x: x, y: y, size: side, qr: q.Bitmap(), text: address}, nil
+// qrCode is the QR code of a link (error correction level M, about 15
+// %), made in a goroutine of its own from when the layout places it
+// (compose3) until the page content draws it (contentStream): its
+// mask selection is the costliest step of a receipt after reading and
+// writing the PDF, and it overlaps with reading the template.
+type qrCode struct {
+	done chan struct{}
+	bits [][]bool
+	err  error
+}
+
+// startQR starts making the QR code of address.
+func startQR(address string) *qrCode {
+	q := &qrCode{done: make(chan struct{})}
+	go func() {
+		defer close(q.done)
+		c, err := qrcode.New(address, qrcode.Medium)
+		if err != nil {
+			q.err = fmt.Errorf("%w: QR code of the withdrawal link: %v", ErrInvalid, err)
+			return
+		}
+		c.DisableBorder = true
+		q.bits = c.Bitmap()
+	}()
+	return q
+}
+
+// bitmap waits for the QR code and returns its modules (true: dark), row
+// by row from the top.
+func (q *qrCode) bitmap() ([][]bool, error) {
+	<-q.done
+	return q.bits, q.err
 }
 
 // qrContent draws a QR code's dark modules as filled rectangles, one per
 // horizontal run, in black.
-func qrContent(l line, origin [2]float64) string {
-	var b strings.Builder
-	n := len(l.qr)
+func qrContent(l line, origin [2]float64) (string, error) {
+	bits, err := l.qr.bitmap()
+	if err != nil {
+		return "", err
+	}
+	n := len(bits)
 	if n == 0 {
-		return ""
+		return "", nil
 	}
 	m := l.size / float64(n)
-	b.WriteString("q 0 g\n")
-	for row, mods := range l.qr {
-		y := origin[1] + l.y + float64(n-1-row)*m
+	b := make([]byte, 0, 64*n)
+	b = append(b, "q 0 g\n"...)
+	ms := appendNum(nil, m)
+	for row, mods := range bits {
+		ys := appendNum(nil, origin[1]+l.y+float64(n-1-row)*m)
 		for col := 0; col < len(mods); {
 			if !mods[col] {
 				col++
@@ -297,12 +324,19 @@ func qrContent(l line, origin [2]float64) string {
 			for end < len(mods) && mods[end] {
 				end++
 			}
-			fmt.Fprintf(&b, "%s %s %s %s re\n", num(origin[0]+l.x+float64(col)*m), num(y), num(float64(end-col)*m), num(m))
+			b = appendNum(b, origin[0]+l.x+float64(col)*m)
+			b = append(b, ' ')
+			b = append(b, ys...)
+			b = append(b, ' ')
+			b = appendNum(b, float64(end-col)*m)
+			b = append(b, ' ')
+			b = append(b, ms...)
+			b = append(b, " re\n"...)
 			col = end
 		}
 	}
-	b.WriteString("f Q\n")
-	return b.String()
+	b = append(b, "f Q\n"...)
+	return string(b), nil
 }
 
 // fieldValues3 is fieldValues for layout 3: record numbers grouped, links

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	pdffont "github.com/pdfcpu/pdfcpu/pkg/pdfcpu/font"
@@ -230,14 +231,7 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 		}
 	}
 
-	modTime := d.Time
-	if err := ctx.AddAttachment(model.Attachment{
-		Reader:   bytes.NewReader(d.Record),
-		ID:       AttachmentName,
-		FileName: AttachmentName,
-		Desc:     layoutDesc(layout),
-		ModTime:  &modTime,
-	}, false); err != nil {
+	if err := attach(ctx, AttachmentName, layoutDesc(layout), d.Record, d.Time); err != nil {
 		return nil, fmt.Errorf("attach %s: %w", AttachmentName, err)
 	}
 	if len(d.Openings) > 0 {
@@ -245,20 +239,12 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 		if err != nil {
 			return nil, fmt.Errorf("attach %s: %w", OpeningsName, err)
 		}
-		if err := ctx.AddAttachment(model.Attachment{
-			Reader:   bytes.NewReader(ob),
-			ID:       OpeningsName,
-			FileName: OpeningsName,
-			Desc:     "openings of the record's personal fields",
-			ModTime:  &modTime,
-		}, false); err != nil {
+		if err := attach(ctx, OpeningsName, "openings of the record's personal fields", ob, d.Time); err != nil {
 			return nil, fmt.Errorf("attach %s: %w", OpeningsName, err)
 		}
 	}
 	for _, f := range d.Extra {
-		if err := ctx.AddAttachment(model.Attachment{
-			Reader: bytes.NewReader(f.Data), ID: f.Name, FileName: f.Name, Desc: f.Desc, ModTime: &modTime,
-		}, false); err != nil {
+		if err := attach(ctx, f.Name, f.Desc, f.Data, d.Time); err != nil {
 			return nil, fmt.Errorf("attach %s: %w", f.Name, err)
 		}
 	}
@@ -355,29 +341,70 @@ func contentStream(doc []line, keys map[string]string, origin types.Point) ([]by
 	b.WriteString("Q\n") // ends the template's graphics state, see wrapContents
 	for _, l := range doc {
 		if l.qr != nil {
-			b.WriteString(qrContent(l, [2]float64{origin.X, origin.Y}))
+			q, err := qrContent(l, [2]float64{origin.X, origin.Y})
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(q)
 			continue
 		}
-		fmt.Fprintf(&b, "BT /%s %s Tf %s g %s %s Td <", keys[l.font.name], num(l.size), num(l.gray), num(origin.X+l.x), num(origin.Y+l.y))
+		fmt.Fprintf(&b, "BT /%s %s Tf %s g %s %s Td ", keys[l.font.name], num(l.size), num(l.gray), num(origin.X+l.x), num(origin.Y+l.y))
 		rr := []run{{l.font, l.text}}
 		if l.font.fallback != nil {
 			rr = runs(l.font, visual(l.text))
 		}
+		if len(rr) == 0 {
+			rr = []run{{l.font, ""}}
+		}
 		for i, rn := range rr {
-			if i > 0 { // the fallback font and back, within the line
-				fmt.Fprintf(&b, "> Tj /%s %s Tf <", keys[rn.font.name], num(l.size))
+			if rn.font == nil { // labels included; data was checked already
+				r, _ := utf8.DecodeRuneInString(rn.text)
+				return nil, fmt.Errorf("%w: %U %q in %q", ErrUncovered, r, r, l.text)
 			}
+			if i > 0 || rn.font != l.font { // the fallback font and back, within the line
+				fmt.Fprintf(&b, "/%s %s Tf ", keys[rn.font.name], num(l.size))
+			}
+			if rn.font.shaper != nil {
+				shownShaped(&b, rn.font, shapedRun(rn.font, rn.text))
+				continue
+			}
+			b.WriteByte('<')
 			for _, r := range rn.text {
 				g, ok := rn.font.chars[uint32(r)]
-				if !ok { // labels included; data was checked already
+				if !ok {
 					return nil, fmt.Errorf("%w: %U %q in %q", ErrUncovered, r, r, l.text)
 				}
-				fmt.Fprintf(&b, "%04X", g)
+				writeGlyph(&b, g)
 			}
+			b.WriteString("> Tj ")
 		}
-		b.WriteString("> Tj ET\n")
+		b.WriteString("ET\n")
 	}
 	return b.Bytes(), nil
+}
+
+// writeGlyph writes glyph id g as four hex digits ("%04X").
+func writeGlyph(b *bytes.Buffer, g uint16) {
+	const hex = "0123456789ABCDEF"
+	b.Write([]byte{hex[g>>12], hex[g>>8&15], hex[g>>4&15], hex[g&15]})
+}
+
+// shownShaped writes shaped glyphs as a TJ array: their ids, and where
+// the shaped advance differs from the glyph's width (kerning) the
+// difference in thousandths of an em (PDF 32000 9.4.3).
+func shownShaped(b *bytes.Buffer, f *metrics, gs []glyph) {
+	b.WriteString("[<")
+	for _, g := range gs {
+		writeGlyph(b, g.id)
+		w := 0
+		if int(g.id) < len(f.widths) {
+			w = f.widths[g.id]
+		}
+		if d := w - g.adv; d != 0 {
+			fmt.Fprintf(b, "> %d <", d)
+		}
+	}
+	b.WriteString(">] TJ ")
 }
 
 // addLinks adds a link annotation (PDF 32000 12.5.6.5) over each line of
@@ -429,6 +456,11 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 // trailing zeros.
 func num(f float64) string {
 	return strconv.FormatFloat(math.Round(f*1000)/1000, 'f', -1, 64)
+}
+
+// appendNum appends num(f) to b.
+func appendNum(b []byte, f float64) []byte {
+	return strconv.AppendFloat(b, math.Round(f*1000)/1000, 'f', -1, 64)
 }
 
 // wrapContents makes the page's content "q", the template's content, then
@@ -621,6 +653,45 @@ func setToUnicode(xt *model.XRefTable, ref types.IndirectRef, f *metrics) error 
 	entry.Object = sd
 	return nil
 }
+
+// toUnicodeTexts is toUnicodeCMap for a shaped font: each glyph to the
+// text it was shaped from (two letters for a lam-alef ligature); glyphs
+// with no text of their own are left out.
+func toUnicodeTexts(texts map[uint16]string) []byte {
+	gids := make([]int, 0, len(texts))
+	for g, t := range texts {
+		if t != "" {
+			gids = append(gids, int(g))
+		}
+	}
+	slices.Sort(gids)
+	var b bytes.Buffer
+	b.WriteString(cmapHead)
+	for len(gids) > 0 {
+		n := min(len(gids), 100) // at most 100 entries per block
+		fmt.Fprintf(&b, "%d beginbfchar\n", n)
+		for _, g := range gids[:n] {
+			fmt.Fprintf(&b, "<%04X> <", g)
+			for _, u := range utf16.Encode([]rune(texts[uint16(g)])) {
+				fmt.Fprintf(&b, "%04X", u)
+			}
+			b.WriteString(">\n")
+		}
+		b.WriteString("endbfchar\n")
+		gids = gids[n:]
+	}
+	b.WriteString(cmapTail)
+	return b.Bytes()
+}
+
+// The start and the end of a ToUnicode CMap.
+const (
+	cmapHead = "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n" +
+		"/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n" +
+		"/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n" +
+		"1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
+	cmapTail = "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n"
+)
 
 // toUnicodeCMap returns a ToUnicode CMap (PDF 32000 9.10.3) for 2-byte
 // glyph ids, mapping each glyph to the smallest code point that chars maps

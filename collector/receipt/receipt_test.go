@@ -185,9 +185,9 @@ func TestUncovered(t *testing.T) {
 		modify func(*Data)
 		want   []string // in the error message
 	}{
-		{"CJK name", func(d *Data) { d.Name = "王小明" }, []string{"Name", "U+738B"}},
+		{"Korean name", func(d *Data) { d.Name = "김민준" }, []string{"Name", "U+AE40"}},
 		{"emoji name", func(d *Data) { d.Name = "Anna 😀" }, []string{"Name", "U+1F600"}},
-		{"Arabic address", func(d *Data) { d.Controller.Address = "شارع 1" }, []string{"Controller.Address", "U+0634"}},
+		{"Arabic address with vowel marks", func(d *Data) { d.Controller.Address = "شَارِع 1" }, []string{"Controller.Address", "U+064E"}},
 		{"purpose title", func(d *Data) { d.Purposes[1].Title = "News ✓" }, []string{"Purposes[1].Title", "U+2713"}},
 		{"combining mark without composed form", func(d *Data) { d.Name = "q\u0301" }, []string{"Name", "U+0301"}},
 	}

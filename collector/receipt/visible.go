@@ -280,11 +280,10 @@ func decodeShown(s []byte, m *metrics) string {
 		}
 		return b.String()
 	}
-	uni := m.runes()
 	for i := 0; i+1 < len(s); i += 2 {
 		g := uint16(s[i])<<8 | uint16(s[i+1])
-		if r, ok := uni[g]; ok {
-			b.WriteRune(r)
+		if t, ok := m.glyphText(g); ok {
+			b.WriteString(t)
 		} else {
 			fmt.Fprintf(&b, "<glyph %d>", g)
 		}
