@@ -164,6 +164,7 @@ func (c *Console) routes() {
 	m.Handle("POST /owner/invite", c.auth(c.inviteMake))
 	m.Handle("POST /owner/withdraw", c.auth(c.withdraw))
 	m.Handle("POST /owner/resend", c.auth(c.resend))
+	m.Handle("GET /owner/receipt", c.auth(c.receipt))
 	m.Handle("GET /owner/erase", c.auth(c.erasePage))
 	m.Handle("POST /owner/erase", c.auth(c.erase))
 	m.Handle("POST /owner/signout", c.auth(c.signOut))

@@ -283,6 +283,14 @@ func (c *Console) showPerson(w http.ResponseWriter, r *http.Request, s *session,
 			Receipt: rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal})
 	}
 	slices.Reverse(evs) // newest first
+	var receipts []eventRow
+	if !records.IsErased(p.Phone) {
+		for _, e := range evs {
+			if e.Receipt {
+				receipts = append(receipts, e)
+			}
+		}
+	}
 	row := personRow{Key: p.Phone, Phone: p.Phone, Name: p.Name, States: states(p)}
 	if records.IsErased(p.Phone) {
 		row.Phone, row.Erased = "", c.when(p.Erased)
@@ -300,9 +308,10 @@ func (c *Console) showPerson(w http.ResponseWriter, r *http.Request, s *session,
 	pg.Data = struct {
 		Person   personRow
 		Events   []eventRow
+		Receipts []eventRow
 		Granted  []purposeState
 		Channels []struct{ ID, Label string }
-	}{row, evs, granted, channels}
+	}{row, evs, receipts, granted, channels}
 	c.render(w, status, "person", pg)
 }
 
@@ -383,6 +392,34 @@ func (c *Console) resend(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	c.log.Info("console: receipt sent again", "id", res.ID, "mail_off", res.MailOff, "owner", s.ownerID[:8])
 	http.Redirect(w, r, Prefix+"person?n="+url.QueryEscape(r.PostFormValue("n"))+"&done="+done, http.StatusSeeOther)
+}
+
+// receipt sends the receipt of record ?id= as a download
+// (consent-ID.pdf), through collector.Server.OwnerReceipt.
+func (c *Console) receipt(w http.ResponseWriter, r *http.Request, s *session) {
+	pdf, err := c.srv.OwnerReceipt(r.Context(), r.URL.Query().Get("id"))
+	switch {
+	case errors.Is(err, collector.ErrErased):
+		c.renderError(w, r, http.StatusGone, "console_err_resend_erased")
+		return
+	case errors.Is(err, collector.ErrBadRecordID), errors.Is(err, collector.ErrNoSuchRecord), errors.Is(err, collector.ErrNoReceipt):
+		c.renderError(w, r, http.StatusNotFound, "console_err_receipt")
+		return
+	case err != nil:
+		c.log.Error("console: receipt", "err", err)
+		c.renderError(w, r, http.StatusServiceUnavailable, "console_unavailable")
+		return
+	}
+	id := collector.NormalizeRecordID(r.URL.Query().Get("id"))
+	sendFile(w, "application/pdf", "consent-"+id+".pdf", pdf)
+}
+
+// sendFile answers with b as a download named name.
+func sendFile(w http.ResponseWriter, contentType, name string, b []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
 }
 
 func (c *Console) erasePage(w http.ResponseWriter, r *http.Request, s *session) {

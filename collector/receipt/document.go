@@ -356,4 +356,3 @@ func PrintDocument(d Document) ([]byte, error) {
 	}
 	return out, nil
 }
-
