@@ -165,6 +165,8 @@ func (c *Console) routes() {
 	m.Handle("POST /owner/withdraw", c.auth(c.withdraw))
 	m.Handle("POST /owner/resend", c.auth(c.resend))
 	m.Handle("GET /owner/receipt", c.auth(c.receipt))
+	m.Handle("GET /owner/access", c.auth(c.accessReport))
+	m.Handle("GET /owner/export", c.auth(c.accessReport))
 	m.Handle("GET /owner/erase", c.auth(c.erasePage))
 	m.Handle("POST /owner/erase", c.auth(c.erase))
 	m.Handle("POST /owner/signout", c.auth(c.signOut))

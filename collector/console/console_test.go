@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,6 +25,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
@@ -126,6 +128,8 @@ func TestEveryOwnerURLNeedsSession(t *testing.T) {
 		{"POST", "/owner/invite"}, {"POST", "/owner/withdraw"}, {"GET", "/owner/erase?n=1"},
 		{"POST", "/owner/erase"}, {"POST", "/owner/signout"}, {"GET", "/owner/nothing-here"},
 		{"GET", "/owner/v1/withdraw"}, {"POST", "/owner/v1/erase"},
+		{"GET", "/owner/receipt?id=0123456789abcdef0123456789abcdef"}, {"GET", "/owner/access?n=%2B491701234567"},
+		{"GET", "/owner/export?n=%2B491701234567"}, {"POST", "/owner/resend"},
 	} {
 		for _, cookie := range []string{"", CookieName + "=forged-session-id"} {
 			resp := f.do(tc.method, tc.path, "", "Cookie", cookie)
@@ -565,4 +569,81 @@ func TestConsoleResend(t *testing.T) {
 	if resp.StatusCode != http.StatusGone || !strings.Contains(string(body), "Die Person wurde gelöscht") || strings.Contains(string(body), `action="/owner/resend"`) {
 		t.Errorf("resend after the erasure: %d (want 410, the erased message and no button)\n%s", resp.StatusCode, body)
 	}
+}
+
+// TestConsoleReceiptsAndAccess: the person's page lists their receipts,
+// each a download of the receipt PDF; the access report downloads as a
+// readable PDF in the person's language (pdftotext reads it) and the
+// export as the JSON of chatconsent export; both need a session, and an
+// erased person has no receipts left.
+func TestConsoleReceiptsAndAccess(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.grant(t, "0170 1234567", "Jürgen Weiß")
+	ck, _ := f.signIn(t, "anna")
+	cookie := CookieName + "=" + ck
+	book, _, err := f.srv.OwnerBook()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := book.Person("+491701234567").Events[0].Record.ID
+	resp := f.do("GET", "/owner/person?n=%2B491701234567", "", "Cookie", cookie)
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`href="/owner/receipt?id=` + id + `"`, `href="/owner/access?n=%2b491701234567"`, `href="/owner/export?n=%2b491701234567"`} {
+		if !strings.Contains(strings.ToLower(string(body)), strings.ToLower(want)) {
+			t.Errorf("person page lacks %s", want)
+		}
+	}
+	resp = f.do("GET", "/owner/receipt?id="+id, "", "Cookie", cookie)
+	pdf, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !strings.Contains(resp.Header.Get("Content-Disposition"), "consent-"+id+".pdf") {
+		t.Fatalf("receipt download: %d %v", resp.StatusCode, resp.Header)
+	}
+	if att, err := receipt.Attachment(pdf); err != nil || !strings.Contains(string(att), id) {
+		t.Errorf("the downloaded receipt's record: %v", err)
+	}
+	if resp := f.do("GET", "/owner/receipt?id=0123456789abcdef0123456789abcdef", "", "Cookie", cookie); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("receipt of no record: %d, want 404", resp.StatusCode)
+	}
+
+	resp = f.do("GET", "/owner/access?n=%2B491701234567", "", "Cookie", cookie)
+	pdf, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !strings.Contains(resp.Header.Get("Content-Disposition"), "access-2026-03-01.pdf") {
+		t.Fatalf("access report: %d %v\n%.300s", resp.StatusCode, resp.Header, pdf)
+	}
+	text := pdfText(t, pdf)
+	for _, want := range []string{"Auskunft über Ihre Daten nach Art. 15 DSGVO", "Name: Jürgen Weiß", "WhatsApp-Nummer: +491701234567", "Alle Ereignisse", "Empfänger", "Wie lange wir Ihre Daten speichern", "Die Texte, die Ihnen gezeigt wurden", "Vorgangsnummer: " + id} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the access report lacks %q", want)
+		}
+	}
+	resp = f.do("GET", "/owner/export?n=%2B491701234567", "", "Cookie", cookie)
+	var x struct {
+		Format  string `json:"format"`
+		Subject struct{ Phone string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&x); err != nil || x.Format != "chatconsent-export-v1" || x.Subject.Phone != "+491701234567" {
+		t.Errorf("export: %d %+v %v", resp.StatusCode, x, err)
+	}
+
+	if _, err := f.srv.EraseNumber(context.Background(), collector.OwnerErasure{Phone: "+491701234567", By: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	if resp := f.do("GET", "/owner/receipt?id="+id, "", "Cookie", cookie); resp.StatusCode != http.StatusGone {
+		t.Errorf("receipt after the erasure: %d, want 410", resp.StatusCode)
+	}
+}
+
+// pdfText is the text pdftotext reads from pdf, white space collapsed.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "a.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/access"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
@@ -420,6 +421,60 @@ func sendFile(w http.ResponseWriter, contentType, name string, b []byte) {
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Write(b)
+}
+
+// accessReport answers an access request (GDPR Art. 15) about the person
+// of ?n=: GET /owner/access the readable PDF in the person's language
+// (package internal/access), GET /owner/export the machine-readable
+// export, as `chatconsent export [--pdf]` makes them.
+func (c *Console) accessReport(w http.ResponseWriter, r *http.Request, s *session) {
+	fail := func(what string, err error) {
+		c.log.Error("console: access report", "step", what, "err", err)
+		c.renderError(w, r, http.StatusServiceUnavailable, "console_unavailable")
+	}
+	b, m, err := c.srv.OwnerBook()
+	if err != nil {
+		fail("read log", err)
+		return
+	}
+	p := b.Person(personKey(r))
+	if p == nil {
+		c.renderError(w, r, http.StatusNotFound, "console_no_person")
+		return
+	}
+	cfg, paths := c.srv.Config(), c.srv.Paths()
+	pub, err := ledger.ReadPublicKey(paths.SigningPublicKey)
+	if err != nil {
+		fail("signing key", err)
+		return
+	}
+	opts, err := access.SiteOptions(cfg, pub, m, paths.TextDirs(), c.now())
+	if err != nil {
+		fail("options", err)
+		return
+	}
+	x, err := b.Export(p, opts)
+	if err != nil {
+		fail("export", err)
+		return
+	}
+	if r.URL.Path == Prefix+"export" {
+		out, err := records.MarshalIndent(x)
+		if err != nil {
+			fail("marshal", err)
+			return
+		}
+		c.log.Info("console: export downloaded", "owner", s.ownerID[:8])
+		sendFile(w, "application/json", access.FileName(x, "json"), out)
+		return
+	}
+	pdf, err := access.PDF(x, access.Options{Config: cfg, Strings: c.srv.Theme().Strings})
+	if err != nil {
+		fail("print", err)
+		return
+	}
+	c.log.Info("console: access report downloaded", "owner", s.ownerID[:8])
+	sendFile(w, "application/pdf", access.FileName(x, "pdf"), pdf)
 }
 
 func (c *Console) erasePage(w http.ResponseWriter, r *http.Request, s *session) {
