@@ -647,3 +647,53 @@ func pdfText(t *testing.T, pdf []byte) string {
 	}
 	return strings.Join(strings.Fields(string(out)), " ")
 }
+
+// TestNewSinceLastVisit: decisions and withdrawals after the owner's last
+// visit of the list are marked (and listed first) at their next
+// sign-in; nothing is on the first visit; the visit is kept in
+// owners.json, never in the log.
+func TestNewSinceLastVisit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.grant(t, "0170 1111111", "Alt Bekannt")
+	ck, _ := f.signIn(t, "anna")
+	list := func(ck string) string {
+		resp := f.do("GET", "/owner/", "", "Cookie", CookieName+"="+ck)
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if body := list(ck); strings.Contains(body, `class="new"`) || strings.Contains(body, `id="new-since"`) {
+		t.Errorf("first visit marks something new:\n%s", body)
+	}
+	owner, _ := f.c.store.Owners()
+	if owner[0].LastVisit.IsZero() {
+		t.Fatal("the visit was not stored")
+	}
+	before, _ := os.ReadFile(filepath.Join(f.data, config.LogFile))
+
+	f.now = f.now.Add(time.Hour)
+	f.grant(t, "0170 2222222", "Neu Hinzu")
+	o, _ := f.c.store.ByID(owner[0].ID)
+	w := httptest.NewRecorder()
+	f.c.startSession(w, httptest.NewRequest("POST", "/owner/signin/finish", nil), o)
+	ck2 := w.Result().Cookies()[0].Value
+	body := list(ck2)
+	i, j := strings.Index(body, "Neu Hinzu"), strings.Index(body, "Alt Bekannt")
+	if i < 0 || j < 0 || i > j {
+		t.Fatalf("the new person is not listed first:\n%s", body)
+	}
+	if n := strings.Count(body, `<strong class="new">neu</strong>`); n != 1 {
+		t.Errorf("%d rows marked new, want 1:\n%s", n, body)
+	}
+	if !strings.Contains(body, "Neu seit Ihrem letzten Besuch (2026-03-01 11:00): 1") {
+		t.Errorf("no summary of what is new:\n%s", body)
+	}
+	// Still new on a reload within the session.
+	if body := list(ck2); !strings.Contains(body, `<strong class="new">neu</strong>`) {
+		t.Error("the mark went away on a reload")
+	}
+	after, _ := os.ReadFile(filepath.Join(f.data, config.LogFile))
+	if got := strings.Count(string(after), "\n") - strings.Count(string(before), "\n"); got != 1 {
+		t.Errorf("the log grew by %d lines, want 1 (the grant; visits are not logged)", got)
+	}
+}

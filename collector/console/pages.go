@@ -160,6 +160,22 @@ type purposeState struct {
 type personRow struct {
 	Key, Phone, Name, Erased string
 	States                   []purposeState
+	// New: a decision or withdrawal since the owner's last visit.
+	New bool
+}
+
+// isNew reports whether p has a decision or withdrawal after since (never
+// on an owner's first visit, when since is zero).
+func isNew(p *records.Person, since time.Time) bool {
+	if since.IsZero() {
+		return false
+	}
+	for _, e := range p.Events {
+		if t := e.Record.Type; (t == ledger.TypeDecision || t == ledger.TypeWithdrawal) && e.Record.Time.After(since) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Console) when(t time.Time) string { return t.In(records.Berlin()).Format("2006-01-02 15:04") }
@@ -213,17 +229,39 @@ func (c *Console) peoplePage(w http.ResponseWriter, r *http.Request, s *session)
 				continue
 			}
 		}
-		row := personRow{Key: p.Phone, Phone: p.Phone, Name: p.Name, States: states(p)}
+		row := personRow{Key: p.Phone, Phone: p.Phone, Name: p.Name, States: states(p), New: isNew(p, s.since)}
 		if records.IsErased(p.Phone) {
 			row.Phone, row.Erased = "", c.when(p.Erased)
 		}
 		rows = append(rows, row)
 	}
+	// The new ones first, otherwise as the book has them.
+	slices.SortStableFunc(rows, func(a, b personRow) int {
+		switch {
+		case a.New && !b.New:
+			return -1
+		case b.New && !a.New:
+			return 1
+		}
+		return 0
+	})
+	newCount := 0
+	for _, row := range rows {
+		if row.New {
+			newCount++
+		}
+	}
+	since := ""
+	if !s.since.IsZero() {
+		since = c.when(s.since)
+	}
+	c.visit(s)
 	pg := c.newPage(r, s, "console_people_title")
 	pg.Data = struct {
-		Query string
-		Rows  []personRow
-	}{q, rows}
+		Query, Since string
+		New          int
+		Rows         []personRow
+	}{q, since, newCount, rows}
 	c.render(w, http.StatusOK, "people", pg)
 }
 
