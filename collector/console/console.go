@@ -167,6 +167,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /owner/enrol/begin", c.enrolBegin)
 	m.HandleFunc("POST /owner/enrol/finish", c.enrolFinish)
 	m.HandleFunc("GET /owner/passkey.js", serveScript)
+	m.HandleFunc("GET /owner/copy.js", serveScript)
 	m.Handle("GET /owner/{$}", c.auth(c.peoplePage))
 	m.Handle("GET /owner/person", c.auth(c.personPage))
 	m.Handle("GET /owner/invite", c.auth(c.invitePage))

@@ -509,6 +509,16 @@ func TestConsoleInvite(t *testing.T) {
 	if last := evs[len(evs)-1].Record; last.Type != ledger.TypeOwner || last.Action != "invited" || last.Owner != "anna" || last.Invite != inv.ID || last.Subject != nil {
 		t.Errorf("the log's last record: %+v, want anna's invite %s naming nobody", last, inv.ID)
 	}
+	// The link is a read-only field to select without JavaScript; the
+	// copy button is shown by copy.js.
+	for _, want := range []string{`<textarea id="link" rows="3" readonly>https://consent.example/v1/consent?invite=`, `data-copy="link"`, `<script src="/owner/copy.js"></script>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("invite page lacks %s", want)
+		}
+	}
+	if resp := f.do("GET", "/owner/copy.js", ""); resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+		t.Errorf("copy.js: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
 	for _, want := range []string{`href="https://wa.me/491701234567?text=Hello%20J%C3%BCrgen`, `src="data:image/png;base64,`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("invite page lacks %s", want)

@@ -26,7 +26,7 @@ import (
 	"github.com/chatconsent/chatconsent/proof"
 )
 
-//go:embed templates/*.html passkey.js
+//go:embed templates/*.html passkey.js copy.js
 var files embed.FS
 
 // pageNames are the templates in templates/, each with base.html.
@@ -40,8 +40,13 @@ var pages = func() map[string]*template.Template {
 	return m
 }()
 
+// serveScript serves the console's scripts (passkey.js, copy.js).
 func serveScript(w http.ResponseWriter, r *http.Request) {
-	b, _ := files.ReadFile("passkey.js")
+	b, err := files.ReadFile(strings.TrimPrefix(r.URL.Path, Prefix))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Write(b)
 }
@@ -52,8 +57,9 @@ type page struct {
 	t                      map[string]string
 	// Owner and CSRF are set on a signed-in owner's pages.
 	Owner, CSRF string
-	// Script loads passkey.js (sign-in and enrolment only).
-	Script bool
+	// Script loads passkey.js (sign-in and enrolment only); CopyScript
+	// copy.js (the invite page's copy buttons).
+	Script, CopyScript bool
 	// Error and Notice are messages at the top of the page.
 	Error, Notice string
 	Data          any
@@ -618,6 +624,7 @@ func (c *Console) renewals() []renewal {
 
 func (c *Console) invitePage(w http.ResponseWriter, r *http.Request, s *session) {
 	pg := c.newPage(r, s, "console_invite_title")
+	pg.CopyScript = true
 	pg.Data = &inviteForm{Lang: c.lang(r), Languages: c.languages(), Renewals: c.renewals()}
 	if _, err := invite.ReadKey(c.srv.Paths().InviteKey); err != nil {
 		pg.Error = pg.S("console_invite_nokey")
@@ -630,6 +637,7 @@ func (c *Console) invitePage(w http.ResponseWriter, r *http.Request, s *session)
 func (c *Console) inviteMake(w http.ResponseWriter, r *http.Request, s *session) {
 	cfg := c.srv.Config()
 	pg := c.newPage(r, s, "console_invite_title")
+	pg.CopyScript = true
 	f := &inviteForm{Phone: r.PostFormValue("phone"), Name: r.PostFormValue("name"), Lang: r.PostFormValue("lang"), Languages: c.languages(), Renew: r.PostFormValue("renew") == "1"}
 	pg.Data = f
 	fail := func(status int, key string) {
