@@ -27,6 +27,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
@@ -641,6 +642,23 @@ func TestConsoleReceiptsAndAccess(t *testing.T) {
 	}
 	if resp := f.do("GET", "/owner/receipt?id="+id, "", "Cookie", cookie); resp.StatusCode != http.StatusGone {
 		t.Errorf("receipt after the erasure: %d, want 410", resp.StatusCode)
+	}
+	// The erased person's access report says so and names nobody.
+	book, _, _ = f.srv.OwnerBook()
+	key := ""
+	for _, p := range book.People() {
+		if records.IsErased(p.Phone) {
+			key = p.Phone
+		}
+	}
+	resp = f.do("GET", "/owner/access?n="+url.QueryEscape(key), "", "Cookie", cookie)
+	pdf, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("access report of the erased person (%q): %d", key, resp.StatusCode)
+	}
+	text = pdfText(t, pdf)
+	if !strings.Contains(text, "wurden am 2026-03-01 gelöscht") || strings.Contains(text, "Jürgen") || strings.Contains(text, "1701234567") {
+		t.Errorf("the erased person's report:\n%s", text)
 	}
 }
 
