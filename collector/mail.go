@@ -157,7 +157,13 @@ func (m *Mailer) queue(d receipt.Data, pdf []byte, set mailSet) error {
 	type copyFor struct {
 		role, lang, to, subjectKey, bodyKey string
 	}
-	copies := []copyFor{{"owner", m.ownerLang(), m.cfg.SMTP.OwnerTo, set.ownerSubject, set.ownerBody}}
+	var copies []copyFor
+	// With smtp.owner_mail = "daily" the owner gets the day's digest
+	// instead of the first sending of every receipt; a resend, which the
+	// owner asked for, still comes to them.
+	if m.cfg.SMTP.OwnerMail != config.OwnerMailDaily || set.tag != "" {
+		copies = append(copies, copyFor{"owner", m.ownerLang(), m.cfg.SMTP.OwnerTo, set.ownerSubject, set.ownerBody})
+	}
 	if d.Email != "" {
 		copies = append(copies, copyFor{"subject", d.Lang, d.Email, set.subject, set.body})
 	}

@@ -255,6 +255,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	}
 	if mailer != nil {
 		mailer.Start()
+		s.startDigest(s.receipts.stop)
 	}
 	if backlog != nil {
 		s.receipts.markBacklog(*backlog)

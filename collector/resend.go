@@ -105,52 +105,15 @@ type OwnerResent struct {
 // [ErrErased] (its message gives the date), or the log's, store's or
 // outbox's. The collector's log names the record id only.
 func (s *Server) ResendReceipt(ctx context.Context, req OwnerResend) (*OwnerResent, error) {
-	id := recordIDIn(req.ID)
-	if !recordIDRe.MatchString(id) {
-		return nil, fmt.Errorf("%w: %q: want the 32 letters and digits (0–9, a–f) of the receipt's Vorgangsnummer; spaces and dashes between them do not matter", ErrBadRecordID, req.ID)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	e, err := s.log.Lookup(id)
-	if errors.Is(err, ledger.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s", ErrNoSuchRecord, id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("look up record %s: %w", id, err)
-	}
-	rec := &e.Record
-	if rec.Type != ledger.TypeDecision && rec.Type != ledger.TypeWithdrawal {
-		return nil, fmt.Errorf("%w: %s is a record of type %s", ErrNoReceipt, id, rec.Type)
-	}
 	// No erasure between the look-up and the mail (it deletes receipts
 	// and mails under the write lock).
 	s.eraseMu.RLock()
 	defer s.eraseMu.RUnlock()
-	if e.Disclosures, err = openRecord(s.o.Private, rec); err != nil {
+	e, pdf, made, err := s.receiptOf(ctx, req.ID)
+	if err != nil {
 		return nil, err
 	}
-	if rec.Subject != nil && records.IsErased(rec.Subject.Phone) {
-		return nil, s.erasedError(id, strings.TrimPrefix(rec.Subject.Phone, records.ErasedPrefix))
-	}
-	if !receiptable(rec) {
-		return nil, fmt.Errorf("%w: the private store holds no openings of record %s", ErrNoReceipt, id)
-	}
-	path := s.receiptPath(id)
-	pdf, err := os.ReadFile(path)
-	made := false
-	if errors.Is(err, os.ErrNotExist) {
-		// Still queued, or lost in a crash: stamped now, stored after
-		// its mails are queued (a stored receipt means its mail is).
-		d := s.ReceiptData(e)
-		s.withProof(&d, e)
-		if pdf, err = s.o.Stamper.Stamp(d); err != nil {
-			return nil, fmt.Errorf("stamp receipt %s: %w", id, err)
-		}
-		made = true
-	} else if err != nil {
-		return nil, fmt.Errorf("read receipt: %w", err)
-	}
+	id, rec, path := e.Record.ID, &e.Record, s.receiptPath(e.Record.ID)
 	link := s.receiptLink(id)
 	res := &OwnerResent{
 		ID: id, Type: rec.Type, Decision: rec.Decision, Time: rec.Time,
@@ -193,4 +156,64 @@ func recordIDIn(s string) string {
 		return NormalizeRecordID(strings.TrimPrefix(base, "consent-"))
 	}
 	return NormalizeRecordID(s)
+}
+
+// receiptOf returns the record of the receipt idIn (any spelling
+// [recordIDIn] reads) and the receipt: DATA/receipts/ID.pdf, or, if it
+// was not made yet (still queued, or lost in a crash), stamped now (made
+// true; not stored: the caller stores it after its mails are queued, so a
+// stored receipt means its mail is). The caller holds s.eraseMu (read).
+// Errors as [Server.ResendReceipt]'s.
+func (s *Server) receiptOf(ctx context.Context, idIn string) (e ledger.Entry, pdf []byte, made bool, err error) {
+	id := recordIDIn(idIn)
+	if !recordIDRe.MatchString(id) {
+		return e, nil, false, fmt.Errorf("%w: %q: want the 32 letters and digits (0–9, a–f) of the receipt's Vorgangsnummer; spaces and dashes between them do not matter", ErrBadRecordID, idIn)
+	}
+	if err := ctx.Err(); err != nil {
+		return e, nil, false, err
+	}
+	e, err = s.log.Lookup(id)
+	if errors.Is(err, ledger.ErrNotFound) {
+		return e, nil, false, fmt.Errorf("%w: %s", ErrNoSuchRecord, id)
+	}
+	if err != nil {
+		return e, nil, false, fmt.Errorf("look up record %s: %w", id, err)
+	}
+	rec := &e.Record
+	if rec.Type != ledger.TypeDecision && rec.Type != ledger.TypeWithdrawal {
+		return e, nil, false, fmt.Errorf("%w: %s is a record of type %s", ErrNoReceipt, id, rec.Type)
+	}
+	if e.Disclosures, err = openRecord(s.o.Private, rec); err != nil {
+		return e, nil, false, err
+	}
+	if rec.Subject != nil && records.IsErased(rec.Subject.Phone) {
+		return e, nil, false, s.erasedError(id, strings.TrimPrefix(rec.Subject.Phone, records.ErasedPrefix))
+	}
+	if !receiptable(rec) {
+		return e, nil, false, fmt.Errorf("%w: the private store holds no openings of record %s", ErrNoReceipt, id)
+	}
+	pdf, err = os.ReadFile(s.receiptPath(id))
+	if errors.Is(err, os.ErrNotExist) {
+		d := s.ReceiptData(e)
+		s.withProof(&d, e)
+		if pdf, err = s.o.Stamper.Stamp(d); err != nil {
+			return e, nil, false, fmt.Errorf("stamp receipt %s: %w", id, err)
+		}
+		return e, pdf, true, nil
+	} else if err != nil {
+		return e, nil, false, fmt.Errorf("read receipt: %w", err)
+	}
+	return e, pdf, false, nil
+}
+
+// OwnerReceipt returns the receipt of record id (a decision or a
+// withdrawal) for the owner console's download: the stored
+// DATA/receipts/ID.pdf, or the receipt stamped now if it is not made yet.
+// Errors as [Server.ResendReceipt]'s: [ErrBadRecordID], [ErrNoSuchRecord],
+// [ErrNoReceipt], [ErrErased].
+func (s *Server) OwnerReceipt(ctx context.Context, id string) ([]byte, error) {
+	s.eraseMu.RLock()
+	defer s.eraseMu.RUnlock()
+	_, pdf, _, err := s.receiptOf(ctx, id)
+	return pdf, err
 }

@@ -6,9 +6,11 @@ package e2e
 // record a phone withdrawal; axe-core on every console page.
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -69,7 +71,22 @@ func assertLocalOnly(t *testing.T, tb *tab) {
 	}
 }
 
-// TestConsolePasskey is the owner's day on a 360 px phone.
+// consoleStep is one viewport's round of the owner's day: the customer
+// it invites and the console's language.
+type consoleStep struct {
+	vp           viewport
+	number, e164 string
+	name, query  string
+}
+
+// TestConsolePasskey is the owner's day, on a 360 px phone and then on a
+// 1280 × 800 desktop, in one tab of the shared Chromium (its virtual
+// authenticator keeps the passkey): enrol (once), sign in, invite (the
+// copy button), the customer opens the link and grants, the console
+// shows it (marked new at the second sign-in), the receipt downloads, a
+// phone withdrawal is recorded, the access request's PDF downloads and
+// reads right, the person is erased after the confirmation step;
+// axe-core on every console page at both sizes; nothing leaves loopback.
 func TestConsolePasskey(t *testing.T) {
 	t.Parallel()
 	src := axeSource(t)
@@ -90,132 +107,184 @@ func TestConsolePasskey(t *testing.T) {
 
 	en := strs(t, "en") // Chromium asks for English
 	b := newBrowser(t)
-	tb := b.newTab(t, phone, true)
+	tb := b.newTabFor(t, phone, true, 4*time.Minute)
 	addAuthenticator(t, tb)
-	axe := func(what string) {
-		t.Helper()
-		t.Run("axe "+what, func(t *testing.T) { checkPage(t, tb, src, "en") })
+	steps := []consoleStep{
+		{phone, "0170 1234567", "+491701234567", "Jürgen Weiß", "wEIß"},
+		{desktop, "0151 23456789", "+4915123456789", "Erika Musterfrau", "muster"},
 	}
+	for i, st := range steps {
+		vp := st.vp
+		axe := func(what string) {
+			t.Helper()
+			t.Run("axe "+vp.Name+" "+what, func(t *testing.T) { checkPage(t, tb, src, "en") })
+		}
+		click := func(css string) {
+			t.Helper()
+			if resp, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(css))); err != nil || resp == nil || resp.Status != http.StatusOK {
+				t.Fatalf("%s: click %s: %v %v", vp.Name, css, resp, err)
+			}
+		}
+		nav := func(u string) {
+			t.Helper()
+			if _, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(u)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		opts := []chromedp.EmulateViewportOption{}
+		if vp.Mobile {
+			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
+		}
+		if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(vp.Width, vp.Height, opts...)); err != nil {
+			t.Fatalf("viewport %s: %v", vp.Name, err)
+		}
 
-	// Without a session every console page is the sign-in page.
-	if _, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(console+"invite")); err != nil {
-		t.Fatal(err)
-	}
-	waitPath(t, tb, "/owner/signin")
-	axe("sign-in")
+		// Without a session every console page is the sign-in page.
+		nav(console + "invite")
+		waitPath(t, tb, "/owner/signin")
+		axe("sign-in")
 
-	// Enrol.
-	resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(link))
-	if err != nil || resp.Status != http.StatusOK {
-		t.Fatalf("open enrolment link: %v %v", resp, err)
-	}
-	axe("enrolment")
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("passkey"))); err != nil {
-		t.Fatal(err)
-	}
-	waitPath(t, tb, "/owner/")
-	axe("people (empty)")
-	// The link worked once.
-	if resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(link)); err != nil || resp.Status != http.StatusGone {
-		t.Errorf("enrolment link a second time: %v %v, want 410", resp, err)
-	}
-	axe("enrolment link used")
+		if i == 0 {
+			// Enrol.
+			resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(link))
+			if err != nil || resp.Status != http.StatusOK {
+				t.Fatalf("open enrolment link: %v %v", resp, err)
+			}
+			axe("enrolment")
+			if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("passkey"))); err != nil {
+				t.Fatal(err)
+			}
+			waitPath(t, tb, "/owner/")
+			axe("people (empty)")
+			// The link worked once.
+			if resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(link)); err != nil || resp.Status != http.StatusGone {
+				t.Errorf("enrolment link a second time: %v %v, want 410", resp, err)
+			}
+			axe("enrolment link used")
+			// Sign out, to sign in with the passkey below.
+			nav(console)
+			click(`form[action="/owner/signout"] button`)
+			waitPath(t, tb, "/owner/signin")
+		}
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("passkey"))); err != nil {
+			t.Fatal(err)
+		}
+		waitPath(t, tb, "/owner/")
+		axe("people")
 
-	// Sign out, sign in with the passkey.
-	if _, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(console)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(`form[action="/owner/signout"] button`))); err != nil {
-		t.Fatal(err)
-	}
-	waitPath(t, tb, "/owner/signin")
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.ID("passkey"))); err != nil {
-		t.Fatal(err)
-	}
-	waitPath(t, tb, "/owner/")
+		// Invite.
+		nav(console + "invite")
+		axe("invite form")
+		if err := chromedp.Do(tb.ctx,
+			chromedp.SendKeys(chromedp.ID("phone"), st.number),
+			chromedp.SendKeys(chromedp.ID("name"), st.name),
+		); err != nil {
+			t.Fatal(err)
+		}
+		click(`form[action="/owner/invite"] button[type="submit"]`)
+		axe("invite made")
+		personal, err := chromedp.Run(tb.ctx, chromedp.Value(chromedp.ID("link")))
+		if err != nil || !strings.Contains(personal, "/v1/consent?invite=") {
+			t.Fatalf("personal link %q, %v", personal, err)
+		}
+		wa := attrs(t, tb, `a[href^="https://wa.me/`+strings.TrimPrefix(st.e164, "+")+`?text="]`)["href"]
+		if !strings.Contains(wa, url.QueryEscape(personal)) && !strings.Contains(wa, strings.ReplaceAll(url.QueryEscape(personal), "+", "%20")) {
+			t.Errorf("wa.me link %q lacks the personal link", wa)
+		}
+		if src := attrs(t, tb, "img.qr")["src"]; !strings.HasPrefix(src, "data:image/png;base64,") {
+			t.Errorf("QR code src %.40q, want a PNG data: URL", src)
+		}
+		// copy.js shows the copy button (it is hidden without JavaScript).
+		if shown, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool](`!document.getElementById("copy-link").hidden`)); err != nil || !shown {
+			t.Errorf("copy button not shown: %v %v", shown, err)
+		}
 
-	// Invite.
-	if _, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(console+"invite")); err != nil {
-		t.Fatal(err)
-	}
-	axe("invite form")
-	if err := chromedp.Do(tb.ctx,
-		chromedp.SendKeys(chromedp.ID("phone"), "0170 1234567"),
-		chromedp.SendKeys(chromedp.ID("name"), "Jürgen Weiß"),
-	); err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(`form[action="/owner/invite"] button[type="submit"]`))); err != nil || resp.Status != http.StatusOK {
-		t.Fatalf("make invite: %v %v", resp, err)
-	}
-	axe("invite made")
-	personal, err := chromedp.Run(tb.ctx, chromedp.Value(chromedp.ID("link")))
-	if err != nil || !strings.Contains(personal, "/v1/consent?invite=") {
-		t.Fatalf("personal link %q, %v", personal, err)
-	}
-	wa := attrs(t, tb, `a[href^="https://wa.me/491701234567?text="]`)["href"]
-	if !strings.Contains(wa, url.QueryEscape(personal)) && !strings.Contains(wa, strings.ReplaceAll(url.QueryEscape(personal), "+", "%20")) {
-		t.Errorf("wa.me link %q lacks the personal link", wa)
-	}
-	if src := attrs(t, tb, "img.qr")["src"]; !strings.HasPrefix(src, "data:image/png;base64,") {
-		t.Errorf("QR code src %.40q, want a PNG data: URL", src)
-	}
+		// The customer opens the link and grants.
+		if resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(personal)); err != nil || resp.Status != http.StatusOK {
+			t.Fatalf("open the personal link: %v %v", resp, err)
+		}
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(`label[for="purpose-orders"]`))); err != nil {
+			t.Fatal(err)
+		}
+		if st := press(t, tb, "granted"); st != http.StatusOK {
+			t.Fatalf("grant through the invite: %d", st)
+		}
 
-	// The customer opens the link and grants.
-	if resp, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(personal)); err != nil || resp.Status != http.StatusOK {
-		t.Fatalf("open the personal link: %v %v", resp, err)
-	}
-	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(`label[for="purpose-orders"]`))); err != nil {
-		t.Fatal(err)
-	}
-	if st := press(t, tb, "granted"); st != http.StatusOK {
-		t.Fatalf("grant through the invite: %d", st)
-	}
+		// See the state, marked new: the grant came after the owner's
+		// last look at the list.
+		nav(console + "?q=" + url.QueryEscape(st.query))
+		axe("people search")
+		row := text(t, tb, "ul.people > li")
+		if !strings.Contains(row, st.e164) || !strings.Contains(row, en["console_state_granted"]) {
+			t.Fatalf("the list shows %q, want the number granted", row)
+		}
+		if !strings.Contains(strings.ToLower(row), strings.ToLower(en["console_new"])) { // shown in capitals
+			t.Errorf("the row %q is not marked new", row)
+		}
+		click(`ul.people a`)
+		axe("person")
 
-	// See the state, record a phone withdrawal.
-	if _, err := chromedp.Run(tb.ctx, chromedp.NavigateResponse(console+"?q=wEIß")); err != nil {
-		t.Fatal(err)
+		// The receipt downloads from the person's page.
+		if pdf := b.download(t, tb, chromedp.Click(chromedp.CSS(`ul.receipts a`))); !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Errorf("the downloaded receipt is not a PDF: %.20q", pdf)
+		}
+
+		// A withdrawal by phone.
+		if err := chromedp.Do(tb.ctx,
+			chromedp.SetValue(chromedp.ID("via"), "phone"),
+			chromedp.Click(chromedp.CSS(`label[for="p-all"]`)),
+			chromedp.SendKeys(chromedp.ID("note"), "Anruf 14:05"),
+		); err != nil {
+			t.Fatal(err)
+		}
+		click(`form[action="/owner/withdraw"] button[type="submit"]`)
+		axe("person after the withdrawal")
+		if got := text(t, tb, ".notice"); got != en["console_done_withdrawn"] {
+			t.Errorf("notice %q", got)
+		}
+		if got := text(t, tb, "table"); !strings.Contains(got, en["console_state_withdrawn"]) {
+			t.Errorf("state after the withdrawal: %q", got)
+		}
+		if got := text(t, tb, "main"); !strings.Contains(got, "phone (anna)") {
+			t.Errorf("history lacks the phone withdrawal by anna: %q", got)
+		}
+		out = run(t, "status", st.number, "--config", cfg, "--data", data)
+		if !strings.Contains(out, "withdrawn") || !strings.Contains(out, "anna") {
+			t.Errorf("chatconsent status after the console's withdrawal:\n%s", out)
+		}
+
+		// The access request: the readable PDF, in the person's language.
+		report := pdfToText(t, b.download(t, tb, chromedp.Click(chromedp.CSS(`a[href^="/owner/access"]`))))
+		for _, want := range []string{en["access_title"], "Name: " + st.name, "WhatsApp number: " + st.e164, en["access_events"], en["access_recipients"], en["access_retention"], "Anruf 14:05"} {
+			if !strings.Contains(report, want) {
+				t.Errorf("the access report lacks %q:\n%s", want, report)
+			}
+		}
+
+		// Erasure, after the confirmation step.
+		click(`a[href^="/owner/erase"]`)
+		axe("erase confirmation")
+		if _, ok := attrs(t, tb, `input#confirm`)["required"]; !ok {
+			t.Error("the confirmation box is not required")
+		}
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(`label[for="confirm"]`))); err != nil {
+			t.Fatal(err)
+		}
+		click(`form[action="/owner/erase"] button[type="submit"]`)
+		axe("erased")
+		if got := text(t, tb, ".notice"); got != en["console_done_erased"] {
+			t.Errorf("after the erasure: %q", got)
+		}
+		nav(console + "?q=" + url.QueryEscape(st.query))
+		if got := text(t, tb, "main"); strings.Contains(got, st.e164) {
+			t.Errorf("the list still finds the person after the erasure: %q", got)
+		}
+		assertLocalOnly(t, tb)
+		click(`form[action="/owner/signout"] button`)
+		waitPath(t, tb, "/owner/signin")
 	}
-	axe("people")
-	row := text(t, tb, "ul.people > li")
-	if !strings.Contains(row, "+491701234567") || !strings.Contains(row, en["console_state_granted"]) {
-		t.Fatalf("the list shows %q, want the number granted", row)
-	}
-	if _, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(`ul.people a`))); err != nil {
-		t.Fatal(err)
-	}
-	axe("person")
-	if err := chromedp.Do(tb.ctx,
-		chromedp.SetValue(chromedp.ID("via"), "phone"),
-		chromedp.Click(chromedp.CSS(`label[for="p-all"]`)),
-		chromedp.SendKeys(chromedp.ID("note"), "Anruf 14:05"),
-	); err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(`form[action="/owner/withdraw"] button[type="submit"]`))); err != nil || resp.Status != http.StatusOK {
-		t.Fatalf("record the withdrawal: %v %v", resp, err)
-	}
-	axe("person after the withdrawal")
-	if got := text(t, tb, ".notice"); got != en["console_done_withdrawn"] {
-		t.Errorf("notice %q", got)
-	}
-	if got := text(t, tb, "table"); !strings.Contains(got, en["console_state_withdrawn"]) {
-		t.Errorf("state after the withdrawal: %q", got)
-	}
-	if got := text(t, tb, "main"); !strings.Contains(got, "phone (anna)") {
-		t.Errorf("history lacks the phone withdrawal by anna: %q", got)
-	}
-	out = run(t, "status", "0170 1234567", "--config", cfg, "--data", data)
-	if !strings.Contains(out, "withdrawn") || !strings.Contains(out, "anna") {
-		t.Errorf("chatconsent status after the console's withdrawal:\n%s", out)
-	}
-	if _, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(`a[href^="/owner/erase"]`))); err != nil {
-		t.Fatal(err)
-	}
-	axe("erase confirmation")
-	assertLocalOnly(t, tb)
 	// Accountability: the owner's addition and passkey are signed records
-	// naming her; the withdrawal names her in "by".
+	// naming her; the withdrawals and erasures name her in "by".
 	lg, err := os.ReadFile(filepath.Join(data, "decisions.jsonl"))
 	if err != nil {
 		t.Fatal(err)
@@ -225,4 +294,24 @@ func TestConsolePasskey(t *testing.T) {
 			t.Errorf("the log lacks %s", want)
 		}
 	}
+	if n := strings.Count(string(lg), `"type":"erasure"`); n != 2 {
+		t.Errorf("the log holds %d erasures, want 2", n)
+	}
+	if n := regexp.MustCompile(`"type":"erasure"[^\n]*"by":"anna"`).FindAllIndex(lg, -1); len(n) != 2 {
+		t.Errorf("%d erasures name anna in \"by\", want 2", len(n))
+	}
+}
+
+// pdfToText is the text pdftotext reads from pdf, white space collapsed.
+func pdfToText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "a.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
 }

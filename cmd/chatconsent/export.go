@@ -3,7 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/chatconsent/chatconsent/internal/access"
+	"github.com/chatconsent/chatconsent/internal/durable"
+	"github.com/chatconsent/chatconsent/themes"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/records"
@@ -14,6 +20,8 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", stderr)
 	cfgPath := fs.String("config", "config.toml", "site configuration `file`")
 	data := dataFlag(fs)
+	pdfPath := fs.String("pdf", "", "also write the readable access report (PDF, in the person's language) to `FILE`")
+	lang := fs.String("lang", "", "the report's `language` (default: the person's)")
 	if err := parse(fs, args, 1); err != nil {
 		return err
 	}
@@ -46,6 +54,23 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	b, err := records.MarshalIndent(x)
 	if err != nil {
 		return err
+	}
+	if *pdfPath != "" {
+		if *lang != "" && !slices.Contains(o.cfg.Site.Languages, *lang) {
+			return usageError("export: --lang %q is not one of the site's languages (%s)", *lang, strings.Join(o.cfg.Site.Languages, ", "))
+		}
+		theme, err := themes.LoadSite(o.cfg.Dir, o.cfg.Site.DefaultLanguage)
+		if err != nil {
+			return err
+		}
+		pdf, err := access.PDF(x, access.Options{Config: o.cfg, Strings: theme.Strings, Lang: *lang})
+		if err != nil {
+			return fmt.Errorf("export %s: %w", p.Phone, err)
+		}
+		if err := durable.WriteFile(*pdfPath, pdf, 0o600); err != nil {
+			return fmt.Errorf("export: write %s: %w", *pdfPath, err)
+		}
+		fmt.Fprintf(stderr, "chatconsent: wrote the access report to %s\n", *pdfPath)
 	}
 	_, err = stdout.Write(b)
 	return err

@@ -43,7 +43,7 @@ Usage:
         the state of each purpose for a number (or an erased person, by record id), and its events
   chatconsent list    [--config FILE] [--data DIR] [--since DATE] [--format table|csv|csv-excel|json]
         all decisions and withdrawals
-  chatconsent export  [--config FILE] [--data DIR] NUMBER|RECORD-ID
+  chatconsent export  [--config FILE] [--data DIR] [--pdf FILE [--lang LANG]] NUMBER|RECORD-ID
         everything about a number (or record id) as JSON (GDPR Art. 15), with Kantara consent receipts
   chatconsent withdraw NUMBER|RECORD-ID (--purpose ID... | --all) --via phone|whatsapp|email|letter|in-person
                       [--note TEXT] [--by OWNER] [--config FILE] [--data DIR]

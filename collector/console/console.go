@@ -67,7 +67,16 @@ type session struct {
 	ownerID, owner string
 	csrf           string // the token every console form posts back
 	expires        time.Time
+	// since is the owner's last visit before this session (zero for
+	// their first): decisions and withdrawals after it are new.
+	since time.Time
+	// visited is when this session last stored the owner's last visit.
+	visited time.Time
 }
+
+// visitEvery is how often a session stores the owner's last visit while
+// they look at the list.
+const visitEvery = time.Minute
 
 // ceremony is a passkey ceremony begun and not finished.
 type ceremony struct {
@@ -158,12 +167,16 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /owner/enrol/begin", c.enrolBegin)
 	m.HandleFunc("POST /owner/enrol/finish", c.enrolFinish)
 	m.HandleFunc("GET /owner/passkey.js", serveScript)
+	m.HandleFunc("GET /owner/copy.js", serveScript)
 	m.Handle("GET /owner/{$}", c.auth(c.peoplePage))
 	m.Handle("GET /owner/person", c.auth(c.personPage))
 	m.Handle("GET /owner/invite", c.auth(c.invitePage))
 	m.Handle("POST /owner/invite", c.auth(c.inviteMake))
 	m.Handle("POST /owner/withdraw", c.auth(c.withdraw))
 	m.Handle("POST /owner/resend", c.auth(c.resend))
+	m.Handle("GET /owner/receipt", c.auth(c.receipt))
+	m.Handle("GET /owner/access", c.auth(c.accessReport))
+	m.Handle("GET /owner/export", c.auth(c.accessReport))
 	m.Handle("GET /owner/erase", c.auth(c.erasePage))
 	m.Handle("POST /owner/erase", c.auth(c.erase))
 	m.Handle("POST /owner/signout", c.auth(c.signOut))
@@ -256,13 +269,30 @@ func (c *Console) startSession(w http.ResponseWriter, r *http.Request, o *owners
 			delete(c.sessions, k)
 		}
 	}
-	c.sessions[id] = &session{ownerID: o.ID, owner: o.Name, csrf: newSecret(24), expires: now.Add(SessionTTL)}
+	c.sessions[id] = &session{ownerID: o.ID, owner: o.Name, csrf: newSecret(24), expires: now.Add(SessionTTL), since: o.LastVisit}
 	c.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{
 		Name: CookieName, Value: id, Path: Prefix, MaxAge: int(SessionTTL / time.Second),
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode,
 	})
 	c.log.Info("console: owner signed in", "owner", o.ID[:8])
+}
+
+// visit stores now as the owner's last visit, at most every
+// [visitEvery] per session; the session keeps the visit before it.
+func (c *Console) visit(s *session) {
+	now := c.now()
+	c.mu.Lock()
+	due := now.Sub(s.visited) >= visitEvery
+	if due {
+		s.visited = now
+	}
+	c.mu.Unlock()
+	if due {
+		if err := c.store.Visited(s.ownerID, now); err != nil {
+			c.log.Error("console: store last visit", "err", err)
+		}
+	}
 }
 
 func clearCookie(w http.ResponseWriter) {

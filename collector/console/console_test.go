@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -24,7 +25,9 @@ import (
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
 
@@ -126,6 +129,8 @@ func TestEveryOwnerURLNeedsSession(t *testing.T) {
 		{"POST", "/owner/invite"}, {"POST", "/owner/withdraw"}, {"GET", "/owner/erase?n=1"},
 		{"POST", "/owner/erase"}, {"POST", "/owner/signout"}, {"GET", "/owner/nothing-here"},
 		{"GET", "/owner/v1/withdraw"}, {"POST", "/owner/v1/erase"},
+		{"GET", "/owner/receipt?id=0123456789abcdef0123456789abcdef"}, {"GET", "/owner/access?n=%2B491701234567"},
+		{"GET", "/owner/export?n=%2B491701234567"}, {"POST", "/owner/resend"},
 	} {
 		for _, cookie := range []string{"", CookieName + "=forged-session-id"} {
 			resp := f.do(tc.method, tc.path, "", "Cookie", cookie)
@@ -505,6 +510,16 @@ func TestConsoleInvite(t *testing.T) {
 	if last := evs[len(evs)-1].Record; last.Type != ledger.TypeOwner || last.Action != "invited" || last.Owner != "anna" || last.Invite != inv.ID || last.Subject != nil {
 		t.Errorf("the log's last record: %+v, want anna's invite %s naming nobody", last, inv.ID)
 	}
+	// The link is a read-only field to select without JavaScript; the
+	// copy button is shown by copy.js.
+	for _, want := range []string{`<textarea id="link" rows="3" readonly>https://consent.example/v1/consent?invite=`, `data-copy="link"`, `<script src="/owner/copy.js"></script>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("invite page lacks %s", want)
+		}
+	}
+	if resp := f.do("GET", "/owner/copy.js", ""); resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+		t.Errorf("copy.js: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
 	for _, want := range []string{`href="https://wa.me/491701234567?text=Hello%20J%C3%BCrgen`, `src="data:image/png;base64,`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("invite page lacks %s", want)
@@ -564,5 +579,149 @@ func TestConsoleResend(t *testing.T) {
 	body, _ = io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusGone || !strings.Contains(string(body), "Die Person wurde gelöscht") || strings.Contains(string(body), `action="/owner/resend"`) {
 		t.Errorf("resend after the erasure: %d (want 410, the erased message and no button)\n%s", resp.StatusCode, body)
+	}
+}
+
+// TestConsoleReceiptsAndAccess: the person's page lists their receipts,
+// each a download of the receipt PDF; the access report downloads as a
+// readable PDF in the person's language (pdftotext reads it) and the
+// export as the JSON of chatconsent export; both need a session, and an
+// erased person has no receipts left.
+func TestConsoleReceiptsAndAccess(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.grant(t, "0170 1234567", "Jürgen Weiß")
+	ck, _ := f.signIn(t, "anna")
+	cookie := CookieName + "=" + ck
+	book, _, err := f.srv.OwnerBook()
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := book.Person("+491701234567").Events[0].Record.ID
+	resp := f.do("GET", "/owner/person?n=%2B491701234567", "", "Cookie", cookie)
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`href="/owner/receipt?id=` + id + `"`, `href="/owner/access?n=%2b491701234567"`, `href="/owner/export?n=%2b491701234567"`} {
+		if !strings.Contains(strings.ToLower(string(body)), strings.ToLower(want)) {
+			t.Errorf("person page lacks %s", want)
+		}
+	}
+	resp = f.do("GET", "/owner/receipt?id="+id, "", "Cookie", cookie)
+	pdf, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !strings.Contains(resp.Header.Get("Content-Disposition"), "consent-"+id+".pdf") {
+		t.Fatalf("receipt download: %d %v", resp.StatusCode, resp.Header)
+	}
+	if att, err := receipt.Attachment(pdf); err != nil || !strings.Contains(string(att), id) {
+		t.Errorf("the downloaded receipt's record: %v", err)
+	}
+	if resp := f.do("GET", "/owner/receipt?id=0123456789abcdef0123456789abcdef", "", "Cookie", cookie); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("receipt of no record: %d, want 404", resp.StatusCode)
+	}
+
+	resp = f.do("GET", "/owner/access?n=%2B491701234567", "", "Cookie", cookie)
+	pdf, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/pdf" || !strings.Contains(resp.Header.Get("Content-Disposition"), "access-2026-03-01.pdf") {
+		t.Fatalf("access report: %d %v\n%.300s", resp.StatusCode, resp.Header, pdf)
+	}
+	text := pdfText(t, pdf)
+	for _, want := range []string{"Auskunft über Ihre Daten nach Art. 15 DSGVO", "Name: Jürgen Weiß", "WhatsApp-Nummer: +491701234567", "Alle Ereignisse", "Empfänger", "Wie lange wir Ihre Daten speichern", "Die Texte, die Ihnen gezeigt wurden", "Vorgangsnummer: " + id} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the access report lacks %q", want)
+		}
+	}
+	resp = f.do("GET", "/owner/export?n=%2B491701234567", "", "Cookie", cookie)
+	var x struct {
+		Format  string `json:"format"`
+		Subject struct{ Phone string }
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&x); err != nil || x.Format != "chatconsent-export-v1" || x.Subject.Phone != "+491701234567" {
+		t.Errorf("export: %d %+v %v", resp.StatusCode, x, err)
+	}
+
+	if _, err := f.srv.EraseNumber(context.Background(), collector.OwnerErasure{Phone: "+491701234567", By: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	if resp := f.do("GET", "/owner/receipt?id="+id, "", "Cookie", cookie); resp.StatusCode != http.StatusGone {
+		t.Errorf("receipt after the erasure: %d, want 410", resp.StatusCode)
+	}
+	// The erased person's access report says so and names nobody.
+	book, _, _ = f.srv.OwnerBook()
+	key := ""
+	for _, p := range book.People() {
+		if records.IsErased(p.Phone) {
+			key = p.Phone
+		}
+	}
+	resp = f.do("GET", "/owner/access?n="+url.QueryEscape(key), "", "Cookie", cookie)
+	pdf, _ = io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("access report of the erased person (%q): %d", key, resp.StatusCode)
+	}
+	text = pdfText(t, pdf)
+	if !strings.Contains(text, "wurden am 2026-03-01 gelöscht") || strings.Contains(text, "Jürgen") || strings.Contains(text, "1701234567") {
+		t.Errorf("the erased person's report:\n%s", text)
+	}
+}
+
+// pdfText is the text pdftotext reads from pdf, white space collapsed.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "a.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdftotext: %v\n%s", err, out)
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+// TestNewSinceLastVisit: decisions and withdrawals after the owner's last
+// visit of the list are marked (and listed first) at their next
+// sign-in; nothing is on the first visit; the visit is kept in
+// owners.json, never in the log.
+func TestNewSinceLastVisit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.grant(t, "0170 1111111", "Alt Bekannt")
+	ck, _ := f.signIn(t, "anna")
+	list := func(ck string) string {
+		resp := f.do("GET", "/owner/", "", "Cookie", CookieName+"="+ck)
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if body := list(ck); strings.Contains(body, `class="new"`) || strings.Contains(body, `id="new-since"`) {
+		t.Errorf("first visit marks something new:\n%s", body)
+	}
+	owner, _ := f.c.store.Owners()
+	if owner[0].LastVisit.IsZero() {
+		t.Fatal("the visit was not stored")
+	}
+	before, _ := os.ReadFile(filepath.Join(f.data, config.LogFile))
+
+	f.now = f.now.Add(time.Hour)
+	f.grant(t, "0170 2222222", "Neu Hinzu")
+	o, _ := f.c.store.ByID(owner[0].ID)
+	w := httptest.NewRecorder()
+	f.c.startSession(w, httptest.NewRequest("POST", "/owner/signin/finish", nil), o)
+	ck2 := w.Result().Cookies()[0].Value
+	body := list(ck2)
+	i, j := strings.Index(body, "Neu Hinzu"), strings.Index(body, "Alt Bekannt")
+	if i < 0 || j < 0 || i > j {
+		t.Fatalf("the new person is not listed first:\n%s", body)
+	}
+	if n := strings.Count(body, `<strong class="new">neu</strong>`); n != 1 {
+		t.Errorf("%d rows marked new, want 1:\n%s", n, body)
+	}
+	if !strings.Contains(body, "Neu seit Ihrem letzten Besuch (2026-03-01 11:00): 1") {
+		t.Errorf("no summary of what is new:\n%s", body)
+	}
+	// Still new on a reload within the session.
+	if body := list(ck2); !strings.Contains(body, `<strong class="new">neu</strong>`) {
+		t.Error("the mark went away on a reload")
+	}
+	after, _ := os.ReadFile(filepath.Join(f.data, config.LogFile))
+	if got := strings.Count(string(after), "\n") - strings.Count(string(before), "\n"); got != 1 {
+		t.Errorf("the log grew by %d lines, want 1 (the grant; visits are not logged)", got)
 	}
 }

@@ -19,13 +19,14 @@ import (
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/access"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/proof"
 )
 
-//go:embed templates/*.html passkey.js
+//go:embed templates/*.html passkey.js copy.js
 var files embed.FS
 
 // pageNames are the templates in templates/, each with base.html.
@@ -39,8 +40,13 @@ var pages = func() map[string]*template.Template {
 	return m
 }()
 
+// serveScript serves the console's scripts (passkey.js, copy.js).
 func serveScript(w http.ResponseWriter, r *http.Request) {
-	b, _ := files.ReadFile("passkey.js")
+	b, err := files.ReadFile(strings.TrimPrefix(r.URL.Path, Prefix))
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Write(b)
 }
@@ -51,8 +57,9 @@ type page struct {
 	t                      map[string]string
 	// Owner and CSRF are set on a signed-in owner's pages.
 	Owner, CSRF string
-	// Script loads passkey.js (sign-in and enrolment only).
-	Script bool
+	// Script loads passkey.js (sign-in and enrolment only); CopyScript
+	// copy.js (the invite page's copy buttons).
+	Script, CopyScript bool
 	// Error and Notice are messages at the top of the page.
 	Error, Notice string
 	Data          any
@@ -159,6 +166,22 @@ type purposeState struct {
 type personRow struct {
 	Key, Phone, Name, Erased string
 	States                   []purposeState
+	// New: a decision or withdrawal since the owner's last visit.
+	New bool
+}
+
+// isNew reports whether p has a decision or withdrawal after since (never
+// on an owner's first visit, when since is zero).
+func isNew(p *records.Person, since time.Time) bool {
+	if since.IsZero() {
+		return false
+	}
+	for _, e := range p.Events {
+		if t := e.Record.Type; (t == ledger.TypeDecision || t == ledger.TypeWithdrawal) && e.Record.Time.After(since) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Console) when(t time.Time) string { return t.In(records.Berlin()).Format("2006-01-02 15:04") }
@@ -212,17 +235,39 @@ func (c *Console) peoplePage(w http.ResponseWriter, r *http.Request, s *session)
 				continue
 			}
 		}
-		row := personRow{Key: p.Phone, Phone: p.Phone, Name: p.Name, States: states(p)}
+		row := personRow{Key: p.Phone, Phone: p.Phone, Name: p.Name, States: states(p), New: isNew(p, s.since)}
 		if records.IsErased(p.Phone) {
 			row.Phone, row.Erased = "", c.when(p.Erased)
 		}
 		rows = append(rows, row)
 	}
+	// The new ones first, otherwise as the book has them.
+	slices.SortStableFunc(rows, func(a, b personRow) int {
+		switch {
+		case a.New && !b.New:
+			return -1
+		case b.New && !a.New:
+			return 1
+		}
+		return 0
+	})
+	newCount := 0
+	for _, row := range rows {
+		if row.New {
+			newCount++
+		}
+	}
+	since := ""
+	if !s.since.IsZero() {
+		since = c.when(s.since)
+	}
+	c.visit(s)
 	pg := c.newPage(r, s, "console_people_title")
 	pg.Data = struct {
-		Query string
-		Rows  []personRow
-	}{q, rows}
+		Query, Since string
+		New          int
+		Rows         []personRow
+	}{q, since, newCount, rows}
 	c.render(w, http.StatusOK, "people", pg)
 }
 
@@ -283,6 +328,14 @@ func (c *Console) showPerson(w http.ResponseWriter, r *http.Request, s *session,
 			Receipt: rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal})
 	}
 	slices.Reverse(evs) // newest first
+	var receipts []eventRow
+	if !records.IsErased(p.Phone) {
+		for _, e := range evs {
+			if e.Receipt {
+				receipts = append(receipts, e)
+			}
+		}
+	}
 	row := personRow{Key: p.Phone, Phone: p.Phone, Name: p.Name, States: states(p)}
 	if records.IsErased(p.Phone) {
 		row.Phone, row.Erased = "", c.when(p.Erased)
@@ -300,9 +353,10 @@ func (c *Console) showPerson(w http.ResponseWriter, r *http.Request, s *session,
 	pg.Data = struct {
 		Person   personRow
 		Events   []eventRow
+		Receipts []eventRow
 		Granted  []purposeState
 		Channels []struct{ ID, Label string }
-	}{row, evs, granted, channels}
+	}{row, evs, receipts, granted, channels}
 	c.render(w, status, "person", pg)
 }
 
@@ -383,6 +437,88 @@ func (c *Console) resend(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	c.log.Info("console: receipt sent again", "id", res.ID, "mail_off", res.MailOff, "owner", s.ownerID[:8])
 	http.Redirect(w, r, Prefix+"person?n="+url.QueryEscape(r.PostFormValue("n"))+"&done="+done, http.StatusSeeOther)
+}
+
+// receipt sends the receipt of record ?id= as a download
+// (consent-ID.pdf), through collector.Server.OwnerReceipt.
+func (c *Console) receipt(w http.ResponseWriter, r *http.Request, s *session) {
+	pdf, err := c.srv.OwnerReceipt(r.Context(), r.URL.Query().Get("id"))
+	switch {
+	case errors.Is(err, collector.ErrErased):
+		c.renderError(w, r, http.StatusGone, "console_err_resend_erased")
+		return
+	case errors.Is(err, collector.ErrBadRecordID), errors.Is(err, collector.ErrNoSuchRecord), errors.Is(err, collector.ErrNoReceipt):
+		c.renderError(w, r, http.StatusNotFound, "console_err_receipt")
+		return
+	case err != nil:
+		c.log.Error("console: receipt", "err", err)
+		c.renderError(w, r, http.StatusServiceUnavailable, "console_unavailable")
+		return
+	}
+	id := collector.NormalizeRecordID(r.URL.Query().Get("id"))
+	sendFile(w, "application/pdf", "consent-"+id+".pdf", pdf)
+}
+
+// sendFile answers with b as a download named name.
+func sendFile(w http.ResponseWriter, contentType, name string, b []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Write(b)
+}
+
+// accessReport answers an access request (GDPR Art. 15) about the person
+// of ?n=: GET /owner/access the readable PDF in the person's language
+// (package internal/access), GET /owner/export the machine-readable
+// export, as `chatconsent export [--pdf]` makes them.
+func (c *Console) accessReport(w http.ResponseWriter, r *http.Request, s *session) {
+	fail := func(what string, err error) {
+		c.log.Error("console: access report", "step", what, "err", err)
+		c.renderError(w, r, http.StatusServiceUnavailable, "console_unavailable")
+	}
+	b, m, err := c.srv.OwnerBook()
+	if err != nil {
+		fail("read log", err)
+		return
+	}
+	p := b.Person(personKey(r))
+	if p == nil {
+		c.renderError(w, r, http.StatusNotFound, "console_no_person")
+		return
+	}
+	cfg, paths := c.srv.Config(), c.srv.Paths()
+	pub, err := ledger.ReadPublicKey(paths.SigningPublicKey)
+	if err != nil {
+		fail("signing key", err)
+		return
+	}
+	opts, err := access.SiteOptions(cfg, pub, m, paths.TextDirs(), c.now())
+	if err != nil {
+		fail("options", err)
+		return
+	}
+	x, err := b.Export(p, opts)
+	if err != nil {
+		fail("export", err)
+		return
+	}
+	if r.URL.Path == Prefix+"export" {
+		out, err := records.MarshalIndent(x)
+		if err != nil {
+			fail("marshal", err)
+			return
+		}
+		c.log.Info("console: export downloaded", "owner", s.ownerID[:8])
+		sendFile(w, "application/json", access.FileName(x, "json"), out)
+		return
+	}
+	pdf, err := access.PDF(x, access.Options{Config: cfg, Strings: c.srv.Theme().Strings})
+	if err != nil {
+		fail("print", err)
+		return
+	}
+	c.log.Info("console: access report downloaded", "owner", s.ownerID[:8])
+	sendFile(w, "application/pdf", access.FileName(x, "pdf"), pdf)
 }
 
 func (c *Console) erasePage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -488,6 +624,7 @@ func (c *Console) renewals() []renewal {
 
 func (c *Console) invitePage(w http.ResponseWriter, r *http.Request, s *session) {
 	pg := c.newPage(r, s, "console_invite_title")
+	pg.CopyScript = true
 	pg.Data = &inviteForm{Lang: c.lang(r), Languages: c.languages(), Renewals: c.renewals()}
 	if _, err := invite.ReadKey(c.srv.Paths().InviteKey); err != nil {
 		pg.Error = pg.S("console_invite_nokey")
@@ -500,6 +637,7 @@ func (c *Console) invitePage(w http.ResponseWriter, r *http.Request, s *session)
 func (c *Console) inviteMake(w http.ResponseWriter, r *http.Request, s *session) {
 	cfg := c.srv.Config()
 	pg := c.newPage(r, s, "console_invite_title")
+	pg.CopyScript = true
 	f := &inviteForm{Phone: r.PostFormValue("phone"), Name: r.PostFormValue("name"), Lang: r.PostFormValue("lang"), Languages: c.languages(), Renew: r.PostFormValue("renew") == "1"}
 	pg.Data = f
 	fail := func(status int, key string) {

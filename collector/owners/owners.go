@@ -2,8 +2,8 @@
 // (collector/console): DATA/owners.json (config.Paths.Owners), one JSON
 // object {"v":1,"owners":[…]} with each owner's name, WebAuthn user
 // handle, passkeys (github.com/go-webauthn/webauthn's Credential, public
-// keys only) and pending enrolment (the SHA-256 of the link's secret and
-// its expiry). The CLI and the collector both change it, each change under
+// keys only), pending enrolment (the SHA-256 of the link's secret and
+// its expiry) and last visit of the console's list. The CLI and the collector both change it, each change under
 // an exclusive flock(2) of owners.json.lock and written durably (package
 // internal/durable).
 package owners
@@ -58,6 +58,9 @@ type Owner struct {
 	Credentials []webauthn.Credential `json:"credentials,omitempty"`
 	// Enrolment is the pending enrolment link, if any.
 	Enrolment *Enrolment `json:"enrolment,omitempty"`
+	// LastVisit is when the owner last looked at the console's list
+	// (UTC): what came after it is marked as new at their next visit.
+	LastVisit time.Time `json:"last_visit,omitzero"`
 }
 
 // Enrolment is a one-time link to register a passkey: the SHA-256 of its
@@ -262,6 +265,19 @@ func (s *Store) UpdateCredential(id string, cred webauthn.Credential) error {
 				}
 			}
 			return nil
+		}
+		return ErrNoSuchOwner
+	})
+}
+
+// Visited stores at as the last visit of the owner id.
+func (s *Store) Visited(id string, at time.Time) error {
+	return s.update(func(f *ownersFile) error {
+		for i := range f.Owners {
+			if f.Owners[i].ID == id {
+				f.Owners[i].LastVisit = at.UTC()
+				return nil
+			}
 		}
 		return ErrNoSuchOwner
 	})

@@ -15,7 +15,7 @@
 //	             allowed_origins, trusted_proxies, store_ip, store_user_agent
 //	[receipt]    template, link_ttl, [[receipt.fields]] (field, page, x, y, size)
 //	[[purposes]] id, title, description               (GDPR Art. 6(1)(a), 7(2))
-//	[smtp]       host, port, security, user, password_env, password_file, from, owner_to
+//	[smtp]       host, port, security, user, password_env, password_file, from, owner_to, owner_mail
 //	[invite]     public_key, key, valid_days, message
 //	[log]        witness_quorum, timestamp_url, timestamp_roots,
 //	             [[log.witnesses]] (url, key)
@@ -206,7 +206,18 @@ type SMTP struct {
 	// OwnerTo receives the owner's copy of every receipt; default
 	// controller.email.
 	OwnerTo string
+	// OwnerMail is how the owner hears of new decisions and withdrawals:
+	// [OwnerMailEach] (default), a copy of every receipt, or
+	// [OwnerMailDaily], one digest a day of the day before (no personal
+	// data in it; the receipts are in the console).
+	OwnerMail string
 }
+
+// Values of smtp.owner_mail.
+const (
+	OwnerMailEach  = "each"
+	OwnerMailDaily = "daily"
+)
 
 // Password returns the SMTP password from the environment variable or
 // file named in the configuration, or "" if neither is set. getenv is
@@ -346,6 +357,7 @@ type file struct {
 		PasswordFile string  `toml:"password_file"`
 		From         string  `toml:"from"`
 		OwnerTo      string  `toml:"owner_to"`
+		OwnerMail    string  `toml:"owner_mail"`
 	} `toml:"smtp"`
 }
 
@@ -754,6 +766,13 @@ func parseSMTP(c *Config, f *file, dir string, bad func(key, format string, args
 		s.OwnerTo = c.Controller.Email
 	} else if a, err := mail.ParseAddress(s.OwnerTo); err != nil || a.Address != s.OwnerTo {
 		bad("smtp.owner_to", "%q is not an e-mail address", s.OwnerTo)
+	}
+	switch s.OwnerMail = m.OwnerMail; s.OwnerMail {
+	case "":
+		s.OwnerMail = OwnerMailEach
+	case OwnerMailEach, OwnerMailDaily:
+	default:
+		bad("smtp.owner_mail", "%q: want \"each\" (a copy of every receipt) or \"daily\" (one digest a day)", m.OwnerMail)
 	}
 	c.SMTP = s
 }

@@ -257,6 +257,7 @@ func TestReceiptAndSMTPErrors(t *testing.T) {
 		{"bad port", smtp + "port = 70000\n", `smtp.port: 70000 is not a TCP port`},
 		{"bad owner_to", smtp + "owner_to = \"Owner <o@example.org>\"\n", `smtp.owner_to: "Owner <o@example.org>" is not an e-mail address`},
 		{"unknown smtp key", smtp + "tls = true\n", `unknown key smtp.tls`},
+		{"bad owner_mail", smtp + "owner_mail = \"weekly\"\n", `smtp.owner_mail: "weekly": want "each"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,6 +269,20 @@ func TestReceiptAndSMTPErrors(t *testing.T) {
 				t.Errorf("err does not wrap ErrInvalid: %v", err)
 			}
 		})
+	}
+}
+
+// TestOwnerMail: smtp.owner_mail is "each" unless it says "daily".
+func TestOwnerMail(t *testing.T) {
+	const smtp = "\n[smtp]\nhost = \"mail.example.org\"\nfrom = \"x@example.org\"\n"
+	for text, want := range map[string]string{"": OwnerMailEach, "owner_mail = \"each\"\n": OwnerMailEach, "owner_mail = \"daily\"\n": OwnerMailDaily} {
+		c, err := Parse("c.toml", "/site", []byte(good+smtp+text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.SMTP.OwnerMail != want {
+			t.Errorf("%q: owner_mail %q, want %q", text, c.SMTP.OwnerMail, want)
+		}
 	}
 }
 

@@ -17,9 +17,11 @@ import (
 	"math/big"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -249,8 +251,12 @@ func Parse(data []byte) (*Parsed, error) {
 }
 
 func decode(cte string, b []byte) (string, error) {
-	if cte == "base64" {
+	switch strings.ToLower(cte) {
+	case "base64":
 		out, err := base64.StdEncoding.DecodeString(string(bytes.Join(bytes.Fields(b), nil)))
+		return string(out), err
+	case "quoted-printable": // a single-part message (NextPart decodes a part's)
+		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(b)))
 		return string(out), err
 	}
 	return string(b), nil
