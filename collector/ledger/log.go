@@ -60,7 +60,7 @@ type Options struct {
 	// Disclose, if not nil, is called by the writer with each batch's
 	// entries before they are stored, so their disclosures can be kept
 	// durably first (the private store); an error fails the batch and
-	// nothing of it is stored.
+	// nothing of it is stored. The slice is reused after the call.
 	Disclose func(batch []Entry) error
 	// Trust, if not nil, lets [New] check the lines its root proves by
 	// that root instead of their signatures (see [Trust]): a start-up that
@@ -453,13 +453,15 @@ func (l *Log) sign(b *batch, n int, head Head, r *appendReq) (*batch, int, Head)
 func (l *Log) discloser() {
 	defer l.wg.Done()
 	defer close(l.stored)
+	var all []Entry // reused: the hook must not keep the slice
 	for b := range l.disclose {
 		if l.opts.Disclose != nil && len(b.lines) > 0 {
-			var all []Entry
+			all = all[:0]
 			for _, es := range b.results {
 				all = append(all, es...)
 			}
 			b.err = l.opts.Disclose(all)
+			clear(all) // no references kept until the next batch
 		}
 		l.stored <- b
 	}

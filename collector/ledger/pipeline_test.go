@@ -3,6 +3,8 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -196,4 +198,36 @@ func BenchmarkSignLine(b *testing.B) {
 		h.Count++
 		h.Hash = LineHash(line)
 	}
+}
+
+var jsonStrings = []string{"", "Jürgen Weiß", "+491701234567", "a\"b", `back\slash`, "<script>&", "tab\there", "nul\x00", "del\x7f",
+	"line\u2028sep\u2029", "bad \xff utf-8", "\xe2\x80", "\xe2\x80\xa8", "emoji 😀", "Zoë Ångström", "Mozilla/5.0 (X11; Linux x86_64)"}
+
+// TestAppendJSONString: disclosures are encoded as encoding/json encodes
+// them, byte for byte (their commitments depend on it).
+func TestAppendJSONString(t *testing.T) {
+	t.Parallel()
+	for _, s := range jsonStrings {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
+			t.Errorf("appendJSONString(%q) = %s, want x%s", s, got, want)
+		}
+		d := Disclosure{Salt: "AAAAAAAAAAAAAAAAAAAAAA", Field: FieldName, Value: s}
+		j, _ := json.Marshal([]string{d.Salt, d.Field, d.Value})
+		if got, want := d.Encode(), base64.RawURLEncoding.EncodeToString(j); got != want {
+			t.Errorf("Encode(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range jsonStrings {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
+	})
 }
