@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 )
 
 // Personal fields of a record that version 2 replaces by commitments: the
@@ -44,8 +45,39 @@ const saltBytes = 16
 
 // Encode returns the disclosure's text form.
 func (d Disclosure) Encode() string {
-	b, _ := json.Marshal([]string{d.Salt, d.Field, d.Value})
+	var buf [256]byte
+	b := append(buf[:0], '[')
+	b = appendJSONString(b, d.Salt)
+	b = append(b, ',')
+	b = appendJSONString(b, d.Field)
+	b = append(b, ',')
+	b = appendJSONString(b, d.Value)
+	b = append(b, ']')
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// appendJSONString appends s as encoding/json marshals a string: a text of
+// printable ASCII other than the characters it escapes ("\, <, > and &)
+// and of valid UTF-8 beyond ASCII other than U+2028 and U+2029 is copied
+// as it is, between quotes; anything else goes through json.Marshal.
+// (TestAppendJSONString and FuzzAppendJSONString hold it to json.Marshal.)
+func appendJSONString(dst []byte, s string) []byte {
+	plain := utf8.ValidString(s)
+	for i := 0; plain && i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&':
+			plain = false
+		case c == 0xe2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9): // U+2028, U+2029
+			plain = false
+		}
+	}
+	if !plain {
+		b, _ := json.Marshal(s)
+		return append(dst, b...)
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // Commitment returns the commitment to a disclosure's text form: the
@@ -89,7 +121,8 @@ var personalFields = []string{FieldName, FieldPhone, FieldEmail, FieldClientIP, 
 // random salt per field. disclosures open them, in the order of
 // [FieldName] … [FieldNote]. rec itself is not changed.
 func Seal(rec Record) (sealed Record, disclosures []string, err error) {
-	var vals [][2]string
+	var arr [7][2]string
+	vals := arr[:0]
 	if s := rec.Subject; s != nil {
 		vals = append(vals, [2]string{FieldName, s.Name}, [2]string{FieldPhone, s.Phone})
 		if s.Email != "" {
@@ -103,14 +136,21 @@ func Seal(rec Record) (sealed Record, disclosures []string, err error) {
 	}
 	rec.Subject, rec.ClientIP, rec.UserAgent, rec.Token, rec.Note = nil, "", "", "", ""
 	rec.SD = nil
-	var salt [saltBytes]byte
-	for _, v := range vals {
-		if _, err := rand.Read(salt[:]); err != nil {
-			return rec, nil, fmt.Errorf("salt: %w", err)
-		}
-		d := Disclosure{base64.RawURLEncoding.EncodeToString(salt[:]), v[0], v[1]}.Encode()
-		disclosures = append(disclosures, d)
-		rec.SD = append(rec.SD, Commitment(d))
+	if len(vals) == 0 {
+		return rec, nil, nil
+	}
+	// One read of the random source for all salts.
+	var salts [7 * saltBytes]byte
+	if _, err := rand.Read(salts[:len(vals)*saltBytes]); err != nil {
+		return rec, nil, fmt.Errorf("salt: %w", err)
+	}
+	disclosures = make([]string, len(vals))
+	rec.SD = make([]string, len(vals))
+	for i, v := range vals {
+		salt := salts[i*saltBytes : (i+1)*saltBytes]
+		d := Disclosure{base64.RawURLEncoding.EncodeToString(salt), v[0], v[1]}.Encode()
+		disclosures[i] = d
+		rec.SD[i] = Commitment(d)
 	}
 	slices.Sort(rec.SD)
 	return rec, disclosures, nil

@@ -57,7 +57,7 @@ type Options struct {
 	// Disclose, if not nil, is called by the writer with each batch's
 	// entries before they are stored, so their disclosures can be kept
 	// durably first (the private store); an error fails the batch and
-	// nothing of it is stored.
+	// nothing of it is stored. The slice is reused after the call.
 	Disclose func(batch []Entry) error
 	// Trust, if not nil, lets [New] check the lines its root proves by
 	// that root instead of their signatures (see [Trust]): a start-up that
@@ -69,29 +69,60 @@ type Options struct {
 // and hands them to its [Store]. It is safe for concurrent use: concurrent
 // [Log.Append] calls are batched into one store append, one write and one
 // fsync (group commit, as in PostgreSQL and etcd's WAL).
+//
+// # Pipeline
+//
+// Each Append seals and marshals its records in the caller's goroutine
+// (in parallel for concurrent callers). The writer then runs in three
+// stages, one goroutine each, connected by unbuffered channels, so that
+// the CPU work of one batch overlaps the fsyncs of the batches before it:
+//
+//  1. sequence: number, chain and sign each record as it arrives (the
+//     hash chain makes this the one step that is strictly in order),
+//     gathering a batch while the next stage is busy;
+//  2. disclose: [Options].Disclose (the private store's write and
+//     fsyncs) of a batch;
+//  3. store: [Store.Append] (the JSONL write and fdatasync), then the
+//     answers.
+//
+// A batch's openings are durable before its lines are written (stage 2
+// before stage 3, as without the pipeline), and stage 2 of batch N+1 runs
+// while stage 3 stores batch N. A batch fails as a whole; the batches
+// already signed on top of it then fail with it (their prev names a line
+// that was not stored), and the sequencer starts again from the store's
+// durable head.
 type Log struct {
 	store  Store
 	signer Signer
 	verify Verifier
 	opts   Options
 
-	reqs chan *appendReq
-	done chan struct{}
-	wg   sync.WaitGroup
+	reqs     chan *appendReq
+	disclose chan *batch // sequencer → discloser
+	stored   chan *batch // discloser → storer
+	done     chan struct{}
+	wg       sync.WaitGroup
 
-	// Counted by the writer since Open, read by [Log.Stats].
+	// Counted by the storer since Open, read by [Log.Stats].
 	syncs, appended atomic.Uint64
 
-	// Written only by the writer goroutine.
-	head Head
+	// verified is the head [New] verified: a pending repair cuts after it.
+	verified Head
+	// head is the position after the last durable record (after the
+	// pending repair, once it is made), written by the storer under mu;
+	// rewind is set by the storer when a batch failed, so the sequencer
+	// signs the next records after head again.
+	mu     sync.Mutex
+	head   Head
+	rewind bool
 	// pending: the repair of the store's end ([Store.Cut]) failed at Open
-	// with a disk error; it is retried before the next append. Written by
-	// the writer only (and New), read by [Log.Health].
+	// with a disk error; the storer retries it before the next append.
+	// Read by [Log.Health].
 	pending atomic.Bool
 }
 
 type appendReq struct {
-	recs  []Record
+	recs  []prepared
 	reply chan appendRes
 }
 
@@ -99,6 +130,16 @@ type appendRes struct {
 	entries []Entry
 	err     error
 	head    Head
+}
+
+// batch is what the writer's stages hand on: requests whose records are
+// signed as the lines after base, up to end.
+type batch struct {
+	reqs      []*appendReq
+	results   [][]Entry // per request
+	lines     [][]byte
+	base, end Head
+	err       error // of the disclose stage
 }
 
 // Recovery describes what [Open] did to make a log usable.
@@ -186,9 +227,11 @@ func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
 		return nil, rec, fmt.Errorf("verify: the store's head (%d records, %d bytes) is not the verified one (%d, %d)", want.Count, want.Size, head.Count, head.Size)
 	}
 	l := &Log{
-		store: store, signer: signer, verify: v, opts: opts, head: head,
-		reqs: make(chan *appendReq, 1024),
-		done: make(chan struct{}),
+		store: store, signer: signer, verify: v, opts: opts, verified: head, head: repaired(head),
+		reqs:     make(chan *appendReq, 1024),
+		disclose: make(chan *batch),
+		stored:   make(chan *batch),
+		done:     make(chan struct{}),
 	}
 	if rec, err = l.repair(); err != nil {
 		if !IsDiskError(err) {
@@ -197,22 +240,32 @@ func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
 		rec.Pending = err
 		l.pending.Store(true)
 	}
-	l.wg.Add(1)
-	go l.writer()
+	l.wg.Add(3)
+	go l.sequencer()
+	go l.discloser()
+	go l.storer()
 	return l, rec, nil
 }
 
+// repaired is the head after [Log.repair] of a verified head: an
+// unterminated last line gets its "\n".
+func repaired(h Head) Head {
+	if h.Unterminated {
+		h.Size++
+		h.Unterminated = false
+	}
+	return h
+}
+
 // repair cuts what follows the verified head, or adds its missing "\n",
-// with [Store.Cut], and updates the head.
+// with [Store.Cut]; the head after it is repaired(l.verified).
 func (l *Log) repair() (Recovery, error) {
-	rec, err := l.store.Cut(l.head)
+	rec, err := l.store.Cut(l.verified)
 	if err != nil {
 		return rec, err
 	}
-	if l.head.Unterminated {
+	if l.verified.Unterminated {
 		rec.Newline = true
-		l.head.Size++
-		l.head.Unterminated = false
 	}
 	return rec, nil
 }
@@ -262,9 +315,17 @@ func (l *Log) Head() Head {
 // and returns only once the records are on disk (fdatasync). The records of
 // one call are contiguous and all-or-nothing. A write or sync error (disk
 // full, read-only disk) leaves the log as it was and is returned; the log
-// accepts appends again once the cause is gone.
+// accepts appends again once the cause is gone. Sealing (version 2) and
+// marshalling happen here, in the caller's goroutine.
 func (l *Log) Append(ctx context.Context, recs ...Record) ([]Entry, error) {
-	req := &appendReq{recs: recs, reply: make(chan appendRes, 1)}
+	req := &appendReq{recs: make([]prepared, len(recs)), reply: make(chan appendRes, 1)}
+	for i, rec := range recs {
+		p, err := prepare(rec, l.opts.Version, l.signer.Name())
+		if err != nil {
+			return nil, err
+		}
+		req.recs[i] = p
+	}
 	select {
 	case l.reqs <- req:
 	case <-l.done:
@@ -295,109 +356,177 @@ func (l *Log) Close() error {
 	return l.store.Close()
 }
 
-func (l *Log) writer() {
+// sequencer is the writer's first stage: it numbers, chains and signs the
+// records of each request as it arrives, and hands the batch gathered so
+// far to the discloser whenever that one is free (or the batch is full).
+func (l *Log) sequencer() {
 	defer l.wg.Done()
-	batch := make([]*appendReq, 0, l.opts.MaxBatch)
+	defer close(l.disclose)
+	head := l.durable()
+	var cur *batch
+	n := 0 // records in cur
 	for {
-		var first *appendReq
-		select {
-		case first = <-l.reqs:
-		case <-l.done:
-			// Drain what is already queued, then stop.
-			for {
-				select {
-				case r := <-l.reqs:
-					l.commit([]*appendReq{r})
-				default:
-					return
+		if l.rewound() {
+			// A batch failed: what cur holds chains on lines that were not
+			// stored. Sign it again after the durable head.
+			head = l.durable()
+			if cur != nil {
+				reqs := cur.reqs
+				cur, n = nil, 0
+				for _, r := range reqs {
+					cur, n, head = l.sign(cur, n, head, r)
 				}
 			}
 		}
-		batch = append(batch[:0], first)
-		n := len(first.recs)
-	fill:
-		for n < l.opts.MaxBatch {
-			select {
-			case r := <-l.reqs:
-				batch = append(batch, r)
-				n += len(r.recs)
-			default:
-				break fill
+		var out chan<- *batch
+		if cur != nil {
+			out = l.disclose
+		}
+		in := l.reqs
+		if n >= l.opts.MaxBatch {
+			in = nil
+		}
+		select {
+		case r := <-in:
+			cur, n, head = l.sign(cur, n, head, r)
+		case out <- cur:
+			cur, n = nil, 0
+		case <-l.done:
+			// Store what is already queued, then stop.
+			for {
+				if cur != nil && n >= l.opts.MaxBatch {
+					l.disclose <- cur
+					cur, n = nil, 0
+				}
+				select {
+				case r := <-l.reqs:
+					cur, n, head = l.sign(cur, n, head, r)
+					continue
+				default:
+				}
+				if cur != nil {
+					l.disclose <- cur
+				}
+				return
 			}
 		}
-		l.commit(batch)
 	}
 }
 
-// commit hands one batch to the store in one Append (one write and one
-// sync for the file store).
-func (l *Log) commit(batch []*appendReq) {
-	if l.pending.Load() && (len(batch) > 1 || len(batch[0].recs) > 0) {
-		if _, err := l.repair(); err != nil {
-			err = fmt.Errorf("write log: %w", err)
-			for _, r := range batch {
-				r.reply <- appendRes{err: err, head: l.head}
-			}
-			return
-		}
-		l.pending.Store(false)
+// sign adds request r to batch b (a new one if nil) as the lines after
+// head, and returns the batch, its record count and the head after it. A
+// request whose record cannot be signed is answered at once and adds
+// nothing.
+func (l *Log) sign(b *batch, n int, head Head, r *appendReq) (*batch, int, Head) {
+	if b == nil {
+		b = &batch{base: head, end: head}
 	}
-	head := l.head
-	var lines [][]byte
-	results := make([][]Entry, len(batch))
-	errs := make([]error, len(batch))
-	for i, r := range batch {
-		saved, savedLen := head, len(lines)
-		for _, rec := range r.recs {
-			rec.V, rec.Seq, rec.Prev, rec.Key = l.opts.Version, head.Count+1, head.Hash, l.signer.Name()
-			stored, ds := rec, []string(nil)
-			if rec.V != FormatV1 {
-				var err error
-				if stored, ds, err = Seal(rec); err != nil {
-					errs[i] = err
-					break
-				}
-				rec.SD = stored.SD
-			}
-			line, err := encodeLine(&stored, l.signer)
-			if err != nil {
-				errs[i] = err
-				break
-			}
-			lines = append(lines, line)
-			at := head
-			head.Count++
-			head.Hash = LineHash(line)
-			head.Size += int64(len(line) + 1)
-			results[i] = append(results[i], Entry{Record: rec, Line: line, Disclosures: ds, At: at})
+	at, entries := head, make([]Entry, 0, len(r.recs))
+	lines := len(b.lines)
+	for i := range r.recs {
+		p := &r.recs[i]
+		line, err := p.line(head.Count+1, head.Hash, l.signer)
+		if err != nil {
+			b.lines = b.lines[:lines]
+			r.reply <- appendRes{err: err, head: at}
+			return b, n, at
 		}
-		if errs[i] != nil { // drop this request's lines only
-			head, lines, results[i] = saved, lines[:savedLen], nil
-		}
+		e := Entry{Record: p.rec, Line: line, Disclosures: p.ds, At: head}
+		e.Record.Seq, e.Record.Prev = head.Count+1, head.Hash
+		entries = append(entries, e)
+		b.lines = append(b.lines, line)
+		head.Count++
+		head.Hash = LineHash(line)
+		head.Size += int64(len(line) + 1)
 	}
-	if len(lines) > 0 {
-		var err error
-		if l.opts.Disclose != nil {
-			var all []Entry
-			for _, es := range results {
+	b.reqs = append(b.reqs, r)
+	b.results = append(b.results, entries)
+	b.end = head
+	return b, n + len(r.recs), head
+}
+
+// discloser is the writer's second stage: the batch's openings are made
+// durable ([Options].Disclose) before the storer writes its lines.
+func (l *Log) discloser() {
+	defer l.wg.Done()
+	defer close(l.stored)
+	var all []Entry // reused: the hook must not keep the slice
+	for b := range l.disclose {
+		if l.opts.Disclose != nil && len(b.lines) > 0 {
+			all = all[:0]
+			for _, es := range b.results {
 				all = append(all, es...)
 			}
-			err = l.opts.Disclose(all)
+			b.err = l.opts.Disclose(all)
+			clear(all) // no references kept until the next batch
 		}
-		if err == nil {
-			err = l.store.Append(lines, head)
+		l.stored <- b
+	}
+}
+
+// storer is the writer's last stage: one [Store.Append] (one write and one
+// sync for the file store) per batch, then the answers.
+func (l *Log) storer() {
+	defer l.wg.Done()
+	var failed error // why the last batch failed
+	for b := range l.stored {
+		head := l.durable()
+		err, chained := b.err, b.base != head
+		switch {
+		case chained:
+			// Signed on top of a batch that failed: the sequencer already
+			// starts again after head.
+			err = failed
+			if err == nil {
+				err = fmt.Errorf("write log: batch after line %d signed after line %d", b.base.Count, head.Count)
+			}
+		case err == nil && len(b.lines) > 0 && l.pending.Load():
+			if _, rerr := l.repair(); rerr != nil {
+				err = fmt.Errorf("write log: %w", rerr)
+			} else {
+				l.pending.Store(false)
+			}
+		}
+		if err == nil && len(b.lines) > 0 {
+			err = l.store.Append(b.lines, b.end)
 			l.syncs.Add(1)
 		}
 		if err != nil {
-			for _, r := range batch {
-				r.reply <- appendRes{err: err}
+			if !chained {
+				failed = err
+				l.mu.Lock()
+				l.rewind = true
+				l.mu.Unlock()
 			}
-			return
+			for _, r := range b.reqs {
+				r.reply <- appendRes{err: err, head: head}
+			}
+			continue
 		}
-		l.appended.Add(head.Count - l.head.Count)
-		l.head = head
+		if len(b.lines) > 0 {
+			l.appended.Add(b.end.Count - head.Count)
+			l.mu.Lock()
+			l.head = b.end
+			l.mu.Unlock()
+		}
+		for i, r := range b.reqs {
+			r.reply <- appendRes{entries: b.results[i], head: b.end}
+		}
 	}
-	for i, r := range batch {
-		r.reply <- appendRes{entries: results[i], err: errs[i], head: l.head}
-	}
+}
+
+// durable returns the head after the last durable record.
+func (l *Log) durable() Head {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.head
+}
+
+// rewound reports, once, that a batch failed since the last call.
+func (l *Log) rewound() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.rewind
+	l.rewind = false
+	return r
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -232,6 +233,64 @@ func encodeLine(rec *Record, signer Signer) ([]byte, error) {
 	line := make([]byte, 0, len(rb)+120)
 	line = append(line, linePrefix...)
 	line = append(line, rb...)
+	line = append(line, sigMarker...)
+	line = base64.StdEncoding.AppendEncode(line, sig)
+	line = append(line, lineSuffix...)
+	return line, nil
+}
+
+// prepared is a record made ready for the writer by [Log.Append], in the
+// caller's goroutine, so that the single writer only numbers, chains and
+// signs: sealed (version 2) and marshalled with seq 0 and an empty prev,
+// which [prepared.line] replaces.
+type prepared struct {
+	rec  Record   // as [Entry].Record: opened, with its commitments SD
+	ds   []string // its disclosures (version 2)
+	tail []byte   // the stored record's JSON after {"v":V,"seq":0,"prev":""
+}
+
+// prepare seals rec (unless version is [FormatV1]) and marshals the stored
+// record as version, signed by the key named key.
+func prepare(rec Record, version int, key string) (prepared, error) {
+	rec.V, rec.Seq, rec.Prev, rec.Key = version, 0, "", key
+	stored, ds := rec, []string(nil)
+	if version != FormatV1 {
+		var err error
+		if stored, ds, err = Seal(rec); err != nil {
+			return prepared{}, err
+		}
+		rec.SD = stored.SD
+	}
+	rb, err := json.Marshal(&stored)
+	if err != nil {
+		return prepared{}, fmt.Errorf("encode record: %w", err)
+	}
+	// The record's first fields are v, seq and prev (see [Record]).
+	head := `{"v":` + strconv.Itoa(version) + `,"seq":0,"prev":""`
+	if !bytes.HasPrefix(rb, []byte(head)) {
+		return prepared{}, fmt.Errorf("encode record: does not start with %s", head)
+	}
+	return prepared{rec: rec, ds: ds, tail: rb[len(head):]}, nil
+}
+
+// line returns the signed line (without "\n") of p as record number seq
+// after the line with hash prev: the bytes [encodeLine] makes of the
+// record with Seq and Prev set, built without marshalling it again.
+func (p *prepared) line(seq uint64, prev string, signer Signer) ([]byte, error) {
+	line := make([]byte, 0, len(linePrefix)+len(`{"v":2,"seq":,"prev":""`)+20+len(prev)+len(p.tail)+len(sigMarker)+88+len(lineSuffix))
+	line = append(line, linePrefix...)
+	line = append(line, `{"v":`...)
+	line = strconv.AppendInt(line, int64(p.rec.V), 10)
+	line = append(line, `,"seq":`...)
+	line = strconv.AppendUint(line, seq, 10)
+	line = append(line, `,"prev":"`...)
+	line = append(line, prev...) // a LineHash: lower-case hex, nothing to escape
+	line = append(line, '"')
+	line = append(line, p.tail...)
+	sig, err := signer.Sign(line[len(linePrefix):])
+	if err != nil {
+		return nil, fmt.Errorf("sign record: %w", err)
+	}
 	line = append(line, sigMarker...)
 	line = base64.StdEncoding.AppendEncode(line, sig)
 	line = append(line, lineSuffix...)

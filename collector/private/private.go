@@ -50,6 +50,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -294,7 +295,7 @@ func additional(sid, id string) []byte {
 }
 
 func (sub *subject) seal(id string, ds []string) (openingLine, error) {
-	pt, err := json.Marshal(ds)
+	pt, err := marshalStrings(ds)
 	if err != nil {
 		return openingLine{}, err
 	}
@@ -302,7 +303,88 @@ func (sub *subject) seal(id string, ds []string) (openingLine, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return openingLine{}, err
 	}
-	return openingLine{SID: sub.sid, ID: id, Nonce: nonce, Box: sub.aead.Seal(nil, nonce, pt, additional(sub.sid, id))}, nil
+	return openingLine{SID: sub.sid, ID: id, Nonce: nonce, Box: sub.aead.Seal(pt[:0], nonce, pt, additional(sub.sid, id))}, nil
+}
+
+// marshalStrings is json.Marshal of ds, written out directly where every
+// string is base64url (what disclosures are: nothing to escape).
+func marshalStrings(ds []string) ([]byte, error) {
+	if ds == nil {
+		return json.Marshal(ds)
+	}
+	n := 2
+	for _, d := range ds {
+		if !isBase64URL(d) {
+			return json.Marshal(ds)
+		}
+		n += len(d) + 3
+	}
+	b := make([]byte, 0, n+16) // room for the GCM tag when sealed in place
+	b = append(b, '[')
+	for i, d := range ds {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, d...)
+		b = append(b, '"')
+	}
+	return append(b, ']'), nil
+}
+
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isHex reports whether s is lower-case hex digits only.
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// marshal is json.Marshal(ol), written out directly for the lines Put
+// writes (hex ids, base64 nonce and box; nothing to escape).
+func (ol *openingLine) marshal() []byte {
+	if ol.SID == "" || ol.Erased != "" || !isHex(ol.SID) || !isHex(ol.ID) || ol.Nonce == nil || ol.Box == nil {
+		b, _ := json.Marshal(ol)
+		return b
+	}
+	enc := base64.StdEncoding
+	b := make([]byte, 0, 40+len(ol.SID)+len(ol.ID)+enc.EncodedLen(len(ol.Nonce))+enc.EncodedLen(len(ol.Box)))
+	b = append(b, `{"sid":"`...)
+	b = append(b, ol.SID...)
+	b = append(b, `","id":"`...)
+	b = append(b, ol.ID...)
+	b = append(b, `","nonce":"`...)
+	b = enc.AppendEncode(b, ol.Nonce)
+	b = append(b, `","box":"`...)
+	b = enc.AppendEncode(b, ol.Box)
+	return append(b, `"}`...)
+}
+
+// marshal is json.Marshal(kl), written out directly (a hex sid).
+func (kl *keyLine) marshal() []byte {
+	if !isHex(kl.SID) || kl.Key == nil {
+		b, _ := json.Marshal(kl)
+		return b
+	}
+	b := make([]byte, 0, 20+len(kl.SID)+base64.StdEncoding.EncodedLen(len(kl.Key)))
+	b = append(b, `{"sid":"`...)
+	b = append(b, kl.SID...)
+	b = append(b, `","key":"`...)
+	b = base64.StdEncoding.AppendEncode(b, kl.Key)
+	return append(b, `"}`...)
 }
 
 func (sub *subject) open(ol *openingLine) ([]string, error) {
@@ -433,14 +515,13 @@ func (s *Store) Put(batch []ledger.Entry) error {
 			}
 			sub.phone = phone
 			fresh[phone] = sub
-			kl, _ := json.Marshal(keyLine{SID: sid, Key: key})
-			keyLines = append(keyLines, kl)
+			keyLines = append(keyLines, (&keyLine{SID: sid, Key: key}).marshal())
 		}
 		ol, err := sub.seal(e.Record.ID, e.Disclosures)
 		if err != nil {
 			return fmt.Errorf("private store: seal openings: %w", err)
 		}
-		b, _ := json.Marshal(ol)
+		b := ol.marshal()
 		boxLines = append(boxLines, b)
 		added = append(added, placed{e.Record.ID, sub, int64(len(b))})
 	}

@@ -3,6 +3,7 @@ package private
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -223,4 +224,32 @@ func TestReadOnly(t *testing.T) {
 	}
 	ro.Close()
 	s.Close()
+}
+
+// TestLinesAsJSON: the lines Put writes by hand are json.Marshal's bytes
+// (the files stay what the package doc says, for any reader).
+func TestLinesAsJSON(t *testing.T) {
+	t.Parallel()
+	for _, ol := range []openingLine{
+		{SID: "0123456789abcdef0123456789abcdef", ID: "fedcba9876543210fedcba9876543210", Nonce: []byte("123456789012"), Box: []byte{0, 1, 2, 0xff, 0xfe}},
+		{SID: "0123456789abcdef0123456789abcdef", ID: "not \"hex\" <id>", Nonce: []byte("123456789012"), Box: []byte("box")},
+		{ID: "fedcba9876543210fedcba9876543210", Erased: "0123456789abcdef0123456789abcdef"},
+	} {
+		want, _ := json.Marshal(ol)
+		if got := ol.marshal(); !bytes.Equal(got, want) {
+			t.Errorf("opening line %s, want %s", got, want)
+		}
+	}
+	for _, kl := range []keyLine{{SID: "0123456789abcdef0123456789abcdef", Key: bytes.Repeat([]byte{0xfb}, 32)}, {SID: "X\"", Key: []byte{1}}} {
+		want, _ := json.Marshal(kl)
+		if got := kl.marshal(); !bytes.Equal(got, want) {
+			t.Errorf("key line %s, want %s", got, want)
+		}
+	}
+	for _, ds := range [][]string{nil, {}, {"WyJzYWx0IiwibmFtZSIsIkrDvHJnZW4iXQ", "a-b_c"}, {"not base64 \"<>\""}} {
+		want, _ := json.Marshal(ds)
+		if got, err := marshalStrings(ds); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("marshalStrings(%q) = %s, %v; want %s", ds, got, err, want)
+		}
+	}
 }

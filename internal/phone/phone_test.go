@@ -2,8 +2,12 @@ package phone
 
 import (
 	"errors"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 func TestParse(t *testing.T) {
@@ -20,6 +24,8 @@ func TestParse(t *testing.T) {
 		{in: "030 1234567", region: "DE", want: "+49301234567"},
 		{in: "030/123 45-67", region: "DE", want: "+49301234567"},
 		{in: "0151.1234.5678", region: "DE", want: "+4915112345678"},
+		{in: "0170\u202f1234567", region: "DE", want: "+491701234567"},
+		{in: "+49\u00a0170\u00a01234567", region: "DE", want: "+491701234567"},
 		{in: "15112345678", region: "DE", want: "+4915112345678"},
 		// Country code without + or 00, as WhatsApp shows numbers: never doubled.
 		{in: "4915112345678", region: "DE", want: "+4915112345678"},
@@ -92,4 +98,82 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) = %q, but Parse(%q) = %q, %v", s, got, got, again, err)
 		}
 	})
+}
+
+// TestCompactSame: Parse hands libphonenumber the digits only (with a
+// leading "+" kept); for every text Parse lets through, the library must
+// read the compact form exactly as the text as typed: the same validity,
+// number, formats and where the country code came from.
+func TestCompactSame(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(13, 1))
+	prefixes := []string{"", "", "+", "+", "00", "0", "+49 (0)", "0049 ", "(0", "+1 ", "+44 (0)", "+33 ", "+39 0", "011 "}
+	seps := []string{" ", " ", "-", ".", "/", "(", ")", "\u00a0", "\u202f", "  ", " / "}
+	regions := []string{"DE", "AT", "CH", "US", "GB", "FR", "IT", "NL", "PL"}
+	for i := range 3000 {
+		var b strings.Builder
+		b.WriteString(prefixes[rng.IntN(len(prefixes))])
+		for range 3 + rng.IntN(13) {
+			if rng.IntN(4) == 0 {
+				b.WriteString(seps[rng.IntN(len(seps))])
+			}
+			b.WriteByte(byte('0' + rng.IntN(10)))
+		}
+		s := b.String()
+		if i < len(tests0) {
+			s = tests0[i]
+		}
+		plain := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, s)
+		compact := plain
+		if strings.HasPrefix(s, "+") {
+			compact = "+" + plain
+		}
+		region := regions[rng.IntN(len(regions))]
+		if strings.Contains(s, "\u202f") {
+			// libphonenumber does not take the narrow no-break space for
+			// a separator (it refused such a number as typed); Parse's
+			// rule does, and the compact form gives the number.
+			continue
+		}
+		a, aok := valid(s, region)
+		c, cok := valid(compact, region)
+		if aok != cok {
+			t.Errorf("%s: %q valid %v, %q valid %v", region, s, aok, compact, cok)
+			continue
+		}
+		if !aok {
+			continue
+		}
+		for _, f := range []phonenumbers.PhoneNumberFormat{phonenumbers.E164, phonenumbers.INTERNATIONAL, phonenumbers.NATIONAL} {
+			if x, y := phonenumbers.Format(a, f), phonenumbers.Format(c, f); x != y {
+				t.Errorf("%s: %q is %q, %q is %q", region, s, x, compact, y)
+			}
+		}
+		if a.GetCountryCodeSource() != c.GetCountryCodeSource() {
+			t.Errorf("%s: %q country code from %v, %q from %v", region, s, a.GetCountryCodeSource(), compact, c.GetCountryCodeSource())
+		}
+	}
+}
+
+// tests0 are the typed forms of TestParse, tried first by TestCompactSame.
+var tests0 = []string{"0170 1234567", "+49 (0)170 123 45 67", "0049 170 1234567", "+48 512 345 678", "030 1234567",
+	"030/123 45-67", "0151.1234.5678", "15112345678", "4915112345678", "49 151 12345678", "1 212 555 0100",
+	"33612345678", "447911123456", "17012345678", "(030) 123 4567", "+1 (212) 555-0100"}
+
+func BenchmarkParse(b *testing.B) {
+	for _, in := range []string{"0170 1234567", "+49 170 1234567", "4915112345678"} {
+		b.Run(in, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse(in, "DE"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
