@@ -35,6 +35,8 @@ type Erasure struct {
 	Records []string
 	// Files are the receipts and mails deleted from the data folder.
 	Files []string
+
+	entry ledger.Entry // the erasure record as appended, for the index's watermark
 }
 
 // Erase erases the personal data of the person with phone (E.164) (GDPR
@@ -47,10 +49,13 @@ type Erasure struct {
 // by, if not "", names the owner who erased (the record's "by", see
 // [ValidOwnerName]). Nothing is changed on an error before the append.
 func Erase(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason, by string, now time.Time) (Erasure, error) {
-	return eraseWith(ctx, log, vault, dataDir, phone, reason, by, now, nil)
+	return eraseWith(ctx, log, vault, dataDir, phone, reason, by, now, nil, nil)
 }
 
-func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason, by string, now time.Time, crash func(string) bool) (Erasure, error) {
+// eraseWith is [Erase] with the redaction's crash hook and appended,
+// called once the erasure record is durable and before anything is
+// destroyed (the collector removes its snapshot there).
+func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason, by string, now time.Time, crash func(string) bool, appended func() error) (Erasure, error) {
 	if reason == "" {
 		reason = "request"
 	}
@@ -72,7 +77,12 @@ func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataD
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase: append to log: %w", err)
 	}
-	e := Erasure{Record: es[0].Record}
+	e := Erasure{Record: es[0].Record, entry: es[0]}
+	if appended != nil {
+		if err := appended(); err != nil {
+			return e, fmt.Errorf("erase: %w (the erasure is recorded; it is carried out at the next start)", err)
+		}
+	}
 	e.Records, e.Files, err = FinishErasure(log, vault, dataDir, &e.Record, crash)
 	return e, err
 }
@@ -85,6 +95,12 @@ func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataD
 // crash runs it again for every erasure in the log. crash is the
 // redaction's test hook (ledger.FileStore.Replace), nil in production.
 func FinishErasure(log *ledger.Log, vault *private.Store, dataDir string, rec *ledger.Record, crash func(step string) bool) (records, files []string, err error) {
+	return finishErasure(log, vault, dataDir, rec, crash, true)
+}
+
+// finishErasure is [FinishErasure]; with redact false (a log without
+// version-1 lines) the log is not read for lines to redact.
+func finishErasure(log *ledger.Log, vault *private.Store, dataDir string, rec *ledger.Record, crash func(step string) bool, redact bool) (records, files []string, err error) {
 	erased, err := vault.Erase(rec.Erased, rec.ID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("erase: %w", err)
@@ -96,8 +112,10 @@ func FinishErasure(log *ledger.Log, vault *private.Store, dataDir string, rec *l
 	for _, id := range ids {
 		set[id] = true
 	}
-	if _, err := log.Redact(set, crash); err != nil {
-		return erased, nil, fmt.Errorf("erase: redact the version-1 lines: %w", err)
+	if redact {
+		if _, err := log.Redact(set, crash); err != nil {
+			return erased, nil, fmt.Errorf("erase: redact the version-1 lines: %w", err)
+		}
 	}
 	files, err = removeCopies(dataDir, ids)
 	return erased, files, err
@@ -196,14 +214,17 @@ func (s *Server) erase(ctx context.Context, phone, reason, by string) (Erasure, 
 	if s.o.Private == nil {
 		return Erasure{}, errors.New("erase: this collector has no private store (a version-1 log: run chatconsent migrate)")
 	}
+	// Held until the erasure is folded: no snapshot is written in between
+	// (writeSnapshot), which would hold the person's data again.
 	s.eraseMu.Lock()
-	e, err := eraseWith(ctx, s.log, s.o.Private, s.o.Paths.Data, phone, reason, by, s.o.Now(), s.redactCrash)
-	s.eraseMu.Unlock()
+	defer s.eraseMu.Unlock()
+	e, err := eraseWith(ctx, s.log, s.o.Private, s.o.Paths.Data, phone, reason, by, s.o.Now(), s.redactCrash, s.dropSnapshot)
 	if e.Record.ID != "" {
 		s.proc.mu.Lock()
 		if aerr := s.proc.book.Add(&e.Record, nil); aerr != nil {
 			s.o.Logger.Error("fold erasure", "id", e.Record.ID, "err", aerr)
 		}
+		s.markFolded(e.entry)
 		s.proc.mu.Unlock()
 		s.o.Logger.Info("erasure recorded", "id", e.Record.ID, "records", len(e.Records), "files", len(e.Files), "reason", e.Record.Reason)
 	}
@@ -211,12 +232,13 @@ func (s *Server) erase(ctx context.Context, phone, reason, by string) (Erasure, 
 }
 
 // finishErasure is [FinishErasure] at start for an erasure in the log
-// (see [Open]: the log is the erasure list a restore replays).
-func (s *Server) finishErasure(rec *ledger.Record) error {
+// (see [Open]: the log is the erasure list a restore replays); redact
+// false skips the redaction of version-1 lines (the log has none).
+func (s *Server) finishErasure(rec *ledger.Record, redact bool) error {
 	if s.o.Private == nil {
 		return nil
 	}
-	erased, files, err := FinishErasure(s.log, s.o.Private, s.o.Paths.Data, rec, s.redactCrash)
+	erased, files, err := finishErasure(s.log, s.o.Private, s.o.Paths.Data, rec, s.redactCrash, redact)
 	if len(erased) > 0 || len(files) > 0 {
 		s.o.Logger.Info("erasure carried out again at start (after a crash, or data restored from a backup)", "id", rec.ID, "records", len(erased), "files", len(files))
 	}

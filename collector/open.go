@@ -10,13 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/logfeed"
 	"github.com/chatconsent/chatconsent/collector/private"
+	snapfile "github.com/chatconsent/chatconsent/collector/snapshot"
 	"github.com/chatconsent/chatconsent/collector/translog"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/durable"
@@ -77,6 +77,9 @@ type Started struct {
 	// Trusted counts the log's lines proven at start by the transparency
 	// log's own last checkpoint (its root) instead of their signatures.
 	Trusted uint64
+	// Snapshot counts the log's lines the collector's snapshot stood for
+	// (not read at start); 0 when the whole log was read.
+	Snapshot uint64
 }
 
 // Open prepares everything a collector needs: the data directory, the
@@ -133,20 +136,11 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	// leave a recorded decision without them: the log is the source of
 	// truth, and every decision or withdrawal whose receipt is missing is
 	// made again after start.
-	book := records.NewIndex(cfg.PurposeIDs())
 	receipts := paths.Receipts
 	// A crash between a receipt's temporary file and its rename leaves the
 	// temporary file: nothing else removes it.
 	if err := durable.RemoveTemps(receipts); err != nil {
 		return nil, info, fmt.Errorf("remove unfinished receipts: %w", err)
-	}
-	have := map[string]bool{}
-	if des, err := os.ReadDir(receipts); err == nil {
-		for _, de := range des {
-			if id, ok := strings.CutSuffix(de.Name(), ".pdf"); ok {
-				have[id] = true
-			}
-		}
 	}
 	vault, err := private.Open(paths.Private, private.Options{})
 	if err != nil {
@@ -155,49 +149,48 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 		return nil, info, err
 	}
-	// Only the position of the first record without a receipt is kept
-	// (the backlog's cursor, see receipts.go), not the records.
-	var backlog *ledger.Head
-	var at int64 // byte position of the line being replayed
-	var erasures []ledger.Record
-	v1 := false // a version-1 line that no migration record followed yet
-	lo := ledger.Options{Disclose: vault.Put, Replay: func(rec *ledger.Record, line []byte) error {
-		switch {
-		case rec.V == ledger.FormatV1:
-			v1 = true
-		case rec.Type == ledger.TypeMigration:
-			// The history is folded again from its re-records (the book
-			// starts afresh): what was found before them is forgotten.
-			v1, backlog, info.MissingReceipts, erasures = false, nil, 0, nil
+	// The snapshot (snapstate.go), if good, stands for the lines up to
+	// its head: only those after it are read. Whatever is wrong with it,
+	// the whole log is folded instead.
+	var snap *snapfile.State
+	var snapIndex *records.Index
+	useSnap := !st.NoTlog && (st.LogVersion == 0 || st.LogVersion == ledger.FormatVersion)
+	if useSnap {
+		var err error
+		if snap, snapIndex, err = loadSnapshot(paths, info.Public, cfg.PurposeIDs()); err != nil {
+			startLogger(st).Warn("snapshot not used; the whole log is read", "err", err)
 		}
-		if _, err := openRecord(vault, rec); err != nil {
-			return err
-		}
-		if err := book.Add(rec, line); err != nil {
-			return err
-		}
-		if (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !have[rec.ID] && receiptable(rec) {
-			if backlog == nil {
-				backlog = &ledger.Head{Count: rec.Seq - 1, Hash: rec.Prev, Size: at}
-			}
-			info.MissingReceipts++
-		}
-		if rec.Type == ledger.TypeErasure {
-			erasures = append(erasures, *rec)
-		}
-		at += int64(len(line)) + 1
-		return nil
-	}, ReplayRedacted: func(_ uint64, line []byte) error {
-		at += int64(len(line)) + 1
-		return nil
-	}}
-	if st.NoGroupCommit {
-		lo.MaxBatch = 1
 	}
-	if st.LogVersion != 0 {
-		lo.Version = st.LogVersion
+	var r *replay
+	var feed *logfeed.Store
+	var log *ledger.Log
+	var rec ledger.Recovery
+	var lo ledger.Options
+	for {
+		r = newReplay(cfg, receipts, vault, snap, snapIndex)
+		lo = r.options()
+		if st.NoGroupCommit {
+			lo.MaxBatch = 1
+		}
+		if st.LogVersion != 0 {
+			lo.Version = st.LogVersion
+		}
+		feed, log, rec, err = openLogs(cfg, st, paths, priv, &lo, snap)
+		if err == nil || snap == nil {
+			break
+		}
+		startLogger(st).Warn("snapshot not used (the log after it does not fit); the whole log is read", "err", err)
+		if log != nil {
+			log.Close()
+		}
+		snap, snapIndex = nil, nil
 	}
-	feed, log, rec, err := openLogs(cfg, st, paths, priv, &lo)
+	book := r.book
+	backlog, erasures, v1 := r.backlog, r.erasures, r.v1
+	if log != nil {
+		r.at = log.Head()
+	}
+	info.MissingReceipts = r.missing
 	// undo closes what was opened, for a start that fails before the
 	// server owns it all (after New, Server.Close does it).
 	undo := func() {
@@ -226,6 +219,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if lo.Trust != nil {
 		info.Trusted = lo.Trust.Entries
 	}
+	if snap != nil {
+		info.Snapshot = snap.Head.Count
+	}
 	info.Recovery = rec
 	info.Records = log.Head().Count
 	o := Options{
@@ -242,13 +238,28 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		undo()
 		return nil, info, err
 	}
+	if useSnap {
+		s.snap = &snapState{path: snapshotPath(paths), priv: priv, folded: r.at, last: r.last, runStart: r.at, erasures: r.snapErasures()}
+		if backlog != nil {
+			b := *backlog
+			s.snap.startBacklog = &b
+		}
+		if r.tailErasures > 0 {
+			// The snapshot was taken before these erasures: it holds the
+			// data of the people they erased.
+			if err := s.dropSnapshot(); err != nil {
+				s.Close()
+				return nil, info, fmt.Errorf("remove the snapshot before the erasures after it: %w", err)
+			}
+		}
+	}
 	// The log is the erasure list: every erasure in it is carried out
 	// again, which finishes one a crash cut short and deletes what a
 	// restored older backup of private/, receipts/ or outbox/ brought
 	// back. Only then does the mailer start, so no restored mail of an
 	// erased person goes out.
 	for i := range erasures {
-		if err := s.finishErasure(&erasures[i]); err != nil {
+		if err := s.finishErasure(&erasures[i], r.v1Lines(feed)); err != nil {
 			s.Close()
 			return nil, info, err
 		}
@@ -261,6 +272,13 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		s.receipts.markBacklog(*backlog)
 	}
 	return s, info, nil
+}
+
+func startLogger(st Setup) *slog.Logger {
+	if st.Logger != nil {
+		return st.Logger
+	}
+	return slog.Default()
 }
 
 // openRecord fills a version-2 record's personal fields from the private
@@ -317,7 +335,7 @@ func tlogOptions(lc config.Log, paths config.Paths, key translog.Key, getenv fun
 // that feeds its version-2 lines to the transparency log (DATA/log, signed
 // with DATA/checkpoint.key, created on first start, named after the public
 // URL), which is caught up from the file first.
-func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.PrivateKey, lo *ledger.Options) (*logfeed.Store, *ledger.Log, ledger.Recovery, error) {
+func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.PrivateKey, lo *ledger.Options, snap *snapfile.State) (*logfeed.Store, *ledger.Log, ledger.Recovery, error) {
 	if st.NoTlog {
 		fs, err := ledger.OpenFileStore(paths.Log, ledger.FileOptions{Sync: lo.Sync, Write: lo.Write})
 		if err != nil {
@@ -355,21 +373,32 @@ func openLogs(cfg *config.Config, st Setup, paths config.Paths, priv ed25519.Pri
 	// checkpoint covers are proven by its root, one signature for all of
 	// them; only the lines after it have their signatures checked. A log
 	// that does not extend that checkpoint does not open.
-	cp, err := tl.LastCheckpoint(context.Background())
-	if err != nil {
-		closeTlog(tl)
-		return nil, nil, ledger.Recovery{}, err
-	}
-	if cp != nil && cp.Size > 0 {
-		lo.Trust = &ledger.Trust{Entries: cp.Size, Root: cp.Hash}
+	// With a snapshot, the lines up to its head are not read at all (see
+	// snapstate.go); those after it have their signatures checked.
+	fo := ledger.FileOptions{Sync: lo.Sync, Write: lo.Write}
+	if snap != nil {
+		h := snap.Head
+		lo.From, fo.From = &h, &h
+	} else {
+		cp, err := tl.LastCheckpoint(context.Background())
+		if err != nil {
+			closeTlog(tl)
+			return nil, nil, ledger.Recovery{}, err
+		}
+		if cp != nil && cp.Size > 0 {
+			lo.Trust = &ledger.Trust{Entries: cp.Size, Root: cp.Hash}
+		}
 	}
 	path := paths.Log
-	fs, err := ledger.OpenFileStore(path, ledger.FileOptions{Sync: lo.Sync, Write: lo.Write})
+	fs, err := ledger.OpenFileStore(path, fo)
 	if err != nil {
 		closeTlog(tl)
 		return nil, nil, ledger.Recovery{}, err
 	}
 	feed := logfeed.New(fs, tl, st.Logger)
+	if snap != nil {
+		feed.Resume(snap.Head, snap.V1, snap.V2)
+	}
 	log, rec, err := ledger.New(feed, ledger.NewSigner(priv), *lo)
 	if err != nil {
 		fs.Close()
@@ -397,10 +426,14 @@ func closeTlog(tl *translog.Log) error {
 // that took (see ledger.Log.Stats).
 func (s *Server) LogStats() (records, syncs uint64) { return s.log.Stats() }
 
-// Close stops the receipt workers, closes the log after the appends in
+// Close stops the receipt workers, writes the snapshot (so the next start
+// reads only what comes after), closes the log after the appends in
 // flight, and stops the mailer (waiting mails stay in the outbox).
 func (s *Server) Close() error {
 	s.stopReceipts()
+	if err := s.writeSnapshot(); err != nil {
+		s.o.Logger.Warn("no snapshot written; the next start reads the whole log", "err", err)
+	}
 	err := s.log.Close()
 	if s.o.Private != nil {
 		s.o.Private.Close()

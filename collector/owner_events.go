@@ -118,6 +118,11 @@ func (s *Server) ownerRecord(ctx context.Context, action, name, by, inviteID str
 	if err != nil {
 		return "", fmt.Errorf("append the owner record to the log: %w", err)
 	}
+	// The index has nothing of an owner record; the snapshot's watermark
+	// passes it.
+	s.proc.mu.Lock()
+	s.markFolded(es...)
+	s.proc.mu.Unlock()
 	s.o.Logger.Info("owner record", "id", es[0].Record.ID, "seq", es[0].Record.Seq, "action", action)
 	return es[0].Record.ID, nil
 }

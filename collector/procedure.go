@@ -100,6 +100,7 @@ func (s *Server) appendRecord(ctx context.Context, rec ledger.Record, opening *l
 			s.o.Logger.Error("fold record", "id", e.Record.ID, "err", err)
 		}
 	}
+	s.markFolded(entries...)
 	return entries[len(entries)-1:], nil
 }
 
@@ -120,6 +121,7 @@ func (s *Server) logOpening(ctx context.Context, rec ledger.Record) error {
 	if err != nil {
 		return err
 	}
+	s.markFolded(entries...)
 	return p.book.Add(&entries[0].Record, nil)
 }
 

@@ -213,6 +213,9 @@ func (s *Server) sweepReceipts(from ledger.Head) {
 		s.o.Logger.Error("find records without receipts", "err", err)
 	default:
 		s.o.Logger.Info("made missing receipts", "count", made)
+		if sn := s.snap; sn != nil && (sn.startBacklog == nil || from.Size <= sn.startBacklog.Size) {
+			sn.sweepDone.Store(true)
+		}
 	}
 }
 

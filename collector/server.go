@@ -138,6 +138,9 @@ type Server struct {
 	// version-1 lines during an erasure (ledger.FileStore.Replace).
 	redactCrash func(step string) bool
 	mounts      []mount // see Mount (console.go)
+	// snap is the snapshot's watermark and file (snapstate.go); nil
+	// without snapshots.
+	snap *snapState
 }
 
 // New checks the options and returns a server. The archive's manifest is

@@ -63,6 +63,15 @@ type Options struct {
 	// that root instead of their signatures (see [Trust]): a start-up that
 	// trusts the collector's own last checkpoint.
 	Trust *Trust
+	// From, if not nil, is a head [New] takes as proven without reading
+	// the lines before it: the collector's signed snapshot (see package
+	// collector/snapshot), whose last line's hash was checked against the
+	// file. Only the lines after it are read, verified (signatures
+	// included; Trust is ignored) and passed to Replay; among them a
+	// redacted line, a migration record or a re-record is an error (the
+	// caller then starts again without From). The store must have been
+	// opened with the same head ([FileOptions].From).
+	From *Head
 }
 
 // Log is the single writer of a log: it numbers, chains and signs records
@@ -208,7 +217,14 @@ func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
 		return nil, rec, fmt.Errorf("open log: verifier %.16s… does not match signer %.16s…", v.Name(), signer.Name())
 	}
 	want := store.Head()
-	r, err := store.Read(Head{})
+	var start Head
+	if opts.From != nil {
+		start = *opts.From
+		if want.Count < start.Count || want.Size < start.Size {
+			return nil, rec, fmt.Errorf("open log: the store's head (%d records, %d bytes) is before the head to resume from (%d, %d)", want.Count, want.Size, start.Count, start.Size)
+		}
+	}
+	r, err := store.Read(start)
 	if err != nil {
 		return nil, rec, err
 	}
@@ -216,7 +232,7 @@ func New(store Store, signer Signer, opts Options) (*Log, Recovery, error) {
 	if opts.ReplayRedacted != nil {
 		onRedacted = func(seq uint64, _ string, line []byte) error { return opts.ReplayRedacted(seq, line) }
 	}
-	head, err := verify(r, v, opts.Trust, opts.Replay, onRedacted)
+	head, err := verify(r, v, opts.Trust, opts.Replay, onRedacted, opts.From)
 	r.Close()
 	if err != nil && !errors.Is(err, ErrTorn) { // a torn tail is cut below
 		return nil, rec, fmt.Errorf("verify log: %w", err)

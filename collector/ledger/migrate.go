@@ -67,6 +67,10 @@ func checkMigration(rec *Record) error {
 type migrationCheck struct {
 	at      uint64            // History of the migration record; 0 before one
 	pending map[uint64]pended // redacted history lines not yet attested
+	// resumed: the lines checked follow a trusted head (Options.From),
+	// after the migration and its re-records if there were any: none of
+	// them may be redacted, a migration record or a re-record.
+	resumed bool
 }
 
 type pended struct {
@@ -84,6 +88,9 @@ type notAttested struct {
 func (e *notAttested) Error() string { return e.err.Error() }
 
 func (m *migrationCheck) redacted(seq uint64, hash string, at Head) error {
+	if m.resumed {
+		return fmt.Errorf("%w: a redacted line after the head resumed from", ErrRedacted)
+	}
 	if m.at != 0 {
 		return fmt.Errorf("%w: only lines before the migration record may be redacted", ErrRedacted)
 	}
@@ -95,6 +102,9 @@ func (m *migrationCheck) redacted(seq uint64, hash string, at Head) error {
 }
 
 func (m *migrationCheck) record(rec *Record) error {
+	if m.resumed && (rec.Type == TypeMigration || rec.Migrated != "") {
+		return fmt.Errorf("%w: a migration record or re-record after the head resumed from", ErrMigration)
+	}
 	if rec.Type == TypeMigration {
 		if m.at != 0 {
 			return fmt.Errorf("%w: a second migration record (the first is line %d)", ErrMigration, m.at+1)

@@ -57,6 +57,10 @@ type FileOptions struct {
 	// Write appends a batch's bytes to the file; nil means f.Write. Tests
 	// replace it to inject short writes and ENOSPC.
 	Write func(f *os.File, b []byte) (int, error)
+	// From, if not nil, is a head of the file known to be good (see
+	// [Options].From): [OpenFileStore] counts only the lines after it.
+	// A file shorter than From.Size is an error.
+	From *Head
 }
 
 // FileStore is the version-1 and version-2 log file: JSON Lines, appended
@@ -118,7 +122,19 @@ func OpenFileStore(path string, opts FileOptions) (*FileStore, error) {
 		f.Close()
 		return nil, fmt.Errorf("remove unfinished copies of %s: %w", path, err)
 	}
-	head, err := scanHead(f)
+	var from Head
+	if opts.From != nil {
+		from = *opts.From
+		if _, err := f.Seek(from.Size, io.SeekStart); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("seek log: %w", err)
+		}
+		if st, err := f.Stat(); err != nil || st.Size() < from.Size {
+			f.Close()
+			return nil, fmt.Errorf("read log %s: shorter than the head to resume from (%d bytes)", path, from.Size)
+		}
+	}
+	head, err := scanHead(f, from)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("read log %s: %w", path, err)
@@ -130,9 +146,9 @@ func OpenFileStore(path string, opts FileOptions) (*FileStore, error) {
 	return &FileStore{path: path, opts: opts, f: f, head: head, uncut: true}, nil
 }
 
-// scanHead counts the complete lines of r and hashes the last one.
-func scanHead(r io.Reader) (Head, error) {
-	var h Head
+// scanHead counts the complete lines of r, which follow h, and hashes the
+// last one.
+func scanHead(r io.Reader, h Head) (Head, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	var last []byte
 	for {

@@ -53,13 +53,13 @@ func VerifySource(src Source, v Verifier, fn func(rec *Record, line []byte) erro
 
 // VerifyWith is [Verify] with any [Verifier].
 func VerifyWith(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error) (Head, error) {
-	return verify(r, v, nil, fn, nil)
+	return verify(r, v, nil, fn, nil, nil)
 }
 
 // VerifyTrusting is [VerifyWith] that, with a non-nil t, checks the lines
 // t proves by its root instead of their signatures (see [Trust]).
 func VerifyTrusting(r io.Reader, v Verifier, t *Trust, fn func(rec *Record, line []byte) error) (Head, error) {
-	return verify(r, v, t, fn, nil)
+	return verify(r, v, t, fn, nil, nil)
 }
 
 // VerifyRedacted is [VerifyWith] that also reports redacted lines (see
@@ -76,21 +76,28 @@ func VerifyTrusting(r io.Reader, v Verifier, t *Trust, fn func(rec *Record, line
 // wraps [ErrRedactedLast]. After a problem right behind redacted lines,
 // the head returned is the one before them.
 func VerifyRedacted(r io.Reader, v Verifier, fn func(rec *Record, line []byte) error, redacted func(seq uint64, hash string, line []byte) error) (Head, error) {
-	return verify(r, v, nil, fn, redacted)
+	return verify(r, v, nil, fn, redacted, nil)
 }
 
 // verify is [VerifyTrusting] and [VerifyRedacted] in one: redacted lines
 // are format-1 lines, so they never count among the trusted format-2 ones.
-func verify(r io.Reader, v Verifier, t *Trust, fn func(rec *Record, line []byte) error, redacted func(seq uint64, hash string, line []byte) error) (Head, error) {
-	ts := newTrustState(t)
+// With from not nil, r holds the lines after the head *from (see
+// [Options].From): they are numbered and chained on from it, t is
+// ignored, and a redacted line, a migration record or a re-record among
+// them is an error (they belong before a head the collector resumes from).
+func verify(r io.Reader, v Verifier, t *Trust, fn func(rec *Record, line []byte) error, redacted func(seq uint64, hash string, line []byte) error, from *Head) (Head, error) {
 	var h Head
+	var m migrationCheck
+	if from != nil {
+		h, t, m.resumed = *from, nil, true
+	}
+	ts := newTrustState(t)
 	// runStart is the head before the run of redacted lines that ends
 	// with the last line (if it was redacted): a problem right after
 	// redacted lines leaves them unconfirmed, so the head returned then is
 	// the one before them (a prefix that verifies again).
 	var runStart Head
 	lastRedacted := false
-	var m migrationCheck
 	br := bufio.NewReaderSize(r, 64<<10)
 	n := 0 // lines checked
 	for {

@@ -54,6 +54,30 @@ type Store struct {
 	next   uint64 // transparency log index of the next version-2 line
 	err    error  // sticky: feeding stopped
 	caught uint64 // entries fed by the catch-up
+
+	// Set by [Store.Resume]: the catch-up may start at from.
+	from           *ledger.Head
+	fromV1, fromV2 uint64
+}
+
+// Resume lets the catch-up in [Store.Cut] start reading at from instead of
+// at the file's start, when the transparency log holds at least the v2
+// version-2 lines before it (v1 is the number of version-1 lines before
+// the first version-2 line): the collector's snapshot states all three.
+// Call it before [ledger.New].
+func (s *Store) Resume(from ledger.Head, v1, v2 uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.from, s.fromV1, s.fromV2 = &from, v1, v2
+}
+
+// Position returns the number of version-1 lines before the first
+// version-2 line and the number of version-2 lines, once caught up (for
+// the collector's snapshot).
+func (s *Store) Position() (v1, v2 uint64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.v1, s.next, s.ready && s.err == nil
 }
 
 // New wraps inner so that its version-2 lines are fed to tl. Nothing is fed
@@ -80,14 +104,20 @@ func (s *Store) Cut(good ledger.Head) (ledger.Recovery, error) {
 }
 
 func (s *Store) catchUp(good ledger.Head) error {
-	r, err := s.Store.Read(ledger.Head{})
+	have := s.tl.Next()
+	var start ledger.Head
+	var v1, v2 uint64
+	s.mu.Lock()
+	if f := s.from; f != nil && have >= s.fromV2 && f.Size <= good.Size {
+		start, v1, v2 = *f, s.fromV1, s.fromV2
+	}
+	s.mu.Unlock()
+	r, err := s.Store.Read(start)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	br := bufio.NewReaderSize(io.LimitReader(r, good.Size), 64<<10)
-	var v1, v2 uint64
-	have := s.tl.Next()
+	br := bufio.NewReaderSize(io.LimitReader(r, good.Size-start.Size), 64<<10)
 	var feedErr error
 	for {
 		line, err := br.ReadBytes('\n')

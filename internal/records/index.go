@@ -312,3 +312,7 @@ func (x *Index) intern(s string) string {
 	x.interned[s] = s
 	return s
 }
+
+// Purposes returns the configured purpose ids the index folds with (its
+// [NewIndex] argument).
+func (x *Index) Purposes() []string { return slices.Clone(x.purposes) }

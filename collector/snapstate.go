@@ -1,0 +1,290 @@
+package collector
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/logfeed"
+	"github.com/chatconsent/chatconsent/collector/private"
+	snapfile "github.com/chatconsent/chatconsent/collector/snapshot"
+	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/records"
+)
+
+// The collector's snapshot (package collector/snapshot): written on a
+// clean stop, read at start so that only the log's lines after it are
+// read (issue 13, step 7).
+//
+// The index is folded by the request handlers after their append
+// returns, so records are folded in any order. [snapState] keeps the
+// watermark: the head after the last record up to which every record is
+// folded, and those folded beyond it. A snapshot is taken (under the
+// procedure's lock) only when nothing is folded beyond the watermark: the
+// index is then exactly the fold of the log up to it.
+type snapState struct {
+	path string // "" : no snapshots (a version-1 or a NoTlog collector)
+	priv ed25519.PrivateKey
+
+	// Guarded by procedure.mu.
+	folded   ledger.Head
+	last     int64                  // byte offset of the line folded last
+	ahead    map[uint64]foldedEntry // seq → folded beyond the watermark
+	erasures []snapfile.Erasure     // the log's erasure records up to folded (and beyond)
+	// runStart is the head at start; startBacklog the receipts' sweep
+	// start found at start (nil: none), sweepDone set once a sweep has
+	// gone through to the log's end. The next start's sweep starts at
+	// startBacklog while that is not done, else at runStart: this run's
+	// records, whose receipts may still have been queued at the stop.
+	runStart     ledger.Head
+	startBacklog *ledger.Head
+	sweepDone    atomic.Bool
+	mu           sync.Mutex // serialises writes of the file
+}
+
+type foldedEntry struct {
+	head ledger.Head
+	last int64
+}
+
+// snapshotPath is the snapshot's file in the data folder.
+func snapshotPath(p config.Paths) string { return filepath.Join(p.Private, snapfile.FileName) }
+
+// markFolded records that the records of es were folded into the index.
+// The caller holds procedure.mu.
+func (s *Server) markFolded(es ...ledger.Entry) {
+	st := s.snap
+	if st == nil {
+		return
+	}
+	for _, e := range es {
+		if e.Record.Type == ledger.TypeErasure {
+			st.erasures = append(st.erasures, snapfile.Erasure{ID: e.Record.ID, Erased: slices.Clone(e.Record.Erased)})
+		}
+		after := foldedEntry{ledger.Head{Count: e.At.Count + 1, Hash: ledger.LineHash(e.Line), Size: e.At.Size + int64(len(e.Line)) + 1}, e.At.Size}
+		if e.At.Count != st.folded.Count {
+			if st.ahead == nil {
+				st.ahead = map[uint64]foldedEntry{}
+			}
+			st.ahead[after.head.Count] = after
+			continue
+		}
+		st.folded, st.last = after.head, after.last
+		for {
+			n, ok := st.ahead[st.folded.Count+1]
+			if !ok {
+				break
+			}
+			delete(st.ahead, n.head.Count)
+			st.folded, st.last = n.head, n.last
+		}
+	}
+}
+
+// writeSnapshot writes the snapshot of the index as of the watermark, if
+// nothing is folded beyond it. It holds the procedure's lock while it
+// encodes the index (about 40 ms per 100,000 decisions).
+func (s *Server) writeSnapshot() error {
+	st := s.snap
+	if st == nil || st.path == "" {
+		return nil
+	}
+	s.eraseMu.RLock() // no erasure between its record and its fold
+	defer s.eraseMu.RUnlock()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if s.o.Feed == nil {
+		return nil
+	}
+	v1, v2, ok := s.o.Feed.Position()
+	if !ok {
+		return errors.New("snapshot: the transparency log is not fed")
+	}
+	s.proc.mu.Lock()
+	if len(st.ahead) > 0 {
+		s.proc.mu.Unlock()
+		return fmt.Errorf("snapshot: records after %d are still being folded", st.folded.Count)
+	}
+	if st.folded.Count == 0 {
+		s.proc.mu.Unlock()
+		return nil
+	}
+	state := &snapfile.State{Head: st.folded, Last: st.last, Erasures: slices.Clone(st.erasures)}
+	idx, err := s.proc.book.AppendBinary(nil)
+	s.proc.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	state.Index = idx
+	// The feed's position may be ahead of the watermark (lines appended
+	// whose records are not folded yet): count back the version-2 lines
+	// after it, which are all lines after it (a version-1 line after a
+	// version-2 one stops the feed).
+	head := s.log.Head()
+	if head.Count < st.folded.Count || v2 < head.Count-st.folded.Count {
+		return nil // closed, or positions that do not fit: no snapshot
+	}
+	state.V1, state.V2 = v1, v2-(head.Count-st.folded.Count)
+	if v1+state.V2 != st.folded.Count {
+		return nil // version-1 lines or redactions in the log: fold it whole
+	}
+	state.Backlog = &st.runStart
+	if st.startBacklog != nil && !st.sweepDone.Load() {
+		state.Backlog = st.startBacklog
+	}
+	return snapfile.Write(st.path, state, st.priv)
+}
+
+// dropSnapshot removes the snapshot before an erasure is carried out: it
+// holds the erased person's data. The next snapshot is taken after it.
+func (s *Server) dropSnapshot() error {
+	if s.snap == nil || s.snap.path == "" {
+		return nil
+	}
+	s.snap.mu.Lock()
+	defer s.snap.mu.Unlock()
+	return snapfile.Remove(s.snap.path)
+}
+
+// loadSnapshot reads the data folder's snapshot and checks it against
+// the log and the configured purposes; it returns nil (and why, for the
+// log) if it cannot be used.
+func loadSnapshot(paths config.Paths, pub ed25519.PublicKey, purposes []string) (*snapfile.State, *records.Index, error) {
+	st, err := snapfile.Read(snapshotPath(paths), pub)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := snapfile.Check(paths.Log, st); err != nil {
+		return nil, nil, err
+	}
+	idx, err := records.DecodeIndex(st.Index)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.Equal(idx.Purposes(), purposes) {
+		return nil, nil, errors.New("the configured purposes changed since it was taken")
+	}
+	st.Index = nil
+	return st, idx, nil
+}
+
+// replay is what a start folds from the log's lines it reads (all of
+// them, or those after the snapshot): the index, the receipts' backlog,
+// the erasures to carry out again.
+type replay struct {
+	vault   *private.Store
+	snap    *snapfile.State
+	book    *records.Index
+	have    map[string]bool // receipts in DATA/receipts (without a snapshot)
+	backlog *ledger.Head
+	missing int
+	// erasures: the snapshot's, then those read; tailErasures counts the
+	// latter.
+	erasures     []ledger.Record
+	tailErasures int
+	v1           bool  // a version-1 line that no migration record followed yet
+	pos          int64 // byte position of the line being replayed
+	last         int64 // byte position of the last line
+	at           ledger.Head
+}
+
+func newReplay(cfg *config.Config, receipts string, vault *private.Store, snap *snapfile.State, idx *records.Index) *replay {
+	r := &replay{vault: vault, snap: snap}
+	if snap == nil {
+		r.book = records.NewIndex(cfg.PurposeIDs())
+		// Only the position of the first record without a receipt is
+		// kept (the backlog's cursor, see receipts.go), not the records.
+		r.have = map[string]bool{}
+		if des, err := os.ReadDir(receipts); err == nil {
+			for _, de := range des {
+				if id, ok := strings.CutSuffix(de.Name(), ".pdf"); ok {
+					r.have[id] = true
+				}
+			}
+		}
+		return r
+	}
+	// With a snapshot, the receipts' sweep starts where the snapshot
+	// says (at the latest at its head, so the lines after it are swept
+	// too): no listing of DATA/receipts.
+	r.book, r.pos, r.last = idx, snap.Head.Size, snap.Last
+	if snap.Backlog != nil {
+		b := *snap.Backlog
+		r.backlog = &b
+	} else {
+		b := snap.Head
+		r.backlog = &b
+	}
+	for _, e := range snap.Erasures {
+		r.erasures = append(r.erasures, ledger.Record{Type: ledger.TypeErasure, ID: e.ID, Erased: e.Erased})
+	}
+	return r
+}
+
+// options returns the ledger options whose Replay folds into r.
+func (r *replay) options() ledger.Options {
+	return ledger.Options{Disclose: r.vault.Put, Replay: func(rec *ledger.Record, line []byte) error {
+		switch {
+		case rec.V == ledger.FormatV1:
+			r.v1 = true
+		case rec.Type == ledger.TypeMigration:
+			// The history is folded again from its re-records (the book
+			// starts afresh): what was found before them is forgotten.
+			r.v1, r.backlog, r.missing, r.erasures, r.tailErasures = false, nil, 0, nil, 0
+		}
+		if _, err := openRecord(r.vault, rec); err != nil {
+			return err
+		}
+		if err := r.book.Add(rec, line); err != nil {
+			return err
+		}
+		if r.have != nil && (rec.Type == ledger.TypeDecision || rec.Type == ledger.TypeWithdrawal) && !r.have[rec.ID] && receiptable(rec) {
+			if r.backlog == nil {
+				r.backlog = &ledger.Head{Count: rec.Seq - 1, Hash: rec.Prev, Size: r.pos}
+			}
+			r.missing++
+		}
+		if rec.Type == ledger.TypeErasure {
+			r.erasures = append(r.erasures, *rec)
+			r.tailErasures++
+		}
+		r.last = r.pos
+		r.pos += int64(len(line)) + 1
+		return nil
+	}, ReplayRedacted: func(_ uint64, line []byte) error {
+		r.last = r.pos
+		r.pos += int64(len(line)) + 1
+		return nil
+	}}
+}
+
+// snapErasures returns the erasures for the snapshot's list.
+func (r *replay) snapErasures() []snapfile.Erasure {
+	var out []snapfile.Erasure
+	for _, e := range r.erasures {
+		out = append(out, snapfile.Erasure{ID: e.ID, Erased: slices.Clone(e.Erased)})
+	}
+	return out
+}
+
+// v1Lines reports whether the log may hold version-1 lines, which an
+// erasure must redact: not when the transparency log's feed counts none
+// before its first version-2 line (and none can follow one), so a start
+// does not read the whole log for each erasure in it.
+func (r *replay) v1Lines(feed *logfeed.Store) bool {
+	if feed == nil {
+		return true
+	}
+	v1, _, ok := feed.Position()
+	return !ok || v1 > 0
+}
