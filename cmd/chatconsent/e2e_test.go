@@ -21,7 +21,6 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/private"
 	"github.com/chatconsent/chatconsent/internal/records"
-	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // binary is the chatconsent command built once for the end-to-end tests.
@@ -41,20 +40,20 @@ func childEnv() []string {
 	return append(os.Environ(), "XDG_CACHE_HOME="+cacheDir)
 }
 
-// TestMain runs this test binary as the chatconsent command when it is
-// started under that name (the scripts of TestScripts do that), and else
-// builds the real binary for the tests that need a process of their own
-// (crashes, signals, the collector's restarts) and runs the tests.
+// TestMain builds the real binary once, without the race detector, for
+// the scripts of TestScripts and the tests that need a process of their own
+// (crashes, signals, the collector's restarts), and runs the tests.
+//
+// The scripts run that binary, not this test binary: a race-instrumented
+// process costs about ten times the CPU to start and to run (the shadow
+// memory, every access checked), and the scripts start several hundred.
+// The command's own code runs under the race detector in the in-process
+// tests of this package and of the packages it wires.
 func TestMain(m *testing.M) {
-	testscript.Main(withBinary{m}, map[string]func(){
-		"chatconsent": func() { os.Exit(mainCode()) },
-	})
+	os.Exit(runWithBinary(m))
 }
 
-// withBinary is testing.M with the binary built before the tests run.
-type withBinary struct{ m *testing.M }
-
-func (w withBinary) Run() int {
+func runWithBinary(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "chatconsent-e2e-")
 	if err != nil {
 		panic(err)
@@ -67,7 +66,7 @@ func (w withBinary) Run() int {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		return 1
 	}
-	return w.m.Run()
+	return m.Run()
 }
 
 // site copies the repo's own config.toml, content/ and archive/ into a

@@ -23,8 +23,8 @@ import (
 // TestScripts runs the command-line stories in testdata/script/*.txtar
 // (the testscript language of github.com/rogpeppe/go-internal, as the Go
 // command and filippo.io/age test their CLIs). "chatconsent" in a script
-// is this test binary running mainCode (see TestMain), so the scripts need
-// no separate build.
+// is the binary TestMain built (first on the scripts' PATH), without the
+// race detector: see TestMain.
 //
 // Every script starts in an empty $WORK with:
 //
@@ -69,6 +69,7 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("PORT", port)
+			env.Setenv("PATH", filepath.Dir(binary)+string(os.PathListSeparator)+env.Getenv("PATH"))
 			// The scripts' chatconsent processes never see the user's cache folder.
 			env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
 			return nil
