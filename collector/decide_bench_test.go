@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -95,4 +96,21 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestCreatedJSONBytes: the 201 answer is written as it was when it was a
+// map (sorted keys, HTML-escaped URL).
+func TestCreatedJSONBytes(t *testing.T) {
+	t.Parallel()
+	for _, dropped := range []bool{false, true} {
+		m := map[string]any{"id": "0123456789abcdef0123456789abcdef", "receipt_url": "https://c.example/v1/receipts/x.pdf?e=1&k=a<b>"}
+		if dropped {
+			m["email_dropped"] = true
+		}
+		want, _ := json.Marshal(m)
+		got, _ := json.Marshal(createdJSON(m["id"].(string), m["receipt_url"].(string), dropped))
+		if string(got) != string(want) {
+			t.Errorf("created = %s, want %s", got, want)
+		}
+	}
 }

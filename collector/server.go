@@ -404,13 +404,17 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 
 // createdJSON is the 201 answer to a JSON decision: id and receipt_url,
 // and "email_dropped": true when the e-mail address sent was not stored
-// (no mail is configured).
-func createdJSON(id, url string, emailDropped bool) map[string]any {
-	m := map[string]any{"id": id, "receipt_url": url}
-	if emailDropped {
-		m["email_dropped"] = true
-	}
-	return m
+// (no mail is configured). A struct, not a map, marshals faster; its
+// fields are in the order a map's keys were written (sorted), so the bytes
+// are the same.
+func createdJSON(id, url string, emailDropped bool) created {
+	return created{EmailDropped: emailDropped, ID: id, ReceiptURL: url}
+}
+
+type created struct {
+	EmailDropped bool   `json:"email_dropped,omitempty"`
+	ID           string `json:"id"`
+	ReceiptURL   string `json:"receipt_url"`
 }
 
 func fieldNames(fe []FieldError) []string {
