@@ -68,18 +68,11 @@ type Document struct {
 // one with [ErrInvalid].
 const MaxDocumentPages = 200
 
-// DocumentText returns s made printable in a document: Unicode normal
-// form C, control and invisible formatting characters dropped (a tab or
-// line break becomes a space) and each character that no embedded font
-// has replaced by "?". A document quotes texts and records as they are,
-// so, unlike a receipt's fields, it never refuses one.
-func DocumentText(s string) string {
-	if err := setup(); err != nil {
-		return s
-	}
-	return docText(regular3, s)
-}
-
+// docText returns s made printable in a document in font f: Unicode
+// normal form C, control and invisible formatting characters dropped (a
+// tab or line break becomes a space) and each character that no embedded
+// font has replaced by "?". A document quotes texts and records as they
+// are, so, unlike a receipt's fields, it never refuses one.
 func docText(f *metrics, s string) string {
 	s = norm.NFC.String(strings.ToValidUTF8(s, "?"))
 	var b strings.Builder

@@ -103,3 +103,16 @@ func TestPrintDocumentTooLong(t *testing.T) {
 		t.Errorf("a document of over %d pages: %v, want ErrInvalid", MaxDocumentPages, err)
 	}
 }
+
+// BenchmarkPrintDocument prints a document of about five pages (an access
+// report of a person with a few events and one archived text is of this
+// size).
+func BenchmarkPrintDocument(b *testing.B) {
+	d := sampleDocument(40)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := PrintDocument(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
