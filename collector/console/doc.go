@@ -22,8 +22,13 @@
 // Who may be messaged (every person's state per purpose, from
 // internal/records' Book) and one person's history; a personal invite link
 // (collector/invite) with its WhatsApp link and QR code; recording a
-// withdrawal received by phone, mail or in person; sending a receipt again;
-// erasure. Each action is the same operation as its CLI command, done by
+// withdrawal received by phone, mail or in person; the person's receipts,
+// each to download, and sending one again; the answer to an access request
+// (GDPR Art. 15) as a readable PDF (internal/access) and as JSON; erasure
+// (Art. 17) after a confirmation step. Decisions and withdrawals since the
+// owner's last visit (kept in owners.json, not in the log) are marked and
+// listed first; the personal link has a copy button (copy.js; without
+// JavaScript a read-only field to select). Each action is the same operation as its CLI command, done by
 // the collector ([collector.Server]) and recorded as a signed event that
 // names the signed-in owner (By). See README.md, "The owner console".
 package console
