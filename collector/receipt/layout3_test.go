@@ -385,3 +385,61 @@ func FuzzLinks(f *testing.F) {
 		Links(b)
 	})
 }
+
+// TestSubsetCompact: a CJK subset keeps glyph 0 and the glyphs used,
+// renumbered in order, with their outlines and advance widths; it is a
+// small fraction of the font, and damaged fonts are errors.
+func TestSubsetCompact(t *testing.T) {
+	t.Parallel()
+	if err := setup(); err != nil {
+		t.Fatal(err)
+	}
+	a, b := cjk.chars['张'], cjk.chars['伟']
+	sub, newID, err := subsetCompact(cjk.program, map[uint16]bool{a: true, b: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Droid's ideographs are composite: their components come along.
+	if len(newID) < 3 || newID[0] != 0 || newID[min(a, b)] >= newID[max(a, b)] {
+		t.Errorf("newID = %v, want 0 first and the old order kept", newID)
+	}
+	if len(sub) > 20_000 {
+		t.Errorf("subset of two glyphs is %d bytes", len(sub))
+	}
+	tables, err := ttfTables(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := binary.BigEndian
+	if n := int(be.Uint16(tables["maxp"][4:])); n != len(newID) {
+		t.Errorf("maxp: %d glyphs, want %d", n, len(newID))
+	}
+	upem := float64(be.Uint16(tables["head"][18:]))
+	loca, hmtx := tables["loca"], tables["hmtx"]
+	for old, n := range newID {
+		adv := float64(be.Uint16(hmtx[4*int(n):]))
+		if got := int(adv*1000/upem + 0.5); got != cjk.widths[old] {
+			t.Errorf("glyph %d (was %d): width %d, want %d", n, old, got, cjk.widths[old])
+		}
+		if size := be.Uint32(loca[4*int(n)+4:]) - be.Uint32(loca[4*int(n):]); old != 0 && size == 0 {
+			t.Errorf("glyph %d (was %d): no outline", n, old)
+		}
+	}
+	for _, bad := range [][]byte{nil, droidTTF[:11], append([]byte{0, 1, 0, 0, 0, 1}, make([]byte, 30)...)} {
+		if _, _, err := subsetCompact(bad, map[uint16]bool{1: true}); err == nil {
+			t.Errorf("subsetCompact(%d bytes) = nil error", len(bad))
+		}
+	}
+}
+
+// FuzzSubsetCompact: a damaged font is an error, never a panic.
+func FuzzSubsetCompact(f *testing.F) {
+	if err := setup(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(notoHebrewTTF, uint16(5))
+	f.Add(notoHebrewTTF[:2000], uint16(1))
+	f.Fuzz(func(t *testing.T, ttf []byte, g uint16) {
+		subsetCompact(ttf, map[uint16]bool{g: true})
+	})
+}
