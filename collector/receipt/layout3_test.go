@@ -190,11 +190,14 @@ func BenchmarkStampNames(b *testing.B) {
 		{"arabic", "محمد عبد الله"},
 		{"hebrew", "דוד כהן"},
 		{"chinese", "张伟"},
+		{"japanese", "山田 花子"},
+		{"korean", "김민준"},
 	} {
 		b.Run(n.script, func(b *testing.B) {
 			d := sample("de")
 			d.Name, d.WithdrawalURL = n.name, personal
-			if _, err := s.Stamp(d); err != nil {
+			pdf, err := s.Stamp(d)
+			if err != nil {
 				b.Skipf("not printable yet: %v", err)
 			}
 			b.ReportAllocs()
@@ -203,6 +206,7 @@ func BenchmarkStampNames(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(len(pdf)), "bytes/receipt")
 		})
 	}
 }
