@@ -447,3 +447,32 @@ func FuzzSubsetCompact(f *testing.F) {
 		subsetCompact(ttf, map[uint16]bool{g: true})
 	})
 }
+
+// TestMixedScripts: a name in four fallback fonts embeds four subsets,
+// each with its ToUnicode map, and the receipt stays under 250 KB.
+func TestMixedScripts(t *testing.T) {
+	t.Parallel()
+	d := sample("de")
+	d.Name, d.WithdrawalURL = "Nguyễn דוד محمد 张伟", personal
+	pdf := stamp(t, d)
+	if len(pdf) >= 250_000 {
+		t.Errorf("%d bytes, want under 250 KB", len(pdf))
+	}
+	out, err := exec.Command("pdffonts", writeTemp(t, pdf)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdffonts: %v\n%s", err, out)
+	}
+	for _, f := range []string{"+NotoSans-Regular", "+NotoSansHebrew-Regular", "+NotoSansArabic-Regular", "+DroidSansFallbackFull"} {
+		if !strings.Contains(string(out), f) {
+			t.Errorf("no %s subset:\n%s", f, out)
+		}
+	}
+	for _, r := range strings.Split(strings.TrimSpace(string(out)), "\n")[2:] {
+		if f := strings.Fields(r); len(f) < 7 || f[len(f)-5] != "yes" || f[len(f)-3] != "yes" {
+			t.Errorf("font not embedded or without ToUnicode: %s", r)
+		}
+	}
+	if err := Compare(stamp(t, d), pdf); err != nil {
+		t.Errorf("Compare: %v", err)
+	}
+}
