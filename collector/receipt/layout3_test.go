@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -474,5 +475,39 @@ func TestMixedScripts(t *testing.T) {
 	}
 	if err := Compare(stamp(t, d), pdf); err != nil {
 		t.Errorf("Compare: %v", err)
+	}
+}
+
+// TestConcurrentScripts: receipts stamped at once (the shaper and its
+// cache, the QR code's goroutine) come out as when stamped alone; run
+// with -race.
+func TestConcurrentScripts(t *testing.T) {
+	t.Parallel()
+	names := []string{"محمد عبد الله", "سلام", "张伟", "Jürgen Weiß"}
+	want := map[string][]byte{}
+	for _, n := range names {
+		d := sample("en")
+		d.Name, d.WithdrawalURL = n, personal
+		want[n] = stamp(t, d)
+	}
+	s := testStamper(t)
+	errs := make(chan error, 2*len(names))
+	for range 2 {
+		for _, n := range names {
+			go func() {
+				d := sample("en")
+				d.Name, d.WithdrawalURL = n, personal
+				pdf, err := s.Stamp(d)
+				if err == nil && !bytes.Equal(pdf, want[n]) {
+					err = fmt.Errorf("%s: differs from the receipt stamped alone", n)
+				}
+				errs <- err
+			}()
+		}
+	}
+	for range 2 * len(names) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
