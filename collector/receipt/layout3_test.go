@@ -511,3 +511,39 @@ func TestConcurrentScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestShapedReceiptsFrozen: receipts of layout 3 for an Arabic and a
+// Chinese name, kept in testdata/scripts, still compare equal to the same
+// data stamped again: a change of the shaping library (go-text/typesetting)
+// or of a font that moved a glyph would make them fail to verify, and
+// fails here first. Write them with -update only for a new layout.
+func TestShapedReceiptsFrozen(t *testing.T) {
+	t.Parallel()
+	for file, name := range map[string]string{"arabic-de.pdf": "فاطمة عبد الله سلام", "chinese-de.pdf": "张伟 山田 花子"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			d := sample("de")
+			d.Name, d.WithdrawalURL = name, personal
+			pdf := stamp(t, d)
+			path := filepath.Join("testdata", "scripts", file)
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, pdf, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			old, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l, err := LayoutOf(old); err != nil || l != "3" {
+				t.Fatalf("LayoutOf = %q, %v; want 3", l, err)
+			}
+			if err := Compare(old, pdf); err != nil {
+				t.Errorf("Compare(kept receipt, stamped again): %v", err)
+			}
+		})
+	}
+}
