@@ -76,6 +76,7 @@ func canonical(pdf []byte, offsets map[int]int64, infoNr int, info types.Dict) (
 	}
 
 	var body bytes.Buffer
+	body.Grow(len(pdf) + 1024)        // the same objects, and the Info dictionary
 	body.Write(pdf[:offsets[nrs[0]]]) // header and binary comment
 	slices.Sort(nrs)
 	newOff := make(map[int]int64, len(nrs))

@@ -201,7 +201,10 @@ func doSetup() error {
 	if cjk, err = loadFallback(droidTTF, fontCJK); err != nil {
 		return err
 	}
-	cjk.compact = true
+	// New in layout 3 with shaping: their subsets are compact (no
+	// released receipt has them), those of Noto Sans and Noto Sans Hebrew
+	// stay as released receipts have them.
+	arabic.compact, cjk.compact = true, true
 	regular3.fallback, fallback.fallback, hebrew.fallback, arabic.fallback = fallback, hebrew, arabic, cjk
 	return nil
 }

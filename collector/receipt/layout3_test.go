@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,11 +191,14 @@ func BenchmarkStampNames(b *testing.B) {
 		{"arabic", "محمد عبد الله"},
 		{"hebrew", "דוד כהן"},
 		{"chinese", "张伟"},
+		{"japanese", "山田 花子"},
+		{"korean", "김민준"},
 	} {
 		b.Run(n.script, func(b *testing.B) {
 			d := sample("de")
 			d.Name, d.WithdrawalURL = n.name, personal
-			if _, err := s.Stamp(d); err != nil {
+			pdf, err := s.Stamp(d)
+			if err != nil {
 				b.Skipf("not printable yet: %v", err)
 			}
 			b.ReportAllocs()
@@ -203,6 +207,7 @@ func BenchmarkStampNames(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric(float64(len(pdf)), "bytes/receipt")
 		})
 	}
 }
@@ -384,4 +389,161 @@ func FuzzLinks(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		Links(b)
 	})
+}
+
+// TestSubsetCompact: a CJK subset keeps glyph 0 and the glyphs used,
+// renumbered in order, with their outlines and advance widths; it is a
+// small fraction of the font, and damaged fonts are errors.
+func TestSubsetCompact(t *testing.T) {
+	t.Parallel()
+	if err := setup(); err != nil {
+		t.Fatal(err)
+	}
+	a, b := cjk.chars['张'], cjk.chars['伟']
+	sub, newID, err := subsetCompact(cjk.program, map[uint16]bool{a: true, b: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Droid's ideographs are composite: their components come along.
+	if len(newID) < 3 || newID[0] != 0 || newID[min(a, b)] >= newID[max(a, b)] {
+		t.Errorf("newID = %v, want 0 first and the old order kept", newID)
+	}
+	if len(sub) > 20_000 {
+		t.Errorf("subset of two glyphs is %d bytes", len(sub))
+	}
+	tables, err := ttfTables(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := binary.BigEndian
+	if n := int(be.Uint16(tables["maxp"][4:])); n != len(newID) {
+		t.Errorf("maxp: %d glyphs, want %d", n, len(newID))
+	}
+	upem := float64(be.Uint16(tables["head"][18:]))
+	loca, hmtx := tables["loca"], tables["hmtx"]
+	for old, n := range newID {
+		adv := float64(be.Uint16(hmtx[4*int(n):]))
+		if got := int(adv*1000/upem + 0.5); got != cjk.widths[old] {
+			t.Errorf("glyph %d (was %d): width %d, want %d", n, old, got, cjk.widths[old])
+		}
+		if size := be.Uint32(loca[4*int(n)+4:]) - be.Uint32(loca[4*int(n):]); old != 0 && size == 0 {
+			t.Errorf("glyph %d (was %d): no outline", n, old)
+		}
+	}
+	for _, bad := range [][]byte{nil, droidTTF[:11], append([]byte{0, 1, 0, 0, 0, 1}, make([]byte, 30)...)} {
+		if _, _, err := subsetCompact(bad, map[uint16]bool{1: true}); err == nil {
+			t.Errorf("subsetCompact(%d bytes) = nil error", len(bad))
+		}
+	}
+}
+
+// FuzzSubsetCompact: a damaged font is an error, never a panic.
+func FuzzSubsetCompact(f *testing.F) {
+	if err := setup(); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(notoHebrewTTF, uint16(5))
+	f.Add(notoHebrewTTF[:2000], uint16(1))
+	f.Fuzz(func(t *testing.T, ttf []byte, g uint16) {
+		subsetCompact(ttf, map[uint16]bool{g: true})
+	})
+}
+
+// TestMixedScripts: a name in four fallback fonts embeds four subsets,
+// each with its ToUnicode map, and the receipt stays under 250 KB.
+func TestMixedScripts(t *testing.T) {
+	t.Parallel()
+	d := sample("de")
+	d.Name, d.WithdrawalURL = "Nguyễn דוד محمد 张伟", personal
+	pdf := stamp(t, d)
+	if len(pdf) >= 250_000 {
+		t.Errorf("%d bytes, want under 250 KB", len(pdf))
+	}
+	out, err := exec.Command("pdffonts", writeTemp(t, pdf)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pdffonts: %v\n%s", err, out)
+	}
+	for _, f := range []string{"+NotoSans-Regular", "+NotoSansHebrew-Regular", "+NotoSansArabic-Regular", "+DroidSansFallbackFull"} {
+		if !strings.Contains(string(out), f) {
+			t.Errorf("no %s subset:\n%s", f, out)
+		}
+	}
+	for _, r := range strings.Split(strings.TrimSpace(string(out)), "\n")[2:] {
+		if f := strings.Fields(r); len(f) < 7 || f[len(f)-5] != "yes" || f[len(f)-3] != "yes" {
+			t.Errorf("font not embedded or without ToUnicode: %s", r)
+		}
+	}
+	if err := Compare(stamp(t, d), pdf); err != nil {
+		t.Errorf("Compare: %v", err)
+	}
+}
+
+// TestConcurrentScripts: receipts stamped at once (the shaper and its
+// cache, the QR code's goroutine) come out as when stamped alone; run
+// with -race.
+func TestConcurrentScripts(t *testing.T) {
+	t.Parallel()
+	names := []string{"محمد عبد الله", "سلام", "张伟", "Jürgen Weiß"}
+	want := map[string][]byte{}
+	for _, n := range names {
+		d := sample("en")
+		d.Name, d.WithdrawalURL = n, personal
+		want[n] = stamp(t, d)
+	}
+	s := testStamper(t)
+	errs := make(chan error, 2*len(names))
+	for range 2 {
+		for _, n := range names {
+			go func() {
+				d := sample("en")
+				d.Name, d.WithdrawalURL = n, personal
+				pdf, err := s.Stamp(d)
+				if err == nil && !bytes.Equal(pdf, want[n]) {
+					err = fmt.Errorf("%s: differs from the receipt stamped alone", n)
+				}
+				errs <- err
+			}()
+		}
+	}
+	for range 2 * len(names) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestShapedReceiptsFrozen: receipts of layout 3 for an Arabic and a
+// Chinese name, kept in testdata/scripts, still compare equal to the same
+// data stamped again: a change of the shaping library (go-text/typesetting)
+// or of a font that moved a glyph would make them fail to verify, and
+// fails here first. Write them with -update only for a new layout.
+func TestShapedReceiptsFrozen(t *testing.T) {
+	t.Parallel()
+	for file, name := range map[string]string{"arabic-de.pdf": "فاطمة عبد الله سلام", "chinese-de.pdf": "张伟 山田 花子"} {
+		t.Run(file, func(t *testing.T) {
+			t.Parallel()
+			d := sample("de")
+			d.Name, d.WithdrawalURL = name, personal
+			pdf := stamp(t, d)
+			path := filepath.Join("testdata", "scripts", file)
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, pdf, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			old, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l, err := LayoutOf(old); err != nil || l != "3" {
+				t.Fatalf("LayoutOf = %q, %v; want 3", l, err)
+			}
+			if err := Compare(old, pdf); err != nil {
+				t.Errorf("Compare(kept receipt, stamped again): %v", err)
+			}
+		})
+	}
 }

@@ -271,6 +271,7 @@ func (s *Stamper) render(layout string, l *layoutDef, d Data, doc map[int][]line
 	ctx.EnsureVersionForWriting()
 
 	var buf bytes.Buffer
+	buf.Grow(len(tpl) + 128<<10) // the template, the text's fonts, the attachments
 	if err := api.WriteContext(ctx, &buf); err != nil {
 		return nil, fmt.Errorf("write PDF: %w", err)
 	}
@@ -338,6 +339,7 @@ func addFontResources(ctx *model.Context, page types.Dict, attrs *model.Inherite
 // string and has no escapes.
 func contentStream(doc []line, keys map[string]string, origin types.Point) ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(8 << 10)
 	b.WriteString("Q\n") // ends the template's graphics state, see wrapContents
 	for _, l := range doc {
 		if l.qr != nil {

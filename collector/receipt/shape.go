@@ -37,6 +37,7 @@ import (
 //     (subsetCompact): the glyphs used renumbered, and a CIDToGIDMap
 //     stream maps the ids the page shows (the font's own) to them.
 //
+// Noto Sans Arabic's subsets are compact too (a receipt 20 KB smaller).
 // Both are embedded, as the other fonts are, so a receipt verifies on any
 // machine with the binary that made it, whatever fonts the system has.
 
