@@ -11,6 +11,8 @@
 //	GET  /v1/consent?invite=TOKEN the personal consent page (invite.go)
 //	GET  /v1/withdraw?id=ID&k=MAC the personal withdrawal page (withdraw.go)
 //	POST /v1/withdraw             a withdrawal (GDPR Art. 7(3))
+//	GET  /log/…                   the transparency log's tiles and checkpoints (with one)
+//	     /owner/…                 the owner console (package collector/console, [Server.Mount])
 //
 // The fields of POST /v1/consent are decision ("granted" or "refused"), name,
 // phone, email (optional), purpose (repeated, or a JSON array), lang and

@@ -11,6 +11,7 @@
 // flow through it over HTTPS.
 //
 // The package has no code of its own; everything is in the _test.go files.
-// The tools are installed by .ci/run; a missing tool fails the tests with a
-// hint, it never skips them.
+// The tools are installed by ./test.sh (the README's test command, which
+// .ci/run runs); a missing tool fails the tests with a hint, it never
+// skips them.
 package e2e

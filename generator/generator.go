@@ -21,7 +21,7 @@
 // version (GDPR Art. 7(1); EDPB Guidelines 05/2020 on keeping what was
 // presented). The consent form posts the version. Archive documents are
 // written once to ARCHIVE/VERSION.html and listed in ARCHIVE/manifest.json
-// (package [archive]); published versions are never rewritten or removed.
+// (package internal/textarchive); published versions are never rewritten or removed.
 // "withdrawal" and "page" pages are not part of a text version.
 //
 // # Output

@@ -9,6 +9,7 @@
 //
 // The collector (stamping), the CLI (verify) and doctor (the template
 // check) call it alike, so none of them needs the HTTP package. It imports
-// only the leaf rooms: collector/ledger (records), collector/receipt
-// (PDF) and internal/config.
+// no feature package: collector/ledger (records), collector/receipt (PDF),
+// collector/translog (a receipt's inclusion proof), internal/config and
+// themes (the receipt labels of the site's languages).
 package proof

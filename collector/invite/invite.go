@@ -16,7 +16,7 @@
 // forge log lines, and a compromised server cannot mint invites. Where
 // the two files live is internal/config's (config.Paths: InviteKey,
 // InvitePublicKey); "chatconsent keygen --invite" creates them with
-// ledger.GenerateKeyFiles.
+// ledger.GenerateKey.
 //
 // # Token format (version 1)
 //

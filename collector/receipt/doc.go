@@ -10,6 +10,12 @@
 // log line is attached to the PDF as the embedded file "record.json", so the
 // receipt carries its own evidence; [Attachment] reads it back.
 //
+// An owner's template can be a form (AcroForm fields named after the
+// values) or a letterhead with [Placement]s; the value names are
+// [FieldNames], internal/fields' receipt column, which the site
+// configuration checks [[receipt.fields]] against as well. The package
+// imports nothing of chatconsent's but such shared leaves.
+//
 // # Printing
 //
 // A [Stamper] prints onto a template PDF (by default the embedded

@@ -17,11 +17,22 @@
 //	[[purposes]] id, title, description               (GDPR Art. 6(1)(a), 7(2))
 //	[smtp]       host, port, security, user, password_env, password_file, from, owner_to, owner_mail
 //	[invite]     public_key, key, valid_days, message
-//	[log]        witness_quorum, timestamp_url, timestamp_roots,
-//	             [[log.witnesses]] (url, key)
+//	[retention]  proof_years, auto
+//	[log]        witness_quorum, timestamp_url, timestamp_roots, storage,
+//	             [[log.witnesses]] (url, key),
+//	             [log.aws] (bucket, prefix, endpoint, region, mysql_dsn)
 //
 // Relative paths (site.archive, data_dir, receipt.template) are resolved against the folder
 // that holds config.toml, so commands work from any working directory.
+//
+// # Paths
+//
+// [Config.Paths] resolves every file and folder of a run (the log, the
+// keys, receipts, texts, outbox, private store, transparency log, owners,
+// archive) once from the config and the --data flag; the names inside the
+// data folder ([LogFile], [SigningKeyFile], …) are spelled only here, and
+// the packages that read and write those files take paths from their
+// callers.
 package config
 
 import (

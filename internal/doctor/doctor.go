@@ -8,6 +8,9 @@
 //   - config: config.toml parses and validates;
 //   - signing key: DATA/signing.key is there, readable only by its owner
 //     (mode 0600), and DATA/signing.pub matches it;
+//   - checkpoint key: the transparency log's DATA/checkpoint.key (mode
+//     0600) and its verifier key DATA/checkpoint.vkey belong together
+//     ([CheckCheckpointKey]);
 //   - data directory: exists, is writable (a file is written, synced and
 //     removed), and its disk has room;
 //   - decisions log: verifies (signatures, hash chain) if present;

@@ -24,15 +24,17 @@
 //
 // # Who reads it
 //
-// The collector's decoders take exactly the posted fields of their form
-// (collector's tests compare them with [Of]); the default theme's consent
-// and withdrawal layouts range over [Inputs], and themes' tests check
-// every layout's name="…" and maxlength="…" against the table; the
+// The collector's decoders are built from the posted fields of their form
+// ([Of]; a field without a member of the request struct is decoded, checked
+// by its Check and re-shown on the form all the same); the default theme's
+// consent and withdrawal layouts range over [Inputs], and themes' tests
+// check every layout's name="…" and maxlength="…" against the table; the
 // receipt package's FieldNames and RequiredFields and the config's
 // ReceiptFieldNames are [ReceiptNames] and [ReceiptRequired]; the owner's
-// list (CSV header) and export name the subject's columns by
-// [ExportColumns]. A new field starts here; its label and hint are theme
-// strings (themes/default/i18n).
+// list (CSV header and cells) names the subject's columns by
+// [ExportColumns]. A new field starts here; its label, hint and error
+// messages (err_NAME, err_NAME_invalid) are theme strings
+// (themes/default/i18n).
 //
 // What the table does not reach: the signed record keeps the data
 // subject's fields as typed members (collector/ledger's Subject: name,

@@ -4,7 +4,8 @@
 // mux's own 404 and 405), and the site that "chatconsent serve" previews.
 // It is the one place they are spelled; a handler may override a header
 // after [Handler] set it (the log's immutable files their Cache-Control,
-// the preview's pages a CSP that allows their reload script by hash).
+// the preview's pages a CSP that allows their reload script by hash, the
+// owner console a CSP that allows its one script).
 //
 // # Headers
 //
@@ -20,9 +21,11 @@
 //   - Cache-Control: no-store: a data subject's page stays out of shared
 //     and browser caches.
 //
-// No answer sets a cookie: [Handler] drops every Set-Cookie header before
-// the answer's headers are sent (the data subject's pages need none, so
-// no consent banner either; ePrivacy Directive Art. 5(3)).
+// No answer to a data subject sets a cookie: [Handler] drops every
+// Set-Cookie header before the answer's headers are sent (the data
+// subject's pages need none, so no consent banner either; ePrivacy
+// Directive Art. 5(3)). Only the owner console keeps its session cookie
+// ([WithCookies]).
 package httpsec
 
 import (
