@@ -148,6 +148,7 @@ func TestBadConfig(t *testing.T) {
 // TestFailingChecks breaks one thing at a time and expects exactly that
 // check to fail, with a fix that names what to do.
 func TestFailingChecks(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, check, detail, fix string
 		breakIt                  func(t *testing.T, cfg, data string) Options
@@ -232,6 +233,7 @@ func TestFailingChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			cfg, data := deployment(t, goodConfig)
 			o := tt.breakIt(t, cfg, data)
 			rs := Run(context.Background(), o)

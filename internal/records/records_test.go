@@ -475,7 +475,17 @@ func TestIndexRandom(t *testing.T) {
 			if err := idx.Add(&rec, nil); err != nil {
 				t.Fatal(err)
 			}
-			for _, d := range decisions {
+			// The decisions this event touched after each event, every
+			// decision every 20 events and at the end (all of them after
+			// every event was quadratic: 44 s of the package's time).
+			check := []string{rec.ID, rec.Ref}
+			if n%20 == 19 || n == 199 {
+				check = decisions
+			}
+			for _, d := range check {
+				if d == "" {
+					continue
+				}
 				if got, want := idx.Withdrawable(d), full.Withdrawable(d); !slices.Equal(got, want) {
 					t.Fatalf("round %d, event %d: Withdrawable(%s) = %v, want %v", round, n, d, got, want)
 				}
