@@ -6,12 +6,23 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
+
+// releasedStampers holds one stamper per released configuration file: the
+// receipts of one release share a few configurations, and a stamper costs
+// seconds under the race detector (the template read, the fonts embedded).
+var releasedStampers sync.Map // config path → func() (*receipt.Stamper, error)
+
+func releasedStamper(path string, cfg *config.Config) (*receipt.Stamper, error) {
+	f, _ := releasedStampers.LoadOrStore(path, sync.OnceValues(func() (*receipt.Stamper, error) { return NewStamper(cfg) }))
+	return f.(func() (*receipt.Stamper, error))()
+}
 
 // The receipts of every release (collector/receipt/testdata/released, see
 // its internal/genreleased) verify offline with today's code, against the
@@ -49,7 +60,7 @@ func TestVerifyReleasedReceipts(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				st, err := NewStamper(cfg)
+				st, err := releasedStamper(cfgPath, cfg)
 				if err != nil {
 					t.Fatal(err)
 				}
