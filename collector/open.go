@@ -233,17 +233,19 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if mailer != nil {
 		o.Deliver = mailer
 	}
+	if useSnap {
+		o.snap = &snapState{path: snapshotPath(paths), priv: priv, folded: r.at, last: r.last, runStart: r.at, erasures: r.snapErasures()}
+		if backlog != nil {
+			b := *backlog
+			o.snap.startBacklog = &b
+		}
+	}
 	s, err := New(o)
 	if err != nil {
 		undo()
 		return nil, info, err
 	}
 	if useSnap {
-		s.snap = &snapState{path: snapshotPath(paths), priv: priv, folded: r.at, last: r.last, runStart: r.at, erasures: r.snapErasures()}
-		if backlog != nil {
-			b := *backlog
-			s.snap.startBacklog = &b
-		}
 		if r.tailErasures > 0 {
 			// The snapshot was taken before these erasures: it holds the
 			// data of the people they erased.
@@ -263,6 +265,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 			s.Close()
 			return nil, info, err
 		}
+	}
+	if s.snap != nil {
+		s.startSnapshots(SnapshotEvery)
 	}
 	if mailer != nil {
 		mailer.Start()
@@ -430,6 +435,7 @@ func (s *Server) LogStats() (records, syncs uint64) { return s.log.Stats() }
 // flight, and stops the mailer (waiting mails stay in the outbox).
 func (s *Server) Close() error {
 	s.stopReceipts()
+	s.stopSnapshots()
 	if err := s.writeSnapshot(); err != nil {
 		s.o.Logger.Warn("no snapshot written; the next start reads the whole log", "err", err)
 	}

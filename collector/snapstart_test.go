@@ -3,12 +3,15 @@ package collector
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	snapfile "github.com/chatconsent/chatconsent/collector/snapshot"
 )
 
 // indexBytes returns the binary form of s's index.
@@ -176,5 +179,42 @@ func TestSnapshotErasure(t *testing.T) {
 	}
 	if has(p1.e164) || has(p1.name) {
 		t.Fatal("the snapshot holds the person erased while the collector was stopped")
+	}
+}
+
+// TestSnapshotPeriodic: a running collector writes its snapshot without
+// a stop once records came, and one that a crash left stands for what
+// it holds: the start after it reads only the records after it.
+func TestSnapshotPeriodic(t *testing.T) {
+	t.Parallel()
+	srv, cfg, data, versions := openTlogCollector(t)
+	srv.stopSnapshots()
+	srv.startSnapshots(10 * time.Millisecond)
+	n := decideAll(t, srv.Handler(), versions)
+	path := snapshotPath(cfg.Paths(data))
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		if st, err := snapfile.Read(path, srv.o.Signer.Public().(ed25519.PublicKey)); err == nil && st.Head.Count == uint64(n) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no snapshot of all records within 3 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A "crash": the server is left without Close (its snapshot is the
+	// periodic one); only the files are closed, as the kernel would.
+	srv.stopSnapshots()
+	srv.stopReceipts()
+	srv.log.Close()
+	srv.o.Private.Close()
+	closeTlog(srv.o.Feed.Log())
+	s, info, err := Open(cfg, Setup{DataDir: data, ArchiveDir: filepath.Join("..", "archive"), LogVersion: ledger.FormatVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if info.Snapshot != uint64(n) || info.Records != uint64(n) {
+		t.Fatalf("after the crash the snapshot stood for %d of %d records, want %d", info.Snapshot, info.Records, n)
 	}
 }
