@@ -189,6 +189,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	backlog, erasures, v1 := r.backlog, r.erasures, r.v1
 	if log != nil {
 		r.at = log.Head()
+		if snap != nil && r.at.Count == snap.Head.Count {
+			backlog = nil // nothing after the snapshot, whose receipts were all made
+		}
 	}
 	info.MissingReceipts = r.missing
 	// undo closes what was opened, for a start that fails before the
@@ -234,11 +237,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		o.Deliver = mailer
 	}
 	if useSnap {
-		o.snap = &snapState{path: snapshotPath(paths), priv: priv, folded: r.at, last: r.last, runStart: r.at, erasures: r.snapErasures()}
-		if backlog != nil {
-			b := *backlog
-			o.snap.startBacklog = &b
-		}
+		o.snap = &snapState{path: snapshotPath(paths), priv: priv, folded: r.at, last: r.last, erasures: r.snapErasures()}
 	}
 	s, err := New(o)
 	if err != nil {

@@ -14,6 +14,17 @@ import (
 	snapfile "github.com/chatconsent/chatconsent/collector/snapshot"
 )
 
+// settle waits until s has made every receipt (a snapshot is written
+// only then, see receiptQueue.settled).
+func settle(t *testing.T, s *Server) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !s.receipts.settled(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("receipts not made within 10 s")
+		}
+	}
+}
+
 // indexBytes returns the binary form of s's index.
 func indexBytes(t *testing.T, s *Server) []byte {
 	t.Helper()
@@ -34,6 +45,7 @@ func TestSnapshotStart(t *testing.T) {
 	t.Parallel()
 	srv, cfg, data, versions := openTlogCollector(t)
 	n := decideAll(t, srv.Handler(), versions)
+	settle(t, srv)
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +68,7 @@ func TestSnapshotStart(t *testing.T) {
 	}
 	// One more decision after the snapshot: read from the log.
 	more := decideAll(t, s.Handler(), versions)
+	settle(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +123,7 @@ func TestSnapshotErasure(t *testing.T) {
 	t.Parallel()
 	srv, cfg, data, versions := openTlogCollector(t)
 	decideAll(t, srv.Handler(), versions)
+	settle(t, srv)
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +146,7 @@ func TestSnapshotErasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	settle(t, s)
 	if _, err := s.Erase(context.Background(), p0.e164, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +189,7 @@ func TestSnapshotErasure(t *testing.T) {
 	if err == nil && id != "" {
 		t.Fatalf("the erased number still has decision %s", id)
 	}
+	settle(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -192,13 +208,13 @@ func TestSnapshotPeriodic(t *testing.T) {
 	srv.startSnapshots(10 * time.Millisecond)
 	n := decideAll(t, srv.Handler(), versions)
 	path := snapshotPath(cfg.Paths(data))
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if st, err := snapfile.Read(path, srv.o.Signer.Public().(ed25519.PublicKey)); err == nil && st.Head.Count == uint64(n) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("no snapshot of all records within 3 s")
+			t.Fatal("no snapshot of all records within 10 s")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

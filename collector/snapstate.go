@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -39,16 +38,8 @@ type snapState struct {
 	last     int64                  // byte offset of the line folded last
 	ahead    map[uint64]foldedEntry // seq → folded beyond the watermark
 	erasures []snapfile.Erasure     // the log's erasure records up to folded (and beyond)
-	// runStart is the head at start; startBacklog the receipts' sweep
-	// start found at start (nil: none), sweepDone set once a sweep has
-	// gone through to the log's end. The next start's sweep starts at
-	// startBacklog while that is not done, else at runStart: this run's
-	// records, whose receipts may still have been queued at the stop.
-	runStart     ledger.Head
-	startBacklog *ledger.Head
-	sweepDone    atomic.Bool
-	mu           sync.Mutex // serialises writes of the file
-	written      uint64     // the watermark's count at the last write
+	mu       sync.Mutex             // serialises writes of the file
+	written  uint64                 // the watermark's count at the last write
 
 	stop chan struct{} // closed by Server.Close: ends the periodic writer
 	wg   sync.WaitGroup
@@ -144,6 +135,9 @@ func (s *Server) writeSnapshot() error {
 	if s.o.Feed == nil {
 		return nil
 	}
+	if !s.receipts.settled() {
+		return errors.New("snapshot: receipts are still to be made (the next start reads the whole log and makes them)")
+	}
 	v1, v2, ok := s.o.Feed.Position()
 	if !ok {
 		return errors.New("snapshot: the transparency log is not fed")
@@ -175,10 +169,6 @@ func (s *Server) writeSnapshot() error {
 	state.V1, state.V2 = v1, v2-(head.Count-folded)
 	if v1+state.V2 != folded {
 		return nil // version-1 lines or redactions in the log: fold it whole
-	}
-	state.Backlog = &st.runStart
-	if st.startBacklog != nil && !st.sweepDone.Load() {
-		state.Backlog = st.startBacklog
 	}
 	if err := snapfile.Write(st.path, state, st.priv); err != nil {
 		return err
@@ -260,9 +250,9 @@ func newReplay(cfg *config.Config, receipts string, vault *private.Store, snap *
 		}
 		return r
 	}
-	// With a snapshot, the receipts' sweep starts where the snapshot
-	// says (at the latest at its head, so the lines after it are swept
-	// too): no listing of DATA/receipts.
+	// With a snapshot (written only when every receipt up to it was
+	// made, see receiptQueue.settled), the receipts' sweep starts at its
+	// head, for the lines after it: no listing of DATA/receipts.
 	r.book, r.pos, r.last = idx, snap.Head.Size, snap.Last
 	if snap.Backlog != nil {
 		b := *snap.Backlog
