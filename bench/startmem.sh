@@ -8,7 +8,12 @@
 #                              transparency log, every receipt present): the
 #                              trusted start-up of issue 13 step 7, where the
 #                              log's own last checkpoint proves the lines it
-#                              covers (see bench/README.md)
+#                              covers (see bench/README.md), then a second
+#                              start from the snapshot the first one's
+#                              SIGTERM wrote (only the lines after it read)
+#
+# DATA=DIR uses a copy of an existing data folder DIR (made by an earlier
+# run's bench/backlog, without a snapshot) instead of generating one.
 #
 # From anywhere; it builds the binary and the data folder in a temp folder.
 set -euo pipefail
@@ -19,21 +24,30 @@ tmp=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 pid=
 go build -o "$tmp/chatconsent" ./cmd/chatconsent
+if [ -n "${DATA:-}" ]; then
+  cp -a "$DATA" "$tmp/data"
+  rm -f "$tmp/data/private/snapshot"
+else
 case "$mode" in
 v1) go run ./bench/backlog -n "$n" -config config.toml -data "$tmp/data" ;;
 v2) go run ./bench/backlog -n "$n" -config config.toml -data "$tmp/data" -v2 -receipts ;;
 *) echo "usage: bench/startmem.sh [N] [v1|v2]" >&2; exit 2 ;;
 esac
+fi
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 ls -l "$tmp/data/decisions.jsonl" | awk '{printf "log: %.1f MB\n", $5/1e6}'
-"$tmp/chatconsent" collect --config config.toml --addr 127.0.0.1:0 --data "$tmp/data" >"$tmp/out" 2>"$tmp/err" &
-pid=$!
-start=$(date +%s.%N)
-until grep -q '^listening on' "$tmp/out"; do
-  kill -0 "$pid" || { cat "$tmp/err"; exit 1; }
-  sleep 0.05
-done
-echo "listening after $(echo "$(date +%s.%N) - $start" | bc) s"
-grep -E 'VmHWM|VmRSS' /proc/$pid/status | sed 's/^/at start: /'
+collect() {
+  "$tmp/chatconsent" collect --config config.toml --addr 127.0.0.1:0 --data "$tmp/data" >"$tmp/out" 2>"$tmp/err" &
+  pid=$!
+  start=$(date +%s.%N)
+  until grep -q '^listening on' "$tmp/out"; do
+    kill -0 "$pid" || { cat "$tmp/err"; exit 1; }
+    sleep 0.05
+  done
+  echo "$1listening after $(echo "$(date +%s.%N) - $start" | bc) s"
+  grep -E 'VmHWM|VmRSS' /proc/$pid/status | sed "s/^/$1at start: /"
+}
+collect ""
 if [ "$mode" = v1 ]; then
   sleep 5
   grep -E 'VmHWM|VmRSS' /proc/$pid/status | sed 's/^/after 5 s of making receipts: /'
@@ -45,7 +59,15 @@ wait "$pid" || true
 echo "SIGTERM to exit: $(echo "$(date +%s.%N) - $t0" | bc) s"
 pid=
 if [ "$mode" = v2 ]; then
+  ls -l "$tmp/data/private/snapshot" | awk '{printf "snapshot written at the stop: %.1f MB\n", $5/1e6}'
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+  collect "from the snapshot: "
+  grep -o 'snapshot not used[^"]*"[^"]*' "$tmp/err" || true
+  kill -TERM "$pid"
+  wait "$pid" || true
+  pid=
   # The whole log, every signature (what the trusted start skips).
   /usr/bin/time -f 'verify of the whole log: %e s, max RSS %M KiB' \
     "$tmp/chatconsent" verify "$tmp/data" --key "$tmp/data/signing.pub" >/dev/null
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi

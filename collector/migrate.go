@@ -10,6 +10,7 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/private"
+	snapfile "github.com/chatconsent/chatconsent/collector/snapshot"
 	"github.com/chatconsent/chatconsent/internal/config"
 )
 
@@ -112,6 +113,11 @@ func Migrate(paths config.Paths, priv ed25519.PrivateKey, now time.Time, opts Mi
 	out := old
 	for _, l := range plan.Lines {
 		out = append(append(out, l...), '\n')
+	}
+	// A snapshot of the log before (collector/snapshot) no longer fits:
+	// the history is folded again from its re-records.
+	if err := snapfile.Remove(snapshotPath(paths)); err != nil {
+		return m, fmt.Errorf("migrate: remove the collector's snapshot: %w", err)
 	}
 	if err := fs.Replace(out, plan.Head, opts.Crash); err != nil {
 		return m, fmt.Errorf("migrate: %w", err)

@@ -189,6 +189,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	backlog, erasures, v1 := r.backlog, r.erasures, r.v1
 	if log != nil {
 		r.at = log.Head()
+		if snap != nil && r.at.Count == snap.Head.Count {
+			backlog = nil // nothing after the snapshot, whose receipts were all made
+		}
 	}
 	info.MissingReceipts = r.missing
 	// undo closes what was opened, for a start that fails before the
@@ -233,17 +236,15 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if mailer != nil {
 		o.Deliver = mailer
 	}
+	if useSnap {
+		o.snap = &snapState{path: snapshotPath(paths), priv: priv, folded: r.at, last: r.last, erasures: r.snapErasures()}
+	}
 	s, err := New(o)
 	if err != nil {
 		undo()
 		return nil, info, err
 	}
 	if useSnap {
-		s.snap = &snapState{path: snapshotPath(paths), priv: priv, folded: r.at, last: r.last, runStart: r.at, erasures: r.snapErasures()}
-		if backlog != nil {
-			b := *backlog
-			s.snap.startBacklog = &b
-		}
 		if r.tailErasures > 0 {
 			// The snapshot was taken before these erasures: it holds the
 			// data of the people they erased.
@@ -263,6 +264,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 			s.Close()
 			return nil, info, err
 		}
+	}
+	if s.snap != nil {
+		s.startSnapshots(SnapshotEvery)
 	}
 	if mailer != nil {
 		mailer.Start()
@@ -431,6 +435,7 @@ func (s *Server) LogStats() (records, syncs uint64) { return s.log.Stats() }
 // flight, and stops the mailer (waiting mails stay in the outbox).
 func (s *Server) Close() error {
 	s.stopReceipts()
+	s.stopSnapshots()
 	if err := s.writeSnapshot(); err != nil {
 		s.o.Logger.Warn("no snapshot written; the next start reads the whole log", "err", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -44,6 +45,28 @@ type receiptQueue struct {
 
 	mu      sync.Mutex
 	backlog *ledger.Head // nil: no record known to lack its receipt
+
+	// For the snapshot (see settled): sweeps running, and a sweep that
+	// ended before the log's end (stopped, or an error).
+	sweeping   atomic.Int32
+	unfinished atomic.Bool
+}
+
+// settled reports whether every recorded decision's receipt is made, as
+// far as the queue knows: nothing queued, no backlog, no sweep running or
+// cut short. Only then is a snapshot written (writeSnapshot): a start from
+// it does not look for missing receipts, so a stop with receipts still to
+// make leaves the next start to read the whole log and count them.
+func (q *receiptQueue) settled() bool {
+	q.mu.Lock()
+	b := q.backlog
+	q.mu.Unlock()
+	if b != nil || len(q.queue) > 0 || q.sweeping.Load() > 0 || q.unfinished.Load() {
+		return false
+	}
+	empty := true
+	q.pending.Range(func(_, _ any) bool { empty = false; return false })
+	return empty
 }
 
 // markBacklog moves the cursor back to at if it is earlier; it reports
@@ -176,6 +199,8 @@ var errStopped = errors.New("receipts stopped")
 // once when the receipts stop.
 func (s *Server) sweepReceipts(from ledger.Head) {
 	s.o.Logger.Info("making missing receipts from the log", "from_record", from.Count+1)
+	s.receipts.sweeping.Add(1)
+	defer s.receipts.sweeping.Add(-1)
 	made := 0
 	err := s.log.ScanFrom(from, func(e ledger.Entry) error {
 		rec := &e.Record
@@ -208,14 +233,13 @@ func (s *Server) sweepReceipts(from ledger.Head) {
 	})
 	switch {
 	case errors.Is(err, errStopped):
+		s.receipts.unfinished.Store(true)
 		s.o.Logger.Info("stopped making missing receipts; the rest are made after the next start", "made", made)
 	case err != nil:
+		s.receipts.unfinished.Store(true)
 		s.o.Logger.Error("find records without receipts", "err", err)
 	default:
 		s.o.Logger.Info("made missing receipts", "count", made)
-		if sn := s.snap; sn != nil && (sn.startBacklog == nil || from.Size <= sn.startBacklog.Size) {
-			sn.sweepDone.Store(true)
-		}
 	}
 }
 

@@ -106,6 +106,8 @@ type Options struct {
 	// Book is the log folded so far into the collector's index
 	// (records.Index); nil means an empty log.
 	Book *records.Index
+	// snap is the snapshot's state from [Open] (nil: no snapshots).
+	snap *snapState
 	// InviteKey is the invite key's public half; nil turns personal
 	// invite links off.
 	InviteKey ed25519.PublicKey
@@ -209,6 +211,7 @@ func New(o Options) (*Server, error) {
 	if err := s.initProcedure(); err != nil {
 		return nil, err
 	}
+	s.snap = o.snap // before the receipt workers, which read it
 	s.startReceipts(o.ReceiptWorkers, o.ReceiptQueue)
 	return s, nil
 }

@@ -3,13 +3,27 @@ package collector
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	snapfile "github.com/chatconsent/chatconsent/collector/snapshot"
 )
+
+// settle waits until s has made every receipt (a snapshot is written
+// only then, see receiptQueue.settled).
+func settle(t *testing.T, s *Server) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !s.receipts.settled(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("receipts not made within 10 s")
+		}
+	}
+}
 
 // indexBytes returns the binary form of s's index.
 func indexBytes(t *testing.T, s *Server) []byte {
@@ -31,6 +45,7 @@ func TestSnapshotStart(t *testing.T) {
 	t.Parallel()
 	srv, cfg, data, versions := openTlogCollector(t)
 	n := decideAll(t, srv.Handler(), versions)
+	settle(t, srv)
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +68,7 @@ func TestSnapshotStart(t *testing.T) {
 	}
 	// One more decision after the snapshot: read from the log.
 	more := decideAll(t, s.Handler(), versions)
+	settle(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +123,7 @@ func TestSnapshotErasure(t *testing.T) {
 	t.Parallel()
 	srv, cfg, data, versions := openTlogCollector(t)
 	decideAll(t, srv.Handler(), versions)
+	settle(t, srv)
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +146,7 @@ func TestSnapshotErasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	settle(t, s)
 	if _, err := s.Erase(context.Background(), p0.e164, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -171,10 +189,48 @@ func TestSnapshotErasure(t *testing.T) {
 	if err == nil && id != "" {
 		t.Fatalf("the erased number still has decision %s", id)
 	}
+	settle(t, s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if has(p1.e164) || has(p1.name) {
 		t.Fatal("the snapshot holds the person erased while the collector was stopped")
+	}
+}
+
+// TestSnapshotPeriodic: a running collector writes its snapshot without
+// a stop once records came, and one that a crash left stands for what
+// it holds: the start after it reads only the records after it.
+func TestSnapshotPeriodic(t *testing.T) {
+	t.Parallel()
+	srv, cfg, data, versions := openTlogCollector(t)
+	srv.stopSnapshots()
+	srv.startSnapshots(10 * time.Millisecond)
+	n := decideAll(t, srv.Handler(), versions)
+	path := snapshotPath(cfg.Paths(data))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if st, err := snapfile.Read(path, srv.o.Signer.Public().(ed25519.PublicKey)); err == nil && st.Head.Count == uint64(n) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no snapshot of all records within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// A "crash": the server is left without Close (its snapshot is the
+	// periodic one); only the files are closed, as the kernel would.
+	srv.stopSnapshots()
+	srv.stopReceipts()
+	srv.log.Close()
+	srv.o.Private.Close()
+	closeTlog(srv.o.Feed.Log())
+	s, info, err := Open(cfg, Setup{DataDir: data, ArchiveDir: filepath.Join("..", "archive"), LogVersion: ledger.FormatVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if info.Snapshot != uint64(n) || info.Records != uint64(n) {
+		t.Fatalf("after the crash the snapshot stood for %d of %d records, want %d", info.Snapshot, info.Records, n)
 	}
 }

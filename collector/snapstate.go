@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
+	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/logfeed"
@@ -38,15 +38,47 @@ type snapState struct {
 	last     int64                  // byte offset of the line folded last
 	ahead    map[uint64]foldedEntry // seq → folded beyond the watermark
 	erasures []snapfile.Erasure     // the log's erasure records up to folded (and beyond)
-	// runStart is the head at start; startBacklog the receipts' sweep
-	// start found at start (nil: none), sweepDone set once a sweep has
-	// gone through to the log's end. The next start's sweep starts at
-	// startBacklog while that is not done, else at runStart: this run's
-	// records, whose receipts may still have been queued at the stop.
-	runStart     ledger.Head
-	startBacklog *ledger.Head
-	sweepDone    atomic.Bool
-	mu           sync.Mutex // serialises writes of the file
+	mu       sync.Mutex             // serialises writes of the file
+	written  uint64                 // the watermark's count at the last write
+
+	stop chan struct{} // closed by Server.Close: ends the periodic writer
+	wg   sync.WaitGroup
+}
+
+// SnapshotEvery is how often a running collector writes its snapshot if
+// records came since the last one, so a start after a crash reads at most
+// about that much of the log (a clean stop writes one too). Writing holds
+// the index for the time it takes to encode it (about 40 ms per 100,000
+// decisions), during which answers wait.
+const SnapshotEvery = 15 * time.Minute
+
+// startSnapshots starts the periodic writer.
+func (s *Server) startSnapshots(every time.Duration) {
+	st := s.snap
+	st.stop = make(chan struct{})
+	st.wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-st.stop:
+				return
+			case <-t.C:
+				if err := s.writeSnapshot(); err != nil {
+					s.o.Logger.Warn("snapshot not written", "err", err)
+				}
+			}
+		}
+	})
+}
+
+// stopSnapshots ends the periodic writer.
+func (s *Server) stopSnapshots() {
+	if st := s.snap; st != nil && st.stop != nil {
+		close(st.stop)
+		st.wg.Wait()
+		st.stop = nil
+	}
 }
 
 type foldedEntry struct {
@@ -103,6 +135,9 @@ func (s *Server) writeSnapshot() error {
 	if s.o.Feed == nil {
 		return nil
 	}
+	if !s.receipts.settled() {
+		return errors.New("snapshot: receipts are still to be made (the next start reads the whole log and makes them)")
+	}
 	v1, v2, ok := s.o.Feed.Position()
 	if !ok {
 		return errors.New("snapshot: the transparency log is not fed")
@@ -112,7 +147,7 @@ func (s *Server) writeSnapshot() error {
 		s.proc.mu.Unlock()
 		return fmt.Errorf("snapshot: records after %d are still being folded", st.folded.Count)
 	}
-	if st.folded.Count == 0 {
+	if st.folded.Count == 0 || st.folded.Count == st.written {
 		s.proc.mu.Unlock()
 		return nil
 	}
@@ -127,19 +162,19 @@ func (s *Server) writeSnapshot() error {
 	// whose records are not folded yet): count back the version-2 lines
 	// after it, which are all lines after it (a version-1 line after a
 	// version-2 one stops the feed).
-	head := s.log.Head()
-	if head.Count < st.folded.Count || v2 < head.Count-st.folded.Count {
+	head, folded := s.log.Head(), state.Head.Count
+	if head.Count < folded || v2 < head.Count-folded {
 		return nil // closed, or positions that do not fit: no snapshot
 	}
-	state.V1, state.V2 = v1, v2-(head.Count-st.folded.Count)
-	if v1+state.V2 != st.folded.Count {
+	state.V1, state.V2 = v1, v2-(head.Count-folded)
+	if v1+state.V2 != folded {
 		return nil // version-1 lines or redactions in the log: fold it whole
 	}
-	state.Backlog = &st.runStart
-	if st.startBacklog != nil && !st.sweepDone.Load() {
-		state.Backlog = st.startBacklog
+	if err := snapfile.Write(st.path, state, st.priv); err != nil {
+		return err
 	}
-	return snapfile.Write(st.path, state, st.priv)
+	st.written = state.Head.Count
+	return nil
 }
 
 // dropSnapshot removes the snapshot before an erasure is carried out: it
@@ -150,6 +185,7 @@ func (s *Server) dropSnapshot() error {
 	}
 	s.snap.mu.Lock()
 	defer s.snap.mu.Unlock()
+	s.snap.written = 0
 	return snapfile.Remove(s.snap.path)
 }
 
@@ -214,9 +250,9 @@ func newReplay(cfg *config.Config, receipts string, vault *private.Store, snap *
 		}
 		return r
 	}
-	// With a snapshot, the receipts' sweep starts where the snapshot
-	// says (at the latest at its head, so the lines after it are swept
-	// too): no listing of DATA/receipts.
+	// With a snapshot (written only when every receipt up to it was
+	// made, see receiptQueue.settled), the receipts' sweep starts at its
+	// head, for the lines after it: no listing of DATA/receipts.
 	r.book, r.pos, r.last = idx, snap.Head.Size, snap.Last
 	if snap.Backlog != nil {
 		b := *snap.Backlog

@@ -114,6 +114,9 @@ func startCollector(ctx context.Context, cfg *config.Config, st collector.Setup,
 		fmt.Fprintf(stderr, "chatconsent: warning: the log needs a repair that could not be written: %v; decisions are refused (503) until there is space, /healthz says so\n", info.Recovery.Pending)
 	}
 	fmt.Fprintf(stdout, "log %s: %s\n", info.Paths.Log, count(info.Records, "record"))
+	if info.Snapshot > 0 {
+		fmt.Fprintf(stdout, "  %s taken from the collector's signed snapshot, not read again (chatconsent verify checks the whole log)\n", count(info.Snapshot, "record"))
+	}
 	if info.Trusted > 0 {
 		fmt.Fprintf(stdout, "  %s proven by the transparency log's last checkpoint (their signatures are checked by chatconsent verify)\n", count(info.Trusted, "entry", "entries"))
 	}

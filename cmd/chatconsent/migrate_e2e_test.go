@@ -82,3 +82,51 @@ func TestEraseCLIMigrated(t *testing.T) {
 	check()
 	checkErased(t, data, []string{"Jürgen Weiß", "+491701234567", "jw@example.org"})
 }
+
+// TestRetentionApplyMigrated: `retention --apply` on a migrated data
+// folder from before log format 2 erases the person who is due (a
+// refusal years ago, known only from version-1 lines), redacting their
+// lines, and leaves the person with a grant in force alone.
+func TestRetentionApplyMigrated(t *testing.T) {
+	t.Parallel()
+	dir, cfg, data, _ := collectSite(t)
+	de := textVersion(t, dir, "de")
+	priv, _, err := ledger.LoadOrCreateKey(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := ledger.Open(filepath.Join(data, "decisions.jsonl"), priv, ledger.Options{Version: ledger.FormatV1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := time.Date(2020, 3, 1, 9, 30, 0, 0, time.UTC)
+	if _, err := l.Append(context.Background(),
+		ledger.Record{Type: ledger.TypeDecision, ID: strings.Repeat("a", 32), Time: old, Decision: ledger.Refused,
+			Subject: &ledger.Subject{Name: "Jürgen Weiß", Phone: "+491701234567", Email: "jw@example.org"}, Lang: "de", TextVersion: de},
+		ledger.Record{Type: ledger.TypeDecision, ID: strings.Repeat("b", 32), Time: old, Decision: ledger.Granted, Purposes: []string{"orders"},
+			Subject: &ledger.Subject{Name: "Łukasz Wróbel", Phone: "+491717654321"}, Lang: "de", TextVersion: de},
+	); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	runOK(t, "migrate", "--config", cfg, "--data", data)
+	statusB := runOK(t, "status", "0171 7654321", "--config", cfg, "--data", data)
+	if out := runOK(t, "retention", "--config", cfg, "--data", data); !strings.Contains(out, "+491701234567") || !strings.Contains(out, "due now") || strings.Contains(out, "+491717654321") {
+		t.Fatalf("retention:\n%s", out)
+	}
+	out := runOK(t, "retention", "--apply", "--config", cfg, "--data", data)
+	if !strings.Contains(out, "erased +491701234567") || strings.Contains(out, "+491717654321") {
+		t.Fatalf("retention --apply:\n%s", out)
+	}
+	checkErased(t, data, []string{"Jürgen Weiß", "+491701234567", "jw@example.org"})
+	vout, stderr, code := chatconsent(t, "verify", filepath.Join(data, "decisions.jsonl"))
+	if code != 0 || !strings.Contains(vout, "1 line of format 1 redacted") {
+		t.Errorf("verify after retention: exit %d %s%s", code, vout, stderr)
+	}
+	if got := runOK(t, "status", "0171 7654321", "--config", cfg, "--data", data); got != statusB {
+		t.Errorf("the other person's status changed:\n%s\nwant\n%s", got, statusB)
+	}
+	if out := runOK(t, "retention", "--apply", "--config", cfg, "--data", data); strings.Contains(out, "erased ") {
+		t.Errorf("a second retention --apply erased again:\n%s", out)
+	}
+}

@@ -373,9 +373,16 @@ func CheckLog(p config.Paths, pub ed25519.PublicKey, now time.Time) Result {
 		return r
 	}
 	var newest time.Time
+	v1 := false // a version-1 line that no migration record followed
 	head, err := ledger.VerifySource(ledger.FileSource(path), ledger.NewVerifier(pub), func(rec *ledger.Record, _ []byte) error {
 		if rec.Time.After(newest) {
 			newest = rec.Time
+		}
+		switch {
+		case rec.V == ledger.FormatV1:
+			v1 = true
+		case rec.Type == ledger.TypeMigration:
+			v1 = false
 		}
 		return nil
 	})
@@ -393,6 +400,13 @@ func CheckLog(p config.Paths, pub ed25519.PublicKey, now time.Time) Result {
 		r.Status = Fail
 		r.Detail += fmt.Sprintf("; the clock (%s) is before the newest record (%s)", now.UTC().Format(time.RFC3339), newest.Format(time.RFC3339))
 		r.Fix = "set the system clock right (timedatectl set-ntp true) before recording more decisions"
+		return r
+	}
+	if v1 {
+		// chatconsent collect refuses such a log (collector.ErrNotMigrated).
+		r.Status = Warn
+		r.Detail += "; it is of format 1 (personal data in clear) and not migrated: the collector does not start with it"
+		r.Fix = "stop the collector, back up the data folder, then run chatconsent migrate"
 	}
 	return r
 }

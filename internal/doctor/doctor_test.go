@@ -458,3 +458,14 @@ func TestTemplateWithPlacedFields(t *testing.T) {
 		})
 	}
 }
+
+// TestUnmigratedLog: a format-1 log that was never migrated is a warning
+// naming chatconsent migrate (the collector refuses to start with it).
+func TestUnmigratedLog(t *testing.T) {
+	cfg, data := deployment(t, goodConfig)
+	writeLog(t, data, time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC))
+	r := find(t, Run(context.Background(), opts(cfg)), "decisions log")
+	if r.Status != Warn || !strings.Contains(r.Detail, "not migrated") || !strings.Contains(r.Fix, "chatconsent migrate") {
+		t.Fatalf("unmigrated log: %+v", r)
+	}
+}
