@@ -91,11 +91,11 @@ func TestRetentionApplyMigrated(t *testing.T) {
 	t.Parallel()
 	dir, cfg, data, _ := collectSite(t)
 	de := textVersion(t, dir, "de")
-	priv, _, err := ledger.LoadOrCreateKey(data)
+	priv, _, err := ledger.LoadOrCreateKey(filepath.Join(data, config.SigningKeyFile), filepath.Join(data, config.SigningPublicKeyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, _, err := ledger.Open(filepath.Join(data, "decisions.jsonl"), priv, ledger.Options{Version: ledger.FormatV1})
+	l, _, err := ledger.Open(filepath.Join(data, config.LogFile), priv, ledger.Options{Version: ledger.FormatV1})
 	if err != nil {
 		t.Fatal(err)
 	}
