@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -87,7 +86,7 @@ type foldedEntry struct {
 }
 
 // snapshotPath is the snapshot's file in the data folder.
-func snapshotPath(p config.Paths) string { return filepath.Join(p.Private, snapfile.FileName) }
+func snapshotPath(p config.Paths) string { return p.Snapshot }
 
 // markFolded records that the records of es were folded into the index.
 // The caller holds procedure.mu.

@@ -94,13 +94,22 @@ func site(t *testing.T) string {
 }
 
 // chatconsent runs the binary and returns stdout, stderr and the exit code.
+//
+// A command that does not end within 3 minutes (a collector that should
+// have refused to start) is killed, and the test fails there instead of at
+// go test's deadline.
 func chatconsent(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = childEnv()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("chatconsent %v did not end within 3 minutes\n%s%s", args, stdout.String(), stderr.String())
+	}
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()

@@ -57,9 +57,6 @@ import (
 	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
-// FileName is the snapshot's name inside the private folder.
-const FileName = "snapshot"
-
 const (
 	magic  = "chatconsent snapshot 1\n"
 	domain = "chatconsent/snapshot/v1\n"

@@ -102,7 +102,7 @@ func TestCheck(t *testing.T) {
 
 func TestWriteRead(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), FileName)
+	path := filepath.Join(t.TempDir(), "snapshot")
 	if _, err := Read(path, testKey().Public().(ed25519.PublicKey)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing snapshot: %v", err)
 	}

@@ -23,6 +23,7 @@ const (
 	TextsDir                  = "texts"           // VERSION.html, the collector's copy of each accepted text
 	OutboxDir                 = "outbox"          // mails waiting (collector/outbox)
 	PrivateDir                = "private"         // the private store of the subjects' data
+	SnapshotFile              = "snapshot"        // in PrivateDir: the collector's signed start-up state (collector/snapshot)
 	TransparencyDir           = "log"             // the transparency log's tiles and checkpoints (collector/translog)
 	CheckpointKeyFile         = "checkpoint.key"  // the transparency log's checkpoint signing key (signed-note format), mode 0600
 	CheckpointVerifierKeyFile = "checkpoint.vkey" // its verifier key (signed-note format)
@@ -48,6 +49,10 @@ type Paths struct {
 	Receipts, Texts, Outbox string
 	// Private is DATA/private, the private store.
 	Private string
+	// Snapshot is DATA/private/snapshot, the collector's signed start-up
+	// state (collector/snapshot; it holds personal data, so it lives in
+	// private/ and an erasure removes it).
+	Snapshot string
 	// Transparency is DATA/log, the transparency log (tiles, checkpoint).
 	Transparency string
 	// Owners is DATA/owners.json, the owner console's owners, their
@@ -91,6 +96,7 @@ func (c *Config) Paths(data string) Paths {
 		Texts:                 filepath.Join(data, TextsDir),
 		Outbox:                filepath.Join(data, OutboxDir),
 		Private:               filepath.Join(data, PrivateDir),
+		Snapshot:              filepath.Join(data, PrivateDir, SnapshotFile),
 		Transparency:          filepath.Join(data, TransparencyDir),
 		Owners:                filepath.Join(data, OwnersFile),
 		SigningKey:            filepath.Join(data, SigningKeyFile),

@@ -22,26 +22,26 @@ func TestPaths(t *testing.T) {
 	}{
 		{"defaults", good, "", Paths{
 			Data: "/site/data", Archive: "/site/archive", Content: "/site/content", Log: "/site/data/decisions.jsonl",
-			Receipts: "/site/data/receipts", Texts: "/site/data/texts", Outbox: "/site/data/outbox", Private: "/site/data/private", Transparency: "/site/data/log", Owners: "/site/data/owners.json",
+			Receipts: "/site/data/receipts", Texts: "/site/data/texts", Outbox: "/site/data/outbox", Private: "/site/data/private", Snapshot: "/site/data/private/snapshot", Transparency: "/site/data/log", Owners: "/site/data/owners.json",
 			SigningKey: "/site/data/signing.key", SigningPublicKey: "/site/data/signing.pub", CheckpointKey: "/site/data/checkpoint.key", CheckpointVerifierKey: "/site/data/checkpoint.vkey",
 			InviteKey: "/site/data/invite.key", InvitePublicKey: "/site/data/invite.pub",
 		}},
 		{"site.archive", withArchive, "", Paths{
 			Data: "/site/data", Archive: "/site/proof", Content: "/site/content", Log: "/site/data/decisions.jsonl",
-			Receipts: "/site/data/receipts", Texts: "/site/data/texts", Outbox: "/site/data/outbox", Private: "/site/data/private", Transparency: "/site/data/log", Owners: "/site/data/owners.json",
+			Receipts: "/site/data/receipts", Texts: "/site/data/texts", Outbox: "/site/data/outbox", Private: "/site/data/private", Snapshot: "/site/data/private/snapshot", Transparency: "/site/data/log", Owners: "/site/data/owners.json",
 			SigningKey: "/site/data/signing.key", SigningPublicKey: "/site/data/signing.pub", CheckpointKey: "/site/data/checkpoint.key", CheckpointVerifierKey: "/site/data/checkpoint.vkey",
 			InviteKey: "/site/data/invite.key", InvitePublicKey: "/site/data/invite.pub",
 		}},
 		{"data_dir and invite keys from the config", withKeys, "", Paths{
 			Data: "/srv/cc", Archive: "/site/archive", Content: "/site/content", Log: "/srv/cc/decisions.jsonl",
-			Receipts: "/srv/cc/receipts", Texts: "/srv/cc/texts", Outbox: "/srv/cc/outbox", Private: "/srv/cc/private", Transparency: "/srv/cc/log", Owners: "/srv/cc/owners.json",
+			Receipts: "/srv/cc/receipts", Texts: "/srv/cc/texts", Outbox: "/srv/cc/outbox", Private: "/srv/cc/private", Snapshot: "/srv/cc/private/snapshot", Transparency: "/srv/cc/log", Owners: "/srv/cc/owners.json",
 			SigningKey: "/srv/cc/signing.key", SigningPublicKey: "/srv/cc/signing.pub", CheckpointKey: "/srv/cc/checkpoint.key", CheckpointVerifierKey: "/srv/cc/checkpoint.vkey",
 			InviteKey: "/home/o/invite.key", InvitePublicKey: "/site/keys/invite.pub", InvitePublicKeySet: true,
 		}},
 		{"--data wins, relative to the working directory", withKeys, "copy/", Paths{
 			Data: filepath.Join(wd, "copy"), Archive: "/site/archive", Content: "/site/content", Log: filepath.Join(wd, "copy", "decisions.jsonl"),
 			Receipts: filepath.Join(wd, "copy", "receipts"), Texts: filepath.Join(wd, "copy", "texts"),
-			Outbox: filepath.Join(wd, "copy", "outbox"), Private: filepath.Join(wd, "copy", "private"), Transparency: filepath.Join(wd, "copy", "log"), Owners: filepath.Join(wd, "copy", "owners.json"),
+			Outbox: filepath.Join(wd, "copy", "outbox"), Private: filepath.Join(wd, "copy", "private"), Snapshot: filepath.Join(wd, "copy", "private", "snapshot"), Transparency: filepath.Join(wd, "copy", "log"), Owners: filepath.Join(wd, "copy", "owners.json"),
 			SigningKey: filepath.Join(wd, "copy", "signing.key"), SigningPublicKey: filepath.Join(wd, "copy", "signing.pub"),
 			CheckpointKey: filepath.Join(wd, "copy", "checkpoint.key"), CheckpointVerifierKey: filepath.Join(wd, "copy", "checkpoint.vkey"),
 			InviteKey: "/home/o/invite.key", InvitePublicKey: "/site/keys/invite.pub", InvitePublicKeySet: true,
