@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/chatconsent/chatconsent/themes"
@@ -47,9 +48,7 @@ type axeViolation struct {
 // not decide (incomplete, needing a person's review).
 func runAxe(t *testing.T, tb *tab, src string) ([]axeViolation, []string) {
 	t.Helper()
-	if err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](src)); err != nil {
-		t.Fatalf("inject axe-core: %v", err)
-	}
+	injectAxe(t, tb, src)
 	tags, _ := json.Marshal(axeTags)
 	expr := fmt.Sprintf(`axe.run(document, {runOnly: {type: "tag", values: %s}, resultTypes: ["violations", "incomplete"]})
 		.then(r => JSON.stringify({violations: r.violations, incomplete: r.incomplete.map(i => i.id + " " + i.nodes.map(n => n.target.join(" ") + " (" + (n.any[0] && n.any[0].message) + ")").join("; "))}))`, tags)
@@ -65,6 +64,29 @@ func runAxe(t *testing.T, tb *tab, src string) ([]axeViolation, []string) {
 		t.Fatalf("axe-core result: %v", err)
 	}
 	return res.Violations, res.Incomplete
+}
+
+// injectAxe runs axe-core's source in the tab's current page. It is
+// compiled with Runtime.compileScript, not evaluated: V8 keeps a compiled
+// script in the renderer's compilation cache by its source, so every page
+// after the first in a renderer skips parsing and compiling the 500 KB
+// again (Runtime.evaluate's cache is per document).
+func injectAxe(t *testing.T, tb *tab, src string) {
+	t.Helper()
+	c, err := chromedp.Call(tb.ctx, runtime.CompileScript, runtime.CompileScriptParams{Expression: src, SourceURL: "axe.min.js", PersistScript: true})
+	if err == nil && c.ExceptionDetails != nil {
+		err = fmt.Errorf("%s", c.ExceptionDetails.Text)
+	}
+	if err != nil {
+		t.Fatalf("compile axe-core: %v", err)
+	}
+	r, err := chromedp.Call(tb.ctx, runtime.RunScript, runtime.RunScriptParams{ScriptID: c.ScriptID})
+	if err == nil && r.ExceptionDetails != nil {
+		err = fmt.Errorf("%s", r.ExceptionDetails.Text)
+	}
+	if err != nil {
+		t.Fatalf("inject axe-core: %v", err)
+	}
 }
 
 // checkPage runs axe on the tab's page and fails on every violation.

@@ -71,12 +71,6 @@ type outsideGuard struct {
 	got []string
 }
 
-func newOutsideGuard(t *testing.T) *outsideGuard {
-	g := newSharedGuard()
-	t.Cleanup(g.srv.Close)
-	return g
-}
-
 // newSharedGuard is an [outsideGuard] the caller closes.
 func newSharedGuard() *outsideGuard {
 	g := &outsideGuard{}
@@ -114,12 +108,12 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// shared is the one Chromium process the package's browsers live in, each
-// in a browser context of its own (own cookies, storage, cache and
+// sharedChromium is one Chromium process that the package's browsers live
+// in, each in a browser context of its own (own cookies, storage, cache and
 // downloads, as a fresh profile would have): starting a Chromium per test
-// cost a dozen processes on two cores. Started by the first
-// [newBrowser] without options; stopped by TestMain.
-var shared struct {
+// cost a dozen processes on two cores. Started by the first [newBrowser]
+// that needs it; stopped by TestMain.
+type sharedChromium struct {
 	once  sync.Once
 	ctx   context.Context // the browser's first tab
 	guard *outsideGuard
@@ -127,12 +121,46 @@ var shared struct {
 	stop  func()
 }
 
-// stopShared ends the shared Chromium, if it was started, and logs what
+var (
+	// shared is the Chromium of [newBrowser] without options.
+	shared sharedChromium
+	// sharedTLS is the Chromium of newBrowser(t, chromedp.IgnoreCertErrors),
+	// for the Caddy tests (Caddy's local CA is unknown to it).
+	sharedTLS sharedChromium
+)
+
+// stopShared ends the shared Chromiums that were started, and logs what
 // Chromium itself tried to fetch from outside.
 func stopShared() {
-	if shared.stop != nil {
-		shared.stop()
+	for _, s := range []*sharedChromium{&shared, &sharedTLS} {
+		if s.stop != nil {
+			s.stop()
+		}
 	}
+}
+
+// get starts the shared Chromium with the allocator options extra on its
+// first call and returns it.
+func (s *sharedChromium) get(t *testing.T, exec string, extra ...chromedp.ExecAllocatorOption) (context.Context, *outsideGuard) {
+	t.Helper()
+	s.once.Do(func() {
+		s.guard = newSharedGuard()
+		var stop func()
+		s.ctx, stop, s.err = startChromium(exec, s.guard, extra...)
+		s.stop = func() {
+			if stop != nil {
+				stop()
+			}
+			s.guard.srv.Close()
+			if r := s.guard.requests(); len(r) > 0 {
+				fmt.Fprintf(os.Stderr, "Chromium's own requests stopped at the guard proxy (not from the pages): %q\n", r)
+			}
+		}
+	})
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	return s.ctx, s.guard
 }
 
 // startChromium starts a headless Chromium with an empty profile in a
@@ -192,44 +220,24 @@ func startChromium(exec string, guard *outsideGuard, extra ...chromedp.ExecAlloc
 }
 
 // newBrowser returns a browser for the test: a browser context of its own
-// in the shared Chromium, or, with extra allocator options, a Chromium of
-// its own (e.g. chromedp.IgnoreCertErrors for Caddy's local CA).
-func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) *browserT {
+// in the shared Chromium.
+func newBrowser(t *testing.T) *browserT {
 	t.Helper()
-	exec := chromiumPath(t)
-	var parent context.Context
-	var guard *outsideGuard
-	if len(extra) == 0 {
-		shared.once.Do(func() {
-			shared.guard = newSharedGuard()
-			var stop func()
-			shared.ctx, stop, shared.err = startChromium(exec, shared.guard)
-			shared.stop = func() {
-				if stop != nil {
-					stop()
-				}
-				shared.guard.srv.Close()
-				if r := shared.guard.requests(); len(r) > 0 {
-					fmt.Fprintf(os.Stderr, "Chromium's own requests stopped at the guard proxy (not from the pages): %q\n", r)
-				}
-			}
-		})
-		if shared.err != nil {
-			t.Fatal(shared.err)
-		}
-		parent, guard = shared.ctx, shared.guard
-	} else {
-		guard = newOutsideGuard(t)
-		ctx, stop, err := startChromium(exec, guard, extra...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			stop()
-			(&browserT{guard: guard}).reportStopped(t)
-		})
-		parent = ctx
-	}
+	parent, guard := shared.get(t, chromiumPath(t))
+	return newBrowserIn(t, parent, guard)
+}
+
+// newBrowserIgnoringCertErrors is [newBrowser] in a Chromium that ignores
+// certificate errors (chromedp.IgnoreCertErrors), for Caddy's local CA.
+func newBrowserIgnoringCertErrors(t *testing.T) *browserT {
+	t.Helper()
+	parent, guard := sharedTLS.get(t, chromiumPath(t), chromedp.IgnoreCertErrors)
+	return newBrowserIn(t, parent, guard)
+}
+
+// newBrowserIn makes a browser context in the Chromium of parent.
+func newBrowserIn(t *testing.T, parent context.Context, guard *outsideGuard) *browserT {
+	t.Helper()
 	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil { // creates the browser context and its first tab
@@ -375,18 +383,6 @@ func (b *browserT) assertLoopbackOnly(t *testing.T, tb *tab) {
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 			t.Errorf("request left 127.0.0.1: %s", u)
 		}
-	}
-}
-
-// reportStopped logs what Chromium itself tried to fetch from outside
-// (component updates and the like, despite the flags): the guard answered
-// each locally, so nothing left the machine. The pages' own requests are
-// checked by [browserT.assertLoopbackOnly]; a page request never reaches the
-// guard unless it already failed that check.
-func (b *browserT) reportStopped(t *testing.T) {
-	t.Helper()
-	if r := b.guard.requests(); len(r) > 0 {
-		t.Logf("Chromium's own requests stopped at the guard proxy (not from the pages): %q", r)
 	}
 }
 

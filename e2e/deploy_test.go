@@ -19,7 +19,6 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/collector/private"
-	"github.com/chromedp/chromedp"
 )
 
 // need returns the path of a tool the test needs, failing (never skipping)
@@ -241,7 +240,7 @@ func caddyGrant(t *testing.T, collectorKeys string) string {
 
 	// The person's grant, through Caddy, in the browser (which does not know
 	// Caddy's CA: certificate errors are ignored, the TLS is checked above).
-	b := newBrowser(t, chromedp.IgnoreCertErrors)
+	b := newBrowserIgnoringCertErrors(t)
 	tb := b.newTab(t, phone, false)
 	flowGrant(t, b, tb, base, variant{phone, false, "de"})
 	for _, u := range tb.net.requests() {
@@ -328,39 +327,47 @@ func TestCaddyForwardedClientAddress(t *testing.T) {
 		{`trusted_proxies = ["127.0.0.1"]`, "::1"},
 		{``, "127.0.0.1"}, // no trusted proxy: the TCP peer
 	} {
-		data := caddyGrant(t, "store_ip = \"full\"\n"+tt.trusted+"\n")
-		log, err := os.ReadFile(filepath.Join(data, "decisions.jsonl"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Log format 2 keeps the address as a commitment: open it with the
-		// private store, as the owner's commands do.
-		pub, err := ledger.ReadPublicKey(filepath.Join(data, "signing.pub"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		line, _, _ := strings.Cut(string(log), "\n")
-		rec, err := ledger.ParseLine([]byte(line), pub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		vault, err := private.Open(filepath.Join(data, "private"), private.Options{ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ds, err := vault.Disclosures(rec.ID)
-		vault.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := ledger.Disclose(rec, ds); err != nil {
-			t.Fatal(err)
-		}
-		if rec.ClientIP != tt.want {
-			t.Errorf("with %q the record's client address is %q, want %q:\n%s", tt.trusted, rec.ClientIP, tt.want, log)
-		}
-		if strings.Contains(string(log), `"client_ip"`) {
-			t.Errorf("the log holds the client address in clear:\n%s", log)
-		}
+		t.Run(tt.want, func(t *testing.T) {
+			t.Parallel()
+			caddyForwarded(t, tt.trusted, tt.want)
+		})
+	}
+}
+
+// caddyForwarded is one case of TestCaddyForwardedClientAddress.
+func caddyForwarded(t *testing.T, trusted, want string) {
+	data := caddyGrant(t, "store_ip = \"full\"\n"+trusted+"\n")
+	log, err := os.ReadFile(filepath.Join(data, "decisions.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Log format 2 keeps the address as a commitment: open it with the
+	// private store, as the owner's commands do.
+	pub, err := ledger.ReadPublicKey(filepath.Join(data, "signing.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(log), "\n")
+	rec, err := ledger.ParseLine([]byte(line), pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault, err := private.Open(filepath.Join(data, "private"), private.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := vault.Disclosures(rec.ID)
+	vault.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.Disclose(rec, ds); err != nil {
+		t.Fatal(err)
+	}
+	if rec.ClientIP != want {
+		t.Errorf("with %q the record's client address is %q, want %q:\n%s", trusted, rec.ClientIP, want, log)
+	}
+	if strings.Contains(string(log), `"client_ip"`) {
+		t.Errorf("the log holds the client address in clear:\n%s", log)
 	}
 }
