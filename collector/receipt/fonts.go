@@ -201,11 +201,14 @@ func doSetup() error {
 	if cjk, err = loadFallback(droidTTF, fontCJK); err != nil {
 		return err
 	}
+	if korean, err = loadFallback(nanumTTF, fontKorean); err != nil {
+		return err
+	}
 	// New in layout 3 with shaping: their subsets are compact (no
 	// released receipt has them), those of Noto Sans and Noto Sans Hebrew
 	// stay as released receipts have them.
-	arabic.compact, cjk.compact = true, true
-	regular3.fallback, fallback.fallback, hebrew.fallback, arabic.fallback = fallback, hebrew, arabic, cjk
+	arabic.compact, cjk.compact, korean.compact = true, true, true
+	regular3.fallback, fallback.fallback, hebrew.fallback, arabic.fallback, cjk.fallback = fallback, hebrew, arabic, cjk, korean
 	return nil
 }
 
@@ -227,7 +230,7 @@ func withHyphen(m *metrics, name string) *metrics {
 // fontNamed returns the receipt font whose BaseFont (after the subset
 // tag) is name, or nil.
 func fontNamed(name string) *metrics {
-	for _, m := range []*metrics{regular, bold, regular3, bold3, fallback, hebrew, arabic, cjk} {
+	for _, m := range []*metrics{regular, bold, regular3, bold3, fallback, hebrew, arabic, cjk, korean} {
 		if m != nil && m.name == name {
 			return m
 		}
