@@ -204,12 +204,27 @@ func doSetup() error {
 	if korean, err = loadFallback(nanumTTF, fontKorean); err != nil {
 		return err
 	}
+	// Only its Hangul: its other symbols (☝, enclosed numbers, Kangxi
+	// radicals) would newly pass the name rule.
+	hangulOnly(korean)
 	// New in layout 3 with shaping: their subsets are compact (no
 	// released receipt has them), those of Noto Sans and Noto Sans Hebrew
 	// stay as released receipts have them.
 	arabic.compact, cjk.compact, korean.compact = true, true, true
 	regular3.fallback, fallback.fallback, hebrew.fallback, arabic.fallback, cjk.fallback = fallback, hebrew, arabic, cjk, korean
 	return nil
+}
+
+// hangulOnly removes from m's character map what is not Hangul
+// (syllables, jamo, compatibility jamo).
+func hangulOnly(m *metrics) {
+	maps.DeleteFunc(m.chars, func(r uint32, _ uint16) bool { return !unicode.Is(unicode.Hangul, rune(r)) })
+	clear(m.uni)
+	for r, g := range m.chars {
+		if old, ok := m.uni[g]; !ok || rune(r) < old {
+			m.uni[g] = rune(r)
+		}
+	}
 }
 
 // withHyphen returns m, named name, with "-" printed in the glyph of the

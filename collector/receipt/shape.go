@@ -41,7 +41,8 @@ import (
 //     fonts-nanum): Korean, all 11,172 Hangul syllables and the Hangul
 //     compatibility jamo, of which Droid has 3. Last in the chain, so
 //     its Latin letters, punctuation and Hanja never take the place of
-//     an earlier font's. TrueType outlines, compact subsets like Droid's.
+//     an earlier font's, and only its Hangul is used (hangulOnly).
+//     TrueType outlines, compact subsets like Droid's.
 //
 // Noto Sans Arabic's subsets are compact too (a receipt 20 KB smaller).
 // Both are embedded, as the other fonts are, so a receipt verifies on any
