@@ -36,10 +36,9 @@ import (
 //     a subset that keeps glyph ids 400 KB, so its subsets are compact
 //     (subsetCompact): the glyphs used renumbered, and a CIDToGIDMap
 //     stream maps the ids the page shows (the font's own) to them.
-//
 //   - NanumGothic Regular (OFL, fonts/LICENSE-OFL-Nanum.txt; Debian's
-//     fonts-nanum): Korean, all 11,172 Hangul syllables and the Hangul
-//     compatibility jamo, of which Droid has 3. Last in the chain, so
+//     fonts-nanum): Korean, all 11,172 Hangul syllables (Droid has 3,
+//     가 힢 힣, which stay in Droid) and conjoining jamo. Last in the chain, so
 //     its Latin letters, punctuation and Hanja never take the place of
 //     an earlier font's, and only its Hangul is used (hangulOnly).
 //     TrueType outlines, compact subsets like Droid's.
