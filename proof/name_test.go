@@ -19,9 +19,13 @@ func TestCheckName(t *testing.T) {
 		{"Αλέξανδρος Юлия", "Αλέξανδρος Юлия", "", 0, ""},
 		{"", "", "name", 0, "empty"},
 		{"   ", "", "name", 0, "empty"},
-		{"张伟", "张伟", "", 0, ""},       // Droid Sans Fallback
-		{"山田 花子", "山田 花子", "", 0, ""}, // kanji and kana
-		{"김민준", "", "name_char", '김', `"김" (U+AE40 HANGUL SYLLABLE GIM) cannot be printed on the receipt; type the name without it`},
+		{"张伟", "张伟", "", 0, ""},                                              // Droid Sans Fallback
+		{"山田 花子", "山田 花子", "", 0, ""},                                        // kanji and kana
+		{"김민준", "김민준", "", 0, ""},                                            // NanumGothic
+		{"가영 Kim", "가영 Kim", "", 0, ""},                                      // 가 in Droid, 영 in NanumGothic
+		{"ㄱㄴㄷ", "ㄱㄴㄷ", "", 0, ""},                                            // compatibility jamo
+		{"Anna ☝", "", "name_char", '☝', `(U+261D WHITE UP POINTING INDEX)`}, // NanumGothic has it; only its Hangul is used
+		{"김민준 😀", "", "name_char", '😀', `"😀" (U+1F600 GRINNING FACE) cannot be printed on the receipt; type the name without it`},
 		{"Anna 😀", "", "name_char", '😀', `(U+1F600 GRINNING FACE)`},
 		{"Nguyễn Thị Ánh", "Nguyễn Thị Ánh", "", 0, ""},                       // Noto Sans, layout 3
 		{"דוד כהן", "דוד כהן", "", 0, ""},                                     // Noto Sans Hebrew, right to left

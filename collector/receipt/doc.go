@@ -49,15 +49,16 @@
 // (GoRegular-Hyphen, Go-Bold-Hyphen), so the fonts of layouts 1 and 2 stay
 // byte for byte as their receipts have them. A character of a value that
 // the Go fonts lack prints in the first of Noto Sans, Noto Sans Hebrew,
-// Noto Sans Arabic and Droid Sans Fallback (Chinese and Japanese) that has
+// Noto Sans Arabic, Droid Sans Fallback (Chinese and Japanese) and
+// NanumGothic (Korean) that has
 // it (all embedded in the binary, fonts/; a subset of the glyphs shown per
 // receipt, see subsetTTF and subsetCompact), and a line with right-to-left
 // text is drawn in visual order (UAX #9 with golang.org/x/text/unicode/bidi).
 // Arabic is shaped (github.com/go-text/typesetting, HarfBuzz's rules:
 // joined forms, lam-alef, kerning; see shape.go), and its ToUnicode map
 // gives the letters typed. What is still not printed — combining marks
-// (Hebrew points, Arabic vowel marks, a mark without a composed form),
-// Korean Hangul and emoji (no font here) — fails with [ErrUncovered],
+// (Hebrew points, Arabic vowel marks, a mark without a composed form)
+// and emoji (no font here) — fails with [ErrUncovered],
 // which is what [Printable] and so the form refuse.
 //
 // # Reproducible output

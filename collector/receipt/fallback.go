@@ -168,7 +168,7 @@ func embedFallback(ctx *model.Context, page types.Dict, attrs *model.InheritedPa
 		return nil, err
 	}
 	keys, refs := map[string]string{}, map[string]types.IndirectRef{}
-	for i, f := range []*metrics{fallback, hebrew, arabic, cjk} {
+	for i, f := range []*metrics{fallback, hebrew, arabic, cjk, korean} {
 		if used[f] == nil {
 			continue
 		}

@@ -201,12 +201,30 @@ func doSetup() error {
 	if cjk, err = loadFallback(droidTTF, fontCJK); err != nil {
 		return err
 	}
+	if korean, err = loadFallback(nanumTTF, fontKorean); err != nil {
+		return err
+	}
+	// Only its Hangul: its other symbols (☝, enclosed numbers, Kangxi
+	// radicals) would newly pass the name rule.
+	hangulOnly(korean)
 	// New in layout 3 with shaping: their subsets are compact (no
 	// released receipt has them), those of Noto Sans and Noto Sans Hebrew
 	// stay as released receipts have them.
-	arabic.compact, cjk.compact = true, true
-	regular3.fallback, fallback.fallback, hebrew.fallback, arabic.fallback = fallback, hebrew, arabic, cjk
+	arabic.compact, cjk.compact, korean.compact = true, true, true
+	regular3.fallback, fallback.fallback, hebrew.fallback, arabic.fallback, cjk.fallback = fallback, hebrew, arabic, cjk, korean
 	return nil
+}
+
+// hangulOnly removes from m's character map what is not Hangul
+// (syllables, jamo, compatibility jamo).
+func hangulOnly(m *metrics) {
+	maps.DeleteFunc(m.chars, func(r uint32, _ uint16) bool { return !unicode.Is(unicode.Hangul, rune(r)) })
+	clear(m.uni)
+	for r, g := range m.chars {
+		if old, ok := m.uni[g]; !ok || rune(r) < old {
+			m.uni[g] = rune(r)
+		}
+	}
 }
 
 // withHyphen returns m, named name, with "-" printed in the glyph of the
@@ -227,7 +245,7 @@ func withHyphen(m *metrics, name string) *metrics {
 // fontNamed returns the receipt font whose BaseFont (after the subset
 // tag) is name, or nil.
 func fontNamed(name string) *metrics {
-	for _, m := range []*metrics{regular, bold, regular3, bold3, fallback, hebrew, arabic, cjk} {
+	for _, m := range []*metrics{regular, bold, regular3, bold3, fallback, hebrew, arabic, cjk, korean} {
 		if m != nil && m.name == name {
 			return m
 		}

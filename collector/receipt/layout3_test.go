@@ -237,6 +237,10 @@ func TestFallbackNames(t *testing.T) {
 		"张伟",
 		"山田 花子さとう カタカナ",
 		"Anna 李",
+		// Korean in NanumGothic (after Droid: its 가 stays in Droid).
+		"김민준",
+		"박서연 이하늘",
+		"가영 Kim",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -274,6 +278,8 @@ func TestFallbackNames(t *testing.T) {
 				font = "+NotoSansHebrew-Regular"
 			case strings.ContainsFunc(name, func(r rune) bool { return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana) }):
 				font = "+DroidSansFallbackFull"
+			case strings.ContainsFunc(name, func(r rune) bool { return unicode.Is(unicode.Hangul, r) }):
+				font = "+NanumGothic"
 			}
 			if needs != strings.Contains(string(out), font) {
 				t.Errorf("no Noto Sans subset:\n%s", out)
@@ -307,7 +313,7 @@ func TestFallbackNames(t *testing.T) {
 		})
 	}
 	// What needs shaping or another script still fails, naming it.
-	for _, name := range []string{"q\u0301", "مُحَمَّد", "דָּוִד", "김민준", "Anna 😀"} {
+	for _, name := range []string{"q\u0301", "مُحَمَّد", "דָּוִד", "Anna 😀", "김민준 😀"} {
 		if err := Printable("name", name); !errors.Is(err, ErrUncovered) {
 			t.Errorf("Printable(%q) = %v, want ErrUncovered", name, err)
 		}

@@ -185,7 +185,7 @@ func TestUncovered(t *testing.T) {
 		modify func(*Data)
 		want   []string // in the error message
 	}{
-		{"Korean name", func(d *Data) { d.Name = "김민준" }, []string{"Name", "U+AE40"}},
+		{"Korean name with an emoji", func(d *Data) { d.Name = "김민준 😀" }, []string{"Name", "U+1F600"}},
 		{"emoji name", func(d *Data) { d.Name = "Anna 😀" }, []string{"Name", "U+1F600"}},
 		{"Arabic address with vowel marks", func(d *Data) { d.Controller.Address = "شَارِع 1" }, []string{"Controller.Address", "U+064E"}},
 		{"purpose title", func(d *Data) { d.Purposes[1].Title = "News ✓" }, []string{"Purposes[1].Title", "U+2713"}},
