@@ -293,21 +293,9 @@ func fallbackFont(ctx *model.Context, f *metrics, used map[uint16]bool, tu []byt
 // cvt, fpgm, prep, OS/2, name), with loca in the long format.
 func subsetTTF(ttf []byte, used map[uint16]bool) ([]byte, error) {
 	be := binary.BigEndian
-	if len(ttf) < 12 {
-		return nil, errors.New("font too short")
-	}
-	tables := map[string][]byte{}
-	n := int(be.Uint16(ttf[4:]))
-	if 12+16*n > len(ttf) {
-		return nil, errors.New("table directory out of range")
-	}
-	for i := 0; i < n; i++ {
-		rec := ttf[12+16*i:]
-		off, ln := be.Uint32(rec[8:]), be.Uint32(rec[12:])
-		if uint64(off)+uint64(ln) > uint64(len(ttf)) {
-			return nil, fmt.Errorf("table %q out of range", rec[:4])
-		}
-		tables[string(rec[:4])] = ttf[off : off+ln]
+	tables, err := ttfTables(ttf)
+	if err != nil {
+		return nil, err
 	}
 	head, maxp, loca, glyf := tables["head"], tables["maxp"], tables["loca"], tables["glyf"]
 	if len(head) < 54 || len(maxp) < 6 || loca == nil || glyf == nil {
