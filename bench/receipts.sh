@@ -5,7 +5,7 @@
 #     BenchmarkStampNames/SCRIPT: today's layout for a name in each script,
 #     latin, greek-cyrillic, vietnamese, arabic, hebrew, chinese, japanese,
 #     korean, with the receipt's size; a script the receipt cannot print
-#     yet (korean) is skipped, and listed below);
+#     is skipped, and listed below);
 #   qpdf: a script that stamps a prepared overlay (the same text, made once)
 #     onto the same template and attaches the same record, one qpdf process
 #     per receipt, timed with hyperfine.
