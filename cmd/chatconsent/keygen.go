@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -34,9 +33,10 @@ func runKeygen(args []string, stdout, stderr io.Writer) error {
 	}
 	p := pc.Paths(*data)
 	if *inv {
-		// Both halves into the data folder: the public half goes to the
-		// collector, the key stays with whoever invites (invite.key).
-		return keygenInvite(filepath.Join(p.Data, config.InviteKeyFile), filepath.Join(p.Data, config.InvitePublicKeyFile), stdout)
+		// Where the config says (invite.key, invite.public_key), else
+		// both halves into the data folder: the public half goes to the
+		// collector, the key stays with whoever invites.
+		return keygenInvite(p.InviteKey, p.InvitePublicKey, stdout)
 	}
 	priv, err := ledger.GenerateKey(p.SigningKey, p.SigningPublicKey)
 	if err != nil {
