@@ -320,32 +320,12 @@ func subsetTTF(ttf []byte, used map[uint16]bool) ([]byte, error) {
 		}
 		keep[g] = true
 		a, b := offset(g)
-		if b-a < 10 || a < 0 || b > len(glyf) || int16(be.Uint16(glyf[a:])) >= 0 {
+		if b-a < 10 || a < 0 || b > len(glyf) {
 			return
 		}
-		// A composite glyph: keep its components (OpenType glyf table).
-		p := a + 10
-		for p+4 <= b {
-			flags, comp := be.Uint16(glyf[p:]), int(be.Uint16(glyf[p+2:]))
-			add(comp)
-			p += 4
-			if flags&0x0001 != 0 {
-				p += 4
-			} else {
-				p += 2
-			}
-			switch {
-			case flags&0x0008 != 0:
-				p += 2
-			case flags&0x0040 != 0:
-				p += 4
-			case flags&0x0080 != 0:
-				p += 8
-			}
-			if flags&0x0020 == 0 {
-				break
-			}
-		}
+		// A composite glyph: keep its components.
+		d := glyf[a:b]
+		compositeComponents(d, func(at int) { add(int(be.Uint16(d[at:]))) })
 	}
 	add(0)
 	for g := range used {
@@ -474,34 +454,6 @@ func subsetCompact(ttf []byte, used map[uint16]bool) (prog []byte, newID map[uin
 		}
 		return a, b, nil
 	}
-	// components calls f with the offset of each component's glyph id in
-	// the composite glyph data d (OpenType glyf table).
-	components := func(d []byte, f func(at int)) {
-		if len(d) < 10 || int16(be.Uint16(d)) >= 0 {
-			return
-		}
-		for p := 10; p+4 <= len(d); {
-			flags := be.Uint16(d[p:])
-			f(p + 2)
-			p += 4
-			if flags&0x0001 != 0 {
-				p += 4
-			} else {
-				p += 2
-			}
-			switch {
-			case flags&0x0008 != 0:
-				p += 2
-			case flags&0x0040 != 0:
-				p += 4
-			case flags&0x0080 != 0:
-				p += 8
-			}
-			if flags&0x0020 == 0 {
-				break
-			}
-		}
-	}
 	keep := map[int]bool{}
 	var add func(g int) error
 	add = func(g int) error {
@@ -514,7 +466,7 @@ func subsetCompact(ttf []byte, used map[uint16]bool) (prog []byte, newID map[uin
 			return err
 		}
 		var cerr error
-		components(glyf[a:b], func(at int) {
+		compositeComponents(glyf[a:b], func(at int) {
 			if err := add(int(be.Uint16(glyf[a+at:]))); err != nil && cerr == nil {
 				cerr = err
 			}
@@ -548,7 +500,7 @@ func subsetCompact(ttf []byte, used map[uint16]bool) (prog []byte, newID map[uin
 		start := len(newGlyf)
 		newGlyf = append(newGlyf, glyf[a:b]...)
 		d := newGlyf[start:]
-		components(d, func(at int) { be.PutUint16(d[at:], newID[be.Uint16(d[at:])]) })
+		compositeComponents(d, func(at int) { be.PutUint16(d[at:], newID[be.Uint16(d[at:])]) })
 		for len(newGlyf)%4 != 0 {
 			newGlyf = append(newGlyf, 0)
 		}
@@ -674,4 +626,37 @@ func reverseRunes(s string) string {
 	rs := []rune(s)
 	slices.Reverse(rs)
 	return string(rs)
+}
+
+// compositeComponents calls f with the offset in d of each component's
+// glyph id, where d is one glyph's data in a TrueType glyf table and
+// describes a composite glyph (OpenType glyf table: a negative
+// numberOfContours, then component records whose size the flags give);
+// for a simple glyph it does nothing.
+func compositeComponents(d []byte, f func(at int)) {
+	be := binary.BigEndian
+	if len(d) < 10 || int16(be.Uint16(d)) >= 0 {
+		return
+	}
+	for p := 10; p+4 <= len(d); {
+		flags := be.Uint16(d[p:])
+		f(p + 2)
+		p += 4
+		if flags&0x0001 != 0 {
+			p += 4
+		} else {
+			p += 2
+		}
+		switch {
+		case flags&0x0008 != 0:
+			p += 2
+		case flags&0x0040 != 0:
+			p += 4
+		case flags&0x0080 != 0:
+			p += 8
+		}
+		if flags&0x0020 == 0 {
+			break
+		}
+	}
 }
