@@ -320,18 +320,10 @@ func PrintDocument(d Document) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	date := types.DateString(d.Time.In(loc))
-	info := types.NewDict()
-	for k, v := range map[string]string{"Title": d.Title, "Author": d.Author, "Creator": "chatconsent"} {
-		s, err := pdfText(docText(regular3, v))
-		if err != nil {
-			return nil, fmt.Errorf("info %s: %w", k, err)
-		}
-		info.Insert(k, types.StringLiteral(s))
+	info, err := newInfo(map[string]string{"Title": docText(regular3, d.Title), "Author": docText(regular3, d.Author), "Creator": "chatconsent"}, d.Time.In(loc))
+	if err != nil {
+		return nil, err
 	}
-	info.Insert("Producer", types.StringLiteral("chatconsent"))
-	info.Insert("CreationDate", types.StringLiteral(date))
-	info.Insert("ModDate", types.StringLiteral(date))
 	if ctx.Info == nil {
 		if ctx.Info, err = ctx.IndRefForNewObject(info.Clone()); err != nil {
 			return nil, fmt.Errorf("info dictionary: %w", err)

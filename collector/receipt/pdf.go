@@ -10,6 +10,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"time"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -580,14 +581,21 @@ func infoDict(l *layoutDef, d Data) (types.Dict, error) {
 	if err != nil {
 		return nil, err
 	}
-	date := types.DateString(d.Time.In(loc))
-	info := types.NewDict()
-	for k, v := range map[string]string{
+	return newInfo(map[string]string{
 		"Title":   lb.title + " " + d.RecordID,
 		"Subject": lb.subjectLine,
 		"Author":  d.Controller.Name,
 		"Creator": "chatconsent",
-	} {
+	}, d.Time.In(loc))
+}
+
+// newInfo returns a document information dictionary (PDF 32000 14.3.3)
+// with the text entries fields (each as a PDF text string), Producer
+// "chatconsent", and at as CreationDate and ModDate.
+func newInfo(fields map[string]string, at time.Time) (types.Dict, error) {
+	date := types.DateString(at)
+	info := types.NewDict()
+	for k, v := range fields {
 		s, err := pdfText(v)
 		if err != nil {
 			return nil, fmt.Errorf("info %s: %w", k, err)
