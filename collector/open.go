@@ -142,16 +142,10 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	if err := durable.RemoveTemps(receipts); err != nil {
 		return nil, info, fmt.Errorf("remove unfinished receipts: %w", err)
 	}
-	vault, err := private.Open(paths.Private, private.Options{})
-	if err != nil {
-		if mailer != nil {
-			mailer.Close()
-		}
-		return nil, info, err
-	}
 	// The snapshot (snapstate.go), if good, stands for the lines up to
 	// its head: only those after it are read. Whatever is wrong with it,
-	// the whole log is folded instead.
+	// the whole log is folded instead. It holds the private store's state
+	// too (read from it, the store reads only the lines after it).
 	var snap *snapfile.State
 	var snapIndex *records.Index
 	useSnap := !st.NoTlog && (st.LogVersion == 0 || st.LogVersion == ledger.FormatVersion)
@@ -160,6 +154,20 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		if snap, snapIndex, err = loadSnapshot(paths, info.Public, cfg.PurposeIDs()); err != nil {
 			startLogger(st).Warn("snapshot not used; the whole log is read", "err", err)
 		}
+	}
+	var vaultState []byte
+	if snap != nil {
+		vaultState, snap.Private = snap.Private, nil
+	}
+	vault, err := private.Open(paths.Private, private.Options{From: vaultState})
+	if err != nil {
+		if mailer != nil {
+			mailer.Close()
+		}
+		return nil, info, err
+	}
+	if err := vault.StateRefused(); err != nil {
+		startLogger(st).Warn("the snapshot's private store state not used; the private store is read whole", "err", err)
 	}
 	var r *replay
 	var feed *logfeed.Store

@@ -54,13 +54,22 @@ func TestSnapshotStart(t *testing.T) {
 		t.Fatalf("no snapshot after a clean stop: %v", err)
 	}
 	setup := Setup{DataDir: data, ArchiveDir: filepath.Join("..", "archive"), LogVersion: ledger.FormatVersion}
+	// The index's bytes, then the private store's state: a start from the
+	// snapshot must have both exactly as a start that reads everything.
 	open := func() (*Server, Started, []byte) {
 		t.Helper()
 		s, info, err := Open(cfg, setup)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s, info, indexBytes(t, s)
+		vault, err := s.o.Private.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Snapshot != 0 && !s.o.Private.Resumed() {
+			t.Errorf("start from the snapshot: the private store's state was not used: %v", s.o.Private.StateRefused())
+		}
+		return s, info, append(indexBytes(t, s), vault...)
 	}
 	s, info, fromSnap := open()
 	if info.Snapshot != uint64(n) || info.Records != uint64(n) {

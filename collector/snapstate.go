@@ -157,6 +157,14 @@ func (s *Server) writeSnapshot() error {
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	state.Index = idx
+	if s.o.Private != nil {
+		// After the index: the store may hold the openings of records not
+		// folded yet (appended since), which the next start reads after
+		// the snapshot's head; never fewer.
+		if state.Private, err = s.o.Private.AppendBinary(nil); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+	}
 	// The feed's position may be ahead of the watermark (lines appended
 	// whose records are not folded yet): count back the version-2 lines
 	// after it, which are all lines after it (a version-1 line after a

@@ -61,7 +61,9 @@ func runWithBinary(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	binary = filepath.Join(dir, "chatconsent")
 	cacheDir = filepath.Join(dir, "cache")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	// -trimpath: the build cache then serves a fresh clone in another
+	// folder too (without it, every package's cache key holds its path).
+	out, err := exec.Command("go", "build", "-trimpath", "-o", binary, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		return 1

@@ -433,3 +433,47 @@ func writeFileSync(path string, b []byte, opts FileOptions) (err error) {
 }
 
 func fdatasync(f *os.File) error { return syscall.Fdatasync(int(f.Fd())) }
+
+// ErrNotHead is returned by [HoldsHead] for a head the file does not have.
+var ErrNotHead = errors.New("the file does not hold that line there (cut, rewritten or another file)")
+
+// HoldsHead reports whether the file at path has head h: its bytes up to
+// h.Size end in a line (with its "\n") of h.Count lines whose
+// [LineHash] is h.Hash. Lines after it may follow. The zero Head is a head
+// of every file, also a missing one. Only the line itself is read (the
+// count is trusted, from whoever recorded h), so a file rewritten since
+// (an erasure) or restored from another backup fails with [ErrNotHead]
+// unless it kept exactly that line at exactly that place.
+func HoldsHead(path string, h Head) error {
+	if h.Count == 0 && h.Size == 0 {
+		return nil
+	}
+	if h.Count == 0 || h.Size < 1 {
+		return ErrNotHead
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	n := min(h.Size, MaxLineBytes+1)
+	b := make([]byte, n)
+	if _, err := f.ReadAt(b, h.Size-n); err == io.EOF {
+		return fmt.Errorf("%w: %s ends before byte %d", ErrNotHead, path, h.Size)
+	} else if err != nil {
+		return err
+	}
+	if b[n-1] != '\n' {
+		return fmt.Errorf("%w: %s has no line ending at byte %d", ErrNotHead, path, h.Size)
+	}
+	line := b[:n-1]
+	i := bytes.LastIndexByte(line, '\n')
+	if i < 0 && h.Size > n {
+		return fmt.Errorf("%w: %s: line %d is longer than a line may be", ErrNotHead, path, h.Count)
+	}
+	// With no "\n" before it, the line is the file's first.
+	if LineHash(line[i+1:]) != h.Hash || (i < 0 && h.Count != 1) {
+		return fmt.Errorf("%w: %s: line %d is not the line before byte %d", ErrNotHead, path, h.Count, h.Size)
+	}
+	return nil
+}

@@ -6,6 +6,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 )
@@ -127,5 +129,50 @@ func TestSignerVerifier(t *testing.T) {
 	}
 	if _, _, err := New(&memStore{}, s, Options{Verifier: NewVerifier(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{8}, 32)).Public().(ed25519.PublicKey))}); err == nil {
 		t.Error("New with a verifier of another key succeeded")
+	}
+}
+
+// TestHoldsHead: a head is held where its line ends there with its hash;
+// anything else (a cut file, a changed line, a place inside a line) is
+// ErrNotHead.
+func TestHoldsHead(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "f.jsonl")
+	lines := []string{`{"a":1}`, `{"b":22}`, `{"c":333}`}
+	var heads []Head
+	var h Head
+	var b []byte
+	for _, l := range lines {
+		b = append(append(b, l...), '\n')
+		h = Head{Count: h.Count + 1, Hash: LineHash([]byte(l)), Size: int64(len(b))}
+		heads = append(heads, h)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range heads {
+		if err := HoldsHead(path, h); err != nil {
+			t.Errorf("head after line %d: %v", i+1, err)
+		}
+	}
+	if err := HoldsHead(path, Head{}); err != nil {
+		t.Errorf("zero head: %v", err)
+	}
+	if err := HoldsHead(filepath.Join(t.TempDir(), "missing"), Head{}); err != nil {
+		t.Errorf("zero head of a missing file: %v", err)
+	}
+	for name, h := range map[string]Head{
+		"other hash":       {Count: 2, Hash: heads[0].Hash, Size: heads[1].Size},
+		"inside a line":    {Count: 2, Hash: heads[1].Hash, Size: heads[1].Size - 2},
+		"beyond the end":   {Count: 4, Hash: heads[2].Hash, Size: heads[2].Size + 10},
+		"first line count": {Count: 2, Hash: heads[0].Hash, Size: heads[0].Size},
+		"no count":         {Count: 0, Hash: heads[0].Hash, Size: heads[0].Size},
+	} {
+		if err := HoldsHead(path, h); !errors.Is(err, ErrNotHead) {
+			t.Errorf("%s: %v, want ErrNotHead", name, err)
+		}
+	}
+	if err := HoldsHead(filepath.Join(t.TempDir(), "missing"), heads[0]); err == nil {
+		t.Error("a missing file holds a head")
 	}
 }

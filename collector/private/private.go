@@ -59,10 +59,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/durable"
+	"github.com/chatconsent/chatconsent/internal/phone"
 )
 
 // Dir is the store's folder inside a data directory.
@@ -79,6 +81,12 @@ const (
 var ErrUnknown = errors.New("no openings in the private store")
 
 // Store is an open private store. It is safe for concurrent use.
+//
+// In memory it keeps, per data subject, its id, where its key line is
+// and its number (as [phone.Key]), and per record its id and where its
+// box is: about 100 bytes per person with one record, held for the
+// collector's whole life (every contact is a new number). Keys and boxes
+// are read from disk when used.
 type Store struct {
 	dir  string
 	opts Options
@@ -86,27 +94,42 @@ type Store struct {
 	mu       sync.Mutex
 	keys     *ledger.FileStore
 	openings *ledger.FileStore
-	rd       *os.File            // openings.jsonl, for reading boxes
-	subjects map[string]*subject // sid → subject
-	byPhone  map[string]string   // phone → sid
-	records  map[string]opening  // record id → where its box is
-	erased   map[string]string   // record id → erasure record id
+	rd       *os.File // openings.jsonl, for reading boxes
+	rdKeys   *os.File // keys.jsonl, for reading keys
+	subs     []subject
+	recs     []record
+	byID     map[[16]byte]int32 // record id (canonical, see canonical) → recs
+	byIDS    map[string]int32   // other record ids → recs
+	idS      map[int32]string   // recs → their id, where not canonical
+	byPhone  map[uint64]int32   // phone.Key → subs
+	byPhoneS map[string]int32   // numbers that are not E.164 → subs
+	phoneS   map[int32]string   // subs → such a number
+	bySID    map[[16]byte]int32 // subject id → subs; built when needed (sidIndex)
+	erased   map[string]string  // record id → erasure record id
+	// refused says why Options.From was not used (see [Store.StateRefused]).
+	refused error
+	resumed bool // opened from Options.From
 }
 
+// subject is a data subject of the store (one phone number).
 type subject struct {
-	sid string
-	key []byte
-	// No cipher.AEAD is kept: AES-GCM's is about 1 KB (its key schedule
-	// and tables), which for a collector whose every contact is a new
-	// number was most of its memory (56% at 50,000 numbers). It is made
-	// for each use instead, a few hundred nanoseconds.
-	phone string
-	ids   []string // record ids, in order
+	sid    [16]byte
+	keyOff int64  // its line in keys.jsonl
+	keyLen uint32 // without "\n"
+	first  int32  // its first record in recs, -1: none yet
+	last   int32  // its last
+	// phone is the phone.Key of its number; 0: none known, or one that is
+	// not E.164 (Store.phoneS).
+	phone uint64
 }
 
-type opening struct {
-	sid      string
-	off, len int64 // the line in openings.jsonl
+// record is a log record whose openings the store holds.
+type record struct {
+	id   [16]byte // zero where not canonical (Store.idS)
+	off  int64    // its line in openings.jsonl
+	len  uint32   // without "\n"
+	sub  int32    // its subject in subs
+	next int32    // the subject's next record, -1: none
 }
 
 // Options tune [Open].
@@ -117,6 +140,12 @@ type Options struct {
 	// owner's commands while the collector runs): Put and Erase fail, a
 	// torn last line is skipped, nothing left by a crash is finished off.
 	ReadOnly bool
+	// From, if not nil, is the store's state as [Store.AppendBinary] wrote
+	// it (kept in the collector's snapshot): Open then reads only the
+	// lines after it. A state that does not fit the files (they were
+	// rewritten by an erasure, or restored from another backup) is not
+	// used: the files are read whole, and [Store.StateRefused] says why.
+	From []byte
 }
 
 // ErrReadOnly is returned by [Store.Put] and [Store.Erase] on a store
@@ -137,9 +166,10 @@ type openingLine struct {
 }
 
 // Open opens (creating if needed) the private store in dir and reads its
-// keys and the subjects' numbers into memory (a few dozen bytes per
-// record; the openings stay on disk). Openings whose key is gone (an
-// erasure interrupted by a crash) are treated as erased.
+// subjects, their numbers and where each record's box is into memory (the
+// keys and boxes stay on disk). Openings whose key is gone (an erasure
+// interrupted by a crash) are treated as erased. With [Options].From it
+// starts from that state and reads only the lines after it.
 func Open(dir string, opts Options) (*Store, error) {
 	if !opts.ReadOnly {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -147,19 +177,42 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 	}
 	s := &Store{dir: dir, opts: opts}
-	if err := s.load(); err != nil {
+	var err error
+	if opts.From != nil {
+		if err = s.resume(opts.From); err != nil {
+			s.closeFiles()
+			s.refused = err
+		}
+	}
+	if opts.From == nil || err != nil {
+		err = s.load()
+	} else {
+		s.resumed = true
+	}
+	if err != nil {
 		s.closeFiles()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Store) fileOpts() ledger.FileOptions { return ledger.FileOptions{Sync: s.opts.Sync} }
+// StateRefused returns why [Options].From was not used (nil if it was, or
+// if none was given).
+func (s *Store) StateRefused() error { return s.refused }
+
+// Resumed reports whether the store was opened from [Options].From.
+func (s *Store) Resumed() bool { return s.resumed }
+
+func (s *Store) fileOpts(from *ledger.Head) ledger.FileOptions {
+	return ledger.FileOptions{Sync: s.opts.Sync, From: from}
+}
 
 // openFile opens one of the store's files, cutting (and dropping) a torn
-// last line: a batch that never got durable, of no use to anyone.
-func (s *Store) openFile(name string) (*ledger.FileStore, error) {
-	fs, err := ledger.OpenFileStore(filepath.Join(s.dir, name), s.fileOpts())
+// last line: a batch that never got durable, of no use to anyone. from, if
+// not nil, is a head known to be good: only the lines after it are
+// counted.
+func (s *Store) openFile(name string, from *ledger.Head) (*ledger.FileStore, error) {
+	fs, err := ledger.OpenFileStore(filepath.Join(s.dir, name), s.fileOpts(from))
 	if err != nil {
 		return nil, fmt.Errorf("private store: %w", err)
 	}
@@ -174,72 +227,121 @@ func (s *Store) openFile(name string) (*ledger.FileStore, error) {
 	return fs, nil
 }
 
-func (s *Store) load() error {
-	var err error
-	var keys, openings ledger.Source = ledger.FileSource(filepath.Join(s.dir, KeysFile)), ledger.FileSource(filepath.Join(s.dir, OpeningsFile))
+func (s *Store) reset() {
+	s.subs, s.recs = nil, nil
+	s.byID, s.byIDS, s.idS = map[[16]byte]int32{}, map[string]int32{}, map[int32]string{}
+	s.byPhone, s.byPhoneS, s.phoneS = map[uint64]int32{}, map[string]int32{}, map[int32]string{}
+	s.bySID, s.erased = nil, map[string]string{}
+}
+
+// openFiles opens the two files (from the heads kh and oh, or whole if
+// nil) and returns the sources to read their lines from: nil for a
+// read-only store that does not exist yet.
+func (s *Store) openFiles(kh, oh *ledger.Head) (keys, openings ledger.Source, err error) {
+	keys, openings = ledger.FileSource(filepath.Join(s.dir, KeysFile)), ledger.FileSource(filepath.Join(s.dir, OpeningsFile))
 	if !s.opts.ReadOnly {
-		if s.keys, err = s.openFile(KeysFile); err != nil {
-			return err
+		if s.keys, err = s.openFile(KeysFile, kh); err != nil {
+			return nil, nil, err
 		}
-		if s.openings, err = s.openFile(OpeningsFile); err != nil {
-			return err
+		if s.openings, err = s.openFile(OpeningsFile, oh); err != nil {
+			return nil, nil, err
 		}
 		keys, openings = s.keys, s.openings
 	}
 	if s.rd, err = os.Open(filepath.Join(s.dir, OpeningsFile)); errors.Is(err, os.ErrNotExist) && s.opts.ReadOnly {
-		keys, openings = nil, nil // no store yet: empty
+		return nil, nil, nil // no store yet: empty
 	} else if err != nil {
-		return fmt.Errorf("private store: %w", err)
+		return nil, nil, fmt.Errorf("private store: %w", err)
 	}
-	s.subjects, s.byPhone, s.records, s.erased = map[string]*subject{}, map[string]string{}, map[string]opening{}, map[string]string{}
-	if err := eachLine(keys, func(n int, line []byte, _ int64) error {
+	if s.rdKeys, err = os.Open(filepath.Join(s.dir, KeysFile)); errors.Is(err, os.ErrNotExist) && s.opts.ReadOnly {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("private store: %w", err)
+	}
+	return keys, openings, nil
+}
+
+// load reads both files whole.
+func (s *Store) load() error {
+	keys, openings, err := s.openFiles(nil, nil)
+	if err != nil {
+		return err
+	}
+	s.reset()
+	return s.read(keys, openings, ledger.Head{}, ledger.Head{})
+}
+
+// read adds the key lines of keys after kh and the opening lines of
+// openings after oh (whole files: zero heads), then finishes off what a
+// crash left (not for a read-only store).
+func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
+	// The keys read here, to learn the numbers of their subjects from
+	// their first box; dropped after (kept on disk only).
+	fresh := map[int32][]byte{}
+	if err := eachLine(keys, kh, func(n int, line []byte, off int64) error {
 		var kl keyLine
-		if err := strictJSON(line, &kl); err != nil || !isID(kl.SID) || len(kl.Key) != 32 {
+		if err := parseKeyLine(line, &kl); err != nil {
 			return fmt.Errorf("%s:%d: not a key line", KeysFile, n)
 		}
-		sub, err := newSubject(kl.SID, kl.Key)
-		if err != nil {
-			return err
+		sid, _ := canonical(kl.SID)
+		if _, err := aead(kl.Key); err != nil {
+			return fmt.Errorf("%s:%d: %w", KeysFile, n, err)
 		}
-		s.subjects[kl.SID] = sub
+		i := int32(len(s.subs))
+		s.subs = append(s.subs, subject{sid: sid, keyOff: off, keyLen: uint32(len(line)), first: -1, last: -1})
+		if s.bySID != nil {
+			s.bySID[sid] = i
+		}
+		fresh[i] = kl.Key
 		return nil
 	}); err != nil {
 		return err
 	}
 	orphans := false
-	if err := eachLine(openings, func(n int, line []byte, off int64) error {
+	if err := eachLine(openings, oh, func(n int, line []byte, off int64) error {
 		var ol openingLine
-		if err := strictJSON(line, &ol); err != nil || ol.ID == "" {
+		if err := parseOpeningLine(line, &ol); err != nil || ol.ID == "" {
 			return fmt.Errorf("%s:%d: not an opening line", OpeningsFile, n)
 		}
 		if ol.Erased != "" && ol.SID == "" && ol.Box == nil {
 			s.erased[ol.ID] = ol.Erased
 			return nil
 		}
-		if !isID(ol.SID) {
+		sid, ok := canonical(ol.SID)
+		if !ok {
 			return fmt.Errorf("%s:%d: not an opening line", OpeningsFile, n)
 		}
-		sub := s.subjects[ol.SID]
-		if sub == nil {
+		si, ok := s.sidIndex()[sid] // built on the first opening
+		if !ok {
 			orphans = true // key destroyed: erased
 			return nil
 		}
-		ds, err := sub.open(&ol)
-		if err != nil {
-			return fmt.Errorf("%s:%d: %w", OpeningsFile, n, err)
-		}
-		s.records[ol.ID] = opening{sid: ol.SID, off: off, len: int64(len(line))}
-		sub.ids = append(sub.ids, ol.ID)
-		if sub.phone == "" {
+		sub := &s.subs[si]
+		if sub.phone == 0 && s.phoneS[si] == "" {
+			// The subject's number, from its first box (which is checked
+			// here; the others are when read).
+			key := fresh[si]
+			if key == nil {
+				_, k, err := s.keyOf(si)
+				if err != nil {
+					return err
+				}
+				key = k
+			}
+			ds, err := openBox(key, &ol)
+			if err != nil {
+				return fmt.Errorf("%s:%d: %w", OpeningsFile, n, err)
+			}
 			if p := phoneOf(ds); p != "" {
-				sub.phone = p
-				s.byPhone[p] = sub.sid
+				s.setPhone(si, p)
 			}
 		}
+		s.addRecord(ol.ID, si, off, len(line))
 		return nil
 	}); err != nil {
 		return err
 	}
+	s.bySID = nil // rebuilt when needed; most of the time it is not
 	if s.opts.ReadOnly {
 		return nil
 	}
@@ -247,80 +349,185 @@ func (s *Store) load() error {
 		// Openings without a key are what an erasure cut short by a crash
 		// (or a batch whose key never got durable) left: unreadable, so
 		// finish the job.
+		have := s.sidIndex()
 		if err := s.rewrite(OpeningsFile, &s.openings, func(line []byte) bool {
 			var v struct {
 				SID string `json:"sid"`
 			}
-			return json.Unmarshal(line, &v) == nil && s.subjects[v.SID] != nil
+			if json.Unmarshal(line, &v) != nil {
+				return false
+			}
+			sid, ok := canonical(v.SID)
+			_, known := have[sid]
+			return ok && known
 		}); err != nil {
 			return err
 		}
 		s.closeFiles()
 		return s.load()
 	}
-	var lone []string
-	for sid, sub := range s.subjects {
-		if len(sub.ids) == 0 {
-			lone = append(lone, sid)
+	var lone [][16]byte
+	for i := range s.subs {
+		if s.subs[i].first < 0 {
+			lone = append(lone, s.subs[i].sid)
 		}
 	}
 	if len(lone) > 0 {
 		// A key without openings: its subject was erased and a crash came
 		// before the key was (or its batch never got durable).
+		drop := map[string]bool{}
+		for _, sid := range lone {
+			drop[hex.EncodeToString(sid[:])] = true
+		}
 		if err := s.rewrite(KeysFile, &s.keys, func(line []byte) bool {
 			var v struct {
 				SID string `json:"sid"`
 			}
-			return json.Unmarshal(line, &v) == nil && len(s.subjects[v.SID].ids) > 0
+			return json.Unmarshal(line, &v) == nil && !drop[v.SID]
 		}); err != nil {
 			return err
 		}
-		for _, sid := range lone {
-			delete(s.subjects, sid)
-		}
+		s.closeFiles()
+		return s.load()
 	}
 	return nil
 }
 
-func newSubject(sid string, key []byte) (*subject, error) {
-	sub := &subject{sid: sid, key: key}
-	if _, err := sub.aead(); err != nil {
-		return nil, err
+// sidIndex returns (building it if needed) the map from subject id to
+// subject.
+func (s *Store) sidIndex() map[[16]byte]int32 {
+	if s.bySID == nil {
+		s.bySID = make(map[[16]byte]int32, len(s.subs))
+		for i := range s.subs {
+			s.bySID[s.subs[i].sid] = int32(i)
+		}
 	}
-	return sub, nil
+	return s.bySID
 }
 
-// aead returns the subject's AES-256-GCM.
-func (sub *subject) aead() (cipher.AEAD, error) {
-	blk, err := aes.NewCipher(sub.key)
-	if err != nil {
-		return nil, fmt.Errorf("private store: key of %s: %w", sub.sid, err)
+// setPhone records that subject si has number p.
+func (s *Store) setPhone(si int32, p string) {
+	if k, ok := phone.Key(p); ok {
+		s.subs[si].phone = k
+		s.byPhone[k] = si
+		return
 	}
-	aead, err := cipher.NewGCM(blk)
-	if err != nil {
-		return nil, fmt.Errorf("private store: key of %s: %w", sub.sid, err)
+	p = strings.Clone(p)
+	s.phoneS[si] = p
+	s.byPhoneS[p] = si
+}
+
+// subjectOf returns the subject with number p.
+func (s *Store) subjectOf(p string) (int32, bool) {
+	if k, ok := phone.Key(p); ok {
+		si, ok := s.byPhone[k]
+		return si, ok
 	}
-	return aead, nil
+	si, ok := s.byPhoneS[p]
+	return si, ok
+}
+
+// phoneOfSubject returns subject si's number, or "".
+func (s *Store) phoneOfSubject(si int32) string {
+	if k := s.subs[si].phone; k != 0 {
+		return phone.FromKey(k)
+	}
+	return s.phoneS[si]
+}
+
+// addRecord adds record id, whose box is the line of n bytes at off, to
+// subject si.
+func (s *Store) addRecord(id string, si int32, off int64, n int) {
+	ri := int32(len(s.recs))
+	r := record{off: off, len: uint32(n), sub: si, next: -1}
+	if b, ok := canonical(id); ok {
+		r.id = b
+		s.byID[b] = ri
+	} else {
+		id = strings.Clone(id)
+		s.idS[ri] = id
+		s.byIDS[id] = ri
+	}
+	s.recs = append(s.recs, r)
+	sub := &s.subs[si]
+	if sub.first < 0 {
+		sub.first = ri
+	} else {
+		s.recs[sub.last].next = ri
+	}
+	sub.last = ri
+}
+
+// lookup returns the record with id.
+func (s *Store) lookup(id string) (int32, bool) {
+	if b, ok := canonical(id); ok {
+		ri, ok := s.byID[b]
+		return ri, ok
+	}
+	ri, ok := s.byIDS[id]
+	return ri, ok
+}
+
+// recordID returns record ri's id.
+func (s *Store) recordID(ri int32) string {
+	if id, ok := s.idS[ri]; ok {
+		return id
+	}
+	return hex.EncodeToString(s.recs[ri].id[:])
+}
+
+// keyOf reads subject si's id and key from keys.jsonl.
+func (s *Store) keyOf(si int32) (sid string, key []byte, err error) {
+	sub := &s.subs[si]
+	if s.rdKeys == nil {
+		return "", nil, ErrUnknown
+	}
+	b := make([]byte, sub.keyLen)
+	if _, err := s.rdKeys.ReadAt(b, sub.keyOff); err != nil {
+		return "", nil, fmt.Errorf("private store: read a key: %w", err)
+	}
+	var kl keyLine
+	want := hex.EncodeToString(sub.sid[:])
+	if err := parseKeyLine(b, &kl); err != nil || kl.SID != want {
+		return "", nil, fmt.Errorf("private store: the key of %s is not where the store put it", want)
+	}
+	return kl.SID, kl.Key, nil
+}
+
+// aead returns the AES-256-GCM of a subject's key. No cipher.AEAD is
+// kept: AES-GCM's is about 1 KB (its key schedule and tables), which for
+// a collector whose every contact is a new number was most of its memory
+// (56% at 50,000 numbers). It is made for each use instead, a few hundred
+// nanoseconds.
+func aead(key []byte) (cipher.AEAD, error) {
+	if len(key) != 32 {
+		return nil, errors.New("private store: a key is not 256 bits")
+	}
+	blk, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("private store: %w", err)
+	}
+	return cipher.NewGCM(blk)
 }
 
 func additional(sid, id string) []byte {
 	return []byte("chatconsent/openings/v1\n" + sid + "\n" + id)
 }
 
-func (sub *subject) seal(id string, ds []string) (openingLine, error) {
+func seal(sid string, key []byte, id string, ds []string) (openingLine, error) {
 	pt, err := marshalStrings(ds)
 	if err != nil {
 		return openingLine{}, err
 	}
-	aead, err := sub.aead()
+	a, err := aead(key)
 	if err != nil {
 		return openingLine{}, err
 	}
-	nonce := make([]byte, aead.NonceSize())
+	nonce := make([]byte, a.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return openingLine{}, err
 	}
-	return openingLine{SID: sub.sid, ID: id, Nonce: nonce, Box: aead.Seal(pt[:0], nonce, pt, additional(sub.sid, id))}, nil
+	return openingLine{SID: sid, ID: id, Nonce: nonce, Box: a.Seal(pt[:0], nonce, pt, additional(sid, id))}, nil
 }
 
 // marshalStrings is json.Marshal of ds, written out directly where every
@@ -404,15 +611,93 @@ func (kl *keyLine) marshal() []byte {
 	return append(b, `"}`...)
 }
 
-func (sub *subject) open(ol *openingLine) ([]string, error) {
-	aead, err := sub.aead()
+// parseKeyLine reads a key line: the bytes [keyLine.marshal] writes
+// directly, without encoding/json (a start reads one per person), or
+// anything else through strictJSON. The subject id must be canonical and
+// the key 32 bytes.
+func parseKeyLine(line []byte, kl *keyLine) error {
+	sid, rest, ok := field(line, `{"sid":"`)
+	if ok {
+		var key string
+		if key, rest, ok = field(rest, `","key":"`); ok && string(rest) == `"}` {
+			kl.SID = sid
+			kl.Key, ok = decode64(key)
+		} else {
+			ok = false
+		}
+	}
+	if !ok {
+		*kl = keyLine{}
+		if err := strictJSON(line, kl); err != nil {
+			return err
+		}
+	}
+	if !isID(kl.SID) || len(kl.Key) != 32 {
+		return errors.New("not a key line")
+	}
+	return nil
+}
+
+// parseOpeningLine reads an opening line: the bytes
+// [openingLine.marshal] writes directly, without encoding/json, or
+// anything else (a tombstone, a line of another writer) through
+// strictJSON.
+func parseOpeningLine(line []byte, ol *openingLine) error {
+	sid, rest, ok := field(line, `{"sid":"`)
+	var id, nonce, box string
+	if ok {
+		id, rest, ok = field(rest, `","id":"`)
+	}
+	if ok {
+		nonce, rest, ok = field(rest, `","nonce":"`)
+	}
+	if ok {
+		box, rest, ok = field(rest, `","box":"`)
+	}
+	if ok && string(rest) == `"}` && isHex(sid) && isHex(id) {
+		*ol = openingLine{SID: sid, ID: id}
+		if ol.Nonce, ok = decode64(nonce); ok {
+			if ol.Box, ok = decode64(box); ok {
+				return nil
+			}
+		}
+	}
+	*ol = openingLine{}
+	return strictJSON(line, ol)
+}
+
+// field cuts prefix from b and returns what follows up to the next `"`
+// (no escapes: the fast parsers' fields are hex or base64), and the rest
+// from that quote.
+func field(b []byte, prefix string) (string, []byte, bool) {
+	if len(b) < len(prefix) || string(b[:len(prefix)]) != prefix {
+		return "", nil, false
+	}
+	b = b[len(prefix):]
+	i := bytes.IndexByte(b, '"')
+	if i < 0 || bytes.IndexByte(b[:i], '\\') >= 0 {
+		return "", nil, false
+	}
+	return string(b[:i]), b[i:], true
+}
+
+// decode64 is encoding/json's reading of a []byte: standard base64 with
+// padding.
+func decode64(s string) ([]byte, bool) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	return b, err == nil
+}
+
+// openBox decrypts an opening line's box with its subject's key.
+func openBox(key []byte, ol *openingLine) ([]string, error) {
+	a, err := aead(key)
 	if err != nil {
 		return nil, err
 	}
-	if len(ol.Nonce) != aead.NonceSize() {
+	if len(ol.Nonce) != a.NonceSize() {
 		return nil, errors.New("bad nonce")
 	}
-	pt, err := aead.Open(nil, ol.Nonce, ol.Box, additional(ol.SID, ol.ID))
+	pt, err := a.Open(nil, ol.Nonce, ol.Box, additional(ol.SID, ol.ID))
 	if err != nil {
 		return nil, fmt.Errorf("openings of record %s do not decrypt with their subject's key", ol.ID)
 	}
@@ -433,22 +718,23 @@ func phoneOf(ds []string) string {
 	return ""
 }
 
-// eachLine calls fn with each complete line of src (nil: none); an
-// incomplete last line is skipped. The file is streamed, not read whole:
-// at 500,000 records openings.jsonl is 160 MB.
-func eachLine(src ledger.Source, fn func(n int, line []byte, off int64) error) error {
+// eachLine calls fn with each complete line of src (nil: none) after
+// from, and its byte offset; an incomplete last line is skipped. The file
+// is streamed, not read whole: at 500,000 records openings.jsonl is 160
+// MB.
+func eachLine(src ledger.Source, from ledger.Head, fn func(n int, line []byte, off int64) error) error {
 	if src == nil {
 		return nil
 	}
-	r, err := src.Read(ledger.Head{})
+	r, err := src.Read(from)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	br := bufio.NewReaderSize(r, 64<<10)
-	var off int64
+	off := from.Size
 	var long []byte
-	for n := 1; ; n++ {
+	for n := int(from.Count) + 1; ; n++ {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
 			long = append(long[:0], line...)
@@ -483,9 +769,20 @@ func strictJSON(b []byte, v any) error {
 	return nil
 }
 
+// canonical returns the binary form of an id that is 32 lower-case hex
+// digits (what [newID] and the log's record ids are).
+func canonical(s string) ([16]byte, bool) {
+	var b [16]byte
+	if len(s) != 32 || !isHex(s) {
+		return b, false
+	}
+	hex.Decode(b[:], []byte(s))
+	return b, true
+}
+
 func isID(s string) bool {
-	b, err := hex.DecodeString(s)
-	return err == nil && len(b) == 16 && hex.EncodeToString(b) == s
+	_, ok := canonical(s)
+	return ok
 }
 
 func newID() (string, error) {
@@ -507,52 +804,72 @@ func (s *Store) Put(batch []ledger.Entry) error {
 	if s.opts.ReadOnly {
 		return ErrReadOnly
 	}
+	type newSubject struct {
+		sid   string
+		key   []byte
+		phone string
+		line  int // in keyLines
+	}
 	var keyLines, boxLines [][]byte
-	fresh := map[string]*subject{} // phone → subject new in this batch
+	fresh := map[string]*newSubject{} // phone → subject new in this batch
+	var order []*newSubject           // the same, in the order of keyLines
+	known := map[int32][2]string{}    // subject → its sid and key, read once per batch
 	type placed struct {
 		id  string
-		sub *subject
-		n   int64
+		old int32 // subject in s.subs, or -1: fresh
+		new *newSubject
+		n   int
 	}
 	var added []placed
 	for _, e := range batch {
 		if len(e.Disclosures) == 0 {
 			continue
 		}
-		phone := ""
+		p := ""
 		if e.Record.Subject != nil {
-			phone = e.Record.Subject.Phone
+			p = e.Record.Subject.Phone
 		}
-		if phone == "" {
+		if p == "" {
 			return fmt.Errorf("private store: record %s has personal fields but no number", e.Record.ID)
 		}
-		sub := s.subjects[s.byPhone[phone]]
-		if sub == nil {
-			sub = fresh[phone]
-		}
-		if sub == nil {
-			sid, err := newID()
-			if err != nil {
+		var sid string
+		var key []byte
+		pl := placed{id: e.Record.ID, old: -1}
+		if si, ok := s.subjectOf(p); ok {
+			k, ok := known[si]
+			if !ok {
+				sid, key, err := s.keyOf(si)
+				if err != nil {
+					return err
+				}
+				k = [2]string{sid, string(key)}
+				known[si] = k
+			}
+			sid, key, pl.old = k[0], []byte(k[1]), si
+		} else if ns := fresh[p]; ns != nil {
+			sid, key, pl.new = ns.sid, ns.key, ns
+		} else {
+			var err error
+			if sid, err = newID(); err != nil {
 				return err
 			}
-			key := make([]byte, 32)
+			key = make([]byte, 32)
 			if _, err := rand.Read(key); err != nil {
 				return err
 			}
-			if sub, err = newSubject(sid, key); err != nil {
-				return err
-			}
-			sub.phone = phone
-			fresh[phone] = sub
+			ns := &newSubject{sid: sid, key: key, phone: p, line: len(keyLines)}
+			fresh[p], pl.new = ns, ns
+			order = append(order, ns)
 			keyLines = append(keyLines, (&keyLine{SID: sid, Key: key}).marshal())
 		}
-		ol, err := sub.seal(e.Record.ID, e.Disclosures)
+		ol, err := seal(sid, key, e.Record.ID, e.Disclosures)
 		if err != nil {
 			return fmt.Errorf("private store: seal openings: %w", err)
 		}
 		b := ol.marshal()
 		boxLines = append(boxLines, b)
-		added = append(added, placed{e.Record.ID, sub, int64(len(b))})
+		pl.n = len(b)
+		added = append(added, pl)
 	}
 	if len(boxLines) == 0 {
 		return nil
@@ -571,15 +888,28 @@ func (s *Store) Put(batch []ledger.Entry) error {
 		// of records the log never got) and is ignored.
 		return fmt.Errorf("private store: %w", errors.Join(kerr, oerr))
 	}
-	for _, sub := range fresh {
-		s.subjects[sub.sid] = sub
-		s.byPhone[sub.phone] = sub.sid
+	// The new subjects, in the order of their key lines.
+	at := make([]int32, len(keyLines))
+	off := kh.Size
+	for _, ns := range order {
+		si := int32(len(s.subs))
+		sid, _ := canonical(ns.sid)
+		s.subs = append(s.subs, subject{sid: sid, keyOff: off, keyLen: uint32(len(keyLines[ns.line])), first: -1, last: -1})
+		if s.bySID != nil {
+			s.bySID[sid] = si
+		}
+		s.setPhone(si, ns.phone)
+		off += int64(len(keyLines[ns.line])) + 1
+		at[ns.line] = si
 	}
-	off := oh.Size
+	off = oh.Size
 	for _, a := range added {
-		s.records[a.id] = opening{sid: a.sub.sid, off: off, len: a.n}
-		a.sub.ids = append(a.sub.ids, a.id)
-		off += a.n + 1
+		si := a.old
+		if a.new != nil {
+			si = at[a.new.line]
+		}
+		s.addRecord(a.id, si, off, a.n)
+		off += int64(a.n) + 1
 	}
 	return nil
 }
@@ -598,23 +928,27 @@ func next(h ledger.Head, lines [][]byte) ledger.Head {
 func (s *Store) Disclosures(id string) ([]string, error) {
 	s.mu.Lock() // held while reading: an erasure moves the lines
 	defer s.mu.Unlock()
-	op, ok := s.records[id]
-	sub := s.subjects[op.sid]
-	if !ok || sub == nil {
+	ri, ok := s.lookup(id)
+	if !ok || s.rd == nil {
 		return nil, fmt.Errorf("record %s: %w", id, ErrUnknown)
 	}
-	if s.rd == nil {
-		return nil, fmt.Errorf("record %s: %w", id, ErrUnknown)
-	}
-	b := make([]byte, op.len)
-	if _, err := s.rd.ReadAt(b, op.off); err != nil {
+	r := s.recs[ri]
+	b := make([]byte, r.len)
+	if _, err := s.rd.ReadAt(b, r.off); err != nil {
 		return nil, fmt.Errorf("private store: read openings of %s: %w", id, err)
 	}
 	var ol openingLine
-	if err := strictJSON(b, &ol); err != nil || ol.ID != id {
+	if err := parseOpeningLine(b, &ol); err != nil || ol.ID != id {
 		return nil, fmt.Errorf("private store: openings of %s are not where the store put them", id)
 	}
-	return sub.open(&ol)
+	sid, key, err := s.keyOf(r.sub)
+	if err != nil {
+		return nil, err
+	}
+	if ol.SID != sid {
+		return nil, fmt.Errorf("private store: openings of %s are not their subject's", id)
+	}
+	return openBox(key, &ol)
 }
 
 // Subject returns the subject id of a phone number (E.164) and the ids of
@@ -622,19 +956,22 @@ func (s *Store) Disclosures(id string) ([]string, error) {
 func (s *Store) Subject(phone string) (sid string, records []string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sid, ok := s.byPhone[phone]
+	si, ok := s.subjectOf(phone)
 	if !ok {
 		return "", nil, ErrUnknown
 	}
-	return sid, append([]string(nil), s.subjects[sid].ids...), nil
+	for ri := s.subs[si].first; ri >= 0; ri = s.recs[ri].next {
+		records = append(records, s.recordID(ri))
+	}
+	return hex.EncodeToString(s.subs[si].sid[:]), records, nil
 }
 
 // Has reports whether the store holds the openings of record id.
 func (s *Store) Has(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	op, ok := s.records[id]
-	return ok && s.subjects[op.sid] != nil
+	_, ok := s.lookup(id)
+	return ok
 }
 
 // Erase destroys, durably, the keys and openings of every subject that
@@ -653,8 +990,9 @@ func (s *Store) Erase(ids []string, erasure string) ([]string, error) {
 	}
 	gone := map[string]bool{}
 	for _, id := range ids {
-		if op, ok := s.records[id]; ok {
-			gone[op.sid] = true
+		if ri, ok := s.lookup(id); ok {
+			sid := s.subs[s.recs[ri].sub].sid
+			gone[hex.EncodeToString(sid[:])] = true
 		}
 	}
 	if len(gone) == 0 {
@@ -663,7 +1001,7 @@ func (s *Store) Erase(ids []string, erasure string) ([]string, error) {
 	var erased []string
 	if err := s.rewriteLines(OpeningsFile, &s.openings, func(line []byte) []byte {
 		var ol openingLine
-		if json.Unmarshal(line, &ol) != nil || !gone[ol.SID] {
+		if parseOpeningLine(line, &ol) != nil || !gone[ol.SID] {
 			return line
 		}
 		erased = append(erased, ol.ID)
@@ -711,7 +1049,7 @@ func (s *Store) rewrite(name string, fs **ledger.FileStore, keep func([]byte) bo
 // drops it), durably, and reopens its store.
 func (s *Store) rewriteLines(name string, fs **ledger.FileStore, edit func([]byte) []byte) error {
 	var out []byte
-	if err := eachLine(*fs, func(_ int, line []byte, _ int64) error {
+	if err := eachLine(*fs, ledger.Head{}, func(_ int, line []byte, _ int64) error {
 		if l := edit(line); l != nil {
 			out = append(append(out, l...), '\n')
 		}
@@ -723,7 +1061,7 @@ func (s *Store) rewriteLines(name string, fs **ledger.FileStore, edit func([]byt
 		return fmt.Errorf("private store: erase: %w", err)
 	}
 	(*fs).Close()
-	nfs, err := s.openFile(name)
+	nfs, err := s.openFile(name, nil)
 	if err != nil {
 		return err
 	}
@@ -732,9 +1070,11 @@ func (s *Store) rewriteLines(name string, fs **ledger.FileStore, edit func([]byt
 }
 
 func (s *Store) closeFiles() {
-	if s.rd != nil {
-		s.rd.Close()
-		s.rd = nil
+	for _, f := range []**os.File{&s.rd, &s.rdKeys} {
+		if *f != nil {
+			(*f).Close()
+			*f = nil
+		}
 	}
 	if s.keys != nil {
 		s.keys.Close()

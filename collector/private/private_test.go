@@ -15,7 +15,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 )
 
-func entry(t *testing.T, id, name, phone string) ledger.Entry {
+func entry(t testing.TB, id, name, phone string) ledger.Entry {
 	t.Helper()
 	rec := ledger.Record{Type: ledger.TypeDecision, ID: id, Time: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
 		Decision: ledger.Granted, Purposes: []string{"orders"}, Subject: &ledger.Subject{Name: name, Phone: phone}}

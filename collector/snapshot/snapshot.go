@@ -25,7 +25,7 @@
 // (internal/durable: temp file, fsync, rename, fsync of the folder), so a
 // crash while writing leaves the old snapshot or none:
 //
-//	"chatconsent snapshot 1\n"   magic line
+//	"chatconsent snapshot 2\n"   magic line
 //	body                         see below
 //	signature                    64 bytes: Ed25519 over "chatconsent/snapshot/v1\n", magic and body
 //
@@ -38,6 +38,11 @@
 //	backlog flag (0/1) [count, hash, size]      where the receipts' sweep must start, if anywhere
 //	erasures: n, each (id string, n, ids)       the log's erasure records up to the head
 //	index (string)                              records.Index's binary form
+//	private (string)                            the private store's state (collector/private: Store.AppendBinary)
+//
+// Form 1 ("chatconsent snapshot 1\n", written until 2 Dec 2026) ends
+// after the index: [Decode] reads it with no private state, so the first
+// start of a new version reads the private store whole, once.
 //
 // [Encode] and [Decode] are each other's inverse; Decode refuses
 // anything else, including trailing bytes.
@@ -58,7 +63,8 @@ import (
 )
 
 const (
-	magic  = "chatconsent snapshot 1\n"
+	magic  = "chatconsent snapshot 2\n"
+	magic1 = "chatconsent snapshot 1\n" // form 1: no private state
 	domain = "chatconsent/snapshot/v1\n"
 )
 
@@ -89,12 +95,22 @@ type State struct {
 	Erasures []Erasure
 	// Index is the in-memory index's binary form (records.Index.AppendBinary).
 	Index []byte
+	// Private is the private store's state (private.Store.AppendBinary);
+	// nil in a form-1 snapshot.
+	Private []byte
 }
 
 // Encode returns the signed snapshot of st.
-func Encode(st *State, priv ed25519.PrivateKey) []byte {
-	b := make([]byte, 0, len(magic)+len(st.Index)+256+ed25519.SignatureSize)
-	b = append(b, magic...)
+func Encode(st *State, priv ed25519.PrivateKey) []byte { return encode(st, priv, 2) }
+
+// encode writes form 2, or form 1 (for the tests of its reading).
+func encode(st *State, priv ed25519.PrivateKey, form int) []byte {
+	b := make([]byte, 0, len(magic)+len(st.Index)+len(st.Private)+256+ed25519.SignatureSize)
+	if form == 1 {
+		b = append(b, magic1...)
+	} else {
+		b = append(b, magic...)
+	}
 	str := func(s string) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
@@ -123,6 +139,9 @@ func Encode(st *State, priv ed25519.PrivateKey) []byte {
 		}
 	}
 	str(string(st.Index))
+	if form != 1 {
+		str(string(st.Private))
+	}
 	return append(b, ed25519.Sign(priv, signed(b))...)
 }
 
@@ -133,7 +152,13 @@ func signed(b []byte) []byte { return append([]byte(domain), b...) }
 // bytes), [ErrBadSignature] for one not signed by pub's key. It never
 // panics (FuzzDecode).
 func Decode(b []byte, pub ed25519.PublicKey) (*State, error) {
-	if len(b) < len(magic)+ed25519.SignatureSize || !bytes.HasPrefix(b, []byte(magic)) {
+	form := 2
+	if len(b) >= len(magic1) && bytes.HasPrefix(b, []byte(magic1)) {
+		form = 1
+	} else if len(b) < len(magic)+ed25519.SignatureSize || !bytes.HasPrefix(b, []byte(magic)) {
+		return nil, ErrFormat
+	}
+	if len(b) < len(magic)+ed25519.SignatureSize {
 		return nil, ErrFormat
 	}
 	body, sig := b[:len(b)-ed25519.SignatureSize], b[len(b)-ed25519.SignatureSize:]
@@ -202,6 +227,9 @@ func Decode(b []byte, pub ed25519.PublicKey) (*State, error) {
 		st.Erasures = append(st.Erasures, e)
 	}
 	st.Index = []byte(str())
+	if form == 2 {
+		st.Private = []byte(str())
+	}
 	if bad || len(r) != 0 {
 		return nil, ErrFormat
 	}

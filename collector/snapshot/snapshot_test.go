@@ -20,12 +20,34 @@ func testState() *State {
 		Backlog:  &ledger.Head{Count: 1, Hash: "def", Size: 100},
 		Erasures: []Erasure{{ID: "e1", Erased: []string{"a", "b"}}, {ID: "e2"}},
 		Index:    []byte("index bytes"),
+		Private:  []byte("private store state"),
+	}
+}
+
+// TestForm1: a snapshot of the first form (no private store state) still
+// decodes, with Private nil.
+func TestForm1(t *testing.T) {
+	t.Parallel()
+	st := testState()
+	st.Private = nil
+	b := encode(st, testKey(), 1)
+	if !bytes.HasPrefix(b, []byte("chatconsent snapshot 1\n")) {
+		t.Fatalf("form 1 starts %q", b[:24])
+	}
+	got, err := Decode(b, testKey().Public().(ed25519.PublicKey))
+	if err != nil || !reflect.DeepEqual(got, st) {
+		t.Fatalf("Decode = %+v, %v; want %+v", got, err, st)
+	}
+	for n := range len(b) {
+		if _, err := Decode(b[:n], testKey().Public().(ed25519.PublicKey)); err == nil {
+			t.Fatalf("the first %d of %d bytes of form 1 decoded", n, len(b))
+		}
 	}
 }
 
 func TestRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, st := range []*State{testState(), {Head: ledger.Head{Count: 1, Hash: "h", Size: 10}, Index: []byte{}}} {
+	for _, st := range []*State{testState(), {Head: ledger.Head{Count: 1, Hash: "h", Size: 10}, Index: []byte{}, Private: []byte{}}} {
 		b := Encode(st, testKey())
 		got, err := Decode(b, testKey().Public().(ed25519.PublicKey))
 		if err != nil {

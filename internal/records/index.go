@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/phone"
 )
 
 // Index is the collector's compact fold of the log: only what answering
@@ -24,7 +25,7 @@ type Index struct {
 	interned  map[string]string
 	shapes    []shape             // of the decisions, shared
 	shapeIDs  map[string]int32    // shape key → index in shapes
-	granted   map[uint64]uint64   // number (see numberKey) → purposes granted, bit i for pids[i]
+	granted   map[uint64]uint64   // number (see phone.Key) → purposes granted, bit i for pids[i]
 	grantedS  map[string]*uint64  // the same for numbers that are not E.164 (a pointer, so that updates keep the cloned key)
 	wide      map[string][]string // number → granted ids beyond the 64th
 	pids      []string            // configured purpose ids, then others as met
@@ -56,54 +57,36 @@ func (x *Index) pid(id string) int {
 	return len(x.pids) - 1
 }
 
-// numberKey packs an E.164 number ("+" and at most 15 digits, ITU-T
-// E.164 §6.1) into an integer: a 1, then the digits. A map keyed by it
-// holds no string per number.
-func numberKey(phone string) (uint64, bool) {
-	if len(phone) < 2 || len(phone) > 16 || phone[0] != '+' {
-		return 0, false
-	}
-	k := uint64(1)
-	for i := 1; i < len(phone); i++ {
-		c := phone[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		k = k*10 + uint64(c-'0')
-	}
-	return k, true
-}
-
-// mask returns the purposes granted for phone, and whether the index has
+// mask returns the purposes granted for number, and whether the index has
 // a decision for it.
-func (x *Index) mask(phone string) (uint64, bool) {
-	if k, ok := numberKey(phone); ok {
+func (x *Index) mask(number string) (uint64, bool) {
+	if k, ok := phone.Key(number); ok {
 		m, ok := x.granted[k]
 		return m, ok
 	}
-	if p, ok := x.grantedS[phone]; ok {
+	if p, ok := x.grantedS[number]; ok {
 		return *p, true
 	}
 	return 0, false
 }
 
-func (x *Index) setMask(phone string, m uint64) {
-	if k, ok := numberKey(phone); ok {
+func (x *Index) setMask(number string, m uint64) {
+	if k, ok := phone.Key(number); ok {
 		x.granted[k] = m
 		return
 	}
-	if p, ok := x.grantedS[phone]; ok {
+	if p, ok := x.grantedS[number]; ok {
 		*p = m // a map write would store this call's string as the key
 		return
 	}
-	x.grantedS[strings.Clone(phone)] = &m // the key must not pin a request's memory
+	x.grantedS[strings.Clone(number)] = &m // the key must not pin a request's memory
 }
 
-func (x *Index) deleteMask(phone string) {
-	if k, ok := numberKey(phone); ok {
+func (x *Index) deleteMask(number string) {
+	if k, ok := phone.Key(number); ok {
 		delete(x.granted, k)
 	} else {
-		delete(x.grantedS, phone)
+		delete(x.grantedS, number)
 	}
 }
 

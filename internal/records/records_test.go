@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -503,45 +502,6 @@ func TestCompactDecisionSize(t *testing.T) {
 	if n := unsafe.Sizeof(compactDecision{}); n != 48 {
 		t.Errorf("compactDecision is %d bytes, want 48", n)
 	}
-}
-
-func TestNumberKey(t *testing.T) {
-	for _, tt := range []struct {
-		in   string
-		want uint64
-		ok   bool
-	}{
-		{"+491701234567", 1491701234567, true},
-		{"+4917012345670", 14917012345670, true}, // one more digit: another key
-		{"+999999999999999", 1999999999999999, true},
-		{"+1", 11, true},
-		{"+", 0, false},
-		{"", 0, false},
-		{"+9999999999999999", 0, false}, // 16 digits: not E.164
-		{"0170 1234567", 0, false},
-		{"+49 170", 0, false},
-	} {
-		got, ok := numberKey(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("numberKey(%q) = %d, %v; want %d, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
-// FuzzNumberKey: a key stands for exactly one number.
-func FuzzNumberKey(f *testing.F) {
-	for _, s := range []string{"+491701234567", "+1", "+", "+0", "+00", "x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, phone string) {
-		k, ok := numberKey(phone)
-		if !ok {
-			return
-		}
-		if back := "+" + strconv.FormatUint(k, 10)[1:]; back != phone {
-			t.Fatalf("numberKey(%q) = %d, which stands for %q", phone, k, back)
-		}
-	})
 }
 
 // TestCSVSubjectFromTable: the CSV's subject columns are internal/fields'

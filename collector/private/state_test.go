@@ -1,0 +1,214 @@
+package private
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"unsafe"
+
+	"github.com/chatconsent/chatconsent/collector/ledger"
+)
+
+// view is what a store answers, for comparing two opens of one folder.
+func view(t *testing.T, s *Store, phones, ids []string) string {
+	t.Helper()
+	out := ""
+	for _, p := range phones {
+		sid, rs, err := s.Subject(p)
+		out += fmt.Sprintf("subject %s: %s %v %v\n", p, sid, rs, err)
+	}
+	for _, id := range ids {
+		ds, err := s.Disclosures(id)
+		e, erased := s.Erased(id)
+		out += fmt.Sprintf("record %s: has %v %v %v erased %q %v\n", id, s.Has(id), ds, err, e, erased)
+	}
+	return out
+}
+
+// TestStateResume: a store opened from its state, with lines appended
+// after the state (a new person, a returning one), answers exactly as
+// one that read its files whole, and goes on taking appends.
+func TestStateResume(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := entry(t, "not-hex id", "Odd", "+491703333333")
+	if err := s.Put([]ledger.Entry{entry(t, id(1), "A", "+491701111111"), entry(t, id(2), "B", "+491702222222"), odd}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Erase([]string{id(2)}, id(100)); err != nil {
+		t.Fatal(err)
+	}
+	state, err := s.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put([]ledger.Entry{entry(t, id(3), "C", "+491704444444"), entry(t, id(4), "A", "+491701111111")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	phones := []string{"+491701111111", "+491702222222", "+491703333333", "+491704444444", "+491709999999"}
+	ids := []string{id(1), id(2), "not-hex id", id(3), id(4), id(5)}
+
+	whole, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := view(t, whole, phones, ids)
+	whole.Close()
+	from, err := Open(dir, Options{From: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !from.Resumed() {
+		t.Fatalf("state refused: %v", from.StateRefused())
+	}
+	if got := view(t, from, phones, ids); got != want {
+		t.Errorf("from the state:\n%s\nwhole:\n%s", got, want)
+	}
+	if _, rs, _ := from.Subject("+491701111111"); !slices.Equal(rs, []string{id(1), id(4)}) {
+		t.Errorf("returning person's records: %v", rs)
+	}
+	// It goes on: an append to a person of the state, and one more state.
+	if err := from.Put([]ledger.Entry{entry(t, id(6), "C", "+491704444444")}); err != nil {
+		t.Fatal(err)
+	}
+	state2, err := from.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from.Close()
+	again, err := Open(dir, Options{From: state2})
+	if err != nil || !again.Resumed() {
+		t.Fatalf("second state: %v, %v", err, again.StateRefused())
+	}
+	defer again.Close()
+	if _, rs, _ := again.Subject("+491704444444"); !slices.Equal(rs, []string{id(3), id(6)}) {
+		t.Errorf("records after the second state: %v", rs)
+	}
+}
+
+// TestStateRefused: a state that does not fit the files (they were
+// rewritten by an erasure since, or cut) is not used; the files are read
+// whole and nothing is lost.
+func TestStateRefused(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, dir string, s *Store)
+	}{
+		{"erased after", func(t *testing.T, _ string, s *Store) {
+			if _, err := s.Erase([]string{id(1)}, id(100)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"openings cut", func(t *testing.T, dir string, s *Store) {
+			s.Close()
+			p := filepath.Join(dir, OpeningsFile)
+			b, _ := os.ReadFile(p)
+			os.WriteFile(p, b[:len(b)/2], 0o600)
+		}},
+		{"keys replaced", func(t *testing.T, dir string, s *Store) {
+			s.Close()
+			p := filepath.Join(dir, KeysFile)
+			b, _ := os.ReadFile(p)
+			b[len(b)-10] ^= 1 // in the last line, which the state names
+			os.WriteFile(p, b, 0o600)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			s, _ := Open(dir, Options{})
+			if err := s.Put([]ledger.Entry{entry(t, id(1), "A", "+491701111111"), entry(t, id(2), "B", "+491702222222")}); err != nil {
+				t.Fatal(err)
+			}
+			state, _ := s.AppendBinary(nil)
+			tc.change(t, dir, s)
+			s.Close()
+			r, err := Open(dir, Options{From: state})
+			if err != nil {
+				if tc.name == "keys replaced" {
+					return // the whole read refuses a changed key line: right too
+				}
+				t.Fatal(err)
+			}
+			if tc.name == "keys replaced" {
+				t.Fatal("a store whose key line was changed opened")
+			}
+			defer r.Close()
+			if !errors.Is(r.StateRefused(), ErrState) || r.Resumed() {
+				t.Errorf("StateRefused = %v, want ErrState", r.StateRefused())
+			}
+			if tc.name == "erased after" && (r.Has(id(1)) || !r.Has(id(2))) {
+				t.Errorf("after the erasure: has 1 %v, 2 %v", r.Has(id(1)), r.Has(id(2)))
+			}
+		})
+	}
+}
+
+// TestStateMangled: every cut of a state is refused, and no change of a
+// byte makes Open panic (a state is signed inside the collector's
+// snapshot; this is about never crashing on one).
+func TestStateMangled(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, _ := Open(dir, Options{})
+	s.Put([]ledger.Entry{entry(t, id(1), "A", "+491701111111"), entry(t, "odd", "B", "0170 22"), entry(t, id(3), "A", "+491701111111")})
+	s.Erase([]string{"odd"}, id(100))
+	state, _ := s.AppendBinary(nil)
+	s.Close()
+	for n := range len(state) {
+		r, err := Open(dir, Options{From: state[:n]})
+		if err != nil {
+			t.Fatalf("cut at %d: %v", n, err)
+		}
+		if !errors.Is(r.StateRefused(), ErrState) {
+			t.Errorf("state cut at %d of %d was used", n, len(state))
+		}
+		r.Close()
+	}
+	for i := range state {
+		b := slices.Clone(state)
+		b[i] ^= 0x41
+		if r, err := Open(dir, Options{From: b}); err == nil {
+			r.Close()
+		}
+	}
+}
+
+// FuzzState: no bytes make a start from a state panic.
+func FuzzState(f *testing.F) {
+	dir := f.TempDir()
+	s, _ := Open(dir, Options{})
+	s.Put([]ledger.Entry{entry(f, id(1), "A", "+491701111111")})
+	state, _ := s.AppendBinary(nil)
+	s.Close()
+	f.Add(state)
+	f.Add([]byte{1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if r, err := Open(dir, Options{From: b, ReadOnly: true}); err == nil {
+			r.Close()
+		}
+	})
+}
+
+// TestSizes: what the store keeps per person and per record (held for
+// the collector's whole life, one of each per contact).
+func TestSizes(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		return // the sizes are for 64-bit platforms
+	}
+	if n := unsafe.Sizeof(subject{}); n != 48 {
+		t.Errorf("subject is %d bytes, want 48", n)
+	}
+	if n := unsafe.Sizeof(record{}); n != 40 {
+		t.Errorf("record is %d bytes, want 40", n)
+	}
+}
