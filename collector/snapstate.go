@@ -196,29 +196,34 @@ func (s *Server) dropSnapshot() error {
 	return snapfile.Remove(s.snap.path)
 }
 
-// loadSnapshot reads the data folder's snapshot and checks it against
-// the log and the configured purposes; it returns nil (and why, for the
-// log) if it cannot be used.
-func loadSnapshot(paths config.Paths, pub ed25519.PublicKey, purposes []string) (*snapfile.State, *records.Index, error) {
+// readSnapshot reads the data folder's snapshot and checks it against
+// the log; it returns nil (and why, for the log) if it cannot be used.
+func readSnapshot(paths config.Paths, pub ed25519.PublicKey) (*snapfile.State, error) {
 	st, err := snapfile.Read(snapshotPath(paths), pub)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := snapfile.Check(paths.Log, st); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	return st, nil
+}
+
+// snapshotIndex decodes the snapshot's index and checks it was folded
+// with the configured purposes.
+func snapshotIndex(st *snapfile.State, purposes []string) (*records.Index, error) {
 	idx, err := records.DecodeIndex(st.Index)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if !slices.Equal(idx.Purposes(), purposes) {
-		return nil, nil, errors.New("the configured purposes changed since it was taken")
+		return nil, errors.New("the configured purposes changed since it was taken")
 	}
 	st.Index = nil
-	return st, idx, nil
+	return idx, nil
 }
 
 // replay is what a start folds from the log's lines it reads (all of

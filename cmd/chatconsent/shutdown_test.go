@@ -89,6 +89,10 @@ func TestStopLeavesReceiptBacklog(t *testing.T) {
 	if err := os.WriteFile(tmp, []byte("%PDF-1.7 half"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Left by a crash a while ago: the collector removes, after it
+	// started, the temporary files older than its start (less a margin).
+	ago := time.Now().Add(-time.Minute)
+	os.Chtimes(tmp, ago, ago)
 
 	p = launch(t, args...)
 	want := regexp.MustCompile(`warning: (\d+) recorded decisions had no receipt yet`)
@@ -100,12 +104,9 @@ func TestStopLeavesReceiptBacklog(t *testing.T) {
 	if m := want.FindStringSubmatch(p.stderr.String()); m[1] != strconv.Itoa(n-made) {
 		t.Errorf("start counts %s missing receipts, want %d", m[1], n-made)
 	}
-	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
-		t.Errorf("the temporary file of an unfinished receipt is still there: %v", err)
-	}
 	for deadline := time.Now().Add(120 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		pdfs, temps := countReceipts(t, data)
-		if pdfs == n && temps == 0 {
+		if _, err := os.Stat(tmp); pdfs == n && temps == 0 && os.IsNotExist(err) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -177,6 +177,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 	}
 	s := &Store{dir: dir, opts: opts}
+	s.opts.From = nil // not kept: at 500,000 people it is tens of MB
 	var err error
 	if opts.From != nil {
 		if err = s.resume(opts.From); err != nil {

@@ -148,7 +148,7 @@ func encode(st *State, priv ed25519.PrivateKey, form int) []byte {
 func signed(b []byte) []byte { return append([]byte(domain), b...) }
 
 // Decode checks the signature of a snapshot with pub and returns its
-// state: [ErrFormat] for bytes that are not a snapshot (cut, trailing
+// state, whose Index and Private share b's memory: [ErrFormat] for bytes that are not a snapshot (cut, trailing
 // bytes), [ErrBadSignature] for one not signed by pub's key. It never
 // panics (FuzzDecode).
 func Decode(b []byte, pub ed25519.PublicKey) (*State, error) {
@@ -226,9 +226,20 @@ func Decode(b []byte, pub ed25519.PublicKey) (*State, error) {
 		}
 		st.Erasures = append(st.Erasures, e)
 	}
-	st.Index = []byte(str())
+	// The two big parts are not copied: they point into b.
+	raw := func() []byte {
+		n := uint()
+		if n > uint64(len(r)) {
+			bad, r = true, nil
+			return nil
+		}
+		v := r[:n:n]
+		r = r[n:]
+		return v
+	}
+	st.Index = raw()
 	if form == 2 {
-		st.Private = []byte(str())
+		st.Private = raw()
 	}
 	if bad || len(r) != 0 {
 		return nil, ErrFormat

@@ -2,9 +2,11 @@ package durable
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestWriteFileReplaces(t *testing.T) {
@@ -128,5 +130,39 @@ func TestRemoveTemps(t *testing.T) {
 	assertOnly(t, dir, ".hidden", "m.json", "x.tmp-1")
 	if err := RemoveTemps(filepath.Join(dir, "none")); err != nil {
 		t.Errorf("missing folder: %v", err)
+	}
+}
+
+// TestRemoveTempsBefore: only temporary files older than the cut-off go
+// (a crash's leftovers), not one being written now; in a folder of more
+// files than one batch of the listing.
+func TestRemoveTempsBefore(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for i := range 5000 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("r%05d.pdf", i)), nil, 0o600)
+	}
+	old, err := writeTemp(filepath.Join(dir, "a.pdf"), []byte("crash"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	os.Chtimes(old, start.Add(-time.Hour), start.Add(-time.Hour))
+	now, err := writeTemp(filepath.Join(dir, "b.pdf"), []byte("being written"), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(now, start.Add(time.Second), start.Add(time.Second))
+	if err := RemoveTempsBefore(dir, start); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the crash's temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(now); err != nil {
+		t.Errorf("the file being written was removed: %v", err)
+	}
+	if n, _ := os.ReadDir(dir); len(n) != 5001 {
+		t.Errorf("%d files left, want 5001", len(n))
 	}
 }
