@@ -212,3 +212,63 @@ func TestSizes(t *testing.T) {
 		t.Errorf("record is %d bytes, want 40", n)
 	}
 }
+
+// TestEraseMemory: after erasures (one person with two records, then one
+// with an odd id and number, with a tombstone already in the file), the
+// store's memory is exactly what a whole read of its files gives, and
+// appends go on at the right places.
+func TestEraseMemory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Put([]ledger.Entry{entry(t, id(1), "A", "+491701111111"), entry(t, id(2), "B", "+491702222222"),
+		entry(t, "odd id", "C", "0170 33"), entry(t, id(4), "A", "+491701111111"), entry(t, id(5), "D", "+491705555555")}); err != nil {
+		t.Fatal(err)
+	}
+	same := func(when string) {
+		t.Helper()
+		mem, err := s.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := Open(dir, Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer whole.Close()
+		w := Store{subs: whole.subs, recs: whole.recs, idS: whole.idS, phoneS: whole.phoneS, erased: whole.erased, keys: s.keys, openings: s.openings}
+		disk, _ := w.AppendBinary(nil)
+		if !slices.Equal(mem, disk) {
+			t.Errorf("%s: the store's memory differs from a whole read of its files", when)
+		}
+		for _, r := range []string{id(1), id(2), "odd id", id(4), id(5), id(6)} {
+			a, aerr := s.Disclosures(r)
+			b, berr := whole.Disclosures(r)
+			if !slices.Equal(a, b) || (aerr == nil) != (berr == nil) {
+				t.Errorf("%s: Disclosures(%s) = %v %v, whole read %v %v", when, r, a, aerr, b, berr)
+			}
+		}
+	}
+	if got, err := s.Erase([]string{id(4)}, id(100)); err != nil || !slices.Equal(got, []string{id(1), id(4)}) {
+		t.Fatalf("Erase = %v, %v", got, err)
+	}
+	same("after the first erasure")
+	if got, err := s.Erase([]string{"odd id"}, id(101)); err != nil || !slices.Equal(got, []string{"odd id"}) {
+		t.Fatalf("Erase = %v, %v", got, err)
+	}
+	same("after the second erasure")
+	if err := s.Put([]ledger.Entry{entry(t, id(6), "B", "+491702222222")}); err != nil {
+		t.Fatal(err)
+	}
+	same("after an append")
+	if _, rs, _ := s.Subject("+491702222222"); !slices.Equal(rs, []string{id(2), id(6)}) {
+		t.Errorf("B's records after the erasures: %v", rs)
+	}
+	if e, ok := s.Erased(id(1)); !ok || e != id(100) {
+		t.Errorf("Erased(1) = %q %v", e, ok)
+	}
+}
