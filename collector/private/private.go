@@ -43,6 +43,16 @@
 // is dropped, openings without a key too). The log's signed erasure
 // record, appended before Erase, is the decision; a start after a crash
 // erases again what the log says is erased ([Store.Erase] is idempotent).
+//
+// # Start
+//
+// [Open] reads both files whole, decrypting only each subject's first box
+// (to learn its number), unless it is given the store's state
+// ([Store.AppendBinary], kept in the collector's snapshot, format in
+// state.go): then it checks that the files still hold the heads the state
+// names ([ledger.HoldsHead]) and reads only the lines after them. At
+// 500,000 people that is the difference between 6.7 s and a fraction of a
+// second (bench/README.md).
 package private
 
 import (

@@ -1,7 +1,8 @@
 // Package snapshot is the collector's signed state file: what a start
 // would otherwise fold from the whole decisions log (the in-memory index
 // of package internal/records, the log's head, the transparency log's
-// position, the erasures to carry out again), as of one line of the log.
+// position, the erasures to carry out again, the private store's state),
+// as of one line of the log.
 // A start that finds a good snapshot reads only the lines after that line
 // (issue 13, step 7: start-up without re-reading history); `chatconsent
 // verify` still checks the whole log.
