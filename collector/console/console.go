@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/chatconsent/chatconsent/collector/owners"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,6 +21,8 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/chatconsent/chatconsent/collector"
+	"github.com/chatconsent/chatconsent/collector/owners"
+	"github.com/chatconsent/chatconsent/internal/httpsec"
 )
 
 // Prefix is the console's URL path under the collector's public URL.
@@ -191,7 +192,7 @@ func (c *Console) routes() {
 // one script), the cross-origin check on every POST, then the routes.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", httpsec.CSPSelfScript)
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Robots-Tag", "noindex")
 	c.cop.Handler(c.mux).ServeHTTP(w, r)

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"github.com/chatconsent/chatconsent/collector/owners"
 	"html"
 	"io"
 	"log/slog"
@@ -25,8 +24,10 @@ import (
 	"github.com/chatconsent/chatconsent/collector"
 	"github.com/chatconsent/chatconsent/collector/invite"
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/collector/owners"
 	"github.com/chatconsent/chatconsent/collector/receipt"
 	"github.com/chatconsent/chatconsent/internal/config"
+	"github.com/chatconsent/chatconsent/internal/httpsec"
 	"github.com/chatconsent/chatconsent/internal/records"
 	"github.com/chatconsent/chatconsent/internal/textarchive"
 )
@@ -146,6 +147,11 @@ func TestEveryOwnerURLNeedsSession(t *testing.T) {
 	}
 	if len(resp.Cookies()) != 0 {
 		t.Errorf("the sign-in page set a cookie: %v", resp.Cookies())
+	}
+	// The console's scripts are its own files, never inline ones, and it
+	// loads nothing from elsewhere.
+	if csp := resp.Header.Get("Content-Security-Policy"); csp != httpsec.CSPSelfScript || !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "script-src 'unsafe-inline'") {
+		t.Errorf("console CSP %q", csp)
 	}
 }
 

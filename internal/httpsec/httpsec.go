@@ -37,6 +37,11 @@ import (
 // CSP is the Content-Security-Policy of every answer.
 const CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+// CSPSelfScript is [CSP] that also runs scripts from this origin (never
+// inline ones) and lets them connect to it: the owner console's, whose
+// passkey and copy scripts the collector serves itself.
+const CSPSelfScript = CSP + "; script-src 'self'; connect-src 'self'"
+
 // CSPWithScript is [CSP] that also runs one inline script, allowed by its
 // SHA-256 hash (CSP Level 2 hash source), and lets it connect to this
 // origin: the live-reload script of "chatconsent serve"'s pages.
