@@ -460,8 +460,14 @@ func (s *Store) addRecord(id string, si int32, off int64, n int) {
 		s.idS[ri] = id
 		s.byIDS[id] = ri
 	}
+	s.link(r)
+}
+
+// link appends record r to recs and to its subject's list.
+func (s *Store) link(r record) {
+	ri := int32(len(s.recs))
 	s.recs = append(s.recs, r)
-	sub := &s.subs[si]
+	sub := &s.subs[r.sub]
 	if sub.first < 0 {
 		sub.first = ri
 	} else {

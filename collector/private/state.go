@@ -188,16 +188,8 @@ func (s *Store) resume(b []byte) error {
 
 // addCanonical is addRecord for an id in binary form.
 func (s *Store) addCanonical(id [16]byte, si int32, off int64, n int) {
-	ri := int32(len(s.recs))
-	s.byID[id] = ri
-	s.recs = append(s.recs, record{id: id, off: off, len: uint32(n), sub: si, next: -1})
-	sub := &s.subs[si]
-	if sub.first < 0 {
-		sub.first = ri
-	} else {
-		s.recs[sub.last].next = ri
-	}
-	sub.last = ri
+	s.byID[id] = int32(len(s.recs))
+	s.link(record{id: id, off: off, len: uint32(n), sub: si, next: -1})
 }
 
 // stateDecoder reads a state; a read past its end or an integer out of
