@@ -15,7 +15,7 @@ const module = "github.com/chatconsent/chatconsent/"
 
 // leaves are the shared leaf packages every room may import: they import
 // nothing of ours (checked below) and hold no feature.
-var leaves = []string{"internal/durable", "internal/fields", "internal/httpsec"}
+var leaves = []string{"internal/binform", "internal/durable", "internal/fields", "internal/httpsec"}
 
 // TestArrows keeps the import rules of README's architecture section:
 // arrows point down only. The log and receipt rooms import nothing of ours

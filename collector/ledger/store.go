@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/chatconsent/chatconsent/internal/binform"
 	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
@@ -476,4 +477,24 @@ func HoldsHead(path string, h Head) error {
 		return fmt.Errorf("%w: %s: line %d is not the line before byte %d", ErrNotHead, path, h.Count, h.Size)
 	}
 	return nil
+}
+
+// AppendHead writes h in internal/binform's form, as the collector's state
+// files keep heads: count, hash (a string), size.
+func AppendHead(w *binform.Writer, h Head) {
+	w.Uint(h.Count)
+	w.String(h.Hash)
+	w.Uint(uint64(h.Size))
+}
+
+// ReadHead reads a head [AppendHead] wrote; a size above 2^62 fails r.
+func ReadHead(r *binform.Reader) Head {
+	h := Head{Count: r.Uint(), Hash: r.String()}
+	size := r.Uint()
+	if size > 1<<62 {
+		r.Fail("bad size")
+		return Head{}
+	}
+	h.Size = int64(size)
+	return h
 }

@@ -1,7 +1,6 @@
 package private
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -9,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/binform"
 	"github.com/chatconsent/chatconsent/internal/phone"
 )
 
@@ -19,7 +19,8 @@ import (
 // is, never a key or a box: personal data (the numbers), like the rest of
 // the snapshot, which an erasure removes first.
 //
-// Integers are unsigned varints, a string its length then its bytes:
+// In internal/binform's form (unsigned varints, a string its length then
+// its bytes), heads as ledger.AppendHead writes them:
 //
 //	1                                       the form's version
 //	keys head: count, hash (string), size   keys.jsonl up to the state (a [ledger.Head])
@@ -46,130 +47,125 @@ func (s *Store) AppendBinary(b []byte) ([]byte, error) {
 	if s.opts.ReadOnly || s.keys == nil || s.openings == nil {
 		return b, ErrReadOnly
 	}
-	str := func(v string) {
-		b = binary.AppendUvarint(b, uint64(len(v)))
-		b = append(b, v...)
-	}
-	head := func(h ledger.Head) {
-		b = binary.AppendUvarint(b, h.Count)
-		str(h.Hash)
-		b = binary.AppendUvarint(b, uint64(h.Size))
-	}
-	b = binary.AppendUvarint(b, stateVersion)
-	head(s.keys.Head())
-	head(s.openings.Head())
-	b = binary.AppendUvarint(b, uint64(len(s.subs)))
+	w := &binform.Writer{B: b}
+	w.Uint(stateVersion)
+	ledger.AppendHead(w, s.keys.Head())
+	ledger.AppendHead(w, s.openings.Head())
+	w.Uint(uint64(len(s.subs)))
 	var end int64
 	for i := range s.subs {
 		sub := &s.subs[i]
-		b = append(b, sub.sid[:]...)
-		b = binary.AppendUvarint(b, uint64(sub.keyOff-end))
-		b = binary.AppendUvarint(b, uint64(sub.keyLen))
+		w.Raw(sub.sid[:])
+		w.Uint(uint64(sub.keyOff - end))
+		w.Uint(uint64(sub.keyLen))
 		end = sub.keyOff + int64(sub.keyLen) + 1
-		b = binary.AppendUvarint(b, sub.phone)
+		w.Uint(sub.phone)
 		if sub.phone == 0 {
-			str(s.phoneS[int32(i)])
+			w.String(s.phoneS[int32(i)])
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.recs)))
+	w.Uint(uint64(len(s.recs)))
 	end = 0
 	for i := range s.recs {
 		r := &s.recs[i]
-		b = binary.AppendUvarint(b, uint64(r.sub))
-		b = binary.AppendUvarint(b, uint64(r.off-end))
-		b = binary.AppendUvarint(b, uint64(r.len))
+		w.Uint(uint64(r.sub))
+		w.Uint(uint64(r.off - end))
+		w.Uint(uint64(r.len))
 		end = r.off + int64(r.len) + 1
 		if id, ok := s.idS[int32(i)]; ok {
-			b = append(b, 1)
-			str(id)
+			w.Uint(1)
+			w.String(id)
 		} else {
-			b = append(b, 0)
-			b = append(b, r.id[:]...)
+			w.Uint(0)
+			w.Raw(r.id[:])
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.erased)))
+	w.Uint(uint64(len(s.erased)))
 	for _, id := range slices.Sorted(maps.Keys(s.erased)) { // the same store, the same bytes
-		str(id)
-		str(s.erased[id])
+		w.String(id)
+		w.String(s.erased[id])
 	}
-	return b, nil
+	return w.B, nil
 }
 
 // resume reads the state b (see [Options].From) and then the lines of
 // both files after it.
 func (s *Store) resume(b []byte) error {
-	d := stateDecoder{b: b}
-	if v := d.uint(); v != stateVersion {
+	r := binform.NewReader(b, ErrState)
+	if v := r.Uint(); v != stateVersion {
 		return fmt.Errorf("%w: version %d", ErrState, v)
 	}
-	kh, oh := d.head(), d.head()
+	kh, oh := ledger.ReadHead(r), ledger.ReadHead(r)
 	s.reset()
-	n := d.count(16 + 3)
+	n := r.Count(16 + 3)
 	s.subs = make([]subject, 0, n)
 	var end int64
 	for range n {
 		var sub subject
-		copy(sub.sid[:], d.bytes(16))
-		sub.keyOff = end + d.int()
-		sub.keyLen = uint32(d.length())
+		copy(sub.sid[:], r.Raw(16))
+		sub.keyOff = end + offset(r)
+		sub.keyLen = lineLen(r)
 		sub.first, sub.last = -1, -1
 		end = sub.keyOff + int64(sub.keyLen) + 1
 		si := int32(len(s.subs))
 		s.subs = append(s.subs, sub)
-		if k := d.uint(); k != 0 {
+		if k := r.Uint(); k != 0 {
 			if phone.FromKey(k) == "" {
-				d.bad = true
+				r.Fail("bad number")
 			}
 			s.subs[si].phone = k
 			s.byPhone[k] = si
-		} else if p := d.str(); p != "" {
+		} else if p := r.String(); p != "" {
 			s.phoneS[si], s.byPhoneS[p] = p, si
 		}
 	}
 	if end > kh.Size {
-		d.bad = true
+		r.Fail("key lines beyond the keys file's head")
 	}
-	n = d.count(4 + 16)
+	n = r.Count(4 + 16)
 	s.recs = make([]record, 0, n)
 	s.byID = make(map[[16]byte]int32, n)
 	end = 0
 	for range n {
-		si := d.uint()
-		off := end + d.int()
-		ln := d.length()
+		si := r.Uint()
+		off := end + offset(r)
+		ln := lineLen(r)
 		end = off + int64(ln) + 1
 		if si >= uint64(len(s.subs)) {
-			d.bad = true
+			r.Fail("record of no subject")
 		}
-		switch d.byte() {
+		switch r.Uint() {
 		case 0:
 			var id [16]byte
-			copy(id[:], d.bytes(16))
-			if !d.bad {
+			copy(id[:], r.Raw(16))
+			if r.Err() == nil {
 				s.addCanonical(id, int32(si), off, int(ln))
 			}
 		case 1:
-			if id := d.str(); id != "" && !d.bad {
+			if id := r.String(); id != "" && r.Err() == nil {
 				s.addRecord(id, int32(si), off, int(ln))
 			} else {
-				d.bad = true
+				r.Fail("empty record id")
 			}
 		default:
-			d.bad = true
+			r.Fail("bad id form")
 		}
-		if d.bad {
+		if r.Err() != nil {
 			break
 		}
 	}
 	if end > oh.Size {
-		d.bad = true
+		r.Fail("boxes beyond the openings file's head")
 	}
-	for n = d.count(2); n > 0 && !d.bad; n-- {
-		id := d.str()
-		s.erased[id] = d.str()
+	for n = r.Count(2); n > 0 && r.Err() == nil; n-- {
+		id := r.String()
+		s.erased[id] = r.String()
 	}
-	if d.bad || len(d.b) != 0 {
-		return ErrState
+	if r.Err() != nil {
+		return r.Err()
+	}
+	if r.Len() != 0 {
+		return fmt.Errorf("%w: trailing bytes", ErrState)
 	}
 	for _, f := range []struct {
 		name string
@@ -186,90 +182,28 @@ func (s *Store) resume(b []byte) error {
 	return s.read(keys, openings, kh, oh)
 }
 
-// addCanonical is addRecord for an id in binary form.
-func (s *Store) addCanonical(id [16]byte, si int32, off int64, n int) {
-	s.byID[id] = int32(len(s.recs))
-	s.link(record{id: id, off: off, len: uint32(n), sub: si, next: -1})
-}
-
-// stateDecoder reads a state; a read past its end or an integer out of
-// range sets bad (and reads zeros from then on), so decoding never panics.
-type stateDecoder struct {
-	b   []byte
-	bad bool
-}
-
-func (d *stateDecoder) uint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.bad, d.b = true, nil
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// int reads a byte count or offset (at most 2^62).
-func (d *stateDecoder) int() int64 {
-	v := d.uint()
+// offset reads a byte count (at most 2^62).
+func offset(r *binform.Reader) int64 {
+	v := r.Uint()
 	if v > 1<<62 {
-		d.bad = true
+		r.Fail("bad offset")
 		return 0
 	}
 	return int64(v)
 }
 
-// length reads a line's length (at most
-// ledger.MaxLineBytes, so that it fits a uint32).
-func (d *stateDecoder) length() uint64 {
-	v := d.uint()
+// lineLen reads a line's length (at most ledger.MaxLineBytes).
+func lineLen(r *binform.Reader) uint32 {
+	v := r.Uint()
 	if v > ledger.MaxLineBytes {
-		d.bad = true
+		r.Fail("line too long")
 		return 0
 	}
-	return v
+	return uint32(v)
 }
 
-// count reads a number of items of at least min bytes each, refusing one
-// the rest cannot hold (so a forged count allocates nothing).
-func (d *stateDecoder) count(min int) int {
-	v := d.uint()
-	if v > uint64(len(d.b)/min) {
-		d.bad = true
-		return 0
-	}
-	return int(v)
-}
-
-func (d *stateDecoder) byte() byte {
-	if len(d.b) < 1 {
-		d.bad = true
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *stateDecoder) bytes(n int) []byte {
-	if len(d.b) < n {
-		d.bad, d.b = true, nil
-		return make([]byte, n)
-	}
-	v := d.b[:n]
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *stateDecoder) str() string {
-	n := d.uint()
-	if n > uint64(len(d.b)) {
-		d.bad, d.b = true, nil
-		return ""
-	}
-	return string(d.bytes(int(n)))
-}
-
-func (d *stateDecoder) head() ledger.Head {
-	return ledger.Head{Count: d.uint(), Hash: d.str(), Size: d.int()}
+// addCanonical is addRecord for an id in binary form.
+func (s *Store) addCanonical(id [16]byte, si int32, off int64, n int) {
+	s.byID[id] = int32(len(s.recs))
+	s.link(record{id: id, off: off, len: uint32(n), sub: si, next: -1})
 }

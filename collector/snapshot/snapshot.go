@@ -30,8 +30,8 @@
 //	body                         see below
 //	signature                    64 bytes: Ed25519 over "chatconsent/snapshot/v1\n", magic and body
 //
-// The body's integers are unsigned varints, a string is its length then
-// its bytes (as in records' index form):
+// The body is in internal/binform's form (unsigned varints, a string its
+// length then its bytes, a list its length then its items):
 //
 //	head count, head hash (string), head size   the log up to and including the line's "\n" (a [ledger.Head])
 //	last                                        byte offset of that line
@@ -52,7 +52,6 @@ package snapshot
 import (
 	"bytes"
 	"crypto/ed25519"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +59,7 @@ import (
 	"path/filepath"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/binform"
 	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
@@ -106,44 +106,32 @@ func Encode(st *State, priv ed25519.PrivateKey) []byte { return encode(st, priv,
 
 // encode writes form 2, or form 1 (for the tests of its reading).
 func encode(st *State, priv ed25519.PrivateKey, form int) []byte {
-	b := make([]byte, 0, len(magic)+len(st.Index)+len(st.Private)+256+ed25519.SignatureSize)
+	w := &binform.Writer{B: make([]byte, 0, len(magic)+len(st.Index)+len(st.Private)+256+ed25519.SignatureSize)}
 	if form == 1 {
-		b = append(b, magic1...)
+		w.Raw([]byte(magic1))
 	} else {
-		b = append(b, magic...)
+		w.Raw([]byte(magic))
 	}
-	str := func(s string) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
-	}
-	head := func(h ledger.Head) {
-		b = binary.AppendUvarint(b, h.Count)
-		str(h.Hash)
-		b = binary.AppendUvarint(b, uint64(h.Size))
-	}
-	head(st.Head)
-	b = binary.AppendUvarint(b, uint64(st.Last))
-	b = binary.AppendUvarint(b, st.V1)
-	b = binary.AppendUvarint(b, st.V2)
+	ledger.AppendHead(w, st.Head)
+	w.Uint(uint64(st.Last))
+	w.Uint(st.V1)
+	w.Uint(st.V2)
 	if st.Backlog != nil {
-		b = append(b, 1)
-		head(*st.Backlog)
+		w.Uint(1)
+		ledger.AppendHead(w, *st.Backlog)
 	} else {
-		b = append(b, 0)
+		w.Uint(0)
 	}
-	b = binary.AppendUvarint(b, uint64(len(st.Erasures)))
+	w.Uint(uint64(len(st.Erasures)))
 	for _, e := range st.Erasures {
-		str(e.ID)
-		b = binary.AppendUvarint(b, uint64(len(e.Erased)))
-		for _, id := range e.Erased {
-			str(id)
-		}
+		w.String(e.ID)
+		w.Strings(e.Erased)
 	}
-	str(string(st.Index))
+	w.String(string(st.Index))
 	if form != 1 {
-		str(string(st.Private))
+		w.String(string(st.Private))
 	}
-	return append(b, ed25519.Sign(priv, signed(b))...)
+	return append(w.B, ed25519.Sign(priv, signed(w.B))...)
 }
 
 func signed(b []byte) []byte { return append([]byte(domain), b...) }
@@ -166,83 +154,31 @@ func Decode(b []byte, pub ed25519.PublicKey) (*State, error) {
 	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, signed(body), sig) {
 		return nil, ErrBadSignature
 	}
-	r := body[len(magic):]
-	bad := false
-	uint := func() uint64 {
-		v, n := binary.Uvarint(r)
-		if n <= 0 {
-			bad, r = true, nil
-			return 0
-		}
-		r = r[n:]
-		return v
-	}
-	str := func() string {
-		n := uint()
-		if n > uint64(len(r)) {
-			bad, r = true, nil
-			return ""
-		}
-		s := string(r[:n])
-		r = r[n:]
-		return s
-	}
-	head := func() ledger.Head {
-		h := ledger.Head{Count: uint(), Hash: str()}
-		size := uint()
-		if size > 1<<62 {
-			bad = true
-		}
-		h.Size = int64(size)
-		return h
-	}
-	st := &State{Head: head()}
-	last := uint()
-	st.V1, st.V2 = uint(), uint()
+	r := binform.NewReader(body[len(magic):], ErrFormat)
+	st := &State{Head: ledger.ReadHead(r)}
+	last := r.Uint()
+	st.V1, st.V2 = r.Uint(), r.Uint()
 	if st.Head.Count == 0 || last >= uint64(st.Head.Size) {
-		bad = true
+		r.Fail("bad head")
 	}
 	st.Last = int64(last)
-	switch flag := uint(); flag {
+	switch flag := r.Uint(); flag {
 	case 0:
 	case 1:
-		h := head()
+		h := ledger.ReadHead(r)
 		st.Backlog = &h
 	default:
-		bad = true
+		r.Fail("bad backlog flag")
 	}
-	n := uint()
-	if n > uint64(len(r)) {
-		bad, n = true, 0
-	}
-	for ; n > 0 && !bad; n-- {
-		e := Erasure{ID: str()}
-		k := uint()
-		if k > uint64(len(r)) {
-			bad = true
-			break
-		}
-		for ; k > 0 && !bad; k-- {
-			e.Erased = append(e.Erased, str())
-		}
-		st.Erasures = append(st.Erasures, e)
+	for n := r.Count(2); n > 0 && r.Err() == nil; n-- {
+		st.Erasures = append(st.Erasures, Erasure{ID: r.String(), Erased: r.Strings()})
 	}
 	// The two big parts are not copied: they point into b.
-	raw := func() []byte {
-		n := uint()
-		if n > uint64(len(r)) {
-			bad, r = true, nil
-			return nil
-		}
-		v := r[:n:n]
-		r = r[n:]
-		return v
-	}
-	st.Index = raw()
+	st.Index = r.Bytes()
 	if form == 2 {
-		st.Private = raw()
+		st.Private = r.Bytes()
 	}
-	if bad || len(r) != 0 {
+	if r.Err() != nil || r.Len() != 0 {
 		return nil, ErrFormat
 	}
 	return st, nil

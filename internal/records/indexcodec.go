@@ -1,7 +1,6 @@
 package records
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/binform"
 )
 
 // This file is the binary form of an [Index], for the collector's
@@ -18,9 +18,9 @@ import (
 //
 // # Format (version 1)
 //
-// Integers are unsigned varints (encoding/binary's Uvarint), a string is
-// its length then its bytes, a list its length then its items, an id its
-// 16 bytes (a canonical record id, 32 lower-case hex digits). In order:
+// In internal/binform's form (unsigned varints, a string its length then
+// its bytes, a list its length then its items), an id its 16 bytes (a
+// canonical record id, 32 lower-case hex digits). In order:
 //
 //	1                                  the format version
 //	purposes     list of string        configured purpose ids, in order
@@ -52,45 +52,46 @@ var errIndexFormat = errors.New("not an index snapshot")
 
 // AppendBinary appends x's binary form (see the format above) to b.
 func (x *Index) AppendBinary(b []byte) ([]byte, error) {
-	w := &ienc{b: b}
-	w.uint(indexFormat)
-	w.strings(x.purposes)
-	w.strings(x.pids)
-	w.strings(slices.Sorted(maps.Keys(x.invites)))
+	w := &binform.Writer{B: b}
+	w.Uint(indexFormat)
+	w.Strings(x.purposes)
+	w.Strings(x.pids)
+	w.Strings(slices.Sorted(maps.Keys(x.invites)))
 	used := slices.Sorted(maps.Keys(x.used))
-	w.uint(uint64(len(used)))
+	w.Uint(uint64(len(used)))
 	for _, k := range used {
-		w.string(k)
-		w.string(x.used[k])
+		w.String(k)
+		w.String(x.used[k])
 	}
 	refs := slices.SortedFunc(maps.Keys(x.refs), cmpID)
-	w.uint(uint64(len(refs)))
+	w.Uint(uint64(len(refs)))
 	for _, k := range refs {
 		v := x.refs[k]
-		w.b = append(append(w.b, k[:]...), v[:]...)
+		w.Raw(k[:])
+		w.Raw(v[:])
 	}
-	w.uint(uint64(len(x.shapes)))
+	w.Uint(uint64(len(x.shapes)))
 	for _, sh := range x.shapes {
-		w.string(sh.version)
-		w.string(sh.lang)
-		w.strings(sh.purposes)
+		w.String(sh.version)
+		w.String(sh.lang)
+		w.Strings(sh.purposes)
 	}
 	ids := slices.SortedFunc(maps.Keys(x.compact), cmpID)
 	n := 0
 	for _, k := range ids {
 		n += len(x.compact[k].subject)
 	}
-	w.uint(uint64(n))
+	w.Uint(uint64(n))
 	for _, k := range ids {
-		w.b = append(w.b, x.compact[k].subject...)
+		w.B = append(w.B, x.compact[k].subject...)
 	}
-	w.uint(uint64(len(ids)))
+	w.Uint(uint64(len(ids)))
 	for _, k := range ids {
 		c := x.compact[k]
-		w.b = append(w.b, k[:]...)
-		w.b = binary.AppendVarint(w.b, c.sec)
-		w.uint(uint64(uint32(c.nsec)))
-		w.uint(uint64(uint32(c.shape)))
+		w.Raw(k[:])
+		w.Varint(c.sec)
+		w.Uint(uint64(uint32(c.nsec)))
+		w.Uint(uint64(uint32(c.shape)))
 		var f uint64
 		if c.granted {
 			f |= 1
@@ -98,39 +99,39 @@ func (x *Index) AppendBinary(b []byte) ([]byte, error) {
 		if c.hasSubj {
 			f |= 2
 		}
-		w.uint(f)
-		w.uint(uint64(c.nameLen))
-		w.uint(uint64(c.emailLen))
-		w.uint(uint64(len(c.subject)) - uint64(c.nameLen) - uint64(c.emailLen))
+		w.Uint(f)
+		w.Uint(uint64(c.nameLen))
+		w.Uint(uint64(c.emailLen))
+		w.Uint(uint64(len(c.subject)) - uint64(c.nameLen) - uint64(c.emailLen))
 	}
 	dids := slices.Sorted(maps.Keys(x.decisions))
-	w.uint(uint64(len(dids)))
+	w.Uint(uint64(len(dids)))
 	for _, id := range dids {
 		j, err := json.Marshal(x.decisions[id])
 		if err != nil {
 			return nil, fmt.Errorf("index: decision %q: %w", id, err)
 		}
-		w.string(string(j))
+		w.String(string(j))
 	}
 	gk := slices.Sorted(maps.Keys(x.granted))
-	w.uint(uint64(len(gk)))
+	w.Uint(uint64(len(gk)))
 	for _, k := range gk {
-		w.uint(k)
-		w.uint(x.granted[k])
+		w.Uint(k)
+		w.Uint(x.granted[k])
 	}
 	gs := slices.Sorted(maps.Keys(x.grantedS))
-	w.uint(uint64(len(gs)))
+	w.Uint(uint64(len(gs)))
 	for _, k := range gs {
-		w.string(k)
-		w.uint(*x.grantedS[k])
+		w.String(k)
+		w.Uint(*x.grantedS[k])
 	}
 	wk := slices.Sorted(maps.Keys(x.wide))
-	w.uint(uint64(len(wk)))
+	w.Uint(uint64(len(wk)))
 	for _, k := range wk {
-		w.string(k)
-		w.strings(x.wide[k])
+		w.String(k)
+		w.Strings(x.wide[k])
 	}
-	return w.b, nil
+	return w.B, nil
 }
 
 func cmpID(a, b [16]byte) int { return slices.Compare(a[:], b[:]) }
@@ -140,41 +141,41 @@ func cmpID(a, b [16]byte) int { return slices.Compare(a[:], b[:]) }
 // (a shape or purpose bit out of range, lengths beyond the data), are an
 // error, never a panic; the caller then folds the log instead.
 func DecodeIndex(b []byte) (*Index, error) {
-	r := &idec{b: b}
-	if v := r.uint(); v != indexFormat && r.err == nil {
+	r := binform.NewReader(b, errIndexFormat)
+	if v := r.Uint(); v != indexFormat && r.Err() == nil {
 		return nil, fmt.Errorf("%w: format %d", errIndexFormat, v)
 	}
-	x := NewIndex(r.strings())
-	pids := r.strings()
-	if r.err == nil {
+	x := NewIndex(r.Strings())
+	pids := r.Strings()
+	if r.Err() == nil {
 		if !slices.Equal(pids[:min(len(pids), len(x.pids))], x.pids) || len(pids) < len(x.pids) {
-			r.fail("purpose bits do not start with the configured purposes")
+			r.Fail("purpose bits do not start with the configured purposes")
 		}
 		for _, id := range pids[len(x.pids):] {
 			if _, dup := x.pidIndex[id]; dup {
-				r.fail("purpose listed twice")
+				r.Fail("purpose listed twice")
 				break
 			}
 			x.pid(id)
 		}
 	}
-	for _, id := range r.strings() {
+	for _, id := range r.Strings() {
 		x.invites[id] = true
 	}
-	for n := r.count(2); n > 0; n-- {
-		k := r.string()
-		x.used[k] = r.string()
+	for n := r.Count(2); n > 0; n-- {
+		k := r.String()
+		x.used[k] = r.String()
 	}
-	if n := r.count(32); n > 0 {
+	if n := r.Count(32); n > 0 {
 		x.refs = make(map[[16]byte][16]byte, n)
 		for ; n > 0; n-- {
-			k, v := r.id(), r.id()
+			k, v := readID(r), readID(r)
 			x.refs[k] = v
 		}
 	}
-	for n := r.count(3); n > 0; n-- {
-		sh := shape{version: x.intern(r.string()), lang: x.intern(r.string())}
-		for _, p := range r.strings() {
+	for n := r.Count(3); n > 0; n-- {
+		sh := shape{version: x.intern(r.String()), lang: x.intern(r.String())}
+		for _, p := range r.Strings() {
 			sh.purposes = append(sh.purposes, x.intern(p))
 		}
 		key := sh.version + "\x00" + sh.lang + "\x00" + joinNUL(sh.purposes)
@@ -184,17 +185,17 @@ func DecodeIndex(b []byte) (*Index, error) {
 		x.shapeIDs[key] = int32(len(x.shapes))
 		x.shapes = append(x.shapes, sh)
 	}
-	subjects := r.string() // one string: each decision's subject is a part of it
+	subjects := r.String() // one string: each decision's subject is a part of it
 	at := 0
-	if n := r.count(16 + 6); n > 0 {
+	if n := r.Count(16 + 6); n > 0 {
 		x.compact = make(map[[16]byte]compactDecision, n)
-		for ; n > 0 && r.err == nil; n-- {
-			k := r.id()
-			c := compactDecision{sec: r.varint()}
-			nsec, sh, f := r.uint(), r.uint(), r.uint()
-			nl, el, pl := r.uint(), r.uint(), r.uint()
+		for ; n > 0 && r.Err() == nil; n-- {
+			k := readID(r)
+			c := compactDecision{sec: r.Varint()}
+			nsec, sh, f := r.Uint(), r.Uint(), r.Uint()
+			nl, el, pl := r.Uint(), r.Uint(), r.Uint()
 			if nsec >= 1e9 || sh >= uint64(len(x.shapes)) || f > 3 || nl > math.MaxUint32 || el > math.MaxUint32 || nl+el+pl > uint64(len(subjects)-at) {
-				r.fail("bad decision")
+				r.Fail("bad decision")
 				break
 			}
 			c.nsec, c.shape, c.granted, c.hasSubj = int32(nsec), int32(sh), f&1 != 0, f&2 != 0
@@ -202,40 +203,40 @@ func DecodeIndex(b []byte) (*Index, error) {
 			end := at + int(nl+el+pl)
 			c.subject, at = subjects[at:end], end
 			if _, dup := x.compact[k]; dup {
-				r.fail("decision listed twice")
+				r.Fail("decision listed twice")
 			}
 			x.compact[k] = c
 		}
 	}
-	if r.err == nil && at != len(subjects) {
-		r.fail("subjects left over")
+	if r.Err() == nil && at != len(subjects) {
+		r.Fail("subjects left over")
 	}
-	for n := r.count(1); n > 0 && r.err == nil; n-- {
+	for n := r.Count(1); n > 0 && r.Err() == nil; n-- {
 		var d ledger.Record
-		if err := json.Unmarshal([]byte(r.string()), &d); err != nil {
-			r.fail("bad decision record")
+		if err := json.Unmarshal([]byte(r.String()), &d); err != nil {
+			r.Fail("bad decision record")
 			break
 		}
 		x.decisions[d.ID] = &d
 	}
-	for n := r.count(2); n > 0; n-- {
-		k := r.uint()
-		x.granted[k] = r.uint()
+	for n := r.Count(2); n > 0; n-- {
+		k := r.Uint()
+		x.granted[k] = r.Uint()
 	}
-	for n := r.count(2); n > 0; n-- {
-		k := r.string()
-		m := r.uint()
+	for n := r.Count(2); n > 0; n-- {
+		k := r.String()
+		m := r.Uint()
 		x.grantedS[k] = &m
 	}
-	for n := r.count(2); n > 0; n-- {
-		k := r.string()
-		x.wide[k] = r.strings()
+	for n := r.Count(2); n > 0; n-- {
+		k := r.String()
+		x.wide[k] = r.Strings()
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.fail("trailing bytes")
+	if r.Err() == nil && r.Len() != 0 {
+		r.Fail("trailing bytes")
 	}
-	if r.err != nil {
-		return nil, r.err
+	if r.Err() != nil {
+		return nil, r.Err()
 	}
 	return x, nil
 }
@@ -251,87 +252,8 @@ func joinNUL(ss []string) string {
 	return string(b)
 }
 
-type ienc struct{ b []byte }
-
-func (w *ienc) uint(v uint64)   { w.b = binary.AppendUvarint(w.b, v) }
-func (w *ienc) string(s string) { w.uint(uint64(len(s))); w.b = append(w.b, s...) }
-func (w *ienc) strings(ss []string) {
-	w.uint(uint64(len(ss)))
-	for _, s := range ss {
-		w.string(s)
-	}
-}
-
-// idec reads the binary form; after the first error every read returns
-// zero values and the error stays.
-type idec struct {
-	b   []byte
-	err error
-}
-
-func (r *idec) fail(what string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: %s", errIndexFormat, what)
-	}
-	r.b = nil
-}
-
-func (r *idec) uint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("bad number")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *idec) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail("bad number")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-// count reads a list's length, each item at least min bytes long.
-func (r *idec) count(min int) int {
-	n := r.uint()
-	if n > uint64(len(r.b)/min) {
-		r.fail("list longer than the data")
-		return 0
-	}
-	return int(n)
-}
-
-func (r *idec) string() string {
-	n := r.uint()
-	if n > uint64(len(r.b)) {
-		r.fail("string longer than the data")
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
-}
-
-func (r *idec) strings() []string {
-	n := r.count(1)
-	var out []string
-	for ; n > 0 && r.err == nil; n-- {
-		out = append(out, r.string())
-	}
-	return out
-}
-
-func (r *idec) id() (k [16]byte) {
-	if len(r.b) < 16 {
-		r.fail("short id")
-		return k
-	}
-	copy(k[:], r.b)
-	r.b = r.b[16:]
+// readID reads a 16-byte id.
+func readID(r *binform.Reader) (k [16]byte) {
+	copy(k[:], r.Raw(16))
 	return k
 }
