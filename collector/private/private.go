@@ -295,10 +295,7 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 		if err := parseKeyLine(line, &kl); err != nil {
 			return fmt.Errorf("%s:%d: not a key line", KeysFile, n)
 		}
-		sid, _ := canonical(kl.SID)
-		if _, err := aead(kl.Key); err != nil {
-			return fmt.Errorf("%s:%d: %w", KeysFile, n, err)
-		}
+		sid, _ := canonical(kl.SID) // parseKeyLine checked it, and the key's 32 bytes
 		i := int32(len(s.subs))
 		s.subs = append(s.subs, subject{sid: sid, keyOff: off, keyLen: uint32(len(line)), first: -1, last: -1})
 		if s.bySID != nil {
@@ -361,17 +358,14 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 		// Openings without a key are what an erasure cut short by a crash
 		// (or a batch whose key never got durable) left: unreadable, so
 		// finish the job.
+		// Tombstones (no subject id) stay: they say which erasure
+		// destroyed a record's openings.
 		have := s.sidIndex()
 		if err := s.rewrite(OpeningsFile, &s.openings, func(line []byte) bool {
-			var v struct {
-				SID string `json:"sid"`
-			}
-			if json.Unmarshal(line, &v) != nil {
-				return false
-			}
-			sid, ok := canonical(v.SID)
+			id := sidOf(line)
+			sid, ok := canonical(id)
 			_, known := have[sid]
-			return ok && known
+			return id == "" || ok && known
 		}); err != nil {
 			return err
 		}
@@ -391,12 +385,7 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 		for _, sid := range lone {
 			drop[hex.EncodeToString(sid[:])] = true
 		}
-		if err := s.rewrite(KeysFile, &s.keys, func(line []byte) bool {
-			var v struct {
-				SID string `json:"sid"`
-			}
-			return json.Unmarshal(line, &v) == nil && !drop[v.SID]
-		}); err != nil {
+		if err := s.rewrite(KeysFile, &s.keys, func(line []byte) bool { return !drop[sidOf(line)] }); err != nil {
 			return err
 		}
 		s.closeFiles()

@@ -253,3 +253,38 @@ func TestLinesAsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestOrphansKeepTombstones: finishing off openings whose key is gone
+// (a batch whose key never got durable) keeps the tombstones of earlier
+// erasures, so Erased still names the erasure of those records.
+func TestOrphansKeepTombstones(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s, _ := Open(dir, Options{})
+	if err := s.Put([]ledger.Entry{entry(t, id(1), "A", "+491701111111"), entry(t, id(2), "B", "+491702222222")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Erase([]string{id(1)}, id(100)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// An opening line of a subject whose key line never got durable.
+	f, _ := os.OpenFile(filepath.Join(dir, OpeningsFile), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"sid":"` + id(77) + `","id":"` + id(3) + `","nonce":"AAAAAAAAAAAAAAAA","box":"AAAA"}` + "\n")
+	f.Close()
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if e, ok := s.Erased(id(1)); !ok || e != id(100) {
+		t.Errorf("Erased(1) after finishing off an orphan = %q, %v; want %s", e, ok, id(100))
+	}
+	if s.Has(id(3)) || !s.Has(id(2)) {
+		t.Errorf("has the orphan %v, B %v; want false, true", s.Has(id(3)), s.Has(id(2)))
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, OpeningsFile))
+	if bytes.Contains(b, []byte(id(77))) {
+		t.Error("the orphan's line is still there")
+	}
+}
