@@ -171,3 +171,22 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestReleasedForms: snapshots as earlier versions wrote them (testdata,
+// made once from testState) still decode to their state.
+func TestReleasedForms(t *testing.T) {
+	t.Parallel()
+	pub := testKey().Public().(ed25519.PublicKey)
+	form1 := testState()
+	form1.Private = nil
+	for file, want := range map[string]*State{"testdata/form1.snapshot": form1, "testdata/form2.snapshot": testState()} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Decode(b, pub)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: Decode = %+v, %v; want %+v", file, got, err, want)
+		}
+	}
+}
