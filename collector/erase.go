@@ -28,6 +28,8 @@ var (
 
 // Erasure is what [Erase] did.
 type Erasure struct {
+	// Phone is the number erased (E.164), as the private store knew it.
+	Phone string
 	// Record is the signed erasure record appended to the log.
 	Record ledger.Record
 	// Records are the ids of the person's records whose openings were
@@ -77,7 +79,7 @@ func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataD
 	if err != nil {
 		return Erasure{}, fmt.Errorf("erase: append to log: %w", err)
 	}
-	e := Erasure{Record: es[0].Record, entry: es[0]}
+	e := Erasure{Phone: phone, Record: es[0].Record, entry: es[0]}
 	if appended != nil {
 		if err := appended(); err != nil {
 			return e, fmt.Errorf("erase: %w (the erasure is recorded; it is carried out at the next start)", err)
@@ -85,6 +87,96 @@ func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataD
 	}
 	e.Records, e.Files, err = FinishErasure(log, vault, dataDir, &e.Record, crash)
 	return e, err
+}
+
+// eraseAllWith is [eraseWith] for several people at once (retention):
+// one signed erasure record each, appended together (one fsync), then one
+// rewrite of the private store, one redaction pass over the log and one
+// removal of copies for all of them ([finishErasures]). A number the
+// private store holds nothing of is skipped. As with one person, once the
+// records are durable a crash is finished off at the next start.
+func eraseAllWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir string, phones []string, reason, by string, now time.Time, crash func(string) bool, appended func() error) ([]Erasure, error) {
+	if reason == "" {
+		reason = "request"
+	}
+	if !slices.Contains(ledger.ErasureReasons, reason) {
+		return nil, fmt.Errorf("%w %q: want one of %v", ErrBadReason, reason, ledger.ErasureReasons)
+	}
+	if by != "" && !ValidOwnerName(by) {
+		return nil, fmt.Errorf("%w: %q", ErrBadOwner, by)
+	}
+	var recs []ledger.Record
+	var erased []string // their numbers
+	for _, p := range phones {
+		_, ids, err := vault.Subject(p)
+		if errors.Is(err, private.ErrUnknown) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, ledger.Record{Type: ledger.TypeErasure, ID: newID(), Time: now.UTC(), Erased: ids, Reason: reason, By: by})
+		erased = append(erased, p)
+	}
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	es, err := log.Append(ctx, recs...)
+	if err != nil {
+		return nil, fmt.Errorf("erase: append to log: %w", err)
+	}
+	out := make([]Erasure, len(es))
+	for i, e := range es {
+		out[i] = Erasure{Phone: erased[i], Record: e.Record, entry: e}
+	}
+	if appended != nil {
+		if err := appended(); err != nil {
+			return out, fmt.Errorf("erase: %w (the erasures are recorded; they are carried out at the next start)", err)
+		}
+	}
+	return out, finishErasures(log, vault, dataDir, out, crash)
+}
+
+// finishErasures carries out the logged erasures es as [FinishErasure]
+// does one, each part once for all of them, and fills in their Records
+// and Files.
+func finishErasures(log *ledger.Log, vault *private.Store, dataDir string, es []Erasure, crash func(step string) bool) error {
+	orders := make([]private.Erasure, len(es))
+	for i, e := range es {
+		orders[i] = private.Erasure{ID: e.Record.ID, Records: e.Record.Erased}
+	}
+	erased, err := vault.EraseAll(orders)
+	if err != nil {
+		return fmt.Errorf("erase: %w", err)
+	}
+	set := map[string]bool{}
+	var all []string
+	for i := range es {
+		e := &es[i]
+		e.Records = erased[e.Record.ID]
+		for _, id := range append(slices.Clone(e.Record.Erased), e.Records...) {
+			if !set[id] {
+				set[id] = true
+				all = append(all, id)
+			}
+		}
+	}
+	if _, err := log.Redact(set, crash); err != nil {
+		return fmt.Errorf("erase: redact the version-1 lines: %w", err)
+	}
+	files, err := removeCopiesOf(dataDir, all)
+	for i := range es {
+		e := &es[i]
+		for _, id := range e.Record.Erased {
+			e.Files = append(e.Files, files[id]...)
+		}
+		for _, id := range e.Records {
+			if !slices.Contains(e.Record.Erased, id) {
+				e.Files = append(e.Files, files[id]...)
+			}
+		}
+	}
+	return err
 }
 
 // FinishErasure carries out a logged erasure record: it destroys the
@@ -124,29 +216,40 @@ func finishErasure(log *ledger.Log, vault *private.Store, dataDir string, rec *l
 // removeCopies deletes the receipts and mails of records ids from the
 // data folder (DATA/receipts/ID.pdf; DATA/outbox/ID-*.json, resends
 // included, in sent/ and failed/ too, with .err files), then syncs the
-// folders.
+// folders. It returns the paths removed.
 func removeCopies(dataDir string, ids []string) ([]string, error) {
+	byID, err := removeCopiesOf(dataDir, ids)
 	var removed []string
+	for _, id := range ids {
+		removed = append(removed, byID[id]...)
+	}
+	return removed, err
+}
+
+// removeCopiesOf is [removeCopies] returning the paths removed by record
+// id.
+func removeCopiesOf(dataDir string, ids []string) (map[string][]string, error) {
+	removed := map[string][]string{}
 	var errs []error
 	dirs := map[string]bool{}
-	rm := func(path string) {
+	rm := func(id, path string) {
 		err := os.Remove(path)
 		if err == nil {
-			removed = append(removed, path)
+			removed[id] = append(removed[id], path)
 			dirs[filepath.Dir(path)] = true
 		} else if !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
 	for _, id := range ids {
-		rm(filepath.Join(dataDir, config.ReceiptsDir, id+".pdf"))
+		rm(id, filepath.Join(dataDir, config.ReceiptsDir, id+".pdf"))
 		for _, sub := range []string{"", "sent", "failed"} {
 			dir := filepath.Join(dataDir, config.OutboxDir, sub)
 			// ID-owner, ID-subject, and the resends' ID-resendN-ROLE.
 			mails, _ := filepath.Glob(filepath.Join(dir, id+"-*"))
 			for _, m := range mails {
 				if strings.HasSuffix(m, ".json") || strings.HasSuffix(m, ".err") {
-					rm(m)
+					rm(id, m)
 				}
 			}
 		}
@@ -209,17 +312,49 @@ func (s *Server) Erase(ctx context.Context, phone, reason string) (Erasure, erro
 
 // erase is [Server.Erase] naming the owner by ("" for none).
 func (s *Server) erase(ctx context.Context, phone, reason, by string) (Erasure, error) {
-	s.proc.wmu.Lock() // no withdrawal of theirs between the look-up and the erasure
+	var e Erasure
+	err := s.erasing(func() error {
+		var err error
+		e, err = eraseWith(ctx, s.log, s.o.Private, s.o.Paths.Data, phone, reason, by, s.o.Now(), s.redactCrash, s.dropSnapshot)
+		s.foldErasures(e)
+		return err
+	})
+	return e, err
+}
+
+// eraseAll is [Server.Erase] for several people in one pass
+// ([eraseAllWith]); numbers with nothing to erase are skipped.
+func (s *Server) eraseAll(ctx context.Context, phones []string, reason string) ([]Erasure, error) {
+	var es []Erasure
+	err := s.erasing(func() error {
+		var err error
+		es, err = eraseAllWith(ctx, s.log, s.o.Private, s.o.Paths.Data, phones, reason, "", s.o.Now(), s.redactCrash, s.dropSnapshot)
+		s.foldErasures(es...)
+		return err
+	})
+	return es, err
+}
+
+// erasing runs do under the erasure's locks: no withdrawal between the
+// look-up and the erasure, and no snapshot written before the erasure is
+// folded (writeSnapshot), which would hold the person's data again.
+func (s *Server) erasing(do func() error) error {
+	s.proc.wmu.Lock()
 	defer s.proc.wmu.Unlock()
 	if s.o.Private == nil {
-		return Erasure{}, errors.New("erase: this collector has no private store (a version-1 log: run chatconsent migrate)")
+		return errors.New("erase: this collector has no private store (a version-1 log: run chatconsent migrate)")
 	}
-	// Held until the erasure is folded: no snapshot is written in between
-	// (writeSnapshot), which would hold the person's data again.
 	s.eraseMu.Lock()
 	defer s.eraseMu.Unlock()
-	e, err := eraseWith(ctx, s.log, s.o.Private, s.o.Paths.Data, phone, reason, by, s.o.Now(), s.redactCrash, s.dropSnapshot)
-	if e.Record.ID != "" {
+	return do()
+}
+
+// foldErasures folds the appended erasures into the index and logs each.
+func (s *Server) foldErasures(es ...Erasure) {
+	for _, e := range es {
+		if e.Record.ID == "" {
+			continue
+		}
 		s.proc.mu.Lock()
 		if aerr := s.proc.book.Add(&e.Record, nil); aerr != nil {
 			s.o.Logger.Error("fold erasure", "id", e.Record.ID, "err", aerr)
@@ -228,7 +363,6 @@ func (s *Server) erase(ctx context.Context, phone, reason, by string) (Erasure, 
 		s.proc.mu.Unlock()
 		s.o.Logger.Info("erasure recorded", "id", e.Record.ID, "records", len(e.Records), "files", len(e.Files), "reason", e.Record.Reason)
 	}
-	return e, err
 }
 
 // finishErasure is [FinishErasure] at start for an erasure in the log

@@ -3,10 +3,13 @@ package collector
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,5 +104,72 @@ func TestRetentionApplied(t *testing.T) {
 	}
 	if again, err := h.srv.ApplyRetention(ctx, time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || len(again) != 0 {
 		t.Errorf("again: %v, %v", again, err)
+	}
+}
+
+// TestRetentionAppliedTogether: through the owner socket (chatconsent
+// retention --apply), several people due at once are erased in one pass,
+// each by an erasure record of their own that names only their records,
+// and the grant in force among them is kept.
+func TestRetentionAppliedTogether(t *testing.T) {
+	t.Parallel()
+	var clock atomic.Int64
+	clock.Store(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC).Unix())
+	h := newHarnessOpts(t, nil, func(o *Options) { o.Now = func() time.Time { return time.Unix(clock.Load(), 0).UTC() } })
+	ln, err := ListenOwner(h.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h.srv.OwnerHandler()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	c, err := DialOwner(h.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	if w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de")); w.Code != 201 { // a grant
+		t.Fatalf("post: %d %s", w.Code, w.Body)
+	}
+	numbers := []string{"0171 7654321", "0172 7654321", "0173 7654321"}
+	for _, n := range numbers {
+		if w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de", "decision", "refused", "purpose", nil, "phone", n)); w.Code != 201 {
+			t.Fatalf("post: %d %s", w.Code, w.Body)
+		}
+	}
+	recs := h.records(t)
+	for _, r := range recs {
+		waitFor(t, func() bool { _, err := os.Stat(filepath.Join(h.data, "receipts", r.ID+".pdf")); return err == nil })
+	}
+	ctx := context.Background()
+	if res, err := c.Retention(ctx, OwnerRetention{}); err != nil || len(res.Erased) != 0 {
+		t.Fatalf("before due: %+v, %v", res, err)
+	}
+	clock.Store(time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC).Unix())
+	res, err := c.Retention(ctx, OwnerRetention{})
+	if err != nil || len(res.Erased) != len(numbers) {
+		t.Fatalf("Retention: %+v, %v; want %d erasures", res, err, len(numbers))
+	}
+	logged := h.records(t)[len(recs):]
+	for i, e := range res.Erased {
+		want, number := recs[i+1].ID, "+49"+strings.ReplaceAll(numbers[i][1:], " ", "")
+		if e.Phone != number || !slices.Equal(e.Records, []string{want}) || e.Files != 1 {
+			t.Errorf("erasure %d: %s, records %v, %d files; want %s, only %s, its receipt", i, e.Phone, e.Records, e.Files, number, want)
+		}
+		if r := logged[i]; r.Type != ledger.TypeErasure || r.ID != e.ID || r.Reason != "retention" || !slices.Equal(r.Erased, []string{want}) {
+			t.Errorf("logged erasure %d: %+v", i, r)
+		}
+		if by, ok := h.srv.o.Private.Erased(want); !ok || by != e.ID {
+			t.Errorf("record %s erased by %q (%v), want %s", want, by, ok, e.ID)
+		}
+		if _, err := os.Stat(filepath.Join(h.data, "receipts", want+".pdf")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("receipt of %s survived: %v", want, err)
+		}
+	}
+	if _, err := h.srv.o.Private.Disclosures(recs[0].ID); err != nil {
+		t.Errorf("the grant in force was erased: %v", err)
+	}
+	if again, err := c.Retention(ctx, OwnerRetention{}); err != nil || len(again.Erased) != 0 {
+		t.Errorf("again: %+v, %v", again, err)
 	}
 }

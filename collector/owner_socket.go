@@ -28,6 +28,7 @@ import (
 //	POST /owner/v1/withdraw   an [OwnerWithdrawal] → 201 an [OwnerWithdrawn]  ([Server.RecordWithdrawal])
 //	POST /owner/v1/erase      an [OwnerErasure]    → 201 an [OwnerErased]     ([Server.EraseNumber], GDPR Art. 17)
 //	POST /owner/v1/resend     an [OwnerResend]     → 201 an [OwnerResent]     ([Server.ResendReceipt])
+//	POST /owner/v1/retention  an [OwnerRetention]  → 201 an [OwnerRetained]   ([Server.RetentionNow], GDPR Art. 5(1)(e))
 //
 // A refusal is 4xx {"error": "...", "code": "...", "detail": "...",
 // "in_force": [...]} (detail and in_force for a withdrawal), with the
@@ -93,6 +94,7 @@ func (s *Server) OwnerHandler() http.Handler {
 	mux.Handle("POST /owner/v1/withdraw", ownerRoute(s, "owner withdrawal", s.RecordWithdrawal))
 	mux.Handle("POST /owner/v1/erase", ownerRoute(s, "owner erasure", s.EraseNumber))
 	mux.Handle("POST /owner/v1/resend", ownerRoute(s, "owner receipt resend", s.ResendReceipt))
+	mux.Handle("POST /owner/v1/retention", ownerRoute(s, "owner retention", s.RetentionNow))
 	s.ownerRoutes(mux) // POST /owner/v1/owner (owner_events.go)
 	return mux
 }
@@ -182,6 +184,16 @@ func (c *OwnerClient) Withdraw(ctx context.Context, w OwnerWithdrawal) (*OwnerWi
 func (c *OwnerClient) Erase(ctx context.Context, e OwnerErasure) (*OwnerErased, error) {
 	var res OwnerErased
 	if err := c.call(ctx, "erase", e, &res); err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// Retention asks the collector to erase everyone due now (see
+// [Server.RetentionNow]).
+func (c *OwnerClient) Retention(ctx context.Context, r OwnerRetention) (*OwnerRetained, error) {
+	var res OwnerRetained
+	if err := c.call(ctx, "retention", r, &res); err != nil {
 		return nil, err
 	}
 	return &res, nil

@@ -20,8 +20,14 @@ func (s *Server) RetentionDue(now time.Time) ([]records.Due, error) {
 	return book.Retention(s.o.Config.Retention.ProofYears, now), nil
 }
 
-// ApplyRetention erases everyone due at now (reason "retention") and
-// returns the erasures. A failure stops it; what was erased stays erased.
+// retentionBatch is how many people [Server.ApplyRetention] erases in one
+// pass: one rewrite of the private store each, and decisions wait
+// meanwhile, so a long list is cut into passes of this size.
+const retentionBatch = 1000
+
+// ApplyRetention erases everyone due at now (reason "retention"), up to
+// [retentionBatch] people in one pass, and returns the erasures. A failure
+// stops it; what was erased stays erased.
 func (s *Server) ApplyRetention(ctx context.Context, now time.Time) ([]Erasure, error) {
 	if s.o.Private == nil {
 		return nil, nil
@@ -31,14 +37,46 @@ func (s *Server) ApplyRetention(ctx context.Context, now time.Time) ([]Erasure, 
 		return nil, fmt.Errorf("retention: %w", err)
 	}
 	var done []Erasure
-	for _, d := range due {
-		e, err := s.Erase(ctx, d.Person.Phone, "retention")
+	for len(due) > 0 {
+		n := min(len(due), retentionBatch)
+		phones := make([]string, n)
+		for i, d := range due[:n] {
+			phones[i] = d.Person.Phone
+		}
+		due = due[n:]
+		es, err := s.eraseAll(ctx, phones, "retention")
+		done = append(done, es...)
 		if err != nil {
 			return done, fmt.Errorf("retention: %w", err)
 		}
-		done = append(done, e)
 	}
 	return done, nil
+}
+
+// OwnerRetention asks the collector to apply retention now (POST
+// /owner/v1/retention): everyone due at the collector's clock is erased.
+// It has no fields; the body is {}.
+type OwnerRetention struct{}
+
+// OwnerRetained is what [Server.RetentionNow] did: one erasure per
+// person, the earliest due first.
+type OwnerRetained struct {
+	Erased []OwnerErased `json:"erased"`
+}
+
+// RetentionNow is [Server.ApplyRetention] at the server's clock, for the
+// owner (chatconsent retention --apply). On an error, what was erased
+// before it stays erased and is not in the answer.
+func (s *Server) RetentionNow(ctx context.Context, _ OwnerRetention) (*OwnerRetained, error) {
+	done, err := s.ApplyRetention(ctx, s.o.Now())
+	if err != nil {
+		return nil, err
+	}
+	res := &OwnerRetained{Erased: []OwnerErased{}}
+	for _, e := range done {
+		res.Erased = append(res.Erased, OwnerErased{ID: e.Record.ID, Time: e.Record.Time, Phone: e.Phone, Records: e.Records, Files: len(e.Files)})
+	}
+	return res, nil
 }
 
 // RunRetention applies retention (see [Server.ApplyRetention]) after first

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -55,19 +54,15 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return nil
 	}
-	erased := 0
-	for _, d := range dueNow {
-		req := collector.OwnerErasure{Phone: d.Person.Phone, Reason: "retention"}
-		res, _, err := ownerOp(ctx, "retention", o.cfg, o.paths, stderr, req, (*collector.OwnerClient).Erase, (*collector.Server).EraseNumber)
-		if errors.Is(err, collector.ErrNothingToErase) {
-			continue // erased meanwhile
-		}
-		if err != nil {
-			return fmt.Errorf("retention: erase %s: %w (%d erased before)", d.Person.Phone, err, erased)
-		}
-		erased++
-		fmt.Fprintf(stdout, "erased %s (erasure record %s)\n", res.Phone, res.ID)
+	// One pass in the collector (or here): the private store is rewritten
+	// once for everyone due, not once per person.
+	res, _, err := ownerOp(ctx, "retention", o.cfg, o.paths, stderr, collector.OwnerRetention{}, (*collector.OwnerClient).Retention, (*collector.Server).RetentionNow)
+	if err != nil {
+		return fmt.Errorf("retention: %w (erasures recorded before the error stay; run it again)", err)
 	}
-	fmt.Fprintf(stdout, "%s erased\n", count(uint64(erased), "person", "people"))
+	for _, e := range res.Erased {
+		fmt.Fprintf(stdout, "erased %s (erasure record %s)\n", e.Phone, e.ID)
+	}
+	fmt.Fprintf(stdout, "%s erased\n", count(uint64(len(res.Erased)), "person", "people"))
 	return nil
 }

@@ -993,19 +993,40 @@ func (s *Store) Has(id string) bool {
 // in a store of 500,000 people holds up Put for the time the two files
 // take to rewrite, not for a whole read.
 func (s *Store) Erase(ids []string, erasure string) ([]string, error) {
+	erased, err := s.EraseAll([]Erasure{{ID: erasure, Records: ids}})
+	return erased[erasure], err
+}
+
+// Erasure is one erasure record for [Store.EraseAll]: its id and the
+// record ids it names.
+type Erasure struct {
+	ID      string
+	Records []string
+}
+
+// EraseAll is [Store.Erase] for several erasure records in one rewrite of
+// each file: retention erases everyone due at once, so that a day with a
+// thousand people due rewrites the store once, not a thousand times. A
+// subject named by more than one of them is erased by the first. It
+// returns, by erasure id, the ids of the records erased.
+func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.opts.ReadOnly {
 		return nil, ErrReadOnly
 	}
-	gone := map[string]bool{}
+	gone := map[string]string{} // subject id (hex) → erasure id
 	goneSub := map[int32]bool{}
-	for _, id := range ids {
-		if ri, ok := s.lookup(id); ok {
-			si := s.recs[ri].sub
-			sid := s.subs[si].sid
-			gone[hex.EncodeToString(sid[:])] = true
-			goneSub[si] = true
+	for _, e := range es {
+		for _, id := range e.Records {
+			if ri, ok := s.lookup(id); ok {
+				si := s.recs[ri].sub
+				sid := hex.EncodeToString(s.subs[si].sid[:])
+				if _, dup := gone[sid]; !dup {
+					gone[sid] = e.ID
+				}
+				goneSub[si] = true
+			}
 		}
 	}
 	if len(gone) == 0 {
@@ -1019,13 +1040,14 @@ func (s *Store) Erase(ids []string, erasure string) ([]string, error) {
 		newOff[i] = unseen
 	}
 	j := 0
-	var erased []string
+	erased := map[string][]string{} // erasure id → record ids
 	if err := s.rewriteLines(OpeningsFile, &s.openings, func(line []byte, off, at int64) []byte {
 		for j < len(s.recs) && s.recs[j].off < off {
 			j++
 		}
 		mine := j < len(s.recs) && s.recs[j].off == off
-		if !gone[sidOf(line)] {
+		erasure, theirs := gone[sidOf(line)]
+		if !theirs {
 			if mine {
 				newOff[j] = at
 			}
@@ -1038,7 +1060,7 @@ func (s *Store) Erase(ids []string, erasure string) ([]string, error) {
 		if mine {
 			newOff[j] = -1
 		}
-		erased = append(erased, ol.ID)
+		erased[erasure] = append(erased[erasure], ol.ID)
 		b, _ := json.Marshal(openingLine{ID: ol.ID, Erased: erasure})
 		return b
 	}); err != nil {
@@ -1054,7 +1076,7 @@ func (s *Store) Erase(ids []string, erasure string) ([]string, error) {
 			j++
 		}
 		mine := j < len(s.subs) && s.subs[j].keyOff == off
-		if gone[sidOf(line)] {
+		if _, theirs := gone[sidOf(line)]; theirs {
 			if mine {
 				newKeyOff[j] = -1
 			}
@@ -1079,8 +1101,10 @@ func (s *Store) Erase(ids []string, erasure string) ([]string, error) {
 	idS, phoneS, tombs := s.idS, s.phoneS, s.erased
 	s.reset()
 	s.erased = tombs
-	for _, id := range erased {
-		s.erased[id] = erasure
+	for erasure, ids := range erased {
+		for _, id := range ids {
+			s.erased[id] = erasure
+		}
 	}
 	s.subs = make([]subject, 0, len(subs)-len(goneSub))
 	remap := make([]int32, len(subs))

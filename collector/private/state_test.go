@@ -271,4 +271,20 @@ func TestEraseMemory(t *testing.T) {
 	if e, ok := s.Erased(id(1)); !ok || e != id(100) {
 		t.Errorf("Erased(1) = %q %v", e, ok)
 	}
+	// Two people in one rewrite, each by its own erasure; a third erasure
+	// naming one of them again erases nothing more.
+	got, err := s.EraseAll([]Erasure{{ID: id(102), Records: []string{id(2)}}, {ID: id(103), Records: []string{id(5)}}, {ID: id(104), Records: []string{id(6)}}})
+	want := map[string][]string{id(102): {id(2), id(6)}, id(103): {id(5)}}
+	if err != nil || len(got) != len(want) || !slices.Equal(got[id(102)], want[id(102)]) || !slices.Equal(got[id(103)], want[id(103)]) {
+		t.Fatalf("EraseAll = %v, %v; want %v", got, err, want)
+	}
+	same("after erasing two people at once")
+	for r, e := range map[string]string{id(2): id(102), id(6): id(102), id(5): id(103), id(4): id(100)} {
+		if got, ok := s.Erased(r); !ok || got != e {
+			t.Errorf("Erased(%s) = %q %v, want %s", r, got, ok, e)
+		}
+	}
+	if _, _, err := s.Subject("+491705555555"); !errors.Is(err, ErrUnknown) {
+		t.Errorf("D after EraseAll: %v, want ErrUnknown", err)
+	}
 }
