@@ -3,7 +3,6 @@ package collector
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -116,18 +115,7 @@ func TestRetentionAppliedTogether(t *testing.T) {
 	var clock atomic.Int64
 	clock.Store(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC).Unix())
 	h := newHarnessOpts(t, nil, func(o *Options) { o.Now = func() time.Time { return time.Unix(clock.Load(), 0).UTC() } })
-	ln, err := ListenOwner(h.data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h.srv.OwnerHandler()}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	c, err := DialOwner(h.data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := h.serveOwner(t)
 	if w := h.do("POST", "/v1/consent", ctJSON, h.jsonBody("de")); w.Code != 201 { // a grant
 		t.Fatalf("post: %d %s", w.Code, w.Body)
 	}

@@ -245,3 +245,22 @@ func harnessPaths(cfg *config.Config, data, arch string) config.Paths {
 	p.Archive = arch
 	return p
 }
+
+// serveOwner serves the harness's owner socket (DATA/owner.sock) until the
+// test ends and returns a client of it.
+func (h *harness) serveOwner(t testing.TB) *OwnerClient {
+	t.Helper()
+	ln, err := ListenOwner(h.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: h.srv.OwnerHandler()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	c, err := DialOwner(h.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -38,19 +37,7 @@ func newMailHarness(t *testing.T) (*harness, *OwnerClient) {
 		t.Cleanup(func() { m.Close() })
 		o.Deliver = m
 	})
-	ln, err := ListenOwner(h.data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: h.srv.OwnerHandler()}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	c, err := DialOwner(h.data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return h, c
+	return h, h.serveOwner(t)
 }
 
 // waitingMail reads a mail waiting in the harness's outbox.
