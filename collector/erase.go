@@ -58,43 +58,22 @@ func Erase(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, 
 // called once the erasure record is durable and before anything is
 // destroyed (the collector removes its snapshot there).
 func eraseWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir, phone, reason, by string, now time.Time, crash func(string) bool, appended func() error) (Erasure, error) {
-	if reason == "" {
-		reason = "request"
-	}
-	if !slices.Contains(ledger.ErasureReasons, reason) {
-		return Erasure{}, fmt.Errorf("%w %q: want one of %v", ErrBadReason, reason, ledger.ErasureReasons)
-	}
-	if by != "" && !ValidOwnerName(by) {
-		return Erasure{}, fmt.Errorf("%w: %q", ErrBadOwner, by)
-	}
-	_, ids, err := vault.Subject(phone)
-	if errors.Is(err, private.ErrUnknown) {
-		return Erasure{}, ErrNothingToErase
-	}
-	if err != nil {
+	es, err := eraseAllWith(ctx, log, vault, dataDir, []string{phone}, reason, by, now, crash, appended)
+	if len(es) == 0 {
+		if err == nil {
+			err = ErrNothingToErase
+		}
 		return Erasure{}, err
 	}
-	rec := ledger.Record{Type: ledger.TypeErasure, ID: newID(), Time: now.UTC(), Erased: ids, Reason: reason, By: by}
-	es, err := log.Append(ctx, rec)
-	if err != nil {
-		return Erasure{}, fmt.Errorf("erase: append to log: %w", err)
-	}
-	e := Erasure{Phone: phone, Record: es[0].Record, entry: es[0]}
-	if appended != nil {
-		if err := appended(); err != nil {
-			return e, fmt.Errorf("erase: %w (the erasure is recorded; it is carried out at the next start)", err)
-		}
-	}
-	e.Records, e.Files, err = FinishErasure(log, vault, dataDir, &e.Record, crash)
-	return e, err
+	return es[0], err
 }
 
 // eraseAllWith is [eraseWith] for several people at once (retention):
-// one signed erasure record each, appended together (one fsync), then one
-// rewrite of the private store, one redaction pass over the log and one
-// removal of copies for all of them ([finishErasures]). A number the
-// private store holds nothing of is skipped. As with one person, once the
-// records are durable a crash is finished off at the next start.
+// one signed erasure record each, appended together (one fsync), then
+// [finishErasures] for all of them. A number the private store holds
+// nothing of is skipped. Nothing is changed on an error before the
+// append; once the records are durable, a crash is finished off at the
+// next start.
 func eraseAllWith(ctx context.Context, log *ledger.Log, vault *private.Store, dataDir string, phones []string, reason, by string, now time.Time, crash func(string) bool, appended func() error) ([]Erasure, error) {
 	if reason == "" {
 		reason = "request"
@@ -131,52 +110,10 @@ func eraseAllWith(ctx context.Context, log *ledger.Log, vault *private.Store, da
 	}
 	if appended != nil {
 		if err := appended(); err != nil {
-			return out, fmt.Errorf("erase: %w (the erasures are recorded; they are carried out at the next start)", err)
+			return out, fmt.Errorf("erase: %w (the erasure is recorded; it is carried out at the next start)", err)
 		}
 	}
-	return out, finishErasures(log, vault, dataDir, out, crash)
-}
-
-// finishErasures carries out the logged erasures es as [FinishErasure]
-// does one, each part once for all of them, and fills in their Records
-// and Files.
-func finishErasures(log *ledger.Log, vault *private.Store, dataDir string, es []Erasure, crash func(step string) bool) error {
-	orders := make([]private.Erasure, len(es))
-	for i, e := range es {
-		orders[i] = private.Erasure{ID: e.Record.ID, Records: e.Record.Erased}
-	}
-	erased, err := vault.EraseAll(orders)
-	if err != nil {
-		return fmt.Errorf("erase: %w", err)
-	}
-	set := map[string]bool{}
-	var all []string
-	for i := range es {
-		e := &es[i]
-		e.Records = erased[e.Record.ID]
-		for _, id := range append(slices.Clone(e.Record.Erased), e.Records...) {
-			if !set[id] {
-				set[id] = true
-				all = append(all, id)
-			}
-		}
-	}
-	if _, err := log.Redact(set, crash); err != nil {
-		return fmt.Errorf("erase: redact the version-1 lines: %w", err)
-	}
-	files, err := removeCopiesOf(dataDir, all)
-	for i := range es {
-		e := &es[i]
-		for _, id := range e.Record.Erased {
-			e.Files = append(e.Files, files[id]...)
-		}
-		for _, id := range e.Records {
-			if !slices.Contains(e.Record.Erased, id) {
-				e.Files = append(e.Files, files[id]...)
-			}
-		}
-	}
-	return err
+	return out, finishErasures(log, vault, dataDir, out, crash, true)
 }
 
 // FinishErasure carries out a logged erasure record: it destroys the
@@ -193,42 +130,59 @@ func FinishErasure(log *ledger.Log, vault *private.Store, dataDir string, rec *l
 // finishErasure is [FinishErasure]; with redact false (a log without
 // version-1 lines) the log is not read for lines to redact.
 func finishErasure(log *ledger.Log, vault *private.Store, dataDir string, rec *ledger.Record, crash func(step string) bool, redact bool) (records, files []string, err error) {
-	erased, err := vault.Erase(rec.Erased, rec.ID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("erase: %w", err)
+	es := []Erasure{{Record: *rec}}
+	err = finishErasures(log, vault, dataDir, es, crash, redact)
+	return es[0].Records, es[0].Files, err
+}
+
+// finishErasures carries out the logged erasures es as [FinishErasure]
+// does one, each step once for all of them (one rewrite of the private
+// store, one redaction pass over the log, one removal of copies), and
+// fills in their Records and Files.
+func finishErasures(log *ledger.Log, vault *private.Store, dataDir string, es []Erasure, crash func(step string) bool, redact bool) error {
+	orders := make([]private.Erasure, len(es))
+	for i, e := range es {
+		orders[i] = private.Erasure{ID: e.Record.ID, Records: e.Record.Erased}
 	}
-	ids := append(slices.Clone(rec.Erased), erased...)
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
+	erased, err := vault.EraseAll(orders)
+	if err != nil {
+		return fmt.Errorf("erase: %w", err)
+	}
+	// Each erasure's records: those it names and those of the same people.
+	ids := make([][]string, len(es))
 	set := map[string]bool{}
-	for _, id := range ids {
-		set[id] = true
+	var all []string
+	for i := range es {
+		es[i].Records = erased[es[i].Record.ID]
+		ids[i] = append(slices.Clone(es[i].Record.Erased), es[i].Records...)
+		slices.Sort(ids[i])
+		ids[i] = slices.Compact(ids[i])
+		for _, id := range ids[i] {
+			if !set[id] {
+				set[id] = true
+				all = append(all, id)
+			}
+		}
 	}
 	if redact {
 		if _, err := log.Redact(set, crash); err != nil {
-			return erased, nil, fmt.Errorf("erase: redact the version-1 lines: %w", err)
+			return fmt.Errorf("erase: redact the version-1 lines: %w", err)
 		}
 	}
-	files, err = removeCopies(dataDir, ids)
-	return erased, files, err
+	files, err := removeCopies(dataDir, all)
+	for i, rs := range ids {
+		for _, id := range rs {
+			es[i].Files = append(es[i].Files, files[id]...)
+		}
+	}
+	return err
 }
 
 // removeCopies deletes the receipts and mails of records ids from the
 // data folder (DATA/receipts/ID.pdf; DATA/outbox/ID-*.json, resends
 // included, in sent/ and failed/ too, with .err files), then syncs the
-// folders. It returns the paths removed.
-func removeCopies(dataDir string, ids []string) ([]string, error) {
-	byID, err := removeCopiesOf(dataDir, ids)
-	var removed []string
-	for _, id := range ids {
-		removed = append(removed, byID[id]...)
-	}
-	return removed, err
-}
-
-// removeCopiesOf is [removeCopies] returning the paths removed by record
-// id.
-func removeCopiesOf(dataDir string, ids []string) (map[string][]string, error) {
+// folders. It returns the paths removed, by record id.
+func removeCopies(dataDir string, ids []string) (map[string][]string, error) {
 	removed := map[string][]string{}
 	var errs []error
 	dirs := map[string]bool{}
