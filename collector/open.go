@@ -190,7 +190,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	var rec ledger.Recovery
 	var lo ledger.Options
 	for {
-		r = newReplay(cfg, receipts, vault, snap, snapIndex)
+		r = newReplay(cfg, receipts, vault, snap, snapIndex, startLogger(st))
 		lo = r.options()
 		if st.NoGroupCommit {
 			lo.MaxBatch = 1

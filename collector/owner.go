@@ -220,7 +220,7 @@ func (s *Server) latestDecision(phone string) (string, error) {
 			s.proc.mu.Lock()
 			latest := ""
 			for i := len(ids) - 1; i >= 0 && latest == ""; i-- {
-				if s.proc.book.Decision(ids[i]) != nil {
+				if s.proc.book.HasDecision(ids[i]) {
 					latest = ids[i]
 				}
 			}

@@ -42,6 +42,9 @@ func (s *Server) initProcedure() error {
 	if p.book == nil {
 		p.book = records.NewIndex(s.o.Config.PurposeIDs())
 	}
+	if s.o.Private != nil {
+		p.book.UseOpener(indexOpener{s.o.Private, s.o.Logger})
+	}
 	p.pending, p.opening = map[string]bool{}, map[string]bool{}
 	p.inviteKey = s.o.InviteKey
 	if p.inviteKey == nil {
@@ -142,7 +145,7 @@ func (s *Server) decision(id string) (*ledger.Record, []string) {
 func (s *Server) hasDecision(id string) bool {
 	s.proc.mu.Lock()
 	defer s.proc.mu.Unlock()
-	return s.proc.book.Decision(id) != nil
+	return s.proc.book.HasDecision(id)
 }
 
 // decisionOf returns the decision a withdrawal id refers to, or id itself.

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -226,6 +227,25 @@ func snapshotIndex(st *snapfile.State, purposes []string) (*records.Index, error
 	return idx, nil
 }
 
+// indexOpener is what the collector's index reads the names and e-mail
+// addresses of version-2 decisions from (records.Index.UseOpener): the
+// private store, with a failure logged (the record's id, never its
+// contents).
+type indexOpener struct {
+	vault  *private.Store
+	logger *slog.Logger
+}
+
+func (o indexOpener) Disclosures(id string) ([]string, error) {
+	ds, err := o.vault.Disclosures(id)
+	if err != nil {
+		o.logger.Error("read a decision's name and e-mail address from the private store", "id", id, "err", err)
+	}
+	return ds, err
+}
+
+func (o indexOpener) Erased(id string) (string, bool) { return o.vault.Erased(id) }
+
 // replay is what a start folds from the log's lines it reads (all of
 // them, or those after the snapshot): the index, the receipts' backlog,
 // the erasures to carry out again.
@@ -246,8 +266,9 @@ type replay struct {
 	at           ledger.Head
 }
 
-func newReplay(cfg *config.Config, receipts string, vault *private.Store, snap *snapfile.State, idx *records.Index) *replay {
+func newReplay(cfg *config.Config, receipts string, vault *private.Store, snap *snapfile.State, idx *records.Index, logger *slog.Logger) *replay {
 	r := &replay{vault: vault, snap: snap}
+	defer func() { r.book.UseOpener(indexOpener{vault, logger}) }()
 	if snap == nil {
 		r.book = records.NewIndex(cfg.PurposeIDs())
 		// Only the position of the first record without a receipt is

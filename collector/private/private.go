@@ -58,6 +58,7 @@ package private
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -76,6 +77,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/phone"
+	"github.com/chatconsent/chatconsent/internal/sortedmap"
 )
 
 // Dir is the store's folder inside a data directory.
@@ -109,14 +111,14 @@ type Store struct {
 	rdKeys   *os.File // keys.jsonl, for reading keys
 	subs     []subject
 	recs     []record
-	byID     map[[16]byte]int32 // record id (canonical, see canonical) → recs
-	byIDS    map[string]int32   // other record ids → recs
-	idS      map[int32]string   // recs → their id, where not canonical
-	byPhone  map[uint64]int32   // phone.Key → subs
-	byPhoneS map[string]int32   // numbers that are not E.164 → subs
-	phoneS   map[int32]string   // subs → such a number
-	bySID    map[[16]byte]int32 // subject id → subs; built when needed (sidIndex)
-	erased   map[string]string  // record id → erasure record id
+	byID     *sortedmap.Map[[16]byte, int32] // record id (canonical, see canonical) → recs
+	byIDS    map[string]int32                // other record ids → recs
+	idS      map[int32]string                // recs → their id, where not canonical
+	byPhone  *sortedmap.Map[uint64, int32]   // phone.Key → subs
+	byPhoneS map[string]int32                // numbers that are not E.164 → subs
+	phoneS   map[int32]string                // subs → such a number
+	bySID    map[[16]byte]int32              // subject id → subs; built when needed (sidIndex)
+	erased   map[string]string               // record id → erasure record id
 	// refused says why Options.From was not used (see [Store.StateRefused]).
 	refused error
 	resumed bool // opened from Options.From
@@ -241,8 +243,8 @@ func (s *Store) openFile(name string, from *ledger.Head) (*ledger.FileStore, err
 
 func (s *Store) reset() {
 	s.subs, s.recs = nil, nil
-	s.byID, s.byIDS, s.idS = map[[16]byte]int32{}, map[string]int32{}, map[int32]string{}
-	s.byPhone, s.byPhoneS, s.phoneS = map[uint64]int32{}, map[string]int32{}, map[int32]string{}
+	s.byID, s.byIDS, s.idS = sortedmap.New[[16]byte, int32](cmpID), map[string]int32{}, map[int32]string{}
+	s.byPhone, s.byPhoneS, s.phoneS = sortedmap.New[uint64, int32](cmp.Compare[uint64]), map[string]int32{}, map[int32]string{}
 	s.bySID, s.erased = nil, map[string]string{}
 }
 
@@ -410,7 +412,7 @@ func (s *Store) sidIndex() map[[16]byte]int32 {
 func (s *Store) setPhone(si int32, p string) {
 	if k, ok := phone.Key(p); ok {
 		s.subs[si].phone = k
-		s.byPhone[k] = si
+		s.byPhone.Set(k, si)
 		return
 	}
 	p = strings.Clone(p)
@@ -421,8 +423,7 @@ func (s *Store) setPhone(si int32, p string) {
 // subjectOf returns the subject with number p.
 func (s *Store) subjectOf(p string) (int32, bool) {
 	if k, ok := phone.Key(p); ok {
-		si, ok := s.byPhone[k]
-		return si, ok
+		return s.byPhone.Get(k)
 	}
 	si, ok := s.byPhoneS[p]
 	return si, ok
@@ -443,7 +444,7 @@ func (s *Store) addRecord(id string, si int32, off int64, n int) {
 	r := record{off: off, len: uint32(n), sub: si, next: -1}
 	if b, ok := canonical(id); ok {
 		r.id = b
-		s.byID[b] = ri
+		s.byID.Set(b, ri)
 	} else {
 		id = strings.Clone(id)
 		s.idS[ri] = id
@@ -468,8 +469,7 @@ func (s *Store) link(r record) {
 // lookup returns the record with id.
 func (s *Store) lookup(id string) (int32, bool) {
 	if b, ok := canonical(id); ok {
-		ri, ok := s.byID[b]
-		return ri, ok
+		return s.byID.Get(b)
 	}
 	ri, ok := s.byIDS[id]
 	return ri, ok
@@ -1099,6 +1099,7 @@ func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 	// The store without the erased subjects and records, the others moved.
 	subs, recs := s.subs, s.recs
 	idS, phoneS, tombs := s.idS, s.phoneS, s.erased
+	byID, byPhone := s.byID, s.byPhone
 	s.reset()
 	s.erased = tombs
 	for erasure, ids := range erased {
@@ -1119,25 +1120,44 @@ func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 		s.subs = append(s.subs, sub)
 		if p, ok := phoneS[int32(i)]; ok {
 			s.setPhone(remap[i], p)
-		} else if sub.phone != 0 {
-			s.byPhone[sub.phone] = remap[i]
 		}
 	}
 	s.recs = make([]record, 0, len(recs))
+	remapRec := make([]int32, len(recs))
 	for i, r := range recs {
+		remapRec[i] = -1
 		si := remap[r.sub]
 		if si < 0 || newOff[i] < 0 {
 			continue
 		}
-		id, ok := idS[int32(i)]
-		if !ok {
-			s.addCanonical(r.id, si, newOff[i], int(r.len))
-		} else {
+		remapRec[i] = int32(len(s.recs))
+		if id, ok := idS[int32(i)]; ok {
 			s.addRecord(id, si, newOff[i], int(r.len))
+		} else {
+			s.link(record{id: r.id, off: newOff[i], len: r.len, sub: si, next: -1})
 		}
+	}
+	// The sorted maps keep their order: only the kept entries, renumbered
+	// (no sort, no insertion one by one).
+	if err := errors.Join(s.byID.Load(renumbered(byID, remapRec)), s.byPhone.Load(renumbered(byPhone, remap))); err != nil {
+		return nil, s.reload(err) // cannot be: the keys were in order
 	}
 	return erased, nil
 }
+
+// renumbered returns m's keys and values in key order, each value v
+// replaced by to[v], without those where that is negative.
+func renumbered[K comparable](m *sortedmap.Map[K, int32], to []int32) ([]K, []int32) {
+	keys, vals := make([]K, 0, m.Len()), make([]int32, 0, m.Len())
+	for k, v := range m.All() {
+		if to[v] >= 0 {
+			keys, vals = append(keys, k), append(vals, to[v])
+		}
+	}
+	return keys, vals
+}
+
+func cmpID(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) }
 
 // sidOf returns the subject id of a key or opening line ("" for a
 // tombstone or a line that is not one), without decoding the rest.

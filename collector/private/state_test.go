@@ -49,6 +49,10 @@ func TestStateResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	state1, err := s.appendState(nil, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Put([]ledger.Entry{entry(t, id(3), "C", "+491704444444"), entry(t, id(4), "A", "+491701111111")}); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +66,19 @@ func TestStateResume(t *testing.T) {
 	}
 	want := view(t, whole, phones, ids)
 	whole.Close()
+	// A state of version 1 (before 2 Dec 2026: no order of the sorted
+	// maps) is still read.
+	v1, err := Open(dir, Options{From: state1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v1.Resumed() {
+		t.Fatalf("version-1 state refused: %v", v1.StateRefused())
+	}
+	if got := view(t, v1, phones, ids); got != want {
+		t.Errorf("from the version-1 state:\n%s\nwhole:\n%s", got, want)
+	}
+	v1.Close()
 	from, err := Open(dir, Options{From: state})
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +257,7 @@ func TestEraseMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer whole.Close()
-		w := Store{subs: whole.subs, recs: whole.recs, idS: whole.idS, phoneS: whole.phoneS, erased: whole.erased, keys: s.keys, openings: s.openings}
+		w := Store{subs: whole.subs, recs: whole.recs, idS: whole.idS, phoneS: whole.phoneS, erased: whole.erased, byID: whole.byID, byPhone: whole.byPhone, keys: s.keys, openings: s.openings}
 		disk, _ := w.AppendBinary(nil)
 		if !slices.Equal(mem, disk) {
 			t.Errorf("%s: the store's memory differs from a whole read of its files", when)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -88,7 +89,7 @@ func TestMangled(t *testing.T) {
 	}
 	// Well signed but not well formed: trailing bytes in the body.
 	body := append(bytes.Clone(b[:len(b)-ed25519.SignatureSize]), 0)
-	bad := append(body, ed25519.Sign(testKey(), signed(body))...)
+	bad := append(body, ed25519.Sign(testKey(), signed(body, 3))...)
 	if _, err := Decode(bad, pub); !errors.Is(err, ErrFormat) {
 		t.Fatalf("trailing byte: %v, want ErrFormat", err)
 	}
@@ -156,7 +157,7 @@ func FuzzDecode(f *testing.F) {
 		// Signatures make random bytes fail early: re-sign the body so the
 		// fuzzer reaches the body's decoder.
 		if len(b) >= len(magic) && bytes.HasPrefix(b, []byte(magic)) {
-			b = append(bytes.Clone(b), ed25519.Sign(testKey(), signed(b))...)
+			b = append(bytes.Clone(b), ed25519.Sign(testKey(), signed(b, 3))...)
 		}
 		st, err := Decode(b, pub)
 		if err != nil {
@@ -172,14 +173,25 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+var update = flag.Bool("update", false, "write testdata/form3.snapshot (the current form) again")
+
 // TestReleasedForms: snapshots as earlier versions wrote them (testdata,
-// made once from testState) still decode to their state.
+// made once from testState) still decode to their state, and the current
+// form is byte for byte its golden file (-update writes it).
 func TestReleasedForms(t *testing.T) {
-	t.Parallel()
 	pub := testKey().Public().(ed25519.PublicKey)
+	cur := Encode(testState(), testKey())
+	if *update {
+		if err := os.WriteFile("testdata/form3.snapshot", cur, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, err := os.ReadFile("testdata/form3.snapshot"); err != nil || !bytes.Equal(b, cur) {
+		t.Errorf("Encode differs from testdata/form3.snapshot (%v): a new form needs a new magic line and file", err)
+	}
 	form1 := testState()
 	form1.Private = nil
-	for file, want := range map[string]*State{"testdata/form1.snapshot": form1, "testdata/form2.snapshot": testState()} {
+	for file, want := range map[string]*State{"testdata/form1.snapshot": form1, "testdata/form2.snapshot": testState(), "testdata/form3.snapshot": testState()} {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)

@@ -32,3 +32,14 @@ func FromKey(k uint64) string {
 	}
 	return "+" + s[1:]
 }
+
+// IsKey reports whether k is a [Key] of some number (what [FromKey] turns
+// into one), without making the string: a 1 followed by 1 to 15 digits.
+func IsKey(k uint64) bool {
+	for p := uint64(10); p <= 1e15; p *= 10 {
+		if k >= p && k < 2*p {
+			return true
+		}
+	}
+	return false
+}

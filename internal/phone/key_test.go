@@ -50,3 +50,18 @@ func TestFromKeyRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestIsKey: IsKey is FromKey's "not empty", at every edge of its ranges
+// and around them.
+func TestIsKey(t *testing.T) {
+	var ks []uint64
+	for p := uint64(1); p <= 1e17; p *= 10 {
+		ks = append(ks, p-1, p, p+1, 2*p-1, 2*p, 2*p+1)
+	}
+	ks = append(ks, 1491701234567, ^uint64(0))
+	for _, k := range ks {
+		if got, want := IsKey(k), FromKey(k) != ""; got != want {
+			t.Errorf("IsKey(%d) = %v, FromKey says %v", k, got, want)
+		}
+	}
+}

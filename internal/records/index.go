@@ -1,44 +1,62 @@
 package records
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/phone"
+	"github.com/chatconsent/chatconsent/internal/sortedmap"
 )
 
 // Index is the collector's compact fold of the log: only what answering
 // invites and withdrawals needs ([Index.Decision], [Index.Withdrawable],
 // [Index.InviteUsed], [Index.InviteOpened], [Index.WithdrawalRef]): per
-// decision about 100 bytes plus the subject's, per number its granted
-// purposes as a bit set. The collector holds its index for its whole life
-// and every contact is a new number, so these are what its memory grows
-// with. It folds by the same rules as the owner's [Book] (settings, in
-// fold.go). It is not safe for concurrent use.
+// decision 40 bytes (its binary id, time, shape and number, in a
+// [sortedmap.Map]), per number its granted purposes as a bit set (16
+// bytes). A version-2 decision's name and e-mail address are not kept:
+// the private store holds them, and [Index.Decision] reads them through
+// the [Opener] given to [Index.UseOpener]. The collector holds its index
+// for its whole life and every contact is a new number, so these are what
+// its memory grows with (issue 13: memory at 500,000 decisions). It folds
+// by the same rules as the owner's [Book] (settings, in fold.go). It is
+// not safe for concurrent use.
 type Index struct {
 	links
 	purposes  []string
-	compact   map[[16]byte]compactDecision // decisions, by binary id
-	decisions map[string]*ledger.Record    // decisions whose ids are not canonical, kept whole
+	compact   *sortedmap.Map[[16]byte, compactDecision] // decisions, by binary id
+	named     map[[16]byte]namedSubject                 // subjects of compact decisions kept whole (kind subjectNamed)
+	erasures  []string                                  // erased keys (ErasedPrefix + erasure id) of kind subjectErased
+	erasureAt map[string]uint64                         // erased key → its place in erasures
+	decisions map[string]*ledger.Record                 // decisions whose ids are not canonical, kept whole
 	interned  map[string]string
-	shapes    []shape             // of the decisions, shared
-	shapeIDs  map[string]int32    // shape key → index in shapes
-	granted   map[uint64]uint64   // number (see phone.Key) → purposes granted, bit i for pids[i]
-	grantedS  map[string]*uint64  // the same for numbers that are not E.164 (a pointer, so that updates keep the cloned key)
-	wide      map[string][]string // number → granted ids beyond the 64th
-	pids      []string            // configured purpose ids, then others as met
+	shapes    []shape                        // of the decisions, shared
+	shapeIDs  map[string]int32               // shape key → index in shapes
+	granted   *sortedmap.Map[uint64, uint64] // number (see phone.Key) → purposes granted, bit i for pids[i]
+	grantedS  map[string]*uint64             // the same for numbers that are not E.164 (a pointer, so that updates keep the cloned key)
+	wide      map[string][]string            // number → granted ids beyond the 64th
+	pids      []string                       // configured purpose ids, then others as met
 	pidIndex  map[string]int
+	open      Opener
 }
+
+// UseOpener makes x keep only the number of version-2 decisions it folds
+// from now on (records with commitments, ledger.Record.SD, whose personal
+// fields were opened), and read their name and e-mail address from o
+// when asked ([Index.Decision]). A failure to read them leaves them empty
+// in Decision's answer: o is where to report it.
+func (x *Index) UseOpener(o Opener) { x.open = o }
 
 // NewIndex returns an empty index; purposes are the configured purpose
 // ids, in order.
 func NewIndex(purposes []string) *Index {
 	x := &Index{
 		links: newLinks(), purposes: slices.Clone(purposes),
-		compact: map[[16]byte]compactDecision{}, decisions: map[string]*ledger.Record{},
-		granted: map[uint64]uint64{}, grantedS: map[string]*uint64{},
+		compact: sortedmap.New[[16]byte, compactDecision](cmpID), named: map[[16]byte]namedSubject{},
+		erasureAt: map[string]uint64{}, decisions: map[string]*ledger.Record{},
+		granted: sortedmap.New[uint64, uint64](cmp.Compare[uint64]), grantedS: map[string]*uint64{},
 		wide: map[string][]string{}, pidIndex: map[string]int{},
 	}
 	for _, id := range purposes {
@@ -61,8 +79,7 @@ func (x *Index) pid(id string) int {
 // a decision for it.
 func (x *Index) mask(number string) (uint64, bool) {
 	if k, ok := phone.Key(number); ok {
-		m, ok := x.granted[k]
-		return m, ok
+		return x.granted.Get(k)
 	}
 	if p, ok := x.grantedS[number]; ok {
 		return *p, true
@@ -72,7 +89,7 @@ func (x *Index) mask(number string) (uint64, bool) {
 
 func (x *Index) setMask(number string, m uint64) {
 	if k, ok := phone.Key(number); ok {
-		x.granted[k] = m
+		x.granted.Set(k, m)
 		return
 	}
 	if p, ok := x.grantedS[number]; ok {
@@ -84,7 +101,7 @@ func (x *Index) setMask(number string, m uint64) {
 
 func (x *Index) deleteMask(number string) {
 	if k, ok := phone.Key(number); ok {
-		delete(x.granted, k)
+		x.granted.Delete(k)
 	} else {
 		delete(x.grantedS, number)
 	}
@@ -118,20 +135,35 @@ func (x *Index) withGranted(m uint64, phone, id string, on bool) uint64 {
 // A migration record empties the index, as it does a [Book].
 func (x *Index) Add(rec *ledger.Record, _ []byte) error {
 	if rec.Type == ledger.TypeMigration {
+		open := x.open
 		*x = *NewIndex(x.purposes)
+		x.open = open
 		return nil
 	}
 	x.note(rec)
 	switch rec.Type {
 	case ledger.TypeDecision:
 		if k, ok := binaryID(rec.ID); ok {
-			c := compactDecision{sec: rec.Time.Unix(), nsec: int32(rec.Time.Nanosecond()), shape: x.shapeOf(rec),
-				granted: rec.Decision == ledger.Granted}
-			if sub := rec.Subject; sub != nil {
-				c.hasSubj, c.subject = true, sub.Name+sub.Email+sub.Phone
-				c.nameLen, c.emailLen = uint32(len(sub.Name)), uint32(len(sub.Email))
+			c := compactDecision{sec: rec.Time.Unix(), nsec: uint32(rec.Time.Nanosecond()), shape: x.shapeOf(rec)}
+			if rec.Decision == ledger.Granted {
+				c.shape |= grantedBit
 			}
-			x.compact[k] = c
+			delete(x.named, k)
+			if sub := rec.Subject; sub != nil {
+				pk, e164 := phone.Key(sub.Phone)
+				switch {
+				case e164 && x.open != nil && rec.SD != nil:
+					c.setKind(subjectNumber)
+					c.phone = pk
+				case IsErased(sub.Phone):
+					c.setKind(subjectErased)
+					c.phone = x.erasureIndex(sub.Phone)
+				default:
+					c.setKind(subjectNamed)
+					x.named[k] = namedSubject{s: sub.Name + sub.Email + sub.Phone, nameLen: uint32(len(sub.Name)), emailLen: uint32(len(sub.Email))}
+				}
+			}
+			x.compact.Set(k, c)
 		} else { // an id not from this collector: kept whole
 			r := *rec
 			x.decisions[rec.ID] = &r
@@ -140,7 +172,7 @@ func (x *Index) Add(rec *ledger.Record, _ []byte) error {
 		x.erase(rec)
 		return nil
 	}
-	phone, _, sets, err := settings(rec, x.purposes, x.Decision)
+	phone, _, sets, err := settings(rec, x.purposes, x.number)
 	if err != nil || phone == "" || len(sets) == 0 {
 		return err
 	}
@@ -155,6 +187,17 @@ func (x *Index) Add(rec *ledger.Record, _ []byte) error {
 	return nil
 }
 
+// erasureIndex returns key's place in x.erasures, adding it if new.
+func (x *Index) erasureIndex(key string) uint64 {
+	if i, ok := x.erasureAt[key]; ok {
+		return i
+	}
+	key = strings.Clone(key)
+	x.erasures = append(x.erasures, key)
+	x.erasureAt[key] = uint64(len(x.erasures) - 1)
+	return uint64(len(x.erasures) - 1)
+}
+
 // erase folds an erasure: the erased decisions keep their purposes under
 // the key [ErasedPrefix] + the erasure's id instead of the number (so a
 // withdrawal by record id still works), and their name, e-mail and number
@@ -165,13 +208,15 @@ func (x *Index) erase(rec *ledger.Record) {
 		k, ok := binaryID(id)
 		var phone string
 		if ok {
-			c, found := x.compact[k]
-			if !found || !c.hasSubj {
+			c, found := x.compact.Get(k)
+			if !found || c.kind() == subjectNone {
 				continue
 			}
-			phone = c.subject[c.nameLen+c.emailLen:]
-			c.subject, c.nameLen, c.emailLen = key, 0, 0
-			x.compact[k] = c
+			phone = x.phoneOf(k, c)
+			c.setKind(subjectErased)
+			c.phone = x.erasureIndex(key)
+			x.compact.Set(k, c)
+			delete(x.named, k)
 		} else if d := x.decisions[id]; d != nil && d.Subject != nil {
 			phone = d.Subject.Phone
 			d.Subject = &ledger.Subject{Phone: key}
@@ -193,19 +238,74 @@ func (x *Index) erase(rec *ledger.Record) {
 	}
 }
 
-// Decision returns the decision record with id, or nil.
-func (x *Index) Decision(id string) *ledger.Record {
+// phoneOf returns the number (or erased key) of compact decision c with
+// binary id k, or "" if it has no subject.
+func (x *Index) phoneOf(k [16]byte, c compactDecision) string {
+	switch c.kind() {
+	case subjectNumber:
+		return phone.FromKey(c.phone)
+	case subjectErased:
+		return x.erasures[c.phone]
+	case subjectNamed:
+		n := x.named[k]
+		return n.s[n.nameLen+n.emailLen:]
+	}
+	return ""
+}
+
+// number is [Index.Decision] without the name and e-mail address of a
+// version-2 decision (nothing read from the private store): what folding
+// a withdrawal needs.
+func (x *Index) number(id string) *ledger.Record { return x.decision(id, false) }
+
+// HasDecision reports whether x holds the decision with id.
+func (x *Index) HasDecision(id string) bool {
 	if k, ok := binaryID(id); ok {
-		if c, ok := x.compact[k]; ok {
-			sh := x.shapes[c.shape]
-			r := &ledger.Record{Type: ledger.TypeDecision, ID: id, Time: time.Unix(c.sec, int64(c.nsec)).UTC(),
+		if _, ok := x.compact.Get(k); ok {
+			return true
+		}
+	}
+	return x.decisions[id] != nil
+}
+
+// Decision returns the decision record with id, or nil. The record holds
+// what the index keeps: id, time, decision, purposes, language, text
+// version and subject (for a version-2 decision its name and e-mail
+// address read from the index's [Opener]; for an erased one only the
+// number [ErasedPrefix] + erasure id).
+func (x *Index) Decision(id string) *ledger.Record { return x.decision(id, true) }
+
+func (x *Index) decision(id string, names bool) *ledger.Record {
+	if k, ok := binaryID(id); ok {
+		if c, ok := x.compact.Get(k); ok {
+			sh := x.shapes[c.shape&^grantedBit]
+			r := &ledger.Record{Type: ledger.TypeDecision, ID: id, Time: time.Unix(c.sec, int64(c.nsec&nsecMask)).UTC(),
 				Decision: ledger.Refused, Purposes: slices.Clone(sh.purposes), Lang: sh.lang, TextVersion: sh.version}
-			if c.granted {
+			if c.shape&grantedBit != 0 {
 				r.Decision = ledger.Granted
 			}
-			if c.hasSubj {
-				n, m := c.nameLen, c.nameLen+c.emailLen
-				r.Subject = &ledger.Subject{Name: c.subject[:n], Email: c.subject[n:m], Phone: c.subject[m:]}
+			switch c.kind() {
+			case subjectNumber:
+				r.Subject = &ledger.Subject{Phone: phone.FromKey(c.phone)}
+				if names && x.open != nil {
+					if ds, err := x.open.Disclosures(id); err == nil {
+						for _, d := range ds {
+							switch f, err := ledger.ParseDisclosure(d); {
+							case err != nil:
+							case f.Field == ledger.FieldName:
+								r.Subject.Name = f.Value
+							case f.Field == ledger.FieldEmail:
+								r.Subject.Email = f.Value
+							}
+						}
+					}
+				}
+			case subjectErased:
+				r.Subject = &ledger.Subject{Phone: x.erasures[c.phone]}
+			case subjectNamed:
+				n := x.named[k]
+				e := n.nameLen + n.emailLen
+				r.Subject = &ledger.Subject{Name: n.s[:n.nameLen], Email: n.s[n.nameLen:e], Phone: n.s[e:]}
 			}
 			return r
 		}
@@ -219,7 +319,7 @@ func (x *Index) Decision(id string) *ledger.Record {
 
 // Withdrawable is [Book.Withdrawable] for the index.
 func (x *Index) Withdrawable(id string) []string {
-	d := x.Decision(id)
+	d := x.number(id)
 	if d == nil || d.Subject == nil {
 		return nil
 	}
@@ -242,19 +342,39 @@ func (x *Index) Withdrawable(id string) []string {
 
 // compactDecision is what an [Index] keeps of a decision: what a
 // withdrawal needs, and nothing held twice. The collector keeps one per
-// decision for its whole life, so every byte here counts (64 with the
-// key, plus the subject's bytes): the map key is the binary id, the time
-// is two integers, name, e-mail and number are one string, and text
-// version, language and purposes are one shared [shape].
+// decision for its whole life, so every byte here counts (40 with the
+// key): the map key is the binary id, the time is two integers, text
+// version, language and purposes are one shared [shape], and the subject
+// is its number as a [phone.Key] (name and e-mail address are in the
+// private store), or an erasure, or kept whole beside it (Index.named).
 type compactDecision struct {
-	sec      int64
-	nsec     int32
-	shape    int32
-	subject  string // name + e-mail + number
-	nameLen  uint32
-	emailLen uint32
-	granted  bool
-	hasSubj  bool // the record had a subject
+	sec   int64
+	phone uint64 // subjectNumber: phone.Key; subjectErased: index in Index.erasures
+	nsec  uint32 // the nanoseconds (< 2^30), and the subject's kind in the top two bits
+	shape int32  // index in Index.shapes, and grantedBit
+}
+
+// Kinds of a compact decision's subject.
+const (
+	subjectNone   = 0 // the record had none
+	subjectNumber = 1 // an E.164 number; name and e-mail through Index.open
+	subjectNamed  = 2 // kept whole in Index.named
+	subjectErased = 3 // erased: Index.erasures
+)
+
+const (
+	nsecMask   = 1<<30 - 1
+	grantedBit = -1 << 31 // in shape: the decision is a grant
+)
+
+func (c *compactDecision) kind() int { return int(c.nsec >> 30) }
+
+func (c *compactDecision) setKind(k int) { c.nsec = c.nsec&nsecMask | uint32(k)<<30 }
+
+// namedSubject is a subject kept whole: name + e-mail + number.
+type namedSubject struct {
+	s                 string
+	nameLen, emailLen uint32
 }
 
 // shape is what many decisions have in common.

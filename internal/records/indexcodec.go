@@ -10,41 +10,51 @@ import (
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/binform"
+	"github.com/chatconsent/chatconsent/internal/phone"
 )
 
 // This file is the binary form of an [Index], for the collector's
 // snapshot (package collector/snapshot): a start that loads it instead of
 // folding the whole log again.
 //
-// # Format (version 1)
+// # Format (version 2)
 //
 // In internal/binform's form (unsigned varints, a string its length then
 // its bytes, a list its length then its items), an id its 16 bytes (a
 // canonical record id, 32 lower-case hex digits). In order:
 //
-//	1                                  the format version
+//	2                                  the format version
 //	purposes     list of string        configured purpose ids, in order
 //	pids         list of string        purpose ids of the bit sets (pids[i] is bit i)
 //	invites      list of string        invite ids whose opening is logged
 //	used         list of (string, string)   invite id → decision id
 //	refs         list of (id, id)      withdrawal id → decision id
 //	shapes       list of (version string, lang string, purposes list of string)
-//	subjects     string                every decision's name+e-mail+number, one after another
-//	compact      list of (id, sec zigzag varint, nsec, shape, flags, nameLen, emailLen, phoneLen)
+//	named        string                the name+e-mail+number of each decision kept whole (kind 2), one after another
+//	erasures     list of string        erased keys (ErasedPrefix + erasure record id)
+//	compact      list of (id, sec zigzag varint, nsec, shape, flags, subject by kind)
 //	decisions    list of string        JSON of the decisions with non-canonical ids
 //	granted      list of (key, mask)   E.164 number key → granted bits
 //	grantedS     list of (string, mask) other numbers → granted bits
 //	wide         list of (string, list of string) number → granted ids beyond the 64th
 //
-// flags: bit 0 granted, bit 1 has a subject. Each compact decision's
-// subject is the next nameLen+emailLen+phoneLen bytes of subjects. Maps are
-// written in key order, so equal indexes give equal bytes.
+// flags: bit 0 granted, bits 1–2 the subject's kind, which says what
+// follows: 0 no subject, nothing; 1 an E.164 number (name and e-mail
+// address in the private store), its phone.Key; 2 kept whole, nameLen,
+// emailLen, phoneLen (the next bytes of named); 3 erased, its index in
+// erasures. Decisions are in id order, maps in key order, so equal
+// indexes give equal bytes.
 //
-// The form holds the personal data the index holds (names, e-mail
-// addresses, numbers of decisions not erased): the collector keeps it in
-// the private folder, and signs and checks it (package collector/snapshot).
+// Format 1 (until 2 Dec 2026) kept every subject whole; [DecodeIndex]
+// refuses it, and the collector then folds the whole log once (the
+// snapshot is a cache; the next one is in format 2).
+//
+// The form holds the personal data the index holds (numbers of decisions
+// not erased, and the names and e-mail addresses of those kept whole):
+// the collector keeps it in the private folder, and signs and checks it
+// (package collector/snapshot).
 
-const indexFormat = 1
+const indexFormat = 2
 
 // errIndexFormat is wrapped by [DecodeIndex] for bytes that are not an
 // index of this format.
@@ -76,33 +86,37 @@ func (x *Index) AppendBinary(b []byte) ([]byte, error) {
 		w.String(sh.lang)
 		w.Strings(sh.purposes)
 	}
-	ids := slices.SortedFunc(maps.Keys(x.compact), cmpID)
 	n := 0
-	for _, k := range ids {
-		n += len(x.compact[k].subject)
+	for _, sub := range x.named {
+		n += len(sub.s)
 	}
 	w.Uint(uint64(n))
-	for _, k := range ids {
-		w.B = append(w.B, x.compact[k].subject...)
+	for k, c := range x.compact.All() {
+		if c.kind() == subjectNamed {
+			w.B = append(w.B, x.named[k].s...)
+		}
 	}
-	w.Uint(uint64(len(ids)))
-	for _, k := range ids {
-		c := x.compact[k]
+	w.Strings(x.erasures)
+	w.Uint(uint64(x.compact.Len()))
+	for k, c := range x.compact.All() {
 		w.Raw(k[:])
 		w.Varint(c.sec)
-		w.Uint(uint64(uint32(c.nsec)))
-		w.Uint(uint64(uint32(c.shape)))
-		var f uint64
-		if c.granted {
+		w.Uint(uint64(c.nsec & nsecMask))
+		w.Uint(uint64(c.shape &^ grantedBit))
+		f := uint64(c.kind()) << 1
+		if c.shape&grantedBit != 0 {
 			f |= 1
 		}
-		if c.hasSubj {
-			f |= 2
-		}
 		w.Uint(f)
-		w.Uint(uint64(c.nameLen))
-		w.Uint(uint64(c.emailLen))
-		w.Uint(uint64(len(c.subject)) - uint64(c.nameLen) - uint64(c.emailLen))
+		switch c.kind() {
+		case subjectNumber, subjectErased:
+			w.Uint(c.phone)
+		case subjectNamed:
+			sub := x.named[k]
+			w.Uint(uint64(sub.nameLen))
+			w.Uint(uint64(sub.emailLen))
+			w.Uint(uint64(len(sub.s)) - uint64(sub.nameLen) - uint64(sub.emailLen))
+		}
 	}
 	dids := slices.Sorted(maps.Keys(x.decisions))
 	w.Uint(uint64(len(dids)))
@@ -113,11 +127,10 @@ func (x *Index) AppendBinary(b []byte) ([]byte, error) {
 		}
 		w.String(string(j))
 	}
-	gk := slices.Sorted(maps.Keys(x.granted))
-	w.Uint(uint64(len(gk)))
-	for _, k := range gk {
+	w.Uint(uint64(x.granted.Len()))
+	for k, m := range x.granted.All() {
 		w.Uint(k)
-		w.Uint(x.granted[k])
+		w.Uint(m)
 	}
 	gs := slices.Sorted(maps.Keys(x.grantedS))
 	w.Uint(uint64(len(gs)))
@@ -142,7 +155,9 @@ func cmpID(a, b [16]byte) int { return slices.Compare(a[:], b[:]) }
 // error, never a panic; the caller then folds the log instead.
 func DecodeIndex(b []byte) (*Index, error) {
 	r := binform.NewReader(b, errIndexFormat)
-	if v := r.Uint(); v != indexFormat && r.Err() == nil {
+	if v := r.Uint(); v == 1 && r.Err() == nil {
+		return nil, fmt.Errorf("%w: format 1, an older version's (kept every name): the log is folded once instead", errIndexFormat)
+	} else if v != indexFormat && r.Err() == nil {
 		return nil, fmt.Errorf("%w: format %d", errIndexFormat, v)
 	}
 	x := NewIndex(r.Strings())
@@ -185,30 +200,56 @@ func DecodeIndex(b []byte) (*Index, error) {
 		x.shapeIDs[key] = int32(len(x.shapes))
 		x.shapes = append(x.shapes, sh)
 	}
-	subjects := r.String() // one string: each decision's subject is a part of it
+	named := r.String() // one string: each kept-whole subject is a part of it
+	for _, key := range r.Strings() {
+		if _, dup := x.erasureAt[key]; dup || !IsErased(key) {
+			r.Fail("bad erased key")
+			break
+		}
+		x.erasureIndex(key)
+	}
 	at := 0
-	if n := r.Count(16 + 6); n > 0 {
-		x.compact = make(map[[16]byte]compactDecision, n)
+	if n := r.Count(16 + 5); n > 0 && r.Err() == nil {
+		keys, vals := make([][16]byte, 0, n), make([]compactDecision, 0, n)
 		for ; n > 0 && r.Err() == nil; n-- {
 			k := readID(r)
 			c := compactDecision{sec: r.Varint()}
 			nsec, sh, f := r.Uint(), r.Uint(), r.Uint()
-			nl, el, pl := r.Uint(), r.Uint(), r.Uint()
-			if nsec >= 1e9 || sh >= uint64(len(x.shapes)) || f > 3 || nl > math.MaxUint32 || el > math.MaxUint32 || nl+el+pl > uint64(len(subjects)-at) {
+			if nsec >= 1e9 || sh >= uint64(len(x.shapes)) || f > 7 {
 				r.Fail("bad decision")
 				break
 			}
-			c.nsec, c.shape, c.granted, c.hasSubj = int32(nsec), int32(sh), f&1 != 0, f&2 != 0
-			c.nameLen, c.emailLen = uint32(nl), uint32(el)
-			end := at + int(nl+el+pl)
-			c.subject, at = subjects[at:end], end
-			if _, dup := x.compact[k]; dup {
-				r.Fail("decision listed twice")
+			c.nsec, c.shape = uint32(nsec), int32(sh)
+			if f&1 != 0 {
+				c.shape |= grantedBit
 			}
-			x.compact[k] = c
+			c.setKind(int(f >> 1))
+			switch c.kind() {
+			case subjectNumber:
+				if c.phone = r.Uint(); !phone.IsKey(c.phone) {
+					r.Fail("bad number")
+				}
+			case subjectErased:
+				if c.phone = r.Uint(); c.phone >= uint64(len(x.erasures)) {
+					r.Fail("bad erasure")
+				}
+			case subjectNamed:
+				nl, el, pl := r.Uint(), r.Uint(), r.Uint()
+				if nl > math.MaxUint32 || el > math.MaxUint32 || nl+el+pl > uint64(len(named)-at) {
+					r.Fail("bad decision")
+					break
+				}
+				end := at + int(nl+el+pl)
+				x.named[k] = namedSubject{s: named[at:end], nameLen: uint32(nl), emailLen: uint32(el)}
+				at = end
+			}
+			keys, vals = append(keys, k), append(vals, c)
+		}
+		if r.Err() == nil && x.compact.Load(keys, vals) != nil {
+			r.Fail("decisions not in id order")
 		}
 	}
-	if r.Err() == nil && at != len(subjects) {
+	if r.Err() == nil && at != len(named) {
 		r.Fail("subjects left over")
 	}
 	for n := r.Count(1); n > 0 && r.Err() == nil; n-- {
@@ -219,9 +260,14 @@ func DecodeIndex(b []byte) (*Index, error) {
 		}
 		x.decisions[d.ID] = &d
 	}
-	for n := r.Count(2); n > 0; n-- {
-		k := r.Uint()
-		x.granted[k] = r.Uint()
+	if n := r.Count(2); n > 0 && r.Err() == nil {
+		keys, vals := make([]uint64, 0, n), make([]uint64, 0, n)
+		for ; n > 0; n-- {
+			keys, vals = append(keys, r.Uint()), append(vals, r.Uint())
+		}
+		if r.Err() == nil && x.granted.Load(keys, vals) != nil {
+			r.Fail("numbers not in order")
+		}
 	}
 	for n := r.Count(2); n > 0; n-- {
 		k := r.String()
