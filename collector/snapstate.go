@@ -199,31 +199,32 @@ func (s *Server) dropSnapshot() error {
 
 // readSnapshot reads the data folder's snapshot and checks it against
 // the log; it returns nil (and why, for the log) if it cannot be used.
-func readSnapshot(paths config.Paths, pub ed25519.PublicKey) (*snapfile.State, error) {
-	st, err := snapfile.Read(snapshotPath(paths), pub)
+func readSnapshot(paths config.Paths, pub ed25519.PublicKey) (*snapfile.File, error) {
+	f, err := snapfile.Open(snapshotPath(paths), pub)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := snapfile.Check(paths.Log, st); err != nil {
+	if err := snapfile.Check(paths.Log, &f.State); err != nil {
+		f.Close()
 		return nil, err
 	}
-	return st, nil
+	return f, nil
 }
 
-// snapshotIndex decodes the snapshot's index and checks it was folded
-// with the configured purposes.
-func snapshotIndex(st *snapfile.State, purposes []string) (*records.Index, error) {
-	idx, err := records.DecodeIndex(st.Index)
+// snapshotIndex reads the snapshot's index (a stream of the file) and
+// checks it was folded with the configured purposes.
+func snapshotIndex(f *snapfile.File, purposes []string) (*records.Index, error) {
+	sec := f.Index()
+	idx, err := records.ReadIndex(sec, sec.Size())
 	if err != nil {
 		return nil, err
 	}
 	if !slices.Equal(idx.Purposes(), purposes) {
 		return nil, errors.New("the configured purposes changed since it was taken")
 	}
-	st.Index = nil
 	return idx, nil
 }
 

@@ -75,6 +75,7 @@ import (
 	"sync"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/binform"
 	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/sortedmap"
@@ -159,6 +160,10 @@ type Options struct {
 	// rewritten by an erasure, or restored from another backup) is not
 	// used: the files are read whole, and [Store.StateRefused] says why.
 	From []byte
+	// FromStream is From read from a section of a file (the collector's
+	// snapshot) as a stream, without holding it whole; used if From is
+	// nil.
+	FromStream *io.SectionReader
 }
 
 // ErrReadOnly is returned by [Store.Put] and [Store.Erase] on a store
@@ -190,15 +195,21 @@ func Open(dir string, opts Options) (*Store, error) {
 		}
 	}
 	s := &Store{dir: dir, opts: opts}
-	s.opts.From = nil // not kept: at 500,000 people it is tens of MB
-	var err error
+	s.opts.From, s.opts.FromStream = nil, nil // not kept: at 500,000 people it is tens of MB
+	var state *binform.Reader
 	if opts.From != nil {
-		if err = s.resume(opts.From); err != nil {
+		state = binform.NewReader(opts.From, ErrState)
+	} else if opts.FromStream != nil {
+		state = binform.NewStreamReader(opts.FromStream, opts.FromStream.Size(), ErrState)
+	}
+	var err error
+	if state != nil {
+		if err = s.resume(state); err != nil {
 			s.closeFiles()
 			s.refused = err
 		}
 	}
-	if opts.From == nil || err != nil {
+	if state == nil || err != nil {
 		err = s.load()
 	} else {
 		s.resumed = true

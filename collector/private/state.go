@@ -110,10 +110,9 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 	return w.B, nil
 }
 
-// resume reads the state b (see [Options].From) and then the lines of
+// resume reads the state r (see [Options].From) and then the lines of
 // both files after it.
-func (s *Store) resume(b []byte) error {
-	r := binform.NewReader(b, ErrState)
+func (s *Store) resume(r *binform.Reader) error {
 	v := r.Uint()
 	if v != 1 && v != stateVersion {
 		return fmt.Errorf("%w: version %d", ErrState, v)

@@ -1,8 +1,10 @@
 package private
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -79,6 +81,18 @@ func TestStateResume(t *testing.T) {
 		t.Errorf("from the version-1 state:\n%s\nwhole:\n%s", got, want)
 	}
 	v1.Close()
+	// The same state read as a stream of a file's section.
+	stream, err := Open(dir, Options{FromStream: io.NewSectionReader(bytes.NewReader(state), 0, int64(len(state)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stream.Resumed() {
+		t.Fatalf("state as a stream refused: %v", stream.StateRefused())
+	}
+	if got := view(t, stream, phones, ids); got != want {
+		t.Errorf("from the state as a stream:\n%s\nwhole:\n%s", got, want)
+	}
+	stream.Close()
 	from, err := Open(dir, Options{From: state})
 	if err != nil {
 		t.Fatal(err)

@@ -181,6 +181,23 @@ func Decode(b []byte, pub ed25519.PublicKey) (*State, error) {
 		return nil, ErrBadSignature
 	}
 	r := binform.NewReader(body[len(magic):], ErrFormat)
+	st, err := decodeHead(r)
+	if err != nil {
+		return nil, err
+	}
+	// The two big parts are not copied: they point into b.
+	st.Index = r.Bytes()
+	if form >= 2 {
+		st.Private = r.Bytes()
+	}
+	if r.Err() != nil || r.Len() != 0 {
+		return nil, ErrFormat
+	}
+	return st, nil
+}
+
+// decodeHead reads the body's parts before the index.
+func decodeHead(r *binform.Reader) (*State, error) {
 	st := &State{Head: ledger.ReadHead(r)}
 	last := r.Uint()
 	st.V1, st.V2 = r.Uint(), r.Uint()
@@ -199,12 +216,7 @@ func Decode(b []byte, pub ed25519.PublicKey) (*State, error) {
 	for n := r.Count(2); n > 0 && r.Err() == nil; n-- {
 		st.Erasures = append(st.Erasures, Erasure{ID: r.String(), Erased: r.Strings()})
 	}
-	// The two big parts are not copied: they point into b.
-	st.Index = r.Bytes()
-	if form >= 2 {
-		st.Private = r.Bytes()
-	}
-	if r.Err() != nil || r.Len() != 0 {
+	if r.Err() != nil {
 		return nil, ErrFormat
 	}
 	return st, nil
@@ -228,6 +240,114 @@ func Read(path string, pub ed25519.PublicKey) (*State, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return st, nil
+}
+
+// File is a snapshot opened for a start: its signature checked and its
+// small parts read ([File].State, whose Index and Private are nil), its
+// two big parts (the index, the private store's state) left in the file,
+// to be read as streams ([File.Index], [File.Private]), so that a start
+// does not hold the whole file (45 MB at 500,000 decisions) beside what
+// it decodes from it. Close it after.
+type File struct {
+	State
+	f              *os.File
+	index, private *io.SectionReader
+}
+
+// Open opens the snapshot at path and checks its signature with pub
+// (reading it once, with a digest), as [Read] does; a missing file wraps
+// [os.ErrNotExist]. A snapshot of form 1 or 2 is read whole ([Read]).
+func Open(path string, pub ed25519.PublicKey) (*File, error) {
+	fail := func(err error) (*File, error) { return nil, fmt.Errorf("%s: %w", path, err) }
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fail(err)
+	}
+	head := make([]byte, len(magic))
+	if _, err := f.ReadAt(head, 0); err != nil || string(head) != magic {
+		// Not form 3 (or not a snapshot): whole, as before.
+		f.Close()
+		st, err := Read(path, pub)
+		if err != nil {
+			return nil, err
+		}
+		return &File{State: *st, index: bytesSection(st.Index), private: bytesSection(st.Private)}, nil
+	}
+	size := fi.Size()
+	body := size - ed25519.SignatureSize
+	if body < int64(len(magic)) {
+		f.Close()
+		return fail(ErrFormat)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, body)); err != nil {
+		f.Close()
+		return fail(err)
+	}
+	sig := make([]byte, ed25519.SignatureSize)
+	if _, err := f.ReadAt(sig, body); err != nil {
+		f.Close()
+		return fail(err)
+	}
+	if len(pub) != ed25519.PublicKeySize || !ed25519.Verify(pub, append([]byte(domain), h.Sum(nil)...), sig) {
+		f.Close()
+		return fail(ErrBadSignature)
+	}
+	// The parts before the index, then where the index and the private
+	// state are.
+	start := int64(len(magic))
+	r := binform.NewStreamReader(io.NewSectionReader(f, start, body-start), body-start, ErrFormat)
+	st, err := decodeHead(r)
+	var file *File
+	if err == nil {
+		file = &File{State: *st, f: f}
+		n := r.Uint()
+		at := body - int64(r.Len()) // where the index starts
+		if r.Err() != nil || n > uint64(r.Len()) {
+			err = ErrFormat
+		} else {
+			file.index = io.NewSectionReader(f, at, int64(n))
+			at += int64(n)
+			r = binform.NewStreamReader(io.NewSectionReader(f, at, body-at), body-at, ErrFormat)
+			n = r.Uint()
+			at = body - int64(r.Len())
+			if r.Err() != nil || n != uint64(r.Len()) { // nothing after it
+				err = ErrFormat
+			} else {
+				file.private = io.NewSectionReader(f, at, int64(n))
+			}
+		}
+	}
+	if err != nil {
+		f.Close()
+		return fail(err)
+	}
+	return file, nil
+}
+
+func bytesSection(b []byte) *io.SectionReader {
+	return io.NewSectionReader(bytes.NewReader(b), 0, int64(len(b)))
+}
+
+// Index returns the index's binary form as a stream of its bytes
+// (records.ReadIndex).
+func (f *File) Index() *io.SectionReader { return f.index }
+
+// Private returns the private store's state as a stream of its bytes
+// (private.Options.FromStream); empty for a form-1 snapshot.
+func (f *File) Private() *io.SectionReader { return f.private }
+
+// Close closes the file.
+func (f *File) Close() error {
+	if f.f == nil {
+		return nil
+	}
+	return f.f.Close()
 }
 
 // Check reports whether the log file at logPath holds, at st.Last, the

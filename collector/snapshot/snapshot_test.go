@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -200,5 +202,82 @@ func TestReleasedForms(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: Decode = %+v, %v; want %+v", file, got, err, want)
 		}
+	}
+}
+
+// opened reads an opened snapshot back into a State (its sections read
+// whole), for comparing with Decode's.
+func opened(t *testing.T, f *File) *State {
+	t.Helper()
+	st := f.State
+	for _, p := range []struct {
+		sec *io.SectionReader
+		to  *[]byte
+	}{{f.Index(), &st.Index}, {f.Private(), &st.Private}} {
+		b, err := io.ReadAll(p.sec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*p.to = b
+	}
+	return &st
+}
+
+// TestOpen: Open (the start's way: signature by digest, the two big
+// parts as streams) gives what Decode gives, for every released form;
+// and refuses what Decode refuses: every single-byte change and every
+// cut of the current form, and another key.
+func TestOpen(t *testing.T) {
+	t.Parallel()
+	pub := testKey().Public().(ed25519.PublicKey)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "snapshot")
+	for _, file := range []string{"testdata/form1.snapshot", "testdata/form2.snapshot", "testdata/form3.snapshot"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Decode(b, pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Private == nil {
+			want.Private = []byte{} // a form-1 snapshot has none: an empty stream
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := Open(path, pub)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if got := opened(t, f); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: Open gives %+v, Decode %+v", file, got, want)
+		}
+		f.Close()
+	}
+	b := Encode(testState(), testKey())
+	refused := func(what string, m []byte, key ed25519.PublicKey) {
+		t.Helper()
+		if err := os.WriteFile(path, m, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if f, err := Open(path, key); err == nil {
+			f.Close()
+			t.Fatalf("%s: opened", what)
+		}
+	}
+	for i := range b {
+		m := bytes.Clone(b)
+		m[i] ^= 0x80
+		refused(fmt.Sprintf("byte %d changed", i), m, pub)
+	}
+	for n := range len(b) {
+		refused(fmt.Sprintf("cut at %d", n), b[:n], pub)
+	}
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{4}, 32)).Public().(ed25519.PublicKey)
+	refused("another key", b, other)
+	if _, err := Open(filepath.Join(dir, "none"), pub); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v, want ErrNotExist", err)
 	}
 }

@@ -14,6 +14,7 @@ package binform
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 )
 
 // Writer appends the binary form to B.
@@ -42,9 +43,14 @@ func (w *Writer) Strings(ss []string) {
 // Raw appends b as it is (a fixed-length field, such as a 16-byte id).
 func (w *Writer) Raw(b []byte) { w.B = append(w.B, b...) }
 
-// Reader reads the binary form.
+// Reader reads the binary form, from bytes in memory ([NewReader]) or
+// from a stream ([NewStreamReader]: a section of a file, without holding
+// it whole; the collector's snapshot is 45 MB at 500,000 decisions).
 type Reader struct {
-	b    []byte
+	b    []byte // bytes at hand
+	src  io.Reader
+	left int64  // bytes of src not read yet
+	buf  []byte // b's array, for a stream
 	err  error
 	kind error
 }
@@ -53,23 +59,57 @@ type Reader struct {
 // "not a …" sentinel error).
 func NewReader(b []byte, kind error) *Reader { return &Reader{b: b, kind: kind} }
 
+// NewStreamReader returns a Reader of the n bytes src holds (fewer are a
+// failure, "data ends early"; a read error of src fails too), whose
+// failures wrap kind.
+func NewStreamReader(src io.Reader, n int64, kind error) *Reader {
+	return &Reader{src: src, left: n, kind: kind}
+}
+
+// need makes at least n bytes (or all that are left, if fewer) be at hand
+// in r.b; it reports whether n are.
+func (r *Reader) need(n int) bool {
+	if len(r.b) >= n {
+		return true
+	}
+	if r.src == nil || r.left == 0 || r.err != nil {
+		return false
+	}
+	size := max(64<<10, n)
+	if cap(r.buf) < size {
+		r.buf = make([]byte, 0, size)
+	}
+	kept := copy(r.buf[:cap(r.buf)], r.b) // what was at hand goes first
+	want := int64(cap(r.buf) - kept)
+	want = min(want, r.left)
+	got, err := io.ReadFull(r.src, r.buf[kept:kept+int(want)])
+	r.left -= int64(got)
+	r.b = r.buf[:kept+got]
+	if err != nil {
+		r.Fail(fmt.Sprintf("read: %v", err))
+		return false
+	}
+	return len(r.b) >= n
+}
+
 // Fail records that the bytes are not what the format says (what, for the
 // message), if nothing failed before, and stops reading.
 func (r *Reader) Fail(what string) {
 	if r.err == nil {
 		r.err = fmt.Errorf("%w: %s", r.kind, what)
 	}
-	r.b = nil
+	r.b, r.src, r.left = nil, nil, 0
 }
 
 // Err returns the first failure, or nil.
 func (r *Reader) Err() error { return r.err }
 
 // Len returns the number of bytes not read yet.
-func (r *Reader) Len() int { return len(r.b) }
+func (r *Reader) Len() int { return len(r.b) + int(r.left) }
 
 // Uint reads an unsigned varint.
 func (r *Reader) Uint() uint64 {
+	r.need(binary.MaxVarintLen64)
 	v, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.Fail("bad number")
@@ -81,6 +121,7 @@ func (r *Reader) Uint() uint64 {
 
 // Varint reads a signed varint.
 func (r *Reader) Varint() int64 {
+	r.need(binary.MaxVarintLen64)
 	v, n := binary.Varint(r.b)
 	if n <= 0 {
 		r.Fail("bad number")
@@ -94,23 +135,37 @@ func (r *Reader) Varint() int64 {
 // length the rest cannot hold fails, so a forged one allocates nothing.
 func (r *Reader) Count(min int) int {
 	n := r.Uint()
-	if n > uint64(len(r.b)/min) {
+	if n > uint64(r.Len()/min) {
 		r.Fail("list longer than the data")
 		return 0
 	}
 	return int(n)
 }
 
-// Bytes reads a length, then that many bytes, which share the Reader's
-// memory.
+// Bytes reads a length, then that many bytes: for a Reader of bytes they
+// share its memory, for a stream they are a copy.
 func (r *Reader) Bytes() []byte {
 	n := r.Uint()
-	if n > uint64(len(r.b)) {
+	if n > uint64(r.Len()) {
 		r.Fail("string longer than the data")
 		return nil
 	}
-	v := r.b[:n:n]
-	r.b = r.b[n:]
+	if r.src == nil {
+		v := r.b[:n:n]
+		r.b = r.b[n:]
+		return v
+	}
+	v := make([]byte, n)
+	at := copy(v, r.b)
+	r.b = r.b[at:]
+	if at < len(v) { // straight from the stream, not through the buffer
+		got, err := io.ReadFull(r.src, v[at:])
+		r.left -= int64(got)
+		if err != nil {
+			r.Fail(fmt.Sprintf("read: %v", err))
+			return nil
+		}
+	}
 	return v
 }
 
@@ -128,9 +183,10 @@ func (r *Reader) Strings() []string {
 }
 
 // Raw reads n bytes as they are (zeros, and a failure, if fewer are
-// left); they share the Reader's memory.
+// left). They share the Reader's memory; for a stream only until the
+// next read.
 func (r *Reader) Raw(n int) []byte {
-	if len(r.b) < n {
+	if !r.need(n) {
 		r.Fail("data ends early")
 		return make([]byte, n)
 	}

@@ -1,10 +1,22 @@
 package binform
 
 import (
+	"bytes"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"testing/iotest"
 )
+
+// readers are the two ways of reading b: from memory, and as a stream
+// (one byte per Read, the worst a file section can do).
+func readers(b []byte) map[string]*Reader {
+	return map[string]*Reader{
+		"bytes":  NewReader(b, errTest),
+		"stream": NewStreamReader(iotest.OneByteReader(bytes.NewReader(b)), int64(len(b)), errTest),
+	}
+}
 
 var errTest = errors.New("not a test form")
 
@@ -18,8 +30,16 @@ func TestRoundTrip(t *testing.T) {
 	w.Strings([]string{"a", "", "bc"})
 	w.Strings(nil)
 	w.Raw([]byte{1, 2, 3})
+	big := strings.Repeat("x", 200<<10) // beyond a stream's buffer
+	w.String(big)
+	w.Raw([]byte{4, 5})
 	w.String("tail")
-	r := NewReader(w.B, errTest)
+	for name, r := range readers(w.B) {
+		t.Run(name, func(t *testing.T) { roundTrip(t, r, big) })
+	}
+}
+
+func roundTrip(t *testing.T, r *Reader, big string) {
 	if v := r.Uint(); v != 0 {
 		t.Errorf("Uint = %d", v)
 	}
@@ -40,6 +60,12 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if b := r.Raw(3); !slices.Equal(b, []byte{1, 2, 3}) {
 		t.Errorf("Raw = %v", b)
+	}
+	if s := r.String(); s != big {
+		t.Errorf("String of %d bytes: %d bytes back", len(big), len(s))
+	}
+	if b := r.Raw(2); !slices.Equal(b, []byte{4, 5}) {
+		t.Errorf("Raw after a long string = %v", b)
 	}
 	if b := r.Bytes(); string(b) != "tail" || cap(b) != 4 {
 		t.Errorf("Bytes = %q (cap %d)", b, cap(b))
@@ -64,37 +90,52 @@ func TestFailures(t *testing.T) {
 		"raw beyond data":    {[]byte{1}, func(r *Reader) { r.Raw(2) }},
 		"explicit failure":   {[]byte{1}, func(r *Reader) { r.Fail("bad thing") }},
 	} {
-		r := NewReader(tc.b, errTest)
-		tc.read(r)
-		if !errors.Is(r.Err(), errTest) {
-			t.Errorf("%s: Err = %v, want errTest", name, r.Err())
+		for form, r := range readers(tc.b) {
+			tc.read(r)
+			if !errors.Is(r.Err(), errTest) {
+				t.Errorf("%s, %s: Err = %v, want errTest", name, form, r.Err())
+			}
+			first := r.Err()
+			if v := r.Uint(); v != 0 || r.Err() != first || r.Len() != 0 {
+				t.Errorf("%s, %s: after the failure Uint = %d, Err %v, %d left", name, form, v, r.Err(), r.Len())
+			}
 		}
-		first := r.Err()
-		if v := r.Uint(); v != 0 || r.Err() != first || r.Len() != 0 {
-			t.Errorf("%s: after the failure Uint = %d, Err %v, %d left", name, v, r.Err(), r.Len())
-		}
+	}
+	// A stream shorter than it was said to be fails, with the file's error.
+	r := NewStreamReader(bytes.NewReader([]byte{3, 'a'}), 4, errTest)
+	if s := r.String(); s != "" || !errors.Is(r.Err(), errTest) {
+		t.Errorf("short stream: String = %q, Err = %v", s, r.Err())
 	}
 }
 
-// FuzzReader: no bytes make a Reader panic.
+// FuzzReader: no bytes make a Reader panic, and a stream reads exactly
+// what the same bytes in memory read.
 func FuzzReader(f *testing.F) {
 	f.Add([]byte{2, 1, 'a', 0x80})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := NewReader(b, errTest)
-		for r.Err() == nil && r.Len() > 0 {
-			switch r.Uint() % 6 {
+		rs := readers(b)
+		m, s := rs["bytes"], rs["stream"]
+		for m.Err() == nil && m.Len() > 0 {
+			op, sop := m.Uint(), s.Uint()
+			var a, c any
+			switch op % 6 {
 			case 0:
-				r.Varint()
+				a, c = m.Varint(), s.Varint()
 			case 1:
-				_ = r.String()
+				a, c = m.String(), s.String()
 			case 2:
-				r.Strings()
+				a, c = strings.Join(m.Strings(), "\x00"), strings.Join(s.Strings(), "\x00")
 			case 3:
-				r.Raw(int(r.Uint() % 32))
+				n, sn := m.Uint(), s.Uint()
+				a, c = string(m.Raw(int(n%32))), string(s.Raw(int(sn%32)))
 			case 4:
-				r.Count(int(r.Uint()%8) + 1)
+				n, sn := m.Uint(), s.Uint()
+				a, c = m.Count(int(n%8)+1), s.Count(int(sn%8)+1)
 			case 5:
-				r.Bytes()
+				a, c = string(m.Bytes()), string(s.Bytes())
+			}
+			if op != sop || a != c || (m.Err() == nil) != (s.Err() == nil) || m.Len() != s.Len() {
+				t.Fatalf("op %d: memory %v (%v, %d left), stream %v (%v, %d left)", op, a, m.Err(), m.Len(), c, s.Err(), s.Len())
 			}
 		}
 	})

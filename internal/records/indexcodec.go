@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"slices"
@@ -154,7 +155,16 @@ func cmpID(a, b [16]byte) int { return slices.Compare(a[:], b[:]) }
 // (a shape or purpose bit out of range, lengths beyond the data), are an
 // error, never a panic; the caller then folds the log instead.
 func DecodeIndex(b []byte) (*Index, error) {
-	r := binform.NewReader(b, errIndexFormat)
+	return decodeIndex(binform.NewReader(b, errIndexFormat))
+}
+
+// ReadIndex is [DecodeIndex] of the n bytes src holds, read as a stream
+// (the collector's snapshot, without holding the file whole).
+func ReadIndex(src io.Reader, n int64) (*Index, error) {
+	return decodeIndex(binform.NewStreamReader(src, n, errIndexFormat))
+}
+
+func decodeIndex(r *binform.Reader) (*Index, error) {
 	if v := r.Uint(); v == 1 && r.Err() == nil {
 		return nil, fmt.Errorf("%w: format 1, an older version's (kept every name): the log is folded once instead", errIndexFormat)
 	} else if v != indexFormat && r.Err() == nil {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
@@ -89,6 +90,14 @@ func TestIndexBinaryRoundTrip(t *testing.T) {
 			t.Fatalf("seed %d: %v", seed, err)
 		}
 		y.UseOpener(x.open)
+		// Read as a stream (one byte per Read), it is the same index.
+		z, err := ReadIndex(iotest.OneByteReader(bytes.NewReader(b)), int64(len(b)))
+		if err != nil {
+			t.Fatalf("seed %d: ReadIndex: %v", seed, err)
+		}
+		if bz, _ := z.AppendBinary(nil); !bytes.Equal(bz, b) {
+			t.Fatalf("seed %d: ReadIndex gives another index than DecodeIndex", seed)
+		}
 		if x.open != nil && len(x.named) >= x.compact.Len()/2 {
 			t.Fatalf("seed %d: %d of %d sealed decisions kept whole", seed, len(x.named), x.compact.Len())
 		}
