@@ -68,6 +68,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -112,10 +113,10 @@ type Store struct {
 	rdKeys   *os.File // keys.jsonl, for reading keys
 	subs     []subject
 	recs     []record
-	byID     *sortedmap.Map[[16]byte, int32] // record id (canonical, see canonical) → recs
-	byIDS    map[string]int32                // other record ids → recs
+	byID     *sortedmap.Order[[16]byte] // recs with a canonical id (see canonical), by id (recKey)
+	byIDS    map[string]int32           // other record ids → recs
 	idS      map[int32]string                // recs → their id, where not canonical
-	byPhone  *sortedmap.Map[uint64, int32]   // phone.Key → subs
+	byPhone  *sortedmap.Order[uint64]   // subs with a phone.Key, by it (subKey)
 	byPhoneS map[string]int32                // numbers that are not E.164 → subs
 	phoneS   map[int32]string                // subs → such a number
 	bySID    map[[16]byte]int32              // subject id → subs; built when needed (sidIndex)
@@ -254,8 +255,8 @@ func (s *Store) openFile(name string, from *ledger.Head) (*ledger.FileStore, err
 
 func (s *Store) reset() {
 	s.subs, s.recs = nil, nil
-	s.byID, s.byIDS, s.idS = sortedmap.New[[16]byte, int32](cmpID), map[string]int32{}, map[int32]string{}
-	s.byPhone, s.byPhoneS, s.phoneS = sortedmap.New[uint64, int32](cmp.Compare[uint64]), map[string]int32{}, map[int32]string{}
+	s.byID, s.byIDS, s.idS = sortedmap.NewOrder[[16]byte](cmpID), map[string]int32{}, map[int32]string{}
+	s.byPhone, s.byPhoneS, s.phoneS = sortedmap.NewOrder[uint64](cmp.Compare[uint64]), map[string]int32{}, map[int32]string{}
 	s.bySID, s.erased = nil, map[string]string{}
 }
 
@@ -423,7 +424,7 @@ func (s *Store) sidIndex() map[[16]byte]int32 {
 func (s *Store) setPhone(si int32, p string) {
 	if k, ok := phone.Key(p); ok {
 		s.subs[si].phone = k
-		s.byPhone.Set(k, si)
+		s.byPhone.Set(k, si, s.subKey)
 		return
 	}
 	p = strings.Clone(p)
@@ -434,7 +435,7 @@ func (s *Store) setPhone(si int32, p string) {
 // subjectOf returns the subject with number p.
 func (s *Store) subjectOf(p string) (int32, bool) {
 	if k, ok := phone.Key(p); ok {
-		return s.byPhone.Get(k)
+		return s.byPhone.Get(k, s.subKey)
 	}
 	si, ok := s.byPhoneS[p]
 	return si, ok
@@ -453,16 +454,25 @@ func (s *Store) phoneOfSubject(si int32) string {
 func (s *Store) addRecord(id string, si int32, off int64, n int) {
 	ri := int32(len(s.recs))
 	r := record{off: off, len: uint32(n), sub: si, next: -1}
-	if b, ok := canonical(id); ok {
+	b, ok := canonical(id)
+	if ok {
 		r.id = b
-		s.byID.Set(b, ri)
 	} else {
 		id = strings.Clone(id)
 		s.idS[ri] = id
 		s.byIDS[id] = ri
 	}
 	s.link(r)
+	if ok {
+		s.byID.Set(b, ri, s.recKey)
+	}
 }
+
+// recKey is the key of byID: record ri's binary id.
+func (s *Store) recKey(ri int32) [16]byte { return s.recs[ri].id }
+
+// subKey is the key of byPhone: subject si's phone.Key.
+func (s *Store) subKey(si int32) uint64 { return s.subs[si].phone }
 
 // link appends record r to recs and to its subject's list.
 func (s *Store) link(r record) {
@@ -480,7 +490,7 @@ func (s *Store) link(r record) {
 // lookup returns the record with id.
 func (s *Store) lookup(id string) (int32, bool) {
 	if b, ok := canonical(id); ok {
-		return s.byID.Get(b)
+		return s.byID.Get(b, s.recKey)
 	}
 	ri, ok := s.byIDS[id]
 	return ri, ok
@@ -1148,24 +1158,26 @@ func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 			s.link(record{id: r.id, off: newOff[i], len: r.len, sub: si, next: -1})
 		}
 	}
-	// The sorted maps keep their order: only the kept entries, renumbered
-	// (no sort, no insertion one by one).
-	if err := errors.Join(s.byID.Load(renumbered(byID, remapRec)), s.byPhone.Load(renumbered(byPhone, remap))); err != nil {
+	// The orders stay sorted: only the kept entries, renumbered (no sort,
+	// no insertion one by one).
+	oldRec := func(ri int32) [16]byte { return recs[ri].id }
+	oldSub := func(si int32) uint64 { return subs[si].phone }
+	if err := errors.Join(s.byID.Load(renumbered(byID.All(oldRec), remapRec), s.recKey), s.byPhone.Load(renumbered(byPhone.All(oldSub), remap), s.subKey)); err != nil {
 		return nil, s.reload(err) // cannot be: the keys were in order
 	}
 	return erased, nil
 }
 
-// renumbered returns m's keys and values in key order, each value v
-// replaced by to[v], without those where that is negative.
-func renumbered[K comparable](m *sortedmap.Map[K, int32], to []int32) ([]K, []int32) {
-	keys, vals := make([]K, 0, m.Len()), make([]int32, 0, m.Len())
-	for k, v := range m.All() {
-		if to[v] >= 0 {
-			keys, vals = append(keys, k), append(vals, to[v])
+// renumbered returns the positions of an order, each p replaced by to[p],
+// without those where that is negative.
+func renumbered(all iter.Seq[int32], to []int32) []int32 {
+	var out []int32
+	for p := range all {
+		if to[p] >= 0 {
+			out = append(out, to[p])
 		}
 	}
-	return keys, vals
+	return out
 }
 
 func cmpID(a, b [16]byte) int { return bytes.Compare(a[:], b[:]) }

@@ -100,11 +100,11 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 		return w.B, nil
 	}
 	w.Uint(uint64(s.byID.Len()))
-	for _, ri := range s.byID.All() {
+	for ri := range s.byID.All(s.recKey) {
 		w.Uint(uint64(ri))
 	}
 	w.Uint(uint64(s.byPhone.Len()))
-	for _, si := range s.byPhone.All() {
+	for si := range s.byPhone.All(s.subKey) {
 		w.Uint(uint64(si))
 	}
 	return w.B, nil
@@ -138,7 +138,7 @@ func (s *Store) resume(r *binform.Reader) error {
 			}
 			s.subs[si].phone = k
 			if !ordered {
-				s.byPhone.Set(k, si)
+				s.byPhone.Set(k, si, s.subKey)
 			}
 		} else if p := r.String(); p != "" {
 			s.phoneS[si], s.byPhoneS[p] = p, si
@@ -163,10 +163,10 @@ func (s *Store) resume(r *binform.Reader) error {
 			var id [16]byte
 			copy(id[:], r.Raw(16))
 			if r.Err() == nil {
-				if !ordered {
-					s.byID.Set(id, int32(len(s.recs)))
-				}
 				s.link(record{id: id, off: off, len: ln, sub: int32(si), next: -1})
+				if !ordered {
+					s.byID.Set(id, int32(len(s.recs)-1), s.recKey)
+				}
 			}
 		case 1:
 			if id := r.String(); id != "" && r.Err() == nil {
@@ -247,7 +247,7 @@ func (s *Store) readOrders(r *binform.Reader) {
 		r.Fail("record order does not name every record")
 		return
 	}
-	ids, ris := make([][16]byte, 0, canon), make([]int32, 0, canon)
+	ris := make([]int32, 0, canon)
 	for range canon {
 		ri := r.Uint()
 		if ri >= uint64(len(s.recs)) {
@@ -258,9 +258,9 @@ func (s *Store) readOrders(r *binform.Reader) {
 			r.Fail("record order names a record without a canonical id")
 			return
 		}
-		ids, ris = append(ids, s.recs[ri].id), append(ris, int32(ri))
+		ris = append(ris, int32(ri))
 	}
-	if s.byID.Load(ids, ris) != nil { // also: none twice
+	if s.byID.Load(ris, s.recKey) != nil { // also: none twice
 		r.Fail("record order not in id order")
 		return
 	}
@@ -274,16 +274,16 @@ func (s *Store) readOrders(r *binform.Reader) {
 		r.Fail("subject order does not name every subject with a number")
 		return
 	}
-	keys, sis := make([]uint64, 0, numbered), make([]int32, 0, numbered)
+	sis := make([]int32, 0, numbered)
 	for range numbered {
 		si := r.Uint()
 		if si >= uint64(len(s.subs)) || s.subs[si].phone == 0 {
 			r.Fail("subject order names no subject with a number")
 			return
 		}
-		keys, sis = append(keys, s.subs[si].phone), append(sis, int32(si))
+		sis = append(sis, int32(si))
 	}
-	if s.byPhone.Load(keys, sis) != nil {
+	if s.byPhone.Load(sis, s.subKey) != nil {
 		r.Fail("subject order not in number order")
 	}
 }

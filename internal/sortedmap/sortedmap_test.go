@@ -99,3 +99,54 @@ func BenchmarkMemory(b *testing.B) {
 		}
 	})
 }
+
+// TestOrder: an Order of a growing slice finds every item by its key,
+// across merges, and lists them in key order; Load refuses keys out of
+// order.
+func TestOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var items []uint64 // the caller's slice: item i has key items[i]
+	key := func(p int32) uint64 { return items[p] }
+	o := NewOrder[uint64](cmp.Compare[uint64])
+	want := map[uint64]int32{}
+	for range 30000 {
+		k := rng.Uint64N(1 << 40)
+		if _, dup := want[k]; dup {
+			continue
+		}
+		items = append(items, k)
+		o.Set(k, int32(len(items)-1), key)
+		want[k] = int32(len(items) - 1)
+		probe := rng.Uint64N(1 << 40)
+		if p, ok := o.Get(probe, key); ok {
+			if w, set := want[probe]; !set || w != p {
+				t.Fatalf("Get(%d) = %d for a key never set", probe, p)
+			}
+		}
+	}
+	for k, p := range want {
+		if got, ok := o.Get(k, key); !ok || got != p {
+			t.Fatalf("Get(%d) = %d, %v; want %d", k, got, ok, p)
+		}
+	}
+	if o.Len() != len(want) {
+		t.Fatalf("Len = %d, want %d", o.Len(), len(want))
+	}
+	var keys []uint64
+	for p := range o.All(key) {
+		keys = append(keys, items[p])
+	}
+	if !slices.Equal(keys, slices.Sorted(maps.Keys(want))) {
+		t.Fatal("All is not every position in key order")
+	}
+	items = []uint64{5, 3, 9}
+	if err := o.Load([]int32{1, 0, 2}, key); err != nil || o.Len() != 3 {
+		t.Fatalf("Load in order: %v, Len %d", err, o.Len())
+	}
+	if p, ok := o.Get(9, key); !ok || p != 2 {
+		t.Errorf("after Load: Get(9) = %d, %v", p, ok)
+	}
+	if err := o.Load([]int32{0, 1, 2}, key); !errors.Is(err, ErrOrder) || o.Len() != 0 {
+		t.Errorf("Load out of order: %v, Len %d", err, o.Len())
+	}
+}
