@@ -115,12 +115,12 @@ type Store struct {
 	recs     []record
 	byID     *sortedmap.Order[[16]byte] // recs with a canonical id (see canonical), by id (recKey)
 	byIDS    map[string]int32           // other record ids → recs
-	idS      map[int32]string                // recs → their id, where not canonical
+	idS      map[int32]string           // recs → their id, where not canonical
 	byPhone  *sortedmap.Order[uint64]   // subs with a phone.Key, by it (subKey)
-	byPhoneS map[string]int32                // numbers that are not E.164 → subs
-	phoneS   map[int32]string                // subs → such a number
-	bySID    map[[16]byte]int32              // subject id → subs; built when needed (sidIndex)
-	erased   map[string]string               // record id → erasure record id
+	byPhoneS map[string]int32           // numbers that are not E.164 → subs
+	phoneS   map[int32]string           // subs → such a number
+	bySID    map[[16]byte]int32         // subject id → subs; built when needed (sidIndex)
+	erased   map[string]string          // record id → erasure record id
 	// refused says why Options.From was not used (see [Store.StateRefused]).
 	refused error
 	resumed bool // opened from Options.From
