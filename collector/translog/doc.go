@@ -47,11 +47,15 @@
 // always seq−1. Feeding is serial ([Log] waits for one batch before handing
 // Tessera the next), so a failed flush cannot let a later batch take its
 // indices: a failed batch leaves the tree size unchanged (treeState is
-// written last) and is retried. Only if a batch were split by Tessera's
-// age timer and its first part failed while the second succeeded would an
-// entry land at another index; the feeder checks every index and stops
-// with [ErrMisplaced] (verify names the entry, whose seq then differs from
-// index+1).
+// written last) and is retried. Entries could still land at other indices
+// if two of Tessera's flushes reached its sequencer out of order: its queue
+// hands a batch to its worker after releasing its lock, so a flush by size
+// right after one by its age timer can overtake it (seen once under CI load,
+// 766 entries swapped). The feeder's batches are therefore one smaller than
+// Tessera's queue (Options.BatchMaxSize; the queue gets one more), so only
+// the timer flushes them, at least BatchMaxAge apart. The feeder checks
+// every index all the same and stops with [ErrMisplaced] (verify names the
+// entry, whose seq then differs from index+1).
 //
 // # The AWS driver
 //

@@ -166,9 +166,17 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 		}
 		driver = d
 	}
+	// Tessera's queue is one larger than the feeder's batches, so that it
+	// flushes them only by its age timer, never by size: a size flush
+	// right after a timer flush can reach its sequencer first (both send
+	// after releasing the queue's lock, storage/internal/queue.go), and
+	// the later entries then take the earlier ones' indices. Seen once
+	// under CI load (TestLogLifecycle: "entry fed as 47494 stored at
+	// 46728", 766 entries swapped). Timer flushes are at least
+	// BatchMaxAge apart.
 	opts := tessera.NewAppendOptions().
 		WithCheckpointSigner(o.Key.Signer).
-		WithBatching(o.BatchMaxSize, o.BatchMaxAge).
+		WithBatching(o.BatchMaxSize+1, o.BatchMaxAge).
 		WithCheckpointInterval(o.CheckpointInterval)
 	var wv []note.Verifier
 	if len(o.Witnesses) > 0 {
