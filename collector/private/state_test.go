@@ -68,41 +68,25 @@ func TestStateResume(t *testing.T) {
 	}
 	want := view(t, whole, phones, ids)
 	whole.Close()
+	resumed := func(what string, opts Options) *Store {
+		t.Helper()
+		s, err := Open(dir, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Resumed() {
+			t.Fatalf("%s refused: %v", what, s.StateRefused())
+		}
+		if got := view(t, s, phones, ids); got != want {
+			t.Errorf("from %s:\n%s\nwhole:\n%s", what, got, want)
+		}
+		return s
+	}
 	// A state of version 1 (before 2 Dec 2026: no order of the sorted
-	// maps) is still read.
-	v1, err := Open(dir, Options{From: state1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !v1.Resumed() {
-		t.Fatalf("version-1 state refused: %v", v1.StateRefused())
-	}
-	if got := view(t, v1, phones, ids); got != want {
-		t.Errorf("from the version-1 state:\n%s\nwhole:\n%s", got, want)
-	}
-	v1.Close()
-	// The same state read as a stream of a file's section.
-	stream, err := Open(dir, Options{FromStream: io.NewSectionReader(bytes.NewReader(state), 0, int64(len(state)))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !stream.Resumed() {
-		t.Fatalf("state as a stream refused: %v", stream.StateRefused())
-	}
-	if got := view(t, stream, phones, ids); got != want {
-		t.Errorf("from the state as a stream:\n%s\nwhole:\n%s", got, want)
-	}
-	stream.Close()
-	from, err := Open(dir, Options{From: state})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !from.Resumed() {
-		t.Fatalf("state refused: %v", from.StateRefused())
-	}
-	if got := view(t, from, phones, ids); got != want {
-		t.Errorf("from the state:\n%s\nwhole:\n%s", got, want)
-	}
+	// maps) is still read; the state also as a stream of a file's section.
+	resumed("the version-1 state", Options{From: state1}).Close()
+	resumed("the state as a stream", Options{FromStream: io.NewSectionReader(bytes.NewReader(state), 0, int64(len(state)))}).Close()
+	from := resumed("the state", Options{From: state})
 	if _, rs, _ := from.Subject("+491701111111"); !slices.Equal(rs, []string{id(1), id(4)}) {
 		t.Errorf("returning person's records: %v", rs)
 	}
