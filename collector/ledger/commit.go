@@ -180,31 +180,39 @@ func Disclose(rec *Record, disclosures []string) error {
 			return fmt.Errorf("disclosure %d: %w: field %s disclosed twice", i+1, ErrDisclosure, d.Field)
 		}
 		seen[d.Field], seen[c] = true, true
-		switch d.Field {
-		case FieldName, FieldPhone, FieldEmail:
-			if out.Subject == nil {
-				out.Subject = &Subject{}
-			}
-			switch d.Field {
-			case FieldName:
-				out.Subject.Name = d.Value
-			case FieldPhone:
-				out.Subject.Phone = d.Value
-			default:
-				out.Subject.Email = d.Value
-			}
-		case FieldClientIP:
-			out.ClientIP = d.Value
-		case FieldUserAgent:
-			out.UserAgent = d.Value
-		case FieldToken:
-			out.Token = d.Value
-		case FieldNote:
-			out.Note = d.Value
-		}
+		d.Set(&out)
 	}
 	*rec = out
 	return nil
+}
+
+// Set sets the field of rec that d discloses (Subject's Name, Phone or
+// Email, ClientIP, UserAgent, Token, Note; Subject made if nil), without
+// checking it against rec's commitments (that is [Disclose]'s job). An
+// unknown field changes nothing.
+func (d Disclosure) Set(rec *Record) {
+	switch d.Field {
+	case FieldName, FieldPhone, FieldEmail:
+		if rec.Subject == nil {
+			rec.Subject = &Subject{}
+		}
+		switch d.Field {
+		case FieldName:
+			rec.Subject.Name = d.Value
+		case FieldPhone:
+			rec.Subject.Phone = d.Value
+		default:
+			rec.Subject.Email = d.Value
+		}
+	case FieldClientIP:
+		rec.ClientIP = d.Value
+	case FieldUserAgent:
+		rec.UserAgent = d.Value
+	case FieldToken:
+		rec.Token = d.Value
+	case FieldNote:
+		rec.Note = d.Value
+	}
 }
 
 // checkFields refuses a version-2 record that holds a personal field in clear

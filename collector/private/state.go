@@ -10,6 +10,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/binform"
 	"github.com/chatconsent/chatconsent/internal/phone"
+	"github.com/chatconsent/chatconsent/internal/sortedmap"
 )
 
 // The store's state, for the collector's snapshot (issue 13, step 7: a
@@ -232,58 +233,38 @@ func lineLen(r *binform.Reader) uint32 {
 	return uint32(v)
 }
 
-// readOrders reads the order of the sorted maps (state version 2) and
+// readOrders reads the orders of byID and byPhone (state version 2) and
 // loads them: every record with a canonical id once, in id order, and
 // every subject with a number once, in number order (else the state is
 // refused).
 func (s *Store) readOrders(r *binform.Reader) {
-	canon := 0
-	for i := range s.recs {
-		if _, ok := s.idS[int32(i)]; !ok {
-			canon++
+	readOrder(r, "record", len(s.recs), func(ri int32) bool { _, odd := s.idS[ri]; return !odd }, s.byID, s.recKey)
+	readOrder(r, "subject", len(s.subs), func(si int32) bool { return s.subs[si].phone != 0 }, s.byPhone, s.subKey)
+}
+
+// readOrder reads the positions of o (out of n items, those that in says
+// belong in it) and loads them.
+func readOrder[K comparable](r *binform.Reader, what string, n int, in func(int32) bool, o *sortedmap.Order[K], key func(int32) K) {
+	want := 0
+	for i := range n {
+		if in(int32(i)) {
+			want++
 		}
 	}
-	if n := r.Count(1); n != canon {
-		r.Fail("record order does not name every record")
+	if got := r.Count(1); got != want || r.Err() != nil {
+		r.Fail(what + " order does not name every " + what)
 		return
 	}
-	ris := make([]int32, 0, canon)
-	for range canon {
-		ri := r.Uint()
-		if ri >= uint64(len(s.recs)) {
-			r.Fail("record order names no record")
+	ps := make([]int32, 0, want)
+	for range want {
+		p := r.Uint()
+		if p >= uint64(n) || !in(int32(p)) {
+			r.Fail(what + " order names a position not in it")
 			return
 		}
-		if _, ok := s.idS[int32(ri)]; ok {
-			r.Fail("record order names a record without a canonical id")
-			return
-		}
-		ris = append(ris, int32(ri))
+		ps = append(ps, int32(p))
 	}
-	if s.byID.Load(ris, s.recKey) != nil { // also: none twice
-		r.Fail("record order not in id order")
-		return
-	}
-	numbered := 0
-	for i := range s.subs {
-		if s.subs[i].phone != 0 {
-			numbered++
-		}
-	}
-	if n := r.Count(1); n != numbered {
-		r.Fail("subject order does not name every subject with a number")
-		return
-	}
-	sis := make([]int32, 0, numbered)
-	for range numbered {
-		si := r.Uint()
-		if si >= uint64(len(s.subs)) || s.subs[si].phone == 0 {
-			r.Fail("subject order names no subject with a number")
-			return
-		}
-		sis = append(sis, int32(si))
-	}
-	if s.byPhone.Load(sis, s.subKey) != nil {
-		r.Fail("subject order not in number order")
+	if o.Load(ps, key) != nil { // also: none twice
+		r.Fail(what + " order not in key order")
 	}
 }

@@ -253,6 +253,25 @@ func (x *Index) phoneOf(k [16]byte, c compactDecision) string {
 	return ""
 }
 
+// names returns the name and e-mail address of version-2 record id, from
+// its openings in the private store ("" where they cannot be read).
+func (x *Index) names(id string) (name, email string) {
+	ds, err := x.open.Disclosures(id)
+	if err != nil {
+		return "", ""
+	}
+	var opened ledger.Record
+	for _, s := range ds {
+		if d, err := ledger.ParseDisclosure(s); err == nil {
+			d.Set(&opened)
+		}
+	}
+	if opened.Subject == nil {
+		return "", ""
+	}
+	return opened.Subject.Name, opened.Subject.Email
+}
+
 // number is [Index.Decision] without the name and e-mail address of a
 // version-2 decision (nothing read from the private store): what folding
 // a withdrawal needs.
@@ -288,17 +307,7 @@ func (x *Index) decision(id string, names bool) *ledger.Record {
 			case subjectNumber:
 				r.Subject = &ledger.Subject{Phone: phone.FromKey(c.phone)}
 				if names && x.open != nil {
-					if ds, err := x.open.Disclosures(id); err == nil {
-						for _, d := range ds {
-							switch f, err := ledger.ParseDisclosure(d); {
-							case err != nil:
-							case f.Field == ledger.FieldName:
-								r.Subject.Name = f.Value
-							case f.Field == ledger.FieldEmail:
-								r.Subject.Email = f.Value
-							}
-						}
-					}
+					r.Subject.Name, r.Subject.Email = x.names(id)
 				}
 			case subjectErased:
 				r.Subject = &ledger.Subject{Phone: x.erasures[c.phone]}

@@ -74,27 +74,15 @@ func (o *Order[K]) All(key func(int32) K) iter.Seq[int32] {
 	return slices.Values(o.pos)
 }
 
-// merge moves recent into pos, in place from the back (as [Map]'s).
+// merge moves recent into pos (mergeIn, as [Map]'s).
 func (o *Order[K]) merge(key func(int32) K) {
 	if len(o.recent) == 0 {
 		return
 	}
-	add := make([]K, 0, len(o.recent))
-	for k := range o.recent {
-		add = append(add, k)
+	add := make([]int32, 0, len(o.recent))
+	for _, p := range o.recent {
+		add = append(add, p)
 	}
-	slices.SortFunc(add, o.cmp)
-	n, r := len(o.pos), len(add)
-	o.pos = slices.Grow(o.pos, r)[:n+r]
-	i, j := n-1, r-1
-	for w := n + r - 1; j >= 0; w-- {
-		if i >= 0 && o.cmp(key(o.pos[i]), add[j]) > 0 {
-			o.pos[w] = o.pos[i]
-			i--
-		} else {
-			o.pos[w] = o.recent[add[j]]
-			j--
-		}
-	}
+	o.pos = mergeIn(o.pos, add, func(a, b int32) int { return o.cmp(key(a), key(b)) })
 	o.recent = map[K]int32{}
 }

@@ -20,11 +20,15 @@ import (
 // safe for concurrent use.
 type Map[K comparable, V any] struct {
 	cmp    func(a, b K) int
-	keys   []K // sorted by cmp, no two equal
-	vals   []V // vals[i] is keys[i]'s
+	sorted []entry[K, V] // by key, no two equal
 	gone   []uint64
 	ngone  int     // bits set in gone: keys deleted since the last merge
-	recent map[K]V // set since the last merge, and not in keys
+	recent map[K]V // set since the last merge, and not in sorted
+}
+
+type entry[K, V any] struct {
+	k K
+	v V
 }
 
 // New returns an empty map ordered by cmp (negative, zero or positive as
@@ -52,23 +56,26 @@ func (m *Map[K, V]) Load(keys []K, vals []V) error {
 			return ErrOrder
 		}
 	}
-	m.keys, m.vals = keys, vals
+	m.sorted = make([]entry[K, V], len(keys))
+	for i := range keys {
+		m.sorted[i] = entry[K, V]{keys[i], vals[i]}
+	}
 	m.gone = make([]uint64, (len(keys)+63)/64)
 	return nil
 }
 
 // Clear removes every entry.
 func (m *Map[K, V]) Clear() {
-	m.keys, m.vals, m.gone, m.ngone = nil, nil, nil, 0
+	m.sorted, m.gone, m.ngone = nil, nil, 0
 	m.recent = map[K]V{}
 }
 
 // Len returns the number of entries.
-func (m *Map[K, V]) Len() int { return len(m.keys) - m.ngone + len(m.recent) }
+func (m *Map[K, V]) Len() int { return len(m.sorted) - m.ngone + len(m.recent) }
 
-// find returns k's position in keys, if there and not deleted.
+// find returns k's position in sorted, if there and not deleted.
 func (m *Map[K, V]) find(k K) (int, bool) {
-	i, ok := slices.BinarySearchFunc(m.keys, k, m.cmp)
+	i, ok := slices.BinarySearchFunc(m.sorted, k, func(e entry[K, V], k K) int { return m.cmp(e.k, k) })
 	if !ok || m.gone[i/64]&(1<<(i%64)) != 0 {
 		return i, false
 	}
@@ -81,7 +88,7 @@ func (m *Map[K, V]) Get(k K) (V, bool) {
 		return v, true
 	}
 	if i, ok := m.find(k); ok {
-		return m.vals[i], true
+		return m.sorted[i].v, true
 	}
 	var zero V
 	return zero, false
@@ -90,11 +97,11 @@ func (m *Map[K, V]) Get(k K) (V, bool) {
 // Set sets k's value to v.
 func (m *Map[K, V]) Set(k K, v V) {
 	if i, ok := m.find(k); ok {
-		m.vals[i] = v
+		m.sorted[i].v = v
 		return
 	}
 	m.recent[k] = v
-	if len(m.recent) > max(1024, len(m.keys)/8) {
+	if len(m.recent) > max(1024, len(m.sorted)/8) {
 		m.merge()
 	}
 }
@@ -109,7 +116,7 @@ func (m *Map[K, V]) Delete(k K) {
 		m.gone[i/64] |= 1 << (i % 64)
 		m.ngone++
 		var zero V
-		m.vals[i] = zero // whatever it points to may go
+		m.sorted[i].v = zero // whatever it points to may go
 	}
 }
 
@@ -117,51 +124,56 @@ func (m *Map[K, V]) Delete(k K) {
 func (m *Map[K, V]) All() iter.Seq2[K, V] {
 	m.merge()
 	return func(yield func(K, V) bool) {
-		for i, k := range m.keys {
-			if !yield(k, m.vals[i]) {
+		for _, e := range m.sorted {
+			if !yield(e.k, e.v) {
 				return
 			}
 		}
 	}
 }
 
-// merge moves recent into the sorted slices and drops deleted keys, in
-// place where their capacity allows (from the back, so no second copy of
-// the slices is needed).
+// merge moves recent into sorted and drops deleted keys.
 func (m *Map[K, V]) merge() {
 	if len(m.recent) == 0 && m.ngone == 0 {
 		return
 	}
-	// Drop the deleted ones.
-	if m.ngone > 0 {
+	if m.ngone > 0 { // drop the deleted ones
 		j := 0
-		for i := range m.keys {
+		for i := range m.sorted {
 			if m.gone[i/64]&(1<<(i%64)) == 0 {
-				m.keys[j], m.vals[j] = m.keys[i], m.vals[i]
+				m.sorted[j] = m.sorted[i]
 				j++
 			}
 		}
-		clear(m.vals[j:]) // let go of what the dropped ones point to
-		m.keys, m.vals = m.keys[:j], m.vals[:j]
+		clear(m.sorted[j:]) // let go of what the dropped ones point to
+		m.sorted = m.sorted[:j]
 	}
-	add := make([]K, 0, len(m.recent))
-	for k := range m.recent {
-		add = append(add, k)
+	add := make([]entry[K, V], 0, len(m.recent))
+	for k, v := range m.recent {
+		add = append(add, entry[K, V]{k, v})
 	}
-	slices.SortFunc(add, m.cmp)
-	n, r := len(m.keys), len(add)
-	m.keys, m.vals = slices.Grow(m.keys, r)[:n+r], slices.Grow(m.vals, r)[:n+r]
-	// From the back: the largest of both goes last.
+	m.sorted = mergeIn(m.sorted, add, func(a, b entry[K, V]) int { return m.cmp(a.k, b.k) })
+	m.recent = map[K]V{}
+	m.gone, m.ngone = make([]uint64, (len(m.sorted)+63)/64), 0
+}
+
+// mergeIn sorts add and merges it into sorted (both by cmp, no key in
+// both), in place where sorted's capacity allows: from the back, the
+// larger of the two going last, so no second copy is needed. Map and
+// Order share it.
+func mergeIn[T any](sorted, add []T, cmp func(a, b T) int) []T {
+	slices.SortFunc(add, cmp)
+	n, r := len(sorted), len(add)
+	sorted = slices.Grow(sorted, r)[:n+r]
 	i, j := n-1, r-1
 	for w := n + r - 1; j >= 0; w-- {
-		if i >= 0 && m.cmp(m.keys[i], add[j]) > 0 {
-			m.keys[w], m.vals[w] = m.keys[i], m.vals[i]
+		if i >= 0 && cmp(sorted[i], add[j]) > 0 {
+			sorted[w] = sorted[i]
 			i--
 		} else {
-			m.keys[w], m.vals[w] = add[j], m.recent[add[j]]
+			sorted[w] = add[j]
 			j--
 		}
 	}
-	m.recent = map[K]V{}
-	m.gone, m.ngone = make([]uint64, (n+r+63)/64), 0
+	return sorted
 }

@@ -95,7 +95,7 @@ func BenchmarkMemory(b *testing.B) {
 				m.Set(k, val{})
 			}
 			m.merge()
-			b.ReportMetric(float64(cap(m.keys)*16+cap(m.vals)*24+len(m.gone)*8)/n, "B/entry")
+			b.ReportMetric(float64(cap(m.sorted)*40+len(m.gone)*8)/n, "B/entry")
 		}
 	})
 }
