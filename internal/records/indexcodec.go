@@ -12,6 +12,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/binform"
 	"github.com/chatconsent/chatconsent/internal/phone"
+	"github.com/chatconsent/chatconsent/internal/sortedmap"
 )
 
 // This file is the binary form of an [Index], for the collector's
@@ -220,7 +221,7 @@ func decodeIndex(r *binform.Reader) (*Index, error) {
 	}
 	at := 0
 	if n := r.Count(16 + 5); n > 0 && r.Err() == nil {
-		keys, vals := make([][16]byte, 0, n), make([]compactDecision, 0, n)
+		es := make([]sortedmap.Entry[[16]byte, compactDecision], 0, n)
 		for ; n > 0 && r.Err() == nil; n-- {
 			k := readID(r)
 			c := compactDecision{sec: r.Varint()}
@@ -253,9 +254,9 @@ func decodeIndex(r *binform.Reader) (*Index, error) {
 				x.named[k] = namedSubject{s: named[at:end], nameLen: uint32(nl), emailLen: uint32(el)}
 				at = end
 			}
-			keys, vals = append(keys, k), append(vals, c)
+			es = append(es, sortedmap.Entry[[16]byte, compactDecision]{Key: k, Value: c})
 		}
-		if r.Err() == nil && x.compact.Load(keys, vals) != nil {
+		if r.Err() == nil && x.compact.Load(es) != nil {
 			r.Fail("decisions not in id order")
 		}
 	}
@@ -271,11 +272,11 @@ func decodeIndex(r *binform.Reader) (*Index, error) {
 		x.decisions[d.ID] = &d
 	}
 	if n := r.Count(2); n > 0 && r.Err() == nil {
-		keys, vals := make([]uint64, 0, n), make([]uint64, 0, n)
+		es := make([]sortedmap.Entry[uint64, uint64], 0, n)
 		for ; n > 0; n-- {
-			keys, vals = append(keys, r.Uint()), append(vals, r.Uint())
+			es = append(es, sortedmap.Entry[uint64, uint64]{Key: r.Uint(), Value: r.Uint()})
 		}
-		if r.Err() == nil && x.granted.Load(keys, vals) != nil {
+		if r.Err() == nil && x.granted.Load(es) != nil {
 			r.Fail("numbers not in order")
 		}
 	}

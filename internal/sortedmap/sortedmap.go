@@ -20,15 +20,16 @@ import (
 // safe for concurrent use.
 type Map[K comparable, V any] struct {
 	cmp    func(a, b K) int
-	sorted []entry[K, V] // by key, no two equal
+	sorted []Entry[K, V] // by key, no two equal
 	gone   []uint64
 	ngone  int     // bits set in gone: keys deleted since the last merge
 	recent map[K]V // set since the last merge, and not in sorted
 }
 
-type entry[K, V any] struct {
-	k K
-	v V
+// Entry is one key and its value, as [Map.Load] takes them.
+type Entry[K, V any] struct {
+	Key   K
+	Value V
 }
 
 // New returns an empty map ordered by cmp (negative, zero or positive as
@@ -41,26 +42,20 @@ func New[K comparable, V any](cmp func(a, b K) int) *Map[K, V] {
 // increasing order.
 var ErrOrder = errors.New("sortedmap: keys not in increasing order")
 
-// Load replaces the map's entries by keys and vals, which it keeps (the
-// caller must not use them after): keys must be strictly increasing by
-// the map's order (else [ErrOrder], and the map is left empty), vals as
-// long. It is how a map is read back from its sorted form without the
-// cost of inserting one by one.
-func (m *Map[K, V]) Load(keys []K, vals []V) error {
+// Load replaces the map's entries by es, which it keeps (the caller must
+// not use it after): their keys must be strictly increasing by the map's
+// order (else [ErrOrder], and the map is left empty). It is how a map is
+// read back from its sorted form without the cost of inserting one by
+// one, or a second copy.
+func (m *Map[K, V]) Load(es []Entry[K, V]) error {
 	m.Clear()
-	if len(keys) != len(vals) {
-		return errors.New("sortedmap: as many values as keys needed")
-	}
-	for i := 1; i < len(keys); i++ {
-		if m.cmp(keys[i-1], keys[i]) >= 0 {
+	for i := 1; i < len(es); i++ {
+		if m.cmp(es[i-1].Key, es[i].Key) >= 0 {
 			return ErrOrder
 		}
 	}
-	m.sorted = make([]entry[K, V], len(keys))
-	for i := range keys {
-		m.sorted[i] = entry[K, V]{keys[i], vals[i]}
-	}
-	m.gone = make([]uint64, (len(keys)+63)/64)
+	m.sorted = es
+	m.gone = make([]uint64, (len(es)+63)/64)
 	return nil
 }
 
@@ -75,7 +70,7 @@ func (m *Map[K, V]) Len() int { return len(m.sorted) - m.ngone + len(m.recent) }
 
 // find returns k's position in sorted, if there and not deleted.
 func (m *Map[K, V]) find(k K) (int, bool) {
-	i, ok := slices.BinarySearchFunc(m.sorted, k, func(e entry[K, V], k K) int { return m.cmp(e.k, k) })
+	i, ok := slices.BinarySearchFunc(m.sorted, k, func(e Entry[K, V], k K) int { return m.cmp(e.Key, k) })
 	if !ok || m.gone[i/64]&(1<<(i%64)) != 0 {
 		return i, false
 	}
@@ -88,7 +83,7 @@ func (m *Map[K, V]) Get(k K) (V, bool) {
 		return v, true
 	}
 	if i, ok := m.find(k); ok {
-		return m.sorted[i].v, true
+		return m.sorted[i].Value, true
 	}
 	var zero V
 	return zero, false
@@ -97,7 +92,7 @@ func (m *Map[K, V]) Get(k K) (V, bool) {
 // Set sets k's value to v.
 func (m *Map[K, V]) Set(k K, v V) {
 	if i, ok := m.find(k); ok {
-		m.sorted[i].v = v
+		m.sorted[i].Value = v
 		return
 	}
 	m.recent[k] = v
@@ -116,7 +111,7 @@ func (m *Map[K, V]) Delete(k K) {
 		m.gone[i/64] |= 1 << (i % 64)
 		m.ngone++
 		var zero V
-		m.sorted[i].v = zero // whatever it points to may go
+		m.sorted[i].Value = zero // whatever it points to may go
 	}
 }
 
@@ -125,7 +120,7 @@ func (m *Map[K, V]) All() iter.Seq2[K, V] {
 	m.merge()
 	return func(yield func(K, V) bool) {
 		for _, e := range m.sorted {
-			if !yield(e.k, e.v) {
+			if !yield(e.Key, e.Value) {
 				return
 			}
 		}
@@ -148,11 +143,11 @@ func (m *Map[K, V]) merge() {
 		clear(m.sorted[j:]) // let go of what the dropped ones point to
 		m.sorted = m.sorted[:j]
 	}
-	add := make([]entry[K, V], 0, len(m.recent))
+	add := make([]Entry[K, V], 0, len(m.recent))
 	for k, v := range m.recent {
-		add = append(add, entry[K, V]{k, v})
+		add = append(add, Entry[K, V]{Key: k, Value: v})
 	}
-	m.sorted = mergeIn(m.sorted, add, func(a, b entry[K, V]) int { return m.cmp(a.k, b.k) })
+	m.sorted = mergeIn(m.sorted, add, func(a, b Entry[K, V]) int { return m.cmp(a.Key, b.Key) })
 	m.recent = map[K]V{}
 	m.gone, m.ngone = make([]uint64, (len(m.sorted)+63)/64), 0
 }
