@@ -97,9 +97,9 @@ var ErrUnknown = errors.New("no openings in the private store")
 
 // Store is an open private store. It is safe for concurrent use.
 //
-// In memory it keeps, per data subject, its id, where its key line is
-// and its number (as [phone.Key]), and per record its id and where its
-// box is: about 100 bytes per person with one record, held for the
+// In memory it keeps, per data subject, where its key line is and its
+// number (as [phone.Key]), and per record its id and where its box is:
+// about 64 bytes per person with one record (with the two orders), held for the
 // collector's whole life (every contact is a new number). Keys and boxes
 // are read from disk when used.
 type Store struct {
@@ -119,7 +119,6 @@ type Store struct {
 	byPhone  *sortedmap.Order[uint64]   // subs with a phone.Key, by it (subKey)
 	byPhoneS map[string]int32           // numbers that are not E.164 → subs
 	phoneS   map[int32]string           // subs → such a number
-	bySID    map[[16]byte]int32         // subject id → subs; built when needed (sidIndex)
 	erased   map[string]string          // record id → erasure record id
 	// refused says why Options.From was not used (see [Store.StateRefused]).
 	refused error
@@ -127,24 +126,27 @@ type Store struct {
 }
 
 // subject is a data subject of the store (one phone number).
+//
+// Its id is not kept: it is in its key line (read when needed, as the
+// key is), and 16 bytes per person are 8 MB at 500,000 (issue 13: start
+// in less than 100 MiB).
 type subject struct {
-	sid    [16]byte
 	keyOff int64  // its line in keys.jsonl
 	keyLen uint32 // without "\n"
-	first  int32  // its first record in recs, -1: none yet
-	last   int32  // its last
 	// phone is the phone.Key of its number; 0: none known, or one that is
 	// not E.164 (Store.phoneS).
 	phone uint64
 }
 
 // record is a log record whose openings the store holds.
+//
+// A subject's records are found by going through recs (an erasure or an
+// owner's question, rare): no list per subject.
 type record struct {
-	id   [16]byte // zero where not canonical (Store.idS)
-	off  int64    // its line in openings.jsonl
-	len  uint32   // without "\n"
-	sub  int32    // its subject in subs
-	next int32    // the subject's next record, -1: none
+	id  [16]byte // zero where not canonical (Store.idS)
+	off int64    // its line in openings.jsonl
+	len uint32   // without "\n"
+	sub int32    // its subject in subs
 }
 
 // Options tune [Open].
@@ -257,7 +259,7 @@ func (s *Store) reset() {
 	s.subs, s.recs = nil, nil
 	s.byID, s.byIDS, s.idS = sortedmap.NewOrder[[16]byte](cmpID), map[string]int32{}, map[int32]string{}
 	s.byPhone, s.byPhoneS, s.phoneS = sortedmap.NewOrder[uint64](cmp.Compare[uint64]), map[string]int32{}, map[int32]string{}
-	s.bySID, s.erased = nil, map[string]string{}
+	s.erased = map[string]string{}
 }
 
 // openFiles opens the two files (from the heads kh and oh, or whole if
@@ -302,8 +304,11 @@ func (s *Store) load() error {
 // crash left (not for a read-only store).
 func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 	// The keys read here, to learn the numbers of their subjects from
-	// their first box; dropped after (kept on disk only).
+	// their first box; dropped after (kept on disk only). The subjects'
+	// ids, to place the boxes: those read here, and of the subjects
+	// before kh those that a box after oh names (read from keys.jsonl).
 	fresh := map[int32][]byte{}
+	sids := map[[16]byte]int32{}
 	if err := eachLine(keys, kh, func(n int, line []byte, off int64) error {
 		var kl keyLine
 		if err := parseKeyLine(line, &kl); err != nil {
@@ -311,14 +316,35 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 		}
 		sid, _ := canonical(kl.SID) // parseKeyLine checked it, and the key's 32 bytes
 		i := int32(len(s.subs))
-		s.subs = append(s.subs, subject{sid: sid, keyOff: off, keyLen: uint32(len(line)), first: -1, last: -1})
-		if s.bySID != nil {
-			s.bySID[sid] = i
-		}
+		s.subs = append(s.subs, subject{keyOff: off, keyLen: uint32(len(line))})
+		sids[sid] = i
 		fresh[i] = kl.Key
 		return nil
 	}); err != nil {
 		return err
+	}
+	if kh.Count > 0 {
+		// Resumed: the boxes after oh may be of earlier subjects.
+		want := map[[16]byte]bool{}
+		if err := eachLine(openings, oh, func(_ int, line []byte, _ int64) error {
+			if sid, ok := canonical(sidOf(line)); ok {
+				if _, known := sids[sid]; !known {
+					want[sid] = true
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(want) > 0 {
+			if err := s.eachSubject(kh.Size, func(si int32, sid [16]byte) {
+				if want[sid] {
+					sids[sid] = si
+				}
+			}); err != nil {
+				return err
+			}
+		}
 	}
 	orphans := false
 	if err := eachLine(openings, oh, func(n int, line []byte, off int64) error {
@@ -334,7 +360,7 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 		if !ok {
 			return fmt.Errorf("%s:%d: not an opening line", OpeningsFile, n)
 		}
-		si, ok := s.sidIndex()[sid] // built on the first opening
+		si, ok := sids[sid]
 		if !ok {
 			orphans = true // key destroyed: erased
 			return nil
@@ -364,7 +390,6 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 	}); err != nil {
 		return err
 	}
-	s.bySID = nil // rebuilt when needed; most of the time it is not
 	if s.opts.ReadOnly {
 		return nil
 	}
@@ -374,31 +399,36 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 		// finish the job.
 		// Tombstones (no subject id) stay: they say which erasure
 		// destroyed a record's openings.
-		have := s.sidIndex()
+		have := map[string]bool{}
+		if err := s.eachSubject(-1, func(_ int32, sid [16]byte) { have[hex.EncodeToString(sid[:])] = true }); err != nil {
+			return err
+		}
 		if err := s.rewrite(OpeningsFile, &s.openings, func(line []byte) bool {
 			id := sidOf(line)
-			sid, ok := canonical(id)
-			_, known := have[sid]
-			return id == "" || ok && known
+			return id == "" || have[id]
 		}); err != nil {
 			return err
 		}
 		s.closeFiles()
 		return s.load()
 	}
-	var lone [][16]byte
-	for i := range s.subs {
-		if s.subs[i].first < 0 {
-			lone = append(lone, s.subs[i].sid)
+	withRecords := make([]bool, len(s.subs))
+	for i := range s.recs {
+		withRecords[s.recs[i].sub] = true
+	}
+	drop := map[string]bool{}
+	for si, ok := range withRecords {
+		if !ok {
+			sid, _, err := s.keyOf(int32(si))
+			if err != nil {
+				return err
+			}
+			drop[sid] = true
 		}
 	}
-	if len(lone) > 0 {
+	if len(drop) > 0 {
 		// A key without openings: its subject was erased and a crash came
 		// before the key was (or its batch never got durable).
-		drop := map[string]bool{}
-		for _, sid := range lone {
-			drop[hex.EncodeToString(sid[:])] = true
-		}
 		if err := s.rewrite(KeysFile, &s.keys, func(line []byte) bool { return !drop[sidOf(line)] }); err != nil {
 			return err
 		}
@@ -408,17 +438,43 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 	return nil
 }
 
-// sidIndex returns (building it if needed) the map from subject id to
-// subject.
-func (s *Store) sidIndex() map[[16]byte]int32 {
-	if s.bySID == nil {
-		s.bySID = make(map[[16]byte]int32, len(s.subs))
-		for i := range s.subs {
-			s.bySID[s.subs[i].sid] = int32(i)
-		}
+// eachSubject calls fn with each subject's number in subs and its id, for
+// the subjects whose key lines end before size (-1: all), reading
+// keys.jsonl from the start: the ids are not kept in memory.
+func (s *Store) eachSubject(size int64, fn func(si int32, sid [16]byte)) error {
+	if s.rdKeys == nil {
+		return nil
 	}
-	return s.bySID
+	j := 0
+	err := eachLine(ledger.FileSource(filepath.Join(s.dir, KeysFile)), ledger.Head{}, func(n int, line []byte, off int64) error {
+		if size >= 0 && off >= size {
+			return errStop
+		}
+		for j < len(s.subs) && s.subs[j].keyOff < off {
+			j++
+		}
+		if j == len(s.subs) {
+			return errStop
+		}
+		if s.subs[j].keyOff != off {
+			return nil
+		}
+		var kl keyLine
+		if err := parseKeyLine(line, &kl); err != nil {
+			return fmt.Errorf("%s:%d: not a key line", KeysFile, n)
+		}
+		sid, _ := canonical(kl.SID)
+		fn(int32(j), sid)
+		return nil
+	})
+	if errors.Is(err, errStop) {
+		return nil
+	}
+	return err
 }
+
+// errStop ends an eachLine early.
+var errStop = errors.New("stop")
 
 // setPhone records that subject si has number p.
 func (s *Store) setPhone(si int32, p string) {
@@ -453,7 +509,7 @@ func (s *Store) phoneOfSubject(si int32) string {
 // subject si.
 func (s *Store) addRecord(id string, si int32, off int64, n int) {
 	ri := int32(len(s.recs))
-	r := record{off: off, len: uint32(n), sub: si, next: -1}
+	r := record{off: off, len: uint32(n), sub: si}
 	b, ok := canonical(id)
 	if ok {
 		r.id = b
@@ -462,7 +518,7 @@ func (s *Store) addRecord(id string, si int32, off int64, n int) {
 		s.idS[ri] = id
 		s.byIDS[id] = ri
 	}
-	s.link(r)
+	s.recs = append(s.recs, r)
 	if ok {
 		s.byID.Set(b, ri, s.recKey)
 	}
@@ -473,19 +529,6 @@ func (s *Store) recKey(ri int32) [16]byte { return s.recs[ri].id }
 
 // subKey is the key of byPhone: subject si's phone.Key.
 func (s *Store) subKey(si int32) uint64 { return s.subs[si].phone }
-
-// link appends record r to recs and to its subject's list.
-func (s *Store) link(r record) {
-	ri := int32(len(s.recs))
-	s.recs = append(s.recs, r)
-	sub := &s.subs[r.sub]
-	if sub.first < 0 {
-		sub.first = ri
-	} else {
-		s.recs[sub.last].next = ri
-	}
-	sub.last = ri
-}
 
 // lookup returns the record with id.
 func (s *Store) lookup(id string) (int32, bool) {
@@ -504,7 +547,10 @@ func (s *Store) recordID(ri int32) string {
 	return hex.EncodeToString(s.recs[ri].id[:])
 }
 
-// keyOf reads subject si's id and key from keys.jsonl.
+// keyOf reads subject si's id and key from keys.jsonl. A key line that
+// is not where the store put it shows as one that does not parse, or (a
+// line of another subject) as boxes that do not decrypt: the subject id
+// is in their additional data.
 func (s *Store) keyOf(si int32) (sid string, key []byte, err error) {
 	sub := &s.subs[si]
 	if s.rdKeys == nil {
@@ -515,9 +561,8 @@ func (s *Store) keyOf(si int32) (sid string, key []byte, err error) {
 		return "", nil, fmt.Errorf("private store: read a key: %w", err)
 	}
 	var kl keyLine
-	want := hex.EncodeToString(sub.sid[:])
-	if err := parseKeyLine(b, &kl); err != nil || kl.SID != want {
-		return "", nil, fmt.Errorf("private store: the key of %s is not where the store put it", want)
+	if err := parseKeyLine(b, &kl); err != nil {
+		return "", nil, fmt.Errorf("private store: the key at byte %d of %s is not where the store put it", sub.keyOff, KeysFile)
 	}
 	return kl.SID, kl.Key, nil
 }
@@ -921,11 +966,7 @@ func (s *Store) Put(batch []ledger.Entry) error {
 	off := kh.Size
 	for _, ns := range order {
 		si := int32(len(s.subs))
-		sid, _ := canonical(ns.sid)
-		s.subs = append(s.subs, subject{sid: sid, keyOff: off, keyLen: uint32(len(keyLines[ns.line])), first: -1, last: -1})
-		if s.bySID != nil {
-			s.bySID[sid] = si
-		}
+		s.subs = append(s.subs, subject{keyOff: off, keyLen: uint32(len(keyLines[ns.line]))})
 		s.setPhone(si, ns.phone)
 		off += int64(len(keyLines[ns.line])) + 1
 		at[ns.line] = si
@@ -988,10 +1029,15 @@ func (s *Store) Subject(phone string) (sid string, records []string, err error) 
 	if !ok {
 		return "", nil, ErrUnknown
 	}
-	for ri := s.subs[si].first; ri >= 0; ri = s.recs[ri].next {
-		records = append(records, s.recordID(ri))
+	for ri := range s.recs {
+		if s.recs[ri].sub == si {
+			records = append(records, s.recordID(int32(ri)))
+		}
 	}
-	return hex.EncodeToString(s.subs[si].sid[:]), records, nil
+	if sid, _, err = s.keyOf(si); err != nil {
+		return "", nil, err
+	}
+	return sid, records, nil
 }
 
 // Has reports whether the store holds the openings of record id.
@@ -1042,7 +1088,13 @@ func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 		for _, id := range e.Records {
 			if ri, ok := s.lookup(id); ok {
 				si := s.recs[ri].sub
-				sid := hex.EncodeToString(s.subs[si].sid[:])
+				if goneSub[si] {
+					continue
+				}
+				sid, _, err := s.keyOf(si)
+				if err != nil {
+					return nil, err
+				}
 				if _, dup := gone[sid]; !dup {
 					gone[sid] = e.ID
 				}
@@ -1137,7 +1189,7 @@ func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 		}
 		remap[i] = int32(len(s.subs))
 		sub := subs[i]
-		sub.keyOff, sub.first, sub.last = newKeyOff[i], -1, -1
+		sub.keyOff = newKeyOff[i]
 		s.subs = append(s.subs, sub)
 		if p, ok := phoneS[int32(i)]; ok {
 			s.setPhone(remap[i], p)
@@ -1155,7 +1207,7 @@ func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 		if id, ok := idS[int32(i)]; ok {
 			s.addRecord(id, si, newOff[i], int(r.len))
 		} else {
-			s.link(record{id: r.id, off: newOff[i], len: r.len, sub: si, next: -1})
+			s.recs = append(s.recs, record{id: r.id, off: newOff[i], len: r.len, sub: si})
 		}
 	}
 	// The orders stay sorted: only the kept entries, renumbered (no sort,

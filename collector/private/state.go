@@ -23,11 +23,11 @@ import (
 // In internal/binform's form (unsigned varints, a string its length then
 // its bytes), heads as ledger.AppendHead writes them:
 //
-//	1                                       the form's version
+//	3                                       the form's version
 //	keys head: count, hash (string), size   keys.jsonl up to the state (a [ledger.Head])
 //	openings head: the same                 openings.jsonl
 //	n, then per subject (in file order):
-//	  sid (16 bytes), gap, key line length   gap: bytes between the end of the previous key line (its "\n") and this one
+//	  gap, key line length                  gap: bytes between the end of the previous key line (its "\n") and this one
 //	  number: phone.Key, or 0 and a string
 //	n, then per record (in file order):
 //	  subject, gap, box line length
@@ -39,8 +39,11 @@ import (
 // The last two (version 2, since 2 Dec 2026) are the order of the
 // store's sorted maps (internal/sortedmap): a start loads them as they are
 // instead of sorting 500,000 ids (a quarter of a second). A version-1
-// state is still read, its maps then built one entry at a time.
-const stateVersion = 2
+// state is still read, its maps then built one entry at a time. Versions
+// 1 and 2 also have each subject's id (16 bytes) before its gap; version
+// 3 (3 Dec 2026) does not, as the store no longer keeps the ids in memory
+// (they are in the key lines).
+const stateVersion = 3
 
 // ErrState is returned (wrapped) for a state that is not one
 // [Store.AppendBinary] wrote, or does not fit the store's files.
@@ -51,8 +54,8 @@ var ErrState = errors.New("not a private store state")
 // has none.
 func (s *Store) AppendBinary(b []byte) ([]byte, error) { return s.appendState(b, stateVersion) }
 
-// appendState is AppendBinary in state version v (1 or 2: the tests
-// keep reading version 1).
+// appendState is AppendBinary in state version v (1, 2 or 3: the tests
+// keep reading the earlier versions).
 func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -63,11 +66,20 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 	w.Uint(v)
 	ledger.AppendHead(w, s.keys.Head())
 	ledger.AppendHead(w, s.openings.Head())
+	var sids [][16]byte // versions 1 and 2 only
+	if v < 3 {
+		sids = make([][16]byte, len(s.subs))
+		if err := s.eachSubject(-1, func(si int32, sid [16]byte) { sids[si] = sid }); err != nil {
+			return b, err
+		}
+	}
 	w.Uint(uint64(len(s.subs)))
 	var end int64
 	for i := range s.subs {
 		sub := &s.subs[i]
-		w.Raw(sub.sid[:])
+		if v < 3 {
+			w.Raw(sids[i][:])
+		}
 		w.Uint(uint64(sub.keyOff - end))
 		w.Uint(uint64(sub.keyLen))
 		end = sub.keyOff + int64(sub.keyLen) + 1
@@ -115,21 +127,26 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 // both files after it.
 func (s *Store) resume(r *binform.Reader) error {
 	v := r.Uint()
-	if v != 1 && v != stateVersion {
+	if v < 1 || v > stateVersion {
 		return fmt.Errorf("%w: version %d", ErrState, v)
 	}
 	ordered := v >= 2 // the sorted maps' order follows
 	kh, oh := ledger.ReadHead(r), ledger.ReadHead(r)
 	s.reset()
-	n := r.Count(16 + 3)
+	least := 3
+	if v < 3 {
+		least += 16
+	}
+	n := r.Count(least)
 	s.subs = make([]subject, 0, n)
 	var end int64
 	for range n {
 		var sub subject
-		copy(sub.sid[:], r.Raw(16))
+		if v < 3 {
+			r.Raw(16) // the subject's id: in its key line
+		}
 		sub.keyOff = end + offset(r)
 		sub.keyLen = lineLen(r)
-		sub.first, sub.last = -1, -1
 		end = sub.keyOff + int64(sub.keyLen) + 1
 		si := int32(len(s.subs))
 		s.subs = append(s.subs, sub)
@@ -164,7 +181,7 @@ func (s *Store) resume(r *binform.Reader) error {
 			var id [16]byte
 			copy(id[:], r.Raw(16))
 			if r.Err() == nil {
-				s.link(record{id: id, off: off, len: ln, sub: int32(si), next: -1})
+				s.recs = append(s.recs, record{id: id, off: off, len: ln, sub: int32(si)})
 				if !ordered {
 					s.byID.Set(id, int32(len(s.recs)-1), s.recKey)
 				}

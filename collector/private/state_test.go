@@ -55,6 +55,13 @@ func TestStateResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	state2, err := s.appendState(nil, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(state2) != len(state)+2*16 { // A and Odd; B was erased
+		t.Errorf("version 2 state is %d bytes, want version 3's %d and 16 per subject (2)", len(state2), len(state))
+	}
 	if err := s.Put([]ledger.Entry{entry(t, id(3), "C", "+491704444444"), entry(t, id(4), "A", "+491701111111")}); err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +92,8 @@ func TestStateResume(t *testing.T) {
 	// A state of version 1 (before 2 Dec 2026: no order of the sorted
 	// maps) is still read; the state also as a stream of a file's section.
 	resumed("the version-1 state", Options{From: state1}).Close()
+	// Version 2 (2 Dec 2026): the subjects' ids, no longer kept.
+	resumed("the version-2 state", Options{From: state2}).Close()
 	resumed("the state as a stream", Options{FromStream: io.NewSectionReader(bytes.NewReader(state), 0, int64(len(state)))}).Close()
 	from := resumed("the state", Options{From: state})
 	if _, rs, _ := from.Subject("+491701111111"); !slices.Equal(rs, []string{id(1), id(4)}) {
@@ -94,12 +103,12 @@ func TestStateResume(t *testing.T) {
 	if err := from.Put([]ledger.Entry{entry(t, id(6), "C", "+491704444444")}); err != nil {
 		t.Fatal(err)
 	}
-	state2, err := from.AppendBinary(nil)
+	stateAfter, err := from.AppendBinary(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	from.Close()
-	again, err := Open(dir, Options{From: state2})
+	again, err := Open(dir, Options{From: stateAfter})
 	if err != nil || !again.Resumed() {
 		t.Fatalf("second state: %v, %v", err, again.StateRefused())
 	}
@@ -220,11 +229,11 @@ func TestSizes(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		return // the sizes are for 64-bit platforms
 	}
-	if n := unsafe.Sizeof(subject{}); n != 48 {
-		t.Errorf("subject is %d bytes, want 48", n)
+	if n := unsafe.Sizeof(subject{}); n != 24 {
+		t.Errorf("subject is %d bytes, want 24", n)
 	}
-	if n := unsafe.Sizeof(record{}); n != 40 {
-		t.Errorf("record is %d bytes, want 40", n)
+	if n := unsafe.Sizeof(record{}); n != 32 {
+		t.Errorf("record is %d bytes, want 32", n)
 	}
 }
 
