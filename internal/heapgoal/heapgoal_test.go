@@ -45,8 +45,7 @@ func TestKeep(t *testing.T) {
 	if p := current(); p < 20 || p > 25 { // the rest of the test binary's heap counts too
 		t.Fatalf("with 64 MiB live, GC percent %d, want 20–25", p)
 	}
-	runtime.KeepAlive(live)
-	live = nil
+	runtime.KeepAlive(live) // garbage from here on
 	runtime.GC()
 	waitFor(t, func() bool { return current() == 50 }, "50 once the 64 MiB are garbage")
 	cancel()
