@@ -275,9 +275,13 @@ func caddyClient(t *testing.T, cdir, url string, exited <-chan struct{}) *http.C
 			time.Sleep(200 * time.Millisecond)
 			continue
 		}
+		// Caddy may be writing the file right now: an empty or partial
+		// PEM is "not yet", not a failure.
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			t.Fatalf("no certificate in %s", root)
+			last = fmt.Errorf("no certificate in %s yet (%d bytes)", root, len(pem))
+			time.Sleep(200 * time.Millisecond)
+			continue
 		}
 		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 		resp, err := c.Get(url)
