@@ -168,7 +168,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	opened := make(chan struct{})
 	go func() {
 		defer close(opened)
-		vault, verr = private.Open(paths.Private, private.Options{FromStream: vaultState})
+		vault, verr = private.Open(paths.Private, private.Options{FromStream: vaultState, Spill: true})
 	}()
 	if snap != nil {
 		if snapIndex, err = snapshotIndex(snapFile, cfg.PurposeIDs()); err != nil {

@@ -63,6 +63,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -80,6 +81,7 @@ import (
 	"github.com/chatconsent/chatconsent/internal/durable"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/sortedmap"
+	"github.com/chatconsent/chatconsent/internal/spill"
 )
 
 // Dir is the store's folder inside a data directory.
@@ -97,11 +99,13 @@ var ErrUnknown = errors.New("no openings in the private store")
 
 // Store is an open private store. It is safe for concurrent use.
 //
-// In memory it keeps, per data subject, where its key line is and its
-// number (as [phone.Key]), and per record its id and where its box is:
-// about 64 bytes per person with one record (with the two orders), held for the
-// collector's whole life (every contact is a new number). Keys and boxes
-// are read from disk when used.
+// In memory it keeps, per data subject, its number (as [phone.Key]), and
+// per record its id, with the orders that find them: 32 bytes per person
+// with one record, held for the collector's whole life (every contact is
+// a new number). Where each key line and box is, and each record's
+// subject, is in the same memory, or with [Options].Spill in an unlinked
+// file beside the store (package internal/spill). Keys and boxes are read
+// from disk when used.
 type Store struct {
 	dir  string
 	opts Options
@@ -111,43 +115,67 @@ type Store struct {
 	openings *ledger.FileStore
 	rd       *os.File // openings.jsonl, for reading boxes
 	rdKeys   *os.File // keys.jsonl, for reading keys
-	subs     []subject
-	recs     []record
-	byID     *sortedmap.Order[[16]byte] // recs with a canonical id (see canonical), by id (recKey)
-	byIDS    map[string]int32           // other record ids → recs
-	idS      map[int32]string           // recs → their id, where not canonical
-	byPhone  *sortedmap.Order[uint64]   // subs with a phone.Key, by it (subKey)
-	byPhoneS map[string]int32           // numbers that are not E.164 → subs
-	phoneS   map[int32]string           // subs → such a number
-	erased   map[string]string          // record id → erasure record id
+	tables
 	// refused says why Options.From was not used (see [Store.StateRefused]).
 	refused error
 	resumed bool // opened from Options.From
 }
 
-// subject is a data subject of the store (one phone number).
+// tables are what the store knows of its subjects and records: a subject
+// is a position in subPhone and subLoc, a record one in recID and recLoc.
 //
-// Its id is not kept: it is in its key line (read when needed, as the
-// key is), and 16 bytes per person are 8 MB at 500,000 (issue 13: start
-// in less than 100 MiB).
-type subject struct {
-	keyOff int64  // its line in keys.jsonl
-	keyLen uint32 // without "\n"
-	// phone is the phone.Key of its number; 0: none known, or one that is
-	// not E.164 (Store.phoneS).
-	phone uint64
+// A subject's id is not kept: it is in its key line (read when needed, as
+// the key is), and 16 bytes per person are 8 MB at 500,000 (issue 13:
+// start in less than 100 MiB). A subject's records are found by going
+// through recLoc (an erasure or an owner's question, rare): no list per
+// subject.
+type tables struct {
+	subPhone []uint64                   // per subject: the phone.Key of its number; 0: none known, or one that is not E.164 (phoneS)
+	subLoc   *spill.Rows[keyLoc]        // per subject: its key line
+	recID    [][16]byte                 // per record: its id; zero where not canonical (idS)
+	recLoc   *spill.Rows[boxLoc]        // per record: its box line and subject
+	byID     *sortedmap.Order[[16]byte] // records with a canonical id, by id (recKey)
+	byIDS    map[string]int32           // other record ids → records
+	idS      map[int32]string           // records → their id, where not canonical
+	byPhone  *sortedmap.Order[uint64]   // subjects with a phone.Key, by it (subKey)
+	byPhoneS map[string]int32           // numbers that are not E.164 → subjects
+	phoneS   map[int32]string           // subjects → such a number
+	erased   map[string]string          // record id → erasure record id
 }
 
-// record is a log record whose openings the store holds.
-//
-// A subject's records are found by going through recs (an erasure or an
-// owner's question, rare): no list per subject.
-type record struct {
-	id  [16]byte // zero where not canonical (Store.idS)
-	off int64    // its line in openings.jsonl
-	len uint32   // without "\n"
-	sub int32    // its subject in subs
+// keyLoc is where a subject's key line is in keys.jsonl.
+type keyLoc struct {
+	off int64  // its first byte
+	len uint32 // without "\n"
 }
+
+// boxLoc is where a record's box line is in openings.jsonl, and whose.
+type boxLoc struct {
+	off int64  // its first byte
+	len uint32 // without "\n"
+	sub int32  // its subject
+}
+
+// Rows of keyLoc and boxLoc, little-endian: 12 and 16 bytes.
+var (
+	keyLocs = spill.Codec[keyLoc]{Size: 12,
+		Put: func(b []byte, v keyLoc) {
+			binary.LittleEndian.PutUint64(b, uint64(v.off))
+			binary.LittleEndian.PutUint32(b[8:], v.len)
+		},
+		Get: func(b []byte) keyLoc {
+			return keyLoc{int64(binary.LittleEndian.Uint64(b)), binary.LittleEndian.Uint32(b[8:])}
+		}}
+	boxLocs = spill.Codec[boxLoc]{Size: 16,
+		Put: func(b []byte, v boxLoc) {
+			binary.LittleEndian.PutUint64(b, uint64(v.off))
+			binary.LittleEndian.PutUint32(b[8:], v.len)
+			binary.LittleEndian.PutUint32(b[12:], uint32(v.sub))
+		},
+		Get: func(b []byte) boxLoc {
+			return boxLoc{int64(binary.LittleEndian.Uint64(b)), binary.LittleEndian.Uint32(b[8:]), int32(binary.LittleEndian.Uint32(b[12:]))}
+		}}
+)
 
 // Options tune [Open].
 type Options struct {
@@ -163,6 +191,14 @@ type Options struct {
 	// rewritten by an erasure, or restored from another backup) is not
 	// used: the files are read whole, and [Store.StateRefused] says why.
 	From []byte
+	// Spill keeps where each key line and box is in an unlinked file in
+	// the store's folder instead of memory (package internal/spill): 28
+	// bytes per person with one record that the kernel's page cache holds
+	// rather than the heap. Not for a read-only store.
+	Spill bool
+	// spillTail is the spilled rows kept in memory (spill.Rows.SetTail;
+	// 0: its default). Tests set 1.
+	spillTail int
 	// FromStream is From read from a section of a file (the collector's
 	// snapshot) as a stream, without holding it whole; used if From is
 	// nil.
@@ -255,11 +291,45 @@ func (s *Store) openFile(name string, from *ledger.Head) (*ledger.FileStore, err
 	return fs, nil
 }
 
-func (s *Store) reset() {
-	s.subs, s.recs = nil, nil
-	s.byID, s.byIDS, s.idS = sortedmap.NewOrder[[16]byte](cmpID), map[string]int32{}, map[int32]string{}
-	s.byPhone, s.byPhoneS, s.phoneS = sortedmap.NewOrder[uint64](cmp.Compare[uint64]), map[string]int32{}, map[int32]string{}
-	s.erased = map[string]string{}
+// reset empties the store's tables (spilled if asked: the rows go to the
+// file as they are added, never all in memory).
+func (s *Store) reset() error {
+	s.tables.close()
+	t, err := s.newTables()
+	s.tables = t
+	return err
+}
+
+// newTables returns empty tables, spilled to the store's folder with
+// [Options].Spill; on error they are in memory.
+func (s *Store) newTables() (tables, error) {
+	t := tables{
+		subLoc: spill.New(keyLocs), recLoc: spill.New(boxLocs),
+		byID: sortedmap.NewOrder[[16]byte](cmpID), byIDS: map[string]int32{}, idS: map[int32]string{},
+		byPhone: sortedmap.NewOrder[uint64](cmp.Compare[uint64]), byPhoneS: map[string]int32{}, phoneS: map[int32]string{},
+		erased: map[string]string{},
+	}
+	if s.opts.Spill && !s.opts.ReadOnly {
+		if s.opts.spillTail > 0 {
+			t.subLoc.SetTail(s.opts.spillTail)
+			t.recLoc.SetTail(s.opts.spillTail)
+		}
+		if err := errors.Join(t.subLoc.SpillTo(s.dir), t.recLoc.SpillTo(s.dir)); err != nil {
+			t.close()
+			return t, fmt.Errorf("private store: %w", err)
+		}
+	}
+	return t, nil
+}
+
+// close closes the spill files of t, if any.
+func (t *tables) close() {
+	if t.subLoc != nil {
+		t.subLoc.Close()
+	}
+	if t.recLoc != nil {
+		t.recLoc.Close()
+	}
 }
 
 // openFiles opens the two files (from the heads kh and oh, or whole if
@@ -295,7 +365,9 @@ func (s *Store) load() error {
 	if err != nil {
 		return err
 	}
-	s.reset()
+	if err := s.reset(); err != nil {
+		return err
+	}
 	return s.read(keys, openings, ledger.Head{}, ledger.Head{})
 }
 
@@ -315,8 +387,10 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 			return fmt.Errorf("%s:%d: not a key line", KeysFile, n)
 		}
 		sid, _ := canonical(kl.SID) // parseKeyLine checked it, and the key's 32 bytes
-		i := int32(len(s.subs))
-		s.subs = append(s.subs, subject{keyOff: off, keyLen: uint32(len(line))})
+		i, err := s.addSubject(keyLoc{off: off, len: uint32(len(line))})
+		if err != nil {
+			return err
+		}
 		sids[sid] = i
 		fresh[i] = kl.Key
 		return nil
@@ -365,8 +439,7 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 			orphans = true // key destroyed: erased
 			return nil
 		}
-		sub := &s.subs[si]
-		if sub.phone == 0 && s.phoneS[si] == "" {
+		if s.subPhone[si] == 0 && s.phoneS[si] == "" {
 			// The subject's number, from its first box (which is checked
 			// here; the others are when read).
 			key := fresh[si]
@@ -385,8 +458,7 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 				s.setPhone(si, p)
 			}
 		}
-		s.addRecord(ol.ID, si, off, len(line))
-		return nil
+		return s.addRecord(ol.ID, si, off, len(line))
 	}); err != nil {
 		return err
 	}
@@ -412,9 +484,9 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 		s.closeFiles()
 		return s.load()
 	}
-	withRecords := make([]bool, len(s.subs))
-	for i := range s.recs {
-		withRecords[s.recs[i].sub] = true
+	withRecords := make([]bool, len(s.subPhone))
+	if err := s.recLoc.Each(func(_ int, b boxLoc) bool { withRecords[b.sub] = true; return true }); err != nil {
+		return fmt.Errorf("private store: %w", err)
 	}
 	drop := map[string]bool{}
 	for si, ok := range withRecords {
@@ -445,18 +517,30 @@ func (s *Store) eachSubject(size int64, fn func(si int32, sid [16]byte)) error {
 	if s.rdKeys == nil {
 		return nil
 	}
-	j := 0
+	j, subs := 0, s.subLoc.Len()
+	var rerr error
+	at := func(j int) int64 { // subject j's key line; after a read error, past every line
+		l, err := s.subLoc.At(j)
+		if err != nil {
+			rerr = err
+			return 1 << 62
+		}
+		return l.off
+	}
 	err := eachLine(ledger.FileSource(filepath.Join(s.dir, KeysFile)), ledger.Head{}, func(n int, line []byte, off int64) error {
 		if size >= 0 && off >= size {
 			return errStop
 		}
-		for j < len(s.subs) && s.subs[j].keyOff < off {
+		for j < subs && at(j) < off {
 			j++
 		}
-		if j == len(s.subs) {
+		if rerr != nil {
+			return rerr
+		}
+		if j == subs {
 			return errStop
 		}
-		if s.subs[j].keyOff != off {
+		if at(j) != off {
 			return nil
 		}
 		var kl keyLine
@@ -479,7 +563,7 @@ var errStop = errors.New("stop")
 // setPhone records that subject si has number p.
 func (s *Store) setPhone(si int32, p string) {
 	if k, ok := phone.Key(p); ok {
-		s.subs[si].phone = k
+		s.subPhone[si] = k
 		s.byPhone.Set(k, si, s.subKey)
 		return
 	}
@@ -499,36 +583,47 @@ func (s *Store) subjectOf(p string) (int32, bool) {
 
 // phoneOfSubject returns subject si's number, or "".
 func (s *Store) phoneOfSubject(si int32) string {
-	if k := s.subs[si].phone; k != 0 {
+	if k := s.subPhone[si]; k != 0 {
 		return phone.FromKey(k)
 	}
 	return s.phoneS[si]
 }
 
+// addSubject adds a subject (its number still unknown) whose key line is
+// at l.
+func (s *Store) addSubject(l keyLoc) (int32, error) {
+	if err := s.subLoc.Append(l); err != nil {
+		return 0, fmt.Errorf("private store: %w", err)
+	}
+	s.subPhone = append(s.subPhone, 0)
+	return int32(len(s.subPhone) - 1), nil
+}
+
 // addRecord adds record id, whose box is the line of n bytes at off, to
 // subject si.
-func (s *Store) addRecord(id string, si int32, off int64, n int) {
-	ri := int32(len(s.recs))
-	r := record{off: off, len: uint32(n), sub: si}
+func (s *Store) addRecord(id string, si int32, off int64, n int) error {
+	if err := s.recLoc.Append(boxLoc{off: off, len: uint32(n), sub: si}); err != nil {
+		return fmt.Errorf("private store: %w", err)
+	}
+	ri := int32(len(s.recID))
 	b, ok := canonical(id)
-	if ok {
-		r.id = b
-	} else {
+	if !ok {
 		id = strings.Clone(id)
 		s.idS[ri] = id
 		s.byIDS[id] = ri
 	}
-	s.recs = append(s.recs, r)
+	s.recID = append(s.recID, b)
 	if ok {
 		s.byID.Set(b, ri, s.recKey)
 	}
+	return nil
 }
 
 // recKey is the key of byID: record ri's binary id.
-func (s *Store) recKey(ri int32) [16]byte { return s.recs[ri].id }
+func (s *Store) recKey(ri int32) [16]byte { return s.recID[ri] }
 
 // subKey is the key of byPhone: subject si's phone.Key.
-func (s *Store) subKey(si int32) uint64 { return s.subs[si].phone }
+func (s *Store) subKey(si int32) uint64 { return s.subPhone[si] }
 
 // lookup returns the record with id.
 func (s *Store) lookup(id string) (int32, bool) {
@@ -544,7 +639,16 @@ func (s *Store) recordID(ri int32) string {
 	if id, ok := s.idS[ri]; ok {
 		return id
 	}
-	return hex.EncodeToString(s.recs[ri].id[:])
+	return hex.EncodeToString(s.recID[ri][:])
+}
+
+// box returns where record ri's box is.
+func (s *Store) box(ri int32) (boxLoc, error) {
+	b, err := s.recLoc.At(int(ri))
+	if err != nil {
+		return b, fmt.Errorf("private store: %w", err)
+	}
+	return b, nil
 }
 
 // keyOf reads subject si's id and key from keys.jsonl. A key line that
@@ -552,17 +656,20 @@ func (s *Store) recordID(ri int32) string {
 // line of another subject) as boxes that do not decrypt: the subject id
 // is in their additional data.
 func (s *Store) keyOf(si int32) (sid string, key []byte, err error) {
-	sub := &s.subs[si]
 	if s.rdKeys == nil {
 		return "", nil, ErrUnknown
 	}
-	b := make([]byte, sub.keyLen)
-	if _, err := s.rdKeys.ReadAt(b, sub.keyOff); err != nil {
+	l, err := s.subLoc.At(int(si))
+	if err != nil {
+		return "", nil, fmt.Errorf("private store: %w", err)
+	}
+	b := make([]byte, l.len)
+	if _, err := s.rdKeys.ReadAt(b, l.off); err != nil {
 		return "", nil, fmt.Errorf("private store: read a key: %w", err)
 	}
 	var kl keyLine
 	if err := parseKeyLine(b, &kl); err != nil {
-		return "", nil, fmt.Errorf("private store: the key at byte %d of %s is not where the store put it", sub.keyOff, KeysFile)
+		return "", nil, fmt.Errorf("private store: the key at byte %d of %s is not where the store put it", l.off, KeysFile)
 	}
 	return kl.SID, kl.Key, nil
 }
@@ -889,7 +996,7 @@ func (s *Store) Put(batch []ledger.Entry) error {
 	known := map[int32][2]string{}    // subject → its sid and key, read once per batch
 	type placed struct {
 		id  string
-		old int32 // subject in s.subs, or -1: fresh
+		old int32 // subject in the tables, or -1: fresh
 		new *newSubject
 		n   int
 	}
@@ -964,9 +1071,13 @@ func (s *Store) Put(batch []ledger.Entry) error {
 	// The new subjects, in the order of their key lines.
 	at := make([]int32, len(keyLines))
 	off := kh.Size
+	// The files hold the batch: a table that cannot take it (its spill
+	// file failed) is rebuilt from them.
 	for _, ns := range order {
-		si := int32(len(s.subs))
-		s.subs = append(s.subs, subject{keyOff: off, keyLen: uint32(len(keyLines[ns.line]))})
+		si, err := s.addSubject(keyLoc{off: off, len: uint32(len(keyLines[ns.line]))})
+		if err != nil {
+			return s.reload(err)
+		}
 		s.setPhone(si, ns.phone)
 		off += int64(len(keyLines[ns.line])) + 1
 		at[ns.line] = si
@@ -977,7 +1088,9 @@ func (s *Store) Put(batch []ledger.Entry) error {
 		if a.new != nil {
 			si = at[a.new.line]
 		}
-		s.addRecord(a.id, si, off, a.n)
+		if err := s.addRecord(a.id, si, off, a.n); err != nil {
+			return s.reload(err)
+		}
 		off += int64(a.n) + 1
 	}
 	return nil
@@ -1001,7 +1114,10 @@ func (s *Store) Disclosures(id string) ([]string, error) {
 	if !ok || s.rd == nil {
 		return nil, fmt.Errorf("record %s: %w", id, ErrUnknown)
 	}
-	r := s.recs[ri]
+	r, err := s.box(ri)
+	if err != nil {
+		return nil, err
+	}
 	b := make([]byte, r.len)
 	if _, err := s.rd.ReadAt(b, r.off); err != nil {
 		return nil, fmt.Errorf("private store: read openings of %s: %w", id, err)
@@ -1029,10 +1145,13 @@ func (s *Store) Subject(phone string) (sid string, records []string, err error) 
 	if !ok {
 		return "", nil, ErrUnknown
 	}
-	for ri := range s.recs {
-		if s.recs[ri].sub == si {
+	if err := s.recLoc.Each(func(ri int, b boxLoc) bool {
+		if b.sub == si {
 			records = append(records, s.recordID(int32(ri)))
 		}
+		return true
+	}); err != nil {
+		return "", nil, fmt.Errorf("private store: %w", err)
 	}
 	if sid, _, err = s.keyOf(si); err != nil {
 		return "", nil, err
@@ -1087,7 +1206,11 @@ func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 	for _, e := range es {
 		for _, id := range e.Records {
 			if ri, ok := s.lookup(id); ok {
-				si := s.recs[ri].sub
+				b, err := s.box(ri)
+				if err != nil {
+					return nil, err
+				}
+				si := b.sub
 				if goneSub[si] {
 					continue
 				}
@@ -1106,19 +1229,32 @@ func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 		return nil, nil
 	}
 	// Where each kept record's and subject's line lands in the new files
-	// (-1: erased). Lines are in the order of recs and subs.
+	// (-1: erased). Lines are in the order of the tables.
 	const unseen = -2 // a line the rewrite did not meet: see below
-	newOff := make([]int64, len(s.recs))
+	nrec, nsub := s.recLoc.Len(), s.subLoc.Len()
+	var rerr error // the first error reading the tables
+	offOf := func(rows interface{ At(int) (int64, error) }, j int) int64 {
+		off, err := rows.At(j)
+		if err != nil && rerr == nil {
+			rerr = err
+		}
+		if err != nil {
+			return 1 << 62 // past every line
+		}
+		return off
+	}
+	newOff := make([]int64, nrec)
 	for i := range newOff {
 		newOff[i] = unseen
 	}
 	j := 0
+	boxes := offsets[boxLoc]{s.recLoc, func(b boxLoc) int64 { return b.off }}
 	erased := map[string][]string{} // erasure id → record ids
 	if err := s.rewriteLines(OpeningsFile, &s.openings, func(line []byte, off, at int64) []byte {
-		for j < len(s.recs) && s.recs[j].off < off {
+		for j < nrec && offOf(boxes, j) < off {
 			j++
 		}
-		mine := j < len(s.recs) && s.recs[j].off == off
+		mine := j < nrec && offOf(boxes, j) == off
 		erasure, theirs := gone[sidOf(line)]
 		if !theirs {
 			if mine {
@@ -1139,16 +1275,17 @@ func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 	}); err != nil {
 		return nil, s.reload(err)
 	}
-	newKeyOff := make([]int64, len(s.subs))
+	newKeyOff := make([]int64, nsub)
 	for i := range newKeyOff {
 		newKeyOff[i] = unseen
 	}
 	j = 0
+	keys := offsets[keyLoc]{s.subLoc, func(l keyLoc) int64 { return l.off }}
 	if err := s.rewriteLines(KeysFile, &s.keys, func(line []byte, off, at int64) []byte {
-		for j < len(s.subs) && s.subs[j].keyOff < off {
+		for j < nsub && offOf(keys, j) < off {
 			j++
 		}
-		mine := j < len(s.subs) && s.subs[j].keyOff == off
+		mine := j < nsub && offOf(keys, j) == off
 		if _, theirs := gone[sidOf(line)]; theirs {
 			if mine {
 				newKeyOff[j] = -1
@@ -1162,62 +1299,97 @@ func (s *Store) EraseAll(es []Erasure) (map[string][]string, error) {
 	}); err != nil {
 		return nil, s.reload(err)
 	}
-	if slices.Contains(newOff, unseen) || slices.Contains(newKeyOff, unseen) {
-		// Not where the store put them (never so far): read the new files.
+	if rerr != nil || slices.Contains(newOff, unseen) || slices.Contains(newKeyOff, unseen) {
+		// Not where the store put them (never so far), or the tables
+		// could not be read: read the new files.
 		if err := s.reload(nil); err != nil {
 			return nil, err
 		}
 		return erased, nil
 	}
 	// The store without the erased subjects and records, the others moved.
-	subs, recs := s.subs, s.recs
-	idS, phoneS, tombs := s.idS, s.phoneS, s.erased
-	byID, byPhone := s.byID, s.byPhone
-	s.reset()
-	s.erased = tombs
+	old := s.tables
+	t, err := s.newTables()
+	if err != nil {
+		t.close()
+		return nil, s.reload(err)
+	}
+	s.tables = t
+	if err := s.moveTables(&old, goneSub, newOff, newKeyOff); err != nil {
+		old.close()
+		return nil, s.reload(err)
+	}
+	old.close()
 	for erasure, ids := range erased {
 		for _, id := range ids {
 			s.erased[id] = erasure
 		}
 	}
-	s.subs = make([]subject, 0, len(subs)-len(goneSub))
-	remap := make([]int32, len(subs))
-	for i := range subs {
-		if goneSub[int32(i)] || newKeyOff[i] < 0 {
-			remap[i] = -1
-			continue
+	return erased, nil
+}
+
+// offsets reads the offsets of a table's lines (for EraseAll).
+type offsets[T any] struct {
+	rows *spill.Rows[T]
+	off  func(T) int64
+}
+
+func (o offsets[T]) At(j int) (int64, error) {
+	v, err := o.rows.At(j)
+	return o.off(v), err
+}
+
+// moveTables fills the store's (empty) tables from old without the
+// subjects in gone and the lines that newOff and newKeyOff (a line's
+// place in the rewritten files, by record and subject) say are erased.
+func (s *Store) moveTables(old *tables, gone map[int32]bool, newOff, newKeyOff []int64) error {
+	s.erased = old.erased
+	remap := make([]int32, len(old.subPhone))
+	if err := old.subLoc.Each(func(i int, l keyLoc) bool {
+		remap[i] = -1
+		if gone[int32(i)] || newKeyOff[i] < 0 {
+			return true
 		}
-		remap[i] = int32(len(s.subs))
-		sub := subs[i]
-		sub.keyOff = newKeyOff[i]
-		s.subs = append(s.subs, sub)
-		if p, ok := phoneS[int32(i)]; ok {
-			s.setPhone(remap[i], p)
+		si, err := s.addSubject(keyLoc{off: newKeyOff[i], len: l.len})
+		if err != nil {
+			remap[i] = -2
+			return false
 		}
+		remap[i] = si
+		s.subPhone[si] = old.subPhone[i]
+		if p, ok := old.phoneS[int32(i)]; ok {
+			s.setPhone(si, p)
+		}
+		return true
+	}); err != nil {
+		return fmt.Errorf("private store: %w", err)
 	}
-	s.recs = make([]record, 0, len(recs))
-	remapRec := make([]int32, len(recs))
-	for i, r := range recs {
+	if slices.Contains(remap, -2) {
+		return errors.New("private store: the subjects' table failed")
+	}
+	remapRec := make([]int32, len(old.recID))
+	var aerr error
+	if err := old.recLoc.Each(func(i int, b boxLoc) bool {
 		remapRec[i] = -1
-		si := remap[r.sub]
+		si := remap[b.sub]
 		if si < 0 || newOff[i] < 0 {
-			continue
+			return true
 		}
-		remapRec[i] = int32(len(s.recs))
-		if id, ok := idS[int32(i)]; ok {
-			s.addRecord(id, si, newOff[i], int(r.len))
-		} else {
-			s.recs = append(s.recs, record{id: r.id, off: newOff[i], len: r.len, sub: si})
+		remapRec[i] = int32(len(s.recID))
+		if id, ok := old.idS[int32(i)]; ok {
+			aerr = s.addRecord(id, si, newOff[i], int(b.len))
+		} else if aerr = s.recLoc.Append(boxLoc{off: newOff[i], len: b.len, sub: si}); aerr == nil {
+			s.recID = append(s.recID, old.recID[i])
 		}
+		return aerr == nil
+	}); err != nil || aerr != nil {
+		return fmt.Errorf("private store: %w", errors.Join(err, aerr))
 	}
 	// The orders stay sorted: only the kept entries, renumbered (no sort,
 	// no insertion one by one).
-	oldRec := func(ri int32) [16]byte { return recs[ri].id }
-	oldSub := func(si int32) uint64 { return subs[si].phone }
-	if err := errors.Join(s.byID.Load(renumbered(byID.All(oldRec), remapRec), s.recKey), s.byPhone.Load(renumbered(byPhone.All(oldSub), remap), s.subKey)); err != nil {
-		return nil, s.reload(err) // cannot be: the keys were in order
-	}
-	return erased, nil
+	oldRec := func(ri int32) [16]byte { return old.recID[ri] }
+	oldSub := func(si int32) uint64 { return old.subPhone[si] }
+	return errors.Join(s.byID.Load(renumbered(old.byID.All(oldRec), remapRec), s.recKey), s.byPhone.Load(renumbered(old.byPhone.All(oldSub), remap), s.subKey))
 }
 
 // renumbered returns the positions of an order, each p replaced by to[p],
@@ -1345,5 +1517,6 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closeFiles()
+	s.tables.close()
 	return nil
 }

@@ -29,10 +29,12 @@ func entry(t testing.TB, id, name, phone string) ledger.Entry {
 
 func id(n int) string { return fmt.Sprintf("%032x", n) }
 
-func TestPutReopenErase(t *testing.T) {
+func TestPutReopenErase(t *testing.T) { bothModes(t, testPutReopenErase) }
+
+func testPutReopenErase(t *testing.T, spill bool) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "private")
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{Spill: spill, spillTail: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +48,7 @@ func TestPutReopenErase(t *testing.T) {
 	}
 	s.Close()
 
-	s, err = Open(dir, Options{})
+	s, err = Open(dir, Options{Spill: spill, spillTail: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +116,12 @@ func assertGone(t *testing.T, dir, sid string, ds []string) {
 
 // An erasure cut by a crash after the openings were rewritten, before
 // the keys were: Open drops the key that has no openings left.
-func TestEraseInterrupted(t *testing.T) {
+func TestEraseInterrupted(t *testing.T) { bothModes(t, testEraseInterrupted) }
+
+func testEraseInterrupted(t *testing.T, spill bool) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{Spill: spill, spillTail: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +137,7 @@ func TestEraseInterrupted(t *testing.T) {
 	s.Close()
 	os.WriteFile(filepath.Join(dir, KeysFile), keys, 0o600) // as if the second rename never came
 
-	s, err = Open(dir, Options{})
+	s, err = Open(dir, Options{Spill: spill, spillTail: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,10 +261,12 @@ func TestLinesAsJSON(t *testing.T) {
 // TestOrphansKeepTombstones: finishing off openings whose key is gone
 // (a batch whose key never got durable) keeps the tombstones of earlier
 // erasures, so Erased still names the erasure of those records.
-func TestOrphansKeepTombstones(t *testing.T) {
+func TestOrphansKeepTombstones(t *testing.T) { bothModes(t, testOrphansKeepTombstones) }
+
+func testOrphansKeepTombstones(t *testing.T, spill bool) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, _ := Open(dir, Options{})
+	s, _ := Open(dir, Options{Spill: spill, spillTail: 1})
 	if err := s.Put([]ledger.Entry{entry(t, id(1), "A", "+491701111111"), entry(t, id(2), "B", "+491702222222")}); err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +278,7 @@ func TestOrphansKeepTombstones(t *testing.T) {
 	f, _ := os.OpenFile(filepath.Join(dir, OpeningsFile), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"sid":"` + id(77) + `","id":"` + id(3) + `","nonce":"AAAAAAAAAAAAAAAA","box":"AAAA"}` + "\n")
 	f.Close()
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{Spill: spill, spillTail: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,5 +292,13 @@ func TestOrphansKeepTombstones(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(dir, OpeningsFile))
 	if bytes.Contains(b, []byte(id(77))) {
 		t.Error("the orphan's line is still there")
+	}
+}
+
+// bothModes runs test with the store's tables in memory and spilled to a
+// file (Options.Spill).
+func bothModes(t *testing.T, test func(t *testing.T, spill bool)) {
+	for _, spill := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memory", true: "spilled"}[spill], func(t *testing.T) { test(t, spill) })
 	}
 }

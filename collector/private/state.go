@@ -68,30 +68,31 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 	ledger.AppendHead(w, s.openings.Head())
 	var sids [][16]byte // versions 1 and 2 only
 	if v < 3 {
-		sids = make([][16]byte, len(s.subs))
+		sids = make([][16]byte, len(s.subPhone))
 		if err := s.eachSubject(-1, func(si int32, sid [16]byte) { sids[si] = sid }); err != nil {
 			return b, err
 		}
 	}
-	w.Uint(uint64(len(s.subs)))
+	w.Uint(uint64(len(s.subPhone)))
 	var end int64
-	for i := range s.subs {
-		sub := &s.subs[i]
+	if err := s.subLoc.Each(func(i int, l keyLoc) bool {
 		if v < 3 {
 			w.Raw(sids[i][:])
 		}
-		w.Uint(uint64(sub.keyOff - end))
-		w.Uint(uint64(sub.keyLen))
-		end = sub.keyOff + int64(sub.keyLen) + 1
-		w.Uint(sub.phone)
-		if sub.phone == 0 {
+		w.Uint(uint64(l.off - end))
+		w.Uint(uint64(l.len))
+		end = l.off + int64(l.len) + 1
+		w.Uint(s.subPhone[i])
+		if s.subPhone[i] == 0 {
 			w.String(s.phoneS[int32(i)])
 		}
+		return true
+	}); err != nil {
+		return b, fmt.Errorf("private store: %w", err)
 	}
-	w.Uint(uint64(len(s.recs)))
+	w.Uint(uint64(len(s.recID)))
 	end = 0
-	for i := range s.recs {
-		r := &s.recs[i]
+	if err := s.recLoc.Each(func(i int, r boxLoc) bool {
 		w.Uint(uint64(r.sub))
 		w.Uint(uint64(r.off - end))
 		w.Uint(uint64(r.len))
@@ -101,8 +102,11 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 			w.String(id)
 		} else {
 			w.Uint(0)
-			w.Raw(r.id[:])
+			w.Raw(s.recID[i][:])
 		}
+		return true
+	}); err != nil {
+		return b, fmt.Errorf("private store: %w", err)
 	}
 	w.Uint(uint64(len(s.erased)))
 	for _, id := range slices.Sorted(maps.Keys(s.erased)) { // the same store, the same bytes
@@ -132,29 +136,33 @@ func (s *Store) resume(r *binform.Reader) error {
 	}
 	ordered := v >= 2 // the sorted maps' order follows
 	kh, oh := ledger.ReadHead(r), ledger.ReadHead(r)
-	s.reset()
+	if err := s.reset(); err != nil {
+		return err
+	}
 	least := 3
 	if v < 3 {
 		least += 16
 	}
 	n := r.Count(least)
-	s.subs = make([]subject, 0, n)
+	s.subPhone = make([]uint64, 0, n)
 	var end int64
 	for range n {
-		var sub subject
+		var l keyLoc
 		if v < 3 {
 			r.Raw(16) // the subject's id: in its key line
 		}
-		sub.keyOff = end + offset(r)
-		sub.keyLen = lineLen(r)
-		end = sub.keyOff + int64(sub.keyLen) + 1
-		si := int32(len(s.subs))
-		s.subs = append(s.subs, sub)
+		l.off = end + offset(r)
+		l.len = lineLen(r)
+		end = l.off + int64(l.len) + 1
+		si, err := s.addSubject(l)
+		if err != nil {
+			return err
+		}
 		if k := r.Uint(); k != 0 {
 			if !phone.IsKey(k) {
 				r.Fail("bad number")
 			}
-			s.subs[si].phone = k
+			s.subPhone[si] = k
 			if !ordered {
 				s.byPhone.Set(k, si, s.subKey)
 			}
@@ -166,14 +174,14 @@ func (s *Store) resume(r *binform.Reader) error {
 		r.Fail("key lines beyond the keys file's head")
 	}
 	n = r.Count(4 + 16)
-	s.recs = make([]record, 0, n)
+	s.recID = make([][16]byte, 0, n)
 	end = 0
 	for range n {
 		si := r.Uint()
 		off := end + offset(r)
 		ln := lineLen(r)
 		end = off + int64(ln) + 1
-		if si >= uint64(len(s.subs)) {
+		if si >= uint64(len(s.subPhone)) {
 			r.Fail("record of no subject")
 		}
 		switch r.Uint() {
@@ -181,14 +189,19 @@ func (s *Store) resume(r *binform.Reader) error {
 			var id [16]byte
 			copy(id[:], r.Raw(16))
 			if r.Err() == nil {
-				s.recs = append(s.recs, record{id: id, off: off, len: ln, sub: int32(si)})
+				if err := s.recLoc.Append(boxLoc{off: off, len: ln, sub: int32(si)}); err != nil {
+					return fmt.Errorf("private store: %w", err)
+				}
+				s.recID = append(s.recID, id)
 				if !ordered {
-					s.byID.Set(id, int32(len(s.recs)-1), s.recKey)
+					s.byID.Set(id, int32(len(s.recID)-1), s.recKey)
 				}
 			}
 		case 1:
 			if id := r.String(); id != "" && r.Err() == nil {
-				s.addRecord(id, int32(si), off, int(ln))
+				if err := s.addRecord(id, int32(si), off, int(ln)); err != nil {
+					return err
+				}
 			} else {
 				r.Fail("empty record id")
 			}
@@ -255,8 +268,8 @@ func lineLen(r *binform.Reader) uint32 {
 // every subject with a number once, in number order (else the state is
 // refused).
 func (s *Store) readOrders(r *binform.Reader) {
-	readOrder(r, "record", len(s.recs), func(ri int32) bool { _, odd := s.idS[ri]; return !odd }, s.byID, s.recKey)
-	readOrder(r, "subject", len(s.subs), func(si int32) bool { return s.subs[si].phone != 0 }, s.byPhone, s.subKey)
+	readOrder(r, "record", len(s.recID), func(ri int32) bool { _, odd := s.idS[ri]; return !odd }, s.byID, s.recKey)
+	readOrder(r, "subject", len(s.subPhone), func(si int32) bool { return s.subPhone[si] != 0 }, s.byPhone, s.subKey)
 }
 
 // readOrder reads the positions of o (out of n items, those that in says

@@ -33,10 +33,12 @@ func view(t *testing.T, s *Store, phones, ids []string) string {
 // TestStateResume: a store opened from its state, with lines appended
 // after the state (a new person, a returning one), answers exactly as
 // one that read its files whole, and goes on taking appends.
-func TestStateResume(t *testing.T) {
+func TestStateResume(t *testing.T) { bothModes(t, testStateResume) }
+
+func testStateResume(t *testing.T, spill bool) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{Spill: spill, spillTail: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func TestStateResume(t *testing.T) {
 	phones := []string{"+491701111111", "+491702222222", "+491703333333", "+491704444444", "+491709999999"}
 	ids := []string{id(1), id(2), "not-hex id", id(3), id(4), id(5)}
 
-	whole, err := Open(dir, Options{})
+	whole, err := Open(dir, Options{Spill: spill, spillTail: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,11 +93,11 @@ func TestStateResume(t *testing.T) {
 	}
 	// A state of version 1 (before 2 Dec 2026: no order of the sorted
 	// maps) is still read; the state also as a stream of a file's section.
-	resumed("the version-1 state", Options{From: state1}).Close()
+	resumed("the version-1 state", Options{From: state1, Spill: spill, spillTail: 1}).Close()
 	// Version 2 (2 Dec 2026): the subjects' ids, no longer kept.
-	resumed("the version-2 state", Options{From: state2}).Close()
+	resumed("the version-2 state", Options{From: state2, Spill: spill, spillTail: 1}).Close()
 	resumed("the state as a stream", Options{FromStream: io.NewSectionReader(bytes.NewReader(state), 0, int64(len(state)))}).Close()
-	from := resumed("the state", Options{From: state})
+	from := resumed("the state", Options{From: state, Spill: spill, spillTail: 1})
 	if _, rs, _ := from.Subject("+491701111111"); !slices.Equal(rs, []string{id(1), id(4)}) {
 		t.Errorf("returning person's records: %v", rs)
 	}
@@ -108,7 +110,7 @@ func TestStateResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	from.Close()
-	again, err := Open(dir, Options{From: stateAfter})
+	again, err := Open(dir, Options{From: stateAfter, Spill: spill, spillTail: 1})
 	if err != nil || !again.Resumed() {
 		t.Fatalf("second state: %v, %v", err, again.StateRefused())
 	}
@@ -121,7 +123,9 @@ func TestStateResume(t *testing.T) {
 // TestStateRefused: a state that does not fit the files (they were
 // rewritten by an erasure since, or cut) is not used; the files are read
 // whole and nothing is lost.
-func TestStateRefused(t *testing.T) {
+func TestStateRefused(t *testing.T) { bothModes(t, testStateRefused) }
+
+func testStateRefused(t *testing.T, spill bool) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
@@ -149,14 +153,14 @@ func TestStateRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			s, _ := Open(dir, Options{})
+			s, _ := Open(dir, Options{Spill: spill, spillTail: 1})
 			if err := s.Put([]ledger.Entry{entry(t, id(1), "A", "+491701111111"), entry(t, id(2), "B", "+491702222222")}); err != nil {
 				t.Fatal(err)
 			}
 			state, _ := s.AppendBinary(nil)
 			tc.change(t, dir, s)
 			s.Close()
-			r, err := Open(dir, Options{From: state})
+			r, err := Open(dir, Options{From: state, Spill: spill, spillTail: 1})
 			if err != nil {
 				if tc.name == "keys replaced" {
 					return // the whole read refuses a changed key line: right too
@@ -224,16 +228,27 @@ func FuzzState(f *testing.F) {
 }
 
 // TestSizes: what the store keeps per person and per record (held for
-// the collector's whole life, one of each per contact).
+// the collector's whole life, one of each per contact): in memory the
+// number and the id, in the spill file where the lines are.
 func TestSizes(t *testing.T) {
-	if unsafe.Sizeof(uintptr(0)) != 8 {
-		return // the sizes are for 64-bit platforms
+	var tb tables
+	if n := unsafe.Sizeof(tb.subPhone[0]) + unsafe.Sizeof(tb.recID[0]); n != 24 {
+		t.Errorf("a person with one record takes %d bytes of memory (with the orders' 8 more), want 24", n)
 	}
-	if n := unsafe.Sizeof(subject{}); n != 24 {
-		t.Errorf("subject is %d bytes, want 24", n)
+	if keyLocs.Size != 12 || boxLocs.Size != 16 {
+		t.Errorf("spilled rows of %d and %d bytes, want 12 and 16", keyLocs.Size, boxLocs.Size)
 	}
-	if n := unsafe.Sizeof(record{}); n != 32 {
-		t.Errorf("record is %d bytes, want 32", n)
+	for _, l := range []keyLoc{{0, 0}, {1<<62 - 1, 1<<32 - 1}, {12345, 678}} {
+		b := make([]byte, keyLocs.Size)
+		if keyLocs.Put(b, l); keyLocs.Get(b) != l {
+			t.Errorf("keyLoc %v comes back as %v", l, keyLocs.Get(b))
+		}
+	}
+	for _, l := range []boxLoc{{0, 0, 0}, {1<<62 - 1, 1<<32 - 1, 1<<31 - 1}, {12345, 678, 9}} {
+		b := make([]byte, boxLocs.Size)
+		if boxLocs.Put(b, l); boxLocs.Get(b) != l {
+			t.Errorf("boxLoc %v comes back as %v", l, boxLocs.Get(b))
+		}
 	}
 }
 
@@ -241,10 +256,12 @@ func TestSizes(t *testing.T) {
 // with an odd id and number, with a tombstone already in the file), the
 // store's memory is exactly what a whole read of its files gives, and
 // appends go on at the right places.
-func TestEraseMemory(t *testing.T) {
+func TestEraseMemory(t *testing.T) { bothModes(t, testEraseMemory) }
+
+func testEraseMemory(t *testing.T, spill bool) {
 	t.Parallel()
 	dir := t.TempDir()
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{Spill: spill, spillTail: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +281,7 @@ func TestEraseMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer whole.Close()
-		w := Store{subs: whole.subs, recs: whole.recs, idS: whole.idS, phoneS: whole.phoneS, erased: whole.erased, byID: whole.byID, byPhone: whole.byPhone, keys: s.keys, openings: s.openings}
+		w := Store{tables: whole.tables, keys: s.keys, openings: s.openings}
 		disk, _ := w.AppendBinary(nil)
 		if !slices.Equal(mem, disk) {
 			t.Errorf("%s: the store's memory differs from a whole read of its files", when)
