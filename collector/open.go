@@ -136,7 +136,6 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	// leave a recorded decision without them: the log is the source of
 	// truth, and every decision or withdrawal whose receipt is missing is
 	// made again after start.
-	receipts := paths.Receipts
 	// A crash between a receipt's temporary file and its rename leaves the
 	// temporary file: nothing else removes it. Listing DATA/receipts (one
 	// file per decision) takes a noticeable part of a start, so it is done
@@ -171,7 +170,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		vault, verr = private.Open(paths.Private, private.Options{FromStream: vaultState, Spill: true})
 	}()
 	if snap != nil {
-		if snapIndex, err = snapshotIndex(snapFile, cfg.PurposeIDs()); err != nil {
+		if snapIndex, err = snapshotIndex(snapFile, cfg.PurposeIDs(), paths.Private); err != nil {
 			startLogger(st).Warn("snapshot not used; the whole log is read", "err", err)
 			snap = nil
 		}
@@ -196,7 +195,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 	var rec ledger.Recovery
 	var lo ledger.Options
 	for {
-		r = newReplay(cfg, receipts, vault, snap, snapIndex, startLogger(st))
+		r = newReplay(cfg, paths, vault, snap, snapIndex, startLogger(st))
 		lo = r.options()
 		if st.NoGroupCommit {
 			lo.MaxBatch = 1

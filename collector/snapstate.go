@@ -215,10 +215,14 @@ func readSnapshot(paths config.Paths, pub ed25519.PublicKey) (*snapfile.File, er
 }
 
 // snapshotIndex reads the snapshot's index (a stream of the file) and
-// checks it was folded with the configured purposes.
-func snapshotIndex(f *snapfile.File, purposes []string) (*records.Index, error) {
+// checks it was folded with the configured purposes. Its decisions go to
+// a spill file in spillDir as they are read (records.Index.SpillTo).
+func snapshotIndex(f *snapfile.File, purposes []string, spillDir string) (*records.Index, error) {
+	if err := os.MkdirAll(spillDir, 0o700); err != nil {
+		return nil, err
+	}
 	sec := f.Index()
-	idx, err := records.ReadIndex(sec, sec.Size())
+	idx, err := records.ReadIndex(sec, sec.Size(), spillDir)
 	if err != nil {
 		return nil, err
 	}
@@ -267,11 +271,18 @@ type replay struct {
 	at           ledger.Head
 }
 
-func newReplay(cfg *config.Config, receipts string, vault *private.Store, snap *snapfile.State, idx *records.Index, logger *slog.Logger) *replay {
+func newReplay(cfg *config.Config, paths config.Paths, vault *private.Store, snap *snapfile.State, idx *records.Index, logger *slog.Logger) *replay {
 	r := &replay{vault: vault, snap: snap}
 	defer func() { r.book.UseOpener(indexOpener{vault, logger}) }()
 	if snap == nil {
 		r.book = records.NewIndex(cfg.PurposeIDs())
+		// The index's decisions in a file beside the private store, not
+		// in memory (issue 13); if that fails, in memory: slower to
+		// nobody, only bigger.
+		if err := r.book.SpillTo(paths.Private); err != nil {
+			logger.Warn("the index is kept in memory", "err", err)
+		}
+		receipts := paths.Receipts
 		// Only the position of the first record without a receipt is
 		// kept (the backlog's cursor, see receipts.go), not the records.
 		r.have = map[string]bool{}

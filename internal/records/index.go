@@ -2,6 +2,8 @@ package records
 
 import (
 	"cmp"
+	"encoding/binary"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/chatconsent/chatconsent/collector/ledger"
 	"github.com/chatconsent/chatconsent/internal/phone"
 	"github.com/chatconsent/chatconsent/internal/sortedmap"
+	"github.com/chatconsent/chatconsent/internal/spill"
 )
 
 // Index is the collector's compact fold of the log: only what answering
@@ -26,11 +29,14 @@ import (
 type Index struct {
 	links
 	purposes  []string
-	compact   *sortedmap.Map[[16]byte, compactDecision] // decisions, by binary id
-	named     map[[16]byte]namedSubject                 // subjects of compact decisions kept whole (kind subjectNamed)
-	erasures  []string                                  // erased keys (ErasedPrefix + erasure id) of kind subjectErased
-	erasureAt map[string]uint64                         // erased key → its place in erasures
-	decisions map[string]*ledger.Record                 // decisions whose ids are not canonical, kept whole
+	compact   *sortedmap.Map[[16]byte, int32] // decisions, by binary id: their rows in vals
+	vals      *spill.Rows[compactDecision]    // the compact decisions, in the order added
+	spillDir  string                          // where vals are spilled ("": memory)
+	err       error                           // the first error reading vals (Index.Err)
+	named     map[[16]byte]namedSubject       // subjects of compact decisions kept whole (kind subjectNamed)
+	erasures  []string                        // erased keys (ErasedPrefix + erasure id) of kind subjectErased
+	erasureAt map[string]uint64               // erased key → its place in erasures
+	decisions map[string]*ledger.Record       // decisions whose ids are not canonical, kept whole
 	interned  map[string]string
 	shapes    []shape                        // of the decisions, shared
 	shapeIDs  map[string]int32               // shape key → index in shapes
@@ -54,7 +60,7 @@ func (x *Index) UseOpener(o Opener) { x.open = o }
 func NewIndex(purposes []string) *Index {
 	x := &Index{
 		links: newLinks(), purposes: slices.Clone(purposes),
-		compact: sortedmap.New[[16]byte, compactDecision](cmpID), named: map[[16]byte]namedSubject{},
+		compact: sortedmap.New[[16]byte, int32](cmpID), vals: spill.New(compactDecisions), named: map[[16]byte]namedSubject{},
 		erasureAt: map[string]uint64{}, decisions: map[string]*ledger.Record{},
 		granted: sortedmap.New[uint64, uint64](cmp.Compare[uint64]), grantedS: map[string]*uint64{},
 		wide: map[string][]string{}, pidIndex: map[string]int{},
@@ -135,9 +141,13 @@ func (x *Index) withGranted(m uint64, phone, id string, on bool) uint64 {
 // A migration record empties the index, as it does a [Book].
 func (x *Index) Add(rec *ledger.Record, _ []byte) error {
 	if rec.Type == ledger.TypeMigration {
-		open := x.open
+		open, dir := x.open, x.spillDir
+		x.vals.Close()
 		*x = *NewIndex(x.purposes)
 		x.open = open
+		if dir != "" {
+			return x.SpillTo(dir)
+		}
 		return nil
 	}
 	x.note(rec)
@@ -163,7 +173,9 @@ func (x *Index) Add(rec *ledger.Record, _ []byte) error {
 					x.named[k] = namedSubject{s: sub.Name + sub.Email + sub.Phone, nameLen: uint32(len(sub.Name)), emailLen: uint32(len(sub.Email))}
 				}
 			}
-			x.compact.Set(k, c)
+			if err := x.set(k, c); err != nil {
+				return err
+			}
 		} else { // an id not from this collector: kept whole
 			r := *rec
 			x.decisions[rec.ID] = &r
@@ -208,14 +220,16 @@ func (x *Index) erase(rec *ledger.Record) {
 		k, ok := binaryID(id)
 		var phone string
 		if ok {
-			c, found := x.compact.Get(k)
+			c, found := x.get(k)
 			if !found || c.kind() == subjectNone {
 				continue
 			}
 			phone = x.phoneOf(k, c)
 			c.setKind(subjectErased)
 			c.phone = x.erasureIndex(key)
-			x.compact.Set(k, c)
+			if x.set(k, c) != nil {
+				continue // x.err says why
+			}
 			delete(x.named, k)
 		} else if d := x.decisions[id]; d != nil && d.Subject != nil {
 			phone = d.Subject.Phone
@@ -296,7 +310,7 @@ func (x *Index) Decision(id string) *ledger.Record { return x.decision(id, true)
 
 func (x *Index) decision(id string, names bool) *ledger.Record {
 	if k, ok := binaryID(id); ok {
-		if c, ok := x.compact.Get(k); ok {
+		if c, ok := x.get(k); ok {
 			sh := x.shapes[c.shape&^grantedBit]
 			r := &ledger.Record{Type: ledger.TypeDecision, ID: id, Time: time.Unix(c.sec, int64(c.nsec&nsecMask)).UTC(),
 				Decision: ledger.Refused, Purposes: slices.Clone(sh.purposes), Lang: sh.lang, TextVersion: sh.version}
@@ -348,6 +362,79 @@ func (x *Index) Withdrawable(id string) []string {
 	}
 	return inOrder(x.purposes, granted, true)
 }
+
+// SpillTo moves the index's compact decisions (24 bytes each) to an
+// unlinked file in dir (package internal/spill), and those folded from
+// now on: the collector's memory then holds 20 bytes per decision (its id
+// and row) instead of 40. The rows hold numbers (as phone.Key): dir is
+// the private folder.
+func (x *Index) SpillTo(dir string) error { return x.spillTo(dir, 0) }
+
+// spillTo is SpillTo keeping tail rows in memory (spill.Rows.SetTail; 0:
+// its default). Tests use 1.
+func (x *Index) spillTo(dir string, tail int) error {
+	if tail > 0 {
+		x.vals.SetTail(tail)
+	}
+	if err := x.vals.SpillTo(dir); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	x.spillDir = dir
+	return nil
+}
+
+// Err returns the first error reading the spilled decisions (a failing
+// disk): the lookups that met it answered as if the decision were not
+// there. Nil in memory.
+func (x *Index) Err() error { return x.err }
+
+// get returns the compact decision with binary id k.
+func (x *Index) get(k [16]byte) (compactDecision, bool) {
+	i, ok := x.compact.Get(k)
+	if !ok {
+		return compactDecision{}, false
+	}
+	c, err := x.vals.At(int(i))
+	if err != nil {
+		if x.err == nil {
+			x.err = fmt.Errorf("index: %w", err)
+		}
+		return c, false
+	}
+	return c, true
+}
+
+// set makes c the compact decision with binary id k.
+func (x *Index) set(k [16]byte, c compactDecision) error {
+	if i, ok := x.compact.Get(k); ok {
+		if err := x.vals.Set(int(i), c); err != nil {
+			if x.err == nil {
+				x.err = fmt.Errorf("index: %w", err)
+			}
+			return x.err
+		}
+		return nil
+	}
+	if err := x.vals.Append(c); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	x.compact.Set(k, int32(x.vals.Len()-1))
+	return nil
+}
+
+// compactDecisions are the rows of vals: sec, phone, nsec, shape,
+// little-endian, 24 bytes.
+var compactDecisions = spill.Codec[compactDecision]{Size: 24,
+	Put: func(b []byte, c compactDecision) {
+		binary.LittleEndian.PutUint64(b, uint64(c.sec))
+		binary.LittleEndian.PutUint64(b[8:], c.phone)
+		binary.LittleEndian.PutUint32(b[16:], c.nsec)
+		binary.LittleEndian.PutUint32(b[20:], uint32(c.shape))
+	},
+	Get: func(b []byte) compactDecision {
+		return compactDecision{sec: int64(binary.LittleEndian.Uint64(b)), phone: binary.LittleEndian.Uint64(b[8:]),
+			nsec: binary.LittleEndian.Uint32(b[16:]), shape: int32(binary.LittleEndian.Uint32(b[20:]))}
+	}}
 
 // compactDecision is what an [Index] keeps of a decision: what a
 // withdrawal needs, and nothing held twice. The collector keeps one per

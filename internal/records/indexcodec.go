@@ -93,14 +93,18 @@ func (x *Index) AppendBinary(b []byte) ([]byte, error) {
 		n += len(sub.s)
 	}
 	w.Uint(uint64(n))
-	for k, c := range x.compact.All() {
-		if c.kind() == subjectNamed {
-			w.B = append(w.B, x.named[k].s...)
+	for k := range x.compact.All() {
+		if sub, ok := x.named[k]; ok { // the decisions of kind subjectNamed
+			w.B = append(w.B, sub.s...)
 		}
 	}
 	w.Strings(x.erasures)
 	w.Uint(uint64(x.compact.Len()))
-	for k, c := range x.compact.All() {
+	for k, i := range x.compact.All() {
+		c, err := x.vals.At(int(i))
+		if err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
 		w.Raw(k[:])
 		w.Varint(c.sec)
 		w.Uint(uint64(c.nsec & nsecMask))
@@ -156,22 +160,34 @@ func cmpID(a, b [16]byte) int { return slices.Compare(a[:], b[:]) }
 // (a shape or purpose bit out of range, lengths beyond the data), are an
 // error, never a panic; the caller then folds the log instead.
 func DecodeIndex(b []byte) (*Index, error) {
-	return decodeIndex(binform.NewReader(b, errIndexFormat))
+	return decodeIndex(binform.NewReader(b, errIndexFormat), "", 0)
 }
 
 // ReadIndex is [DecodeIndex] of the n bytes src holds, read as a stream
-// (the collector's snapshot, without holding the file whole).
-func ReadIndex(src io.Reader, n int64) (*Index, error) {
-	return decodeIndex(binform.NewStreamReader(src, n, errIndexFormat))
+// (the collector's snapshot, without holding the file whole). With
+// spillDir not "", the index's decisions go to a file there as they are
+// read ([Index.SpillTo]), never all in memory.
+func ReadIndex(src io.Reader, n int64, spillDir string) (*Index, error) {
+	return decodeIndex(binform.NewStreamReader(src, n, errIndexFormat), spillDir, 0)
 }
 
-func decodeIndex(r *binform.Reader) (*Index, error) {
+func decodeIndex(r *binform.Reader, spillDir string, tail int) (_ *Index, err error) {
 	if v := r.Uint(); v == 1 && r.Err() == nil {
 		return nil, fmt.Errorf("%w: format 1, an older version's (kept every name): the log is folded once instead", errIndexFormat)
 	} else if v != indexFormat && r.Err() == nil {
 		return nil, fmt.Errorf("%w: format %d", errIndexFormat, v)
 	}
 	x := NewIndex(r.Strings())
+	defer func() {
+		if err != nil {
+			x.vals.Close() // its spill file
+		}
+	}()
+	if spillDir != "" {
+		if err := x.spillTo(spillDir, tail); err != nil {
+			return nil, err
+		}
+	}
 	pids := r.Strings()
 	if r.Err() == nil {
 		if !slices.Equal(pids[:min(len(pids), len(x.pids))], x.pids) || len(pids) < len(x.pids) {
@@ -221,7 +237,7 @@ func decodeIndex(r *binform.Reader) (*Index, error) {
 	}
 	at := 0
 	if n := r.Count(16 + 5); n > 0 && r.Err() == nil {
-		es := make([]sortedmap.Entry[[16]byte, compactDecision], 0, n)
+		es := make([]sortedmap.Entry[[16]byte, int32], 0, n)
 		for ; n > 0 && r.Err() == nil; n-- {
 			k := readID(r)
 			c := compactDecision{sec: r.Varint()}
@@ -254,7 +270,10 @@ func decodeIndex(r *binform.Reader) (*Index, error) {
 				x.named[k] = namedSubject{s: named[at:end], nameLen: uint32(nl), emailLen: uint32(el)}
 				at = end
 			}
-			es = append(es, sortedmap.Entry[[16]byte, compactDecision]{Key: k, Value: c})
+			if err := x.vals.Append(c); err != nil {
+				return nil, fmt.Errorf("index: %w", err)
+			}
+			es = append(es, sortedmap.Entry[[16]byte, int32]{Key: k, Value: int32(x.vals.Len() - 1)})
 		}
 		if r.Err() == nil && x.compact.Load(es) != nil {
 			r.Fail("decisions not in id order")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chatconsent/chatconsent/collector/ledger"
+	"github.com/chatconsent/chatconsent/internal/binform"
 )
 
 // randomIndex folds a random history (decisions, withdrawals, invites,
@@ -25,6 +26,11 @@ func randomIndex(t testing.TB, seed uint64) (*Index, []string, []string) {
 		pids = append(pids, fmt.Sprintf("old-%02d", i))
 	}
 	x := NewIndex(purposes)
+	if seed%3 == 0 { // every third: its decisions in a spill file from the start
+		if err := x.spillTo(t.TempDir(), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Odd seeds: version-2 decisions, whose names the index reads from
 	// the private store.
 	store := testOpener{}
@@ -91,12 +97,20 @@ func TestIndexBinaryRoundTrip(t *testing.T) {
 		}
 		y.UseOpener(x.open)
 		// Read as a stream (one byte per Read), it is the same index.
-		z, err := ReadIndex(iotest.OneByteReader(bytes.NewReader(b)), int64(len(b)))
+		z, err := ReadIndex(iotest.OneByteReader(bytes.NewReader(b)), int64(len(b)), t.TempDir())
 		if err != nil {
 			t.Fatalf("seed %d: ReadIndex: %v", seed, err)
 		}
 		if bz, _ := z.AppendBinary(nil); !bytes.Equal(bz, b) {
 			t.Fatalf("seed %d: ReadIndex gives another index than DecodeIndex", seed)
+		}
+		// Spilled with every row in the file, the same index.
+		sp, err := decodeIndex(binform.NewReader(b, errIndexFormat), t.TempDir(), 1)
+		if err != nil || !sp.vals.Spilled() {
+			t.Fatalf("seed %d: decode spilled: %v", seed, err)
+		}
+		if bs, _ := sp.AppendBinary(nil); !bytes.Equal(bs, b) {
+			t.Fatalf("seed %d: a spilled index encodes to other bytes", seed)
 		}
 		if x.open != nil && len(x.named) >= x.compact.Len()/2 {
 			t.Fatalf("seed %d: %d of %d sealed decisions kept whole", seed, len(x.named), x.compact.Len())
