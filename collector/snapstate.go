@@ -40,6 +40,11 @@ type snapState struct {
 	erasures []snapfile.Erasure     // the log's erasure records up to folded (and beyond)
 	mu       sync.Mutex             // serialises writes of the file
 	written  uint64                 // the watermark's count at the last write
+	// sizes are the index's and the private state's bytes in the last
+	// snapshot (read or written): the next one's buffers start a quarter
+	// bigger, so that 20 MB are not grown by doubling (twice the memory
+	// at the moment of the copy).
+	sizes [2]int
 
 	stop chan struct{} // closed by Server.Close: ends the periodic writer
 	wg   sync.WaitGroup
@@ -152,19 +157,10 @@ func (s *Server) writeSnapshot() error {
 		return nil
 	}
 	state := &snapfile.State{Head: st.folded, Last: st.last, Erasures: slices.Clone(st.erasures)}
-	idx, err := s.proc.book.AppendBinary(nil)
+	idx, err := s.proc.book.AppendBinary(make([]byte, 0, room(st.sizes[0])))
 	s.proc.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
-	}
-	state.Index = idx
-	if s.o.Private != nil {
-		// After the index: the store may hold the openings of records not
-		// folded yet (appended since), which the next start reads after
-		// the snapshot's head; never fewer.
-		if state.Private, err = s.o.Private.AppendBinary(nil); err != nil {
-			return fmt.Errorf("snapshot: %w", err)
-		}
 	}
 	// The feed's position may be ahead of the watermark (lines appended
 	// whose records are not folded yet): count back the version-2 lines
@@ -178,9 +174,35 @@ func (s *Server) writeSnapshot() error {
 	if v1+state.V2 != folded {
 		return nil // version-1 lines or redactions in the log: fold it whole
 	}
-	if err := snapfile.Write(st.path, state, st.priv); err != nil {
+	// The index is written (and dropped) before the private store's state
+	// is made: at 500,000 decisions each is about 20 MB, and the collector
+	// must not need both at once (issue 13: memory).
+	sizes := [2]int{len(idx)}
+	parts := snapfile.Parts{
+		Index: func() ([]byte, error) {
+			b := idx
+			idx = nil
+			return b, nil
+		},
+		Private: func() ([]byte, error) {
+			if s.o.Private == nil {
+				return nil, nil
+			}
+			// After the index: the store may hold the openings of records
+			// not folded yet (appended since), which the next start reads
+			// after the snapshot's head; never fewer.
+			b, err := s.o.Private.AppendBinary(make([]byte, 0, room(st.sizes[1])))
+			if err != nil {
+				return nil, fmt.Errorf("snapshot: %w", err)
+			}
+			sizes[1] = len(b)
+			return b, nil
+		},
+	}
+	if err := snapfile.Stream(st.path, state, parts, st.priv); err != nil {
 		return err
 	}
+	st.sizes = sizes
 	st.written = state.Head.Count
 	return nil
 }
@@ -369,3 +391,7 @@ func (r *replay) v1Lines(feed *logfeed.Store) bool {
 	v1, _, ok := feed.Position()
 	return !ok || v1 > 0
 }
+
+// room is the capacity to encode a snapshot part in whose last size was
+// n: a quarter more, and 64 KiB.
+func room(n int) int { return n + n/4 + 64<<10 }

@@ -43,11 +43,12 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if os.Getenv("GOGC") == "" {
 		// The collector's memory is what a small VPS pays for: the heap
-		// may grow 16 MiB above its live data, or half of it when that
-		// is less (GOGC=50: a few per cent of peak throughput for about
-		// a fifth less memory under load), so 500,000 people's 70 MiB do
-		// not become 105 MiB (bench/README.md, "Start-up memory").
-		heapgoal.Keep(ctx, 16<<20, 10, 50, 100*time.Millisecond)
+		// may grow 8 MiB above its live data, or half of it when that is
+		// less (GOGC=50: a few per cent of peak throughput for about a
+		// fifth less memory under load). At 500,000 people the live data
+		// are about 43 MiB, mostly slices without pointers, cheap to
+		// collect often (bench/README.md, "Start-up memory").
+		heapgoal.Keep(ctx, 8<<20, 10, 50, 100*time.Millisecond)
 	}
 	urls, err := generator.PageURLs(cfg)
 	if err != nil {

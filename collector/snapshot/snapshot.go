@@ -57,6 +57,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -113,7 +114,20 @@ func Encode(st *State, priv ed25519.PrivateKey) []byte { return encode(st, priv,
 
 // encode writes form 3, or form 1 or 2 (for the tests of their reading).
 func encode(st *State, priv ed25519.PrivateKey, form int) []byte {
-	w := &binform.Writer{B: make([]byte, 0, len(magic)+len(st.Index)+len(st.Private)+256+ed25519.SignatureSize)}
+	w := encodeHead(st, form)
+	w.Uint(uint64(len(st.Index))) // a string, without a copy as one
+	w.Raw(st.Index)
+	if form != 1 {
+		w.Uint(uint64(len(st.Private)))
+		w.Raw(st.Private)
+	}
+	return append(w.B, ed25519.Sign(priv, signed(w.B, form))...)
+}
+
+// encodeHead returns the magic line of form and the body's parts before
+// the index.
+func encodeHead(st *State, form int) *binform.Writer {
+	w := &binform.Writer{B: make([]byte, 0, 256+len(st.Index)+len(st.Private)+ed25519.SignatureSize)}
 	w.Raw([]byte(magicOf(form)))
 	ledger.AppendHead(w, st.Head)
 	w.Uint(uint64(st.Last))
@@ -130,13 +144,7 @@ func encode(st *State, priv ed25519.PrivateKey, form int) []byte {
 		w.String(e.ID)
 		w.Strings(e.Erased)
 	}
-	w.Uint(uint64(len(st.Index))) // a string, without a copy as one
-	w.Raw(st.Index)
-	if form != 1 {
-		w.Uint(uint64(len(st.Private)))
-		w.Raw(st.Private)
-	}
-	return append(w.B, ed25519.Sign(priv, signed(w.B, form))...)
+	return w
 }
 
 func magicOf(form int) string {
@@ -225,7 +233,50 @@ func decodeHead(r *binform.Reader) (*State, error) {
 // Write stores st's snapshot at path durably: a crash leaves the old file
 // or the new one.
 func Write(path string, st *State, priv ed25519.PrivateKey) error {
-	return durable.WriteFile(path, Encode(st, priv), 0o600)
+	return Stream(path, st, Parts{}, priv)
+}
+
+// Parts make a snapshot's two big parts when [Stream] writes them: the
+// index first, then the private store's state, each written and dropped
+// before the next is made (at 500,000 decisions about 20 MB each). A nil
+// func takes the part from the State.
+type Parts struct {
+	Index, Private func() ([]byte, error)
+}
+
+// Stream writes the snapshot of st (durably, as [Write]), its index and
+// private state made by parts as it goes: the bytes are those of
+// [Encode], never held whole. An error from a part leaves the old file.
+func Stream(path string, st *State, parts Parts, priv ed25519.PrivateKey) error {
+	index, private := parts.Index, parts.Private
+	if index == nil {
+		index = func() ([]byte, error) { return st.Index, nil }
+	}
+	if private == nil {
+		private = func() ([]byte, error) { return st.Private, nil }
+	}
+	return durable.WriteStream(path, 0o600, func(f io.Writer) error {
+		h := sha256.New()
+		w := io.MultiWriter(f, h)
+		head := encodeHead(st, 3)
+		if _, err := w.Write(head.B); err != nil {
+			return err
+		}
+		for _, part := range []func() ([]byte, error){index, private} {
+			b, err := part()
+			if err != nil {
+				return err
+			}
+			if _, err := w.Write(binary.AppendUvarint(nil, uint64(len(b)))); err != nil {
+				return err
+			}
+			if _, err := w.Write(b); err != nil {
+				return err
+			}
+		}
+		_, err := f.Write(ed25519.Sign(priv, append([]byte(domain), h.Sum(nil)...)))
+		return err
+	})
 }
 
 // Read reads and decodes the snapshot at path; a missing file wraps

@@ -281,3 +281,45 @@ func TestOpen(t *testing.T) {
 		t.Errorf("missing file: %v, want ErrNotExist", err)
 	}
 }
+
+// TestStream: a snapshot whose parts are made while it is written has
+// Encode's bytes; the index is made before the private state; a part's
+// error leaves the old file.
+func TestStream(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "snapshot")
+	want := testState()
+	var order []string
+	st := *want
+	st.Index, st.Private = nil, nil
+	parts := Parts{
+		Index:   func() ([]byte, error) { order = append(order, "index"); return want.Index, nil },
+		Private: func() ([]byte, error) { order = append(order, "private"); return want.Private, nil },
+	}
+	if err := Stream(path, &st, parts, testKey()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(got, Encode(want, testKey())) {
+		t.Fatalf("streamed snapshot differs from Encode's (%v)", err)
+	}
+	if fmt.Sprint(order) != "[index private]" {
+		t.Errorf("parts made in the order %v", order)
+	}
+	boom := errors.New("boom")
+	parts.Private = func() ([]byte, error) { return nil, boom }
+	if err := Stream(path, &st, parts, testKey()); !errors.Is(err, boom) {
+		t.Fatalf("Stream with a failing part: %v", err)
+	}
+	if again, _ := os.ReadFile(path); !bytes.Equal(again, got) {
+		t.Error("a failed Stream changed the snapshot")
+	}
+	f, err := Open(path, testKey().Public().(ed25519.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if b, _ := io.ReadAll(f.Private()); !bytes.Equal(b, want.Private) {
+		t.Errorf("private part read back: %q", b)
+	}
+}

@@ -42,6 +42,25 @@ func WriteFile(path string, data []byte, mode os.FileMode) error {
 	return nil
 }
 
+// WriteStream is [WriteFile] of what write writes to the file (not
+// buffered): for data too big to hold whole beside what it is made from
+// (the collector's snapshot at 500,000 decisions). An error from write
+// leaves the old file.
+func WriteStream(path string, mode os.FileMode, write func(w io.Writer) error) error {
+	tmp, err := streamTemp(path, mode, write)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := SyncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
 // CreateFile durably creates path with data, like [WriteFile], but fails
 // with an error wrapping [os.ErrExist] if path exists: the file is linked
 // into place, not renamed, so an existing file (a signing key) is never
@@ -144,12 +163,20 @@ func RemoveTempsBefore(dir string, t time.Time) error {
 // writeTemp writes data to a fresh temporary file beside path, with mode,
 // fsyncs and closes it, and returns its name. On error nothing is left.
 func writeTemp(path string, data []byte, mode os.FileMode) (string, error) {
+	return streamTemp(path, mode, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// streamTemp is writeTemp of what write writes.
+func streamTemp(path string, mode os.FileMode, write func(w io.Writer) error) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tempInfix)
 	if err != nil {
 		return "", err
 	}
 	tmp := f.Name()
-	_, err = f.Write(data)
+	err = write(f)
 	if err == nil {
 		err = f.Chmod(mode)
 	}

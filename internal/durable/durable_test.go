@@ -3,8 +3,10 @@ package durable
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -165,4 +167,33 @@ func TestRemoveTempsBefore(t *testing.T) {
 	if n, _ := os.ReadDir(dir); len(n) != 5001 {
 		t.Errorf("%d files left, want 5001", len(n))
 	}
+}
+
+// TestWriteStream: what write writes replaces the file; an error from
+// write leaves the old file and no temporary one.
+func TestWriteStream(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "snap")
+	if err := WriteStream(p, 0o600, func(w io.Writer) error {
+		_, err := io.WriteString(w, "one")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := WriteStream(p, 0o600, func(w io.Writer) error {
+		io.WriteString(w, "half")
+		return boom
+	})
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), p) {
+		t.Errorf("err = %v, want boom naming %s", err, p)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "one" {
+		t.Errorf("after a failed write the file holds %q, want the old one", got)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", st.Mode().Perm())
+	}
+	assertOnly(t, dir, "snap")
 }
