@@ -176,9 +176,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		}
 	}
 	<-opened
-	var partSizes [2]int // of the snapshot read: the next one's are about the same
 	if snapFile != nil {
-		partSizes = [2]int{int(snapFile.Index().Size()), int(snapFile.Private().Size())}
 		snapFile.Close()
 		snapFile.State.Index, snapFile.State.Private = nil, nil // a form 1 or 2 read whole: not kept
 	}
@@ -267,7 +265,7 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		o.Deliver = mailer
 	}
 	if useSnap {
-		o.snap = &snapState{path: snapshotPath(paths), priv: priv, folded: r.at, last: r.last, erasures: r.snapErasures(), sizes: partSizes}
+		o.snap = &snapState{path: snapshotPath(paths), priv: priv, folded: r.at, last: r.last, erasures: r.snapErasures()}
 	}
 	s, err := New(o)
 	if err != nil {

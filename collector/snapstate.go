@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -40,11 +41,6 @@ type snapState struct {
 	erasures []snapfile.Erasure     // the log's erasure records up to folded (and beyond)
 	mu       sync.Mutex             // serialises writes of the file
 	written  uint64                 // the watermark's count at the last write
-	// sizes are the index's and the private state's bytes in the last
-	// snapshot (read or written): the next one's buffers start a quarter
-	// bigger, so that 20 MB are not grown by doubling (twice the memory
-	// at the moment of the copy).
-	sizes [2]int
 
 	stop chan struct{} // closed by Server.Close: ends the periodic writer
 	wg   sync.WaitGroup
@@ -127,7 +123,7 @@ func (s *Server) markFolded(es ...ledger.Entry) {
 
 // writeSnapshot writes the snapshot of the index as of the watermark, if
 // nothing is folded beyond it. It holds the procedure's lock while it
-// encodes the index (about 40 ms per 100,000 decisions).
+// encodes the index to a file (about 40 ms per 100,000 decisions).
 func (s *Server) writeSnapshot() error {
 	st := s.snap
 	if st == nil || st.path == "" {
@@ -147,21 +143,18 @@ func (s *Server) writeSnapshot() error {
 	if !ok {
 		return errors.New("snapshot: the transparency log is not fed")
 	}
+	// The procedure's lock, from the checks until the index is written:
+	// the index must be the fold of exactly the log up to the watermark.
 	s.proc.mu.Lock()
+	unlock := sync.OnceFunc(s.proc.mu.Unlock)
+	defer unlock()
 	if len(st.ahead) > 0 {
-		s.proc.mu.Unlock()
 		return fmt.Errorf("snapshot: records after %d are still being folded", st.folded.Count)
 	}
 	if st.folded.Count == 0 || st.folded.Count == st.written {
-		s.proc.mu.Unlock()
 		return nil
 	}
 	state := &snapfile.State{Head: st.folded, Last: st.last, Erasures: slices.Clone(st.erasures)}
-	idx, err := s.proc.book.AppendBinary(make([]byte, 0, room(st.sizes[0])))
-	s.proc.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("snapshot: %w", err)
-	}
 	// The feed's position may be ahead of the watermark (lines appended
 	// whose records are not folded yet): count back the version-2 lines
 	// after it, which are all lines after it (a version-1 line after a
@@ -174,35 +167,33 @@ func (s *Server) writeSnapshot() error {
 	if v1+state.V2 != folded {
 		return nil // version-1 lines or redactions in the log: fold it whole
 	}
-	// The index is written (and dropped) before the private store's state
-	// is made: at 500,000 decisions each is about 20 MB, and the collector
-	// must not need both at once (issue 13: memory).
-	sizes := [2]int{len(idx)}
+	// Each part goes to a file as it is encoded (snapfile.Stream): at
+	// 500,000 decisions the index is about 17 MB and the private store's
+	// state 14 MB, which the collector never holds (issue 13: memory).
 	parts := snapfile.Parts{
-		Index: func() ([]byte, error) {
-			b := idx
-			idx = nil
-			return b, nil
+		Index: func(w io.Writer) error {
+			defer unlock()
+			if err := s.proc.book.WriteBinary(w); err != nil {
+				return fmt.Errorf("snapshot: %w", err)
+			}
+			return nil
 		},
-		Private: func() ([]byte, error) {
+		Private: func(w io.Writer) error {
 			if s.o.Private == nil {
-				return nil, nil
+				return nil
 			}
 			// After the index: the store may hold the openings of records
 			// not folded yet (appended since), which the next start reads
 			// after the snapshot's head; never fewer.
-			b, err := s.o.Private.AppendBinary(make([]byte, 0, room(st.sizes[1])))
-			if err != nil {
-				return nil, fmt.Errorf("snapshot: %w", err)
+			if err := s.o.Private.WriteBinary(w); err != nil {
+				return fmt.Errorf("snapshot: %w", err)
 			}
-			sizes[1] = len(b)
-			return b, nil
+			return nil
 		},
 	}
 	if err := snapfile.Stream(st.path, state, parts, st.priv); err != nil {
 		return err
 	}
-	st.sizes = sizes
 	st.written = state.Head.Count
 	return nil
 }
@@ -391,7 +382,3 @@ func (r *replay) v1Lines(feed *logfeed.Store) bool {
 	v1, _, ok := feed.Position()
 	return !ok || v1 > 0
 }
-
-// room is the capacity to encode a snapshot part in whose last size was
-// n: a quarter more, and 64 KiB.
-func room(n int) int { return n + n/4 + 64<<10 }

@@ -3,6 +3,7 @@ package private
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -54,15 +55,37 @@ var ErrState = errors.New("not a private store state")
 // has none.
 func (s *Store) AppendBinary(b []byte) ([]byte, error) { return s.appendState(b, stateVersion) }
 
+// WriteBinary writes the store's state (as AppendBinary appends it) to
+// out, 64 KiB at a time (the collector's snapshot: about 14 MB at
+// 500,000 people, never held whole).
+func (s *Store) WriteBinary(out io.Writer) error {
+	w := binform.NewStreamWriter(out)
+	if err := s.writeState(w, stateVersion); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("private store: %w", err)
+	}
+	return nil
+}
+
 // appendState is AppendBinary in state version v (1, 2 or 3: the tests
 // keep reading the earlier versions).
 func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
+	w := &binform.Writer{B: b}
+	if err := s.writeState(w, v); err != nil {
+		return b, err
+	}
+	return w.B, nil
+}
+
+// writeState writes the state in version v to w.
+func (s *Store) writeState(w *binform.Writer, v uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.opts.ReadOnly || s.keys == nil || s.openings == nil {
-		return b, ErrReadOnly
+		return ErrReadOnly
 	}
-	w := &binform.Writer{B: b}
 	w.Uint(v)
 	ledger.AppendHead(w, s.keys.Head())
 	ledger.AppendHead(w, s.openings.Head())
@@ -70,7 +93,7 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 	if v < 3 {
 		sids = make([][16]byte, len(s.subPhone))
 		if err := s.eachSubject(-1, func(si int32, sid [16]byte) { sids[si] = sid }); err != nil {
-			return b, err
+			return err
 		}
 	}
 	w.Uint(uint64(len(s.subPhone)))
@@ -88,7 +111,7 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 		}
 		return true
 	}); err != nil {
-		return b, fmt.Errorf("private store: %w", err)
+		return fmt.Errorf("private store: %w", err)
 	}
 	w.Uint(uint64(len(s.recID)))
 	end = 0
@@ -106,7 +129,7 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 		}
 		return true
 	}); err != nil {
-		return b, fmt.Errorf("private store: %w", err)
+		return fmt.Errorf("private store: %w", err)
 	}
 	w.Uint(uint64(len(s.erased)))
 	for _, id := range slices.Sorted(maps.Keys(s.erased)) { // the same store, the same bytes
@@ -114,7 +137,7 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 		w.String(s.erased[id])
 	}
 	if v < 2 {
-		return w.B, nil
+		return nil
 	}
 	w.Uint(uint64(s.byID.Len()))
 	for ri := range s.byID.All(s.recKey) {
@@ -124,7 +147,7 @@ func (s *Store) appendState(b []byte, v uint64) ([]byte, error) {
 	for si := range s.byPhone.All(s.subKey) {
 		w.Uint(uint64(si))
 	}
-	return w.B, nil
+	return nil
 }
 
 // resume reads the state r (see [Options].From) and then the lines of

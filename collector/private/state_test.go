@@ -276,6 +276,10 @@ func testEraseMemory(t *testing.T, spill bool) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var streamed bytes.Buffer
+		if err := s.WriteBinary(&streamed); err != nil || !bytes.Equal(streamed.Bytes(), mem) {
+			t.Errorf("%s: WriteBinary (%v) differs from AppendBinary", when, err)
+		}
 		whole, err := Open(dir, Options{ReadOnly: true})
 		if err != nil {
 			t.Fatal(err)

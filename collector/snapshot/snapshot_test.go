@@ -292,10 +292,18 @@ func TestStream(t *testing.T) {
 	var order []string
 	st := *want
 	st.Index, st.Private = nil, nil
-	parts := Parts{
-		Index:   func() ([]byte, error) { order = append(order, "index"); return want.Index, nil },
-		Private: func() ([]byte, error) { order = append(order, "private"); return want.Private, nil },
+	part := func(name string, b []byte) func(io.Writer) error {
+		return func(w io.Writer) error {
+			order = append(order, name)
+			for i := range b { // a byte at a time, as a stream writer might
+				if _, err := w.Write(b[i : i+1]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 	}
+	parts := Parts{Index: part("index", want.Index), Private: part("private", want.Private)}
 	if err := Stream(path, &st, parts, testKey()); err != nil {
 		t.Fatal(err)
 	}
@@ -307,12 +315,15 @@ func TestStream(t *testing.T) {
 		t.Errorf("parts made in the order %v", order)
 	}
 	boom := errors.New("boom")
-	parts.Private = func() ([]byte, error) { return nil, boom }
+	parts.Private = func(io.Writer) error { return boom }
 	if err := Stream(path, &st, parts, testKey()); !errors.Is(err, boom) {
 		t.Fatalf("Stream with a failing part: %v", err)
 	}
 	if again, _ := os.ReadFile(path); !bytes.Equal(again, got) {
 		t.Error("a failed Stream changed the snapshot")
+	}
+	if des, _ := os.ReadDir(filepath.Dir(path)); len(des) != 1 {
+		t.Errorf("beside the snapshot: %v (the parts' files must have no names)", des)
 	}
 	f, err := Open(path, testKey().Public().(ed25519.PublicKey))
 	if err != nil {

@@ -22,22 +22,47 @@ var errTest = errors.New("not a test form")
 
 // TestRoundTrip: what Writer writes, Reader reads back, to the last byte.
 func TestRoundTrip(t *testing.T) {
-	w := &Writer{}
-	w.Uint(0)
-	w.Uint(1 << 62)
-	w.Varint(-5)
-	w.String("Jürgen")
-	w.Strings([]string{"a", "", "bc"})
-	w.Strings(nil)
-	w.Raw([]byte{1, 2, 3})
 	big := strings.Repeat("x", 200<<10) // beyond a stream's buffer
-	w.String(big)
-	w.Raw([]byte{4, 5})
-	w.String("tail")
+	write := func(w *Writer) {
+		w.Uint(0)
+		w.Uint(1 << 62)
+		w.Varint(-5)
+		w.String("Jürgen")
+		w.Strings([]string{"a", "", "bc"})
+		w.Strings(nil)
+		w.Raw([]byte{1, 2, 3})
+		w.String(big)
+		w.Raw([]byte{4, 5})
+		w.String("tail")
+	}
+	w := &Writer{}
+	write(w)
 	for name, r := range readers(w.B) {
 		t.Run(name, func(t *testing.T) { roundTrip(t, r, big) })
 	}
+	// A stream Writer writes the same bytes, never holding much more
+	// than 64 KiB (the long string passes through in one append).
+	var out bytes.Buffer
+	sw := NewStreamWriter(&out)
+	write(sw)
+	if len(sw.B) > flushAt {
+		t.Errorf("a stream Writer holds %d bytes", len(sw.B))
+	}
+	if err := sw.Flush(); err != nil || !bytes.Equal(out.Bytes(), w.B) || len(sw.B) != 0 {
+		t.Errorf("stream Writer: %v, %d bytes written, want %d", err, out.Len(), len(w.B))
+	}
+	// Its first write error stays, and nothing is written after it.
+	fw := NewStreamWriter(failWriter{})
+	write(fw)
+	if err := fw.Flush(); !errors.Is(err, errTest) {
+		t.Errorf("stream Writer to a failing writer: %v", err)
+	}
 }
+
+// failWriter fails every write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errTest }
 
 func roundTrip(t *testing.T, r *Reader, big string) {
 	if v := r.Uint(); v != 0 {

@@ -104,6 +104,11 @@ func TestIndexBinaryRoundTrip(t *testing.T) {
 		if bz, _ := z.AppendBinary(nil); !bytes.Equal(bz, b) {
 			t.Fatalf("seed %d: ReadIndex gives another index than DecodeIndex", seed)
 		}
+		// Written as a stream, the same bytes.
+		var out bytes.Buffer
+		if err := x.WriteBinary(&out); err != nil || !bytes.Equal(out.Bytes(), b) {
+			t.Fatalf("seed %d: WriteBinary (%v) differs from AppendBinary", seed, err)
+		}
 		// Spilled with every row in the file, the same index.
 		sp, err := decodeIndex(binform.NewReader(b, errIndexFormat), t.TempDir(), 1)
 		if err != nil || !sp.vals.Spilled() {
