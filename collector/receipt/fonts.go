@@ -1,6 +1,7 @@
 package receipt
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"maps"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	pfont "github.com/pdfcpu/pdfcpu/pkg/font"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
 )
@@ -129,13 +131,14 @@ func (m *metrics) width(s string, size float64) float64 {
 // api.EnsureDefaultConfigAt), and model.NewDefaultConfiguration creates a
 // configuration directory under the user's home on first use and writes
 // package variables without a lock. So the directory is chosen once per
-// process, before any configuration is taken, and it is a private temporary
-// directory so the user's home is never touched. The directory (about
-// 0.5 MB) lives as long as the process: [New] embeds the fonts from it.
+// process, before any configuration is taken, and it is a temporary
+// directory so the user's home is never touched: one per user and pdfcpu
+// version, shared by every process (see fontDir). pdfcpu reads the fonts
+// from it for each receipt.
 var (
 	setupOnce sync.Once
 	setupErr  error
-	configDir string   // pdfcpu's configuration directory; set once by setup
+	fontsAt   string   // pdfcpu's configuration directory, read-only after setupOnce
 	regular   *metrics // read-only after setupOnce
 	bold      *metrics // read-only after setupOnce
 	regular3  *metrics // layout 3's, read-only after setupOnce
@@ -152,36 +155,16 @@ func setup() error {
 }
 
 func doSetup() error {
-	dir, err := os.MkdirTemp("", "chatconsent-pdfcpu-")
+	dir, err := fontDir(os.TempDir())
 	if err != nil {
-		return fmt.Errorf("receipt: set up pdfcpu: create config directory: %w", err)
+		return fmt.Errorf("receipt: set up pdfcpu: %w", err)
 	}
-	configDir = dir
+	// Points pdfcpu's package variables at dir (it writes nothing there
+	// once dir is complete).
 	if err := api.EnsureDefaultConfigAt(dir); err != nil {
 		return fmt.Errorf("receipt: set up pdfcpu: config directory %s: %w", dir, err)
 	}
-	src := filepath.Join(dir, "ttf")
-	if err := os.Mkdir(src, 0o700); err != nil {
-		return fmt.Errorf("receipt: set up pdfcpu: %w", err)
-	}
-	var paths []string
-	for _, f := range []struct {
-		name string
-		ttf  []byte
-	}{{"goregular.ttf", goregular.TTF}, {"gobold.ttf", gobold.TTF}} {
-		p := filepath.Join(src, f.name)
-		if err := os.WriteFile(p, f.ttf, 0o600); err != nil {
-			return fmt.Errorf("receipt: set up pdfcpu: write %s: %w", f.name, err)
-		}
-		paths = append(paths, p)
-	}
-	if err := api.InstallFonts(paths); err != nil {
-		return fmt.Errorf("receipt: set up pdfcpu: install Go fonts: %w", err)
-	}
-	// pdfcpu keeps its own copy (a .gob file in its font directory).
-	if err := os.RemoveAll(src); err != nil {
-		return fmt.Errorf("receipt: set up pdfcpu: %w", err)
-	}
+	fontsAt = dir
 	if regular, err = loadMetrics(fontRegular); err != nil {
 		return err
 	}
@@ -268,4 +251,84 @@ func loadMetrics(name string) (*metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// fontDir returns pdfcpu's configuration directory with the Go fonts
+// installed, in base: TMPDIR/chatconsent-pdfcpu-UID-HASH, HASH of pdfcpu's
+// version and the fonts, shared by every process of the user (the test
+// suite starts hundreds; a directory per process, 0.5 MB, was never
+// removed). It is built under another name and renamed into place, so it
+// is whole or absent; one that is not the user's own (its owner, mode
+// 0700, its marker file) is not used, and this process builds its own
+// (left behind, as before).
+func fontDir(base string) (string, error) {
+	h := sha256.New()
+	h.Write([]byte(model.VersionStr + "\x00"))
+	h.Write(goregular.TTF)
+	h.Write(gobold.TTF)
+	dir := filepath.Join(base, fmt.Sprintf("chatconsent-pdfcpu-%d-%x", os.Getuid(), h.Sum(nil)[:6]))
+	if usableFontDir(dir) {
+		return dir, nil
+	}
+	tmp, err := os.MkdirTemp(base, "chatconsent-pdfcpu-build-")
+	if err != nil {
+		return "", fmt.Errorf("create config directory: %w", err)
+	}
+	if err := buildFontDir(tmp); err != nil {
+		os.RemoveAll(tmp)
+		return "", err
+	}
+	if err := os.Rename(tmp, dir); err == nil {
+		return dir, nil
+	}
+	if usableFontDir(dir) { // another process was first
+		os.RemoveAll(tmp)
+		return dir, nil
+	}
+	return tmp, nil
+}
+
+// fontDirMarker is the last file written into a font directory.
+const fontDirMarker = "complete"
+
+// buildFontDir installs pdfcpu's configuration and the Go fonts in dir.
+func buildFontDir(dir string) error {
+	if err := api.EnsureDefaultConfigAt(dir); err != nil {
+		return fmt.Errorf("config directory %s: %w", dir, err)
+	}
+	src := filepath.Join(dir, "ttf")
+	if err := os.Mkdir(src, 0o700); err != nil {
+		return err
+	}
+	var paths []string
+	for _, f := range []struct {
+		name string
+		ttf  []byte
+	}{{"goregular.ttf", goregular.TTF}, {"gobold.ttf", gobold.TTF}} {
+		p := filepath.Join(src, f.name)
+		if err := os.WriteFile(p, f.ttf, 0o600); err != nil {
+			return fmt.Errorf("write %s: %w", f.name, err)
+		}
+		paths = append(paths, p)
+	}
+	if err := api.InstallFonts(paths); err != nil {
+		return fmt.Errorf("install Go fonts: %w", err)
+	}
+	// pdfcpu keeps its own copy (a .gob file in its font directory).
+	if err := os.RemoveAll(src); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, fontDirMarker), nil, 0o600)
+}
+
+// usableFontDir reports whether dir is a whole font directory of this
+// user's: a directory (not a link) of mode 0700 owned by the user, with
+// its marker file.
+func usableFontDir(dir string) bool {
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 || !ownedByMe(fi) {
+		return false
+	}
+	m, err := os.Lstat(filepath.Join(dir, fontDirMarker))
+	return err == nil && m.Mode().IsRegular()
 }
