@@ -55,7 +55,17 @@ func TestSnapshotStart(t *testing.T) {
 	if _, err := os.Stat(path); err != nil {
 		t.Fatalf("no snapshot after a clean stop: %v", err)
 	}
+	// What a crash while the snapshot was written leaves: removed at start.
+	leftover := filepath.Join(filepath.Dir(path), ".snapshot.tmp-123")
+	if err := os.WriteFile(leftover, []byte("half a snapshot"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	setup := Setup{DataDir: data, ArchiveDir: filepath.Join("..", "archive"), LogVersion: ledger.FormatVersion}
+	defer func() {
+		if _, err := os.Stat(leftover); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a crash's temporary snapshot is still there after a start: %v", err)
+		}
+	}()
 	// The index's bytes, then the private store's state: a start from the
 	// snapshot must have both exactly as a start that reads everything.
 	open := func() (*Server, Started, []byte) {

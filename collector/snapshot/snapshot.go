@@ -276,7 +276,7 @@ func Stream(path string, st *State, parts Parts, priv ed25519.PrivateKey) error 
 // bytes), through a file in dir that has no name: the length is known
 // only at its end.
 func spooled(dir string, part func(io.Writer) error, w io.Writer) error {
-	f, err := os.CreateTemp(dir, ".snapshot-part-*")
+	f, err := os.CreateTemp(dir, ".snapshot-part.tmp-*") // durable.IsTemp: a crash's leftover is removed at start
 	if err != nil {
 		return err
 	}
