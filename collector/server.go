@@ -279,6 +279,17 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	err := s.log.Health()
 	if err == nil {
+		s.proc.mu.Lock()
+		ierr := s.proc.book.Err()
+		s.proc.mu.Unlock()
+		if ierr != nil {
+			// The index's spill file (DATA/private) failed: decisions
+			// would not be found. A restart builds it again.
+			s.o.Logger.Error("health check: index not readable", "err", ierr)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("index not readable: restart the collector\n"))
+			return
+		}
 		w.Write([]byte("ok\n"))
 		return
 	}

@@ -225,3 +225,31 @@ func jsonOf(t testing.TB, v any) string {
 	}
 	return string(b)
 }
+
+// TestIndexSpillFailure: when the spill file cannot be read (here: its
+// rows gone), a lookup answers "no such decision", Err says why, and the
+// index's form is not written (no snapshot of a wrong index).
+func TestIndexSpillFailure(t *testing.T) {
+	x := NewIndex(purposes)
+	if err := x.spillTo(t.TempDir(), 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range history() {
+		if err := x.Add(&r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if x.Decision(id(1)) == nil || x.Err() != nil {
+		t.Fatalf("before: %v, %v", x.Decision(id(1)), x.Err())
+	}
+	x.vals.Close() // as if the disk failed under it
+	if d := x.Decision(id(1)); d != nil {
+		t.Errorf("a decision from a failed spill file: %+v", d)
+	}
+	if x.Err() == nil {
+		t.Error("Err is nil after a failed read")
+	}
+	if _, err := x.AppendBinary(nil); err == nil {
+		t.Error("AppendBinary of an index whose rows cannot be read: no error")
+	}
+}
