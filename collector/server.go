@@ -7,7 +7,7 @@
 //
 //	POST /v1/consent              a decision, form-encoded or JSON
 //	GET  /v1/receipts/ID.pdf?e=EXPIRY&k=MAC   the receipt
-//	GET  /healthz                 "ok" while the log is writable
+//	GET  /healthz                 "ok" while the log is writable and the index readable
 //	GET  /v1/consent?invite=TOKEN the personal consent page (invite.go)
 //	GET  /v1/withdraw?id=ID&k=MAC the personal withdrawal page (withdraw.go)
 //	POST /v1/withdraw             a withdrawal (GDPR Art. 7(3))
