@@ -217,6 +217,9 @@ func Open(cfg *config.Config, st Setup) (*Server, Started, error) {
 		if log != nil {
 			log.Close()
 		}
+		if snapIndex != nil {
+			snapIndex.Close()
+		}
 		snap, snapIndex = nil, nil
 	}
 	book := r.book

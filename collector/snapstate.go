@@ -240,6 +240,7 @@ func snapshotIndex(f *snapfile.File, purposes []string, spillDir string) (*recor
 		return nil, err
 	}
 	if !slices.Equal(idx.Purposes(), purposes) {
+		idx.Close()
 		return nil, errors.New("the configured purposes changed since it was taken")
 	}
 	return idx, nil

@@ -383,6 +383,11 @@ func (x *Index) spillTo(dir string, tail int) error {
 	return nil
 }
 
+// Close closes the index's spill file, if any: an index not used after
+// all (a snapshot's, refused) gives it back at once. The index is not
+// used after Close.
+func (x *Index) Close() error { return x.vals.Close() }
+
 // Err returns the first error reading the spilled decisions (a failing
 // disk): the lookups that met it answered as if the decision were not
 // there. Nil in memory.
