@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"syscall"
 	"time"
 )
@@ -50,9 +51,12 @@ func run(dir string, d time.Duration, size int) error {
 	}
 	el := time.Since(start)
 	slices.Sort(lat)
-	fmt.Printf("disk %s: %d write+fdatasync of %d bytes in %.1f s: %.0f/s, p50 %.2f ms, p99 %.2f ms\n",
+	// The slowest and how many took over 10 ms: a disk that stalls now
+	// and then stalls a group commit, every client's request at once.
+	slow := len(lat) - sort.Search(len(lat), func(i int) bool { return lat[i] > 10*time.Millisecond })
+	fmt.Printf("disk %s: %d write+fdatasync of %d bytes in %.1f s: %.0f/s, p50 %.2f ms, p99 %.2f ms, max %.1f ms, %d over 10 ms\n",
 		filepath.Clean(dir), len(lat), size, el.Seconds(), float64(len(lat))/el.Seconds(),
-		ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]))
+		ms(lat[len(lat)/2]), ms(lat[len(lat)*99/100]), ms(lat[len(lat)-1]), slow)
 	return nil
 }
 
