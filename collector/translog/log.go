@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,6 +85,12 @@ var (
 	ErrMisplaced = errors.New("the transparency log put an entry at the wrong index")
 	// ErrClosed: the log was closed.
 	ErrClosed = errors.New("transparency log closed")
+	// ErrOtherLog: the folder, or the database and prefix, already hold a
+	// log whose checkpoint another key signed: another collector's.
+	// Opening it would interleave two collectors' entries and publish
+	// checkpoints over the other's tree (see README, "one collector
+	// writes one log").
+	ErrOtherLog = errors.New("the transparency log's storage holds another collector's log")
 )
 
 // Log is the writing side of the transparency log: Tessera's POSIX driver in
@@ -165,6 +172,11 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 			return nil, fmt.Errorf("open transparency log %s: %w", o.Dir, err)
 		}
 		driver = d
+	}
+	// One collector writes one log: a checkpoint there that our key did
+	// not sign is another collector's (two given the same prefix).
+	if err := ownCheckpoint(ctx, bucket, o.Dir, verif); err != nil {
+		return nil, fmt.Errorf("open transparency log %s: %w", where, err)
 	}
 	// Tessera's queue is one larger than the feeder's batches, so that it
 	// flushes them only by its age timer, never by size: a size flush
@@ -519,4 +531,25 @@ func (l *Log) LastCheckpoint(ctx context.Context) (*Checkpoint, error) {
 		return nil, fmt.Errorf("the transparency log's own checkpoint: %w", err)
 	}
 	return cp, nil
+}
+
+// ownCheckpoint returns [ErrOtherLog] if the log's storage (bucket, else
+// the folder dir) holds a checkpoint that is signed, but not by verif's
+// key. A missing or unreadable checkpoint is left to Tessera and to
+// `chatconsent verify`.
+func ownCheckpoint(ctx context.Context, bucket Source, dir string, verif note.Verifier) error {
+	src := bucket
+	if src == nil {
+		src = DirSource(dir)
+	}
+	raw, err := src.ReadCheckpoint(ctx)
+	if err != nil || len(raw) == 0 {
+		return nil
+	}
+	var unknown *note.UnverifiedNoteError
+	if _, err := note.Open(raw, note.VerifierList(verif)); errors.As(err, &unknown) {
+		origin, _, _ := strings.Cut(string(raw), "\n")
+		return fmt.Errorf("its checkpoint (origin %q) is not signed by this collector's key %s: %w; give each collector its own folder, or its own database and prefix", origin, verif.Name(), ErrOtherLog)
+	}
+	return nil
 }

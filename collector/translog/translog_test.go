@@ -469,3 +469,40 @@ func TestCheckReceipt(t *testing.T) {
 		t.Fatalf("another log's key: %v, want ErrBadCheckpoint", err)
 	}
 }
+
+// TestOtherCollectorsLog: on each driver, storage holding a log whose
+// checkpoints another key signs is refused (two collectors given one
+// folder, or one database and prefix), the error naming its origin; the
+// same key opens it again.
+func TestOtherCollectorsLog(t *testing.T) {
+	for _, d := range drivers {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			o, _ := d.open(t)
+			o.Key, o.BatchMaxAge, o.CheckpointInterval = testKey(t, t.TempDir()), 5*time.Millisecond, 100*time.Millisecond
+			l, err := Open(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			feed(t, l, 0, 3)
+			if _, err := l.AwaitCheckpoint(ctx, 2); err != nil {
+				t.Fatal(err)
+			}
+			closeTest(t, l)
+			other := o
+			other.Key = testKey(t, t.TempDir())
+			if _, err := Open(ctx, other); !errors.Is(err, ErrOtherLog) || !strings.Contains(err.Error(), "c.example.org/log") {
+				t.Fatalf("another collector's key: %v, want ErrOtherLog naming the origin", err)
+			}
+			l, err = Open(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Next() != 3 {
+				t.Errorf("reopened with its own key: next %d, want 3", l.Next())
+			}
+			closeTest(t, l)
+		})
+	}
+}
