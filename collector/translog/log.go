@@ -549,7 +549,7 @@ func ownCheckpoint(ctx context.Context, bucket Source, dir string, verif note.Ve
 	var unknown *note.UnverifiedNoteError
 	if _, err := note.Open(raw, note.VerifierList(verif)); errors.As(err, &unknown) {
 		origin, _, _ := strings.Cut(string(raw), "\n")
-		return fmt.Errorf("its checkpoint (origin %q) is not signed by this collector's key %s: %w; give each collector its own folder, or its own database and prefix", origin, verif.Name(), ErrOtherLog)
+		return fmt.Errorf("its checkpoint (origin %q) is not signed by this collector's key %s: %w; give each collector its own folder, or its own database and prefix (or, if this is the collector's own log, restore its checkpoint key from the backup)", origin, verif.Name(), ErrOtherLog)
 	}
 	return nil
 }
