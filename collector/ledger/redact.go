@@ -1,9 +1,11 @@
 package ledger
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 )
 
@@ -190,14 +192,36 @@ func hasV1Line(log []byte, ids map[string]bool) bool {
 		}
 		line := rest[:i+1]
 		rest = rest[i+1:]
-		if !bytes.HasPrefix(line, v1Prefix) {
-			continue
-		}
-		for id := range ids {
-			if bytes.Contains(line, []byte(`"id":"`+id+`"`)) {
-				return true
-			}
+		if isV1LineOf(line, ids) {
+			return true
 		}
 	}
 	return false
+}
+
+// isV1LineOf reports whether line is a version-1 line of one of ids.
+func isV1LineOf(line []byte, ids map[string]bool) bool {
+	if !bytes.HasPrefix(line, v1Prefix) {
+		return false
+	}
+	for id := range ids {
+		if bytes.Contains(line, []byte(`"id":"`+id+`"`)) {
+			return true
+		}
+	}
+	return false
+}
+
+// readsV1Line is hasV1Line of a stream, read a line at a time: a log of
+// 500,000 version-2 lines (about 350 MB) is not held to learn that it has
+// nothing to redact.
+func readsV1Line(r io.Reader, ids map[string]bool) (bool, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes+1)
+	for sc.Scan() {
+		if isV1LineOf(sc.Bytes(), ids) {
+			return true, nil
+		}
+	}
+	return false, sc.Err()
 }

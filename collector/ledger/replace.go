@@ -151,6 +151,17 @@ func (s *FileStore) Redact(ids map[string]bool, v Verifier, crash func(step stri
 	if err != nil {
 		return 0, err
 	}
+	found, err := readsV1Line(r, ids) // the common case: none, and nothing held
+	r.Close()
+	if err != nil || !found {
+		if err != nil {
+			err = fmt.Errorf("redact: %w", err)
+		}
+		return 0, err
+	}
+	if r, err = readFile(s.path, Head{}, head.Size); err != nil {
+		return 0, err
+	}
 	b, err := io.ReadAll(r)
 	r.Close()
 	if err != nil {

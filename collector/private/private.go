@@ -1456,25 +1456,37 @@ func (s *Store) rewrite(name string, fs **ledger.FileStore, keep func([]byte) bo
 // drops it), durably, and reopens its store and reader. edit gets the
 // line's offset in the old file and where its result goes in the new.
 func (s *Store) rewriteLines(name string, fs **ledger.FileStore, edit func(line []byte, off, at int64) []byte) error {
-	out := make([]byte, 0, (*fs).Head().Size) // tombstones are shorter than boxes
+	// Streamed to the new file: at 500,000 people openings.jsonl is about
+	// 160 MB, which an erasure must not hold in memory.
 	var h ledger.Head
-	last := 0
-	if err := eachLine(*fs, ledger.Head{}, func(_ int, line []byte, off int64) error {
-		if l := edit(line, off, int64(len(out))); l != nil {
-			last = len(out)
-			out = append(append(out, l...), '\n')
+	var last []byte // the last line kept, for the new head's hash
+	path := filepath.Join(s.dir, name)
+	if err := durable.WriteStream(path, 0o600, func(f io.Writer) error {
+		w := bufio.NewWriterSize(f, 256<<10)
+		var at int64
+		if err := eachLine(*fs, ledger.Head{}, func(_ int, line []byte, off int64) error {
+			l := edit(line, off, at)
+			if l == nil {
+				return nil
+			}
+			w.Write(l)
+			if err := w.WriteByte('\n'); err != nil {
+				return err
+			}
+			at += int64(len(l)) + 1
+			last = append(last[:0], l...)
 			h.Count++
+			return nil
+		}); err != nil {
+			return err
 		}
-		return nil
+		h.Size = at
+		return w.Flush()
 	}); err != nil {
-		return err
+		return fmt.Errorf("private store: erase: %w", err)
 	}
 	if h.Count > 0 {
-		h.Hash, h.Size = ledger.LineHash(out[last:len(out)-1]), int64(len(out))
-	}
-	path := filepath.Join(s.dir, name)
-	if err := durable.WriteFile(path, out, 0o600); err != nil {
-		return fmt.Errorf("private store: erase: %w", err)
+		h.Hash = ledger.LineHash(last)
 	}
 	(*fs).Close()
 	nfs, err := s.openFile(name, &h)
