@@ -99,11 +99,13 @@ func (r *Rows[T]) Spilled() bool { return r.f != nil }
 // Len returns the number of rows.
 func (r *Rows[T]) Len() int { return r.onDisk + len(r.tail) }
 
-// Append adds v as the last row.
+// Append adds v as the last row. It does not fail: when the file cannot
+// take the rows (a full disk), they stay in memory, readable, and go to
+// the file with a later Append that can write them.
 func (r *Rows[T]) Append(v T) error {
 	r.tail = append(r.tail, v)
-	if r.f != nil && len(r.tail) >= r.most {
-		return r.flush()
+	if r.f != nil && len(r.tail) >= r.most && len(r.tail)%r.most == 0 {
+		r.flush() // on error the rows not written stay in the tail
 	}
 	return nil
 }

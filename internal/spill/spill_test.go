@@ -106,6 +106,24 @@ func TestRowsFile(t *testing.T) {
 	if err := r.Set(-1, row{}); !errors.Is(err, ErrRange) {
 		t.Errorf("Set(-1) = %v, want ErrRange", err)
 	}
+	// A file that cannot be written (a full disk): appended rows stay in
+	// memory and are read back.
+	full := New(codec)
+	full.SetTail(2)
+	if err := full.SpillTo(dir); err != nil {
+		t.Fatal(err)
+	}
+	full.f.Close()
+	for i := range 10 {
+		if err := full.Append(row{uint64(i), 1}); err != nil {
+			t.Fatalf("Append to a failing file: %v", err)
+		}
+	}
+	for i := range 10 {
+		if v, err := full.At(i); err != nil || v != (row{uint64(i), 1}) {
+			t.Fatalf("row %d after failed writes: %v, %v", i, v, err)
+		}
+	}
 	r.f.Close() // the disk fails under it
 	if _, err := r.At(4000); err == nil {
 		t.Error("At on a closed file: no error")
