@@ -387,10 +387,7 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 			return fmt.Errorf("%s:%d: not a key line", KeysFile, n)
 		}
 		sid, _ := canonical(kl.SID) // parseKeyLine checked it, and the key's 32 bytes
-		i, err := s.addSubject(keyLoc{off: off, len: uint32(len(line))})
-		if err != nil {
-			return err
-		}
+		i := s.addSubject(keyLoc{off: off, len: uint32(len(line))})
 		sids[sid] = i
 		fresh[i] = kl.Key
 		return nil
@@ -458,7 +455,8 @@ func (s *Store) read(keys, openings ledger.Source, kh, oh ledger.Head) error {
 				s.setPhone(si, p)
 			}
 		}
-		return s.addRecord(ol.ID, si, off, len(line))
+		s.addRecord(ol.ID, si, off, len(line))
+		return nil
 	}); err != nil {
 		return err
 	}
@@ -591,20 +589,16 @@ func (s *Store) phoneOfSubject(si int32) string {
 
 // addSubject adds a subject (its number still unknown) whose key line is
 // at l.
-func (s *Store) addSubject(l keyLoc) (int32, error) {
-	if err := s.subLoc.Append(l); err != nil {
-		return 0, fmt.Errorf("private store: %w", err)
-	}
+func (s *Store) addSubject(l keyLoc) int32 {
+	s.subLoc.Append(l)
 	s.subPhone = append(s.subPhone, 0)
-	return int32(len(s.subPhone) - 1), nil
+	return int32(len(s.subPhone) - 1)
 }
 
 // addRecord adds record id, whose box is the line of n bytes at off, to
 // subject si.
-func (s *Store) addRecord(id string, si int32, off int64, n int) error {
-	if err := s.recLoc.Append(boxLoc{off: off, len: uint32(n), sub: si}); err != nil {
-		return fmt.Errorf("private store: %w", err)
-	}
+func (s *Store) addRecord(id string, si int32, off int64, n int) {
+	s.recLoc.Append(boxLoc{off: off, len: uint32(n), sub: si})
 	ri := int32(len(s.recID))
 	b, ok := canonical(id)
 	if !ok {
@@ -616,7 +610,6 @@ func (s *Store) addRecord(id string, si int32, off int64, n int) error {
 	if ok {
 		s.byID.Set(b, ri, s.recKey)
 	}
-	return nil
 }
 
 // recKey is the key of byID: record ri's binary id.
@@ -1071,13 +1064,8 @@ func (s *Store) Put(batch []ledger.Entry) error {
 	// The new subjects, in the order of their key lines.
 	at := make([]int32, len(keyLines))
 	off := kh.Size
-	// The files hold the batch: a table that cannot take it (its spill
-	// file failed) is rebuilt from them.
 	for _, ns := range order {
-		si, err := s.addSubject(keyLoc{off: off, len: uint32(len(keyLines[ns.line]))})
-		if err != nil {
-			return s.reload(err)
-		}
+		si := s.addSubject(keyLoc{off: off, len: uint32(len(keyLines[ns.line]))})
 		s.setPhone(si, ns.phone)
 		off += int64(len(keyLines[ns.line])) + 1
 		at[ns.line] = si
@@ -1088,9 +1076,7 @@ func (s *Store) Put(batch []ledger.Entry) error {
 		if a.new != nil {
 			si = at[a.new.line]
 		}
-		if err := s.addRecord(a.id, si, off, a.n); err != nil {
-			return s.reload(err)
-		}
+		s.addRecord(a.id, si, off, a.n)
 		off += int64(a.n) + 1
 	}
 	return nil
@@ -1350,11 +1336,7 @@ func (s *Store) moveTables(old *tables, gone map[int32]bool, newOff, newKeyOff [
 		if gone[int32(i)] || newKeyOff[i] < 0 {
 			return true
 		}
-		si, err := s.addSubject(keyLoc{off: newKeyOff[i], len: l.len})
-		if err != nil {
-			remap[i] = -2
-			return false
-		}
+		si := s.addSubject(keyLoc{off: newKeyOff[i], len: l.len})
 		remap[i] = si
 		s.subPhone[si] = old.subPhone[i]
 		if p, ok := old.phoneS[int32(i)]; ok {
@@ -1364,11 +1346,7 @@ func (s *Store) moveTables(old *tables, gone map[int32]bool, newOff, newKeyOff [
 	}); err != nil {
 		return fmt.Errorf("private store: %w", err)
 	}
-	if slices.Contains(remap, -2) {
-		return errors.New("private store: the subjects' table failed")
-	}
 	remapRec := make([]int32, len(old.recID))
-	var aerr error
 	if err := old.recLoc.Each(func(i int, b boxLoc) bool {
 		remapRec[i] = -1
 		si := remap[b.sub]
@@ -1377,13 +1355,14 @@ func (s *Store) moveTables(old *tables, gone map[int32]bool, newOff, newKeyOff [
 		}
 		remapRec[i] = int32(len(s.recID))
 		if id, ok := old.idS[int32(i)]; ok {
-			aerr = s.addRecord(id, si, newOff[i], int(b.len))
-		} else if aerr = s.recLoc.Append(boxLoc{off: newOff[i], len: b.len, sub: si}); aerr == nil {
+			s.addRecord(id, si, newOff[i], int(b.len))
+		} else {
+			s.recLoc.Append(boxLoc{off: newOff[i], len: b.len, sub: si})
 			s.recID = append(s.recID, old.recID[i])
 		}
-		return aerr == nil
-	}); err != nil || aerr != nil {
-		return fmt.Errorf("private store: %w", errors.Join(err, aerr))
+		return true
+	}); err != nil {
+		return fmt.Errorf("private store: %w", err)
 	}
 	// The orders stay sorted: only the kept entries, renumbered (no sort,
 	// no insertion one by one).

@@ -177,10 +177,7 @@ func (s *Store) resume(r *binform.Reader) error {
 		l.off = end + offset(r)
 		l.len = lineLen(r)
 		end = l.off + int64(l.len) + 1
-		si, err := s.addSubject(l)
-		if err != nil {
-			return err
-		}
+		si := s.addSubject(l)
 		if k := r.Uint(); k != 0 {
 			if !phone.IsKey(k) {
 				r.Fail("bad number")
@@ -212,9 +209,7 @@ func (s *Store) resume(r *binform.Reader) error {
 			var id [16]byte
 			copy(id[:], r.Raw(16))
 			if r.Err() == nil {
-				if err := s.recLoc.Append(boxLoc{off: off, len: ln, sub: int32(si)}); err != nil {
-					return fmt.Errorf("private store: %w", err)
-				}
+				s.recLoc.Append(boxLoc{off: off, len: ln, sub: int32(si)})
 				s.recID = append(s.recID, id)
 				if !ordered {
 					s.byID.Set(id, int32(len(s.recID)-1), s.recKey)
@@ -222,9 +217,7 @@ func (s *Store) resume(r *binform.Reader) error {
 			}
 		case 1:
 			if id := r.String(); id != "" && r.Err() == nil {
-				if err := s.addRecord(id, int32(si), off, int(ln)); err != nil {
-					return err
-				}
+				s.addRecord(id, int32(si), off, int(ln))
 			} else {
 				r.Fail("empty record id")
 			}

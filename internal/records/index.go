@@ -420,9 +420,7 @@ func (x *Index) set(k [16]byte, c compactDecision) error {
 		}
 		return nil
 	}
-	if err := x.vals.Append(c); err != nil {
-		return fmt.Errorf("index: %w", err)
-	}
+	x.vals.Append(c)
 	x.compact.Set(k, int32(x.vals.Len()-1))
 	return nil
 }

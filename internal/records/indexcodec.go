@@ -292,9 +292,7 @@ func decodeIndex(r *binform.Reader, spillDir string, tail int) (_ *Index, err er
 				x.named[k] = namedSubject{s: named[at:end], nameLen: uint32(nl), emailLen: uint32(el)}
 				at = end
 			}
-			if err := x.vals.Append(c); err != nil {
-				return nil, fmt.Errorf("index: %w", err)
-			}
+			x.vals.Append(c)
 			es = append(es, sortedmap.Entry[[16]byte, int32]{Key: k, Value: int32(x.vals.Len() - 1)})
 		}
 		if r.Err() == nil && x.compact.Load(es) != nil {

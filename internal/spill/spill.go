@@ -102,12 +102,11 @@ func (r *Rows[T]) Len() int { return r.onDisk + len(r.tail) }
 // Append adds v as the last row. It does not fail: when the file cannot
 // take the rows (a full disk), they stay in memory, readable, and go to
 // the file with a later Append that can write them.
-func (r *Rows[T]) Append(v T) error {
+func (r *Rows[T]) Append(v T) {
 	r.tail = append(r.tail, v)
 	if r.f != nil && len(r.tail) >= r.most && len(r.tail)%r.most == 0 {
 		r.flush() // on error the rows not written stay in the tail
 	}
-	return nil
 }
 
 // flush writes the tail to the end of the file, a block at a time so
