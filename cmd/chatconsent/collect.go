@@ -19,6 +19,7 @@ import (
 	"github.com/chatconsent/chatconsent/generator"
 	"github.com/chatconsent/chatconsent/internal/config"
 	"github.com/chatconsent/chatconsent/internal/heapgoal"
+	"github.com/chatconsent/chatconsent/internal/procs"
 )
 
 func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -50,6 +51,9 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		// collect often (bench/README.md, "Start-up memory").
 		heapgoal.Keep(ctx, 8<<20, 10, 50, 100*time.Millisecond)
 	}
+	// Two Ps per CPU: the handlers run while fsyncs hold Ps (package
+	// procs; bench/README.md, "More Ps than CPUs"). GOMAXPROCS overrides.
+	procs.Scale(2)
 	urls, err := generator.PageURLs(cfg)
 	if err != nil {
 		return err
