@@ -8,6 +8,10 @@
 # write+fdatasync limit.
 #
 #   bench/load.sh [SECONDS=10] [CLIENTS=64]
+#   RUNS=5 bench/load.sh ...  the with-tlog / jsonl-only pair five times
+#                             over (p99 follows a shared CPU's speed: one
+#                             run says little), then a count of the runs
+#                             that met p99 < 20 ms
 #   AWS=1 bench/load.sh ...   also with log.storage = "aws": Debian's
 #                             mariadbd and gofakes3 (go install) on loopback
 #
@@ -42,6 +46,7 @@ echo "machine: $(nproc) cores, $(uptime | sed 's/.*load average/load average/')"
 run() {
   local mode=$1; shift
   local data="$work/data-$mode"
+  rm -rf "$data"
   "$work/chatconsent" collect --config "$work/config.toml" --addr 127.0.0.1:0 --data "$data" "$@" >"$work/out-$mode" 2>"$work/err-$mode" &
   pid=$!
   local url=""
@@ -75,10 +80,18 @@ run() {
     "$mode" "$rps" "$p50" "$p99" "$hwm" "$cpu" "$records" "$fsyncs" "${non2xx:-0}"
   grep -E 'Socket errors|timeout' "$work/wrk-$mode" || true
 }
-run with-tlog
-run jsonl-only --no-tlog
-awk -v a="$(cat "$work/rps-with-tlog")" -v b="$(cat "$work/rps-jsonl-only")" \
-  'BEGIN {r = (b > 0) ? a / b : 0; printf "with-tlog / jsonl-only: %.2f× (issue 13: at least 0.70×) %s\n", r, (r >= 0.7) ? "OK" : "BELOW"}'
+runs=${RUNS:-1} met=0
+for _ in $(seq "$runs"); do
+  run with-tlog
+  run jsonl-only --no-tlog
+  awk -v a="$(cat "$work/rps-with-tlog")" -v b="$(cat "$work/rps-jsonl-only")" \
+    'BEGIN {r = (b > 0) ? a / b : 0; printf "with-tlog / jsonl-only: %.2f× (issue 13: at least 0.70×) %s\n", r, (r >= 0.7) ? "OK" : "BELOW"}'
+  # wrk prints p99 as e.g. 17.92ms, 1.02s or 950.00us.
+  if awk '$1=="99%" {v=$2; ms=v+0; if (v ~ /us$/) ms/=1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) ms*=1000; ok = ms < 20} END {exit !ok}' "$work/wrk-with-tlog"; then
+    met=$((met + 1))
+  fi
+done
+[ "$runs" -gt 1 ] && echo "with-tlog p99 < 20 ms in $met of $runs runs"
 run one-fsync --no-group-commit
 if [ "${AWS:-0}" = 1 ]; then
   # The transparency log on Tessera's AWS driver: MariaDB and an S3 server
