@@ -506,3 +506,14 @@ func TestOtherCollectorsLog(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultsKeepUp: the feeder hands Tessera at most one batch per
+// BatchMaxAge, so the defaults bound what the log takes per second. Below
+// what one collector acknowledges (about 10,000/s on 2 cores,
+// bench/load.sh) the entries waiting in memory grow without end under load.
+func TestDefaultsKeepUp(t *testing.T) {
+	perSecond := float64(DefaultBatchMaxSize) / DefaultBatchMaxAge.Seconds()
+	if perSecond < 20_000 {
+		t.Errorf("defaults take at most %.0f entries/s (%d per %v); want at least 20,000, twice what bench/load.sh acknowledges", perSecond, DefaultBatchMaxSize, DefaultBatchMaxAge)
+	}
+}
