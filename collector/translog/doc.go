@@ -44,7 +44,10 @@
 // returns at once) and, on start, re-feeds what the JSONL file has and the
 // log lacks ([Log.CatchUp]), in order, so no acknowledged decision is
 // missing from the log for longer than one restart, and the entry index is
-// always seq−1. Feeding is serial ([Log] waits for one batch before handing
+// always seq−1. Entries fed and not yet handed to Tessera wait in memory up
+// to Options.MaxPendingBytes (8 MiB) and beyond it in a file without a
+// name, read back in order: a Tessera slower than the decisions (a slow
+// disk, the AWS driver at full load) costs disk, not memory. Feeding is serial ([Log] waits for one batch before handing
 // Tessera the next), so a failed flush cannot let a later batch take its
 // indices: a failed batch leaves the tree size unchanged (treeState is
 // written last) and is retried. Entries could still land at other indices

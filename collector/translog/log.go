@@ -37,6 +37,10 @@ const (
 	DefaultBatchMaxAge        = 200 * time.Millisecond
 	DefaultCheckpointInterval = 250 * time.Millisecond
 	DefaultWitnessTimeout     = 5 * time.Second
+	// DefaultMaxPendingBytes bounds the entries fed and not yet handed to
+	// Tessera that are kept in memory; more wait in an overflow file
+	// ([Options].MaxPendingBytes).
+	DefaultMaxPendingBytes = 8 << 20
 )
 
 // WitnessConfig names one witness: its tlog-witness URL prefix (the
@@ -78,6 +82,16 @@ type Options struct {
 	// Logger hears about an unreachable time-stamp authority (nil:
 	// slog.Default). It never gets entries.
 	Logger *slog.Logger
+	// MaxPendingBytes bounds the fed entries waiting in memory for the
+	// feeder (0: DefaultMaxPendingBytes). When Tessera integrates more
+	// slowly than entries are fed (a slow disk, the AWS driver at full
+	// load), later ones wait in a file created in SpillDir ("":
+	// os.TempDir()) and removed at once: it has no name, is never
+	// fsynced and is gone with the process (a restart feeds what the log
+	// lacks from the JSONL file, [Log.CatchUp]). Entries are commitments,
+	// never personal data.
+	MaxPendingBytes int
+	SpillDir        string
 }
 
 // Errors callers branch on.
@@ -118,11 +132,16 @@ type Log struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	pending [][]byte // entries fed but not yet handed to Tessera
-	next    uint64   // index of the next entry Feed accepts
-	done    uint64   // entries integrated (durable in Tessera's files)
-	err     error    // sticky feeder error
-	closed  bool
-	idle    chan struct{}
+	// pendingBytes is the size of pending; beyond maxPending, entries go
+	// to over (they follow pending's).
+	pendingBytes, maxPending int
+	over                     overflow
+	overflowed               uint64 // entries that went through over, for tests
+	next                     uint64 // index of the next entry Feed accepts
+	done                     uint64 // entries integrated (durable in Tessera's files)
+	err                      error  // sticky feeder error
+	closed                   bool
+	idle                     chan struct{}
 
 	ts *stamper // nil: no time-stamping
 
@@ -146,6 +165,9 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 	}
 	if o.BatchMaxAge == 0 {
 		o.BatchMaxAge = DefaultBatchMaxAge
+	}
+	if o.MaxPendingBytes <= 0 {
+		o.MaxPendingBytes = DefaultMaxPendingBytes
 	}
 	if o.CheckpointInterval == 0 {
 		o.CheckpointInterval = DefaultCheckpointInterval
@@ -224,6 +246,7 @@ func Open(ctx context.Context, o Options) (*Log, error) {
 		dir: o.Dir, bucket: bucket, signer: o.Key.Signer, verif: verif,
 		add: app.Add, stop: stop, reader: reader, cancel: cancel,
 		batch: int(o.BatchMaxSize), next: size, done: size, wv: wv, quorum: o.Quorum,
+		maxPending: o.MaxPendingBytes, over: overflow{dir: o.SpillDir},
 		cpWake: make(chan struct{}),
 	}
 	l.cond = sync.NewCond(&l.mu)
@@ -278,7 +301,10 @@ func (l *Log) Verifier() note.Verifier { return l.verif }
 
 // Feed queues entries whose indices start at index, which must be
 // [Log.Next]; it does not wait for the disk. Entries are at most 65,535
-// bytes (tlog-tiles).
+// bytes (tlog-tiles). Up to [Options].MaxPendingBytes of them wait in
+// memory, the rest in a nameless overflow file; if that file cannot be
+// written, Feed returns the error, Next stays after the entries it took,
+// and the caller stops feeding (a restart catches up, [Log.CatchUp]).
 func (l *Log) Feed(index uint64, entries ...[]byte) error {
 	for i, e := range entries {
 		if len(e) == 0 || len(e) > 65535 {
@@ -295,8 +321,23 @@ func (l *Log) Feed(index uint64, entries ...[]byte) error {
 	case index != l.next:
 		return fmt.Errorf("fed entry %d, next is %d: %w", index, l.next, ErrGap)
 	}
-	for _, e := range entries {
-		l.pending = append(l.pending, append([]byte(nil), e...))
+	// Memory first; once an entry waits in the overflow file, every later
+	// one does too, so that they are handed on in order.
+	k := 0
+	for k < len(entries) && l.over.n == 0 && l.pendingBytes+len(entries[k]) <= l.maxPending {
+		l.pending = append(l.pending, append([]byte(nil), entries[k]...))
+		l.pendingBytes += len(entries[k])
+		k++
+	}
+	if k < len(entries) {
+		if err := l.over.write(entries[k:]); err != nil {
+			// What memory took stays fed; the rest is the caller's to
+			// feed again (a restart catches the log up).
+			l.next += uint64(k)
+			l.cond.Broadcast()
+			return fmt.Errorf("entry %d: %w", l.next, err)
+		}
+		l.overflowed += uint64(len(entries) - k)
 	}
 	l.next += uint64(len(entries))
 	l.cond.Broadcast()
@@ -325,12 +366,28 @@ func (l *Log) CatchUp(read func(from uint64, fn func(entry []byte) error) error)
 func (l *Log) feeder(ctx context.Context) {
 	for {
 		l.mu.Lock()
-		for len(l.pending) == 0 && !l.closed && l.err == nil {
+		for len(l.pending) == 0 && l.over.n == 0 && !l.closed && l.err == nil {
 			l.cond.Wait()
 		}
-		if l.err != nil || (l.closed && len(l.pending) == 0) {
+		if l.err != nil || (l.closed && len(l.pending) == 0 && l.over.n == 0) {
+			l.over.close()
 			l.mu.Unlock()
 			return
+		}
+		if len(l.pending) == 0 {
+			// The overflow's oldest entries, read back into memory: Feed
+			// only appends to the file while it holds any.
+			es, err := l.over.read(l.batch)
+			if err != nil {
+				l.err = fmt.Errorf("transparency log: read back entries from %d on: %w", l.done, err)
+				l.cond.Broadcast()
+				l.mu.Unlock()
+				return
+			}
+			for _, e := range es {
+				l.pendingBytes += len(e)
+			}
+			l.pending = es
 		}
 		n := min(len(l.pending), l.batch)
 		chunk := l.pending[:n:n]
@@ -367,6 +424,9 @@ func (l *Log) feeder(ctx context.Context) {
 			case <-time.After(time.Second):
 			}
 			continue
+		}
+		for _, e := range l.pending[:n] {
+			l.pendingBytes -= len(e)
 		}
 		l.pending = l.pending[n:]
 		l.done += uint64(n)

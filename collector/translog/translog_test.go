@@ -517,3 +517,113 @@ func TestDefaultsKeepUp(t *testing.T) {
 		t.Errorf("defaults take at most %.0f entries/s (%d per %v); want at least 20,000, twice what bench/load.sh acknowledges", perSecond, DefaultBatchMaxSize, DefaultBatchMaxAge)
 	}
 }
+
+// TestOverflow: entries fed faster than Tessera takes them wait in the
+// nameless overflow file beyond MaxPendingBytes and reach the log whole,
+// in order; the folder keeps no file.
+func TestOverflow(t *testing.T) {
+	t.Parallel()
+	dir, spill := t.TempDir(), t.TempDir()
+	k := testKey(t, dir)
+	l, err := Open(context.Background(), Options{Dir: filepath.Join(dir, "log"), Key: k,
+		BatchMaxSize: 100, BatchMaxAge: 5 * time.Millisecond, CheckpointInterval: 100 * time.Millisecond,
+		MaxPendingBytes: 2000, SpillDir: spill})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 3000
+	for i := uint64(0); i < total; i += 3 { // batches of three, as the storer feeds
+		if err := l.Feed(i, entry(i), entry(i+1), entry(i+2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.mu.Lock()
+	over := l.overflowed
+	l.mu.Unlock()
+	if over < total/2 {
+		t.Errorf("%d of %d entries went through the overflow file; want most (memory holds about 2,000 bytes)", over, total)
+	}
+	if names, _ := os.ReadDir(spill); len(names) != 0 {
+		t.Errorf("spill folder holds %d files; the overflow file has no name", len(names))
+	}
+	if err := l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	closeTest(t, l)
+	rep, err := VerifyLog(context.Background(), DirSource(filepath.Join(dir, "log")), k.Verifier, VerifyOptions{Entry: checkEntries(t)})
+	if err != nil || rep.Entries != total {
+		t.Fatalf("verify: %+v, %v; want %d entries", rep, err, total)
+	}
+}
+
+// TestOverflowUnwritable: when the overflow file cannot be made, Feed
+// says so; what it accepted before is in the log and Next has not moved
+// past it.
+func TestOverflowUnwritable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	k := testKey(t, dir)
+	l, err := Open(context.Background(), Options{Dir: filepath.Join(dir, "log"), Key: k,
+		BatchMaxAge: 5 * time.Millisecond, CheckpointInterval: 100 * time.Millisecond,
+		MaxPendingBytes: 1000, SpillDir: filepath.Join(dir, "missing")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fed uint64
+	var ferr error
+	for ; fed < 100; fed++ {
+		if ferr = l.Feed(fed, entry(fed)); ferr != nil {
+			break
+		}
+	}
+	if ferr == nil || !strings.Contains(ferr.Error(), "overflow file") {
+		t.Fatalf("feeding beyond memory without an overflow file: %v, want an error naming it", ferr)
+	}
+	if fed == 0 || l.Next() != fed {
+		t.Fatalf("accepted %d entries, Next %d; want the same, more than 0", fed, l.Next())
+	}
+	if err := l.Feed(fed, entry(fed)); err == nil {
+		t.Errorf("feeding again after the failure: nil error")
+	}
+	closeTest(t, l)
+}
+
+// FuzzOverflow: entries written to the overflow file in any grouping come
+// back whole and in order, whatever the read sizes.
+func FuzzOverflow(f *testing.F) {
+	f.Add([]byte("a\x00bb\x00\x00ccc"), uint8(1), uint8(2))
+	f.Add(bytes.Repeat([]byte("x"), 70000), uint8(3), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, group, max uint8) {
+		entries := bytes.Split(data, []byte{0})
+		o := overflow{dir: t.TempDir()}
+		defer o.close()
+		g := int(group%4) + 1
+		for i := 0; i < len(entries); i += g {
+			if err := o.write(entries[i:min(i+g, len(entries))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got [][]byte
+		for o.n > 0 {
+			es, err := o.read(int(max%5) + 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) == 0 {
+				t.Fatal("read returned nothing with entries left")
+			}
+			got = append(got, es...)
+		}
+		if len(got) != len(entries) {
+			t.Fatalf("%d entries back, wrote %d", len(got), len(entries))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], entries[i]) {
+				t.Fatalf("entry %d: %q, wrote %q", i, got[i], entries[i])
+			}
+		}
+		if o.r != 0 || o.w != 0 {
+			t.Errorf("drained file at r=%d w=%d, want emptied", o.r, o.w)
+		}
+	})
+}
