@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/chatconsent/chatconsent/internal/spill"
 )
 
 // overflow holds fed entries beyond [Options].MaxPendingBytes, in order, in
@@ -23,12 +25,8 @@ type overflow struct {
 // write appends entries; on an error the file is as before.
 func (o *overflow) write(entries [][]byte) error {
 	if o.f == nil {
-		f, err := os.CreateTemp(o.dir, ".tlog-overflow-*")
+		f, err := spill.Nameless(o.dir, ".tlog-overflow-*")
 		if err != nil {
-			return fmt.Errorf("overflow file for the transparency log: %w", err)
-		}
-		if err := os.Remove(f.Name()); err != nil {
-			f.Close()
 			return fmt.Errorf("overflow file for the transparency log: %w", err)
 		}
 		o.f = f
