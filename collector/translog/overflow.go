@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/chatconsent/chatconsent/internal/spill"
+	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
 // overflow holds fed entries beyond [Options].MaxPendingBytes, in order, in
@@ -25,7 +25,7 @@ type overflow struct {
 // write appends entries; on an error the file is as before.
 func (o *overflow) write(entries [][]byte) error {
 	if o.f == nil {
-		f, err := spill.Nameless(o.dir, ".tlog-overflow-*")
+		f, err := durable.Nameless(o.dir, ".tlog-overflow-*")
 		if err != nil {
 			return fmt.Errorf("overflow file for the transparency log: %w", err)
 		}

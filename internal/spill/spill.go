@@ -18,6 +18,7 @@ package spill
 import (
 	"errors"
 	"fmt"
+	"github.com/chatconsent/chatconsent/internal/durable"
 	"io"
 	"os"
 	"slices"
@@ -79,7 +80,7 @@ func (r *Rows[T]) SpillTo(dir string) error {
 	if r.f != nil {
 		return nil
 	}
-	f, err := Nameless(dir, ".spill-*")
+	f, err := durable.Nameless(dir, ".spill-*")
 	if err != nil {
 		return fmt.Errorf("spill: %w", err)
 	}
@@ -87,22 +88,6 @@ func (r *Rows[T]) SpillTo(dir string) error {
 	// the file, the others still in memory.
 	r.f = f
 	return r.flush()
-}
-
-// Nameless creates a file in dir ("": os.TempDir()) named by pattern as
-// [os.CreateTemp] does, and removes its name at once: it is the caller's
-// alone, never seen by a backup or another process, and its blocks are
-// freed when it is closed or the process ends (a crash included).
-func Nameless(dir, pattern string) (*os.File, error) {
-	f, err := os.CreateTemp(dir, pattern)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
 }
 
 // Spilled reports whether the rows are in a file.
