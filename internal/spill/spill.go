@@ -18,10 +18,11 @@ package spill
 import (
 	"errors"
 	"fmt"
-	"github.com/chatconsent/chatconsent/internal/durable"
 	"io"
 	"os"
 	"slices"
+
+	"github.com/chatconsent/chatconsent/internal/durable"
 )
 
 // Codec encodes a row of type T in exactly Size bytes.
