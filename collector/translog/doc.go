@@ -47,10 +47,11 @@
 // always seq−1. Entries fed and not yet handed to Tessera wait in memory up
 // to Options.MaxPendingBytes (8 MiB) and beyond it in a file without a
 // name, read back in order: a Tessera slower than the decisions (a slow
-// disk, the AWS driver at full load) costs disk, not memory. Feeding is serial ([Log] waits for one batch before handing
-// Tessera the next), so a failed flush cannot let a later batch take its
-// indices: a failed batch leaves the tree size unchanged (treeState is
-// written last) and is retried. Entries could still land at other indices
+// disk, the AWS driver at full load) costs disk, not memory. Feeding is
+// serial ([Log] waits for one batch before handing Tessera the next), so a
+// failed flush cannot let a later batch take its indices: a failed batch
+// leaves the tree size unchanged (treeState is written last) and is
+// retried. Entries could still land at other indices
 // if two of Tessera's flushes reached its sequencer out of order: its queue
 // hands a batch to its worker after releasing its lock, so a flush by size
 // right after one by its age timer can overtake it (seen once under CI load,
